@@ -1,0 +1,415 @@
+//! The policy language's syntax tree: typed, spanned nodes, no pest types and no logic.
+//!
+//! Spans are byte ranges in the policy file the node came from ([`PolicyFile::source`]); they do not
+//! take part in equality, so tests can compare trees built by hand.
+
+use std::sync::Arc;
+
+use jiff::civil::Date;
+
+use crate::source::{SourceFile, Span};
+
+/// A name with the place it was written.
+#[derive(Debug, Clone, Eq)]
+pub struct Ident {
+    pub name: Box<str>,
+    pub span: Span,
+}
+
+impl PartialEq for Ident {
+    fn eq(&self, other: &Ident) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Ident {
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A string literal (quotes and escapes removed).
+#[derive(Debug, Clone, Eq)]
+pub struct Text {
+    pub value: String,
+    pub span: Span,
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.value == other.value
+    }
+}
+
+/// One parsed policy file.
+#[derive(Debug)]
+pub struct PolicyFile {
+    pub source: Arc<SourceFile>,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Policy(PolicyHeader),
+    Enum(EnumDecl),
+    Group(GroupDecl),
+    Param(ParamDecl),
+    Record(TypeDecl),
+    Shape(TypeDecl),
+    Calendar(CalendarDecl),
+    Chapter(ChapterDecl),
+    Article(ArticleDecl),
+    Rule(RuleDecl),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyHeader {
+    pub name: Text,
+    pub fields: Vec<(Ident, Literal)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDecl {
+    pub name: Ident,
+    pub variants: Vec<(Ident, Option<Text>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupDecl {
+    pub name: Ident,
+    pub label: Option<Text>,
+    pub of_enum: Ident,
+    pub members: Vec<Ident>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub default: Literal,
+    pub doc: Option<Text>,
+}
+
+/// A record type (`record meeting { … }`) or a nested object type (`shape person { … }`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDecl {
+    pub name: Ident,
+    pub fields: Vec<FieldDecl>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub required: bool,
+    pub nonempty: bool,
+    /// The field's date counts when the period under audit is inferred.
+    pub event: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeExpr {
+    Named(Ident),
+    Array(Box<TypeExpr>, Span),
+    Ref(Ident),
+}
+
+impl TypeExpr {
+    pub fn span(&self) -> Span {
+        match self {
+            TypeExpr::Named(i) | TypeExpr::Ref(i) => i.span,
+            TypeExpr::Array(_, span) => *span,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarDecl {
+    pub name: Text,
+    pub first_year: i16,
+    pub last_year: i16,
+    pub entries: Vec<CalendarEntry>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayKindAst {
+    Holiday,
+    Workday,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarEntry {
+    pub kind: DayKindAst,
+    pub from: Date,
+    pub to: Date,
+    pub name: Option<Text>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChapterDecl {
+    pub number: u32,
+    pub title: Text,
+    pub english: Text,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleDecl {
+    pub number: u32,
+    pub number_span: Span,
+    pub title: Text,
+    pub text: Option<Text>,
+    pub gloss: Option<Text>,
+    pub rules: Vec<RuleDecl>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeverityAst {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleDecl {
+    pub id: Ident,
+    pub severity: SeverityAst,
+    pub clauses: Vec<Clause>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Clause {
+    Title(Text),
+    Cites(Vec<(u32, Span)>),
+    On {
+        record: Ident,
+        condition: Option<Expr>,
+        span: Span,
+    },
+    ForEach {
+        var: Ident,
+        source: Path,
+        condition: Option<Expr>,
+        span: Span,
+    },
+    Require(Require),
+    Count {
+        record: Ident,
+        condition: Option<Expr>,
+        span: Span,
+    },
+    Per {
+        unit: PeriodUnit,
+        field: Path,
+        span: Span,
+    },
+    Expect {
+        min: u32,
+        max: u32,
+        span: Span,
+    },
+    Message(Text),
+    Help(Text),
+    Builtin(Ident),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeriodUnit {
+    Month,
+    HalfYear,
+    IsoWeek,
+    Quarter,
+    Year,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Require {
+    pub what: Requirement,
+    pub when: Option<Expr>,
+    pub at: Option<Path>,
+    pub severity: Option<SeverityAst>,
+    pub message: Option<Text>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Requirement {
+    Holds(Expr),
+    Chain(Chain),
+}
+
+/// "A `review` by the secretary-general, then a `sign` by the mayor".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub steps_path: Path,
+    pub steps: Vec<ChainStep>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainStep {
+    pub action: Ident,
+    pub by: Who,
+    pub span: Span,
+}
+
+/// A dotted path into a record or a bound variable: `chair.role`, `m.portfolio`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    pub segments: Vec<Ident>,
+    pub span: Span,
+}
+
+impl Path {
+    pub fn dotted(&self) -> String {
+        self.segments
+            .iter()
+            .map(Ident::as_str)
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    String(String),
+    Integer(i64),
+    Number(f64),
+    Bool(bool),
+    Date(Date),
+    DateTime(jiff::Timestamp, jiff::tz::Offset),
+    Duration(jiff::SignedDuration),
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        self.kind == other.kind
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Literal(Literal),
+    Path(Path),
+    Call {
+        function: Ident,
+        args: Vec<Expr>,
+    },
+    Quantifier {
+        kind: QuantifierKind,
+        var: Ident,
+        source: Box<Expr>,
+        body: Option<Box<Expr>>,
+    },
+    /// `{plenary, executive}`: literals, or names resolved against the compared value's type.
+    Set(Vec<SetItem>),
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Exists(Box<Expr>),
+    Is {
+        subject: Box<Expr>,
+        who: Who,
+        negated: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetItem {
+    Literal(Literal, Span),
+    Name(Ident),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantifierKind {
+    All,
+    Any,
+    None,
+    Count,
+    First,
+    Last,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    Add,
+    Sub,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::In => "in",
+            BinaryOp::NotIn => "not in",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+        }
+    }
+}
+
+/// Who may act: a role or group, narrowed by qualifiers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Who {
+    /// A role (enum variant) or a group name.
+    Name(Ident),
+    /// The same person as the one at this path (compared by `id`).
+    SameAs(Path),
+    Anyone(Span),
+    Alternatives(Vec<Who>, Span),
+    /// `… in charge of minutes.area`: the person's `portfolio` holds that area.
+    InChargeOf(Box<Who>, Path),
+    /// `… among members, nonvoting`: the person's `id` appears in one of those lists.
+    Among(Box<Who>, Vec<Path>),
+    /// `… if delegation.from is mayor`: the alternative counts only when the condition holds.
+    Guard(Box<Who>, Box<Expr>),
+}
+
+impl Who {
+    pub fn span(&self) -> Span {
+        match self {
+            Who::Name(i) => i.span,
+            Who::SameAs(p) => p.span,
+            Who::Anyone(s) | Who::Alternatives(_, s) => *s,
+            Who::InChargeOf(w, p) => w.span().to(p.span),
+            Who::Among(w, ps) => ps.last().map_or(w.span(), |p| w.span().to(p.span)),
+            Who::Guard(w, e) => w.span().to(e.span),
+        }
+    }
+}

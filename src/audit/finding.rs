@@ -1,0 +1,230 @@
+//! Findings and bad inputs as the reports read them, and how a raw finding is located.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::check::{Policy, RuleDef};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::eval::value::Origin;
+use crate::eval::RawFinding;
+use crate::records::pointer::Pointer;
+use crate::records::{locate_in_file, Place};
+use crate::source::{SourceFile, Span};
+
+/// One violation of one rule.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: String,
+    pub article: Option<u32>,
+    pub severity: Severity,
+    pub waived: bool,
+    pub message: String,
+    pub record: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub pointer: Option<String>,
+    /// For a finding about a period rather than a record: `2011-08`, `2011-H2`, `2011-W33`.
+    pub period: Option<String>,
+    /// The records a periodic finding counted.
+    pub counted: Vec<String>,
+    /// The rendered form for people: labels on the record file's text.
+    pub diagnostic: Diagnostic,
+}
+
+/// Input that could not be judged.
+#[derive(Debug, Clone)]
+pub struct BadInput {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    pub diagnostic: Diagnostic,
+}
+
+impl BadInput {
+    pub fn unlocated(file: String, message: String) -> BadInput {
+        let diagnostic = Diagnostic::error("bad-input", format!("{file}: {message}"));
+        BadInput {
+            file,
+            line: None,
+            column: None,
+            message,
+            diagnostic,
+        }
+    }
+
+    /// A bad input labelled at `span` of `source`.
+    pub fn at(
+        source: &Arc<SourceFile>,
+        span: Span,
+        message: String,
+        code: &str,
+        label: &str,
+        help: Option<String>,
+    ) -> BadInput {
+        let (line, column) = source.line_column(span.start);
+        let mut diagnostic = Diagnostic::error(code, message.clone())
+            .in_file(source.clone())
+            .with_label(Label::primary(span, label));
+        diagnostic.help = help;
+        BadInput {
+            file: source.name.clone(),
+            line: Some(line),
+            column: Some(column),
+            message,
+            diagnostic,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub ignored_files: usize,
+    pub records: usize,
+    pub bad_inputs: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub waived: usize,
+}
+
+impl Summary {
+    pub fn count(&mut self, findings: &[Finding]) {
+        for f in findings {
+            if f.waived {
+                self.waived += 1;
+            } else if f.severity == Severity::Error {
+                self.errors += 1;
+            } else {
+                self.warnings += 1;
+            }
+        }
+    }
+}
+
+/// By file, line, column, rule; findings about periods last, in time order.
+pub fn contract_order(a: &Finding, b: &Finding) -> Ordering {
+    let key = |f: &Finding| {
+        (
+            f.period.is_some(),
+            f.period.clone(),
+            f.file.clone(),
+            f.line,
+            f.column,
+            rule_key(&f.rule),
+            f.message.clone(),
+        )
+    };
+    key(a).cmp(&key(b))
+}
+
+/// Rule ids sort numerically: 9.1 < 38.1 < 38.10 < set.1.
+fn rule_key(id: &str) -> (u32, u32, String) {
+    let mut parts = id.split('.');
+    let article = parts
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(u32::MAX);
+    let n = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (article, n, id.to_string())
+}
+
+/// The pointer of a blamed place, and whether the value is there or missing.
+fn pointer_of(record: &Json, origin: Origin<'_>) -> (Pointer, Option<String>) {
+    match origin {
+        Origin::Node(node) => (Pointer::locate(record, node).unwrap_or_default(), None),
+        Origin::Missing(parent, field) => (
+            Pointer::locate(record, parent).unwrap_or_default(),
+            Some(field.to_string()),
+        ),
+        Origin::None => (Pointer::root(), None),
+    }
+}
+
+/// Turns a raw finding into a located one on the record file's own text.
+pub fn locate(
+    policy: &Policy,
+    rule: &RuleDef,
+    raw: RawFinding<'_>,
+    record: &Json,
+    place: Place,
+    source: &Arc<SourceFile>,
+) -> Finding {
+    let id = record.get("id").and_then(Json::as_str).map(str::to_string);
+    let mut labels = Vec::new();
+    let mut primary: Option<(Pointer, Span)> = None;
+    for blame in &raw.blame {
+        let (pointer, missing) = pointer_of(record, blame.origin);
+        let pointer = match &missing {
+            Some(field) => pointer.key(field),
+            None => pointer,
+        };
+        let span = locate_in_file(source, place, &pointer).map_or(Span::new(0, 0), |l| l.span);
+        if blame.primary && primary.is_none() {
+            primary = Some((pointer.clone(), span));
+        }
+        labels.push(if blame.primary {
+            Label::primary(span, blame.text.clone())
+        } else {
+            Label::secondary(span, blame.text.clone())
+        });
+    }
+    let (pointer, span) = primary.unwrap_or_else(|| (Pointer::root(), Span::new(0, 0)));
+    let (line, column) = source.line_column(span.start);
+    let mut diagnostic =
+        Diagnostic::new(raw.severity, rule_code(rule), raw.message.clone()).in_file(source.clone());
+    diagnostic.labels = labels;
+    diagnostic.help = help_text(policy, rule);
+    Finding {
+        rule: rule.id.clone(),
+        article: rule.article,
+        severity: raw.severity,
+        waived: false,
+        message: raw.message,
+        record: id,
+        file: Some(source.name.clone()),
+        line: Some(line),
+        column: Some(column),
+        pointer: Some(pointer.to_string()),
+        period: None,
+        counted: Vec::new(),
+        diagnostic,
+    }
+}
+
+/// The heading code of a rule's findings: `38.1 · article 38`.
+pub fn rule_code(rule: &RuleDef) -> String {
+    match rule.article {
+        Some(a) if !rule.id.starts_with("set.") => format!("{} · article {a}", rule.id),
+        _ => rule.id.clone(),
+    }
+}
+
+/// The rule's help, then what the article says.
+pub fn help_text(policy: &Policy, rule: &RuleDef) -> Option<String> {
+    let mut help = rule.help.clone().unwrap_or_default();
+    if let Some(article) = rule.article.and_then(|a| policy.articles.get(&a)) {
+        let gloss = first_sentence(&article.gloss);
+        if !gloss.is_empty() {
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&format!(
+                "article {} ({}): {gloss}",
+                article.number, article.title
+            ));
+        }
+    }
+    (!help.is_empty()).then_some(help)
+}
+
+fn first_sentence(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.find(". ") {
+        Some(end) => flat[..=end].to_string(),
+        None => flat,
+    }
+}

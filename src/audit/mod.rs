@@ -1,0 +1,83 @@
+//! Stage 5: the audit of a record set. Reads every input (in parallel, one file per task), judges
+//! each record against the rules that need only that record, then — once every record is read —
+//! the rules that need the record set: duplicates, references, periods and waivers.
+//!
+//! Memory stays flat for one-record rules: a record is dropped after it is judged unless a
+//! set-level rule needs it (a reference target, a deferred rule, a waiver).
+
+mod finding;
+mod periodic;
+mod read;
+mod set;
+mod waivers;
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+pub use finding::{BadInput, Finding, Summary};
+
+use crate::check::{Period, Policy};
+use crate::discover::{discover, Input};
+
+/// How to run an audit.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub period: Option<Period>,
+    pub follow_links: bool,
+}
+
+/// Everything an audit found, in the contract's order.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub period: Option<Period>,
+    pub findings: Vec<Finding>,
+    pub bad_inputs: Vec<BadInput>,
+    pub summary: Summary,
+}
+
+/// Runs the audit; `stdin` supplies the text of `-` when it is among the paths.
+pub fn run(
+    policy: &Policy,
+    options: &Options,
+    stdin: impl FnOnce() -> std::io::Result<String>,
+) -> Outcome {
+    let discovered = discover(&options.paths, options.follow_links);
+    let mut stdin = Some(stdin);
+    let mut texts = Vec::new();
+    for input in &discovered.inputs {
+        texts.push(match input {
+            Input::Stdin => match stdin.take() {
+                Some(read) => read::Text::Stdin(read()),
+                None => read::Text::Stdin(Ok(String::new())),
+            },
+            Input::File { path, format } => read::Text::File(path.clone(), *format),
+        });
+    }
+    let files: Vec<read::FileResult> = texts
+        .into_par_iter()
+        .map(|t| read::read_and_judge(policy, t))
+        .collect();
+
+    let mut outcome = Outcome::default();
+    outcome.summary.ignored_files = discovered.ignored.len();
+    for (path, message) in discovered.errors {
+        outcome
+            .bad_inputs
+            .push(BadInput::unlocated(path.display().to_string(), message));
+    }
+    let mut gathered = set::Gathered::default();
+    for file in files {
+        outcome.summary.files += usize::from(file.readable);
+        gathered.absorb(file, &mut outcome);
+    }
+    outcome.period = options.period.or(gathered.inferred_period());
+    set::judge_set(policy, &mut gathered, &mut outcome);
+    periodic::judge(policy, &gathered, &mut outcome);
+    waivers::apply(policy, &gathered, &mut outcome);
+    outcome.findings.sort_by(finding::contract_order);
+    outcome.summary.bad_inputs = outcome.bad_inputs.len();
+    outcome.summary.count(&outcome.findings);
+    outcome
+}

@@ -1,0 +1,112 @@
+//! Periodic rules: records counted per calendar month, half-year, quarter, year or ISO week, in
+//! every such period that lies wholly inside the period under audit.
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use super::finding::{self, Finding};
+use super::set::Gathered;
+use super::Outcome;
+use crate::check::{Policy, RuleKind};
+use crate::diagnostic::Diagnostic;
+use crate::eval::value::{Traced, Val};
+use crate::eval::{self, World};
+
+pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
+    let Some(period) = outcome.period else { return };
+    let world = World {
+        period: Some(period),
+        records: HashMap::new(),
+    };
+    for (index, rule) in policy.rules.iter().enumerate() {
+        let RuleKind::Periodic(p) = &rule.kind else {
+            continue;
+        };
+        let mut counted: HashMap<String, Vec<&str>> = HashMap::new();
+        for c in gathered.counted.iter().filter(|c| c.rule == index) {
+            let (key, _, _) = eval::period_key(p.unit, c.date);
+            counted.entry(key).or_default().push(&c.id);
+        }
+        let mut start = period.from;
+        while start <= period.to {
+            let (key, from, to) = eval::period_key(p.unit, start);
+            let next = to.tomorrow();
+            if from >= period.from && to <= period.to {
+                let mut ids: Vec<&str> = counted.get(&key).cloned().unwrap_or_default();
+                ids.sort_unstable();
+                let n = ids.len() as u32;
+                if n < p.min || n > p.max {
+                    outcome.findings.push(periodic_finding(
+                        policy,
+                        rule,
+                        p,
+                        &world,
+                        &key,
+                        &ids,
+                        (from, to),
+                    ));
+                }
+            }
+            match next {
+                Ok(next) => start = next,
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+fn periodic_finding(
+    policy: &Policy,
+    rule: &crate::check::RuleDef,
+    p: &crate::check::PeriodicRule,
+    world: &World,
+    key: &str,
+    ids: &[&str],
+    (from, to): (jiff::civil::Date, jiff::civil::Date),
+) -> Finding {
+    let expected = if p.min == p.max {
+        p.min.to_string()
+    } else {
+        format!("{}..{}", p.min, p.max)
+    };
+    let null = Json::Null;
+    let mut env = eval::Env::new(policy, &null, rule.slots, world);
+    env.set(p.locals[0], Traced::plain(Val::Int(ids.len() as i64)));
+    env.set(p.locals[1], Traced::plain(Val::Owned(key.to_string())));
+    env.set(p.locals[2], Traced::plain(Val::Owned(expected.clone())));
+    let message = match &rule.message {
+        Some(t) => eval::render_template(&mut env, t),
+        None => format!(
+            "{} in {key}: counted {}, expected {expected}",
+            rule.title,
+            ids.len()
+        ),
+    };
+    let counted = if ids.is_empty() {
+        "none".to_string()
+    } else {
+        ids.join(", ")
+    };
+    let mut help = format!("period {key} runs {from} – {to}; counted: {counted}");
+    if let Some(more) = finding::help_text(policy, rule) {
+        help = format!("{help}\n{more}");
+    }
+    let diagnostic =
+        Diagnostic::new(rule.severity, finding::rule_code(rule), message.clone()).with_help(help);
+    Finding {
+        rule: rule.id.clone(),
+        article: rule.article,
+        severity: rule.severity,
+        waived: false,
+        message,
+        record: None,
+        file: None,
+        line: None,
+        column: None,
+        pointer: None,
+        period: Some(key.to_string()),
+        counted: ids.iter().map(|s| s.to_string()).collect(),
+        diagnostic,
+    }
+}

@@ -1,0 +1,270 @@
+//! One file: read it, parse its records, validate each, and judge each against the rules that
+//! need nothing but the record. Runs on a worker thread; returns what the set-level rules need.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use serde_json::Value as Json;
+
+use super::finding::{self, BadInput, Finding};
+use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
+use crate::discover::Format;
+use crate::eval::{self, World};
+use crate::records::{self, locate_in_file, Place};
+use crate::source::{SourceFile, Span};
+
+pub enum Text {
+    File(PathBuf, Format),
+    Stdin(std::io::Result<String>),
+}
+
+/// A record kept after its file is done, for the rules that need the whole set.
+pub struct Kept {
+    pub value: Json,
+    pub shape: ShapeId,
+    pub place: Place,
+    pub source: Arc<SourceFile>,
+}
+
+/// Where an id was seen.
+pub struct Seen {
+    pub id: String,
+    pub place: Place,
+    pub source: Arc<SourceFile>,
+}
+
+/// A record counted by a periodic rule.
+pub struct Counted {
+    pub rule: usize,
+    pub date: Date,
+    pub id: String,
+}
+
+#[derive(Default)]
+pub struct FileResult {
+    pub readable: bool,
+    pub records: usize,
+    pub findings: Vec<Finding>,
+    pub bad_inputs: Vec<BadInput>,
+    pub ids: Vec<Seen>,
+    pub counted: Vec<Counted>,
+    pub kept: Vec<Kept>,
+    pub first_event: Option<Date>,
+    pub last_event: Option<Date>,
+}
+
+pub fn read_and_judge(policy: &Policy, text: Text) -> FileResult {
+    let (name, format, content) = match text {
+        Text::Stdin(content) => ("<stdin>".to_string(), Format::Lines, content),
+        Text::File(path, format) => (
+            path.display().to_string(),
+            format,
+            std::fs::read(&path).and_then(utf8),
+        ),
+    };
+    let mut result = FileResult::default();
+    let content = match content {
+        Ok(c) => c,
+        Err(e) => {
+            result
+                .bad_inputs
+                .push(BadInput::unlocated(name, format!("cannot read: {e}")));
+            return result;
+        }
+    };
+    result.readable = true;
+    let source = SourceFile::new(name, content);
+    let (parsed, malformed) = records::parse(&source, format);
+    for m in malformed {
+        result.bad_inputs.push(BadInput::at(
+            &source,
+            m.span,
+            m.message,
+            "bad-input::json",
+            "malformed JSON here",
+            Some(
+                "fix the JSON; the rest of the file's records are still checked where possible"
+                    .into(),
+            ),
+        ));
+    }
+    let world = World::default();
+    for record in parsed {
+        result.records += 1;
+        judge(policy, &source, record, &world, &mut result);
+    }
+    result
+}
+
+fn utf8(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text ({e})"),
+        )
+    })
+}
+
+fn judge(
+    policy: &Policy,
+    source: &Arc<SourceFile>,
+    record: records::Record,
+    world: &World,
+    result: &mut FileResult,
+) {
+    let shape = match records::validate(policy, &record.value) {
+        Ok(shape) => shape,
+        Err(problems) => {
+            let id = record
+                .value
+                .get("id")
+                .and_then(Json::as_str)
+                .map(|id| format!("record `{id}`: "))
+                .unwrap_or_default();
+            let rule = policy.builtin(BuiltinRule::RecordContract);
+            let help = rule.and_then(|r| r.help.clone());
+            for p in problems {
+                let span = locate_in_file(source, record.place, &p.pointer)
+                    .map_or(Span::new(0, 0), |l| l.span);
+                result.bad_inputs.push(BadInput::at(
+                    source,
+                    span,
+                    format!("{id}{}", p.message),
+                    "set.3",
+                    "breaks the records contract",
+                    help.clone(),
+                ));
+            }
+            return;
+        }
+    };
+    let value = &record.value;
+    if let Some(id) = value.get("id").and_then(Json::as_str) {
+        result.ids.push(Seen {
+            id: id.to_string(),
+            place: record.place,
+            source: source.clone(),
+        });
+    }
+    for field in policy.event_fields(shape) {
+        let date = match (value.get(&field.name).and_then(Json::as_str), &field.ty) {
+            (Some(s), Ty::Date) => records::time::parse_date(s).ok(),
+            (Some(s), _) => records::time::parse_datetime(s).ok().map(|d| d.date()),
+            (None, _) => None,
+        };
+        if let Some(d) = date {
+            result.first_event = Some(result.first_event.map_or(d, |f| f.min(d)));
+            result.last_event = Some(result.last_event.map_or(d, |l| l.max(d)));
+        }
+    }
+    let mut keep = value
+        .get("waivers")
+        .and_then(Json::as_array)
+        .is_some_and(|w| !w.is_empty())
+        || is_ref_target(policy, shape);
+    for (index, rule) in policy.rules.iter().enumerate() {
+        match &rule.kind {
+            RuleKind::Record(body) if body.record == shape => {
+                if rule.needs_context {
+                    keep = true;
+                    continue;
+                }
+                match eval::judge_record(policy, rule, body, value, world) {
+                    Ok(raws) => {
+                        for raw in raws {
+                            result.findings.push(finding::locate(
+                                policy,
+                                rule,
+                                raw,
+                                value,
+                                record.place,
+                                source,
+                            ));
+                        }
+                    }
+                    Err(e) => result.bad_inputs.push(unjudgeable(
+                        policy,
+                        rule,
+                        e,
+                        value,
+                        record.place,
+                        source,
+                    )),
+                }
+            }
+            RuleKind::Periodic(p) if p.record == shape => {
+                let mut env = eval::Env::new(policy, value, rule.slots, world);
+                let applies = p
+                    .condition
+                    .as_ref()
+                    .is_none_or(|c| eval::eval(&mut env, c).is_ok_and(|v| v.truthy()));
+                let date = eval::eval(&mut env, &p.date)
+                    .ok()
+                    .and_then(|v| eval::builtins::date_of(&v.val));
+                if let (true, Some(date)) = (applies, date) {
+                    let id = value
+                        .get("id")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    result.counted.push(Counted {
+                        rule: index,
+                        date,
+                        id,
+                    });
+                }
+            }
+            RuleKind::Builtin(BuiltinRule::References) => keep |= has_reference(policy, shape),
+            _ => {}
+        }
+    }
+    if keep {
+        result.kept.push(Kept {
+            value: record.value,
+            shape,
+            place: record.place,
+            source: source.clone(),
+        });
+    }
+}
+
+/// A record that a rule could not judge (a date outside the calendar, say) is bad input.
+pub fn unjudgeable(
+    policy: &Policy,
+    rule: &crate::check::RuleDef,
+    e: eval::EvalError<'_>,
+    record: &Json,
+    place: Place,
+    source: &Arc<SourceFile>,
+) -> BadInput {
+    let raw = eval::RawFinding {
+        severity: crate::diagnostic::Severity::Error,
+        message: e.message.clone(),
+        blame: vec![eval::Blame::primary(e.origin, "cannot be judged".into())],
+    };
+    let located = finding::locate(policy, rule, raw, record, place, source);
+    let span = located.diagnostic.primary_span().unwrap_or_default();
+    BadInput::at(
+        source,
+        span,
+        format!("rule {} cannot judge this record: {}", rule.id, e.message),
+        "bad-input::unjudgeable",
+        "cannot be judged",
+        None,
+    )
+}
+
+fn is_ref_target(policy: &Policy, shape: ShapeId) -> bool {
+    policy
+        .shapes
+        .iter()
+        .any(|s| s.fields.iter().any(|f| f.ty == Ty::Ref(shape)))
+}
+
+fn has_reference(policy: &Policy, shape: ShapeId) -> bool {
+    policy
+        .shapes
+        .get(shape)
+        .is_some_and(|s| s.fields.iter().any(|f| matches!(f.ty, Ty::Ref(_))))
+}

@@ -1,0 +1,221 @@
+//! The record set: gathering what each file kept, then the rules about the set itself —
+//! duplicate ids (set.1), references (set.2) and the rules that needed the whole set.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use serde_json::Value as Json;
+
+use super::finding::{self, Finding};
+use super::read::{self, Counted, FileResult, Kept, Seen};
+use super::Outcome;
+use crate::check::{BuiltinRule, Period, Policy, RuleKind, Ty};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::eval::{self, World};
+use crate::records::locate_in_file;
+use crate::records::pointer::Pointer;
+use crate::source::Span;
+
+#[derive(Default)]
+pub struct Gathered {
+    pub ids: Vec<Seen>,
+    pub counted: Vec<Counted>,
+    pub kept: Vec<Kept>,
+    pub first_event: Option<Date>,
+    pub last_event: Option<Date>,
+}
+
+impl Gathered {
+    pub fn absorb(&mut self, file: FileResult, outcome: &mut Outcome) {
+        outcome.summary.records += file.records;
+        outcome.findings.extend(file.findings);
+        outcome.bad_inputs.extend(file.bad_inputs);
+        self.ids.extend(file.ids);
+        self.counted.extend(file.counted);
+        self.kept.extend(file.kept);
+        self.first_event = min_opt(self.first_event, file.first_event);
+        self.last_event = max_opt(self.last_event, file.last_event);
+    }
+
+    /// From the earliest to the latest event date of the set.
+    pub fn inferred_period(&self) -> Option<Period> {
+        Some(Period {
+            from: self.first_event?,
+            to: self.last_event?,
+        })
+    }
+}
+
+fn min_opt(a: Option<Date>, b: Option<Date>) -> Option<Date> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_opt(a: Option<Date>, b: Option<Date>) -> Option<Date> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome) {
+    duplicates(policy, gathered, outcome);
+    let mut world = World {
+        period: outcome.period,
+        records: HashMap::new(),
+    };
+    for kept in &gathered.kept {
+        if let Some(id) = kept.value.get("id").and_then(Json::as_str) {
+            world
+                .records
+                .entry(id.to_string())
+                .or_insert_with(|| (kept.shape, kept.value.clone()));
+        }
+    }
+    references(policy, gathered, &world, outcome);
+    for kept in &gathered.kept {
+        for rule in &policy.rules {
+            let RuleKind::Record(body) = &rule.kind else {
+                continue;
+            };
+            if !rule.needs_context || body.record != kept.shape {
+                continue;
+            }
+            match eval::judge_record(policy, rule, body, &kept.value, &world) {
+                Ok(raws) => {
+                    for raw in raws {
+                        outcome.findings.push(finding::locate(
+                            policy,
+                            rule,
+                            raw,
+                            &kept.value,
+                            kept.place,
+                            &kept.source,
+                        ));
+                    }
+                }
+                Err(e) => outcome.bad_inputs.push(read::unjudgeable(
+                    policy,
+                    rule,
+                    e,
+                    &kept.value,
+                    kept.place,
+                    &kept.source,
+                )),
+            }
+        }
+    }
+}
+
+/// set.1: every id once; each later occurrence is a finding, labelled with the first as well.
+fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
+    let Some(rule) = policy.builtin(BuiltinRule::UniqueIds) else {
+        return;
+    };
+    let mut first: HashMap<&str, &Seen> = HashMap::new();
+    for seen in &gathered.ids {
+        let Some(earlier) = first.get(seen.id.as_str()).copied() else {
+            first.insert(&seen.id, seen);
+            continue;
+        };
+        let id_pointer = Pointer::root().key("id");
+        let span_of = |s: &Seen| {
+            locate_in_file(&s.source, s.place, &id_pointer).map_or(Span::new(0, 0), |l| l.span)
+        };
+        let (here, there) = (span_of(seen), span_of(earlier));
+        let (line, column) = seen.source.line_column(here.start);
+        let (first_line, _) = earlier.source.line_column(there.start);
+        let message = format!(
+            "id `{}` is used again (first at {}:{first_line})",
+            seen.id, earlier.source.name
+        );
+        let mut diagnostic =
+            Diagnostic::new(rule.severity, finding::rule_code(rule), message.clone())
+                .in_file(seen.source.clone())
+                .with_label(Label::primary(here, "used again here"));
+        diagnostic.help = finding::help_text(policy, rule);
+        diagnostic.related.push(
+            Diagnostic::new(
+                Severity::Advice,
+                rule.id.clone(),
+                format!("first use of `{}`", seen.id),
+            )
+            .in_file(earlier.source.clone())
+            .with_label(Label::secondary(there, "first used here")),
+        );
+        outcome.findings.push(Finding {
+            rule: rule.id.clone(),
+            article: None,
+            severity: rule.severity,
+            waived: false,
+            message,
+            record: Some(seen.id.clone()),
+            file: Some(seen.source.name.clone()),
+            line: Some(line),
+            column: Some(column),
+            pointer: Some("/id".into()),
+            period: None,
+            counted: Vec::new(),
+            diagnostic,
+        });
+    }
+}
+
+/// set.2: every reference names a record of the set, of the declared type.
+fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut Outcome) {
+    let Some(rule) = policy.builtin(BuiltinRule::References) else {
+        return;
+    };
+    for kept in &gathered.kept {
+        let Some(shape) = policy.shapes.get(kept.shape) else {
+            continue;
+        };
+        for field in &shape.fields {
+            let Ty::Ref(target) = field.ty else { continue };
+            let Some(id) = kept.value.get(&field.name).and_then(Json::as_str) else {
+                continue;
+            };
+            let target_name = policy
+                .shapes
+                .get(target)
+                .map_or("record", |s| s.name.as_str());
+            let message = match world.records.get(id) {
+                Some((found, _)) if *found == target => continue,
+                Some((found, _)) => {
+                    let found = policy
+                        .shapes
+                        .get(*found)
+                        .map_or("record", |s| s.name.as_str());
+                    format!(
+                        "`{}` names `{id}`, which is a {found}, not a {target_name}",
+                        field.name
+                    )
+                }
+                None => format!(
+                    "`{}` names `{id}`, which is not a record of this set",
+                    field.name
+                ),
+            };
+            let raw = eval::RawFinding {
+                severity: rule.severity,
+                message,
+                blame: vec![eval::Blame::primary(
+                    kept.value
+                        .get(&field.name)
+                        .map_or(eval::value::Origin::None, eval::value::Origin::Node),
+                    format!("should name a {target_name}"),
+                )],
+            };
+            outcome.findings.push(finding::locate(
+                policy,
+                rule,
+                raw,
+                &kept.value,
+                kept.place,
+                &kept.source,
+            ));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The compiled form of rule expressions: names resolved, types known. Built by the checker,
+//! run by the evaluator.
+
+use jiff::civil::Date;
+
+use super::model::{ShapeId, Ty};
+use crate::ast::{BinaryOp, QuantifierKind};
+use crate::records::time::DateTime;
+use crate::source::Span;
+
+/// A constant: a literal, a parameter's value, or an enum variant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Bool(bool),
+    Int(i64),
+    Number(f64),
+    String(String),
+    Date(Date),
+    DateTime(DateTime),
+    Duration(jiff::SignedDuration),
+}
+
+impl std::fmt::Display for Const {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Const::Bool(b) => write!(f, "{b}"),
+            Const::Int(i) => write!(f, "{i}"),
+            Const::Number(n) => write!(f, "{n}"),
+            Const::String(s) => write!(f, "{s}"),
+            Const::Date(d) => write!(f, "{d}"),
+            Const::DateTime(d) => write!(f, "{d}"),
+            Const::Duration(d) => write!(f, "{d:#}"),
+        }
+    }
+}
+
+/// Functions the language provides, by family (see `eval::builtins`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Weekday,
+    Hour,
+    DateOf,
+    Year,
+    Month,
+    QuarterStart,
+    Days,
+    WorkingDays,
+    PeriodStart,
+    PeriodEnd,
+    Count,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ir {
+    pub node: Node,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Const(Const),
+    /// The record being judged.
+    Root,
+    Local(usize),
+    /// A field of an object; `ty` of the enclosing `Ir` tells how to read the JSON value.
+    Field(Box<Ir>, Box<str>),
+    /// A reference followed to the record it names.
+    Deref(Box<Ir>, ShapeId),
+    Call(Builtin, Vec<Ir>),
+    Quantifier {
+        kind: QuantifierKind,
+        slot: usize,
+        source: Box<Ir>,
+        body: Option<Box<Ir>>,
+    },
+    Set(Vec<Const>),
+    Not(Box<Ir>),
+    Neg(Box<Ir>),
+    Binary(BinaryOp, Box<Ir>, Box<Ir>),
+    Exists(Box<Ir>),
+    Is {
+        subject: Box<Ir>,
+        who: Box<Who>,
+        negated: bool,
+    },
+}
+
+/// A compiled who-pattern.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// The value (or, for a person, its `role`) is one of these enum variants.
+    OneOf(Vec<String>),
+    SameAs(Ir),
+    Anyone,
+    Alternatives(Vec<Who>),
+    InChargeOf(Box<Who>, Ir),
+    Among(Box<Who>, Vec<Ir>),
+    Guard(Box<Who>, Ir),
+}
+
+/// An ordered approval chain: the steps at `steps`, ordered by `at`, must contain the expected
+/// steps in this order.
+#[derive(Debug, Clone)]
+pub struct ChainIr {
+    pub steps: Ir,
+    pub expected: Vec<ExpectedStep>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExpectedStep {
+    pub action: String,
+    pub by: Who,
+    /// "the secretary-general", "a vice mayor in charge of `education`" — filled in per record.
+    pub describe: WhoText,
+}
+
+/// How a who-pattern reads in a message; areas are filled in from the record.
+#[derive(Debug, Clone)]
+pub enum WhoText {
+    Text(String),
+    Alternatives(Vec<WhoText>),
+    InChargeOf(Box<WhoText>, Ir),
+    Qualified(Box<WhoText>, String),
+}
+
+/// A message with `{expression}` holes.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Text(String),
+    Hole(Ir),
+}

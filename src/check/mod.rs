@@ -1,0 +1,139 @@
+//! Stage 3: static checks. Policy files → a checked [`Policy`]: every name resolved, every type
+//! checked, every rule compiled; all problems reported at once with labels in the policy text.
+
+mod declare;
+pub mod ir;
+pub mod model;
+mod resolve;
+mod rules;
+
+use std::sync::Arc;
+
+pub use model::*;
+
+use crate::ast::{Item, PolicyFile};
+use crate::diagnostic::{Diagnostic, Label};
+use crate::source::SourceFile;
+
+/// A `--set name=value` override of a parameter.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub name: String,
+    pub value: String,
+}
+
+/// Parses and checks policy files into one policy, applying parameter overrides.
+pub fn load(
+    sources: &[Arc<SourceFile>],
+    overrides: &[Override],
+) -> Result<Policy, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut files: Vec<PolicyFile> = Vec::new();
+    for source in sources {
+        match crate::syntax::parse(source) {
+            Ok(file) => files.push(file),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    let mut decls = declare::Declarations::collect(&files);
+    apply_overrides(&mut decls.policy, overrides, &mut decls.errors);
+    let mut rules = Vec::new();
+    for file in &files {
+        for item in &file.items {
+            match item {
+                Item::Rule(rule) => {
+                    rules.extend(rules::compile_rule(&mut decls, &file.source, rule, None))
+                }
+                Item::Article(article) => {
+                    for rule in &article.rules {
+                        rules.extend(rules::compile_rule(
+                            &mut decls,
+                            &file.source,
+                            rule,
+                            Some(article.number),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut policy = std::mem::take(&mut decls.policy);
+    errors.append(&mut decls.errors);
+    for rule in &rules {
+        if let Some(article) = rule.article.filter(|a| !policy.articles.contains_key(a)) {
+            if !rule.id.starts_with("set.") {
+                errors.push(
+                    Diagnostic::error(
+                        "policy::unknown-article",
+                        format!(
+                            "rule `{}` cites article {article}, which the policy does not contain",
+                            rule.id
+                        ),
+                    )
+                    .in_file(rule.origin.file.clone())
+                    .with_label(Label::primary(rule.origin.span, "this rule")),
+                );
+            }
+        }
+    }
+    policy.rules = rules;
+    if policy.name.is_empty() && errors.is_empty() {
+        let mut d = Diagnostic::error(
+            "policy::header",
+            "the policy has no `policy \"name\" { … }` header",
+        );
+        if let Some(first) = sources.first() {
+            d = d.in_file(first.clone()).with_label(Label::primary(
+                crate::source::Span::new(0, 0),
+                "expected here or in another policy file",
+            ));
+        }
+        errors.push(d);
+    }
+    if errors.is_empty() {
+        Ok(policy)
+    } else {
+        Err(errors)
+    }
+}
+
+fn apply_overrides(policy: &mut Policy, overrides: &[Override], errors: &mut Vec<Diagnostic>) {
+    for o in overrides {
+        let names: Vec<String> = policy.params.iter().map(|p| p.name.clone()).collect();
+        let Some(param) = policy.params.iter_mut().find(|p| p.name == o.name) else {
+            let help = resolve::suggest(&o.name, &names)
+                .or_else(|| Some(format!("parameters: {}", names.join(", "))));
+            let mut d = Diagnostic::error(
+                "usage::unknown-parameter",
+                format!(
+                    "`--set {}`: the policy has no parameter `{}`",
+                    o.name, o.name
+                ),
+            );
+            d.help = help;
+            errors.push(d);
+            continue;
+        };
+        let parsed = match param.ty {
+            Ty::Int => o.value.parse().ok().map(ir::Const::Int),
+            Ty::Number => o.value.parse().ok().map(ir::Const::Number),
+            Ty::Bool => o.value.parse().ok().map(ir::Const::Bool),
+            Ty::Date => crate::records::time::parse_date(&o.value)
+                .ok()
+                .map(ir::Const::Date),
+            Ty::String => Some(ir::Const::String(o.value.clone())),
+            _ => None,
+        };
+        match parsed {
+            Some(value) => param.value = value,
+            None => errors.push(Diagnostic::error(
+                "usage::parameter-value",
+                format!(
+                    "`--set {}={}`: `{}` is not a valid value for this parameter (default {})",
+                    o.name, o.value, o.value, param.default
+                ),
+            )),
+        }
+    }
+}

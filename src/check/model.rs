@@ -1,0 +1,280 @@
+//! The checked policy: declarations resolved, rules compiled to IR. What the evaluator runs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use jiff::civil::Date;
+
+use super::ir::{ChainIr, Const, Ir, Template};
+use crate::ast::PeriodUnit;
+use crate::calendar::Calendar;
+use crate::diagnostic::Severity;
+use crate::source::{SourceFile, Span};
+
+pub type ShapeId = usize;
+pub type EnumId = usize;
+
+/// A value type of the language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    Bool,
+    Int,
+    Number,
+    String,
+    Date,
+    DateTime,
+    Duration,
+    Enum(EnumId),
+    Shape(ShapeId),
+    Array(Box<Ty>),
+    /// The id of a record of the given type, resolved across the record set.
+    Ref(ShapeId),
+    /// A set literal or group before its element type is known.
+    Set(Box<Ty>),
+    /// The type of a value that is never present (an empty set).
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    pub name: String,
+    pub variants: Vec<(String, Option<String>)>,
+}
+
+impl EnumDef {
+    pub fn has(&self, variant: &str) -> bool {
+        self.variants.iter().any(|(v, _)| v == variant)
+    }
+
+    pub fn label(&self, variant: &str) -> Option<&str> {
+        self.variants
+            .iter()
+            .find(|(v, _)| v == variant)
+            .and_then(|(_, l)| l.as_deref())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub nonempty: bool,
+    pub event: bool,
+}
+
+/// A record type or a nested object type.
+#[derive(Debug, Clone)]
+pub struct ShapeDef {
+    pub name: String,
+    pub is_record: bool,
+    pub fields: Vec<FieldDef>,
+}
+
+impl ShapeDef {
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupDef {
+    pub name: String,
+    pub label: Option<String>,
+    pub of_enum: EnumId,
+    pub variants: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamDef {
+    pub name: String,
+    pub ty: Ty,
+    pub default: Const,
+    pub value: Const,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArticleDef {
+    pub number: u32,
+    pub title: String,
+    pub text: String,
+    pub gloss: String,
+    pub chapter: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChapterDef {
+    pub number: u32,
+    pub title: String,
+    pub english: String,
+}
+
+/// Where a declaration was written.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub file: Arc<SourceFile>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleDef {
+    pub id: String,
+    pub article: Option<u32>,
+    pub cites: Vec<u32>,
+    pub severity: Severity,
+    pub title: String,
+    pub help: Option<String>,
+    pub message: Option<Template>,
+    pub kind: RuleKind,
+    /// Local variable slots the rule's expressions use.
+    pub slots: usize,
+    /// The rule reads the record set (references, the period under audit), so it is judged after
+    /// every record has been read.
+    pub needs_context: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub enum RuleKind {
+    Record(RecordRule),
+    Periodic(PeriodicRule),
+    Builtin(BuiltinRule),
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordRule {
+    pub record: ShapeId,
+    pub condition: Option<Ir>,
+    pub for_each: Option<ForEach>,
+    pub requires: Vec<RequireDef>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForEach {
+    pub slot: usize,
+    pub source: Ir,
+    pub condition: Option<Ir>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequireDef {
+    pub what: Requirement,
+    pub when: Option<Ir>,
+    pub at: Option<Ir>,
+    pub severity: Severity,
+    pub message: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Requirement {
+    Holds(Ir),
+    Chain(ChainIr),
+}
+
+#[derive(Debug, Clone)]
+pub struct PeriodicRule {
+    pub record: ShapeId,
+    pub condition: Option<Ir>,
+    pub unit: PeriodUnit,
+    pub date: Ir,
+    pub min: u32,
+    pub max: u32,
+    /// Slots of `count`, `period` and `expected`, which the rule's message may show.
+    pub locals: [usize; 3],
+}
+
+/// Rules about the record set that the checker implements itself; the policy names them so that
+/// they carry an id, a severity, a title and help like any other rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltinRule {
+    UniqueIds,
+    References,
+    RecordContract,
+    Waivers,
+}
+
+impl BuiltinRule {
+    pub const ALL: [(&'static str, BuiltinRule); 4] = [
+        ("unique_ids", BuiltinRule::UniqueIds),
+        ("references", BuiltinRule::References),
+        ("record_contract", BuiltinRule::RecordContract),
+        ("waivers", BuiltinRule::Waivers),
+    ];
+}
+
+/// Everything the checker needs from the policy files.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub name: String,
+    pub fields: BTreeMap<String, String>,
+    pub enums: Vec<EnumDef>,
+    pub shapes: Vec<ShapeDef>,
+    pub records: HashMap<String, ShapeId>,
+    pub groups: HashMap<String, GroupDef>,
+    pub params: Vec<ParamDef>,
+    pub calendar: Option<Calendar>,
+    pub chapters: BTreeMap<u32, ChapterDef>,
+    pub articles: BTreeMap<u32, ArticleDef>,
+    pub rules: Vec<RuleDef>,
+    pub files: Vec<Arc<SourceFile>>,
+}
+
+impl Policy {
+    pub fn rule(&self, id: &str) -> Option<&RuleDef> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn record_type(&self, name: &str) -> Option<&ShapeDef> {
+        self.records.get(name).and_then(|&id| self.shapes.get(id))
+    }
+
+    pub fn builtin(&self, which: BuiltinRule) -> Option<&RuleDef> {
+        self.rules
+            .iter()
+            .find(|r| matches!(r.kind, RuleKind::Builtin(b) if b == which))
+    }
+
+    pub fn source_document(&self) -> Option<&str> {
+        self.fields.get("source").map(String::as_str)
+    }
+
+    /// The event dates of a record type, which bound the inferred period under audit.
+    pub fn event_fields(&self, shape: ShapeId) -> Vec<&FieldDef> {
+        self.shapes
+            .get(shape)
+            .map_or_else(Vec::new, |s| s.fields.iter().filter(|f| f.event).collect())
+    }
+
+    /// A type's name as a user reads it in messages.
+    pub fn type_name(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Bool => "bool".into(),
+            Ty::Int => "int".into(),
+            Ty::Number => "number".into(),
+            Ty::String => "string".into(),
+            Ty::Date => "date".into(),
+            Ty::DateTime => "datetime".into(),
+            Ty::Duration => "duration".into(),
+            Ty::Enum(e) => self.enums.get(*e).map_or("enum".into(), |e| e.name.clone()),
+            Ty::Shape(s) => self
+                .shapes
+                .get(*s)
+                .map_or("object".into(), |s| s.name.clone()),
+            Ty::Array(inner) => format!("[{}]", self.type_name(inner)),
+            Ty::Ref(s) => format!(
+                "-> {}",
+                self.shapes.get(*s).map_or("record", |s| s.name.as_str())
+            ),
+            Ty::Set(inner) => format!("set of {}", self.type_name(inner)),
+            Ty::Unknown => "nothing".into(),
+        }
+    }
+}
+
+/// A date range, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: Date,
+    pub to: Date,
+}

@@ -1,0 +1,1002 @@
+//! Names and types: AST expressions → typed IR, reporting every unknown name and type mismatch
+//! with a label on the exact span in the policy file.
+
+use std::sync::Arc;
+
+use super::ir::{Builtin, Const, Ir, Node, Template, TemplatePart, Who, WhoText};
+use super::model::{EnumId, Policy, ShapeId, Ty};
+use crate::ast::{self, BinaryOp, ExprKind, Literal, QuantifierKind, SetItem, UnaryOp};
+use crate::diagnostic::{Diagnostic, Label};
+use crate::source::{SourceFile, Span};
+
+/// A variable in scope: a `for each` or quantifier binding, or a value a periodic rule provides.
+#[derive(Debug, Clone)]
+struct Local {
+    name: String,
+    slot: usize,
+    ty: Ty,
+}
+
+/// Resolves the expressions of one rule.
+pub struct Resolver<'p> {
+    pub policy: &'p Policy,
+    pub file: Arc<SourceFile>,
+    pub errors: Vec<Diagnostic>,
+    pub root: Option<ShapeId>,
+    locals: Vec<Local>,
+    pub slots: usize,
+    pub needs_context: bool,
+}
+
+fn ir(node: Node, ty: Ty, span: Span) -> Ir {
+    Ir { node, ty, span }
+}
+
+fn poison(span: Span) -> Ir {
+    ir(Node::Const(Const::Bool(false)), Ty::Unknown, span)
+}
+
+impl<'p> Resolver<'p> {
+    pub fn new(policy: &'p Policy, file: Arc<SourceFile>, root: Option<ShapeId>) -> Resolver<'p> {
+        Resolver {
+            policy,
+            file,
+            errors: Vec::new(),
+            root,
+            locals: Vec::new(),
+            slots: 0,
+            needs_context: false,
+        }
+    }
+
+    pub fn error(
+        &mut self,
+        span: Span,
+        code: &str,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
+        let mut d = Diagnostic::error(code, message)
+            .in_file(self.file.clone())
+            .with_label(Label::primary(span, label));
+        d.help = help;
+        self.errors.push(d);
+    }
+
+    /// Binds a name to a new slot for the rest of the rule (or until [`Resolver::unbind`]).
+    pub fn bind(&mut self, name: &str, ty: Ty) -> usize {
+        let slot = self.slots;
+        self.slots += 1;
+        self.locals.push(Local {
+            name: name.to_string(),
+            slot,
+            ty,
+        });
+        slot
+    }
+
+    pub fn unbind(&mut self) {
+        self.locals.pop();
+    }
+
+    fn type_name(&self, ty: &Ty) -> String {
+        self.policy.type_name(ty)
+    }
+
+    /// A boolean expression (a condition or requirement).
+    pub fn condition(&mut self, e: &ast::Expr) -> Ir {
+        let compiled = self.expr(e);
+        self.expect_bool(&compiled);
+        compiled
+    }
+
+    fn expect_bool(&mut self, e: &Ir) {
+        if !matches!(e.ty, Ty::Bool | Ty::Unknown) {
+            let found = self.type_name(&e.ty);
+            self.error(
+                e.span,
+                "policy::type",
+                format!("expected a condition (true or false), found a value of type `{found}`"),
+                &format!("this is a {found}"),
+                Some(
+                    "compare it with something, e.g. `x == …`, or test presence with `x exists`"
+                        .into(),
+                ),
+            );
+        }
+    }
+
+    pub fn expr(&mut self, e: &ast::Expr) -> Ir {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Literal(l) => literal(l, span),
+            ExprKind::Path(p) => self.path(p, true).unwrap_or_else(|| poison(span)),
+            ExprKind::Call { function, args } => self.call(function, args, span),
+            ExprKind::Quantifier {
+                kind,
+                var,
+                source,
+                body,
+            } => self.quantifier(*kind, var, source, body.as_deref(), span),
+            ExprKind::Set(_) => {
+                self.error(
+                    span,
+                    "policy::type",
+                    "a set can only stand on the right of `in`".into(),
+                    "set used as a value",
+                    Some("write `x in {a, b}`".into()),
+                );
+                poison(span)
+            }
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => {
+                let inner = self.condition(operand);
+                ir(Node::Not(Box::new(inner)), Ty::Bool, span)
+            }
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => {
+                let inner = self.expr(operand);
+                if !matches!(inner.ty, Ty::Int | Ty::Number | Ty::Duration | Ty::Unknown) {
+                    let found = self.type_name(&inner.ty);
+                    self.error(
+                        inner.span,
+                        "policy::type",
+                        format!("cannot negate a `{found}`"),
+                        "not a number",
+                        None,
+                    );
+                }
+                let ty = inner.ty.clone();
+                ir(Node::Neg(Box::new(inner)), ty, span)
+            }
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, span),
+            ExprKind::Exists(inner) => {
+                let inner = self.expr(inner);
+                ir(Node::Exists(Box::new(inner)), Ty::Bool, span)
+            }
+            ExprKind::Is {
+                subject,
+                who,
+                negated,
+            } => {
+                let subject = self.expr(subject);
+                let compiled = self.who_for(&subject, who);
+                ir(
+                    Node::Is {
+                        subject: Box::new(subject),
+                        who: Box::new(compiled.0),
+                        negated: *negated,
+                    },
+                    Ty::Bool,
+                    span,
+                )
+            }
+        }
+    }
+
+    /// Resolves a dotted path; `None` (with no error when `report` is false) if its first name
+    /// is not a variable, a field of the record, or a parameter.
+    pub fn path(&mut self, p: &ast::Path, report: bool) -> Option<Ir> {
+        let (first, rest) = p.segments.split_first()?;
+        let mut current =
+            if let Some(local) = self.locals.iter().rev().find(|l| l.name == first.as_str()) {
+                ir(Node::Local(local.slot), local.ty.clone(), first.span)
+            } else if let Some(field) = self
+                .root
+                .and_then(|r| self.policy.shapes.get(r))
+                .and_then(|s| s.field(first.as_str()))
+            {
+                let ty = field.ty.clone();
+                let root = ir(
+                    Node::Root,
+                    Ty::Shape(self.root.unwrap_or_default()),
+                    first.span,
+                );
+                ir(
+                    Node::Field(Box::new(root), first.name.clone()),
+                    ty,
+                    first.span,
+                )
+            } else if let Some(param) = self
+                .policy
+                .params
+                .iter()
+                .find(|pd| pd.name == first.as_str())
+            {
+                ir(
+                    Node::Const(param.value.clone()),
+                    param.ty.clone(),
+                    first.span,
+                )
+            } else {
+                if report {
+                    self.unknown_name(first);
+                }
+                return None;
+            };
+        for segment in rest {
+            current = self.field(current, segment)?;
+        }
+        Some(current)
+    }
+
+    fn unknown_name(&mut self, name: &ast::Ident) {
+        let mut candidates: Vec<String> = self.locals.iter().map(|l| l.name.clone()).collect();
+        if let Some(shape) = self.root.and_then(|r| self.policy.shapes.get(r)) {
+            candidates.extend(shape.fields.iter().map(|f| f.name.clone()));
+        }
+        candidates.extend(self.policy.params.iter().map(|p| p.name.clone()));
+        let record = self
+            .root
+            .and_then(|r| self.policy.shapes.get(r))
+            .map_or("the rule", |s| s.name.as_str());
+        let help = suggest(name.as_str(), &candidates);
+        self.error(
+            name.span,
+            "policy::unknown-field",
+            format!("unknown field `{}` in `{record}`", name.as_str()),
+            "no such field, variable or parameter",
+            help,
+        );
+    }
+
+    fn field(&mut self, base: Ir, segment: &ast::Ident) -> Option<Ir> {
+        let span = base.span.to(segment.span);
+        let base = match base.ty.clone() {
+            Ty::Ref(target) => {
+                self.needs_context = true;
+                ir(Node::Deref(Box::new(base), target), Ty::Shape(target), span)
+            }
+            _ => base,
+        };
+        match &base.ty {
+            Ty::Shape(s) => {
+                let shape = self.policy.shapes.get(*s)?;
+                match shape.field(segment.as_str()) {
+                    Some(field) => {
+                        let ty = field.ty.clone();
+                        Some(ir(
+                            Node::Field(Box::new(base), segment.name.clone()),
+                            ty,
+                            span,
+                        ))
+                    }
+                    None => {
+                        let names: Vec<String> =
+                            shape.fields.iter().map(|f| f.name.clone()).collect();
+                        let help = suggest(segment.as_str(), &names);
+                        let shape_name = shape.name.clone();
+                        self.error(
+                            segment.span,
+                            "policy::unknown-field",
+                            format!("unknown field `{}` in `{shape_name}`", segment.as_str()),
+                            "no such field",
+                            help,
+                        );
+                        None
+                    }
+                }
+            }
+            Ty::Unknown => None,
+            other => {
+                let found = self.type_name(other);
+                let help = matches!(other, Ty::Array(_)).then(|| {
+                    "a list has no fields: use a quantifier such as `all(x in list: x.field …)`"
+                        .to_string()
+                });
+                self.error(
+                    segment.span,
+                    "policy::type",
+                    format!("a `{found}` has no field `{}`", segment.as_str()),
+                    "no fields here",
+                    help,
+                );
+                None
+            }
+        }
+    }
+
+    fn call(&mut self, function: &ast::Ident, args: &[ast::Expr], span: Span) -> Ir {
+        let compiled: Vec<Ir> = args.iter().map(|a| self.expr(a)).collect();
+        let temporal = |t: &Ty| matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown);
+        let (builtin, params, result): (Builtin, &[&dyn Fn(&Ty) -> bool], Ty) =
+            match function.as_str() {
+                "weekday" => (Builtin::Weekday, &[&temporal], Ty::String),
+                "hour" => (
+                    Builtin::Hour,
+                    &[&|t: &Ty| matches!(t, Ty::DateTime | Ty::Unknown)],
+                    Ty::Int,
+                ),
+                "date" => (Builtin::DateOf, &[&temporal], Ty::Date),
+                "year" => (Builtin::Year, &[&temporal], Ty::Int),
+                "month" => (Builtin::Month, &[&temporal], Ty::Int),
+                "quarter_start" => (Builtin::QuarterStart, &[&temporal], Ty::Date),
+                "days" => (Builtin::Days, &[&temporal, &temporal], Ty::Int),
+                "working_days" => (Builtin::WorkingDays, &[&temporal, &temporal], Ty::Int),
+                "period_start" => (Builtin::PeriodStart, &[], Ty::Date),
+                "period_end" => (Builtin::PeriodEnd, &[], Ty::Date),
+                "count" => (
+                    Builtin::Count,
+                    &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
+                    Ty::Int,
+                ),
+                other => {
+                    let names = [
+                        "weekday",
+                        "hour",
+                        "date",
+                        "year",
+                        "month",
+                        "quarter_start",
+                        "days",
+                        "working_days",
+                        "period_start",
+                        "period_end",
+                        "count",
+                    ]
+                    .map(String::from);
+                    let help = suggest(other, &names);
+                    self.error(
+                        function.span,
+                        "policy::unknown-function",
+                        format!("unknown function `{other}`"),
+                        "no such function",
+                        help,
+                    );
+                    return poison(span);
+                }
+            };
+        if compiled.len() != params.len() {
+            self.error(
+                span,
+                "policy::arguments",
+                format!(
+                    "`{}` takes {} argument(s), found {}",
+                    function.as_str(),
+                    params.len(),
+                    compiled.len()
+                ),
+                "wrong number of arguments",
+                None,
+            );
+            return poison(span);
+        }
+        for (arg, accepts) in compiled.iter().zip(params) {
+            if !accepts(&arg.ty) {
+                let found = self.type_name(&arg.ty);
+                self.error(
+                    arg.span,
+                    "policy::type",
+                    format!("`{}` cannot take a `{found}`", function.as_str()),
+                    "wrong type of argument",
+                    None,
+                );
+            }
+        }
+        if matches!(
+            builtin,
+            Builtin::WorkingDays | Builtin::PeriodStart | Builtin::PeriodEnd
+        ) {
+            // Working days need the calendar; the period needs every record: judged after reading.
+            self.needs_context |= !matches!(builtin, Builtin::WorkingDays);
+            if builtin == Builtin::WorkingDays && self.policy.calendar.is_none() {
+                self.error(
+                    function.span,
+                    "policy::calendar",
+                    "`working_days` needs a `calendar` declaration in the policy".into(),
+                    "no calendar declared",
+                    None,
+                );
+            }
+        }
+        ir(Node::Call(builtin, compiled), result, span)
+    }
+
+    fn quantifier(
+        &mut self,
+        kind: QuantifierKind,
+        var: &ast::Ident,
+        source: &ast::Expr,
+        body: Option<&ast::Expr>,
+        span: Span,
+    ) -> Ir {
+        let source = self.expr(source);
+        let element = match &source.ty {
+            Ty::Array(inner) => (**inner).clone(),
+            Ty::Unknown => Ty::Unknown,
+            other => {
+                let found = self.type_name(other);
+                self.error(
+                    source.span,
+                    "policy::type",
+                    format!("expected a list, found `{found}`"),
+                    "not a list",
+                    None,
+                );
+                Ty::Unknown
+            }
+        };
+        let slot = self.bind(var.as_str(), element.clone());
+        let body = body.map(|b| Box::new(self.condition(b)));
+        self.unbind();
+        if body.is_none() && kind != QuantifierKind::Count {
+            self.error(
+                span,
+                "policy::syntax",
+                "this quantifier needs a condition after `:`".into(),
+                "add `: condition`",
+                None,
+            );
+        }
+        let ty = match kind {
+            QuantifierKind::All | QuantifierKind::Any | QuantifierKind::None => Ty::Bool,
+            QuantifierKind::Count => Ty::Int,
+            QuantifierKind::First | QuantifierKind::Last => element,
+        };
+        ir(
+            Node::Quantifier {
+                kind,
+                slot,
+                source: Box::new(source),
+                body,
+            },
+            ty,
+            span,
+        )
+    }
+
+    /// A bare name where an enum variant (or, with `allow_groups`, a group) of `of` is expected.
+    fn variant_names(
+        &mut self,
+        name: &ast::Ident,
+        of: EnumId,
+        allow_groups: bool,
+    ) -> Option<Vec<String>> {
+        let e = self.policy.enums.get(of)?;
+        if e.has(name.as_str()) {
+            return Some(vec![name.name.to_string()]);
+        }
+        if allow_groups {
+            if let Some(group) = self
+                .policy
+                .groups
+                .get(name.as_str())
+                .filter(|g| g.of_enum == of)
+            {
+                return Some(group.variants.clone());
+            }
+        }
+        let mut names: Vec<String> = e.variants.iter().map(|(v, _)| v.clone()).collect();
+        if allow_groups {
+            names.extend(
+                self.policy
+                    .groups
+                    .values()
+                    .filter(|g| g.of_enum == of)
+                    .map(|g| g.name.clone()),
+            );
+        }
+        let help = suggest(name.as_str(), &names)
+            .or_else(|| Some(format!("`{}` has: {}", e.name, names.join(", "))));
+        let enum_name = e.name.clone();
+        self.error(
+            name.span,
+            "policy::unknown-value",
+            format!("`{}` is not a value of `{enum_name}`", name.as_str()),
+            "unknown value",
+            help,
+        );
+        None
+    }
+
+    fn bare_name(e: &ast::Expr) -> Option<&ast::Ident> {
+        match &e.kind {
+            ExprKind::Path(p) if p.segments.len() == 1 => p.segments.first(),
+            _ => None,
+        }
+    }
+
+    /// An operand that may be a bare enum variant, given the other side's type.
+    fn operand(&mut self, e: &ast::Expr, other: Option<&Ty>) -> Ir {
+        if let (Some(name), Some(Ty::Enum(of))) = (Self::bare_name(e), other) {
+            let is_known = self.locals.iter().any(|l| l.name == name.as_str())
+                || self
+                    .root
+                    .and_then(|r| self.policy.shapes.get(r))
+                    .is_some_and(|s| s.field(name.as_str()).is_some())
+                || self.policy.params.iter().any(|p| p.name == name.as_str());
+            if !is_known {
+                return match self.variant_names(name, *of, false) {
+                    Some(mut v) => ir(
+                        Node::Const(Const::String(v.remove(0))),
+                        Ty::Enum(*of),
+                        e.span,
+                    ),
+                    None => poison(e.span),
+                };
+            }
+        }
+        let compiled = self.expr(e);
+        if let (Node::Const(Const::String(s)), Some(Ty::Enum(of))) = (&compiled.node, other) {
+            if self.policy.enums.get(*of).is_some_and(|en| !en.has(s)) {
+                let enum_name = self
+                    .policy
+                    .enums
+                    .get(*of)
+                    .map_or(String::new(), |en| en.name.clone());
+                self.error(
+                    compiled.span,
+                    "policy::unknown-value",
+                    format!("`{s}` is not a value of `{enum_name}`"),
+                    "unknown value",
+                    None,
+                );
+            }
+        }
+        compiled
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> Ir {
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let l = self.condition(lhs);
+                let r = self.condition(rhs);
+                ir(Node::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span)
+            }
+            BinaryOp::In | BinaryOp::NotIn => {
+                let l = self.expr(lhs);
+                let r = self.membership_rhs(rhs, &l.ty);
+                ir(Node::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span)
+            }
+            BinaryOp::Add | BinaryOp::Sub => {
+                let l = self.expr(lhs);
+                let r = self.expr(rhs);
+                let ty = arithmetic(op, &l.ty, &r.ty);
+                if ty.is_none() {
+                    let (a, b) = (self.type_name(&l.ty), self.type_name(&r.ty));
+                    self.error(
+                        span,
+                        "policy::type",
+                        format!("cannot compute `{a}` {} `{b}`", op.symbol()),
+                        "incompatible types",
+                        None,
+                    );
+                }
+                ir(
+                    Node::Binary(op, Box::new(l), Box::new(r)),
+                    ty.unwrap_or(Ty::Unknown),
+                    span,
+                )
+            }
+            _ => {
+                // A bare enum variant may stand on either side.
+                let lhs_is_bare = Self::bare_name(lhs).is_some_and(|n| self.path_is_unresolved(n));
+                let (l, r) = if lhs_is_bare {
+                    let r = self.expr(rhs);
+                    (self.operand(lhs, Some(&r.ty)), r)
+                } else {
+                    let l = self.expr(lhs);
+                    let r = self.operand(rhs, Some(&l.ty));
+                    (l, r)
+                };
+                if !comparable(&l.ty, &r.ty)
+                    || (!matches!(op, BinaryOp::Eq | BinaryOp::Ne) && !ordered(&l.ty))
+                {
+                    let (a, b) = (self.type_name(&l.ty), self.type_name(&r.ty));
+                    self.error(
+                        span,
+                        "policy::type",
+                        format!("cannot compare `{a}` with `{b}` using `{}`", op.symbol()),
+                        &format!("`{a}` {} `{b}`", op.symbol()),
+                        Some(
+                            "compare values of one kind: dates with dates, numbers with numbers"
+                                .into(),
+                        ),
+                    );
+                }
+                ir(Node::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span)
+            }
+        }
+    }
+
+    fn path_is_unresolved(&self, name: &ast::Ident) -> bool {
+        !(self.locals.iter().any(|l| l.name == name.as_str())
+            || self
+                .root
+                .and_then(|r| self.policy.shapes.get(r))
+                .is_some_and(|s| s.field(name.as_str()).is_some())
+            || self.policy.params.iter().any(|p| p.name == name.as_str()))
+    }
+
+    fn membership_rhs(&mut self, rhs: &ast::Expr, element: &Ty) -> Ir {
+        let span = rhs.span;
+        if let ExprKind::Set(items) = &rhs.kind {
+            let mut values = Vec::new();
+            for item in items {
+                match item {
+                    SetItem::Literal(l, s) => {
+                        if let Some(Const::String(text)) = literal_const(l) {
+                            if let Ty::Enum(of) = element {
+                                if self.policy.enums.get(*of).is_some_and(|e| !e.has(&text)) {
+                                    self.error(
+                                        *s,
+                                        "policy::unknown-value",
+                                        format!("`{text}` is not a possible value here"),
+                                        "unknown value",
+                                        None,
+                                    );
+                                }
+                            }
+                        }
+                        if let Some(c) = literal_const(l) {
+                            values.push(c);
+                        }
+                    }
+                    SetItem::Name(name) => match element {
+                        Ty::Enum(of) => {
+                            if let Some(vs) = self.variant_names(name, *of, true) {
+                                values.extend(vs.into_iter().map(Const::String));
+                            }
+                        }
+                        Ty::Unknown => {}
+                        other => {
+                            let found = self.type_name(other);
+                            self.error(name.span, "policy::type", format!("a bare name can only stand for a value of an enum, and this is a `{found}`"), "write a literal", None);
+                        }
+                    },
+                }
+            }
+            return ir(Node::Set(values), Ty::Set(Box::new(element.clone())), span);
+        }
+        if let (Some(name), Ty::Enum(of)) = (Self::bare_name(rhs), element) {
+            if self.path_is_unresolved(name) {
+                let values = self.variant_names(name, *of, true).unwrap_or_default();
+                return ir(
+                    Node::Set(values.into_iter().map(Const::String).collect()),
+                    Ty::Set(Box::new(element.clone())),
+                    span,
+                );
+            }
+        }
+        let compiled = self.expr(rhs);
+        match &compiled.ty {
+            Ty::Array(inner) if comparable(inner, element) => {}
+            Ty::Unknown => {}
+            other => {
+                let (a, b) = (self.type_name(element), self.type_name(other));
+                self.error(
+                    span,
+                    "policy::type",
+                    format!("cannot look for a `{a}` in a `{b}`"),
+                    "not a list of such values",
+                    None,
+                );
+            }
+        }
+        compiled
+    }
+
+    /// Compiles a who-pattern for `subject` (a person, or an enum value), with its description.
+    fn who_for(&mut self, subject: &Ir, who: &ast::Who) -> (Who, WhoText) {
+        match self.who_subject(&subject.ty) {
+            Some((of, is_person)) => self.who(who, of, is_person),
+            None => {
+                if subject.ty != Ty::Unknown {
+                    let found = self.type_name(&subject.ty);
+                    self.error(
+                        subject.span,
+                        "policy::type",
+                        format!("`is` needs a person or an enum value, found `{found}`"),
+                        "not a person",
+                        None,
+                    );
+                }
+                (Who::Anyone, WhoText::Text("anyone".into()))
+            }
+        }
+    }
+
+    /// The enum that who-names are taken from, and whether the subject is a person (a shape with a
+    /// `role` field).
+    pub fn who_subject(&self, ty: &Ty) -> Option<(EnumId, bool)> {
+        match ty {
+            Ty::Enum(e) => Some((*e, false)),
+            Ty::Shape(s) => match self.policy.shapes.get(*s)?.field("role")?.ty {
+                Ty::Enum(e) => Some((e, true)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn who(&mut self, who: &ast::Who, of: EnumId, person: bool) -> (Who, WhoText) {
+        let person_only = |this: &mut Self, span: Span, what: &str| {
+            if !person {
+                this.error(
+                    span,
+                    "policy::type",
+                    format!("`{what}` applies to people only"),
+                    "not a person here",
+                    None,
+                );
+            }
+        };
+        match who {
+            ast::Who::Name(name) => {
+                let text = self.describe_name(name.as_str(), of);
+                match self.variant_names(name, of, true) {
+                    Some(vs) => (Who::OneOf(vs), WhoText::Text(text)),
+                    None => (Who::Anyone, WhoText::Text(text)),
+                }
+            }
+            ast::Who::Anyone(_) => (Who::Anyone, WhoText::Text("anyone".into())),
+            ast::Who::SameAs(path) => {
+                person_only(self, path.span, "same as");
+                let target = self.path(path, true).unwrap_or_else(|| poison(path.span));
+                if person && !matches!(self.who_subject(&target.ty), Some((_, true)) | None) {
+                    self.error(
+                        path.span,
+                        "policy::type",
+                        "`same as` needs a person".into(),
+                        "not a person",
+                        None,
+                    );
+                }
+                (
+                    Who::SameAs(target),
+                    WhoText::Text(format!("the same person as `{}`", path.dotted())),
+                )
+            }
+            ast::Who::Alternatives(alts, _) => {
+                let (whos, texts): (Vec<Who>, Vec<WhoText>) =
+                    alts.iter().map(|a| self.who(a, of, person)).unzip();
+                (Who::Alternatives(whos), WhoText::Alternatives(texts))
+            }
+            ast::Who::InChargeOf(base, path) => {
+                person_only(self, path.span, "in charge of");
+                let (inner, text) = self.who(base, of, person);
+                let area = self.path(path, true).unwrap_or_else(|| poison(path.span));
+                if !matches!(area.ty, Ty::String | Ty::Enum(_) | Ty::Unknown) {
+                    let found = self.type_name(&area.ty);
+                    self.error(
+                        path.span,
+                        "policy::type",
+                        format!("an area is a word, found `{found}`"),
+                        "not an area",
+                        None,
+                    );
+                }
+                (
+                    Who::InChargeOf(Box::new(inner), area.clone()),
+                    WhoText::InChargeOf(Box::new(text), area),
+                )
+            }
+            ast::Who::Among(base, paths) => {
+                let (inner, text) = self.who(base, of, person);
+                let mut lists = Vec::new();
+                for path in paths {
+                    person_only(self, path.span, "among");
+                    let list = self.path(path, true).unwrap_or_else(|| poison(path.span));
+                    if !matches!(&list.ty, Ty::Array(_) | Ty::Unknown) {
+                        self.error(
+                            path.span,
+                            "policy::type",
+                            "`among` needs a list of people".into(),
+                            "not a list",
+                            None,
+                        );
+                    }
+                    lists.push(list);
+                }
+                let names: Vec<String> =
+                    paths.iter().map(|p| format!("`{}`", p.dotted())).collect();
+                (
+                    Who::Among(Box::new(inner), lists),
+                    WhoText::Qualified(Box::new(text), format!("among {}", names.join(" or "))),
+                )
+            }
+            ast::Who::Guard(base, condition) => {
+                let (inner, text) = self.who(base, of, person);
+                let guard = self.condition(condition);
+                let source = self
+                    .file
+                    .text
+                    .get(condition.span.start..condition.span.end)
+                    .unwrap_or("")
+                    .to_string();
+                (
+                    Who::Guard(Box::new(inner), guard),
+                    WhoText::Qualified(Box::new(text), format!("if {source}")),
+                )
+            }
+        }
+    }
+
+    fn describe_name(&self, name: &str, of: EnumId) -> String {
+        if let Some(group) = self.policy.groups.get(name).filter(|g| g.of_enum == of) {
+            return group
+                .label
+                .clone()
+                .unwrap_or_else(|| format!("one of `{name}`"));
+        }
+        self.policy
+            .enums
+            .get(of)
+            .and_then(|e| e.label(name))
+            .map_or_else(|| format!("`{name}`"), str::to_string)
+    }
+
+    /// A message with `{expression}` holes, each checked in the rule's scope.
+    pub fn template(&mut self, text: &ast::Text) -> Template {
+        let mut parts = Vec::new();
+        let mut rest = text.value.as_str();
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+                break;
+            };
+            if open > 0 {
+                parts.push(TemplatePart::Text(rest[..open].to_string()));
+            }
+            let hole = &rest[open + 1..close];
+            match crate::syntax::parse_expr(hole) {
+                Ok(e) => {
+                    // Spans inside a message point at the message as a whole.
+                    let e = respan(e, text.span);
+                    let compiled = self.expr(&e);
+                    parts.push(TemplatePart::Hole(compiled));
+                }
+                Err(message) => self.error(
+                    text.span,
+                    "policy::syntax",
+                    format!("cannot read `{{{hole}}}` in this message: {message}"),
+                    "in this message",
+                    Some("a message hole holds an expression such as `{chair.name}`".into()),
+                ),
+            }
+            rest = &rest[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(TemplatePart::Text(rest.to_string()));
+        }
+        Template { parts }
+    }
+}
+
+fn respan(mut e: ast::Expr, span: Span) -> ast::Expr {
+    fn walk(e: &mut ast::Expr, span: Span) {
+        e.span = span;
+        match &mut e.kind {
+            ExprKind::Path(p) => {
+                p.span = span;
+                p.segments.iter_mut().for_each(|s| s.span = span);
+            }
+            ExprKind::Call { function, args } => {
+                function.span = span;
+                args.iter_mut().for_each(|a| walk(a, span));
+            }
+            ExprKind::Quantifier {
+                source, body, var, ..
+            } => {
+                var.span = span;
+                walk(source, span);
+                if let Some(b) = body {
+                    walk(b, span);
+                }
+            }
+            ExprKind::Unary { operand, .. } | ExprKind::Exists(operand) => walk(operand, span),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                walk(lhs, span);
+                walk(rhs, span);
+            }
+            ExprKind::Is { subject, .. } => walk(subject, span),
+            ExprKind::Literal(_) | ExprKind::Set(_) => {}
+        }
+    }
+    walk(&mut e, span);
+    e
+}
+
+pub fn literal_const(l: &Literal) -> Option<Const> {
+    Some(match l {
+        Literal::String(s) => Const::String(s.clone()),
+        Literal::Integer(i) => Const::Int(*i),
+        Literal::Number(n) => Const::Number(*n),
+        Literal::Bool(b) => Const::Bool(*b),
+        Literal::Date(d) => Const::Date(*d),
+        Literal::DateTime(t, o) => Const::DateTime(crate::records::time::DateTime {
+            timestamp: *t,
+            offset: *o,
+        }),
+        Literal::Duration(d) => Const::Duration(*d),
+    })
+}
+
+pub fn const_type(c: &Const) -> Ty {
+    match c {
+        Const::Bool(_) => Ty::Bool,
+        Const::Int(_) => Ty::Int,
+        Const::Number(_) => Ty::Number,
+        Const::String(_) => Ty::String,
+        Const::Date(_) => Ty::Date,
+        Const::DateTime(_) => Ty::DateTime,
+        Const::Duration(_) => Ty::Duration,
+    }
+}
+
+fn literal(l: &Literal, span: Span) -> Ir {
+    match literal_const(l) {
+        Some(c) => {
+            let ty = const_type(&c);
+            ir(Node::Const(c), ty, span)
+        }
+        None => poison(span),
+    }
+}
+
+fn comparable(a: &Ty, b: &Ty) -> bool {
+    use Ty::*;
+    match (a, b) {
+        (Unknown, _) | (_, Unknown) => true,
+        (Int | Number, Int | Number) => true,
+        (Date | DateTime, Date | DateTime) => true,
+        (String | Enum(_), String | Enum(_)) => match (a, b) {
+            (Enum(x), Enum(y)) => x == y,
+            _ => true,
+        },
+        (Ref(_), String) | (String, Ref(_)) => true,
+        _ => a == b,
+    }
+}
+
+fn ordered(t: &Ty) -> bool {
+    matches!(
+        t,
+        Ty::Int | Ty::Number | Ty::Date | Ty::DateTime | Ty::Duration | Ty::String | Ty::Unknown
+    )
+}
+
+fn arithmetic(op: BinaryOp, a: &Ty, b: &Ty) -> Option<Ty> {
+    use Ty::*;
+    Some(match (a, b) {
+        (Unknown, _) | (_, Unknown) => Unknown,
+        (Int, Int) => Int,
+        (Int | Number, Int | Number) => Number,
+        (Date, Duration) => Date,
+        (DateTime, Duration) => DateTime,
+        (Duration, Duration) => Duration,
+        (Date, Date) | (DateTime, DateTime) if op == BinaryOp::Sub => Duration,
+        _ => return None,
+    })
+}
+
+/// "did you mean `x`?" for a close name (edit distance at most 2), else `None`.
+pub fn suggest(name: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(current + 1);
+            prev = current;
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,373 @@
+//! Rules: each `rule` block compiled to a [`RuleDef`], with its clauses checked against the
+//! declared record types.
+
+use std::sync::Arc;
+
+use super::declare::Declarations;
+use super::ir::{ChainIr, ExpectedStep};
+use super::model::*;
+use super::resolve::Resolver;
+use crate::ast::{self, Clause, RuleDecl, SeverityAst};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::source::SourceFile;
+
+fn severity(s: SeverityAst) -> Severity {
+    match s {
+        SeverityAst::Error => Severity::Error,
+        SeverityAst::Warning => Severity::Warning,
+    }
+}
+
+/// Compiles one rule; errors go to `decls.errors`.
+pub fn compile_rule(
+    decls: &mut Declarations<'_>,
+    file: &Arc<SourceFile>,
+    rule: &RuleDecl,
+    article: Option<u32>,
+) -> Option<RuleDef> {
+    let id = rule.id.as_str().to_string();
+    if let Some(number) = article {
+        if !id.starts_with(&format!("{number}.")) {
+            let d = Diagnostic::error(
+                "policy::rule-id",
+                format!("rule `{id}` sits in article {number}"),
+            )
+            .in_file(file.clone())
+            .with_label(Label::primary(rule.id.span, "id of another article"))
+            .with_help(format!(
+                "number the rules of article {number} as `{number}.1`, `{number}.2`, …"
+            ));
+            decls.errors.push(d);
+        }
+    }
+    if !decls.declare("rule", &id, file, rule.id.span) {
+        return None;
+    }
+    let article = article.or_else(|| id.split('.').next().and_then(|n| n.parse().ok()));
+
+    let mut title = None;
+    let mut help = None;
+    let mut message = None;
+    let mut cites = Vec::new();
+    let mut builtin = None;
+    let mut on = None;
+    let mut count = None;
+    let mut per = None;
+    let mut expect = None;
+    let mut for_each = None;
+    let mut requires = Vec::new();
+    for clause in &rule.clauses {
+        match clause {
+            Clause::Title(t) => title = Some(t.value.clone()),
+            Clause::Help(t) => help = Some(t.value.clone()),
+            Clause::Message(t) => message = Some(t),
+            Clause::Cites(c) => cites.extend(c.iter().map(|(n, _)| *n)),
+            Clause::Builtin(b) => builtin = Some(b),
+            Clause::On {
+                record, condition, ..
+            } => on = Some((record, condition)),
+            Clause::Count {
+                record, condition, ..
+            } => count = Some((record, condition)),
+            Clause::Per { unit, field, .. } => per = Some((unit, field)),
+            Clause::Expect { min, max, span } => expect = Some((*min, *max, *span)),
+            Clause::ForEach {
+                var,
+                source,
+                condition,
+                ..
+            } => for_each = Some((var, source, condition)),
+            Clause::Require(r) => requires.push(r),
+        }
+    }
+    let mut missing = |what: &str, help: &str| {
+        let d = Diagnostic::error("policy::rule-shape", format!("rule `{id}` {what}"))
+            .in_file(file.clone())
+            .with_label(Label::primary(rule.id.span, "this rule"))
+            .with_help(help.to_string());
+        decls.errors.push(d);
+    };
+    if title.is_none() {
+        missing(
+            "has no `title`",
+            "add `title \"…\"`: it heads every finding",
+        );
+    }
+
+    let policy = &decls.policy;
+    let mut resolver = Resolver::new(policy, file.clone(), None);
+    let kind = if let Some(name) = builtin {
+        match BuiltinRule::ALL.iter().find(|(n, _)| *n == name.as_str()) {
+            Some((_, b)) => RuleKind::Builtin(*b),
+            None => {
+                let names: Vec<&str> = BuiltinRule::ALL.iter().map(|(n, _)| *n).collect();
+                resolver.error(
+                    name.span,
+                    "policy::unknown-builtin",
+                    format!("unknown builtin check `{}`", name.as_str()),
+                    "no such check",
+                    Some(format!("builtin checks: {}", names.join(", "))),
+                );
+                RuleKind::Builtin(BuiltinRule::UniqueIds)
+            }
+        }
+    } else if let Some((record, condition)) = count {
+        let shape = record_shape(&mut resolver, record);
+        resolver.root = shape;
+        let condition = condition.as_ref().map(|c| resolver.condition(c));
+        let date = match per {
+            Some((_, field)) => resolver.path(field, true).filter(|d| {
+                let ok = matches!(d.ty, Ty::Date | Ty::DateTime);
+                if !ok {
+                    resolver.error(
+                        field.span,
+                        "policy::type",
+                        "`per … of` needs a date or datetime field".into(),
+                        "not a date",
+                        None,
+                    );
+                }
+                ok
+            }),
+            None => {
+                resolver.error(
+                    rule.id.span,
+                    "policy::rule-shape",
+                    format!("rule `{id}` counts records but has no `per` clause"),
+                    "this rule",
+                    Some("add e.g. `per month of start`".into()),
+                );
+                None
+            }
+        };
+        let (min, max) = match expect {
+            Some((min, max, span)) => {
+                if max < min {
+                    resolver.error(
+                        span,
+                        "policy::rule-shape",
+                        format!("the range {min}..{max} is empty"),
+                        "empty range",
+                        None,
+                    );
+                }
+                (min, max)
+            }
+            None => {
+                resolver.error(
+                    rule.id.span,
+                    "policy::rule-shape",
+                    format!("rule `{id}` counts records but has no `expect` clause"),
+                    "this rule",
+                    Some("add e.g. `expect 1..2`".into()),
+                );
+                (0, u32::MAX)
+            }
+        };
+        // A periodic message may say how many were counted, in which period, against what range.
+        let locals = [
+            resolver.bind("count", Ty::Int),
+            resolver.bind("period", Ty::String),
+            resolver.bind("expected", Ty::String),
+        ];
+        let unit = per.map_or(ast::PeriodUnit::Month, |(u, _)| *u);
+        match (shape, date) {
+            (Some(record), Some(date)) => RuleKind::Periodic(PeriodicRule {
+                record,
+                condition,
+                unit,
+                date,
+                min,
+                max,
+                locals,
+            }),
+            _ => RuleKind::Builtin(BuiltinRule::UniqueIds),
+        }
+    } else if let Some((record, condition)) = on {
+        let shape = record_shape(&mut resolver, record);
+        resolver.root = shape;
+        let condition = condition.as_ref().map(|c| resolver.condition(c));
+        let for_each = for_each.map(|(var, source, condition)| {
+            let source_ir = resolver.path(source, true);
+            let element = match source_ir.as_ref().map(|s| &s.ty) {
+                Some(Ty::Array(inner)) => (**inner).clone(),
+                Some(other) => {
+                    let found = resolver.policy.type_name(other);
+                    resolver.error(
+                        source.span,
+                        "policy::type",
+                        format!("`for each` needs a list, found `{found}`"),
+                        "not a list",
+                        None,
+                    );
+                    Ty::Unknown
+                }
+                None => Ty::Unknown,
+            };
+            let slot = resolver.bind(var.as_str(), element);
+            let condition = condition.as_ref().map(|c| resolver.condition(c));
+            source_ir.map(|source| ForEach {
+                slot,
+                source,
+                condition,
+            })
+        });
+        if requires.is_empty() {
+            resolver.error(
+                rule.id.span,
+                "policy::rule-shape",
+                format!("rule `{id}` has no `require` clause"),
+                "this rule",
+                Some("say what must hold: `require …`".into()),
+            );
+        }
+        let compiled: Vec<RequireDef> = requires
+            .iter()
+            .map(|r| require(&mut resolver, r, severity(rule.severity)))
+            .collect();
+        if shape.is_none() {
+            RuleKind::Builtin(BuiltinRule::UniqueIds)
+        } else {
+            RuleKind::Record(RecordRule {
+                record: shape.unwrap_or_default(),
+                condition,
+                for_each: for_each.flatten(),
+                requires: compiled,
+            })
+        }
+    } else {
+        resolver.error(rule.id.span, "policy::rule-shape", format!("rule `{id}` says neither what it applies to (`on …`), what it counts (`count …`), nor which `builtin` check it is"), "this rule", None);
+        RuleKind::Builtin(BuiltinRule::UniqueIds)
+    };
+    let message = message.map(|m| resolver.template(m));
+    let slots = resolver.slots;
+    let needs_context = resolver.needs_context;
+    decls.errors.append(&mut resolver.errors);
+    Some(RuleDef {
+        id: id.clone(),
+        article,
+        cites,
+        severity: severity(rule.severity),
+        title: title.unwrap_or(id),
+        help,
+        message,
+        kind,
+        slots,
+        needs_context,
+        origin: Origin {
+            file: file.clone(),
+            span: rule.span,
+        },
+    })
+}
+
+fn record_shape(resolver: &mut Resolver<'_>, record: &ast::Ident) -> Option<ShapeId> {
+    match resolver.policy.records.get(record.as_str()) {
+        Some(&id) => Some(id),
+        None => {
+            let names: Vec<String> = resolver.policy.records.keys().cloned().collect();
+            let help = super::resolve::suggest(record.as_str(), &names)
+                .or_else(|| Some(format!("record types: {}", names.join(", "))));
+            resolver.error(
+                record.span,
+                "policy::unknown-type",
+                format!("unknown record type `{}`", record.as_str()),
+                "no such record type",
+                help,
+            );
+            None
+        }
+    }
+}
+
+fn require(resolver: &mut Resolver<'_>, r: &ast::Require, rule_severity: Severity) -> RequireDef {
+    let when = r.when.as_ref().map(|w| resolver.condition(w));
+    let what = match &r.what {
+        ast::Requirement::Holds(e) => Requirement::Holds(resolver.condition(e)),
+        ast::Requirement::Chain(c) => Requirement::Chain(chain(resolver, c)),
+    };
+    let at = r.at.as_ref().and_then(|p| resolver.path(p, true));
+    let message = r.message.as_ref().map(|m| resolver.template(m));
+    RequireDef {
+        what,
+        when,
+        at,
+        severity: r.severity.map_or(rule_severity, severity),
+        message,
+    }
+}
+
+/// A chain's steps are objects with an enum `action`, a person `by` and a datetime `at`.
+fn chain(resolver: &mut Resolver<'_>, c: &ast::Chain) -> ChainIr {
+    let steps = resolver.path(&c.steps_path, true);
+    let step_shape = match steps.as_ref().map(|s| &s.ty) {
+        Some(Ty::Array(inner)) => match **inner {
+            Ty::Shape(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    };
+    let shape = step_shape
+        .and_then(|s| resolver.policy.shapes.get(s))
+        .cloned();
+    let action_enum = shape
+        .as_ref()
+        .and_then(|s| s.field("action"))
+        .and_then(|f| match f.ty {
+            Ty::Enum(e) => Some(e),
+            _ => None,
+        });
+    let by_enum = shape
+        .as_ref()
+        .and_then(|s| s.field("by"))
+        .and_then(|f| resolver.who_subject(&f.ty));
+    let has_at = shape
+        .as_ref()
+        .and_then(|s| s.field("at"))
+        .is_some_and(|f| matches!(f.ty, Ty::DateTime | Ty::Date));
+    if steps.is_some() && (action_enum.is_none() || by_enum.is_none() || !has_at) {
+        resolver.error(
+            c.steps_path.span,
+            "policy::type",
+            "a chain needs a list of steps with an enum `action`, a person `by` and a datetime `at`".into(),
+            "not a list of steps",
+            None,
+        );
+    }
+    let mut expected = Vec::new();
+    for step in &c.steps {
+        let action = step.action.as_str().to_string();
+        if let Some(e) = action_enum.and_then(|e| resolver.policy.enums.get(e)) {
+            if !e.has(&action) {
+                let names: Vec<String> = e.variants.iter().map(|(v, _)| v.clone()).collect();
+                let help = super::resolve::suggest(&action, &names)
+                    .or_else(|| Some(format!("actions: {}", names.join(", "))));
+                resolver.error(
+                    step.action.span,
+                    "policy::unknown-value",
+                    format!("`{action}` is not an action"),
+                    "unknown action",
+                    help,
+                );
+            }
+        }
+        let (by, describe) = match by_enum {
+            Some((of, person)) => resolver.who(&step.by, of, person),
+            None => (
+                super::ir::Who::Anyone,
+                super::ir::WhoText::Text("anyone".into()),
+            ),
+        };
+        expected.push(ExpectedStep {
+            action,
+            by,
+            describe,
+        });
+    }
+    let steps = steps.unwrap_or_else(|| super::ir::Ir {
+        node: super::ir::Node::Root,
+        ty: Ty::Unknown,
+        span: c.steps_path.span,
+    });
+    ChainIr { steps, expected }
+}

@@ -1,0 +1,76 @@
+//! `bylaw check`: audit record files and report.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::PolicyArgs;
+use crate::audit::{self, Options};
+use crate::check::Period;
+use crate::report;
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Record files or folders (walked recursively); `-` reads JSON Lines from standard input
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// The period under audit, `FROM..TO` (dates, both included); inferred from the records if absent
+    #[arg(long, value_name = "FROM..TO", value_parser = parse_period)]
+    period: Option<Period>,
+    /// Fail (exit 1) on unwaived warnings too
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Follow symbolic links when walking folders
+    #[arg(long)]
+    follow_links: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
+
+fn parse_period(s: &str) -> Result<Period, String> {
+    let (from, to) = s
+        .split_once("..")
+        .ok_or("expected FROM..TO, e.g. 2011-07-01..2011-12-31")?;
+    let from =
+        crate::records::time::parse_date(from.trim()).map_err(|e| format!("`{from}`: {e}"))?;
+    let to = crate::records::time::parse_date(to.trim()).map_err(|e| format!("`{to}`: {e}"))?;
+    if to < from {
+        return Err(format!("the period ends ({to}) before it starts ({from})"));
+    }
+    Ok(Period { from, to })
+}
+
+pub fn run(args: &CheckArgs) -> u8 {
+    let renderer = args.policy.renderer();
+    let policy = match args.policy.load() {
+        Ok(p) => p,
+        Err(errors) => return super::policy_failed(&renderer, &errors),
+    };
+    let options = Options {
+        paths: args.paths.clone(),
+        period: args.period,
+        follow_links: args.follow_links,
+    };
+    let outcome = audit::run(&policy, &options, || {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map(|_| text)
+    });
+    let text = match args.format {
+        Format::Human => report::human::render(&policy, &outcome, &renderer),
+        Format::Json => report::json::document(&policy, &outcome),
+        Format::Jsonl => report::json::lines(&outcome),
+    };
+    print!("{text}");
+    report::exit_code(&outcome, args.deny_warnings)
+}

@@ -1,0 +1,118 @@
+//! The command line: one file per subcommand.
+
+mod check;
+mod explain;
+mod rules;
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::check::{Override, Policy};
+use crate::diagnostic::Diagnostic;
+use crate::report::human::Renderer;
+
+#[derive(Parser)]
+#[command(
+    name = "bylaw",
+    version,
+    about = "Audit exported records against the work rules of a city government"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check record files (JSON, JSON Lines) against the policy
+    Check(check::CheckArgs),
+    /// List every rule with its severity and article
+    Rules(PolicyArgs),
+    /// Explain a rule: its article's text and gloss, what it requires, how to comply
+    Explain(explain::ExplainArgs),
+}
+
+/// Which policy to use, and parameter overrides.
+#[derive(Args, Clone)]
+pub struct PolicyArgs {
+    /// A policy file or folder of `.bylaw` files, instead of the built-in work rules
+    #[arg(long, value_name = "FILE|DIR")]
+    policy: Option<PathBuf>,
+    /// Override a policy parameter for this run, e.g. `--set cancel_days=2`
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
+    overrides: Vec<Override>,
+    /// Colour in human output
+    #[arg(long, value_enum, default_value_t = Colour::Auto)]
+    color: Colour,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Colour {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_override(s: &str) -> Result<Override, String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, found `{s}`"))?;
+    Ok(Override {
+        name: name.trim().to_string(),
+        value: value.trim().to_string(),
+    })
+}
+
+impl PolicyArgs {
+    fn renderer(&self) -> Renderer {
+        let colour = match self.color {
+            Colour::Always => true,
+            Colour::Never => false,
+            Colour::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        Renderer::new(colour)
+    }
+
+    /// Loads the policy, or renders why it cannot be loaded.
+    fn load(&self) -> Result<Policy, Vec<Diagnostic>> {
+        let files = match &self.policy {
+            Some(path) => crate::policy_files::read_policy(path).map_err(|d| vec![d])?,
+            None => crate::policy_files::default_policy(),
+        };
+        crate::check::load(&files, &self.overrides)
+    }
+}
+
+/// Renders policy errors to standard error; exit status 2.
+fn policy_failed(renderer: &Renderer, errors: &[Diagnostic]) -> u8 {
+    for e in errors {
+        eprint!("{}", renderer.render(e));
+    }
+    eprintln!(
+        "the policy has {} problem{}; nothing was checked",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    2
+}
+
+/// Runs the command line; returns the exit status.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Rules(args) => rules::run(&args),
+        Command::Explain(args) => explain::run(&args),
+    }
+}

@@ -1,0 +1,167 @@
+//! Ordered approval chains: the expected steps must appear, in order of `at`, among the record's
+//! steps (other steps may come between). A failure says which step is missing, who acted
+//! instead, or which two steps are out of order.
+
+use serde_json::Value as Json;
+
+use super::expr::{convert, eval, Env};
+use super::judge::Blame;
+use super::value::{person_name, Origin, Traced, Val};
+use super::who;
+use super::EvalError;
+use crate::check::ir::{ChainIr, ExpectedStep};
+use crate::check::Ty;
+use crate::records::time::{parse_datetime, DateTime};
+
+/// A step of the record, with its place in the array and its time.
+struct Step<'a> {
+    node: &'a Json,
+    action: Option<&'a str>,
+    at: Option<DateTime>,
+}
+
+/// Why a chain failed, as a message and the places to label.
+pub struct ChainFailure<'a> {
+    pub message: String,
+    pub blame: Vec<Blame<'a>>,
+}
+
+pub fn check<'a>(
+    env: &mut Env<'a>,
+    chain: &'a ChainIr,
+) -> Result<Option<ChainFailure<'a>>, EvalError<'a>> {
+    let list = eval(env, &chain.steps)?;
+    let items: &'a [Json] = match list.val {
+        Val::Node(Json::Array(items)) => items,
+        _ => &[],
+    };
+    let mut steps: Vec<Step<'a>> = items
+        .iter()
+        .map(|node| Step {
+            node,
+            action: node.get("action").and_then(Json::as_str),
+            at: node
+                .get("at")
+                .and_then(Json::as_str)
+                .and_then(|s| parse_datetime(s).ok()),
+        })
+        .collect();
+    // Ordered by `at`; equal times keep their array order (a stable sort); undated steps last.
+    steps.sort_by_key(|s| (s.at.is_none(), s.at.map(|a| a.timestamp)));
+
+    let mut next = 0usize;
+    let mut previous: Option<(usize, &'a ExpectedStep)> = None;
+    for expected in &chain.expected {
+        let mut found = None;
+        for (i, step) in steps.iter().enumerate().skip(next) {
+            if is_match(env, expected, step)? {
+                found = Some(i);
+                break;
+            }
+        }
+        if let Some(i) = found {
+            next = i + 1;
+            previous = Some((i, expected));
+            continue;
+        }
+        let wanted = who::describe(env, &expected.describe);
+        let action = &expected.action;
+        // A matching step that comes too early: out of order.
+        for (i, step) in steps.iter().enumerate().take(next) {
+            if is_match(env, expected, step)? {
+                let Some((p, before)) = previous else { break };
+                let earlier = &steps[i];
+                let later = &steps[p];
+                let message = format!(
+                    "`{action}` by {} ({}) comes before the `{}` it must follow ({})",
+                    actor(earlier),
+                    when(earlier),
+                    before.action,
+                    when(later),
+                );
+                return Ok(Some(ChainFailure {
+                    message,
+                    blame: vec![
+                        Blame::primary(at_of(earlier), format!("`{action}` at {}", when(earlier))),
+                        Blame::secondary(
+                            at_of(later),
+                            format!("`{}` only at {}", before.action, when(later)),
+                        ),
+                    ],
+                }));
+            }
+        }
+        // The action was taken, but by someone else.
+        if let Some(step) = steps
+            .iter()
+            .skip(next)
+            .chain(steps.iter().take(next))
+            .find(|s| s.action == Some(action.as_str()))
+        {
+            let by = step
+                .node
+                .get("by")
+                .map_or(Origin::Missing(step.node, "by"), Origin::Node);
+            let message = format!("`{action}` by {}, expected {wanted}", actor(step));
+            return Ok(Some(ChainFailure {
+                message,
+                blame: vec![Blame::primary(by, format!("expected {wanted}"))],
+            }));
+        }
+        let after = previous.map_or(String::new(), |(_, p)| format!(" after the `{}`", p.action));
+        let message = format!("no `{action}` by {wanted}{after}");
+        let place = if items.is_empty() {
+            list.origin
+        } else {
+            Origin::Node(list_node(&list))
+        };
+        return Ok(Some(ChainFailure {
+            message,
+            blame: vec![Blame::primary(
+                place,
+                format!("needs a `{action}` by {wanted}"),
+            )],
+        }));
+    }
+    Ok(None)
+}
+
+fn list_node<'a>(list: &Traced<'a>) -> &'a Json {
+    match list.val {
+        Val::Node(node) => node,
+        _ => &Json::Null,
+    }
+}
+
+fn is_match<'a>(
+    env: &mut Env<'a>,
+    expected: &'a ExpectedStep,
+    step: &Step<'a>,
+) -> Result<bool, EvalError<'a>> {
+    if step.action != Some(expected.action.as_str()) {
+        return Ok(false);
+    }
+    let by = match step.node.get("by") {
+        Some(person) => Traced::new(convert(person, &Ty::Unknown), Origin::Node(person)),
+        None => return Ok(false),
+    };
+    who::matches(env, &expected.by, &by)
+}
+
+fn actor(step: &Step<'_>) -> String {
+    step.node
+        .get("by")
+        .and_then(person_name)
+        .unwrap_or_else(|| "someone unnamed".into())
+}
+
+fn when(step: &Step<'_>) -> String {
+    step.at
+        .map_or_else(|| "undated".into(), |at| at.to_string())
+}
+
+fn at_of<'a>(step: &Step<'a>) -> Origin<'a> {
+    step.node
+        .get("at")
+        .map_or(Origin::Node(step.node), Origin::Node)
+}

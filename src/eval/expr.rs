@@ -1,0 +1,279 @@
+//! Evaluating IR expressions against one record.
+
+use serde_json::Value as Json;
+
+use super::value::{Origin, Traced, Val};
+use super::{builtins, who, EvalError, World};
+use crate::ast::{BinaryOp, QuantifierKind};
+use crate::check::ir::{Ir, Node};
+use crate::check::{Policy, Ty};
+use crate::records::time;
+
+/// The record being judged, bound variables, and what the record set provides.
+pub struct Env<'a> {
+    pub policy: &'a Policy,
+    pub root: &'a Json,
+    pub locals: Vec<Traced<'a>>,
+    pub world: &'a World,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(policy: &'a Policy, root: &'a Json, slots: usize, world: &'a World) -> Env<'a> {
+        Env {
+            policy,
+            root,
+            locals: vec![Traced::plain(Val::Null); slots],
+            world,
+        }
+    }
+
+    pub fn set(&mut self, slot: usize, value: Traced<'a>) {
+        if let Some(place) = self.locals.get_mut(slot) {
+            *place = value;
+        }
+    }
+}
+
+/// Reads a JSON value as the declared type says.
+pub fn convert<'a>(node: &'a Json, ty: &Ty) -> Val<'a> {
+    match (node, ty) {
+        (Json::Null, _) => Val::Null,
+        (Json::String(s), Ty::Date) => time::parse_date(s).map_or(Val::Null, Val::Date),
+        (Json::String(s), Ty::DateTime) => time::parse_datetime(s).map_or(Val::Null, Val::DateTime),
+        (Json::String(s), _) => Val::Str(s),
+        (Json::Bool(b), _) => Val::Bool(*b),
+        (Json::Number(n), Ty::Int) => n.as_i64().map_or(Val::Null, Val::Int),
+        (Json::Number(n), _) => n
+            .as_i64()
+            .map(Val::Int)
+            .or(n.as_f64().map(Val::Num))
+            .unwrap_or(Val::Null),
+        (Json::Object(_) | Json::Array(_), _) => Val::Node(node),
+    }
+}
+
+fn first_origin<'a>(a: Origin<'a>, b: Origin<'a>) -> Origin<'a> {
+    if a.is_none() {
+        b
+    } else {
+        a
+    }
+}
+
+pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'a>> {
+    Ok(match &ir.node {
+        Node::Const(c) => Traced::plain(Val::from_const(c)),
+        Node::Root => Traced::new(Val::Node(env.root), Origin::Node(env.root)),
+        Node::Local(slot) => env
+            .locals
+            .get(*slot)
+            .cloned()
+            .unwrap_or(Traced::plain(Val::Null)),
+        Node::Field(base, name) => {
+            let base = eval(env, base)?;
+            match base.val {
+                Val::Node(object @ Json::Object(map)) => match map.get(&**name) {
+                    Some(node) => Traced::new(convert(node, &ir.ty), Origin::Node(node)),
+                    None => Traced::new(Val::Null, Origin::Missing(object, name)),
+                },
+                _ => Traced::new(Val::Null, base.origin),
+            }
+        }
+        Node::Deref(base, shape) => {
+            let base = eval(env, base)?;
+            let target = base
+                .val
+                .as_str()
+                .and_then(|id| env.world.records.get(id))
+                .filter(|(s, _)| s == shape);
+            match target {
+                Some((_, record)) => Traced::new(Val::Node(record), base.origin),
+                None => Traced::new(Val::Null, base.origin),
+            }
+        }
+        Node::Call(builtin, args) => builtins::call(env, *builtin, args, ir)?,
+        Node::Quantifier {
+            kind,
+            slot,
+            source,
+            body,
+        } => quantifier(env, *kind, *slot, source, body.as_deref())?,
+        Node::Set(items) => Traced::plain(Val::Set(items)),
+        Node::Not(inner) => {
+            let inner = eval(env, inner)?;
+            Traced::new(Val::Bool(!inner.truthy()), inner.origin)
+        }
+        Node::Neg(inner) => {
+            let inner = eval(env, inner)?;
+            let val = match inner.val {
+                Val::Int(i) => Val::Int(-i),
+                Val::Num(n) => Val::Num(-n),
+                Val::Duration(d) => Val::Duration(-d),
+                _ => Val::Null,
+            };
+            Traced::new(val, inner.origin)
+        }
+        Node::Exists(inner) => {
+            let inner = eval(env, inner)?;
+            Traced::new(Val::Bool(!inner.val.is_null()), inner.origin)
+        }
+        Node::Is {
+            subject,
+            who: pattern,
+            negated,
+        } => {
+            let subject = eval(env, subject)?;
+            let matches = !subject.val.is_null() && who::matches(env, pattern, &subject)?;
+            Traced::new(Val::Bool(matches != *negated), subject.origin)
+        }
+        Node::Binary(op, lhs, rhs) => binary(env, *op, lhs, rhs)?,
+    })
+}
+
+fn binary<'a>(
+    env: &mut Env<'a>,
+    op: BinaryOp,
+    lhs: &'a Ir,
+    rhs: &'a Ir,
+) -> Result<Traced<'a>, EvalError<'a>> {
+    let l = eval(env, lhs)?;
+    match op {
+        BinaryOp::And if !l.truthy() => return Ok(Traced::new(Val::Bool(false), l.origin)),
+        BinaryOp::Or if l.truthy() => return Ok(Traced::new(Val::Bool(true), l.origin)),
+        _ => {}
+    }
+    let r = eval(env, rhs)?;
+    let origin = first_origin(l.origin, r.origin);
+    let val = match op {
+        BinaryOp::And => return Ok(Traced::new(Val::Bool(r.truthy()), r.origin)),
+        BinaryOp::Or => Val::Bool(r.truthy()),
+        BinaryOp::Eq => Val::Bool(l.val.equals(&r.val)),
+        BinaryOp::Ne => Val::Bool(!l.val.is_null() && !r.val.is_null() && !l.val.equals(&r.val)),
+        BinaryOp::Lt => Val::Bool(l.val.compare(&r.val).is_some_and(|o| o.is_lt())),
+        BinaryOp::Le => Val::Bool(l.val.compare(&r.val).is_some_and(|o| o.is_le())),
+        BinaryOp::Gt => Val::Bool(l.val.compare(&r.val).is_some_and(|o| o.is_gt())),
+        BinaryOp::Ge => Val::Bool(l.val.compare(&r.val).is_some_and(|o| o.is_ge())),
+        BinaryOp::In | BinaryOp::NotIn => {
+            let found = contains(&r, &rhs.ty, &l.val);
+            if l.val.is_null() {
+                Val::Bool(false)
+            } else {
+                Val::Bool(found == (op == BinaryOp::In))
+            }
+        }
+        BinaryOp::Add | BinaryOp::Sub => arithmetic(op, &l.val, &r.val),
+    };
+    Ok(Traced::new(val, origin))
+}
+
+fn contains(container: &Traced<'_>, ty: &Ty, needle: &Val<'_>) -> bool {
+    match &container.val {
+        Val::Set(items) => items.iter().any(|c| Val::from_const(c).equals(needle)),
+        Val::Node(Json::Array(items)) => {
+            let element = match ty {
+                Ty::Array(inner) => (**inner).clone(),
+                _ => Ty::Unknown,
+            };
+            items
+                .iter()
+                .any(|item| convert(item, &element).equals(needle))
+        }
+        _ => false,
+    }
+}
+
+fn arithmetic<'a>(op: BinaryOp, l: &Val<'a>, r: &Val<'a>) -> Val<'a> {
+    let sign = if op == BinaryOp::Sub { -1 } else { 1 };
+    match (l, r) {
+        (Val::Int(a), Val::Int(b)) => Val::Int(a.saturating_add(sign * b)),
+        (Val::Int(_) | Val::Num(_), Val::Int(_) | Val::Num(_)) => {
+            let (a, b) = (as_f64(l), as_f64(r));
+            Val::Num(a + sign as f64 * b)
+        }
+        (Val::Date(d), Val::Duration(span)) => {
+            let days = span.as_secs() / 86_400 * i64::from(sign);
+            d.checked_add(jiff::Span::new().days(days))
+                .map_or(Val::Null, Val::Date)
+        }
+        (Val::DateTime(d), Val::Duration(span)) => {
+            let shifted = if sign < 0 {
+                d.timestamp.checked_sub(*span)
+            } else {
+                d.timestamp.checked_add(*span)
+            };
+            shifted.map_or(Val::Null, |timestamp| {
+                Val::DateTime(time::DateTime {
+                    timestamp,
+                    offset: d.offset,
+                })
+            })
+        }
+        (Val::Duration(a), Val::Duration(b)) => {
+            Val::Duration(if sign < 0 { *a - *b } else { *a + *b })
+        }
+        (Val::Date(a), Val::Date(b)) if sign < 0 => {
+            let days = i64::from(b.until(*a).map_or(0, |s| s.get_days()));
+            Val::Duration(jiff::SignedDuration::from_secs(days * 86_400))
+        }
+        (Val::DateTime(a), Val::DateTime(b)) if sign < 0 => {
+            Val::Duration(b.timestamp.duration_until(a.timestamp))
+        }
+        _ => Val::Null,
+    }
+}
+
+fn as_f64(v: &Val<'_>) -> f64 {
+    match v {
+        Val::Int(i) => *i as f64,
+        Val::Num(n) => *n,
+        _ => 0.0,
+    }
+}
+
+fn quantifier<'a>(
+    env: &mut Env<'a>,
+    kind: QuantifierKind,
+    slot: usize,
+    source: &'a Ir,
+    body: Option<&'a Ir>,
+) -> Result<Traced<'a>, EvalError<'a>> {
+    let list = eval(env, source)?;
+    let element_ty = match &source.ty {
+        Ty::Array(inner) => (**inner).clone(),
+        _ => Ty::Unknown,
+    };
+    let items: &[Json] = match list.val {
+        Val::Node(Json::Array(items)) => items,
+        _ => &[],
+    };
+    let mut count = 0i64;
+    let mut chosen: Option<Traced<'a>> = None;
+    for item in items {
+        let element = Traced::new(convert(item, &element_ty), Origin::Node(item));
+        env.set(slot, element.clone());
+        let (holds, origin) = match body {
+            Some(body) => {
+                let result = eval(env, body)?;
+                (result.truthy(), first_origin(result.origin, element.origin))
+            }
+            None => (true, element.origin),
+        };
+        match kind {
+            QuantifierKind::All if !holds => return Ok(Traced::new(Val::Bool(false), origin)),
+            QuantifierKind::Any if holds => return Ok(Traced::new(Val::Bool(true), origin)),
+            QuantifierKind::None if holds => return Ok(Traced::new(Val::Bool(false), origin)),
+            QuantifierKind::First if holds => return Ok(element),
+            QuantifierKind::Last if holds => chosen = Some(element),
+            QuantifierKind::Count if holds => count += 1,
+            _ => {}
+        }
+    }
+    Ok(match kind {
+        QuantifierKind::All | QuantifierKind::None => Traced::new(Val::Bool(true), list.origin),
+        QuantifierKind::Any => Traced::new(Val::Bool(false), list.origin),
+        QuantifierKind::Count => Traced::new(Val::Int(count), list.origin),
+        QuantifierKind::First | QuantifierKind::Last => {
+            chosen.unwrap_or(Traced::new(Val::Null, list.origin))
+        }
+    })
+}

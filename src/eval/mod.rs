@@ -1,0 +1,36 @@
+//! Stage 4: evaluation. A compiled rule × a record → findings, each with the JSON nodes to blame.
+//!
+//! Values carry the node they were read from ([`value::Origin`]), so when a requirement fails the
+//! node that made it fail is known without a second pass; its line and column are found later,
+//! only for findings.
+
+pub mod builtins;
+mod chain;
+mod expr;
+mod judge;
+pub mod value;
+mod who;
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+pub use expr::{eval, Env};
+pub use judge::{judge_record, period_key, render as render_template, Blame, RawFinding};
+
+use crate::check::{Period, ShapeId};
+
+/// What rules may know beyond the record itself: the period under audit and the records that
+/// references point at.
+#[derive(Debug, Default)]
+pub struct World {
+    pub period: Option<Period>,
+    pub records: HashMap<String, (ShapeId, Json)>,
+}
+
+/// A record that cannot be judged (a date outside the working-day calendar, say).
+#[derive(Debug, Clone)]
+pub struct EvalError<'a> {
+    pub message: String,
+    pub origin: value::Origin<'a>,
+}

@@ -1,0 +1,105 @@
+//! Matching who-patterns against a person (or an enum value).
+
+use serde_json::Value as Json;
+
+use super::expr::{eval, Env};
+use super::value::{Traced, Val};
+use super::EvalError;
+use crate::check::ir::{Who, WhoText};
+
+fn role<'v>(subject: &Val<'v>) -> Option<&'v str> {
+    match subject {
+        Val::Node(person) => person.get("role").and_then(Json::as_str),
+        Val::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn person_id<'v>(v: &Val<'v>) -> Option<&'v str> {
+    match v {
+        Val::Node(person) => person.get("id").and_then(Json::as_str),
+        _ => None,
+    }
+}
+
+pub fn matches<'a>(
+    env: &mut Env<'a>,
+    who: &'a Who,
+    subject: &Traced<'a>,
+) -> Result<bool, EvalError<'a>> {
+    Ok(match who {
+        Who::OneOf(roles) => match (role(&subject.val), subject.val.as_str()) {
+            (Some(r), _) => roles.iter().any(|x| x == r),
+            (None, Some(s)) => roles.iter().any(|x| x == s),
+            _ => false,
+        },
+        Who::Anyone => !subject.val.is_null(),
+        Who::SameAs(target) => {
+            let target = eval(env, target)?;
+            matches!((person_id(&subject.val), person_id(&target.val)), (Some(a), Some(b)) if a == b)
+        }
+        Who::Alternatives(alternatives) => {
+            for alternative in alternatives {
+                if matches(env, alternative, subject)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        Who::InChargeOf(base, area) => {
+            if !matches(env, base, subject)? {
+                return Ok(false);
+            }
+            let area = eval(env, area)?;
+            let Some(area) = area.val.as_str() else {
+                return Ok(false);
+            };
+            match &subject.val {
+                Val::Node(person) => person
+                    .get("portfolio")
+                    .and_then(Json::as_array)
+                    .is_some_and(|p| p.iter().any(|a| a.as_str() == Some(area))),
+                _ => false,
+            }
+        }
+        Who::Among(base, lists) => {
+            if !matches(env, base, subject)? {
+                return Ok(false);
+            }
+            let Some(id) = person_id(&subject.val) else {
+                return Ok(false);
+            };
+            let mut found = false;
+            for list in lists {
+                if let Val::Node(Json::Array(people)) = eval(env, list)?.val {
+                    found |= people
+                        .iter()
+                        .any(|p| p.get("id").and_then(Json::as_str) == Some(id));
+                }
+            }
+            found
+        }
+        Who::Guard(base, condition) => {
+            matches(env, base, subject)? && eval(env, condition)?.truthy()
+        }
+    })
+}
+
+/// The who-pattern in words, with areas read from the record: "a vice mayor in charge of `education`".
+pub fn describe<'a>(env: &mut Env<'a>, text: &'a WhoText) -> String {
+    match text {
+        WhoText::Text(t) => t.clone(),
+        WhoText::Alternatives(parts) => parts
+            .iter()
+            .map(|p| describe(env, p))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        WhoText::InChargeOf(inner, area) => {
+            let area = eval(env, area)
+                .map(|a| a.val.render())
+                .unwrap_or_else(|_| "—".into());
+            format!("{} in charge of `{area}`", describe(env, inner))
+        }
+        WhoText::Qualified(inner, qualifier) => format!("{} {qualifier}", describe(env, inner)),
+    }
+}

@@ -1,0 +1,22 @@
+//! bylaw: policy-as-code for the work rules of a city government.
+//!
+//! The pipeline, left to right: [`discover`] finds record files; [`source`] holds texts and spans;
+//! [`syntax`] parses policy files with pest into the [`ast`]; [`check`] resolves names and types
+//! against the record types the policy declares and compiles each rule; [`eval`] judges a record
+//! against a compiled rule; [`audit`] runs a whole record set (files in parallel, then the rules
+//! about the set); [`report`] turns findings into human and machine output; [`cli`] ties it to the
+//! command line. [`diagnostic`] is the one problem type every stage reports with.
+
+pub mod ast;
+pub mod audit;
+pub mod calendar;
+pub mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod eval;
+pub mod policy_files;
+pub mod records;
+pub mod report;
+pub mod source;
+pub mod syntax;

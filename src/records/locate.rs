@@ -1,0 +1,198 @@
+//! Finding a JSON pointer's place in a file's text, on demand.
+//!
+//! serde_json parses fast but keeps no positions, so when a finding needs a line and column this
+//! small scanner walks the text to the pointed value, skipping everything else without allocating.
+
+use super::pointer::{Pointer, Segment};
+use crate::source::Span;
+
+/// Where a pointer leads: the value's span, or — when the last part is missing — the container
+/// that lacks it (its opening bracket), with `found` false.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    pub span: Span,
+    pub found: bool,
+}
+
+/// Locates `pointer` in the JSON value that starts at or after byte `start` of `text`.
+pub fn locate(text: &str, start: usize, pointer: &Pointer) -> Option<Located> {
+    let s = text.as_bytes();
+    let mut at = skip_ws(s, start);
+    for segment in &pointer.0 {
+        let container = at;
+        let next = match (s.get(at), segment) {
+            (Some(b'{'), Segment::Key(key)) => member(s, at, key)?,
+            (Some(b'['), Segment::Index(index)) => element(s, at, *index)?,
+            _ => None,
+        };
+        match next {
+            Some(value_at) => at = value_at,
+            None => {
+                return Some(Located {
+                    span: Span::new(container, container + 1),
+                    found: false,
+                })
+            }
+        }
+    }
+    let end = skip_value(s, at)?;
+    Some(Located {
+        span: Span::new(at, end),
+        found: true,
+    })
+}
+
+fn skip_ws(s: &[u8], mut at: usize) -> usize {
+    while matches!(s.get(at), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        at += 1;
+    }
+    // A byte-order mark before the first value.
+    if s.get(at..at + 3) == Some(&[0xEF, 0xBB, 0xBF]) {
+        return skip_ws(s, at + 3);
+    }
+    at
+}
+
+/// The offset of `key`'s value in the object at `at` (Ok(None) when it has no such key).
+fn member(s: &[u8], at: usize, key: &str) -> Option<Option<usize>> {
+    let mut at = skip_ws(s, at + 1);
+    if s.get(at) == Some(&b'}') {
+        return Some(None);
+    }
+    loop {
+        let key_end = skip_string(s, at)?;
+        let matches = string_equals(&s[at..key_end], key);
+        at = skip_ws(s, key_end);
+        if s.get(at) != Some(&b':') {
+            return None;
+        }
+        at = skip_ws(s, at + 1);
+        if matches {
+            return Some(Some(at));
+        }
+        at = skip_ws(s, skip_value(s, at)?);
+        match s.get(at) {
+            Some(b',') => at = skip_ws(s, at + 1),
+            _ => return Some(None),
+        }
+    }
+}
+
+/// The offset of element `index` in the array at `at` (Ok(None) when it is shorter).
+fn element(s: &[u8], at: usize, index: usize) -> Option<Option<usize>> {
+    let mut at = skip_ws(s, at + 1);
+    if s.get(at) == Some(&b']') {
+        return Some(None);
+    }
+    for _ in 0..index {
+        at = skip_ws(s, skip_value(s, at)?);
+        match s.get(at) {
+            Some(b',') => at = skip_ws(s, at + 1),
+            _ => return Some(None),
+        }
+    }
+    Some(Some(at))
+}
+
+/// Compares a raw JSON string token (with quotes) to `key`, decoding escapes only when present.
+fn string_equals(token: &[u8], key: &str) -> bool {
+    let inner = &token[1..token.len().saturating_sub(1).max(1)];
+    if !inner.contains(&b'\\') {
+        return inner == key.as_bytes();
+    }
+    std::str::from_utf8(token)
+        .ok()
+        .and_then(|t| serde_json::from_str::<String>(t).ok())
+        .is_some_and(|decoded| decoded == key)
+}
+
+fn skip_string(s: &[u8], at: usize) -> Option<usize> {
+    if s.get(at) != Some(&b'"') {
+        return None;
+    }
+    let mut i = at + 1;
+    loop {
+        match s.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The end offset of the JSON value starting at `at`.
+fn skip_value(s: &[u8], at: usize) -> Option<usize> {
+    match s.get(at)? {
+        b'"' => skip_string(s, at),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                match s.get(i)? {
+                    b'"' => {
+                        i = skip_string(s, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let mut i = at;
+            while let Some(b) = s.get(i) {
+                if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n') {
+                    break;
+                }
+                i += 1;
+            }
+            (i > at).then_some(i)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at<'t>(text: &'t str, pointer: &Pointer) -> (&'t str, bool) {
+        let l = locate(text, 0, pointer).unwrap();
+        (&text[l.span.start..l.span.end], l.found)
+    }
+
+    #[test]
+    fn finds_nested_values() {
+        let text = r#"{ "a": [1, {"b\"x": "v", "c": {"d": true}}], "e": null }"#;
+        assert_eq!(
+            at(text, &Pointer::root().key("a").index(1).key("c").key("d")),
+            ("true", true)
+        );
+        assert_eq!(
+            at(text, &Pointer::root().key("a").index(1).key("b\"x")),
+            ("\"v\"", true)
+        );
+        assert_eq!(at(text, &Pointer::root().key("e")), ("null", true));
+        assert_eq!(at(text, &Pointer::root().key("a")).0.len(), 38);
+    }
+
+    #[test]
+    fn missing_parts_point_at_their_container() {
+        let text = r#"{ "a": {"b": 1} }"#;
+        assert_eq!(at(text, &Pointer::root().key("a").key("z")), ("{", false));
+        assert_eq!(at(text, &Pointer::root().key("q").key("z")), ("{", false));
+        assert_eq!(at("[1]", &Pointer::root().index(3)), ("[", false));
+    }
+
+    #[test]
+    fn truncated_text_is_not_a_panic() {
+        assert!(locate("{\"a\": [1, 2", 0, &Pointer::root().key("a").index(5)).is_none());
+        assert!(locate("", 0, &Pointer::root()).is_none());
+    }
+}

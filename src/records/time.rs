@@ -1,0 +1,187 @@
+//! Dates and datetimes as the records contract writes them, parsed strictly.
+//!
+//! A `date` is `YYYY-MM-DD`; a `datetime` is RFC 3339 with an offset. An impossible date or a
+//! datetime without an offset is refused, with a reason a user can act on.
+
+use std::fmt;
+
+use jiff::civil::{Date, Time};
+use jiff::tz::Offset;
+use jiff::Timestamp;
+
+/// An instant together with the offset the record wrote it in, so that wall-clock questions
+/// ("Monday morning") are answered in that offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime {
+    pub timestamp: Timestamp,
+    pub offset: Offset,
+}
+
+impl DateTime {
+    /// The wall-clock date and time in the record's own offset.
+    pub fn civil(&self) -> jiff::civil::DateTime {
+        self.offset.to_datetime(self.timestamp)
+    }
+
+    /// The calendar date in the record's own offset.
+    pub fn date(&self) -> Date {
+        self.civil().date()
+    }
+}
+
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let civil = self.civil();
+        write!(
+            f,
+            "{} {:02}:{:02}",
+            civil.date(),
+            civil.hour(),
+            civil.minute()
+        )
+    }
+}
+
+fn digits(s: &[u8], at: usize, n: usize) -> Option<i32> {
+    let part = s.get(at..at + n)?;
+    part.iter().try_fold(0i32, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + i32::from(b - b'0'))
+    })
+}
+
+fn expect(s: &[u8], at: usize, c: u8) -> Result<(), String> {
+    match s.get(at) {
+        Some(&b) if b == c => Ok(()),
+        _ => Err(format!("expected `{}` at character {}", c as char, at + 1)),
+    }
+}
+
+/// Parses `YYYY-MM-DD`, refusing impossible dates such as `2011-02-30`.
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    let s = text.as_bytes();
+    if s.len() != 10 {
+        return Err("expected the form YYYY-MM-DD".into());
+    }
+    date_at(s)
+}
+
+fn date_at(s: &[u8]) -> Result<Date, String> {
+    let shape = || "expected the form YYYY-MM-DD".to_string();
+    let year = digits(s, 0, 4).ok_or_else(shape)?;
+    expect(s, 4, b'-').map_err(|_| shape())?;
+    let month = digits(s, 5, 2).ok_or_else(shape)?;
+    expect(s, 7, b'-').map_err(|_| shape())?;
+    let day = digits(s, 8, 2).ok_or_else(shape)?;
+    Date::new(year as i16, month as i8, day as i8).map_err(|_| {
+        match Date::new(year as i16, month as i8, 1) {
+            Ok(first) => format!(
+                "{} has only {} days",
+                month_name(first),
+                first.days_in_month()
+            ),
+            Err(_) => format!("there is no month {month:02}"),
+        }
+    })
+}
+
+fn month_name(date: Date) -> String {
+    format!("{:04}-{:02}", date.year(), date.month())
+}
+
+/// Parses an RFC 3339 datetime with an offset (`Z` or `±HH:MM`).
+pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
+    let s = text.as_bytes();
+    let date = date_at(s)?;
+    if !matches!(s.get(10), Some(b'T' | b't' | b' ')) {
+        return Err("expected `T` between date and time".into());
+    }
+    let shape = || "expected the time as HH:MM:SS".to_string();
+    let hour = digits(s, 11, 2).ok_or_else(shape)?;
+    expect(s, 13, b':')?;
+    let minute = digits(s, 14, 2).ok_or_else(shape)?;
+    expect(s, 16, b':')?;
+    let second = digits(s, 17, 2).ok_or_else(shape)?;
+    let mut at = 19;
+    let mut nanos = 0i32;
+    if s.get(at) == Some(&b'.') {
+        at += 1;
+        let start = at;
+        while s.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        let frac = std::str::from_utf8(&s[start..at]).unwrap_or("0");
+        let padded = format!("{frac:0<9}");
+        nanos = padded.get(..9).and_then(|p| p.parse().ok()).unwrap_or(0);
+    }
+    let time = Time::new(hour as i8, minute as i8, second as i8, nanos)
+        .map_err(|_| format!("{hour:02}:{minute:02}:{second:02} is not a time of day"))?;
+    let offset = match s.get(at) {
+        Some(b'Z' | b'z') if s.len() == at + 1 => Offset::UTC,
+        Some(&sign @ (b'+' | b'-')) if s.len() == at + 6 => {
+            let h = digits(s, at + 1, 2).ok_or("expected the offset as ±HH:MM")?;
+            expect(s, at + 3, b':')?;
+            let m = digits(s, at + 4, 2).ok_or("expected the offset as ±HH:MM")?;
+            let seconds = (h * 3600 + m * 60) * if sign == b'-' { -1 } else { 1 };
+            Offset::from_seconds(seconds).map_err(|_| "the offset is out of range".to_string())?
+        }
+        None => return Err("the datetime has no offset; write it as e.g. `+08:00`".into()),
+        Some(_) => return Err("expected an offset such as `+08:00` or `Z` at the end".into()),
+    };
+    let timestamp = offset
+        .to_timestamp(date.to_datetime(time))
+        .map_err(|_| "the datetime is out of range".to_string())?;
+    Ok(DateTime { timestamp, offset })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_date("2011-07-13").unwrap(),
+            Date::new(2011, 7, 13).unwrap()
+        );
+        assert_eq!(
+            parse_date("2011-02-30").unwrap_err(),
+            "2011-02 has only 28 days"
+        );
+        assert_eq!(
+            parse_date("2011-13-01").unwrap_err(),
+            "there is no month 13"
+        );
+        assert!(parse_date("2011-7-13").is_err());
+        assert!(parse_date("2011-07-13T00:00:00+08:00").is_err());
+    }
+
+    #[test]
+    fn datetimes_keep_their_offset() {
+        let dt = parse_datetime("2011-07-11T23:30:00-05:00").unwrap();
+        assert_eq!(dt.date(), Date::new(2011, 7, 11).unwrap());
+        assert_eq!(dt.civil().hour(), 23);
+        assert_eq!(
+            parse_datetime("2011-07-11T09:00:00Z").unwrap().offset,
+            Offset::UTC
+        );
+        assert_eq!(
+            parse_datetime("2011-07-11T09:00:00.250+08:00")
+                .unwrap()
+                .civil()
+                .subsec_nanosecond(),
+            250_000_000
+        );
+    }
+
+    #[test]
+    fn datetimes_refused() {
+        assert!(parse_datetime("2011-07-11T09:00:00")
+            .unwrap_err()
+            .contains("no offset"));
+        assert!(parse_datetime("2011-02-30T09:00:00+08:00")
+            .unwrap_err()
+            .contains("28 days"));
+        assert!(parse_datetime("2011-07-11T25:00:00+08:00").is_err());
+        assert!(parse_datetime("2011-07-11").is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! Validation of a record against the record types declared in the policy (rule set.3).
+
+use serde_json::Value as Json;
+
+use super::pointer::Pointer;
+use super::time::{parse_date, parse_datetime};
+use crate::check::{Policy, ShapeId, Ty};
+
+/// One way a record breaks the contract, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub pointer: Pointer,
+    pub message: String,
+}
+
+/// The record's type, or every problem found in it.
+pub fn validate(policy: &Policy, record: &Json) -> Result<ShapeId, Vec<Problem>> {
+    let problem = |pointer: Pointer, message: String| vec![Problem { pointer, message }];
+    let Json::Object(map) = record else {
+        return Err(problem(Pointer::root(), "a record is an object".into()));
+    };
+    let type_name = match map.get("type") {
+        Some(Json::String(t)) => t,
+        Some(_) => {
+            return Err(problem(
+                Pointer::root().key("type"),
+                "`type` is a string".into(),
+            ))
+        }
+        None => return Err(problem(Pointer::root(), "the record has no `type`".into())),
+    };
+    let Some(&shape) = policy.records.get(type_name.as_str()) else {
+        let mut known: Vec<&str> = policy.records.keys().map(String::as_str).collect();
+        known.sort_unstable();
+        return Err(problem(
+            Pointer::root().key("type"),
+            format!(
+                "unknown record type `{type_name}`; known types: {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    let mut problems = Vec::new();
+    check_object(policy, shape, record, &Pointer::root(), &mut problems);
+    if problems.is_empty() {
+        Ok(shape)
+    } else {
+        Err(problems)
+    }
+}
+
+fn check_object(
+    policy: &Policy,
+    shape: ShapeId,
+    value: &Json,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(def) = policy.shapes.get(shape) else {
+        return;
+    };
+    let Json::Object(map) = value else {
+        problems.push(Problem {
+            pointer: at.clone(),
+            message: format!("expected an object ({}), found {}", def.name, kind(value)),
+        });
+        return;
+    };
+    for field in &def.fields {
+        let here = at.clone().key(&field.name);
+        match map.get(&field.name) {
+            None | Some(Json::Null) if field.required => {
+                let whose = if def.is_record {
+                    format!("a {}", def.name)
+                } else {
+                    format!("`{}`", def.name)
+                };
+                problems.push(Problem {
+                    pointer: here,
+                    message: format!("`{}` is required for {whose}", field.name),
+                });
+            }
+            None | Some(Json::Null) => {}
+            Some(v) => {
+                check_value(policy, &field.ty, v, &here, problems);
+                let empty = matches!(v, Json::String(s) if s.is_empty())
+                    || matches!(v, Json::Array(a) if a.is_empty());
+                if field.nonempty && empty {
+                    problems.push(Problem {
+                        pointer: here,
+                        message: format!("`{}` must not be empty", field.name),
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &Pointer, problems: &mut Vec<Problem>) {
+    let wrong = |expected: String| Problem {
+        pointer: at.clone(),
+        message: format!("expected {expected}, found {}", kind(value)),
+    };
+    match ty {
+        Ty::Bool if !value.is_boolean() => problems.push(wrong("true or false".into())),
+        Ty::Int if !(value.is_i64() || value.is_u64()) => {
+            problems.push(wrong("a whole number".into()))
+        }
+        Ty::Number if !value.is_number() => problems.push(wrong("a number".into())),
+        Ty::String | Ty::Ref(_) if !value.is_string() => problems.push(wrong("a string".into())),
+        Ty::Date => match value.as_str() {
+            None => problems.push(wrong("a date (YYYY-MM-DD)".into())),
+            Some(s) => {
+                if let Err(e) = parse_date(s) {
+                    problems.push(Problem {
+                        pointer: at.clone(),
+                        message: format!("`{s}` is not a date: {e}"),
+                    });
+                }
+            }
+        },
+        Ty::DateTime => match value.as_str() {
+            None => problems.push(wrong("a datetime (RFC 3339 with an offset)".into())),
+            Some(s) => {
+                if let Err(e) = parse_datetime(s) {
+                    problems.push(Problem {
+                        pointer: at.clone(),
+                        message: format!("`{s}` is not a datetime: {e}"),
+                    });
+                }
+            }
+        },
+        Ty::Enum(e) => match (value.as_str(), policy.enums.get(*e)) {
+            (Some(s), Some(def)) if !def.has(s) => {
+                let values: Vec<&str> = def.variants.iter().map(|(v, _)| v.as_str()).collect();
+                problems.push(Problem {
+                    pointer: at.clone(),
+                    message: format!(
+                        "`{s}` is not a {}; expected one of {}",
+                        def.name,
+                        values.join(", ")
+                    ),
+                });
+            }
+            (None, Some(def)) => problems.push(wrong(format!("a {} (a string)", def.name))),
+            _ => {}
+        },
+        Ty::Shape(s) => check_object(policy, *s, value, at, problems),
+        Ty::Array(inner) => match value.as_array() {
+            None => problems.push(wrong("a list".into())),
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if !item.is_null() {
+                        check_value(policy, inner, item, &at.clone().index(i), problems);
+                    }
+                }
+            }
+        },
+        _ => {}
+    }
+}
+
+fn kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,83 @@
+//! Human output: each finding as a miette diagnostic on the record file's text, then a summary.
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::audit::Outcome;
+use crate::check::Policy;
+use crate::diagnostic::Diagnostic;
+
+/// Renders diagnostics with or without colour; tests and pipes get plain Unicode.
+pub struct Renderer {
+    handler: GraphicalReportHandler,
+}
+
+impl Renderer {
+    pub fn new(colour: bool) -> Renderer {
+        let theme = if colour {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        Renderer {
+            handler: GraphicalReportHandler::new_themed(theme)
+                .with_width(100)
+                .with_links(false),
+        }
+    }
+
+    pub fn render(&self, diagnostic: &Diagnostic) -> String {
+        let mut out = String::new();
+        if self.handler.render_report(&mut out, diagnostic).is_err() {
+            out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+        }
+        out
+    }
+}
+
+pub fn render(policy: &Policy, outcome: &Outcome, renderer: &Renderer) -> String {
+    let mut out = String::new();
+    for bad in &outcome.bad_inputs {
+        out.push_str(&renderer.render(&bad.diagnostic));
+    }
+    for finding in &outcome.findings {
+        let mut d = finding.diagnostic.clone();
+        if finding.waived {
+            d.message = format!("(waived) {}", d.message);
+            d.severity = crate::diagnostic::Severity::Advice;
+        }
+        if let Some(period) = finding
+            .period
+            .as_ref()
+            .filter(|p| !d.message.contains(p.as_str()))
+        {
+            d.message = format!("{period}: {}", d.message);
+        }
+        out.push_str(&renderer.render(&d));
+    }
+    out.push_str(&summary(policy, outcome));
+    out
+}
+
+pub fn summary(policy: &Policy, outcome: &Outcome) -> String {
+    let s = &outcome.summary;
+    let period = outcome.period.map_or("no dated records".to_string(), |p| {
+        format!("{} – {}", p.from, p.to)
+    });
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let source = policy
+        .source_document()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
+    format!(
+        "\n{}{source}\nperiod under audit: {period}\nchecked {} and {} ({} ignored)\n{}, {}, {} waived, {}\n",
+        policy.name,
+        plural(s.records, "record", "records"),
+        plural(s.files, "file", "files"),
+        s.ignored_files,
+        plural(s.errors, "error", "errors"),
+        plural(s.warnings, "warning", "warnings"),
+        s.waived,
+        plural(s.bad_inputs, "bad input", "bad inputs"),
+    )
+}

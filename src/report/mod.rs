@@ -1,0 +1,19 @@
+//! Stage 6: reports. Findings → the formats people and machines read.
+
+pub mod human;
+pub mod json;
+
+use crate::audit::Outcome;
+use crate::diagnostic::Severity;
+
+/// The exit status the output contract gives an outcome.
+pub fn exit_code(outcome: &Outcome, deny_warnings: bool) -> u8 {
+    if !outcome.bad_inputs.is_empty() {
+        return 2;
+    }
+    let failing = outcome.findings.iter().any(|f| {
+        !f.waived
+            && (f.severity == Severity::Error || (deny_warnings && f.severity == Severity::Warning))
+    });
+    u8::from(failing)
+}

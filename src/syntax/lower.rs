@@ -1,0 +1,681 @@
+//! Lowering: pest pairs → the typed AST. The only file that touches pest pairs.
+
+use std::sync::Arc;
+
+use pest::iterators::{Pair, Pairs};
+
+use super::grammar::Rule;
+use super::precedence::PRATT;
+use crate::ast::*;
+use crate::diagnostic::{Diagnostic, Label};
+use crate::source::{SourceFile, Span};
+
+/// Lowers a parsed `policy_file`; literal values that the grammar accepts but that do not exist
+/// (a 30th of February) are reported, all of them.
+pub fn lower_file(
+    source: &Arc<SourceFile>,
+    file: Pair<'_, Rule>,
+) -> Result<PolicyFile, Vec<Diagnostic>> {
+    let mut lower = Lower {
+        source: source.clone(),
+        errors: Vec::new(),
+    };
+    let items = file
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .filter_map(|p| lower.item(p))
+        .collect();
+    if lower.errors.is_empty() {
+        Ok(PolicyFile {
+            source: source.clone(),
+            items,
+        })
+    } else {
+        Err(lower.errors)
+    }
+}
+
+struct Lower {
+    source: Arc<SourceFile>,
+    errors: Vec<Diagnostic>,
+}
+
+fn span(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+/// The next child; the grammar guarantees it exists wherever this is called.
+fn next<'i>(pairs: &mut Pairs<'i, Rule>) -> Pair<'i, Rule> {
+    // Invariant: callers follow the shape of the grammar rule they lower, which requires this child.
+    pairs.next().expect("the grammar guarantees this child")
+}
+
+fn ident(pair: Pair<'_, Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().into(),
+        span: span(&pair),
+    }
+}
+
+impl Lower {
+    fn error(&mut self, span: Span, message: String, label: &str) {
+        self.errors.push(
+            Diagnostic::error("policy::literal", message)
+                .in_file(self.source.clone())
+                .with_label(Label::primary(span, label)),
+        );
+    }
+
+    fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
+        let whole = span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        Some(match rule {
+            Rule::policy_decl => {
+                let name = self.text(next(&mut inner));
+                let fields = inner
+                    .filter_map(|f| {
+                        let mut parts = f.into_inner();
+                        let key = ident(next(&mut parts));
+                        let value = self.literal(next(&mut parts))?;
+                        Some((key, value))
+                    })
+                    .collect();
+                Item::Policy(PolicyHeader {
+                    name,
+                    fields,
+                    span: whole,
+                })
+            }
+            Rule::enum_decl => {
+                let name = ident(next(&mut inner));
+                let variants = inner
+                    .map(|v| {
+                        let mut parts = v.into_inner();
+                        let id = ident(next(&mut parts));
+                        (id, parts.next().map(|t| self.text(t)))
+                    })
+                    .collect();
+                Item::Enum(EnumDecl { name, variants })
+            }
+            Rule::group_decl => {
+                let name = ident(next(&mut inner));
+                let mut label = None;
+                let mut rest: Vec<Pair<'_, Rule>> = inner.collect();
+                if rest.first().is_some_and(|p| p.as_rule() != Rule::ident) {
+                    label = Some(self.text(rest.remove(0)));
+                }
+                let mut rest = rest.into_iter().map(ident);
+                let of_enum = rest.next()?;
+                Item::Group(GroupDecl {
+                    name,
+                    label,
+                    of_enum,
+                    members: rest.collect(),
+                })
+            }
+            Rule::param_decl => {
+                let name = ident(next(&mut inner));
+                let ty = self.type_expr(next(&mut inner));
+                let default = self.literal(next(&mut inner))?;
+                let doc = inner.next().map(|t| self.text(t));
+                Item::Param(ParamDecl {
+                    name,
+                    ty,
+                    default,
+                    doc,
+                })
+            }
+            Rule::record_decl => Item::Record(self.type_decl(inner)),
+            Rule::shape_decl => Item::Shape(self.type_decl(inner)),
+            Rule::calendar_decl => Item::Calendar(self.calendar(inner, whole)?),
+            Rule::chapter_decl => {
+                let number = self.integer(next(&mut inner))? as u32;
+                let title = self.text(next(&mut inner));
+                let english = self.text(next(&mut inner));
+                Item::Chapter(ChapterDecl {
+                    number,
+                    title,
+                    english,
+                })
+            }
+            Rule::article_decl => Item::Article(self.article(inner)?),
+            Rule::rule_decl => Item::Rule(self.rule(inner, whole)),
+            _ => return None,
+        })
+    }
+
+    fn type_decl(&mut self, mut inner: Pairs<'_, Rule>) -> TypeDecl {
+        let name = ident(next(&mut inner));
+        let fields = inner
+            .map(|f| {
+                let mut parts = f.into_inner();
+                let name = ident(next(&mut parts));
+                let ty = self.type_expr(next(&mut parts));
+                let flags: Vec<String> = parts.map(|p| p.as_str().to_string()).collect();
+                let has = |flag: &str| flags.iter().any(|f| f == flag);
+                FieldDecl {
+                    name,
+                    ty,
+                    required: has("required"),
+                    nonempty: has("nonempty"),
+                    event: has("event"),
+                }
+            })
+            .collect();
+        TypeDecl { name, fields }
+    }
+
+    fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
+        let whole = span(&pair);
+        match pair.as_rule() {
+            Rule::array_type => TypeExpr::Array(
+                Box::new(self.type_expr(next(&mut pair.into_inner()))),
+                whole,
+            ),
+            Rule::ref_type => TypeExpr::Ref(ident(next(&mut pair.into_inner()))),
+            _ => TypeExpr::Named(ident(next(&mut pair.into_inner()))),
+        }
+    }
+
+    fn calendar(&mut self, mut inner: Pairs<'_, Rule>, whole: Span) -> Option<CalendarDecl> {
+        let name = self.text(next(&mut inner));
+        let first_year = self.integer(next(&mut inner))? as i16;
+        let last_year = self.integer(next(&mut inner))? as i16;
+        let mut entries = Vec::new();
+        for entry in inner {
+            let entry_span = span(&entry);
+            let mut parts = entry.into_inner();
+            let kind = match next(&mut parts).as_str() {
+                "holiday" => DayKindAst::Holiday,
+                _ => DayKindAst::Workday,
+            };
+            let from = self.date(next(&mut parts));
+            let mut to = from;
+            let mut name = None;
+            for part in parts {
+                match part.as_rule() {
+                    Rule::date => to = self.date(part),
+                    _ => name = Some(self.text(part)),
+                }
+            }
+            if let (Some(from), Some(to)) = (from, to) {
+                entries.push(CalendarEntry {
+                    kind,
+                    from,
+                    to,
+                    name,
+                    span: entry_span,
+                });
+            }
+        }
+        Some(CalendarDecl {
+            name,
+            first_year,
+            last_year,
+            entries,
+            span: whole,
+        })
+    }
+
+    fn article(&mut self, mut inner: Pairs<'_, Rule>) -> Option<ArticleDecl> {
+        let number_pair = next(&mut inner);
+        let number_span = span(&number_pair);
+        let number = self.integer(number_pair)? as u32;
+        let title = self.text(next(&mut inner));
+        let mut article = ArticleDecl {
+            number,
+            number_span,
+            title,
+            text: None,
+            gloss: None,
+            rules: Vec::new(),
+        };
+        for part in inner {
+            let whole = span(&part);
+            match part.as_rule() {
+                Rule::article_text => article.text = Some(self.text(next(&mut part.into_inner()))),
+                Rule::article_gloss => {
+                    article.gloss = Some(self.text(next(&mut part.into_inner())))
+                }
+                _ => article.rules.push(self.rule(part.into_inner(), whole)),
+            }
+        }
+        Some(article)
+    }
+
+    fn rule(&mut self, mut inner: Pairs<'_, Rule>, whole: Span) -> RuleDecl {
+        let id = ident(next(&mut inner));
+        let severity = severity(next(&mut inner).as_str());
+        let clauses = inner.filter_map(|c| self.clause(c)).collect();
+        RuleDecl {
+            id,
+            severity,
+            clauses,
+            span: whole,
+        }
+    }
+
+    fn clause(&mut self, pair: Pair<'_, Rule>) -> Option<Clause> {
+        let whole = span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        Some(match rule {
+            Rule::title_clause => Clause::Title(self.text(next(&mut inner))),
+            Rule::message_clause => Clause::Message(self.text(next(&mut inner))),
+            Rule::help_clause => Clause::Help(self.text(next(&mut inner))),
+            Rule::builtin_clause => Clause::Builtin(ident(next(&mut inner))),
+            Rule::cites_clause => {
+                let mut cites = Vec::new();
+                for p in inner {
+                    let s = span(&p);
+                    cites.push((self.integer(p)? as u32, s));
+                }
+                Clause::Cites(cites)
+            }
+            Rule::on_clause => {
+                let record = ident(next(&mut inner));
+                let condition = inner.next().map(|e| self.expr(e));
+                Clause::On {
+                    record,
+                    condition,
+                    span: whole,
+                }
+            }
+            Rule::count_clause => {
+                let record = ident(next(&mut inner));
+                let condition = inner.next().map(|e| self.expr(e));
+                Clause::Count {
+                    record,
+                    condition,
+                    span: whole,
+                }
+            }
+            Rule::for_each_clause => {
+                let var = ident(next(&mut inner));
+                let source = path(next(&mut inner));
+                let condition = inner.next().map(|e| self.expr(e));
+                Clause::ForEach {
+                    var,
+                    source,
+                    condition,
+                    span: whole,
+                }
+            }
+            Rule::per_clause => {
+                let unit = match next(&mut inner).as_str() {
+                    "month" => PeriodUnit::Month,
+                    "half_year" => PeriodUnit::HalfYear,
+                    "iso_week" => PeriodUnit::IsoWeek,
+                    "quarter" => PeriodUnit::Quarter,
+                    _ => PeriodUnit::Year,
+                };
+                Clause::Per {
+                    unit,
+                    field: path(next(&mut inner)),
+                    span: whole,
+                }
+            }
+            Rule::expect_clause => {
+                let min = self.integer(next(&mut inner))? as u32;
+                let max = match inner.next() {
+                    Some(p) => self.integer(p)? as u32,
+                    None => min,
+                };
+                Clause::Expect {
+                    min,
+                    max,
+                    span: whole,
+                }
+            }
+            Rule::require_clause => {
+                let what_pair = next(&mut inner);
+                let what = match what_pair.as_rule() {
+                    Rule::chain => Requirement::Chain(self.chain(what_pair)),
+                    _ => Requirement::Holds(self.expr(what_pair)),
+                };
+                let mut require = Require {
+                    what,
+                    when: None,
+                    at: None,
+                    severity: None,
+                    message: None,
+                    span: whole,
+                };
+                for part in inner {
+                    let rule = part.as_rule();
+                    let value = next(&mut part.into_inner());
+                    match rule {
+                        Rule::when_part => require.when = Some(self.expr(value)),
+                        Rule::at_part => require.at = Some(path(value)),
+                        Rule::as_part => require.severity = Some(severity(value.as_str())),
+                        _ => require.message = Some(self.text(value)),
+                    }
+                }
+                Clause::Require(require)
+            }
+            _ => return None,
+        })
+    }
+
+    fn chain(&mut self, pair: Pair<'_, Rule>) -> Chain {
+        let mut inner = pair.into_inner();
+        let steps_path = path(next(&mut inner));
+        let steps = inner
+            .map(|step| {
+                let whole = span(&step);
+                let mut parts = step.into_inner();
+                let action = ident(next(&mut parts));
+                let by = self.who_alts(next(&mut parts));
+                ChainStep {
+                    action,
+                    by,
+                    span: whole,
+                }
+            })
+            .collect();
+        Chain { steps_path, steps }
+    }
+
+    fn who_alts(&mut self, pair: Pair<'_, Rule>) -> Who {
+        let whole = span(&pair);
+        let mut terms: Vec<Who> = pair.into_inner().map(|t| self.who_term(t)).collect();
+        if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Who::Alternatives(terms, whole)
+        }
+    }
+
+    fn who_term(&mut self, pair: Pair<'_, Rule>) -> Who {
+        let mut inner = pair.into_inner();
+        let atom = next(&mut inner);
+        let atom_span = span(&atom);
+        let mut who = match atom.as_rule() {
+            Rule::one_of => Who::Alternatives(
+                atom.into_inner().map(|i| Who::Name(ident(i))).collect(),
+                atom_span,
+            ),
+            Rule::same_as => Who::SameAs(path(next(&mut atom.into_inner()))),
+            Rule::anyone => Who::Anyone(atom_span),
+            Rule::who_alts => self.who_alts(atom),
+            _ => Who::Name(ident(atom)),
+        };
+        for qualifier in inner {
+            let rule = qualifier.as_rule();
+            let mut parts = qualifier.into_inner();
+            who = match rule {
+                Rule::in_charge_of => Who::InChargeOf(Box::new(who), path(next(&mut parts))),
+                Rule::among => Who::Among(Box::new(who), parts.map(path).collect()),
+                _ => Who::Guard(Box::new(who), Box::new(self.expr(next(&mut parts)))),
+            };
+        }
+        who
+    }
+
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        // The Pratt parser's closures each need the lowering state; a RefCell keeps that simple.
+        let this = std::cell::RefCell::new(self);
+        let result = PRATT
+            .map_primary(|p| this.borrow_mut().primary(p))
+            .map_prefix(|op, operand| {
+                let span = span(&op).to(operand.span);
+                let op = if op.as_rule() == Rule::op_not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        operand: Box::new(operand),
+                    },
+                    span,
+                }
+            })
+            .map_postfix(|subject, op| {
+                let span = subject.span.to(span(&op));
+                match op.as_rule() {
+                    Rule::op_exists => Expr {
+                        kind: ExprKind::Exists(Box::new(subject)),
+                        span,
+                    },
+                    rule => {
+                        let negated = rule == Rule::op_is_not;
+                        let who_pair = op.into_inner().find(|p| p.as_rule() == Rule::who_term);
+                        let who = match who_pair {
+                            Some(w) => this.borrow_mut().who_term(w),
+                            None => Who::Anyone(span),
+                        };
+                        Expr {
+                            kind: ExprKind::Is {
+                                subject: Box::new(subject),
+                                who,
+                                negated,
+                            },
+                            span,
+                        }
+                    }
+                }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let span = lhs.span.to(rhs.span);
+                let op = match op.as_rule() {
+                    Rule::op_or => BinaryOp::Or,
+                    Rule::op_and => BinaryOp::And,
+                    Rule::op_eq => BinaryOp::Eq,
+                    Rule::op_ne => BinaryOp::Ne,
+                    Rule::op_lt => BinaryOp::Lt,
+                    Rule::op_le => BinaryOp::Le,
+                    Rule::op_gt => BinaryOp::Gt,
+                    Rule::op_ge => BinaryOp::Ge,
+                    Rule::op_in => BinaryOp::In,
+                    Rule::op_not_in => BinaryOp::NotIn,
+                    Rule::op_add => BinaryOp::Add,
+                    _ => BinaryOp::Sub,
+                };
+                Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                }
+            })
+            .parse(pair.into_inner());
+        result
+    }
+
+    fn primary(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let whole = span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::expr => return self.expr(pair),
+            Rule::path => ExprKind::Path(path(pair)),
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let function = ident(next(&mut inner));
+                ExprKind::Call {
+                    function,
+                    args: inner.map(|a| self.expr(a)).collect(),
+                }
+            }
+            Rule::quantifier => {
+                let mut inner = pair.into_inner();
+                let kind = match next(&mut inner).as_str() {
+                    "all" => QuantifierKind::All,
+                    "any" => QuantifierKind::Any,
+                    "none" => QuantifierKind::None,
+                    "count" => QuantifierKind::Count,
+                    "first" => QuantifierKind::First,
+                    _ => QuantifierKind::Last,
+                };
+                let var = ident(next(&mut inner));
+                let source = Box::new(self.expr(next(&mut inner)));
+                let body = inner.next().map(|b| Box::new(self.expr(b)));
+                ExprKind::Quantifier {
+                    kind,
+                    var,
+                    source,
+                    body,
+                }
+            }
+            Rule::set_literal => ExprKind::Set(
+                pair.into_inner()
+                    .map(|item| {
+                        let item_span = span(&item);
+                        if item.as_rule() == Rule::ident {
+                            SetItem::Name(ident(item))
+                        } else {
+                            let value = self.literal(item).unwrap_or(Literal::Bool(false));
+                            SetItem::Literal(value, item_span)
+                        }
+                    })
+                    .collect(),
+            ),
+            _ => match self.literal(pair) {
+                Some(literal) => ExprKind::Literal(literal),
+                None => ExprKind::Literal(Literal::Bool(false)),
+            },
+        };
+        Expr { kind, span: whole }
+    }
+
+    fn literal(&mut self, pair: Pair<'_, Rule>) -> Option<Literal> {
+        let whole = span(&pair);
+        let text = pair.as_str();
+        Some(match pair.as_rule() {
+            Rule::raw_string | Rule::quoted_string => Literal::String(self.text(pair).value),
+            Rule::integer => Literal::Integer(self.integer(pair)?),
+            Rule::number if !text.contains('.') => Literal::Integer(self.integer(pair)?),
+            Rule::number => match text.parse::<f64>() {
+                Ok(n) => Literal::Number(n),
+                Err(_) => {
+                    self.error(whole, format!("`{text}` is not a number"), "not a number");
+                    return None;
+                }
+            },
+            Rule::boolean => Literal::Bool(text == "true"),
+            Rule::date => Literal::Date(self.date(pair)?),
+            Rule::datetime => match crate::records::time::parse_datetime(text) {
+                Ok(dt) => Literal::DateTime(dt.timestamp, dt.offset),
+                Err(message) => {
+                    self.error(
+                        whole,
+                        format!("`{text}` is not a datetime: {message}"),
+                        "not a datetime",
+                    );
+                    return None;
+                }
+            },
+            Rule::duration => {
+                let mut inner = pair.into_inner();
+                let amount = self.integer(next(&mut inner))?;
+                let unit = next(&mut inner).as_str();
+                let seconds_per = match unit.trim_end_matches('s') {
+                    "day" => 86_400,
+                    "hour" => 3_600,
+                    "minute" => 60,
+                    _ => 7 * 86_400,
+                };
+                Literal::Duration(jiff::SignedDuration::from_secs(
+                    amount.saturating_mul(seconds_per),
+                ))
+            }
+            _ => return None,
+        })
+    }
+
+    fn integer(&mut self, pair: Pair<'_, Rule>) -> Option<i64> {
+        match pair.as_str().parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                self.error(
+                    span(&pair),
+                    format!("`{}` is too large", pair.as_str()),
+                    "too large",
+                );
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, pair: Pair<'_, Rule>) -> Option<jiff::civil::Date> {
+        match crate::records::time::parse_date(pair.as_str()) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.error(
+                    span(&pair),
+                    format!("`{}` is not a date: {message}", pair.as_str()),
+                    "no such date",
+                );
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, pair: Pair<'_, Rule>) -> Text {
+        let whole = span(&pair);
+        let value = match pair.as_rule() {
+            Rule::raw_string => {
+                let raw = pair.into_inner().next().map_or("", |c| c.as_str());
+                let raw = raw
+                    .strip_prefix('\n')
+                    .or_else(|| raw.strip_prefix("\r\n"))
+                    .unwrap_or(raw);
+                raw.strip_suffix('\n').unwrap_or(raw).to_string()
+            }
+            _ => unescape(pair.into_inner().next().map_or("", |c| c.as_str())),
+        };
+        Text { value, span: whole }
+    }
+}
+
+fn severity(text: &str) -> SeverityAst {
+    if text == "warning" {
+        SeverityAst::Warning
+    } else {
+        SeverityAst::Error
+    }
+}
+
+fn path(pair: Pair<'_, Rule>) -> Path {
+    let whole = span(&pair);
+    Path {
+        segments: pair.into_inner().map(ident).collect(),
+        span: whole,
+    }
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Lowers a lone `expr` pair.
+pub fn lower_expr(source: &Arc<SourceFile>, pair: Pair<'_, Rule>) -> Result<Expr, Vec<Diagnostic>> {
+    let mut lower = Lower {
+        source: source.clone(),
+        errors: Vec::new(),
+    };
+    let e = lower.expr(pair);
+    if lower.errors.is_empty() {
+        Ok(e)
+    } else {
+        Err(lower.errors)
+    }
+}
