@@ -20,15 +20,15 @@ pub fn default_policy() -> Vec<Arc<SourceFile>> {
 }
 
 /// A policy file, or every `*.bylaw` file in a folder (sorted by name).
-pub fn read_policy(path: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
+pub fn read_policy(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
     let read = |p: &Path| {
         std::fs::read_to_string(p)
             .map(|text| SourceFile::new(p.display().to_string(), text))
             .map_err(|e| {
-                Diagnostic::error(
+                Box::new(Diagnostic::error(
                     "usage::policy",
                     format!("cannot read policy `{}`: {e}", p.display()),
-                )
+                ))
             })
     };
     if path.is_dir() {
@@ -43,10 +43,10 @@ pub fn read_policy(path: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
             .collect();
         paths.sort();
         if paths.is_empty() {
-            return Err(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 "usage::policy",
                 format!("no `.bylaw` files in `{}`", path.display()),
-            ));
+            )));
         }
         paths.iter().map(|p| read(p)).collect()
     } else {

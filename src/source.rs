@@ -122,7 +122,7 @@ mod tests {
     fn line_and_column_count_scalar_values() {
         let file = SourceFile::new("t.json", "{\n  \"title\": \"市政府\", \"x\": 1\n}");
         let x = file.text.find("\"x\"").unwrap();
-        assert_eq!(file.line_column(x), (2, 17));
+        assert_eq!(file.line_column(x), (2, 19));
         assert_eq!(file.line_column(0), (1, 1));
         let last = file.text.len() - 1;
         assert_eq!(file.line_column(last), (3, 1));

@@ -98,19 +98,19 @@ impl<'a> Declarations<'a> {
         for file in self.files {
             for item in &file.items {
                 match item {
-                    Item::Enum(e) => {
-                        if self.declare("enum", e.name.as_str(), &file.source, e.name.span) {
-                            self.policy.enums.push(EnumDef {
-                                name: e.name.name.to_string(),
-                                variants: e
-                                    .variants
-                                    .iter()
-                                    .map(|(v, l)| {
-                                        (v.name.to_string(), l.as_ref().map(|t| t.value.clone()))
-                                    })
-                                    .collect(),
-                            });
-                        }
+                    Item::Enum(e)
+                        if self.declare("enum", e.name.as_str(), &file.source, e.name.span) =>
+                    {
+                        self.policy.enums.push(EnumDef {
+                            name: e.name.name.to_string(),
+                            variants: e
+                                .variants
+                                .iter()
+                                .map(|(v, l)| {
+                                    (v.name.to_string(), l.as_ref().map(|t| t.value.clone()))
+                                })
+                                .collect(),
+                        });
                     }
                     Item::Record(t) | Item::Shape(t) => {
                         let is_record = matches!(item, Item::Record(_));
@@ -264,32 +264,28 @@ impl<'a> Declarations<'a> {
                             },
                         );
                     }
-                    Item::Article(a) => {
+                    Item::Article(a)
                         if self.declare(
                             "article",
                             &a.number.to_string(),
                             &file.source,
                             a.number_span,
-                        ) {
-                            self.policy.articles.insert(
-                                a.number,
-                                ArticleDef {
-                                    number: a.number,
-                                    title: a.title.value.clone(),
-                                    text: a
-                                        .text
-                                        .as_ref()
-                                        .map(|t| t.value.clone())
-                                        .unwrap_or_default(),
-                                    gloss: a
-                                        .gloss
-                                        .as_ref()
-                                        .map(|t| t.value.clone())
-                                        .unwrap_or_default(),
-                                    chapter,
-                                },
-                            );
-                        }
+                        ) =>
+                    {
+                        self.policy.articles.insert(
+                            a.number,
+                            ArticleDef {
+                                number: a.number,
+                                title: a.title.value.clone(),
+                                text: a.text.as_ref().map(|t| t.value.clone()).unwrap_or_default(),
+                                gloss: a
+                                    .gloss
+                                    .as_ref()
+                                    .map(|t| t.value.clone())
+                                    .unwrap_or_default(),
+                                chapter,
+                            },
+                        );
                     }
                     _ => {}
                 }

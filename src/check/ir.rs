@@ -45,6 +45,8 @@ pub enum Builtin {
     QuarterStart,
     Days,
     WorkingDays,
+    /// The holidays and adjusted workdays between two dates, in words, for messages.
+    CalendarNote,
     PeriodStart,
     PeriodEnd,
     Count,

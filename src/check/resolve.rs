@@ -9,6 +9,9 @@ use crate::ast::{self, BinaryOp, ExprKind, Literal, QuantifierKind, SetItem, Una
 use crate::diagnostic::{Diagnostic, Label};
 use crate::source::{SourceFile, Span};
 
+/// Whether an argument's type is accepted.
+type TypeTest = dyn Fn(&Ty) -> bool;
+
 /// A variable in scope: a `for each` or quantifier binding, or a value a periodic rule provides.
 #[derive(Debug, Clone)]
 struct Local {
@@ -304,53 +307,53 @@ impl<'p> Resolver<'p> {
     fn call(&mut self, function: &ast::Ident, args: &[ast::Expr], span: Span) -> Ir {
         let compiled: Vec<Ir> = args.iter().map(|a| self.expr(a)).collect();
         let temporal = |t: &Ty| matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown);
-        let (builtin, params, result): (Builtin, &[&dyn Fn(&Ty) -> bool], Ty) =
-            match function.as_str() {
-                "weekday" => (Builtin::Weekday, &[&temporal], Ty::String),
-                "hour" => (
-                    Builtin::Hour,
-                    &[&|t: &Ty| matches!(t, Ty::DateTime | Ty::Unknown)],
-                    Ty::Int,
-                ),
-                "date" => (Builtin::DateOf, &[&temporal], Ty::Date),
-                "year" => (Builtin::Year, &[&temporal], Ty::Int),
-                "month" => (Builtin::Month, &[&temporal], Ty::Int),
-                "quarter_start" => (Builtin::QuarterStart, &[&temporal], Ty::Date),
-                "days" => (Builtin::Days, &[&temporal, &temporal], Ty::Int),
-                "working_days" => (Builtin::WorkingDays, &[&temporal, &temporal], Ty::Int),
-                "period_start" => (Builtin::PeriodStart, &[], Ty::Date),
-                "period_end" => (Builtin::PeriodEnd, &[], Ty::Date),
-                "count" => (
-                    Builtin::Count,
-                    &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
-                    Ty::Int,
-                ),
-                other => {
-                    let names = [
-                        "weekday",
-                        "hour",
-                        "date",
-                        "year",
-                        "month",
-                        "quarter_start",
-                        "days",
-                        "working_days",
-                        "period_start",
-                        "period_end",
-                        "count",
-                    ]
-                    .map(String::from);
-                    let help = suggest(other, &names);
-                    self.error(
-                        function.span,
-                        "policy::unknown-function",
-                        format!("unknown function `{other}`"),
-                        "no such function",
-                        help,
-                    );
-                    return poison(span);
-                }
-            };
+        let (builtin, params, result): (Builtin, &[&TypeTest], Ty) = match function.as_str() {
+            "weekday" => (Builtin::Weekday, &[&temporal], Ty::String),
+            "hour" => (
+                Builtin::Hour,
+                &[&|t: &Ty| matches!(t, Ty::DateTime | Ty::Unknown)],
+                Ty::Int,
+            ),
+            "date" => (Builtin::DateOf, &[&temporal], Ty::Date),
+            "year" => (Builtin::Year, &[&temporal], Ty::Int),
+            "month" => (Builtin::Month, &[&temporal], Ty::Int),
+            "quarter_start" => (Builtin::QuarterStart, &[&temporal], Ty::Date),
+            "days" => (Builtin::Days, &[&temporal, &temporal], Ty::Int),
+            "working_days" => (Builtin::WorkingDays, &[&temporal, &temporal], Ty::Int),
+            "calendar_note" => (Builtin::CalendarNote, &[&temporal, &temporal], Ty::String),
+            "period_start" => (Builtin::PeriodStart, &[], Ty::Date),
+            "period_end" => (Builtin::PeriodEnd, &[], Ty::Date),
+            "count" => (
+                Builtin::Count,
+                &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
+                Ty::Int,
+            ),
+            other => {
+                let names = [
+                    "weekday",
+                    "hour",
+                    "date",
+                    "year",
+                    "month",
+                    "quarter_start",
+                    "days",
+                    "working_days",
+                    "period_start",
+                    "period_end",
+                    "count",
+                ]
+                .map(String::from);
+                let help = suggest(other, &names);
+                self.error(
+                    function.span,
+                    "policy::unknown-function",
+                    format!("unknown function `{other}`"),
+                    "no such function",
+                    help,
+                );
+                return poison(span);
+            }
+        };
         if compiled.len() != params.len() {
             self.error(
                 span,
@@ -383,8 +386,10 @@ impl<'p> Resolver<'p> {
             Builtin::WorkingDays | Builtin::PeriodStart | Builtin::PeriodEnd
         ) {
             // Working days need the calendar; the period needs every record: judged after reading.
-            self.needs_context |= !matches!(builtin, Builtin::WorkingDays);
-            if builtin == Builtin::WorkingDays && self.policy.calendar.is_none() {
+            self.needs_context |= matches!(builtin, Builtin::PeriodStart | Builtin::PeriodEnd);
+            if matches!(builtin, Builtin::WorkingDays | Builtin::CalendarNote)
+                && self.policy.calendar.is_none()
+            {
                 self.error(
                     function.span,
                     "policy::calendar",

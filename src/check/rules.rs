@@ -364,7 +364,7 @@ fn chain(resolver: &mut Resolver<'_>, c: &ast::Chain) -> ChainIr {
             describe,
         });
     }
-    let steps = steps.unwrap_or_else(|| super::ir::Ir {
+    let steps = steps.unwrap_or(super::ir::Ir {
         node: super::ir::Node::Root,
         ty: Ty::Unknown,
         span: c.steps_path.span,

@@ -81,7 +81,7 @@ impl PolicyArgs {
     /// Loads the policy, or renders why it cannot be loaded.
     fn load(&self) -> Result<Policy, Vec<Diagnostic>> {
         let files = match &self.policy {
-            Some(path) => crate::policy_files::read_policy(path).map_err(|d| vec![d])?,
+            Some(path) => crate::policy_files::read_policy(path).map_err(|d| vec![*d])?,
             None => crate::policy_files::default_policy(),
         };
         crate::check::load(&files, &self.overrides)

@@ -91,7 +91,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
                 None => Traced::new(Val::Null, base.origin),
             }
         }
-        Node::Call(builtin, args) => builtins::call(env, *builtin, args, ir)?,
+        Node::Call(builtin, args) => builtins::call(env, *builtin, args)?,
         Node::Quantifier {
             kind,
             slot,
@@ -191,7 +191,7 @@ fn arithmetic<'a>(op: BinaryOp, l: &Val<'a>, r: &Val<'a>) -> Val<'a> {
             Val::Num(a + sign as f64 * b)
         }
         (Val::Date(d), Val::Duration(span)) => {
-            let days = span.as_secs() / 86_400 * i64::from(sign);
+            let days = span.as_secs() / 86_400 * sign;
             d.checked_add(jiff::Span::new().days(days))
                 .map_or(Val::Null, Val::Date)
         }

@@ -179,7 +179,7 @@ mod tests {
             ("\"v\"", true)
         );
         assert_eq!(at(text, &Pointer::root().key("e")), ("null", true));
-        assert_eq!(at(text, &Pointer::root().key("a")).0.len(), 38);
+        assert_eq!(at(text, &Pointer::root().key("a")).0.len(), 36);
     }
 
     #[test]
@@ -192,7 +192,8 @@ mod tests {
 
     #[test]
     fn truncated_text_is_not_a_panic() {
-        assert!(locate("{\"a\": [1, 2", 0, &Pointer::root().key("a").index(5)).is_none());
+        let cut = locate("{\"a\": [1, 2", 0, &Pointer::root().key("a").index(5));
+        assert!(cut.is_none_or(|l| !l.found));
         assert!(locate("", 0, &Pointer::root()).is_none());
     }
 }

@@ -14,7 +14,6 @@ pub fn call<'a>(
     env: &mut Env<'a>,
     builtin: Builtin,
     args: &'a [Ir],
-    at: &'a Ir,
 ) -> Result<Traced<'a>, EvalError<'a>> {
     let mut values = Vec::with_capacity(args.len());
     for arg in args {
@@ -25,7 +24,6 @@ pub fn call<'a>(
         .map(|v| v.origin)
         .find(|o| !o.is_none())
         .unwrap_or(Origin::None);
-    let _ = at;
     let val = match builtin {
         Builtin::Weekday
         | Builtin::Hour
@@ -35,6 +33,7 @@ pub fn call<'a>(
         | Builtin::QuarterStart
         | Builtin::Days => time::call(builtin, &values),
         Builtin::WorkingDays => working_days::call(env, &values, origin)?,
+        Builtin::CalendarNote => working_days::note(env, &values),
         Builtin::PeriodStart | Builtin::PeriodEnd => period::call(env, builtin, origin)?,
         Builtin::Count => collections::count(&values),
     };

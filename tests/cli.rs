@@ -1,0 +1,188 @@
+//! The real binary: exit statuses, machine formats, standard input, usage errors.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn bylaw(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(stdin.unwrap_or("").as_bytes())
+            .expect("stdin is writable");
+    }
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn example_fails_with_findings_in_json() {
+    let out = bylaw(&["check", "fixtures/example", "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["policy"]["source"], "连政发〔2011〕96号");
+    assert!(doc["summary"]["errors"].as_u64().unwrap_or(0) > 0);
+    let first = &doc["findings"][0];
+    for key in [
+        "rule", "article", "severity", "waived", "message", "record", "file", "line", "column",
+        "pointer",
+    ] {
+        assert!(first.get(key).is_some(), "finding lacks `{key}`: {first}");
+    }
+}
+
+#[test]
+fn same_input_gives_the_same_bytes() {
+    let a = stdout(&bylaw(
+        &["check", "fixtures/example", "--format", "json"],
+        None,
+    ));
+    let b = stdout(&bylaw(
+        &["check", "fixtures/example", "--format", "json"],
+        None,
+    ));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn jsonl_ends_with_the_summary() {
+    let out = bylaw(&["check", "fixtures/example", "--format", "jsonl"], None);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let last: serde_json::Value =
+        serde_json::from_str(lines.last().copied().unwrap_or("")).expect("summary line");
+    assert!(last["summary"]["records"].as_u64().unwrap_or(0) > 0);
+    let findings = lines.len() - 1;
+    let full: serde_json::Value = serde_json::from_str(&stdout(&bylaw(
+        &["check", "fixtures/example", "--format", "json"],
+        None,
+    )))
+    .expect("json");
+    assert_eq!(full["findings"].as_array().map(Vec::len), Some(findings));
+}
+
+#[test]
+fn passing_records_exit_0_and_bad_input_exits_2() {
+    assert_eq!(
+        bylaw(
+            &["check", "fixtures/pass/meetings/briefing-monday-0830.json"],
+            None
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        bylaw(&["check", "fixtures/bad"], None).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        bylaw(&["check", "no/such/folder"], None).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn warnings_fail_only_when_denied() {
+    let file = "fixtures/fail/40.4/wednesday-afternoon.json";
+    assert_eq!(bylaw(&["check", file], None).status.code(), Some(0));
+    assert_eq!(
+        bylaw(&["check", file, "--deny-warnings"], None)
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn standard_input_is_json_lines() {
+    let record = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/fail/45.3/in-name-of-city-government.json"
+    ))
+    .expect("fixture");
+    let value: serde_json::Value = serde_json::from_str(&record).expect("fixture parses");
+    let records = value.as_array().cloned().unwrap_or_else(|| vec![value]);
+    let lines: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let out = bylaw(&["check", "-", "--format", "jsonl"], Some(&lines));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("\"rule\":\"45.3\""));
+    assert!(stdout(&out).contains("\"file\":\"<stdin>\""));
+}
+
+#[test]
+fn a_broken_policy_exits_2_with_its_location() {
+    let out = bylaw(
+        &[
+            "check",
+            "fixtures/example",
+            "--policy",
+            "tests/policies/bad/standalone-header.bylaw",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("standalone-header.bylaw:3:3"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        bylaw(&["check", "--period", "2011-12-01..2011-01-01"], None)
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        bylaw(&["check", "--set", "no_such=1", "fixtures/example"], None)
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(bylaw(&["frobnicate"], None).status.code(), Some(2));
+}
+
+#[test]
+fn a_given_period_bounds_the_periodic_rules() {
+    // Only August is whole inside this period: the example's weeks outside it are not judged.
+    let out = bylaw(
+        &[
+            "check",
+            "fixtures/example",
+            "--format",
+            "json",
+            "--period",
+            "2011-08-01..2011-08-31",
+        ],
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["period"]["from"], "2011-08-01");
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        if let Some(p) = f["period"].as_str() {
+            assert!(p.starts_with("2011-08") || p.starts_with("2011-W3"), "{p}");
+        }
+    }
+}
+
+#[test]
+fn rules_and_explain() {
+    let list = stdout(&bylaw(&["rules"], None));
+    assert!(list
+        .lines()
+        .any(|l| l.starts_with("38.1") && l.contains("error") && l.contains("art. 38")));
+    let explained = stdout(&bylaw(&["explain", "38.1"], None));
+    assert!(explained.contains("三十八、市政府常務會議"), "{explained}");
+    assert!(explained.contains("how to comply"));
+    assert_eq!(bylaw(&["explain", "99.9"], None).status.code(), Some(2));
+}

@@ -1,0 +1,38 @@
+//! Helpers shared by the integration tests: run an audit the way the CLI does and render it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use bylaw::audit::{self, Options, Outcome};
+use bylaw::check::Policy;
+use bylaw::report;
+
+pub fn default_policy() -> Policy {
+    match bylaw::check::load(&bylaw::policy_files::default_policy(), &[]) {
+        Ok(p) => p,
+        Err(errors) => panic!("the default policy does not load: {errors:#?}"),
+    }
+}
+
+/// A path relative to the crate root, with `/` separators, as snapshots show it.
+pub fn relative(path: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+pub fn audit(policy: &Policy, path: &Path) -> Outcome {
+    let options = Options {
+        paths: vec![relative(path)],
+        ..Options::default()
+    };
+    audit::run(policy, &options, || Ok(String::new()))
+}
+
+pub fn human(policy: &Policy, outcome: &Outcome) -> String {
+    report::human::render(policy, outcome, &report::human::Renderer::new(false))
+}
+
+pub fn json(policy: &Policy, outcome: &Outcome) -> String {
+    report::json::document(policy, outcome)
+}

@@ -1,0 +1,114 @@
+//! Fixture-driven tests: every file under `fixtures/` is a case. Dropping a file in adds a test.
+//!
+//! - `pass/**`: no finding, no bad input;
+//! - `fail/<rule>/*`: findings of that rule only, pinned (human and JSON) in snapshots;
+//! - `bad/*`: bad input, located, exit status 2, the rest still judged;
+//! - `waivers/*` and `example/`: snapshots.
+
+mod common;
+
+use std::path::Path;
+
+use bylaw::report::exit_code;
+use common::*;
+
+#[test]
+fn passing_fixtures_have_no_findings() {
+    let policy = default_policy();
+    insta::glob!("../fixtures/pass", "**/*.json*", |path| {
+        let outcome = audit(&policy, path);
+        assert!(
+            outcome.findings.is_empty() && outcome.bad_inputs.is_empty(),
+            "{} should pass, but:\n{}",
+            relative(path).display(),
+            human(&policy, &outcome)
+        );
+        assert_eq!(exit_code(&outcome, true), 0);
+    });
+}
+
+#[test]
+fn failing_fixtures_break_their_rule_only() {
+    let policy = default_policy();
+    // Fixtures written ahead of their rules (issue 3) are listed, not judged: the list is pinned,
+    // so encoding a rule without judging its fixtures fails this test.
+    let mut not_yet_encoded = std::collections::BTreeSet::new();
+    insta::glob!("../fixtures/fail", "*/*.json*", |path| {
+        let rule = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if policy.rule(rule).is_none() {
+            not_yet_encoded.insert(rule.to_string());
+            return;
+        }
+        let outcome = audit(&policy, path);
+        let name = relative(path).display().to_string();
+        assert!(
+            outcome.bad_inputs.is_empty(),
+            "{name} has bad input:\n{}",
+            human(&policy, &outcome)
+        );
+        assert!(
+            !outcome.findings.is_empty(),
+            "{name} should break {rule} but passes"
+        );
+        for finding in &outcome.findings {
+            assert_eq!(
+                finding.rule,
+                rule,
+                "{name} should break {rule} only:\n{}",
+                human(&policy, &outcome)
+            );
+        }
+        insta::assert_snapshot!("fail_human", human(&policy, &outcome));
+        insta::assert_snapshot!("fail_json", json(&policy, &outcome));
+    });
+    let not_yet_encoded: Vec<String> = not_yet_encoded.into_iter().collect();
+    insta::assert_snapshot!("not_yet_encoded", not_yet_encoded.join("\n"));
+}
+
+#[test]
+fn bad_inputs_are_located_and_exit_2() {
+    let policy = default_policy();
+    insta::glob!("../fixtures/bad", "*.json*", |path| {
+        let outcome = audit(&policy, path);
+        let name = relative(path).display().to_string();
+        assert!(!outcome.bad_inputs.is_empty(), "{name} should be bad input");
+        for bad in &outcome.bad_inputs {
+            assert!(
+                bad.line.is_some() && bad.column.is_some(),
+                "{name}: unlocated bad input {bad:?}"
+            );
+        }
+        assert_eq!(exit_code(&outcome, false), 2);
+        insta::assert_snapshot!("bad_human", human(&policy, &outcome));
+        insta::assert_snapshot!("bad_json", json(&policy, &outcome));
+    });
+}
+
+#[test]
+fn waivers() {
+    let policy = default_policy();
+    insta::glob!("../fixtures/waivers", "*.json*", |path| {
+        let outcome = audit(&policy, path);
+        insta::assert_snapshot!("waiver_human", human(&policy, &outcome));
+        insta::assert_snapshot!("waiver_json", json(&policy, &outcome));
+    });
+}
+
+#[test]
+fn bundled_example() {
+    let policy = default_policy();
+    let outcome = audit(
+        &policy,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/example"),
+    );
+    assert_eq!(
+        outcome.summary.ignored_files, 2,
+        "notes.txt and PLANTED.md are ignored"
+    );
+    insta::assert_snapshot!("example_human", human(&policy, &outcome));
+    insta::assert_snapshot!("example_json", json(&policy, &outcome));
+}

@@ -1,0 +1,95 @@
+//! Policy loading: each file in `tests/policies/bad/` must be refused with located diagnostics,
+//! pinned as a user sees them. A file is loaded on top of the default policy (so it may use the
+//! declared record types), unless its first line says `# standalone`.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bylaw::source::SourceFile;
+
+fn load(path: &Path) -> Result<bylaw::check::Policy, Vec<bylaw::diagnostic::Diagnostic>> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let name = common::relative(path).display().to_string();
+    let standalone = text.starts_with("# standalone");
+    let mut files: Vec<Arc<SourceFile>> = if standalone {
+        Vec::new()
+    } else {
+        bylaw::policy_files::default_policy()
+    };
+    files.push(SourceFile::new(name, text));
+    bylaw::check::load(&files, &[])
+}
+
+#[test]
+fn bad_policies_are_refused_with_located_diagnostics() {
+    insta::glob!("policies/bad", "*.bylaw", |path| {
+        let errors = load(path).err().unwrap_or_default();
+        assert!(!errors.is_empty(), "{} should be refused", path.display());
+        let renderer = bylaw::report::human::Renderer::new(false);
+        let mut rendered = String::new();
+        for e in &errors {
+            assert!(
+                e.source.is_some() && !e.labels.is_empty(),
+                "unlocated: {e:?}"
+            );
+            rendered.push_str(&renderer.render(e));
+        }
+        insta::assert_snapshot!(rendered);
+    });
+}
+
+#[test]
+fn the_default_policy_names_every_catalogue_rule_it_enforces() {
+    let policy = common::default_policy();
+    let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
+    for id in [
+        "37.1", "37.2", "37.3", "38.1", "38.2", "38.3", "39.1", "40.1", "40.2", "40.3", "40.4",
+        "41.1", "41.2", "41.3", "41.4", "42.1", "42.2", "42.3", "43.1", "44.1", "44.2", "45.1",
+        "45.2", "45.3", "55.1", "set.1", "set.2", "set.3", "set.4",
+    ] {
+        assert!(
+            ids.contains(&id),
+            "rule {id} is missing from the default policy"
+        );
+    }
+    assert_eq!(
+        policy.articles.len(),
+        56,
+        "every article of the seed, with its text"
+    );
+    assert!(policy
+        .articles
+        .values()
+        .all(|a| !a.text.is_empty() && !a.gloss.is_empty()));
+}
+
+#[test]
+fn parameters_can_be_overridden_and_unknown_ones_are_refused() {
+    let files = bylaw::policy_files::default_policy();
+    let set = |name: &str, value: &str| bylaw::check::Override {
+        name: name.into(),
+        value: value.into(),
+    };
+    let policy = bylaw::check::load(&files, &[set("cancel_days", "2")]).unwrap_or_default();
+    let cancel = policy
+        .params
+        .iter()
+        .find(|p| p.name == "cancel_days")
+        .map(|p| p.value.to_string());
+    assert_eq!(cancel.as_deref(), Some("2"));
+    let errors = bylaw::check::load(&files, &[set("cancel_dayz", "2")])
+        .err()
+        .unwrap_or_default();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0]
+        .help
+        .as_deref()
+        .unwrap_or_default()
+        .contains("cancel_days"));
+    let errors = bylaw::check::load(&files, &[set("cancel_days", "soon")])
+        .err()
+        .unwrap_or_default();
+    assert_eq!(errors.len(), 1);
+}
