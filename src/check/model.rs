@@ -1,6 +1,6 @@
 //! The checked policy: declarations resolved, rules compiled to IR. What the evaluator runs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -210,8 +210,8 @@ pub struct Policy {
     pub fields: BTreeMap<String, String>,
     pub enums: Vec<EnumDef>,
     pub shapes: Vec<ShapeDef>,
-    pub records: HashMap<String, ShapeId>,
-    pub groups: HashMap<String, GroupDef>,
+    pub records: BTreeMap<String, ShapeId>,
+    pub groups: BTreeMap<String, GroupDef>,
     pub params: Vec<ParamDef>,
     pub calendar: Option<Calendar>,
     pub chapters: BTreeMap<u32, ChapterDef>,

@@ -229,6 +229,10 @@ impl<'p> Resolver<'p> {
     }
 
     fn unknown_name(&mut self, name: &ast::Ident) {
+        if self.root.is_none() && self.locals.is_empty() {
+            // The rule's record type is unknown, which is reported already.
+            return;
+        }
         let mut candidates: Vec<String> = self.locals.iter().map(|l| l.name.clone()).collect();
         if let Some(shape) = self.root.and_then(|r| self.policy.shapes.get(r)) {
             candidates.extend(shape.fields.iter().map(|f| f.name.clone()));
