@@ -133,11 +133,18 @@ impl<'a> Val<'a> {
                     format!("{d:#}")
                 }
             }
-            Val::Node(Json::Array(items)) => format!(
-                "{} item{}",
-                items.len(),
-                if items.len() == 1 { "" } else { "s" }
-            ),
+            Val::Node(Json::Array(items)) => {
+                let people: Option<Vec<String>> = items.iter().map(person_name).collect();
+                match people {
+                    Some(names) if !names.is_empty() => names.join(", "),
+                    _ if items.is_empty() => "nobody".into(),
+                    _ => format!(
+                        "{} item{}",
+                        items.len(),
+                        if items.len() == 1 { "" } else { "s" }
+                    ),
+                }
+            }
             Val::Node(node) => person_name(node).unwrap_or_else(|| node.to_string()),
             Val::Set(items) => items
                 .iter()
