@@ -1,0 +1,180 @@
+//! The policy language in small: expressions that parse, and rules evaluated on inline records.
+
+use std::sync::Arc;
+
+use bylaw::check::{Policy, RuleKind};
+use bylaw::eval::{judge_record, World};
+use bylaw::source::SourceFile;
+
+fn policy_with(rules: &str) -> Policy {
+    let mut files: Vec<Arc<SourceFile>> = bylaw::policy_files::default_policy();
+    files.push(SourceFile::new("test.bylaw", rules));
+    match bylaw::check::load(&files, &[]) {
+        Ok(p) => p,
+        Err(e) => panic!("{e:#?}"),
+    }
+}
+
+/// Messages of the findings of rule `id` on `record`.
+fn judge(policy: &Policy, id: &str, record: serde_json::Value) -> Vec<String> {
+    let rule = policy.rule(id).expect("rule exists");
+    let RuleKind::Record(body) = &rule.kind else {
+        panic!("a record rule")
+    };
+    let world = World::default();
+    judge_record(policy, rule, body, &record, &world)
+        .expect("judged")
+        .into_iter()
+        .map(|f| f.message)
+        .collect()
+}
+
+#[test]
+fn expressions_parse_whole() {
+    for text in [
+        "kind is executive and not ad_hoc",
+        "chair is (mayor or executive_vice_mayor if mayor_away and delegation.from is mayor)",
+        "all(m in members: m is one of mayor, vice_mayors)",
+        "weekday(start) == \"monday\" and hour(start) < 12",
+        "plan.declared_at < quarter_start(start)",
+        "kind in {plenary, executive} and count(minutes.matters) > 0",
+        "start + 3 days > 2011-07-11T09:00:00+08:00",
+        "x not in {1, 2} or -y >= 2.5",
+    ] {
+        assert!(bylaw::syntax::parse_expr(text).is_ok(), "{text}");
+    }
+    for text in ["kind is", "a ==", "all(m in members", "x in in y"] {
+        assert!(
+            bylaw::syntax::parse_expr(text).is_err(),
+            "{text} should not parse"
+        );
+    }
+}
+
+#[test]
+fn requirements_and_quantifiers() {
+    let policy = policy_with(
+        r#"
+rule set.91 error {
+  title "members are leaders"
+  on meeting where kind is executive
+  require all(m in members: m is leaders) else "not all members are leaders"
+  require count(members) >= 2 else "{count(members)} members"
+}
+"#,
+    );
+    let ok = serde_json::json!({"type": "meeting", "id": "M", "kind": "executive", "start": "2011-07-11T09:00:00+08:00",
+        "members": [{"id": "P-001", "role": "mayor"}, {"id": "P-004", "role": "vice_mayor"}]});
+    assert!(judge(&policy, "set.91", ok).is_empty());
+    let bad = serde_json::json!({"type": "meeting", "id": "M", "kind": "executive", "start": "2011-07-11T09:00:00+08:00",
+        "members": [{"id": "P-210", "role": "department_head"}]});
+    assert_eq!(
+        judge(&policy, "set.91", bad),
+        ["not all members are leaders", "1 members"]
+    );
+    let other_kind = serde_json::json!({"type": "meeting", "id": "M", "kind": "plenary", "start": "2011-07-11T09:00:00+08:00"});
+    assert!(judge(&policy, "set.91", other_kind).is_empty());
+}
+
+#[test]
+fn time_is_read_in_the_records_own_offset_and_before_is_strict() {
+    let policy = policy_with(
+        r#"
+rule set.92 error {
+  title "morning"
+  on meeting
+  require hour(start) < 12 else "{weekday(start)} {hour(start)}"
+}
+rule set.93 error {
+  title "declared strictly before the quarter"
+  on meeting
+  require plan.declared_at < quarter_start(start) else "late"
+}
+"#,
+    );
+    let meeting = |start: &str, declared: &str| serde_json::json!({"type": "meeting", "id": "M", "kind": "citywide", "start": start, "plan": {"listed": true, "declared_at": declared}});
+    // 09:00 at -05:00 is 22:00 in Beijing, but the record's own offset decides.
+    assert!(judge(
+        &policy,
+        "set.92",
+        meeting("2011-07-11T09:00:00-05:00", "2011-06-01")
+    )
+    .is_empty());
+    assert_eq!(
+        judge(
+            &policy,
+            "set.92",
+            meeting("2011-07-11T13:00:00+08:00", "2011-06-01")
+        ),
+        ["monday 13"]
+    );
+    assert!(judge(
+        &policy,
+        "set.93",
+        meeting("2011-07-11T09:00:00+08:00", "2011-06-30")
+    )
+    .is_empty());
+    assert_eq!(
+        judge(
+            &policy,
+            "set.93",
+            meeting("2011-07-11T09:00:00+08:00", "2011-07-01")
+        ),
+        ["late"]
+    );
+}
+
+#[test]
+fn chains_say_what_is_missing_who_acted_and_what_is_out_of_order() {
+    let policy = policy_with(
+        r#"
+rule set.94 error {
+  title "review then sign"
+  on meeting where minutes exists
+  require chain minutes.steps {
+    review by secretary_general
+    then sign by mayor
+  }
+}
+"#,
+    );
+    let with_steps = |steps: serde_json::Value| serde_json::json!({"type": "meeting", "id": "M", "kind": "executive", "start": "2011-07-11T09:00:00+08:00", "minutes": {"steps": steps}});
+    let sg = serde_json::json!({"id": "P-003", "name": "赵志刚", "role": "secretary_general"});
+    let mayor = serde_json::json!({"id": "P-001", "name": "李强", "role": "mayor"});
+    let vm = serde_json::json!({"id": "P-004", "name": "张敏", "role": "vice_mayor"});
+    let step = |action: &str, by: &serde_json::Value, at: &str| serde_json::json!({"action": action, "by": by, "at": at});
+    let good = with_steps(serde_json::json!([
+        step("sign", &mayor, "2011-07-13T09:00:00+08:00"),
+        step("review", &sg, "2011-07-12T09:00:00+08:00")
+    ]));
+    assert!(
+        judge(&policy, "set.94", good).is_empty(),
+        "ordered by `at`, not by the array"
+    );
+    let missing = with_steps(serde_json::json!([step(
+        "sign",
+        &mayor,
+        "2011-07-13T09:00:00+08:00"
+    )]));
+    assert_eq!(
+        judge(&policy, "set.94", missing),
+        ["no `review` by the secretary-general"]
+    );
+    let wrong = with_steps(serde_json::json!([
+        step("review", &sg, "2011-07-12T09:00:00+08:00"),
+        step("sign", &vm, "2011-07-13T09:00:00+08:00")
+    ]));
+    assert_eq!(
+        judge(&policy, "set.94", wrong),
+        ["`sign` by 张敏 (vice_mayor), expected the mayor"]
+    );
+    let swapped = with_steps(serde_json::json!([
+        step("review", &sg, "2011-07-14T09:00:00+08:00"),
+        step("sign", &mayor, "2011-07-13T09:00:00+08:00")
+    ]));
+    let messages = judge(&policy, "set.94", swapped);
+    assert!(
+        messages[0].contains("comes before the `review` it must follow"),
+        "{messages:?}"
+    );
+}
