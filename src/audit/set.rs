@@ -68,10 +68,7 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
     };
     for kept in &gathered.kept {
         if let Some(id) = kept.value.get("id").and_then(Json::as_str) {
-            world
-                .records
-                .entry(id.to_string())
-                .or_insert_with(|| (kept.shape, kept.value.clone()));
+            world.records.entry(id).or_insert((kept.shape, &kept.value));
         }
     }
     references(policy, gathered, &world, outcome);

@@ -14,11 +14,11 @@ pub struct Env<'a> {
     pub policy: &'a Policy,
     pub root: &'a Json,
     pub locals: Vec<Traced<'a>>,
-    pub world: &'a World,
+    pub world: &'a World<'a>,
 }
 
 impl<'a> Env<'a> {
-    pub fn new(policy: &'a Policy, root: &'a Json, slots: usize, world: &'a World) -> Env<'a> {
+    pub fn new(policy: &'a Policy, root: &'a Json, slots: usize, world: &'a World<'a>) -> Env<'a> {
         Env {
             policy,
             root,

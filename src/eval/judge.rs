@@ -51,7 +51,7 @@ pub fn judge_record<'a>(
     rule: &'a RuleDef,
     body: &'a RecordRule,
     record: &'a Json,
-    world: &'a World,
+    world: &'a World<'a>,
 ) -> Result<Vec<RawFinding<'a>>, EvalError<'a>> {
     let mut env = Env::new(policy, record, rule.slots, world);
     if let Some(condition) = &body.condition {

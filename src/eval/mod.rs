@@ -21,11 +21,11 @@ pub use judge::{judge_record, period_key, render as render_template, Blame, RawF
 use crate::check::{Period, ShapeId};
 
 /// What rules may know beyond the record itself: the period under audit and the records that
-/// references point at.
+/// references point at, borrowed from the records the audit kept.
 #[derive(Debug, Default)]
-pub struct World {
+pub struct World<'r> {
     pub period: Option<Period>,
-    pub records: HashMap<String, (ShapeId, Json)>,
+    pub records: HashMap<&'r str, (ShapeId, &'r Json)>,
 }
 
 /// A record that cannot be judged (a date outside the working-day calendar, say).
