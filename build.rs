@@ -1,37 +1,74 @@
-//! Embeds every `policies/lianyungang/*.bylaw` file in the binary as the default policy.
+//! Embeds the default policy in the binary: every `policies/lianyungang/*.bylaw` file, and the
+//! rule examples `policies/lianyungang/examples/<rule>/{pass,fail}.json`.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn main() {
     let dir = Path::new("policies/lianyungang");
-    println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<_> = fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "bylaw"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    let mut out = String::from(
-        "/// The default policy's files: (name, text).\npub const FILES: &[(&str, &str)] = &[\n",
-    );
-    for file in &files {
-        println!("cargo:rerun-if-changed={}", file.display());
-        let absolute = fs::canonicalize(file).unwrap_or_else(|_| file.clone());
-        out.push_str(&format!(
-            "    ({:?}, include_str!({:?})),\n",
-            file.display().to_string(),
-            absolute.display().to_string()
-        ));
+    let policy = files_in(dir, "bylaw");
+    let examples_dir = dir.join("examples");
+    let mut examples = Vec::new();
+    for rule_dir in entries(&examples_dir).into_iter().filter(|p| p.is_dir()) {
+        examples.extend(files_in(&rule_dir, "json"));
     }
-    out.push_str("];\n");
+    examples.sort();
+
+    let mut out = String::new();
+    table(
+        &mut out,
+        "FILES",
+        "The default policy's files: (name, text).",
+        &policy,
+        None,
+    );
+    table(
+        &mut out,
+        "EXAMPLES",
+        "The default policy's rule examples: (`examples/<rule>/<name>.json`, text).",
+        &examples,
+        Some(dir),
+    );
     let target = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()))
         .join("default_policy.rs");
     if let Err(e) = fs::write(&target, out) {
         panic!("cannot write {}: {e}", target.display());
     }
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
+
+fn files_in(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    entries(dir)
+        .into_iter()
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == extension))
+        .collect()
+}
+
+/// Writes `pub const NAME: &[(&str, &str)]`, naming each file by its path from `shown_from`
+/// (or from the crate root).
+fn table(out: &mut String, name: &str, doc: &str, files: &[PathBuf], shown_from: Option<&Path>) {
+    out.push_str(&format!(
+        "/// {doc}\npub const {name}: &[(&str, &str)] = &[\n"
+    ));
+    for file in files {
+        println!("cargo:rerun-if-changed={}", file.display());
+        let shown = shown_from
+            .and_then(|base| file.strip_prefix(base).ok())
+            .unwrap_or(file);
+        let absolute = fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+        out.push_str(&format!(
+            "    ({:?}, include_str!({:?})),\n",
+            shown.display().to_string(),
+            absolute.display().to_string()
+        ));
+    }
+    out.push_str("];\n");
 }

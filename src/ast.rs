@@ -194,6 +194,13 @@ pub enum Clause {
         condition: Option<Expr>,
         span: Span,
     },
+    /// `let signer = last(s in ordered(steps): s.action is sign).by`: a name for the
+    /// requirements (and their messages) that follow.
+    Let {
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
     Require(Require),
     Count {
         record: Ident,
@@ -318,6 +325,11 @@ pub enum ExprKind {
         op: BinaryOp,
         lhs: Box<Expr>,
         rhs: Box<Expr>,
+    },
+    /// A field of a computed value: `last(s in steps: …).by`.
+    Member {
+        base: Box<Expr>,
+        field: Ident,
     },
     Exists(Box<Expr>),
     Is {

@@ -5,7 +5,8 @@
 //! against the record types the policy declares and compiles each rule; [`eval`] judges a record
 //! against a compiled rule; [`audit`] runs a whole record set (files in parallel, then the rules
 //! about the set); [`report`] turns findings into human and machine output; [`cli`] ties it to the
-//! command line. [`diagnostic`] is the one problem type every stage reports with.
+//! command line. [`diagnostic`] is the one problem type every stage reports with. [`examples`]
+//! holds each rule's passing and failing example, which `explain` shows and `verify` checks.
 
 pub mod ast;
 pub mod audit;
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod discover;
 pub mod eval;
+pub mod examples;
 pub mod policy_files;
 pub mod records;
 pub mod report;

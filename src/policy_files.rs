@@ -21,16 +21,7 @@ pub fn default_policy() -> Vec<Arc<SourceFile>> {
 
 /// A policy file, or every `*.bylaw` file in a folder (sorted by name).
 pub fn read_policy(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p)
-            .map(|text| SourceFile::new(p.display().to_string(), text))
-            .map_err(|e| {
-                Box::new(Diagnostic::error(
-                    "usage::policy",
-                    format!("cannot read policy `{}`: {e}", p.display()),
-                ))
-            })
-    };
+    let read = |p: &Path| read_text(p, "policy");
     if path.is_dir() {
         let mut paths: Vec<_> = walkdir::WalkDir::new(path)
             .sort_by_file_name()
@@ -52,4 +43,40 @@ pub fn read_policy(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>>
     } else {
         read(path).map(|f| vec![f])
     }
+}
+
+/// The default policy's rule examples, named `examples/<rule>/<name>.json`.
+pub fn default_examples() -> Vec<Arc<SourceFile>> {
+    embedded::EXAMPLES
+        .iter()
+        .map(|(name, text)| SourceFile::new(*name, *text))
+        .collect()
+}
+
+/// The rule examples of a policy folder: every `.json` file under `DIR/examples/`. A single
+/// policy file has none.
+pub fn read_examples(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
+    let dir = path.join("examples");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<_> = walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| e.into_path())
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| read_text(p, "example")).collect()
+}
+
+fn read_text(path: &Path, what: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
+    std::fs::read_to_string(path)
+        .map(|text| SourceFile::new(path.display().to_string(), text))
+        .map_err(|e| {
+            Box::new(Diagnostic::error(
+                "usage::policy",
+                format!("cannot read {what} `{}`: {e}", path.display()),
+            ))
+        })
 }

@@ -120,6 +120,27 @@ fn standard_input_is_json_lines() {
 }
 
 #[test]
+fn an_example_pipes_into_check_as_pretty_printed_json() {
+    let example = bylaw(&["explain", "38.1", "--example", "fail"], None);
+    assert_eq!(example.status.code(), Some(0));
+    let record = stdout(&example);
+    assert!(record.starts_with("{\n"), "pretty-printed: {record}");
+    let out = bylaw(&["check", "-", "--format", "jsonl"], Some(&record));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("\"rule\":\"38.1\""));
+    let pass = stdout(&bylaw(&["explain", "38.1", "--example", "pass"], None));
+    assert_eq!(bylaw(&["check", "-"], Some(&pass)).status.code(), Some(0));
+}
+
+#[test]
+fn verify_checks_the_default_policy_examples() {
+    let out = bylaw(&["verify"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ok      38.1"));
+    assert!(stdout(&out).contains("0 with problems"));
+}
+
+#[test]
 fn a_broken_policy_exits_2_with_its_location() {
     let out = bylaw(
         &[
@@ -184,5 +205,7 @@ fn rules_and_explain() {
     let explained = stdout(&bylaw(&["explain", "38.1"], None));
     assert!(explained.contains("三十八、市政府常務會議"), "{explained}");
     assert!(explained.contains("how to comply"));
+    assert!(explained.contains("a failing example, examples/38.1/fail.json"));
+    assert!(explained.contains("bylaw reports nothing on it."));
     assert_eq!(bylaw(&["explain", "99.9"], None).status.code(), Some(2));
 }

@@ -178,3 +178,55 @@ rule set.94 error {
         "{messages:?}"
     );
 }
+
+#[test]
+fn let_names_a_value_and_fields_follow_a_computed_value() {
+    let policy = policy_with(
+        r#"
+rule set.95 error {
+  title "the last sign-off, in chain order, is by the mayor"
+  on document
+  let last_signoff = last(s in ordered(steps): s.action in {sign, approve})
+  require last_signoff.by is mayor
+    else "last `{last_signoff.action}` by {last_signoff.by} at {last_signoff.at}"
+  require first(s in steps: s.action is review).by.role == "secretary_general"
+    when any(s in steps: s.action is review)
+    else "first review by {first(s in steps: s.action is review).by}"
+}
+"#,
+    );
+    let step = |action: &str, id: &str, role: &str, at: &str| serde_json::json!({"action": action, "by": {"id": id, "role": role}, "at": at});
+    let document = |steps: Vec<serde_json::Value>| serde_json::json!({"type": "document", "id": "D", "issued": "2011-07-13", "steps": steps});
+    let mayor = |at| step("sign", "P-001", "mayor", at);
+    let vice = |at| step("approve", "P-004", "vice_mayor", at);
+    // Ordered by `at`, whatever the array order.
+    let later_mayor = document(vec![
+        mayor("2011-07-13T10:00:00+08:00"),
+        vice("2011-07-12T10:00:00+08:00"),
+    ]);
+    assert!(judge(&policy, "set.95", later_mayor).is_empty());
+    // Equal times keep array order: the vice mayor, listed last, signed off last.
+    let tie = document(vec![
+        mayor("2011-07-13T10:00:00+08:00"),
+        vice("2011-07-13T10:00:00+08:00"),
+    ]);
+    assert_eq!(
+        judge(&policy, "set.95", tie),
+        ["last `approve` by P-004 (vice_mayor) at 2011-07-13 10:00"]
+    );
+    let reviewed = document(vec![
+        step(
+            "review",
+            "P-021",
+            "deputy_secretary_general",
+            "2011-07-12T09:00:00+08:00",
+        ),
+        mayor("2011-07-13T10:00:00+08:00"),
+    ]);
+    assert_eq!(
+        judge(&policy, "set.95", reviewed),
+        ["first review by P-021 (deputy_secretary_general)"]
+    );
+    // No sign-off at all: `last(…)` is nothing, and nothing is not the mayor.
+    assert_eq!(judge(&policy, "set.95", document(vec![])).len(), 1);
+}

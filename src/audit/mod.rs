@@ -55,11 +55,6 @@ pub fn run(
             Input::File { path, format } => read::Text::File(path.clone(), *format),
         });
     }
-    let files: Vec<read::FileResult> = texts
-        .into_par_iter()
-        .map(|t| read::read_and_judge(policy, t))
-        .collect();
-
     let mut outcome = Outcome::default();
     outcome.summary.ignored_files = discovered.ignored.len();
     for (path, message) in discovered.errors {
@@ -67,12 +62,41 @@ pub fn run(
             .bad_inputs
             .push(BadInput::unlocated(path.display().to_string(), message));
     }
+    audit_texts(policy, texts, options.period, outcome)
+}
+
+/// Audits record files held in memory, as `(name, text)`: a name ending in `.jsonl` or `.ndjson`
+/// is read as JSON Lines, any other as JSON. Used by `bylaw explain` and `bylaw verify` on the
+/// policy's own examples.
+pub fn run_in_memory(policy: &Policy, files: Vec<(String, String)>) -> Outcome {
+    let texts = files
+        .into_iter()
+        .map(|(name, content)| {
+            let format = crate::discover::format_of(std::path::Path::new(&name))
+                .unwrap_or(crate::discover::Format::Json);
+            read::Text::Memory(name, format, content)
+        })
+        .collect();
+    audit_texts(policy, texts, None, Outcome::default())
+}
+
+fn audit_texts(
+    policy: &Policy,
+    texts: Vec<read::Text>,
+    period: Option<Period>,
+    mut outcome: Outcome,
+) -> Outcome {
+    let files: Vec<read::FileResult> = texts
+        .into_par_iter()
+        .map(|t| read::read_and_judge(policy, t))
+        .collect();
+
     let mut gathered = set::Gathered::default();
     for file in files {
         outcome.summary.files += usize::from(file.readable);
         gathered.absorb(file, &mut outcome);
     }
-    outcome.period = options.period.or(gathered.inferred_period());
+    outcome.period = period.or(gathered.inferred_period());
     set::judge_set(policy, &mut gathered, &mut outcome);
     periodic::judge(policy, &gathered, &mut outcome);
     waivers::apply(policy, &gathered, &mut outcome);

@@ -17,6 +17,8 @@ use crate::source::{SourceFile, Span};
 pub enum Text {
     File(PathBuf, Format),
     Stdin(std::io::Result<String>),
+    /// A named text already in memory, such as a policy's example.
+    Memory(String, Format, String),
 }
 
 /// A record kept after its file is done, for the rules that need the whole set.
@@ -56,7 +58,13 @@ pub struct FileResult {
 
 pub fn read_and_judge(policy: &Policy, text: Text) -> FileResult {
     let (name, format, content) = match text {
-        Text::Stdin(content) => ("<stdin>".to_string(), Format::Lines, content),
+        Text::Stdin(content) => {
+            let format = content
+                .as_deref()
+                .map_or(Format::Lines, records::sniff_format);
+            ("<stdin>".to_string(), format, content)
+        }
+        Text::Memory(name, format, content) => (name, format, Ok(content)),
         Text::File(path, format) => (
             path.display().to_string(),
             format,

@@ -50,6 +50,8 @@ pub enum Builtin {
     PeriodStart,
     PeriodEnd,
     Count,
+    /// A list of steps in chain order (by `at`, ties in array order).
+    Ordered,
 }
 
 #[derive(Debug, Clone)]

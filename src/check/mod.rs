@@ -72,7 +72,10 @@ pub fn load(
                         ),
                     )
                     .in_file(rule.origin.file.clone())
-                    .with_label(Label::primary(rule.origin.span, "this rule")),
+                    .with_label(Label::primary(rule.origin.id_span, "no such article"))
+                    .with_help(format!(
+                        "put the rule inside `article {article} \"…\" {{ … }}`, or number it after an article the policy has"
+                    )),
                 );
             }
         }

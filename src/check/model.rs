@@ -114,7 +114,10 @@ pub struct ChapterDef {
 #[derive(Debug, Clone)]
 pub struct Origin {
     pub file: Arc<SourceFile>,
+    /// The whole `rule … { … }` block.
     pub span: Span,
+    /// The rule's id, where a diagnostic about the rule points.
+    pub id_span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -147,7 +150,16 @@ pub struct RecordRule {
     pub record: ShapeId,
     pub condition: Option<Ir>,
     pub for_each: Option<ForEach>,
+    /// Names bound, in order, before the requirements are judged.
+    pub lets: Vec<LetDef>,
     pub requires: Vec<RequireDef>,
+}
+
+/// `let name = value`: `value` is evaluated into local `slot`.
+#[derive(Debug, Clone)]
+pub struct LetDef {
+    pub slot: usize,
+    pub value: Ir,
 }
 
 #[derive(Debug, Clone)]

@@ -115,6 +115,10 @@ impl<'p> Resolver<'p> {
         match &e.kind {
             ExprKind::Literal(l) => literal(l, span),
             ExprKind::Path(p) => self.path(p, true).unwrap_or_else(|| poison(span)),
+            ExprKind::Member { base, field } => {
+                let base = self.expr(base);
+                self.field(base, field).unwrap_or_else(|| poison(span))
+            }
             ExprKind::Call { function, args } => self.call(function, args, span),
             ExprKind::Quantifier {
                 kind,
@@ -332,6 +336,11 @@ impl<'p> Resolver<'p> {
                 &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
                 Ty::Int,
             ),
+            "ordered" => (
+                Builtin::Ordered,
+                &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
+                compiled.first().map_or(Ty::Unknown, |list| list.ty.clone()),
+            ),
             other => {
                 let names = [
                     "weekday",
@@ -345,6 +354,7 @@ impl<'p> Resolver<'p> {
                     "period_start",
                     "period_end",
                     "count",
+                    "ordered",
                 ]
                 .map(String::from);
                 let help = suggest(other, &names);
@@ -385,9 +395,15 @@ impl<'p> Resolver<'p> {
                 );
             }
         }
+        if builtin == Builtin::Ordered {
+            self.check_ordered(&compiled);
+        }
         if matches!(
             builtin,
-            Builtin::WorkingDays | Builtin::PeriodStart | Builtin::PeriodEnd
+            Builtin::WorkingDays
+                | Builtin::CalendarNote
+                | Builtin::PeriodStart
+                | Builtin::PeriodEnd
         ) {
             // Working days need the calendar; the period needs every record: judged after reading.
             self.needs_context |= matches!(builtin, Builtin::PeriodStart | Builtin::PeriodEnd);
@@ -404,6 +420,33 @@ impl<'p> Resolver<'p> {
             }
         }
         ir(Node::Call(builtin, compiled), result, span)
+    }
+
+    /// `ordered` sorts by `at`, so its list's elements must have a date or datetime `at`.
+    fn check_ordered(&mut self, args: &[Ir]) {
+        let Some(Ty::Array(element)) = args.first().map(|a| &a.ty) else {
+            return;
+        };
+        let dated = match &**element {
+            Ty::Shape(s) => self
+                .policy
+                .shapes
+                .get(*s)
+                .and_then(|shape| shape.field("at"))
+                .is_some_and(|at| matches!(at.ty, Ty::Date | Ty::DateTime)),
+            Ty::Unknown => true,
+            _ => false,
+        };
+        if !dated {
+            let found = self.type_name(&Ty::Array(element.clone()));
+            self.error(
+                args[0].span,
+                "policy::type",
+                format!("`ordered` sorts by `at`, and a `{found}` has no date or datetime `at`"),
+                "nothing to order by",
+                Some("give it a list of steps, such as `ordered(steps)`".into()),
+            );
+        }
     }
 
     fn quantifier(
@@ -812,12 +855,15 @@ impl<'p> Resolver<'p> {
             ast::Who::Guard(base, condition) => {
                 let (inner, text) = self.who(base, of, person);
                 let guard = self.condition(condition);
+                // As written, on one line: a guard may span lines in the policy.
                 let source = self
                     .file
                     .text
                     .get(condition.span.start..condition.span.end)
                     .unwrap_or("")
-                    .to_string();
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 (
                     Who::Guard(Box::new(inner), guard),
                     WhoText::Qualified(Box::new(text), format!("if {source}")),
@@ -898,6 +944,10 @@ fn respan(mut e: ast::Expr, span: Span) -> ast::Expr {
                 }
             }
             ExprKind::Unary { operand, .. } | ExprKind::Exists(operand) => walk(operand, span),
+            ExprKind::Member { base, field } => {
+                field.span = span;
+                walk(base, span);
+            }
             ExprKind::Binary { lhs, rhs, .. } => {
                 walk(lhs, span);
                 walk(rhs, span);

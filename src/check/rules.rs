@@ -56,6 +56,7 @@ pub fn compile_rule(
     let mut expect = None;
     let mut for_each = None;
     let mut requires = Vec::new();
+    let mut lets = Vec::new();
     for clause in &rule.clauses {
         match clause {
             Clause::Title(t) => title = Some(t.value.clone()),
@@ -77,6 +78,7 @@ pub fn compile_rule(
                 condition,
                 ..
             } => for_each = Some((var, source, condition)),
+            Clause::Let { name, value, span } => lets.push((name, value, *span)),
             Clause::Require(r) => requires.push(r),
         }
     }
@@ -96,6 +98,20 @@ pub fn compile_rule(
 
     let policy = &decls.policy;
     let mut resolver = Resolver::new(policy, file.clone(), None);
+    if on.is_none() {
+        for (name, _, _) in &lets {
+            resolver.error(
+                name.span,
+                "policy::rule-shape",
+                format!(
+                    "`let {}` in a rule that is not `on` a record",
+                    name.as_str()
+                ),
+                "nothing to bind it for",
+                Some("`let` names a value for the requirements of an `on …` rule".into()),
+            );
+        }
+    }
     let kind = if let Some(name) = builtin {
         match BuiltinRule::ALL.iter().find(|(n, _)| *n == name.as_str()) {
             Some((_, b)) => RuleKind::Builtin(*b),
@@ -212,6 +228,10 @@ pub fn compile_rule(
                 condition,
             })
         });
+        let lets = lets
+            .iter()
+            .filter_map(|(name, value, _)| bind_let(&mut resolver, name, value))
+            .collect();
         if requires.is_empty() {
             resolver.error(
                 rule.id.span,
@@ -232,6 +252,7 @@ pub fn compile_rule(
                 record: shape.unwrap_or_default(),
                 condition,
                 for_each: for_each.flatten(),
+                lets,
                 requires: compiled,
             })
         }
@@ -257,8 +278,34 @@ pub fn compile_rule(
         origin: Origin {
             file: file.clone(),
             span: rule.span,
+            id_span: rule.id.span,
         },
     })
+}
+
+/// `let name = value`: compiled against the record and any `for each` variable, then bound for
+/// the requirements. A name that hides a field, variable or parameter is refused.
+fn bind_let(resolver: &mut Resolver<'_>, name: &ast::Ident, value: &ast::Expr) -> Option<LetDef> {
+    let hidden = ast::Path {
+        segments: vec![name.clone()],
+        span: name.span,
+    };
+    if resolver.path(&hidden, false).is_some() {
+        resolver.error(
+            name.span,
+            "policy::duplicate",
+            format!(
+                "`let {}` hides a field, variable or parameter of that name",
+                name.as_str()
+            ),
+            "name already in use",
+            Some("choose another name".into()),
+        );
+        return None;
+    }
+    let value = resolver.expr(value);
+    let slot = resolver.bind(name.as_str(), value.ty.clone());
+    Some(LetDef { slot, value })
 }
 
 fn record_shape(resolver: &mut Resolver<'_>, record: &ast::Ident) -> Option<ShapeId> {

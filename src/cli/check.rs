@@ -12,7 +12,7 @@ use crate::report;
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Record files or folders (walked recursively); `-` reads JSON Lines from standard input
+    /// Record files or folders (walked recursively); `-` reads standard input (JSON Lines, or one JSON document)
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
     #[command(flatten)]

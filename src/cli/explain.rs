@@ -1,16 +1,29 @@
-//! `bylaw explain RULE`: the rule, its article's original text and gloss, and how to comply.
+//! `bylaw explain RULE`: the rule, its article's original text and gloss, how to comply, and the
+//! rule's examples — what bylaw reports on the failing one, and the change that makes it pass.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::PolicyArgs;
 use crate::check::Policy;
+use crate::examples::{self, Examples, Expect};
+use crate::report::human::Renderer;
+use crate::source::{SourceFile, Span};
 
 #[derive(Args)]
 pub struct ExplainArgs {
     /// A rule id such as `38.1`
     rule: String,
+    /// Print only this example's record file, e.g. to pipe into `bylaw check -`
+    #[arg(long, value_enum, value_name = "WHICH")]
+    example: Option<Which>,
     #[command(flatten)]
     policy: PolicyArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Which {
+    Pass,
+    Fail,
 }
 
 pub fn run(args: &ExplainArgs) -> u8 {
@@ -19,33 +32,54 @@ pub fn run(args: &ExplainArgs) -> u8 {
         Ok(p) => p,
         Err(errors) => return super::policy_failed(&renderer, &errors),
     };
-    match explain(&policy, &args.rule) {
+    let examples = match args.policy.examples() {
+        Ok(e) => e,
+        Err(d) => return super::policy_failed(&renderer, &[*d]),
+    };
+    if policy.rule(&args.rule).is_none() {
+        eprintln!("no rule `{}`; `bylaw rules` lists them", args.rule);
+        return 2;
+    }
+    if let Some(which) = args.example {
+        let expect = match which {
+            Which::Pass => Expect::Pass,
+            Which::Fail => Expect::Fail,
+        };
+        return match examples.get(&args.rule, expect) {
+            Some(file) => {
+                print!("{}", file.text);
+                0
+            }
+            None => {
+                eprintln!("rule {} has no {}", args.rule, expect.file_name());
+                2
+            }
+        };
+    }
+    match explain(&policy, &examples, &args.rule, &renderer) {
         Some(text) => {
             print!("{text}");
             0
         }
-        None => {
-            eprintln!("no rule `{}`; `bylaw rules` lists them", args.rule);
-            2
-        }
+        None => 2,
     }
 }
 
-pub fn explain(policy: &Policy, id: &str) -> Option<String> {
+pub fn explain(
+    policy: &Policy,
+    examples: &Examples,
+    id: &str,
+    renderer: &Renderer,
+) -> Option<String> {
     let rule = policy.rule(id)?;
     let mut out = format!("{} ({}) — {}\n", rule.id, rule.severity, rule.title);
     if let Some(help) = &rule.help {
         out.push_str(&format!("\nhow to comply: {help}\n"));
     }
-    let source = rule
-        .origin
-        .file
-        .text
-        .get(rule.origin.span.start..rule.origin.span.end)
-        .unwrap_or("");
     out.push_str(&format!(
-        "\nthe rule, as written in {}:\n\n{source}\n",
-        rule.origin.file.name
+        "\nthe rule, as written in {}:\n\n{}\n",
+        rule.origin.file.name,
+        as_written(&rule.origin.file, rule.origin.span)
     ));
     for number in rule.article.iter().chain(&rule.cites) {
         if let Some(article) = policy.articles.get(number) {
@@ -55,5 +89,78 @@ pub fn explain(policy: &Policy, id: &str) -> Option<String> {
             ));
         }
     }
+    out.push_str(&example_section(policy, examples, id, renderer));
     Some(out)
+}
+
+/// The text of `span`, dedented as a block: its first line keeps its place relative to the rest.
+fn as_written(file: &SourceFile, span: Span) -> String {
+    let text = file.text.get(span.start..span.end).unwrap_or("");
+    let (_, column) = file.line_column(span.start);
+    let block = format!("{}{text}", " ".repeat(column.saturating_sub(1)));
+    let indent = block
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    block
+        .lines()
+        .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What bylaw reports on the failing example, then the failing example turned into the passing
+/// one as a diff: the fix a user would make. Both are checked now, not remembered.
+fn example_section(policy: &Policy, examples: &Examples, id: &str, renderer: &Renderer) -> String {
+    let (fail, pass) = (
+        examples.get(id, Expect::Fail),
+        examples.get(id, Expect::Pass),
+    );
+    let mut out = String::new();
+    if let Some(fail) = fail {
+        let run = examples::run(policy, fail);
+        out.push_str(&format!(
+            "\na failing example, {} — bylaw reports:\n\n",
+            fail.name
+        ));
+        for bad in &run.outcome.bad_inputs {
+            out.push_str(&renderer.render(&bad.diagnostic));
+        }
+        for finding in &run.outcome.findings {
+            out.push_str(&renderer.render(&finding.diagnostic));
+        }
+        if run.reported.is_empty() {
+            out.push_str("  nothing (the example no longer breaks the rule; run `bylaw verify`)\n");
+        }
+    }
+    if let Some(pass) = pass {
+        let run = examples::run(policy, pass);
+        match fail {
+            Some(fail) => {
+                out.push_str(&format!("\nthe same, made to comply ({}):\n\n", pass.name));
+                let diff = similar::TextDiff::from_lines(&fail.text, &pass.text);
+                out.push_str(
+                    &diff
+                        .unified_diff()
+                        .context_radius(2)
+                        .header(&fail.name, &pass.name)
+                        .to_string(),
+                );
+            }
+            None => out.push_str(&format!(
+                "\na passing example, {}:\n\n{}",
+                pass.name, pass.text
+            )),
+        }
+        match examples::mismatch(id, Expect::Pass, &run) {
+            None => out.push_str("\nbylaw reports nothing on it.\n"),
+            Some(problem) => out.push_str(&format!("\nbut it {problem}; run `bylaw verify`\n")),
+        }
+    }
+    if fail.is_none() && pass.is_none() {
+        out.push_str("\nthis rule has no examples yet.\n");
+    }
+    out
 }

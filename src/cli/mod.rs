@@ -3,6 +3,9 @@
 mod check;
 mod explain;
 mod rules;
+mod verify;
+
+pub use explain::explain;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -12,6 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{Override, Policy};
 use crate::diagnostic::Diagnostic;
+use crate::examples::Examples;
 use crate::report::human::Renderer;
 
 #[derive(Parser)]
@@ -33,6 +37,8 @@ enum Command {
     Rules(PolicyArgs),
     /// Explain a rule: its article's text and gloss, what it requires, how to comply
     Explain(explain::ExplainArgs),
+    /// Check the policy's own examples: each rule's fail.json breaks it, its pass.json complies
+    Verify(PolicyArgs),
 }
 
 /// Which policy to use, and parameter overrides.
@@ -86,6 +92,16 @@ impl PolicyArgs {
         };
         crate::check::load(&files, &self.overrides)
     }
+
+    /// The policy's rule examples (`examples/<rule>/{fail,pass}.json` beside a policy folder).
+    fn examples(&self) -> Result<Examples, Box<Diagnostic>> {
+        let files = match &self.policy {
+            Some(path) if path.is_dir() => crate::policy_files::read_examples(path)?,
+            Some(_) => Vec::new(),
+            None => crate::policy_files::default_examples(),
+        };
+        Ok(Examples::new(files))
+    }
 }
 
 /// Renders policy errors to standard error; exit status 2.
@@ -114,5 +130,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }

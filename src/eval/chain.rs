@@ -26,6 +26,25 @@ pub struct ChainFailure<'a> {
     pub blame: Vec<Blame<'a>>,
 }
 
+/// When a step was taken, if it says.
+fn taken_at(step: &Json) -> Option<DateTime> {
+    step.get("at")
+        .and_then(Json::as_str)
+        .and_then(|s| parse_datetime(s).ok())
+}
+
+/// Chain order, for a stable sort: by `at`, so equal times keep their array order; undated last.
+fn order_key(at: Option<DateTime>) -> (bool, Option<jiff::Timestamp>) {
+    (at.is_none(), at.map(|a| a.timestamp))
+}
+
+/// A list of steps in chain order.
+pub fn in_chain_order<'a>(steps: impl Iterator<Item = &'a Json>) -> Vec<&'a Json> {
+    let mut keyed: Vec<_> = steps.map(|s| (order_key(taken_at(s)), s)).collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    keyed.into_iter().map(|(_, s)| s).collect()
+}
+
 pub fn check<'a>(
     env: &mut Env<'a>,
     chain: &'a ChainIr,
@@ -40,17 +59,15 @@ pub fn check<'a>(
         .map(|node| Step {
             node,
             action: node.get("action").and_then(Json::as_str),
-            at: node
-                .get("at")
-                .and_then(Json::as_str)
-                .and_then(|s| parse_datetime(s).ok()),
+            at: taken_at(node),
         })
         .collect();
-    // Ordered by `at`; equal times keep their array order (a stable sort); undated steps last.
-    steps.sort_by_key(|s| (s.at.is_none(), s.at.map(|a| a.timestamp)));
+    steps.sort_by_key(|s| order_key(s.at));
 
     let mut next = 0usize;
     let mut previous: Option<(usize, &'a ExpectedStep)> = None;
+    // Steps already matched to an earlier expected step: never blamed for a later one.
+    let mut matched = vec![false; steps.len()];
     for expected in &chain.expected {
         let mut found = None;
         for (i, step) in steps.iter().enumerate().skip(next) {
@@ -60,6 +77,7 @@ pub fn check<'a>(
             }
         }
         if let Some(i) = found {
+            matched[i] = true;
             next = i + 1;
             previous = Some((i, expected));
             continue;
@@ -92,11 +110,13 @@ pub fn check<'a>(
             }
         }
         // The action was taken, but by someone else.
-        if let Some(step) = steps
+        let unmatched = |(i, s): &(usize, &Step<'a>)| !matched[*i] && s.action == Some(action);
+        if let Some((_, step)) = steps
             .iter()
+            .enumerate()
             .skip(next)
-            .chain(steps.iter().take(next))
-            .find(|s| s.action == Some(action.as_str()))
+            .chain(steps.iter().enumerate().take(next))
+            .find(unmatched)
         {
             let by = step
                 .node
@@ -108,7 +128,9 @@ pub fn check<'a>(
                 blame: vec![Blame::primary(by, format!("expected {wanted}"))],
             }));
         }
-        let after = previous.map_or(String::new(), |(_, p)| format!(" after the `{}`", p.action));
+        let after = previous.map_or(String::new(), |(i, p)| {
+            format!(" after the `{}` by {}", p.action, actor(&steps[i]))
+        });
         let message = format!("no `{action}` by {wanted}{after}");
         let place = if items.is_empty() {
             list.origin

@@ -169,16 +169,16 @@ fn binary<'a>(
 fn contains(container: &Traced<'_>, ty: &Ty, needle: &Val<'_>) -> bool {
     match &container.val {
         Val::Set(items) => items.iter().any(|c| Val::from_const(c).equals(needle)),
-        Val::Node(Json::Array(items)) => {
+        list => {
             let element = match ty {
                 Ty::Array(inner) => (**inner).clone(),
                 _ => Ty::Unknown,
             };
-            items
-                .iter()
+            list.elements()
+                .into_iter()
+                .flatten()
                 .any(|item| convert(item, &element).equals(needle))
         }
-        _ => false,
     }
 }
 
@@ -242,13 +242,9 @@ fn quantifier<'a>(
         Ty::Array(inner) => (**inner).clone(),
         _ => Ty::Unknown,
     };
-    let items: &[Json] = match list.val {
-        Val::Node(Json::Array(items)) => items,
-        _ => &[],
-    };
     let mut count = 0i64;
     let mut chosen: Option<Traced<'a>> = None;
-    for item in items {
+    for item in list.val.elements().into_iter().flatten() {
         let element = Traced::new(convert(item, &element_ty), Origin::Node(item));
         env.set(slot, element.clone());
         let (holds, origin) = match body {

@@ -94,6 +94,10 @@ fn requirements<'a>(
     fallback: Origin<'a>,
     findings: &mut Vec<RawFinding<'a>>,
 ) -> Result<(), EvalError<'a>> {
+    for binding in &body.lets {
+        let value = eval(env, &binding.value)?;
+        env.set(binding.slot, value);
+    }
     for require in &body.requires {
         if let Some(when) = &require.when {
             if !eval(env, when)?.truthy() {

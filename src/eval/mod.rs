@@ -5,7 +5,7 @@
 //! only for findings.
 
 pub mod builtins;
-mod chain;
+pub(crate) mod chain;
 mod expr;
 mod judge;
 pub mod value;

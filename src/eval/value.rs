@@ -21,6 +21,8 @@ pub enum Val<'a> {
     Duration(jiff::SignedDuration),
     /// An object or array of the record, read lazily.
     Node(&'a Json),
+    /// A list computed from the record's arrays, such as `ordered(steps)`.
+    Items(Vec<&'a Json>),
     Set(&'a [Const]),
 }
 
@@ -35,6 +37,44 @@ pub enum Origin<'a> {
 impl Origin<'_> {
     pub fn is_none(&self) -> bool {
         matches!(self, Origin::None)
+    }
+}
+
+/// The elements of a list value, in order, whichever way the list is held.
+pub struct Elements<'v, 'a> {
+    array: std::slice::Iter<'a, Json>,
+    picked: std::slice::Iter<'v, &'a Json>,
+}
+
+impl<'a> Iterator for Elements<'_, 'a> {
+    type Item = &'a Json;
+
+    fn next(&mut self) -> Option<&'a Json> {
+        self.array.next().or_else(|| self.picked.next().copied())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.array.len() + self.picked.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Elements<'_, '_> {}
+
+impl<'a> Val<'a> {
+    /// The elements of a list: an array of the record or a computed list; `None` otherwise.
+    pub fn elements(&self) -> Option<Elements<'_, 'a>> {
+        match self {
+            Val::Node(Json::Array(items)) => Some(Elements {
+                array: items.iter(),
+                picked: [].iter(),
+            }),
+            Val::Items(items) => Some(Elements {
+                array: [].iter(),
+                picked: items.iter(),
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -133,8 +173,9 @@ impl<'a> Val<'a> {
                     format!("{d:#}")
                 }
             }
-            Val::Node(Json::Array(items)) => {
-                let people: Option<Vec<String>> = items.iter().map(person_name).collect();
+            Val::Node(Json::Array(_)) | Val::Items(_) => {
+                let items: Vec<&Json> = self.elements().into_iter().flatten().collect();
+                let people: Option<Vec<String>> = items.iter().map(|p| person_name(p)).collect();
                 match people {
                     Some(names) if !names.is_empty() => names.join(", "),
                     _ if items.is_empty() => "nobody".into(),

@@ -39,6 +39,20 @@ pub struct Malformed {
     pub message: String,
 }
 
+/// How text without a file name is written: JSON Lines when its first line is a whole JSON value
+/// (as every line of JSON Lines is), else JSON (a pretty-printed record or an array of records).
+pub fn sniff_format(text: &str) -> Format {
+    let text = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if text.starts_with('[') {
+        return Format::Json;
+    }
+    let first_line = text.lines().next().unwrap_or("");
+    match serde_json::from_str::<serde::de::IgnoredAny>(first_line) {
+        Ok(_) => Format::Lines,
+        Err(_) => Format::Json,
+    }
+}
+
 /// Parses a file's records; a malformed line of JSON Lines spoils only that line.
 pub fn parse(source: &Arc<SourceFile>, format: Format) -> (Vec<Record>, Vec<Malformed>) {
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);

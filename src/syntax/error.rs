@@ -96,6 +96,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::op_is | Rule::op_is_not | Rule::kw_is => "`is`",
         Rule::path => "a field path such as `chair.role`",
         Rule::call => "a function call such as `weekday(start)`",
+        Rule::member | Rule::member_base => "a field of a computed value such as `last(…).by`",
         Rule::quantifier | Rule::quantifier_kind => "`all(…)`, `any(…)`, `none(…)`, `count(…)`, `first(…)` or `last(…)`",
         Rule::set_literal | Rule::set_item => "a set such as `{plenary, executive}`",
         Rule::who_alts | Rule::who_term | Rule::who_atom | Rule::who_qualifier => {
@@ -126,6 +127,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::article_decl => "an `article` such as `article 38 \"Executive meetings\" { … }`",
         Rule::article_item | Rule::article_text | Rule::article_gloss => "`text`, `gloss` or a `rule`",
         Rule::rule_decl => "a `rule`",
+        Rule::let_clause => "`let name = …`",
         Rule::rule_id => "a rule id such as `38.1`",
         Rule::severity => "`error` or `warning`",
         Rule::rule_clause => "a rule clause (`title`, `on`, `for each`, `require`, `count`, `per`, `expect`, `message`, `help`)",

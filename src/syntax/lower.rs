@@ -303,6 +303,15 @@ impl Lower {
                     span: whole,
                 }
             }
+            Rule::let_clause => {
+                let name = ident(next(&mut inner));
+                let value = self.expr(next(&mut inner));
+                Clause::Let {
+                    name,
+                    value,
+                    span: whole,
+                }
+            }
             Rule::per_clause => {
                 let unit = match next(&mut inner).as_str() {
                     "month" => PeriodUnit::Month,
@@ -493,6 +502,21 @@ impl Lower {
         let kind = match pair.as_rule() {
             Rule::expr => return self.expr(pair),
             Rule::path => ExprKind::Path(path(pair)),
+            Rule::member => {
+                let mut inner = pair.into_inner();
+                let mut base = self.primary(next(&mut inner));
+                for field in inner {
+                    let span = base.span.to(span(&field));
+                    base = Expr {
+                        kind: ExprKind::Member {
+                            base: Box::new(base),
+                            field: ident(field),
+                        },
+                        span,
+                    };
+                }
+                return base;
+            }
             Rule::call => {
                 let mut inner = pair.into_inner();
                 let function = ident(next(&mut inner));

@@ -36,6 +36,7 @@ pub fn call<'a>(
         Builtin::CalendarNote => working_days::note(env, &values),
         Builtin::PeriodStart | Builtin::PeriodEnd => period::call(env, builtin, origin)?,
         Builtin::Count => collections::count(&values),
+        Builtin::Ordered => collections::ordered(&values),
     };
     Ok(Traced::new(val, origin))
 }
