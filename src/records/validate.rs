@@ -41,7 +41,7 @@ pub fn validate(policy: &Policy, record: &Json) -> Result<ShapeId, Vec<Problem>>
         ));
     };
     let mut problems = Vec::new();
-    check_object(policy, shape, record, &Pointer::root(), &mut problems);
+    check_object(policy, shape, record, &At::Root, &mut problems);
     if problems.is_empty() {
         Ok(shape)
     } else {
@@ -49,11 +49,30 @@ pub fn validate(policy: &Policy, record: &Json) -> Result<ShapeId, Vec<Problem>>
     }
 }
 
+/// Where the validator stands; turned into a [`Pointer`] only when there is a problem to report,
+/// so a valid record costs no allocation for its locations.
+#[derive(Clone, Copy)]
+enum At<'p> {
+    Root,
+    Key(&'p At<'p>, &'p str),
+    Index(&'p At<'p>, usize),
+}
+
+impl At<'_> {
+    fn pointer(&self) -> Pointer {
+        match self {
+            At::Root => Pointer::root(),
+            At::Key(parent, key) => parent.pointer().key(key),
+            At::Index(parent, index) => parent.pointer().index(*index),
+        }
+    }
+}
+
 fn check_object(
     policy: &Policy,
     shape: ShapeId,
     value: &Json,
-    at: &Pointer,
+    at: &At<'_>,
     problems: &mut Vec<Problem>,
 ) {
     let Some(def) = policy.shapes.get(shape) else {
@@ -61,13 +80,13 @@ fn check_object(
     };
     let Json::Object(map) = value else {
         problems.push(Problem {
-            pointer: at.clone(),
+            pointer: at.pointer(),
             message: format!("expected an object ({}), found {}", def.name, kind(value)),
         });
         return;
     };
     for field in &def.fields {
-        let here = at.clone().key(&field.name);
+        let here = At::Key(at, &field.name);
         match map.get(&field.name) {
             None | Some(Json::Null) if field.required => {
                 let whose = if def.is_record {
@@ -76,7 +95,7 @@ fn check_object(
                     format!("`{}`", def.name)
                 };
                 problems.push(Problem {
-                    pointer: here,
+                    pointer: here.pointer(),
                     message: format!("`{}` is required for {whose}", field.name),
                 });
             }
@@ -87,7 +106,7 @@ fn check_object(
                     || matches!(v, Json::Array(a) if a.is_empty());
                 if field.nonempty && empty {
                     problems.push(Problem {
-                        pointer: here,
+                        pointer: here.pointer(),
                         message: format!("`{}` must not be empty", field.name),
                     });
                 }
@@ -96,9 +115,9 @@ fn check_object(
     }
 }
 
-fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &Pointer, problems: &mut Vec<Problem>) {
+fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &mut Vec<Problem>) {
     let wrong = |expected: String| Problem {
-        pointer: at.clone(),
+        pointer: at.pointer(),
         message: format!("expected {expected}, found {}", kind(value)),
     };
     match ty {
@@ -113,7 +132,7 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &Pointer, problems: &
             Some(s) => {
                 if let Err(e) = parse_date(s) {
                     problems.push(Problem {
-                        pointer: at.clone(),
+                        pointer: at.pointer(),
                         message: format!("`{s}` is not a date: {e}"),
                     });
                 }
@@ -124,7 +143,7 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &Pointer, problems: &
             Some(s) => {
                 if let Err(e) = parse_datetime(s) {
                     problems.push(Problem {
-                        pointer: at.clone(),
+                        pointer: at.pointer(),
                         message: format!("`{s}` is not a datetime: {e}"),
                     });
                 }
@@ -134,7 +153,7 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &Pointer, problems: &
             (Some(s), Some(def)) if !def.has(s) => {
                 let values: Vec<&str> = def.variants.iter().map(|(v, _)| v.as_str()).collect();
                 problems.push(Problem {
-                    pointer: at.clone(),
+                    pointer: at.pointer(),
                     message: format!(
                         "`{s}` is not a {}; expected one of {}",
                         def.name,
@@ -151,7 +170,7 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &Pointer, problems: &
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if !item.is_null() {
-                        check_value(policy, inner, item, &at.clone().index(i), problems);
+                        check_value(policy, inner, item, &At::Index(at, i), problems);
                     }
                 }
             }
