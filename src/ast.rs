@@ -54,6 +54,7 @@ pub enum Item {
     Enum(EnumDecl),
     Group(GroupDecl),
     Param(ParamDecl),
+    Define(DefineDecl),
     Record(TypeDecl),
     Shape(TypeDecl),
     Calendar(CalendarDecl),
@@ -89,6 +90,15 @@ pub struct ParamDecl {
     pub ty: TypeExpr,
     pub default: Literal,
     pub doc: Option<Text>,
+}
+
+/// `define mayor_signs on document = category in {decision, order} or …`: a name that any rule
+/// on `document` may use like a field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefineDecl {
+    pub name: Ident,
+    pub record: Ident,
+    pub value: Expr,
 }
 
 /// A record type (`record meeting { … }`) or a nested object type (`shape person { … }`).

@@ -230,3 +230,30 @@ rule set.95 error {
     // No sign-off at all: `last(…)` is nothing, and nothing is not the mayor.
     assert_eq!(judge(&policy, "set.95", document(vec![])).len(), 1);
 }
+
+#[test]
+fn defines_expand_in_the_records_scope() {
+    let policy = policy_with(
+        r#"
+define led_by_mayor on meeting = chair is mayor
+define mayors_executive on meeting = kind is executive and led_by_mayor
+
+rule set.96 error {
+  title "a define used where a variable shadows one of its fields"
+  on meeting where mayors_executive
+  # `chair` here is the loop variable, yet the define still reads the meeting's own `chair`.
+  for each chair in members where not led_by_mayor
+  require chair is leaders else "{chair} is not a leader"
+}
+"#,
+    );
+    let meeting = |chair: &str| {
+        serde_json::json!({"type": "meeting", "id": "M", "kind": "executive",
+            "start": "2011-07-11T09:00:00+08:00", "chair": {"id": "C", "role": chair},
+            "members": [{"id": "P-210", "role": "department_head"}]})
+    };
+    // Under the mayor the `for each` is skipped, so nothing is found.
+    assert!(judge(&policy, "set.96", meeting("mayor")).is_empty());
+    // Not an executive meeting led by the mayor: the rule does not apply at all.
+    assert!(judge(&policy, "set.96", meeting("vice_mayor")).is_empty());
+}

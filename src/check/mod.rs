@@ -2,6 +2,7 @@
 //! checked, every rule compiled; all problems reported at once with labels in the policy text.
 
 mod declare;
+mod defines;
 pub mod ir;
 pub mod model;
 mod resolve;
@@ -37,6 +38,13 @@ pub fn load(
     }
     let mut decls = declare::Declarations::collect(&files);
     apply_overrides(&mut decls.policy, overrides, &mut decls.errors);
+    for file in &files {
+        for item in &file.items {
+            if let Item::Define(define) = item {
+                defines::declare(&mut decls, &file.source, define);
+            }
+        }
+    }
     let mut rules = Vec::new();
     for file in &files {
         for item in &file.items {

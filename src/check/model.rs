@@ -229,7 +229,18 @@ pub struct Policy {
     pub chapters: BTreeMap<u32, ChapterDef>,
     pub articles: BTreeMap<u32, ArticleDef>,
     pub rules: Vec<RuleDef>,
+    /// Named conditions and values, in declaration order.
+    pub defines: Vec<DefineDef>,
     pub files: Vec<Arc<SourceFile>>,
+}
+
+/// `define name on record = value`: expanded where a rule on `shape` uses `name`, resolved in the
+/// record's scope (never the rule's own variables).
+#[derive(Debug, Clone)]
+pub struct DefineDef {
+    pub name: String,
+    pub shape: ShapeId,
+    pub value: crate::ast::Expr,
 }
 
 impl Policy {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::ir::{Builtin, Const, Ir, Node, Template, TemplatePart, Who, WhoText};
-use super::model::{EnumId, Policy, ShapeId, Ty};
+use super::model::{DefineDef, EnumId, Policy, ShapeId, Ty};
 use crate::ast::{self, BinaryOp, ExprKind, Literal, QuantifierKind, SetItem, UnaryOp};
 use crate::diagnostic::{Diagnostic, Label};
 use crate::source::{SourceFile, Span};
@@ -29,6 +29,8 @@ pub struct Resolver<'p> {
     locals: Vec<Local>,
     pub slots: usize,
     pub needs_context: bool,
+    /// Defines being expanded, innermost last: a define that reaches itself is refused.
+    expanding: Vec<String>,
 }
 
 fn ir(node: Node, ty: Ty, span: Span) -> Ir {
@@ -49,6 +51,7 @@ impl<'p> Resolver<'p> {
             locals: Vec::new(),
             slots: 0,
             needs_context: false,
+            expanding: Vec::new(),
         }
     }
 
@@ -209,6 +212,13 @@ impl<'p> Resolver<'p> {
                     ty,
                     first.span,
                 )
+            } else if let Some(define) = self.root.and_then(|r| {
+                self.policy
+                    .defines
+                    .iter()
+                    .find(|d| d.shape == r && d.name == first.as_str())
+            }) {
+                self.expand(define, first.span)
             } else if let Some(param) = self
                 .policy
                 .params
@@ -230,6 +240,32 @@ impl<'p> Resolver<'p> {
             current = self.field(current, segment)?;
         }
         Some(current)
+    }
+
+    /// A define, expanded at `span`: compiled in the record's scope (the rule's own variables are
+    /// hidden from it), with fresh local slots. Its own mistakes were reported where it is declared.
+    fn expand(&mut self, define: &DefineDef, span: Span) -> Ir {
+        if self.expanding.contains(&define.name) {
+            self.error(
+                span,
+                "policy::define-cycle",
+                format!("`{}` is defined in terms of itself", define.name),
+                "refers back to itself",
+                Some(format!(
+                    "the defines involved: {}",
+                    self.expanding.join(" → ")
+                )),
+            );
+            return poison(span);
+        }
+        self.expanding.push(define.name.clone());
+        let locals = std::mem::take(&mut self.locals);
+        let reported = self.errors.len();
+        let value = self.expr(&respan(define.value.clone(), span));
+        self.errors.truncate(reported);
+        self.locals = locals;
+        self.expanding.pop();
+        value
     }
 
     fn unknown_name(&mut self, name: &ast::Ident) {

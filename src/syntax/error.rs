@@ -114,6 +114,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::variant => "an enum value",
         Rule::group_decl => "a `group` declaration",
         Rule::param_decl => "a `param` declaration",
+        Rule::define_decl => "a `define` declaration such as `define official on document = …`",
         Rule::record_decl => "a `record` declaration",
         Rule::shape_decl => "a `shape` declaration",
         Rule::field_decl => "a field declaration such as `start: datetime required`",

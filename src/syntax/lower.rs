@@ -127,6 +127,16 @@ impl Lower {
                     doc,
                 })
             }
+            Rule::define_decl => {
+                let name = ident(next(&mut inner));
+                let record = ident(next(&mut inner));
+                let value = self.expr(next(&mut inner));
+                Item::Define(DefineDecl {
+                    name,
+                    record,
+                    value,
+                })
+            }
             Rule::record_decl => Item::Record(self.type_decl(inner)),
             Rule::shape_decl => Item::Shape(self.type_decl(inner)),
             Rule::calendar_decl => Item::Calendar(self.calendar(inner, whole)?),
