@@ -133,6 +133,22 @@ fn an_example_pipes_into_check_as_pretty_printed_json() {
 }
 
 #[test]
+fn ci_formats_keep_the_exit_status() {
+    for (format, marker) in [
+        ("sarif", "\"version\": \"2.1.0\""),
+        ("junit", "<testsuites"),
+        ("github", "::error file=fixtures/example/"),
+    ] {
+        let out = bylaw(&["check", "fixtures/example", "--format", format], None);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(stdout(&out).contains(marker), "{format}: {}", stdout(&out));
+    }
+    let bad = bylaw(&["check", "fixtures/bad", "--format", "sarif"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stdout(&bad).contains("\"executionSuccessful\": false"));
+}
+
+#[test]
 fn verify_checks_the_default_policy_examples() {
     let out = bylaw(&["verify"], None);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));

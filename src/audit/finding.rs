@@ -34,6 +34,16 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
 }
 
+/// A rule that judged a record (or a period), whether or not it found anything: what a JUnit
+/// report lists as test cases. Collected only when [`super::Options::trace`] asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Judged {
+    pub rule: String,
+    /// The record's id, or the period (`2011-08`).
+    pub subject: String,
+    pub file: Option<String>,
+}
+
 /// Input that could not be judged.
 #[derive(Debug, Clone)]
 pub struct BadInput {

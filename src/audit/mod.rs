@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use finding::{BadInput, Finding, Summary};
+pub use finding::{BadInput, Finding, Judged, Summary};
 
 use crate::check::{Period, Policy};
 use crate::discover::{discover, Input};
@@ -26,6 +26,8 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
     pub period: Option<Period>,
     pub follow_links: bool,
+    /// List every rule × record (or period) judged, for reports of passing cases too (JUnit).
+    pub trace: bool,
 }
 
 /// Everything an audit found, in the contract's order.
@@ -35,6 +37,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub bad_inputs: Vec<BadInput>,
     pub summary: Summary,
+    /// With [`Options::trace`]: what each rule judged, by rule (policy order), file and subject.
+    pub judged: Vec<Judged>,
 }
 
 /// Runs the audit; `stdin` supplies the text of `-` when it is among the paths.
@@ -62,7 +66,7 @@ pub fn run(
             .bad_inputs
             .push(BadInput::unlocated(path.display().to_string(), message));
     }
-    audit_texts(policy, texts, options.period, outcome)
+    audit_texts(policy, texts, options, outcome)
 }
 
 /// Audits record files held in memory, as `(name, text)`: a name ending in `.jsonl` or `.ndjson`
@@ -77,18 +81,18 @@ pub fn run_in_memory(policy: &Policy, files: Vec<(String, String)>) -> Outcome {
             read::Text::Memory(name, format, content)
         })
         .collect();
-    audit_texts(policy, texts, None, Outcome::default())
+    audit_texts(policy, texts, &Options::default(), Outcome::default())
 }
 
 fn audit_texts(
     policy: &Policy,
     texts: Vec<read::Text>,
-    period: Option<Period>,
+    options: &Options,
     mut outcome: Outcome,
 ) -> Outcome {
     let files: Vec<read::FileResult> = texts
         .into_par_iter()
-        .map(|t| read::read_and_judge(policy, t))
+        .map(|t| read::read_and_judge(policy, t, options.trace))
         .collect();
 
     let mut gathered = set::Gathered::default();
@@ -96,11 +100,15 @@ fn audit_texts(
         outcome.summary.files += usize::from(file.readable);
         gathered.absorb(file, &mut outcome);
     }
-    outcome.period = period.or(gathered.inferred_period());
-    set::judge_set(policy, &mut gathered, &mut outcome);
-    periodic::judge(policy, &gathered, &mut outcome);
+    outcome.period = options.period.or(gathered.inferred_period());
+    set::judge_set(policy, &mut gathered, &mut outcome, options.trace);
+    periodic::judge(policy, &gathered, &mut outcome, options.trace);
     waivers::apply(policy, &gathered, &mut outcome);
     outcome.findings.sort_by(finding::contract_order);
+    let rank = |id: &str| policy.rules.iter().position(|r| r.id == id);
+    outcome
+        .judged
+        .sort_by(|a, b| (rank(&a.rule), a).cmp(&(rank(&b.rule), b)));
     outcome.summary.bad_inputs = outcome.bad_inputs.len();
     outcome.summary.count(&outcome.findings);
     outcome

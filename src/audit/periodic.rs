@@ -13,7 +13,7 @@ use crate::diagnostic::Diagnostic;
 use crate::eval::value::{Traced, Val};
 use crate::eval::{self, World};
 
-pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
+pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace: bool) {
     let Some(period) = outcome.period else { return };
     let world = World {
         period: Some(period),
@@ -36,6 +36,13 @@ pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
                 let mut ids: Vec<&str> = counted.get(&key).cloned().unwrap_or_default();
                 ids.sort_unstable();
                 let n = ids.len() as u32;
+                if trace {
+                    outcome.judged.push(crate::audit::Judged {
+                        rule: rule.id.clone(),
+                        subject: key.clone(),
+                        file: None,
+                    });
+                }
                 if n < p.min || n > p.max {
                     outcome.findings.push(periodic_finding(
                         policy,

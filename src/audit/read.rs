@@ -52,11 +52,12 @@ pub struct FileResult {
     pub ids: Vec<Seen>,
     pub counted: Vec<Counted>,
     pub kept: Vec<Kept>,
+    pub judged: Vec<finding::Judged>,
     pub first_event: Option<Date>,
     pub last_event: Option<Date>,
 }
 
-pub fn read_and_judge(policy: &Policy, text: Text) -> FileResult {
+pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
     let (name, format, content) = match text {
         Text::Stdin(content) => {
             let format = content
@@ -100,7 +101,7 @@ pub fn read_and_judge(policy: &Policy, text: Text) -> FileResult {
     let world = World::default();
     for record in parsed {
         result.records += 1;
-        judge(policy, &source, record, &world, &mut result);
+        judge(policy, &source, record, &world, trace, &mut result);
     }
     result
 }
@@ -119,6 +120,7 @@ fn judge(
     source: &Arc<SourceFile>,
     record: records::Record,
     world: &World,
+    trace: bool,
     result: &mut FileResult,
 ) {
     let shape = match records::validate(policy, &record.value) {
@@ -177,6 +179,13 @@ fn judge(
                 if rule.needs_context {
                     keep = true;
                     continue;
+                }
+                if trace && eval::in_scope(policy, rule, body, value, world) {
+                    result.judged.push(finding::Judged {
+                        rule: rule.id.clone(),
+                        subject: record_id(value),
+                        file: Some(source.name.clone()),
+                    });
                 }
                 match eval::judge_record(policy, rule, body, value, world) {
                     Ok(raws) => {
@@ -261,6 +270,15 @@ pub fn unjudgeable(
         "cannot be judged",
         None,
     )
+}
+
+/// A record's id, as reports name it.
+pub fn record_id(record: &Json) -> String {
+    record
+        .get("id")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 fn is_ref_target(policy: &Policy, shape: ShapeId) -> bool {

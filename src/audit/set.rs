@@ -33,6 +33,7 @@ impl Gathered {
         self.ids.extend(file.ids);
         self.counted.extend(file.counted);
         self.kept.extend(file.kept);
+        outcome.judged.extend(file.judged);
         self.first_event = min_opt(self.first_event, file.first_event);
         self.last_event = max_opt(self.last_event, file.last_event);
     }
@@ -60,7 +61,7 @@ fn max_opt(a: Option<Date>, b: Option<Date>) -> Option<Date> {
     }
 }
 
-pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome) {
+pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome, trace: bool) {
     duplicates(policy, gathered, outcome);
     let mut world = World {
         period: outcome.period,
@@ -79,6 +80,13 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
             };
             if !rule.needs_context || body.record != kept.shape {
                 continue;
+            }
+            if trace && eval::in_scope(policy, rule, body, &kept.value, &world) {
+                outcome.judged.push(crate::audit::Judged {
+                    rule: rule.id.clone(),
+                    subject: read::record_id(&kept.value),
+                    file: Some(kept.source.name.clone()),
+                });
             }
             match eval::judge_record(policy, rule, body, &kept.value, &world) {
                 Ok(raws) => {

@@ -36,6 +36,12 @@ enum Format {
     Human,
     Json,
     Jsonl,
+    /// SARIF 2.1.0, for code-scanning dashboards
+    Sarif,
+    /// JUnit XML: a testsuite per article, a testcase per rule and record
+    Junit,
+    /// GitHub Actions annotations (workflow commands)
+    Github,
 }
 
 fn parse_period(s: &str) -> Result<Period, String> {
@@ -61,6 +67,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         paths: args.paths.clone(),
         period: args.period,
         follow_links: args.follow_links,
+        trace: args.format == Format::Junit,
     };
     let outcome = audit::run(&policy, &options, || {
         let mut text = String::new();
@@ -70,6 +77,9 @@ pub fn run(args: &CheckArgs) -> u8 {
         Format::Human => report::human::render(&policy, &outcome, &renderer),
         Format::Json => report::json::document(&policy, &outcome),
         Format::Jsonl => report::json::lines(&outcome),
+        Format::Sarif => report::sarif::document(&policy, &outcome),
+        Format::Junit => report::junit::document(&policy, &outcome),
+        Format::Github => report::github::commands(&policy, &outcome),
     };
     print!("{text}");
     report::exit_code(&outcome, args.deny_warnings)

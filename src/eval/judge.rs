@@ -45,6 +45,21 @@ pub struct RawFinding<'a> {
     pub blame: Vec<Blame<'a>>,
 }
 
+/// Whether `record` is in the rule's scope (`on … where …`): the rule judges it. A scope that
+/// cannot be evaluated counts as out of scope here; `judge_record` reports why.
+pub fn in_scope<'a>(
+    policy: &'a Policy,
+    rule: &'a RuleDef,
+    body: &'a RecordRule,
+    record: &'a Json,
+    world: &'a World<'a>,
+) -> bool {
+    let mut env = Env::new(policy, record, rule.slots, world);
+    body.condition
+        .as_ref()
+        .is_none_or(|c| eval(&mut env, c).is_ok_and(|v| v.truthy()))
+}
+
 /// Every violation of `rule` by `record`.
 pub fn judge_record<'a>(
     policy: &'a Policy,

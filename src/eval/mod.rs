@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 pub use expr::{eval, Env};
-pub use judge::{judge_record, period_key, render as render_template, Blame, RawFinding};
+pub use judge::{in_scope, judge_record, period_key, render as render_template, Blame, RawFinding};
 
 use crate::check::{Period, ShapeId};
 

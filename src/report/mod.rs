@@ -1,7 +1,10 @@
 //! Stage 6: reports. Findings → the formats people and machines read.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use crate::audit::Outcome;
 use crate::diagnostic::Severity;

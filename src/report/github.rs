@@ -1,0 +1,109 @@
+//! `--format github`: GitHub Actions workflow commands, so each finding shows as an annotation on
+//! the record file's line in a pull request (`::error file=…,line=…,col=…,title=38.1::…`).
+
+use std::fmt::Write;
+
+use crate::audit::{Finding, Outcome};
+use crate::check::Policy;
+use crate::diagnostic::Severity;
+
+/// One workflow command per finding and bad input, then a plain summary line for the log.
+pub fn commands(policy: &Policy, outcome: &Outcome) -> String {
+    let mut out = String::new();
+    for bad in &outcome.bad_inputs {
+        let mut properties = vec![("file", bad.file.clone())];
+        properties.extend(position(bad.line, bad.column));
+        properties.push(("title", "bad input".into()));
+        command(&mut out, "error", &properties, &bad.message);
+    }
+    for finding in &outcome.findings {
+        let level = match (finding.waived, finding.severity) {
+            (true, _) => "notice",
+            (false, Severity::Error) => "error",
+            (false, _) => "warning",
+        };
+        let mut properties = Vec::new();
+        if let Some(file) = &finding.file {
+            properties.push(("file", file.clone()));
+        }
+        properties.extend(position(finding.line, finding.column));
+        properties.push(("title", finding.rule.clone()));
+        command(&mut out, level, &properties, &message(policy, finding));
+    }
+    let s = &outcome.summary;
+    let _ = writeln!(
+        out,
+        "bylaw: {} errors, {} warnings, {} waived, {} bad inputs in {} records of {} files",
+        s.errors, s.warnings, s.waived, s.bad_inputs, s.records, s.files
+    );
+    out
+}
+
+fn position(line: Option<usize>, column: Option<usize>) -> Vec<(&'static str, String)> {
+    let mut properties = Vec::new();
+    if let Some(line) = line {
+        properties.push(("line", line.to_string()));
+    }
+    if let Some(column) = column {
+        properties.push(("col", column.to_string()));
+    }
+    properties
+}
+
+/// The finding's message, marked when waived or about a period, then how to comply.
+fn message(policy: &Policy, finding: &Finding) -> String {
+    let mut text = finding.message.clone();
+    if let Some(period) = finding
+        .period
+        .as_ref()
+        .filter(|p| !text.contains(p.as_str()))
+    {
+        text = format!("{period}: {text}");
+    }
+    if finding.waived {
+        text = format!("(waived) {text}");
+    }
+    if let Some(help) = policy.rule(&finding.rule).and_then(|r| r.help.as_ref()) {
+        text = format!("{text}\nhow to comply: {help}");
+    }
+    text
+}
+
+fn command(out: &mut String, level: &str, properties: &[(&str, String)], message: &str) {
+    let properties: Vec<String> = properties
+        .iter()
+        .map(|(key, value)| format!("{key}={}", escape_property(value)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "::{level} {}::{}",
+        properties.join(","),
+        escape_data(message)
+    );
+}
+
+/// Workflow-command data: `%`, carriage return and newline are percent-encoded.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A property value also encodes `:` and `,`, which would end it.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_would_end_a_command() {
+        assert_eq!(escape_data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(
+            escape_property("a,b: c.json"),
+            "a%2Cb%3A c.json".to_string()
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! `--format junit`: JUnit XML for CI test dashboards. One testsuite per article, one testcase per
+//! rule and record it judged (or period, for the rules that count meetings), so passing cases
+//! show too. A finding is a `<failure>` (its `type` is the severity); a case whose findings are all
+//! waived is `<skipped>`. Set-level rules get a case per record they found something in, or one
+//! passing case for the whole set; bad inputs are `<error>` cases in a suite of their own.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::audit::{Finding, Outcome};
+use crate::check::Policy;
+
+/// A testcase: which rule, about what, and the findings that fail it.
+struct Case<'a> {
+    rule: &'a str,
+    subject: String,
+    file: Option<&'a str>,
+    findings: Vec<&'a Finding>,
+}
+
+pub fn document(policy: &Policy, outcome: &Outcome) -> String {
+    // Cases by (rule, file, subject), in the order the audit judged them.
+    let mut cases: Vec<Case<'_>> = Vec::new();
+    let mut index: BTreeMap<(&str, Option<&str>, &str), usize> = BTreeMap::new();
+    for judged in &outcome.judged {
+        let key = (
+            judged.rule.as_str(),
+            judged.file.as_deref(),
+            judged.subject.as_str(),
+        );
+        if let std::collections::btree_map::Entry::Vacant(slot) = index.entry(key) {
+            slot.insert(cases.len());
+            cases.push(Case {
+                rule: &judged.rule,
+                subject: judged.subject.clone(),
+                file: judged.file.as_deref(),
+                findings: Vec::new(),
+            });
+        }
+    }
+    for finding in &outcome.findings {
+        let subject = finding
+            .period
+            .as_deref()
+            .or(finding.record.as_deref())
+            .unwrap_or("");
+        let key = (finding.rule.as_str(), finding.file.as_deref(), subject);
+        match index.get(&key) {
+            Some(&i) => cases[i].findings.push(finding),
+            None => {
+                index.insert(key, cases.len());
+                cases.push(Case {
+                    rule: &finding.rule,
+                    subject: subject.to_string(),
+                    file: finding.file.as_deref(),
+                    findings: vec![finding],
+                });
+            }
+        }
+    }
+    // Set rules that found nothing (and refused no input) pass, once, for the whole set.
+    for rule in policy.rules.iter().filter(|r| r.id.starts_with("set.")) {
+        let refused = outcome
+            .bad_inputs
+            .iter()
+            .any(|b| b.diagnostic.code == rule.id);
+        if !refused && !cases.iter().any(|c| c.rule == rule.id) {
+            cases.push(Case {
+                rule: &rule.id,
+                subject: "the record set".into(),
+                file: None,
+                findings: Vec::new(),
+            });
+        }
+    }
+
+    let mut suites: Vec<(String, Vec<&Case<'_>>)> = Vec::new();
+    let mut record_set = Vec::new();
+    let mut by_article: BTreeMap<u32, Vec<&Case<'_>>> = BTreeMap::new();
+    for rule in &policy.rules {
+        for case in cases.iter().filter(|c| c.rule == rule.id) {
+            match rule.article.filter(|_| !rule.id.starts_with("set.")) {
+                Some(number) => by_article.entry(number).or_default().push(case),
+                None => record_set.push(case),
+            }
+        }
+    }
+    suites.push(("record set".to_string(), record_set));
+    for (number, cases) in by_article {
+        let title = policy
+            .articles
+            .get(&number)
+            .map_or(String::new(), |a| format!(" — {}", a.title));
+        suites.push((format!("article {number}{title}"), cases));
+    }
+
+    let mut body = String::new();
+    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
+    for (name, cases) in &suites {
+        let failed = cases.iter().filter(|c| is_failure(c)).count();
+        let waived = cases.iter().filter(|c| is_skipped(c)).count();
+        let _ = writeln!(
+            body,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"{waived}\">",
+            escape(name),
+            cases.len()
+        );
+        for case in cases {
+            write_case(&mut body, policy, case);
+        }
+        body.push_str("  </testsuite>\n");
+        tests += cases.len();
+        failures += failed;
+        skipped += waived;
+    }
+    let errors = outcome.bad_inputs.len();
+    if errors > 0 {
+        let _ = writeln!(
+            body,
+            "  <testsuite name=\"bad input\" tests=\"{errors}\" failures=\"0\" errors=\"{errors}\" skipped=\"0\">"
+        );
+        for bad in &outcome.bad_inputs {
+            let place = location(Some(&bad.file), bad.line, bad.column);
+            let _ = writeln!(
+                body,
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">\n      <error message=\"{}\">{}</error>\n    </testcase>",
+                escape(&bad.diagnostic.code),
+                escape(&place),
+                escape(&bad.file),
+                escape(&bad.message),
+                escape(&format!("{place}: {}", bad.message))
+            );
+        }
+        body.push_str("  </testsuite>\n");
+        tests += errors;
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"bylaw: {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n{body}</testsuites>\n",
+        escape(&policy.name)
+    )
+}
+
+fn is_failure(case: &Case<'_>) -> bool {
+    case.findings.iter().any(|f| !f.waived)
+}
+
+fn is_skipped(case: &Case<'_>) -> bool {
+    !case.findings.is_empty() && !is_failure(case)
+}
+
+fn write_case(out: &mut String, policy: &Policy, case: &Case<'_>) {
+    let file = case
+        .file
+        .map(|f| format!(" file=\"{}\"", escape(f)))
+        .unwrap_or_default();
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\"{file}",
+        escape(case.rule),
+        escape(&case.subject)
+    );
+    if case.findings.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    let details: Vec<String> = case.findings.iter().map(|f| detail(policy, f)).collect();
+    let first = case.findings[0];
+    if is_failure(case) {
+        let unwaived = case.findings.iter().find(|f| !f.waived).unwrap_or(&first);
+        let _ = writeln!(
+            out,
+            "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+            unwaived.severity,
+            escape(&unwaived.message),
+            escape(&details.join("\n\n"))
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "      <skipped message=\"{}\"/>",
+            escape(&format!("waived: {}", first.message))
+        );
+    }
+    out.push_str("    </testcase>\n");
+}
+
+/// A finding in full: where, what, and how to comply.
+fn detail(policy: &Policy, f: &Finding) -> String {
+    let mut text = format!(
+        "{}{} {}: {}",
+        if f.waived { "(waived) " } else { "" },
+        f.severity,
+        f.rule,
+        f.message
+    );
+    let place = location(f.file.as_deref(), f.line, f.column);
+    if !place.is_empty() {
+        text.push_str(&format!("\nat {place}"));
+        if let Some(pointer) = &f.pointer {
+            text.push_str(&format!(" ({pointer})"));
+        }
+    }
+    if let Some(help) = policy.rule(&f.rule).and_then(|r| r.help.as_ref()) {
+        text.push_str(&format!("\nhow to comply: {help}"));
+    }
+    text
+}
+
+fn location(file: Option<&str>, line: Option<usize>, column: Option<usize>) -> String {
+    match (file, line, column) {
+        (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}"),
+        (Some(f), Some(l), None) => format!("{f}:{l}"),
+        (Some(f), _, _) => f.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// XML text and attribute escaping; characters XML 1.0 cannot hold are dropped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup_and_drops_what_xml_cannot_hold() {
+        assert_eq!(escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}
