@@ -7,6 +7,7 @@
 //! about the set); [`report`] turns findings into human and machine output; [`cli`] ties it to the
 //! command line. [`diagnostic`] is the one problem type every stage reports with. [`examples`]
 //! holds each rule's passing and failing example, which `explain` shows and `verify` checks.
+//! [`lsp`] is the other front end: the language server that checks records as they are typed.
 
 pub mod ast;
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod eval;
 pub mod examples;
+pub mod lsp;
 pub mod policy_files;
 pub mod records;
 pub mod report;

@@ -28,17 +28,28 @@ impl SourceFile {
 
     /// 1-based line and column of a byte offset; the column counts Unicode scalar values.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let (line, before) = self.line_of(offset);
+        (line, before.chars().count() + 1)
+    }
+
+    /// The 1-based line holding a byte offset (clamped to the text), and the line's text before it.
+    fn line_of(&self, offset: usize) -> (usize, &str) {
         let offset = offset.min(self.text.len());
         let line = self
             .line_starts
             .partition_point(|&start| start <= offset)
             .max(1);
-        let start = self.line_starts[line - 1];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
-        (line, column + 1)
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        (line, self.text.get(start..offset).unwrap_or(""))
+    }
+
+    /// 0-based line and UTF-16 code-unit character of a byte offset: a position as the Language
+    /// Server Protocol counts it.
+    pub fn utf16_position(&self, offset: usize) -> (u32, u32) {
+        let (line, before) = self.line_of(offset);
+        let units: usize = before.chars().map(char::len_utf16).sum();
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        (clamp(line - 1), clamp(units))
     }
 
     /// The byte offset of a 1-based line and byte column, clamped to the text.
@@ -126,5 +137,14 @@ mod tests {
         assert_eq!(file.line_column(0), (1, 1));
         let last = file.text.len() - 1;
         assert_eq!(file.line_column(last), (3, 1));
+    }
+
+    #[test]
+    fn utf16_positions_count_code_units_from_zero() {
+        // `市` is one UTF-16 unit, `𠮷` (outside the BMP) is two.
+        let file = SourceFile::new("t.json", "{\n  \"市𠮷\": 1\n}");
+        let one = file.text.find('1').unwrap();
+        assert_eq!(file.utf16_position(one), (1, 9));
+        assert_eq!(file.utf16_position(0), (0, 0));
     }
 }

@@ -69,15 +69,15 @@ pub fn run(
     audit_texts(policy, texts, options, outcome)
 }
 
-/// Audits record files held in memory, as `(name, text)`: a name ending in `.jsonl` or `.ndjson`
-/// is read as JSON Lines, any other as JSON. Used by `bylaw explain` and `bylaw verify` on the
-/// policy's own examples.
+/// Audits record files held in memory, as `(name, text)`: a name ending in `.json` is read as
+/// JSON, in `.jsonl` or `.ndjson` as JSON Lines, any other as its text looks. Used by `explain` and
+/// `verify` on the policy's own examples, and by the language server on the editor's documents.
 pub fn run_in_memory(policy: &Policy, files: Vec<(String, String)>) -> Outcome {
     let texts = files
         .into_iter()
         .map(|(name, content)| {
             let format = crate::discover::format_of(std::path::Path::new(&name))
-                .unwrap_or(crate::discover::Format::Json);
+                .unwrap_or_else(|| crate::records::sniff_format(&content));
             read::Text::Memory(name, format, content)
         })
         .collect();

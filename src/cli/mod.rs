@@ -39,6 +39,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Check the policy's own examples: each rule's fail.json breaks it, its pass.json complies
     Verify(PolicyArgs),
+    /// Run the language server on standard input and output, for editors
+    Lsp(PolicyArgs),
 }
 
 /// Which policy to use, and parameter overrides.
@@ -117,6 +119,21 @@ fn policy_failed(renderer: &Renderer, errors: &[Diagnostic]) -> u8 {
     2
 }
 
+/// `bylaw lsp`: the policy is loaded first, so a broken one is reported here, not in the editor.
+fn lsp(args: &PolicyArgs) -> u8 {
+    let policy = match args.load() {
+        Ok(p) => p,
+        Err(errors) => return policy_failed(&args.renderer(), &errors),
+    };
+    match crate::lsp::run(policy) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("bylaw lsp: {e}");
+            2
+        }
+    }
+}
+
 /// Runs the command line; returns the exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     let cli = match Cli::try_parse_from(args) {
@@ -131,5 +148,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Rules(args) => rules::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Lsp(args) => lsp(&args),
     }
 }

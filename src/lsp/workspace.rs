@@ -1,0 +1,191 @@
+//! The server's state: the policy, the workspace's record files as last read from disk, and the
+//! documents open in the editor, whose text stands in for the disk's. A check audits them all as
+//! one record set and reports on the open documents.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use lsp_types::{DidChangeTextDocumentParams, InitializeParams, TextDocumentItem, Uri};
+
+use super::convert;
+use crate::audit;
+use crate::check::Policy;
+use crate::discover::{discover, format_of, Input};
+
+/// A document open in the editor.
+struct Open {
+    uri: Uri,
+    version: i32,
+    text: String,
+}
+
+pub struct Workspace {
+    policy: Policy,
+    /// Where record files are looked for: the workspace folders, or the `paths` of the client's
+    /// initialization options, resolved against the first folder.
+    roots: Vec<PathBuf>,
+    /// Record files under the roots, by name, as last read.
+    disk: BTreeMap<String, String>,
+    /// Open record documents, by name.
+    open: BTreeMap<String, Open>,
+    /// Documents closed since the last check, whose diagnostics are to be cleared.
+    closed: Vec<Uri>,
+}
+
+impl Workspace {
+    pub fn new(policy: Policy, params: &InitializeParams) -> Workspace {
+        let folders: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| path_of(&f.uri))
+            .collect();
+        #[allow(deprecated)] // `root_uri` is what older clients send.
+        let folders = if folders.is_empty() {
+            params.root_uri.iter().filter_map(path_of).collect()
+        } else {
+            folders
+        };
+        let paths: Vec<PathBuf> = params
+            .initialization_options
+            .as_ref()
+            .and_then(|o| o.get("paths"))
+            .and_then(|p| p.as_array())
+            .map(|paths| {
+                paths
+                    .iter()
+                    .filter_map(|p| p.as_str())
+                    .map(|p| match folders.first() {
+                        Some(base) => base.join(p),
+                        None => PathBuf::from(p),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut workspace = Workspace {
+            policy,
+            roots: if paths.is_empty() { folders } else { paths },
+            disk: BTreeMap::new(),
+            open: BTreeMap::new(),
+            closed: Vec::new(),
+        };
+        workspace.reload();
+        workspace
+    }
+
+    /// Reads the record files under the roots again (after a save, say).
+    pub fn reload(&mut self) {
+        self.disk.clear();
+        if self.roots.is_empty() {
+            return;
+        }
+        for input in discover(&self.roots, false).inputs {
+            if let Input::File { path, .. } = input {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    self.disk.insert(path.display().to_string(), text);
+                }
+            }
+        }
+    }
+
+    /// A document the editor opened; only record files (JSON, JSON Lines) are taken.
+    pub fn open(&mut self, document: TextDocumentItem) {
+        let name = name_of(&document.uri);
+        let is_records = format_of(Path::new(&name)).is_some()
+            || matches!(
+                document.language_id.as_str(),
+                "json" | "jsonl" | "jsonlines"
+            );
+        if is_records {
+            self.open.insert(
+                name,
+                Open {
+                    uri: document.uri,
+                    version: document.version,
+                    text: document.text,
+                },
+            );
+        }
+    }
+
+    /// A change: the whole new text (the server asks for full synchronisation).
+    pub fn change(&mut self, params: DidChangeTextDocumentParams) {
+        let name = name_of(&params.text_document.uri);
+        if let (Some(document), Some(change)) = (
+            self.open.get_mut(&name),
+            params.content_changes.into_iter().last(),
+        ) {
+            document.text = change.text;
+            document.version = params.text_document.version;
+        }
+    }
+
+    pub fn close(&mut self, uri: &Uri) {
+        if let Some(document) = self.open.remove(&name_of(uri)) {
+            self.closed.push(document.uri);
+        }
+    }
+
+    /// Audits the workspace's records, open documents as typed; returns the diagnostics of each
+    /// open document (empty to clear) with its version, and empty lists for closed ones.
+    pub fn check(&mut self) -> Vec<(Uri, Vec<lsp_types::Diagnostic>, Option<i32>)> {
+        let mut files: Vec<(String, String)> = self
+            .disk
+            .iter()
+            .filter(|(name, _)| !self.open.contains_key(*name))
+            .map(|(name, text)| (name.clone(), text.clone()))
+            .collect();
+        files.extend(
+            self.open
+                .iter()
+                .map(|(name, document)| (name.clone(), document.text.clone())),
+        );
+        let outcome = audit::run_in_memory(&self.policy, files);
+
+        let uri_of = |name: &str| -> Option<Uri> {
+            match self.open.get(name) {
+                Some(document) => Some(document.uri.clone()),
+                None => uri_for_path(Path::new(name)),
+            }
+        };
+        let mut by_name: BTreeMap<&str, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        for bad in &outcome.bad_inputs {
+            if let Some(d) = convert::bad_input(bad, &uri_of) {
+                by_name.entry(bad.file.as_str()).or_default().push(d);
+            }
+        }
+        for finding in &outcome.findings {
+            let Some(file) = finding.file.as_deref() else {
+                continue;
+            };
+            if let Some(d) = convert::finding(&self.policy, finding, &uri_of) {
+                by_name.entry(file).or_default().push(d);
+            }
+        }
+        let mut published: Vec<_> = self
+            .open
+            .iter()
+            .map(|(name, document)| {
+                let diagnostics = by_name.remove(name.as_str()).unwrap_or_default();
+                (document.uri.clone(), diagnostics, Some(document.version))
+            })
+            .collect();
+        published.extend(self.closed.drain(..).map(|uri| (uri, Vec::new(), None)));
+        published
+    }
+}
+
+/// How a document is named in the audit: its path for a `file:` URI, else the URI itself.
+fn name_of(uri: &Uri) -> String {
+    path_of(uri).map_or_else(|| uri.as_str().to_string(), |p| p.display().to_string())
+}
+
+fn path_of(uri: &Uri) -> Option<PathBuf> {
+    url::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
+}
+
+fn uri_for_path(path: &Path) -> Option<Uri> {
+    let absolute = std::path::absolute(path).ok()?;
+    let url = url::Url::from_file_path(absolute).ok()?;
+    url.as_str().parse().ok()
+}
