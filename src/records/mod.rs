@@ -133,11 +133,15 @@ fn json_error(source: &SourceFile, e: &serde_json::Error, line0: usize, base: us
         e.column()
     };
     let at = source.offset_of(line, column.max(1));
-    let at = if at > 0 && at >= source.text.len() {
+    let mut at = if at > 0 && at >= source.text.len() {
         source.text.len().saturating_sub(1)
     } else {
         at
     };
+    // The end of a truncated file may fall inside a character: point at the character's start.
+    while !source.text.is_char_boundary(at) {
+        at -= 1;
+    }
     let message = e.to_string();
     // serde_json appends " at line L column C"; the location is shown separately.
     let message = message
@@ -145,9 +149,10 @@ fn json_error(source: &SourceFile, e: &serde_json::Error, line0: usize, base: us
         .next()
         .unwrap_or(&message)
         .to_string();
-    let end = source.text[at..]
-        .chars()
-        .next()
+    let end = source
+        .text
+        .get(at..)
+        .and_then(|rest| rest.chars().next())
         .map_or(at, |c| at + c.len_utf8());
     Malformed {
         span: Span::new(at, end),
@@ -174,4 +179,25 @@ pub fn locate_in_file(
     let mut full = prefix;
     full.0.extend(pointer.0.iter().cloned());
     locate::locate(&source.text, start, &full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_cut_inside_a_character_is_malformed_at_that_character() {
+        let source = SourceFile::new("cut.json", "[{\"title\": \"《市");
+        let (records, malformed) = parse(&source, Format::Json);
+        assert!(records.is_empty());
+        let span = malformed.first().expect("reported").span;
+        assert_eq!(&source.text[span.start..span.end], "市");
+    }
+
+    #[test]
+    fn standard_input_is_read_as_it_looks() {
+        assert_eq!(sniff_format("{\"a\": 1}\n{\"a\": 2}\n"), Format::Lines);
+        assert_eq!(sniff_format("{\n  \"a\": 1\n}\n"), Format::Json);
+        assert_eq!(sniff_format("\u{feff}[{\"a\": 1}]"), Format::Json);
+    }
 }
