@@ -69,7 +69,7 @@ pub fn summary(policy: &Policy, outcome: &Outcome) -> String {
         .source_document()
         .map(|s| format!(" ({s})"))
         .unwrap_or_default();
-    format!(
+    let mut text = format!(
         "\n{}{source}\nperiod under audit: {period}\nchecked {} and {} ({} ignored)\n{}, {}, {} waived, {}\n",
         policy.name,
         plural(s.records, "record", "records"),
@@ -79,5 +79,40 @@ pub fn summary(policy: &Policy, outcome: &Outcome) -> String {
         plural(s.warnings, "warning", "warnings"),
         s.waived,
         plural(s.bad_inputs, "bad input", "bad inputs"),
-    )
+    );
+    text.push_str(&by_rule(policy, outcome));
+    text
+}
+
+/// When findings come from several rules, how many each rule found, in policy order: where an
+/// auditor starts reading a long report.
+fn by_rule(policy: &Policy, outcome: &Outcome) -> String {
+    let counts: Vec<(&crate::check::RuleDef, usize, usize)> = policy
+        .rules
+        .iter()
+        .map(|rule| {
+            let mine = outcome.findings.iter().filter(|f| f.rule == rule.id);
+            let (waived, open): (Vec<_>, Vec<_>) = mine.partition(|f| f.waived);
+            (rule, open.len(), waived.len())
+        })
+        .filter(|(_, open, waived)| open + waived > 0)
+        .collect();
+    if counts.len() < 2 {
+        return String::new();
+    }
+    let mut text = String::from("\nby rule:\n");
+    for (rule, open, waived) in counts {
+        let waived = if waived > 0 {
+            format!(" (and {waived} waived)")
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "  {:<6} {:<7} {open:>4}  {}{waived}\n",
+            rule.id,
+            rule.severity.as_str(),
+            rule.title
+        ));
+    }
+    text
 }
