@@ -72,7 +72,7 @@ fn uri(path: &Path) -> String {
 
 #[test]
 fn documents_are_checked_as_typed_against_the_workspace() {
-    // The workspace holds a meeting on disk; the editor opens a notice that says it decided it.
+    // The editor opens a notice that says which meeting decided it; the meeting is not on disk yet.
     let workspace = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp-workspace");
     let _ = std::fs::remove_dir_all(&workspace);
     std::fs::create_dir_all(&workspace).expect("workspace");
@@ -82,19 +82,14 @@ fn documents_are_checked_as_typed_against_the_workspace() {
         .expect("set.2 has a passing example");
     let records: Vec<Value> = serde_json::from_str(&pair.text).expect("JSON array");
     let (meeting, notice) = (&records[0], &records[1]);
-    std::fs::write(
-        workspace.join("meetings.json"),
-        serde_json::to_string_pretty(meeting).expect("JSON"),
-    )
-    .expect("write the meeting");
-    let notice_path = workspace.join("notice.json");
-    let notice_uri = uri(&notice_path);
+    let notice_uri = uri(&workspace.join("notice.json"));
     let notice_text = serde_json::to_string_pretty(notice).expect("JSON");
 
     let mut client = Client::start();
     client.send(
         json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "capabilities": {}, "rootUri": uri(&workspace),
+            "capabilities": {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}},
+            "rootUri": uri(&workspace),
             "workspaceFolders": [{"uri": uri(&workspace), "name": "records"}]
         }}),
     );
@@ -104,16 +99,56 @@ fn documents_are_checked_as_typed_against_the_workspace() {
         1
     );
     client.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    // The server asks to hear of record files changing on disk.
+    let register = client.receive();
+    assert_eq!(register["method"], "client/registerCapability");
+    assert_eq!(
+        register["params"]["registrations"][0]["method"],
+        "workspace/didChangeWatchedFiles"
+    );
+    client.send(json!({"jsonrpc": "2.0", "id": register["id"], "result": null}));
 
-    // The reference resolves to the meeting on disk: nothing to report.
+    // Nothing in the workspace is the meeting named: set.2, on the `decided_at` value, in UTF-16
+    // positions counted from zero.
     client.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
         "textDocument": {"uri": notice_uri, "languageId": "json", "version": 1, "text": notice_text}
     }}));
     let published = client.diagnostics();
     assert_eq!(published["uri"], notice_uri.as_str());
-    assert_eq!(published["diagnostics"], json!([]), "{published:#}");
+    assert_eq!(published["version"], 1);
+    let diagnostics = published["diagnostics"].as_array().expect("a list");
+    assert_eq!(diagnostics.len(), 1, "{published:#}");
+    let d = &diagnostics[0];
+    assert_eq!(d["code"], "set.2");
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["source"], "bylaw");
+    let line = notice_text
+        .lines()
+        .position(|l| l.contains("\"decided_at\""))
+        .expect("the line");
+    assert_eq!(d["range"]["start"]["line"], line);
+    let column = notice_text
+        .lines()
+        .nth(line)
+        .and_then(|l| l.find("\"EXEC"))
+        .expect("the value");
+    assert_eq!(d["range"]["start"]["character"], column);
 
-    // A typo in the reference: set.2, on the `decided_at` value, in UTF-16 positions from zero.
+    // The meeting arrives on disk: the reference resolves and the diagnostic goes.
+    let meeting_path = workspace.join("meetings.json");
+    std::fs::write(
+        &meeting_path,
+        serde_json::to_string_pretty(meeting).expect("JSON"),
+    )
+    .expect("write the meeting");
+    client.send(
+        json!({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles", "params": {
+            "changes": [{"uri": uri(&meeting_path), "type": 1}]
+        }}),
+    );
+    assert_eq!(client.diagnostics()["diagnostics"], json!([]));
+
+    // A typo in the reference, typed in the editor: set.2 again, for version 2.
     let broken = notice_text.replace("EXEC-2011-063", "EXEC-2011-036");
     client.send(
         json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
@@ -123,23 +158,10 @@ fn documents_are_checked_as_typed_against_the_workspace() {
     );
     let published = client.diagnostics();
     assert_eq!(published["version"], 2);
-    let diagnostics = published["diagnostics"].as_array().expect("a list");
-    assert_eq!(diagnostics.len(), 1, "{published:#}");
-    let d = &diagnostics[0];
-    assert_eq!(d["code"], "set.2");
-    assert_eq!(d["severity"], 1);
-    assert_eq!(d["source"], "bylaw");
-    let line = broken
-        .lines()
-        .position(|l| l.contains("\"decided_at\""))
-        .expect("the line");
-    assert_eq!(d["range"]["start"]["line"], line);
-    let column = broken
-        .lines()
-        .nth(line)
-        .and_then(|l| l.find("\"EXEC"))
-        .expect("the value");
-    assert_eq!(d["range"]["start"]["character"], column);
+    assert_eq!(
+        published["diagnostics"][0]["code"], "set.2",
+        "{published:#}"
+    );
 
     // Closing the document clears what was shown for it.
     client.send(

@@ -8,13 +8,15 @@ mod workspace;
 
 use std::error::Error;
 
-use lsp_server::{Connection, ErrorCode, Message, Notification, Response};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
-    Notification as _, PublishDiagnostics,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
+use lsp_types::request::{RegisterCapability, Request as _};
 use lsp_types::{
-    InitializeParams, PublishDiagnosticsParams, SaveOptions, ServerCapabilities,
+    DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern, InitializeParams,
+    PublishDiagnosticsParams, Registration, RegistrationParams, SaveOptions, ServerCapabilities,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions,
 };
@@ -50,6 +52,7 @@ pub fn serve(connection: &Connection, policy: Policy) -> Result<(), Failure> {
     };
     let params = connection.initialize(serde_json::to_value(capabilities)?)?;
     let params: InitializeParams = serde_json::from_value(params)?;
+    watch_record_files(connection, &params)?;
     let mut workspace = Workspace::new(policy, &params);
     while let Ok(message) = connection.receiver.recv() {
         let mut changed = false;
@@ -90,6 +93,41 @@ pub fn serve(connection: &Connection, policy: Policy) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Asks the client to tell us when record files change on disk (a checkout, another program), so
+/// the workspace context stays true; only clients that can register watchers are asked.
+fn watch_record_files(connection: &Connection, params: &InitializeParams) -> Result<(), Failure> {
+    let can_watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|w| w.dynamic_registration)
+        .unwrap_or(false);
+    if !can_watch {
+        return Ok(());
+    }
+    let options = DidChangeWatchedFilesRegistrationOptions {
+        watchers: vec![FileSystemWatcher {
+            glob_pattern: GlobPattern::String("**/*.{json,jsonl,ndjson}".into()),
+            kind: None,
+        }],
+    };
+    let params = RegistrationParams {
+        registrations: vec![Registration {
+            id: "bylaw-record-files".into(),
+            method: DidChangeWatchedFiles::METHOD.into(),
+            register_options: Some(serde_json::to_value(options)?),
+        }],
+    };
+    let request = Request::new(
+        RequestId::from("bylaw-watch".to_string()),
+        RegisterCapability::METHOD.into(),
+        params,
+    );
+    connection.sender.send(request.into())?;
+    Ok(())
+}
+
 /// Applies a document notification; true when the documents changed.
 fn on_notification(workspace: &mut Workspace, notification: Notification) -> bool {
     match notification.method.as_str() {
@@ -105,10 +143,10 @@ fn on_notification(workspace: &mut Workspace, notification: Notification) -> boo
             .extract::<lsp_types::DidCloseTextDocumentParams>(DidCloseTextDocument::METHOD)
             .map(|p| workspace.close(&p.text_document.uri))
             .is_ok(),
-        DidSaveTextDocument::METHOD => notification
-            .extract::<lsp_types::DidSaveTextDocumentParams>(DidSaveTextDocument::METHOD)
-            .map(|_| workspace.reload())
-            .is_ok(),
+        DidSaveTextDocument::METHOD | DidChangeWatchedFiles::METHOD => {
+            workspace.reload();
+            true
+        }
         _ => false,
     }
 }
