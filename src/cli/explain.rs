@@ -125,12 +125,7 @@ fn example_section(policy: &Policy, examples: &Examples, id: &str, renderer: &Re
             "\na failing example, {} — bylaw reports:\n\n",
             fail.name
         ));
-        for bad in &run.outcome.bad_inputs {
-            out.push_str(&renderer.render(&bad.diagnostic));
-        }
-        for finding in &run.outcome.findings {
-            out.push_str(&renderer.render(&finding.diagnostic));
-        }
+        out.push_str(&crate::report::human::diagnostics(&run.outcome, renderer));
         if run.reported.is_empty() {
             out.push_str("  nothing (the example no longer breaks the rule; run `bylaw verify`)\n");
         }

@@ -35,6 +35,13 @@ impl Renderer {
 }
 
 pub fn render(policy: &Policy, outcome: &Outcome, renderer: &Renderer) -> String {
+    let mut out = diagnostics(outcome, renderer);
+    out.push_str(&summary(policy, outcome));
+    out
+}
+
+/// Bad inputs, then findings (waived ones marked, period ones named by their period).
+pub fn diagnostics(outcome: &Outcome, renderer: &Renderer) -> String {
     let mut out = String::new();
     for bad in &outcome.bad_inputs {
         out.push_str(&renderer.render(&bad.diagnostic));
@@ -54,7 +61,6 @@ pub fn render(policy: &Policy, outcome: &Outcome, renderer: &Renderer) -> String
         }
         out.push_str(&renderer.render(&d));
     }
-    out.push_str(&summary(policy, outcome));
     out
 }
 
