@@ -149,6 +149,51 @@ fn ci_formats_keep_the_exit_status() {
 }
 
 #[test]
+fn a_report_can_go_to_a_file() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.sarif");
+    let _ = std::fs::remove_file(&path);
+    let target = path.display().to_string();
+    let out = bylaw(
+        &[
+            "check",
+            "fixtures/example",
+            "--format",
+            "sarif",
+            "-o",
+            &target,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "the exit status is the audit's");
+    assert!(out.stdout.is_empty(), "nothing on standard output");
+    let written = std::fs::read_to_string(&path).expect("the report file");
+    assert!(written.contains("\"version\": \"2.1.0\""));
+    let unwritable = bylaw(
+        &[
+            "check",
+            "fixtures/example",
+            "-o",
+            "no/such/folder/report.txt",
+        ],
+        None,
+    );
+    assert_eq!(unwritable.status.code(), Some(2));
+}
+
+#[test]
+fn rules_are_listed_for_tools_too() {
+    let out = bylaw(&["rules", "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let rules: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let rules = rules.as_array().expect("an array");
+    assert_eq!(rules.len(), 60);
+    let r = rules.iter().find(|r| r["id"] == "52.1").expect("52.1");
+    assert_eq!(r["article"], 52);
+    assert_eq!(r["severity"], "error");
+    assert!(r["help"].as_str().is_some_and(|h| !h.is_empty()));
+}
+
+#[test]
 fn verify_checks_the_default_policy_examples() {
     let out = bylaw(&["verify"], None);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));

@@ -29,6 +29,9 @@ pub struct CheckArgs {
     /// Follow symbolic links when walking folders
     #[arg(long)]
     follow_links: bool,
+    /// Write the report to this file instead of standard output (the exit status is the same)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,7 +61,11 @@ fn parse_period(s: &str) -> Result<Period, String> {
 }
 
 pub fn run(args: &CheckArgs) -> u8 {
-    let renderer = args.policy.renderer();
+    let renderer = match args.output {
+        // A file gets no terminal colours.
+        Some(_) => crate::report::human::Renderer::new(false),
+        None => args.policy.renderer(),
+    };
     let policy = match args.policy.load() {
         Ok(p) => p,
         Err(errors) => return super::policy_failed(&renderer, &errors),
@@ -81,6 +88,14 @@ pub fn run(args: &CheckArgs) -> u8 {
         Format::Junit => report::junit::document(&policy, &outcome),
         Format::Github => report::github::commands(&policy, &outcome),
     };
-    print!("{text}");
+    match &args.output {
+        None => print!("{text}"),
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("cannot write the report to `{}`: {e}", path.display());
+                return 2;
+            }
+        }
+    }
     report::exit_code(&outcome, args.deny_warnings)
 }

@@ -34,7 +34,7 @@ enum Command {
     /// Check record files (JSON, JSON Lines) against the policy
     Check(check::CheckArgs),
     /// List every rule with its severity and article
-    Rules(PolicyArgs),
+    Rules(rules::RulesArgs),
     /// Explain a rule: its article's text and gloss, what it requires, how to comply
     Explain(explain::ExplainArgs),
     /// Check the policy's own examples: each rule's fail.json breaks it, its pass.json complies
