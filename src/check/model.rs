@@ -35,6 +35,18 @@ pub enum Ty {
     Unknown,
 }
 
+/// What a list's elements are, without cloning; `Unknown` for a value that is not a list.
+static UNKNOWN: Ty = Ty::Unknown;
+
+impl Ty {
+    pub fn element(&self) -> &Ty {
+        match self {
+            Ty::Array(inner) => inner,
+            _ => &UNKNOWN,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EnumDef {
     pub name: String,

@@ -170,14 +170,11 @@ fn contains(container: &Traced<'_>, ty: &Ty, needle: &Val<'_>) -> bool {
     match &container.val {
         Val::Set(items) => items.iter().any(|c| Val::from_const(c).equals(needle)),
         list => {
-            let element = match ty {
-                Ty::Array(inner) => (**inner).clone(),
-                _ => Ty::Unknown,
-            };
+            let element = ty.element();
             list.elements()
                 .into_iter()
                 .flatten()
-                .any(|item| convert(item, &element).equals(needle))
+                .any(|item| convert(item, element).equals(needle))
         }
     }
 }
@@ -238,14 +235,11 @@ fn quantifier<'a>(
     body: Option<&'a Ir>,
 ) -> Result<Traced<'a>, EvalError<'a>> {
     let list = eval(env, source)?;
-    let element_ty = match &source.ty {
-        Ty::Array(inner) => (**inner).clone(),
-        _ => Ty::Unknown,
-    };
+    let element_ty = source.ty.element();
     let mut count = 0i64;
     let mut chosen: Option<Traced<'a>> = None;
     for item in list.val.elements().into_iter().flatten() {
-        let element = Traced::new(convert(item, &element_ty), Origin::Node(item));
+        let element = Traced::new(convert(item, element_ty), Origin::Node(item));
         env.set(slot, element.clone());
         let (holds, origin) = match body {
             Some(body) => {

@@ -79,15 +79,12 @@ pub fn judge_record<'a>(
         None => requirements(&mut env, rule, body, Origin::Node(record), &mut findings)?,
         Some(each) => {
             let list = eval(&mut env, &each.source)?;
-            let element_ty = match &each.source.ty {
-                crate::check::Ty::Array(inner) => (**inner).clone(),
-                _ => crate::check::Ty::Unknown,
-            };
+            let element_ty = each.source.ty.element();
             if let Val::Node(Json::Array(items)) = list.val {
                 for item in items {
                     env.set(
                         each.slot,
-                        Traced::new(super::expr::convert(item, &element_ty), Origin::Node(item)),
+                        Traced::new(super::expr::convert(item, element_ty), Origin::Node(item)),
                     );
                     if let Some(condition) = &each.condition {
                         if !eval(&mut env, condition)?.truthy() {
