@@ -44,6 +44,32 @@ pub struct Judged {
     pub file: Option<String>,
 }
 
+/// An event date and where it was read: what an inferred period under audit runs between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDate {
+    pub date: jiff::civil::Date,
+    pub record: String,
+    pub field: String,
+}
+
+impl EventDate {
+    /// The earlier of two; on a tie the one seen first, so the answer does not depend on threads.
+    pub fn earliest(a: Option<EventDate>, b: Option<EventDate>) -> Option<EventDate> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.date < a.date { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The later of two; on a tie the one seen first.
+    pub fn latest(a: Option<EventDate>, b: Option<EventDate>) -> Option<EventDate> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.date > a.date { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 /// Input that could not be judged.
 #[derive(Debug, Clone)]
 pub struct BadInput {

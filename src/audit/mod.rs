@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use finding::{BadInput, Finding, Judged, Summary};
+pub use finding::{BadInput, EventDate, Finding, Judged, Summary};
 
 use crate::check::{Period, Policy};
 use crate::discover::{discover, Input};
@@ -37,6 +37,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub bad_inputs: Vec<BadInput>,
     pub summary: Summary,
+    /// When the period under audit was inferred, the event dates it runs between.
+    pub period_bounds: Option<(EventDate, EventDate)>,
     /// With [`Options::trace`]: what each rule judged, by rule (policy order), file and subject.
     pub judged: Vec<Judged>,
 }
@@ -101,6 +103,12 @@ fn audit_texts(
         gathered.absorb(file, &mut outcome);
     }
     outcome.period = options.period.or(gathered.inferred_period());
+    if options.period.is_none() {
+        outcome.period_bounds = gathered
+            .first_event
+            .clone()
+            .zip(gathered.last_event.clone());
+    }
     set::judge_set(policy, &mut gathered, &mut outcome, options.trace);
     periodic::judge(policy, &gathered, &mut outcome, options.trace);
     waivers::apply(policy, &gathered, &mut outcome);

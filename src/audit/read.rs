@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::civil::Date;
 use serde_json::Value as Json;
 
-use super::finding::{self, BadInput, Finding};
+use super::finding::{self, BadInput, EventDate, Finding};
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::discover::Format;
 use crate::eval::{self, World};
@@ -53,8 +53,8 @@ pub struct FileResult {
     pub counted: Vec<Counted>,
     pub kept: Vec<Kept>,
     pub judged: Vec<finding::Judged>,
-    pub first_event: Option<Date>,
-    pub last_event: Option<Date>,
+    pub first_event: Option<EventDate>,
+    pub last_event: Option<EventDate>,
 }
 
 pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
@@ -163,9 +163,14 @@ fn judge(
             (Some(s), _) => records::time::parse_datetime(s).ok().map(|d| d.date()),
             (None, _) => None,
         };
-        if let Some(d) = date {
-            result.first_event = Some(result.first_event.map_or(d, |f| f.min(d)));
-            result.last_event = Some(result.last_event.map_or(d, |l| l.max(d)));
+        if let Some(date) = date {
+            let seen = EventDate {
+                date,
+                record: record_id(value),
+                field: field.name.clone(),
+            };
+            result.first_event = EventDate::earliest(result.first_event.take(), Some(seen.clone()));
+            result.last_event = EventDate::latest(result.last_event.take(), Some(seen));
         }
     }
     let mut keep = value

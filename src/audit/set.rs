@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 
-use jiff::civil::Date;
 use serde_json::Value as Json;
 
-use super::finding::{self, Finding};
+use super::finding::{self, EventDate, Finding};
 use super::read::{self, Counted, FileResult, Kept, Seen};
 use super::Outcome;
 use crate::check::{BuiltinRule, Period, Policy, RuleKind, Ty};
@@ -21,8 +20,8 @@ pub struct Gathered {
     pub ids: Vec<Seen>,
     pub counted: Vec<Counted>,
     pub kept: Vec<Kept>,
-    pub first_event: Option<Date>,
-    pub last_event: Option<Date>,
+    pub first_event: Option<EventDate>,
+    pub last_event: Option<EventDate>,
 }
 
 impl Gathered {
@@ -34,30 +33,16 @@ impl Gathered {
         self.counted.extend(file.counted);
         self.kept.extend(file.kept);
         outcome.judged.extend(file.judged);
-        self.first_event = min_opt(self.first_event, file.first_event);
-        self.last_event = max_opt(self.last_event, file.last_event);
+        self.first_event = EventDate::earliest(self.first_event.take(), file.first_event);
+        self.last_event = EventDate::latest(self.last_event.take(), file.last_event);
     }
 
     /// From the earliest to the latest event date of the set.
     pub fn inferred_period(&self) -> Option<Period> {
         Some(Period {
-            from: self.first_event?,
-            to: self.last_event?,
+            from: self.first_event.as_ref()?.date,
+            to: self.last_event.as_ref()?.date,
         })
-    }
-}
-
-fn min_opt(a: Option<Date>, b: Option<Date>) -> Option<Date> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt(a: Option<Date>, b: Option<Date>) -> Option<Date> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
     }
 }
 

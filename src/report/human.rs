@@ -67,7 +67,15 @@ pub fn diagnostics(outcome: &Outcome, renderer: &Renderer) -> String {
 pub fn summary(policy: &Policy, outcome: &Outcome) -> String {
     let s = &outcome.summary;
     let period = outcome.period.map_or("no dated records".to_string(), |p| {
-        format!("{} – {}", p.from, p.to)
+        // Say which records an inferred period runs between: a mistyped year shows at once.
+        let whence = match &outcome.period_bounds {
+            Some((first, last)) => format!(
+                " (from `{}` of {} to `{}` of {})",
+                first.field, first.record, last.field, last.record
+            ),
+            None => " (given)".to_string(),
+        };
+        format!("{} – {}{whence}", p.from, p.to)
     });
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
