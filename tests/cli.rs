@@ -255,6 +255,16 @@ fn a_given_period_bounds_the_periodic_rules() {
             assert!(p.starts_with("2011-08") || p.starts_with("2011-W3"), "{p}");
         }
     }
+    let human = bylaw(
+        &[
+            "check",
+            "fixtures/example",
+            "--period",
+            "2011-08-01..2011-08-31",
+        ],
+        None,
+    );
+    assert!(stdout(&human).contains("period under audit: 2011-08-01 – 2011-08-31 (given)"));
 }
 
 #[test]
