@@ -108,3 +108,18 @@ fn parameters_can_be_overridden_and_unknown_ones_are_refused() {
         .unwrap_or_default();
     assert_eq!(errors.len(), 1);
 }
+
+#[test]
+fn only_the_fields_read_through_references_are_kept_of_their_targets() {
+    // 16.1 reads `decided_at.kind`, `decided_at.start` and `decided_at.id`: the audit keeps just
+    // these of each meeting (with `id` and `type`), not the whole record.
+    let policy = common::default_policy();
+    let meeting = *policy.records.get("meeting").expect("meeting type");
+    let read: Vec<&str> = policy
+        .read_through_references
+        .get(&meeting)
+        .map(|fields| fields.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(read, ["id", "kind", "start"]);
+    assert_eq!(policy.read_through_references.len(), 1);
+}

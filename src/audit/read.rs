@@ -173,16 +173,17 @@ fn judge(
             result.last_event = EventDate::latest(result.last_event.take(), Some(seen));
         }
     }
-    let mut keep = value
+    // Kept whole for waivers and for rules that read the set; as a few fields for references.
+    let mut keep_whole = value
         .get("waivers")
         .and_then(Json::as_array)
-        .is_some_and(|w| !w.is_empty())
-        || is_ref_target(policy, shape);
+        .is_some_and(|w| !w.is_empty());
+    let mut keep_fields = is_ref_target(policy, shape);
     for (index, rule) in policy.rules.iter().enumerate() {
         match &rule.kind {
             RuleKind::Record(body) if body.record == shape => {
                 if rule.needs_context {
-                    keep = true;
+                    keep_whole = true;
                     continue;
                 }
                 if trace && eval::in_scope(policy, rule, body, value, world) {
@@ -237,18 +238,49 @@ fn judge(
                     });
                 }
             }
-            RuleKind::Builtin(BuiltinRule::References) => keep |= has_reference(policy, shape),
+            RuleKind::Builtin(BuiltinRule::References) => {
+                keep_fields |= has_reference(policy, shape)
+            }
             _ => {}
         }
     }
-    if keep {
-        result.kept.push(Kept {
-            value: record.value,
-            shape,
-            place: record.place,
-            source: source.clone(),
-        });
-    }
+    let value = if keep_whole {
+        record.value
+    } else if keep_fields {
+        reference_fields(policy, shape, record.value)
+    } else {
+        return;
+    };
+    result.kept.push(Kept {
+        value,
+        shape,
+        place: record.place,
+        source: source.clone(),
+    });
+}
+
+/// What the record-set rules need of a record that is only a reference's source or target: its
+/// `id` and `type`, its own references, and the fields rules read through a reference to it.
+/// Memory then grows with the ids in a set, not with its records' size.
+fn reference_fields(policy: &Policy, shape: ShapeId, record: Json) -> Json {
+    let Json::Object(mut map) = record else {
+        return record;
+    };
+    let read = policy.read_through_references.get(&shape);
+    let is_reference = |name: &str| {
+        policy
+            .shapes
+            .get(shape)
+            .and_then(|s| s.field(name))
+            .is_some_and(|f| matches!(f.ty, Ty::Ref(_)))
+    };
+    map.retain(|name, _| {
+        name == "id"
+            || name == "type"
+            || is_reference(name)
+            || read.is_some_and(|fields| fields.contains(name))
+    });
+    Json::Object(map)
 }
 
 /// A record that a rule could not judge (a date outside the calendar, say) is bad input.

@@ -1,6 +1,6 @@
 //! The checked policy: declarations resolved, rules compiled to IR. What the evaluator runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -243,6 +243,8 @@ pub struct Policy {
     pub rules: Vec<RuleDef>,
     /// Named conditions and values, in declaration order.
     pub defines: Vec<DefineDef>,
+    /// For each record type that references name, the fields rules read through a reference.
+    pub read_through_references: BTreeMap<ShapeId, BTreeSet<String>>,
     pub files: Vec<Arc<SourceFile>>,
 }
 

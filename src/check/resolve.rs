@@ -31,6 +31,9 @@ pub struct Resolver<'p> {
     pub needs_context: bool,
     /// Defines being expanded, innermost last: a define that reaches itself is refused.
     expanding: Vec<String>,
+    /// Fields read from records named by a reference (`decided_at.kind` reads `kind` of a
+    /// meeting): the audit keeps only these of each reference target.
+    pub read_through_references: Vec<(ShapeId, String)>,
 }
 
 fn ir(node: Node, ty: Ty, span: Span) -> Ir {
@@ -52,6 +55,7 @@ impl<'p> Resolver<'p> {
             slots: 0,
             needs_context: false,
             expanding: Vec::new(),
+            read_through_references: Vec::new(),
         }
     }
 
@@ -297,6 +301,8 @@ impl<'p> Resolver<'p> {
         let base = match base.ty.clone() {
             Ty::Ref(target) => {
                 self.needs_context = true;
+                self.read_through_references
+                    .push((target, segment.as_str().to_string()));
                 ir(Node::Deref(Box::new(base), target), Ty::Shape(target), span)
             }
             _ => base,

@@ -263,7 +263,16 @@ pub fn compile_rule(
     let message = message.map(|m| resolver.template(m));
     let slots = resolver.slots;
     let needs_context = resolver.needs_context;
+    let read = std::mem::take(&mut resolver.read_through_references);
     decls.errors.append(&mut resolver.errors);
+    for (shape, field) in read {
+        decls
+            .policy
+            .read_through_references
+            .entry(shape)
+            .or_default()
+            .insert(field);
+    }
     Some(RuleDef {
         id: id.clone(),
         article,
