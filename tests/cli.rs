@@ -279,4 +279,18 @@ fn rules_and_explain() {
     assert!(explained.contains("a failing example, examples/38.1/fail.json"));
     assert!(explained.contains("bylaw reports nothing on it."));
     assert_eq!(bylaw(&["explain", "99.9"], None).status.code(), Some(2));
+    let near = bylaw(&["explain", "38.7"], None);
+    assert_eq!(near.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&near.stderr).contains("did you mean `38.1`?"));
+    // An article number explains the article and lists its rules.
+    let article = bylaw(&["explain", "38"], None);
+    assert_eq!(article.status.code(), Some(0));
+    let text = stdout(&article);
+    assert!(
+        text.starts_with("article 38 — Executive meetings"),
+        "{text}"
+    );
+    for id in ["38.1", "38.2", "38.3"] {
+        assert!(text.contains(&format!("  {id} ")), "{text}");
+    }
 }

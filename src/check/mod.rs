@@ -11,6 +11,7 @@ mod rules;
 use std::sync::Arc;
 
 pub use model::*;
+pub use resolve::suggest;
 
 use crate::ast::{Item, PolicyFile};
 use crate::diagnostic::{Diagnostic, Label};

@@ -11,7 +11,7 @@ use crate::source::{SourceFile, Span};
 
 #[derive(Args)]
 pub struct ExplainArgs {
-    /// A rule id such as `38.1`
+    /// A rule id such as `38.1`, or an article number such as `38` for the article and its rules
     rule: String,
     /// Print only this example's record file, e.g. to pipe into `bylaw check -`
     #[arg(long, value_enum, value_name = "WHICH")]
@@ -37,7 +37,13 @@ pub fn run(args: &ExplainArgs) -> u8 {
         Err(d) => return super::policy_failed(&renderer, &[*d]),
     };
     if policy.rule(&args.rule).is_none() {
-        eprintln!("no rule `{}`; `bylaw rules` lists them", args.rule);
+        if let Some(text) = args.rule.parse().ok().and_then(|n| article(&policy, n)) {
+            print!("{text}");
+            return 0;
+        }
+        let ids: Vec<String> = policy.rules.iter().map(|r| r.id.clone()).collect();
+        let hint = crate::check::suggest(&args.rule, &ids).unwrap_or_default();
+        eprintln!("no rule `{}`; `bylaw rules` lists them. {hint}", args.rule);
         return 2;
     }
     if let Some(which) = args.example {
@@ -63,6 +69,34 @@ pub fn run(args: &ExplainArgs) -> u8 {
         }
         None => 2,
     }
+}
+
+/// An article: its original text and gloss, then each of its rules.
+fn article(policy: &Policy, number: u32) -> Option<String> {
+    let article = policy.articles.get(&number)?;
+    let mut out = format!(
+        "article {} — {}\n\n{}\n\n{}\n",
+        article.number, article.title, article.text, article.gloss
+    );
+    let rules: Vec<_> = policy
+        .rules
+        .iter()
+        .filter(|r| r.article == Some(number) && !r.id.starts_with("set."))
+        .collect();
+    if rules.is_empty() {
+        out.push_str("\nno rule checks this article.\n");
+    } else {
+        out.push_str("\nits rules (`bylaw explain RULE` shows one with its examples):\n\n");
+        for rule in rules {
+            out.push_str(&format!(
+                "  {:<6} {:<7}  {}\n",
+                rule.id,
+                rule.severity.as_str(),
+                rule.title
+            ));
+        }
+    }
+    Some(out)
 }
 
 pub fn explain(
