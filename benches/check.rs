@@ -3,7 +3,11 @@
 //! Input: the realistic export in `fixtures/export/` (371 records: meetings, documents, leave over
 //! half a year), copied `BYLAW_BENCH_COPIES` times (default 20) with record ids made unique, so
 //! the set-level rules see a set of the same shape, only larger. Run with `cargo bench`; compare
-//! `check` with `parse_only` of the same run, as a ratio.
+//! `check` with `parse_only` of the same run, as a ratio. `recheck_one_file` is what the language
+//! server does on an edit: every other file's judgement is kept, one file is judged again, and the
+//! rules about the set run over all of them. `recheck_one_file` is what the language
+//! server does on an edit: every other file's judgement is kept, one file is judged again, and the
+//! rules about the set run over all of them.
 
 use std::path::{Path, PathBuf};
 
@@ -121,6 +125,28 @@ fn bench(c: &mut Criterion) {
     group.bench_function("check", |b| {
         b.iter(|| {
             audit::run(&policy, &options, || Ok(String::new()))
+                .findings
+                .len()
+        })
+    });
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).expect("reads");
+            (p.display().to_string(), text)
+        })
+        .collect();
+    let judged: Vec<audit::FileResult> = texts
+        .iter()
+        .map(|(name, text)| audit::judge_file(&policy, name.clone(), text.clone()))
+        .collect();
+    let edited = texts.len() / 2;
+    group.bench_function("recheck_one_file", |b| {
+        b.iter(|| {
+            let mut files = judged.clone();
+            let (name, text) = &texts[edited];
+            files[edited] = audit::judge_file(&policy, name.clone(), text.clone());
+            audit::judge_files(&policy, files, &Options::default())
                 .findings
                 .len()
         })

@@ -144,3 +144,36 @@ fn export_yields_exactly_the_planted_findings() {
     assert_eq!(found, planted);
     assert!(outcome.summary.records > 300);
 }
+
+#[test]
+fn judging_files_one_by_one_then_the_set_is_the_same_audit() {
+    // The language server keeps each file's judgement and completes the set on every edit: that
+    // must give exactly what one run over the same files gives.
+    let policy = common::default_policy();
+    let export = std::path::Path::new("fixtures/export");
+    let whole = common::audit(&policy, export);
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(export).sort_by_file_name() {
+        let path = entry.expect("walks").into_path();
+        if bylaw::discover::format_of(&path).is_some() {
+            let text = std::fs::read_to_string(&path).expect("reads");
+            files.push(bylaw::audit::judge_file(
+                &policy,
+                path.display().to_string(),
+                text,
+            ));
+        }
+    }
+    let staged = bylaw::audit::judge_files(&policy, files, &bylaw::audit::Options::default());
+    let findings = |o: &bylaw::audit::Outcome| {
+        let lines = bylaw::report::json::lines(o);
+        lines
+            .lines()
+            .rev()
+            .skip(1)
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(findings(&staged), findings(&whole));
+    assert_eq!(staged.findings.len(), 9, "the planted findings");
+}

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 pub use finding::{BadInput, EventDate, Finding, Judged, Summary};
+pub use read::FileResult;
 
 use crate::check::{Period, Policy};
 use crate::discover::{discover, Input};
@@ -73,30 +74,49 @@ pub fn run(
 
 /// Audits record files held in memory, as `(name, text)`: a name ending in `.json` is read as
 /// JSON, in `.jsonl` or `.ndjson` as JSON Lines, any other as its text looks. Used by `explain` and
-/// `verify` on the policy's own examples, and by the language server on the editor's documents.
+/// `verify` on the policy's own examples.
 pub fn run_in_memory(policy: &Policy, files: Vec<(String, String)>) -> Outcome {
-    let texts = files
-        .into_iter()
-        .map(|(name, content)| {
-            let format = crate::discover::format_of(std::path::Path::new(&name))
-                .unwrap_or_else(|| crate::records::sniff_format(&content));
-            read::Text::Memory(name, format, content)
-        })
+    let files = files
+        .into_par_iter()
+        .map(|(name, text)| judge_file(policy, name, text))
         .collect();
-    audit_texts(policy, texts, &Options::default(), Outcome::default())
+    judge_files(policy, files, &Options::default())
+}
+
+/// The first stage on its own: one file held in memory, read and judged against the rules that
+/// need nothing else. Its result depends on that file alone, so a caller that audits the same
+/// files again — the language server, on every edit — can keep it and redo only what changed.
+pub fn judge_file(policy: &Policy, name: String, text: String) -> FileResult {
+    let format = crate::discover::format_of(std::path::Path::new(&name))
+        .unwrap_or_else(|| crate::records::sniff_format(&text));
+    read::read_and_judge(policy, read::Text::Memory(name, format, text), false)
+}
+
+/// The second stage: files already judged one by one, completed by the rules about the set.
+pub fn judge_files(policy: &Policy, files: Vec<FileResult>, options: &Options) -> Outcome {
+    complete(policy, files, options, Outcome::default())
 }
 
 fn audit_texts(
     policy: &Policy,
     texts: Vec<read::Text>,
     options: &Options,
-    mut outcome: Outcome,
+    outcome: Outcome,
 ) -> Outcome {
-    let files: Vec<read::FileResult> = texts
+    let files: Vec<FileResult> = texts
         .into_par_iter()
         .map(|t| read::read_and_judge(policy, t, options.trace))
         .collect();
+    complete(policy, files, options, outcome)
+}
 
+/// Duplicates, references, periods and waivers, once every file is in; then the contract's order.
+fn complete(
+    policy: &Policy,
+    files: Vec<FileResult>,
+    options: &Options,
+    mut outcome: Outcome,
+) -> Outcome {
     let mut gathered = set::Gathered::default();
     for file in files {
         outcome.summary.files += usize::from(file.readable);

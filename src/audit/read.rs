@@ -22,14 +22,17 @@ pub enum Text {
 }
 
 /// A record kept after its file is done, for the rules that need the whole set.
+#[derive(Clone)]
 pub struct Kept {
-    pub value: Json,
+    /// Shared, so a judged file kept for later (the language server's) is cheap to hand over.
+    pub value: Arc<Json>,
     pub shape: ShapeId,
     pub place: Place,
     pub source: Arc<SourceFile>,
 }
 
 /// Where an id was seen.
+#[derive(Clone)]
 pub struct Seen {
     pub id: String,
     pub place: Place,
@@ -37,13 +40,15 @@ pub struct Seen {
 }
 
 /// A record counted by a periodic rule.
+#[derive(Clone)]
 pub struct Counted {
     pub rule: usize,
     pub date: Date,
     pub id: String,
 }
 
-#[derive(Default)]
+/// One file read and judged on its own: everything the rules about the set need from it.
+#[derive(Clone, Default)]
 pub struct FileResult {
     pub readable: bool,
     pub records: usize,
@@ -183,7 +188,10 @@ fn judge(
         match &rule.kind {
             RuleKind::Record(body) if body.record == shape => {
                 if rule.needs_context {
-                    keep_whole = true;
+                    // Judged once the set is read: keep the record if it is in the rule's scope,
+                    // or if only the set can tell.
+                    keep_whole |= body.scope_needs_context
+                        || eval::in_scope(policy, rule, body, value, world);
                     continue;
                 }
                 if trace && eval::in_scope(policy, rule, body, value, world) {
@@ -252,7 +260,7 @@ fn judge(
         return;
     };
     result.kept.push(Kept {
-        value,
+        value: Arc::new(value),
         shape,
         place: record.place,
         source: source.clone(),

@@ -54,7 +54,10 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
     };
     for kept in &gathered.kept {
         if let Some(id) = kept.value.get("id").and_then(Json::as_str) {
-            world.records.entry(id).or_insert((kept.shape, &kept.value));
+            world
+                .records
+                .entry(id)
+                .or_insert((kept.shape, kept.value.as_ref()));
         }
     }
     references(policy, gathered, &world, outcome);

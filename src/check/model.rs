@@ -161,6 +161,9 @@ pub enum RuleKind {
 pub struct RecordRule {
     pub record: ShapeId,
     pub condition: Option<Ir>,
+    /// The scope itself reads the record set (a reference, the period), so whether a record is in
+    /// scope is known only once the set is read.
+    pub scope_needs_context: bool,
     pub for_each: Option<ForEach>,
     /// Names bound, in order, before the requirements are judged.
     pub lets: Vec<LetDef>,

@@ -203,6 +203,7 @@ pub fn compile_rule(
         let shape = record_shape(&mut resolver, record);
         resolver.root = shape;
         let condition = condition.as_ref().map(|c| resolver.condition(c));
+        let scope_needs_context = resolver.needs_context;
         let for_each = for_each.map(|(var, source, condition)| {
             let source_ir = resolver.path(source, true);
             let element = match source_ir.as_ref().map(|s| &s.ty) {
@@ -251,6 +252,7 @@ pub fn compile_rule(
             RuleKind::Record(RecordRule {
                 record: shape.unwrap_or_default(),
                 condition,
+                scope_needs_context,
                 for_each: for_each.flatten(),
                 lets,
                 requires: compiled,

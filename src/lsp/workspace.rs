@@ -1,11 +1,14 @@
 //! The server's state: the policy, the workspace's record files as last read from disk, and the
 //! documents open in the editor, whose text stands in for the disk's. A check audits them all as
-//! one record set and reports on the open documents.
+//! one record set and reports on the open documents. Each file's own judgement is kept until its
+//! text changes, so an edit costs the edited file and the rules about the set, not the workspace.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lsp_types::{DidChangeTextDocumentParams, InitializeParams, TextDocumentItem, Uri};
+
+use rayon::prelude::*;
 
 use super::convert;
 use crate::audit;
@@ -30,6 +33,8 @@ pub struct Workspace {
     open: BTreeMap<String, Open>,
     /// Documents closed since the last check, whose diagnostics are to be cleared.
     closed: Vec<Uri>,
+    /// Each file's judgement on its own, by name, for the text it was made from.
+    judged: BTreeMap<String, audit::FileResult>,
 }
 
 impl Workspace {
@@ -68,24 +73,36 @@ impl Workspace {
             disk: BTreeMap::new(),
             open: BTreeMap::new(),
             closed: Vec::new(),
+            judged: BTreeMap::new(),
         };
         workspace.reload();
         workspace
     }
 
-    /// Reads the record files under the roots again (after a save, say).
+    /// Reads the record files under the roots again (after a save, say); a file whose text
+    /// changed, appeared or went is judged afresh.
     pub fn reload(&mut self) {
-        self.disk.clear();
-        if self.roots.is_empty() {
-            return;
-        }
-        for input in discover(&self.roots, false).inputs {
-            if let Input::File { path, .. } = input {
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    self.disk.insert(path.display().to_string(), text);
+        let mut disk = BTreeMap::new();
+        if !self.roots.is_empty() {
+            for input in discover(&self.roots, false).inputs {
+                if let Input::File { path, .. } = input {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        disk.insert(path.display().to_string(), text);
+                    }
                 }
             }
         }
+        let changed: Vec<String> = self
+            .disk
+            .keys()
+            .chain(disk.keys())
+            .filter(|name| self.disk.get(*name) != disk.get(*name))
+            .cloned()
+            .collect();
+        for name in changed {
+            self.judged.remove(&name);
+        }
+        self.disk = disk;
     }
 
     /// A document the editor opened; only record files (JSON, JSON Lines) are taken.
@@ -97,6 +114,7 @@ impl Workspace {
                 "json" | "jsonl" | "jsonlines"
             );
         if is_records {
+            self.judged.remove(&name);
             self.open.insert(
                 name,
                 Open {
@@ -117,11 +135,15 @@ impl Workspace {
         ) {
             document.text = change.text;
             document.version = params.text_document.version;
+            self.judged.remove(&name);
         }
     }
 
     pub fn close(&mut self, uri: &Uri) {
-        if let Some(document) = self.open.remove(&name_of(uri)) {
+        let name = name_of(uri);
+        if let Some(document) = self.open.remove(&name) {
+            // The disk's text, if any, stands again.
+            self.judged.remove(&name);
             self.closed.push(document.uri);
         }
     }
@@ -129,18 +151,33 @@ impl Workspace {
     /// Audits the workspace's records, open documents as typed; returns the diagnostics of each
     /// open document (empty to clear) with its version, and empty lists for closed ones.
     pub fn check(&mut self) -> Vec<(Uri, Vec<lsp_types::Diagnostic>, Option<i32>)> {
-        let mut files: Vec<(String, String)> = self
+        // The text each file is audited with: the editor's where open, else the disk's.
+        let texts: BTreeMap<&String, &String> = self
             .disk
             .iter()
             .filter(|(name, _)| !self.open.contains_key(*name))
-            .map(|(name, text)| (name.clone(), text.clone()))
+            .chain(
+                self.open
+                    .iter()
+                    .map(|(name, document)| (name, &document.text)),
+            )
             .collect();
-        files.extend(
-            self.open
-                .iter()
-                .map(|(name, document)| (name.clone(), document.text.clone())),
-        );
-        let outcome = audit::run_in_memory(&self.policy, files);
+        let stale: Vec<(String, String)> = texts
+            .iter()
+            .filter(|(name, _)| !self.judged.contains_key(**name))
+            .map(|(name, text)| ((*name).clone(), (*text).clone()))
+            .collect();
+        let fresh: Vec<(String, audit::FileResult)> = stale
+            .into_par_iter()
+            .map(|(name, text)| {
+                let judged = audit::judge_file(&self.policy, name.clone(), text);
+                (name, judged)
+            })
+            .collect();
+        self.judged.extend(fresh);
+        self.judged.retain(|name, _| texts.contains_key(name));
+        let files = self.judged.values().cloned().collect();
+        let outcome = audit::judge_files(&self.policy, files, &audit::Options::default());
 
         let uri_of = |name: &str| -> Option<Uri> {
             match self.open.get(name) {
