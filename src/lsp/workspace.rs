@@ -151,6 +151,13 @@ impl Workspace {
     /// Audits the workspace's records, open documents as typed; returns the diagnostics of each
     /// open document (empty to clear) with its version, and empty lists for closed ones.
     pub fn check(&mut self) -> Vec<(Uri, Vec<lsp_types::Diagnostic>, Option<i32>)> {
+        let files = self.judge_changed_files();
+        let outcome = audit::judge_files(&self.policy, files, &audit::Options::default());
+        self.diagnostics(&outcome)
+    }
+
+    /// Every file's own judgement, redone for the files whose text changed since the last check.
+    fn judge_changed_files(&mut self) -> Vec<audit::FileResult> {
         // The text each file is audited with: the editor's where open, else the disk's.
         let texts: BTreeMap<&String, &String> = self
             .disk
@@ -176,9 +183,14 @@ impl Workspace {
             .collect();
         self.judged.extend(fresh);
         self.judged.retain(|name, _| texts.contains_key(name));
-        let files = self.judged.values().cloned().collect();
-        let outcome = audit::judge_files(&self.policy, files, &audit::Options::default());
+        self.judged.values().cloned().collect()
+    }
 
+    /// The audit's findings and bad inputs, by open document; empty lists for closed ones.
+    fn diagnostics(
+        &mut self,
+        outcome: &audit::Outcome,
+    ) -> Vec<(Uri, Vec<lsp_types::Diagnostic>, Option<i32>)> {
         let uri_of = |name: &str| -> Option<Uri> {
             match self.open.get(name) {
                 Some(document) => Some(document.uri.clone()),
