@@ -66,9 +66,8 @@ pub fn run(args: &CheckArgs) -> u8 {
         Some(_) => crate::report::human::Renderer::new(false),
         None => args.policy.renderer(),
     };
-    let policy = match args.policy.load() {
-        Ok(p) => p,
-        Err(errors) => return super::policy_failed(&renderer, &errors),
+    let Some(policy) = args.policy.load_reporting(&renderer) else {
+        return 2;
     };
     let options = Options {
         paths: args.paths.clone(),

@@ -28,13 +28,11 @@ enum Which {
 
 pub fn run(args: &ExplainArgs) -> u8 {
     let renderer = args.policy.renderer();
-    let policy = match args.policy.load() {
-        Ok(p) => p,
-        Err(errors) => return super::policy_failed(&renderer, &errors),
+    let Some(policy) = args.policy.load_reporting(&renderer) else {
+        return 2;
     };
-    let examples = match args.policy.examples() {
-        Ok(e) => e,
-        Err(d) => return super::policy_failed(&renderer, &[*d]),
+    let Some(examples) = args.policy.examples_reporting(&renderer) else {
+        return 2;
     };
     if policy.rule(&args.rule).is_none() {
         if let Some(text) = args.rule.parse().ok().and_then(|n| article(&policy, n)) {

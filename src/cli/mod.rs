@@ -95,6 +95,20 @@ impl PolicyArgs {
         crate::check::load(&files, &self.overrides)
     }
 
+    /// The policy, or `None` once its problems are rendered to standard error (exit status 2).
+    fn load_reporting(&self, renderer: &Renderer) -> Option<Policy> {
+        self.load()
+            .map_err(|errors| report_policy_problems(renderer, &errors))
+            .ok()
+    }
+
+    /// The policy's examples, or `None` once the problem is rendered (exit status 2).
+    fn examples_reporting(&self, renderer: &Renderer) -> Option<Examples> {
+        self.examples()
+            .map_err(|d| report_policy_problems(renderer, &[*d]))
+            .ok()
+    }
+
     /// The policy's rule examples (`examples/<rule>/{fail,pass}.json` beside a policy folder).
     fn examples(&self) -> Result<Examples, Box<Diagnostic>> {
         let files = match &self.policy {
@@ -106,8 +120,8 @@ impl PolicyArgs {
     }
 }
 
-/// Renders policy errors to standard error; exit status 2.
-fn policy_failed(renderer: &Renderer, errors: &[Diagnostic]) -> u8 {
+/// Renders policy errors to standard error; the command then exits with status 2.
+fn report_policy_problems(renderer: &Renderer, errors: &[Diagnostic]) {
     for e in errors {
         eprint!("{}", renderer.render(e));
     }
@@ -116,14 +130,12 @@ fn policy_failed(renderer: &Renderer, errors: &[Diagnostic]) -> u8 {
         errors.len(),
         if errors.len() == 1 { "" } else { "s" }
     );
-    2
 }
 
 /// `bylaw lsp`: the policy is loaded first, so a broken one is reported here, not in the editor.
 fn lsp(args: &PolicyArgs) -> u8 {
-    let policy = match args.load() {
-        Ok(p) => p,
-        Err(errors) => return policy_failed(&args.renderer(), &errors),
+    let Some(policy) = args.load_reporting(&args.renderer()) else {
+        return 2;
     };
     match crate::lsp::run(policy) {
         Ok(()) => 0,

@@ -23,9 +23,8 @@ enum Format {
 
 pub fn run(args: &RulesArgs) -> u8 {
     let renderer = args.policy.renderer();
-    let policy = match args.policy.load() {
-        Ok(p) => p,
-        Err(errors) => return super::policy_failed(&renderer, &errors),
+    let Some(policy) = args.policy.load_reporting(&renderer) else {
+        return 2;
     };
     match args.format {
         Format::Human => print!("{}", list(&policy)),

@@ -7,13 +7,11 @@ use crate::examples;
 
 pub fn run(args: &PolicyArgs) -> u8 {
     let renderer = args.renderer();
-    let policy = match args.load() {
-        Ok(p) => p,
-        Err(errors) => return super::policy_failed(&renderer, &errors),
+    let Some(policy) = args.load_reporting(&renderer) else {
+        return 2;
     };
-    let examples = match args.examples() {
-        Ok(e) => e,
-        Err(d) => return super::policy_failed(&renderer, &[*d]),
+    let Some(examples) = args.examples_reporting(&renderer) else {
+        return 2;
     };
     let verdicts = examples::verify(&policy, &examples);
     let mut failed = 0;
