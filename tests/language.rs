@@ -257,3 +257,34 @@ rule set.96 error {
     // Not an executive meeting led by the mayor: the rule does not apply at all.
     assert!(judge(&policy, "set.96", meeting("vice_mayor")).is_empty());
 }
+
+#[test]
+fn a_scope_that_cannot_be_judged_is_reported_even_for_rules_about_the_set() {
+    // The rule reads the period (so it is judged once the set is read) and its scope counts
+    // working days (so a date outside the calendar cannot be judged): that record must come out
+    // as bad input, not be dropped before the set is read.
+    let policy = policy_with(
+        r#"
+rule set.97 error {
+  title "a scope over working days, judged with the set"
+  on leave where working_days(start, end) > 0
+  require end <= period_end() else "ends after the period"
+}
+"#,
+    );
+    let record = r#"{"type": "leave", "id": "LV-2030-001",
+        "person": {"id": "P-250", "name": "杨帆", "role": "unit_head", "unit": "市住房公积金管理中心"},
+        "kind": "leave_city", "start": "2030-11-14", "end": "2030-11-16"}"#;
+    let outcome = bylaw::audit::run_in_memory(&policy, vec![("leave.json".into(), record.into())]);
+    assert!(
+        outcome.bad_inputs.iter().any(|b| b
+            .message
+            .starts_with("rule set.97 cannot judge this record")),
+        "{:#?}",
+        outcome
+            .bad_inputs
+            .iter()
+            .map(|b| &b.message)
+            .collect::<Vec<_>>()
+    );
+}

@@ -189,9 +189,9 @@ fn judge(
             RuleKind::Record(body) if body.record == shape => {
                 if rule.needs_context {
                     // Judged once the set is read: keep the record if it is in the rule's scope,
-                    // or if only the set can tell.
+                    // if only the set can tell, or if the scope fails (that is then reported).
                     keep_whole |= body.scope_needs_context
-                        || eval::in_scope(policy, rule, body, value, world);
+                        || !matches!(eval::scope(policy, rule, body, value, world), Ok(false));
                     continue;
                 }
                 if trace && eval::in_scope(policy, rule, body, value, world) {

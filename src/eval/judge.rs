@@ -45,8 +45,23 @@ pub struct RawFinding<'a> {
     pub blame: Vec<Blame<'a>>,
 }
 
-/// Whether `record` is in the rule's scope (`on … where …`): the rule judges it. A scope that
-/// cannot be evaluated counts as out of scope here; `judge_record` reports why.
+/// Whether `record` is in the rule's scope (`on … where …`): the rule judges it. An error (a date
+/// outside the calendar, say) is `judge_record`'s to report.
+pub fn scope<'a>(
+    policy: &'a Policy,
+    rule: &'a RuleDef,
+    body: &'a RecordRule,
+    record: &'a Json,
+    world: &'a World<'a>,
+) -> Result<bool, EvalError<'a>> {
+    let mut env = Env::new(policy, record, rule.slots, world);
+    match &body.condition {
+        Some(c) => Ok(eval(&mut env, c)?.truthy()),
+        None => Ok(true),
+    }
+}
+
+/// [`scope`], with a scope that cannot be evaluated counted as out of it.
 pub fn in_scope<'a>(
     policy: &'a Policy,
     rule: &'a RuleDef,
@@ -54,10 +69,7 @@ pub fn in_scope<'a>(
     record: &'a Json,
     world: &'a World<'a>,
 ) -> bool {
-    let mut env = Env::new(policy, record, rule.slots, world);
-    body.condition
-        .as_ref()
-        .is_none_or(|c| eval(&mut env, c).is_ok_and(|v| v.truthy()))
+    scope(policy, rule, body, record, world).unwrap_or(false)
 }
 
 /// Every violation of `rule` by `record`.

@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 pub use expr::{eval, Env};
-pub use judge::{in_scope, judge_record, period_key, render as render_template, Blame, RawFinding};
+pub use judge::{
+    in_scope, judge_record, period_key, render as render_template, scope, Blame, RawFinding,
+};
 
 use crate::check::{Period, ShapeId};
 
