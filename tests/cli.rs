@@ -181,6 +181,19 @@ fn a_report_can_go_to_a_file() {
 }
 
 #[test]
+fn the_summary_alone_counts_findings_by_rule() {
+    let out = bylaw(&["check", "fixtures/example", "--summary"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(!text.contains("╭─["), "no diagnostics: {text}");
+    assert!(text.contains("5 errors, 3 warnings"), "{text}");
+    assert!(
+        text.contains("  40.3   warning    2  one briefing meeting each week"),
+        "{text}"
+    );
+}
+
+#[test]
 fn rules_are_listed_for_tools_too() {
     let out = bylaw(&["rules", "--format", "json"], None);
     assert_eq!(out.status.code(), Some(0));

@@ -29,6 +29,9 @@ pub struct CheckArgs {
     /// Follow symbolic links when walking folders
     #[arg(long)]
     follow_links: bool,
+    /// Human output: only the summary, with the findings counted by rule
+    #[arg(long)]
+    summary: bool,
     /// Write the report to this file instead of standard output (the exit status is the same)
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -80,6 +83,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         std::io::stdin().read_to_string(&mut text).map(|_| text)
     });
     let text = match args.format {
+        Format::Human if args.summary => report::human::summary(&policy, &outcome),
         Format::Human => report::human::render(&policy, &outcome, &renderer),
         Format::Json => report::json::document(&policy, &outcome),
         Format::Jsonl => report::json::lines(&outcome),
