@@ -40,10 +40,20 @@ fn expressions_parse_whole() {
         "kind in {plenary, executive} and count(minutes.matters) > 0",
         "start + 3 days > 2011-07-11T09:00:00+08:00",
         "x not in {1, 2} or -y >= 2.5",
+        "last(s in ordered(steps): s.action in {sign, approve}).by is mayor",
+        "first(t in topics: t.set_by is not same as convener).set_by.role == \"mayor\"",
+        "(first(m in members: m is mayor)).name exists",
     ] {
         assert!(bylaw::syntax::parse_expr(text).is_ok(), "{text}");
     }
-    for text in ["kind is", "a ==", "all(m in members", "x in in y"] {
+    for text in [
+        "kind is",
+        "a ==",
+        "all(m in members",
+        "x in in y",
+        "first(s in steps).",
+        "last(s in steps: s.at).by.",
+    ] {
         assert!(
             bylaw::syntax::parse_expr(text).is_err(),
             "{text} should not parse"
