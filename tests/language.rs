@@ -298,3 +298,32 @@ rule set.97 error {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_count_condition_that_cannot_be_judged_is_reported() {
+    let policy = policy_with(
+        r#"
+rule set.98 warning {
+  title "leave counted over working days"
+  count leave where working_days(start, end) > 0
+  per month of start
+  expect 0..5
+}
+"#,
+    );
+    let record = r#"{"type": "leave", "id": "LV-2030-002",
+        "person": {"id": "P-250", "name": "杨帆", "role": "unit_head", "unit": "市住房公积金管理中心"},
+        "kind": "leave_city", "start": "2030-11-14", "end": "2030-11-16"}"#;
+    let outcome = bylaw::audit::run_in_memory(&policy, vec![("leave.json".into(), record.into())]);
+    assert!(
+        outcome.bad_inputs.iter().any(|b| b
+            .message
+            .starts_with("rule set.98 cannot judge this record")),
+        "{:#?}",
+        outcome
+            .bad_inputs
+            .iter()
+            .map(|b| &b.message)
+            .collect::<Vec<_>>()
+    );
+}

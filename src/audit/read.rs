@@ -130,31 +130,10 @@ fn judge(
 ) {
     let shape = match records::validate(policy, &record.value) {
         Ok(shape) => shape,
-        Err(problems) => {
-            let id = record
-                .value
-                .get("id")
-                .and_then(Json::as_str)
-                .map(|id| format!("record `{id}`: "))
-                .unwrap_or_default();
-            let rule = policy.builtin(BuiltinRule::RecordContract);
-            let help = rule.and_then(|r| r.help.clone());
-            for p in problems {
-                let span = locate_in_file(source, record.place, &p.pointer)
-                    .map_or(Span::new(0, 0), |l| l.span);
-                result.bad_inputs.push(BadInput::at(
-                    source,
-                    span,
-                    format!("{id}{}", p.message),
-                    "set.3",
-                    "breaks the records contract",
-                    help.clone(),
-                ));
-            }
-            return;
-        }
+        Err(problems) => return refuse(policy, source, &record, problems, result),
     };
     let value = &record.value;
+    let at = (record.place, source);
     if let Some(id) = value.get("id").and_then(Json::as_str) {
         result.ids.push(Seen {
             id: id.to_string(),
@@ -162,22 +141,7 @@ fn judge(
             source: source.clone(),
         });
     }
-    for field in policy.event_fields(shape) {
-        let date = match (value.get(&field.name).and_then(Json::as_str), &field.ty) {
-            (Some(s), Ty::Date) => records::time::parse_date(s).ok(),
-            (Some(s), _) => records::time::parse_datetime(s).ok().map(|d| d.date()),
-            (None, _) => None,
-        };
-        if let Some(date) = date {
-            let seen = EventDate {
-                date,
-                record: record_id(value),
-                field: field.name.clone(),
-            };
-            result.first_event = EventDate::earliest(result.first_event.take(), Some(seen.clone()));
-            result.last_event = EventDate::latest(result.last_event.take(), Some(seen));
-        }
-    }
+    note_event_dates(policy, shape, value, result);
     // Kept whole for waivers and for rules that read the set; as a few fields for references.
     let mut keep_whole = value
         .get("waivers")
@@ -202,49 +166,17 @@ fn judge(
                     });
                 }
                 match eval::judge_record(policy, rule, body, value, world) {
-                    Ok(raws) => {
-                        for raw in raws {
-                            result.findings.push(finding::locate(
-                                policy,
-                                rule,
-                                raw,
-                                value,
-                                record.place,
-                                source,
-                            ));
-                        }
-                    }
-                    Err(e) => result.bad_inputs.push(unjudgeable(
-                        policy,
-                        rule,
-                        e,
-                        value,
-                        record.place,
-                        source,
-                    )),
+                    Ok(raws) => result.findings.extend(
+                        raws.into_iter()
+                            .map(|raw| finding::locate(policy, rule, raw, value, at.0, at.1)),
+                    ),
+                    Err(e) => result
+                        .bad_inputs
+                        .push(unjudgeable(policy, rule, e, value, at.0, at.1)),
                 }
             }
             RuleKind::Periodic(p) if p.record == shape => {
-                let mut env = eval::Env::new(policy, value, rule.slots, world);
-                let applies = p
-                    .condition
-                    .as_ref()
-                    .is_none_or(|c| eval::eval(&mut env, c).is_ok_and(|v| v.truthy()));
-                let date = eval::eval(&mut env, &p.date)
-                    .ok()
-                    .and_then(|v| eval::builtins::date_of(&v.val));
-                if let (true, Some(date)) = (applies, date) {
-                    let id = value
-                        .get("id")
-                        .and_then(Json::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    result.counted.push(Counted {
-                        rule: index,
-                        date,
-                        id,
-                    });
-                }
+                count_for_period(policy, (index, rule, p), value, at, world, result)
             }
             RuleKind::Builtin(BuiltinRule::References) => {
                 keep_fields |= has_reference(policy, shape)
@@ -265,6 +197,91 @@ fn judge(
         place: record.place,
         source: source.clone(),
     });
+}
+
+/// A record that breaks the records contract (set.3): each problem is bad input at its place.
+fn refuse(
+    policy: &Policy,
+    source: &Arc<SourceFile>,
+    record: &records::Record,
+    problems: Vec<records::Problem>,
+    result: &mut FileResult,
+) {
+    let id = record
+        .value
+        .get("id")
+        .and_then(Json::as_str)
+        .map(|id| format!("record `{id}`: "))
+        .unwrap_or_default();
+    let help = policy
+        .builtin(BuiltinRule::RecordContract)
+        .and_then(|r| r.help.clone());
+    for p in problems {
+        let span =
+            locate_in_file(source, record.place, &p.pointer).map_or(Span::new(0, 0), |l| l.span);
+        result.bad_inputs.push(BadInput::at(
+            source,
+            span,
+            format!("{id}{}", p.message),
+            "set.3",
+            "breaks the records contract",
+            help.clone(),
+        ));
+    }
+}
+
+/// Widens the file's earliest and latest event dates with this record's.
+fn note_event_dates(policy: &Policy, shape: ShapeId, value: &Json, result: &mut FileResult) {
+    for field in policy.event_fields(shape) {
+        let date = match (value.get(&field.name).and_then(Json::as_str), &field.ty) {
+            (Some(s), Ty::Date) => records::time::parse_date(s).ok(),
+            (Some(s), _) => records::time::parse_datetime(s).ok().map(|d| d.date()),
+            (None, _) => None,
+        };
+        if let Some(date) = date {
+            let seen = EventDate {
+                date,
+                record: record_id(value),
+                field: field.name.clone(),
+            };
+            result.first_event = EventDate::earliest(result.first_event.take(), Some(seen.clone()));
+            result.last_event = EventDate::latest(result.last_event.take(), Some(seen));
+        }
+    }
+}
+
+/// A record a periodic rule counts, with the date that puts it in a period. A condition that
+/// cannot be evaluated is bad input, not a silent "not counted".
+fn count_for_period(
+    policy: &Policy,
+    (index, rule, p): (usize, &crate::check::RuleDef, &crate::check::PeriodicRule),
+    value: &Json,
+    (place, source): (Place, &Arc<SourceFile>),
+    world: &World,
+    result: &mut FileResult,
+) {
+    let mut env = eval::Env::new(policy, value, rule.slots, world);
+    let applies = match &p.condition {
+        None => true,
+        Some(c) => match eval::eval(&mut env, c) {
+            Ok(v) => v.truthy(),
+            Err(e) => {
+                let bad = unjudgeable(policy, rule, e, value, place, source);
+                result.bad_inputs.push(bad);
+                return;
+            }
+        },
+    };
+    let date = eval::eval(&mut env, &p.date)
+        .ok()
+        .and_then(|v| eval::builtins::date_of(&v.val));
+    if let (true, Some(date)) = (applies, date) {
+        result.counted.push(Counted {
+            rule: index,
+            date,
+            id: record_id(value),
+        });
+    }
 }
 
 /// What the record-set rules need of a record that is only a reference's source or target: its
