@@ -244,7 +244,7 @@ mod tests {
     use super::*;
     use jiff::civil::date;
 
-    const CN_TSV: &str = include_str!("../../shared/data/cn-holidays.tsv");
+    const CN_TSV: &str = include_str!("../data/cn-holidays.tsv");
 
     fn real() -> Calendar {
         let mut lines = CN_TSV.lines();

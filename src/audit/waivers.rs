@@ -1,6 +1,7 @@
 //! Waivers: a valid waiver marks its rule's findings on its record as waived (still reported);
 //! a waiver without a reason, for an unknown rule, or past its `until` is itself a finding
-//! (set.4), and so — as a warning — is a waiver that matched nothing.
+//! (set.4). A valid waiver that matched nothing is reported under its own rule (set.5, a warning
+//! in the bundled policy), so stale waivers do not pile up.
 
 use std::collections::HashMap;
 
@@ -9,16 +10,14 @@ use serde_json::Value as Json;
 use super::finding;
 use super::set::Gathered;
 use super::Outcome;
-use crate::check::{BuiltinRule, Policy};
-use crate::diagnostic::Severity;
+use crate::check::{BuiltinRule, Policy, RuleDef};
 use crate::eval::value::Origin;
 use crate::eval::{Blame, RawFinding};
 
 pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
     let rule = policy.builtin(BuiltinRule::Waivers);
-    // (record id, rule id) → (kept index, waiver index, used)
-    let mut valid: HashMap<(String, String), (usize, usize, bool)> = HashMap::new();
-    let mut invalid = Vec::new();
+    let mut valid = Valid::new();
+    let mut invalid: Vec<Invalid<'_>> = Vec::new();
     let last_day = outcome.period.map(|p| p.to);
     for (k, kept) in gathered.kept.iter().enumerate() {
         let Some(waivers) = kept.value.get("waivers").and_then(Json::as_array) else {
@@ -72,7 +71,27 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             entry.2 = true;
         }
     }
-    let Some(rule) = rule else { return };
+    if let Some(rule) = rule {
+        report_invalid(policy, rule, gathered, invalid, outcome);
+    }
+    if let Some(rule) = policy.builtin(BuiltinRule::UnusedWaivers) {
+        report_unused(policy, rule, gathered, valid, outcome);
+    }
+}
+
+/// A waiver that waives nothing because it is broken: its record, the value to blame, message and label.
+type Invalid<'a> = (usize, Origin<'a>, String, &'static str);
+
+/// (record id, rule id) → (kept index, waiver index, used)
+type Valid = HashMap<(String, String), (usize, usize, bool)>;
+
+fn report_invalid(
+    policy: &Policy,
+    rule: &RuleDef,
+    gathered: &Gathered,
+    invalid: Vec<Invalid<'_>>,
+    outcome: &mut Outcome,
+) {
     for (k, origin, message, label) in invalid {
         let kept = &gathered.kept[k];
         let raw = RawFinding {
@@ -89,6 +108,15 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             &kept.source,
         ));
     }
+}
+
+fn report_unused(
+    policy: &Policy,
+    rule: &RuleDef,
+    gathered: &Gathered,
+    valid: Valid,
+    outcome: &mut Outcome,
+) {
     let mut unused: Vec<_> = valid
         .into_iter()
         .filter(|(_, (_, _, used))| !used)
@@ -98,7 +126,7 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
         let kept = &gathered.kept[k];
         let node = kept.value.get("waivers").and_then(|ws| ws.get(w));
         let raw = RawFinding {
-            severity: Severity::Warning,
+            severity: rule.severity,
             message: format!("unused waiver: this record has no finding of {rule_id} to waive"),
             blame: vec![Blame::primary(
                 node.map_or(Origin::None, Origin::Node),

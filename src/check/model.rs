@@ -219,14 +219,16 @@ pub enum BuiltinRule {
     References,
     RecordContract,
     Waivers,
+    UnusedWaivers,
 }
 
 impl BuiltinRule {
-    pub const ALL: [(&'static str, BuiltinRule); 4] = [
+    pub const ALL: [(&'static str, BuiltinRule); 5] = [
         ("unique_ids", BuiltinRule::UniqueIds),
         ("references", BuiltinRule::References),
         ("record_contract", BuiltinRule::RecordContract),
         ("waivers", BuiltinRule::Waivers),
+        ("unused_waivers", BuiltinRule::UnusedWaivers),
     ];
 }
 
