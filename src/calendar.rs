@@ -180,30 +180,37 @@ impl Calendar {
 
     /// Working days in (from, to]: after `from`, up to and including `to`. 0 when to <= from.
     ///
-    /// Both dates must lie in the calendar's years, even when `to <= from`.
+    /// Only the days counted need the calendar (catalogue 1.1, "Working days and the calendar"):
+    /// `from` itself may lie outside its years, and nothing is needed when `to <= from`.
     pub fn working_days_after(&self, from: Date, to: Date) -> Result<i64, CalendarError> {
-        let from_idx = self.index(from)?;
-        let to_idx = self.index(to)?;
-        if to_idx <= from_idx {
+        if to <= from {
             return Ok(0);
         }
+        let first_counted = self.index_after(from)?;
+        let to_idx = self.index(to)?;
         Ok(i64::from(
-            self.worked_before[to_idx + 1] - self.worked_before[from_idx + 1],
+            self.worked_before[to_idx + 1] - self.worked_before[first_counted],
         ))
+    }
+
+    /// The day index of the day after `from`: the first day a count from `from` looks at.
+    fn index_after(&self, from: Date) -> Result<usize, CalendarError> {
+        let next = from.tomorrow().map_err(|_| self.out_of_range(from))?;
+        self.index(next)
     }
 
     /// The date on which the n-th working day after `from` falls (n >= 1); the deadline of "within n working days of from".
     ///
     /// An end date E is "within n working days of from" when `working_days_after(from, E) <= n`,
     /// which also holds on any non-working days directly after the returned date. For `n <= 0`
-    /// the answer is `from` itself. When the n-th working day would fall after the last covered
-    /// year, the error names 1 January of the following year (or 31 December 9999).
+    /// the answer is `from` itself. Like a count, it needs the calendar only from the day after
+    /// `from`. When the n-th working day would fall after the last covered year, the error names
+    /// 1 January of the following year (or 31 December 9999).
     pub fn nth_working_day_after(&self, from: Date, n: i64) -> Result<Date, CalendarError> {
-        let from_idx = self.index(from)?;
         if n <= 0 {
             return Ok(from);
         }
-        let before = i64::from(self.worked_before[from_idx + 1]);
+        let before = i64::from(self.worked_before[self.index_after(from)?]);
         let total = i64::from(self.worked_before[self.worked_before.len() - 1]);
         if n > total - before {
             let after_end = Date::new(self.last.saturating_add(1), 1, 1).unwrap_or(Date::MAX);
@@ -520,15 +527,50 @@ mod tests {
     fn out_of_range() {
         let cal = real();
         let inside = date(2018, 6, 1);
-        for outside in [date(2009, 12, 31), date(2027, 1, 1)] {
+        for outside in [date(2009, 12, 30), date(2027, 1, 1)] {
             let err = expected_out_of_range(&cal, outside);
             assert_eq!(cal.is_working_day(outside), Err(err.clone()));
-            assert_eq!(cal.working_days_after(outside, inside), Err(err.clone()));
-            assert_eq!(cal.working_days_after(inside, outside), Err(err.clone()));
-            assert_eq!(cal.working_days_after(outside, outside), Err(err.clone()));
-            assert_eq!(cal.nth_working_day_after(outside, 1), Err(err.clone()));
-            assert_eq!(cal.nth_working_day_after(outside, 0), Err(err));
+            assert_eq!(cal.nth_working_day_after(outside, 0), Ok(outside));
         }
+        // A count crosses the days after its first date up to its last: a day outside the
+        // calendar among them cannot be judged.
+        let before = expected_out_of_range(&cal, date(2009, 12, 31));
+        assert_eq!(
+            cal.working_days_after(date(2009, 12, 30), inside),
+            Err(before.clone())
+        );
+        assert_eq!(
+            cal.nth_working_day_after(date(2009, 12, 30), 1),
+            Err(before)
+        );
+        let after = expected_out_of_range(&cal, date(2027, 1, 1));
+        assert_eq!(
+            cal.working_days_after(inside, date(2027, 1, 1)),
+            Err(after.clone())
+        );
+        assert_eq!(
+            cal.working_days_after(date(2026, 12, 31), date(2027, 1, 4)),
+            Err(after)
+        );
+        // Nothing is counted, so nothing is needed of the calendar.
+        for (from, to) in [
+            (date(2027, 1, 1), inside),
+            (date(2027, 1, 1), date(2027, 1, 1)),
+            (date(2009, 12, 30), date(2009, 12, 30)),
+            (date(2026, 12, 31), date(2026, 12, 31)),
+        ] {
+            assert_eq!(cal.working_days_after(from, to), Ok(0), "{from} → {to}");
+        }
+        // The day before the first year starts a count (received 2009-12-31, done 2010-01-07:
+        // 1–3 January are the New Year holiday, 4–7 January Monday to Thursday).
+        assert_eq!(
+            cal.working_days_after(date(2009, 12, 31), date(2010, 1, 7)),
+            Ok(4)
+        );
+        assert_eq!(
+            cal.nth_working_day_after(date(2009, 12, 31), 4),
+            Ok(date(2010, 1, 7))
+        );
         assert_eq!(
             expected_out_of_range(&cal, date(2027, 1, 1)).to_string(),
             "2027-01-01 is outside the working-day calendar `cn-mainland`, which covers 2010–2026"
