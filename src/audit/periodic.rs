@@ -17,7 +17,7 @@ pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace:
     let Some(period) = outcome.period else { return };
     let world = World {
         period: Some(period),
-        records: HashMap::new(),
+        ..World::default()
     };
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Periodic(p) = &rule.kind else {

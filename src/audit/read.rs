@@ -47,6 +47,17 @@ pub struct Counted {
     pub id: String,
 }
 
+/// A record refused as bad input (set.3): it stays in the record set by its id, and its type
+/// when that is a known one.
+#[derive(Clone)]
+pub struct Refused {
+    pub id: String,
+    pub shape: Option<ShapeId>,
+    /// What rules read through a reference to it (as for a valid record), when none of those
+    /// fields is at fault; else a reference to it can be followed no further.
+    pub readable: Option<Arc<Json>>,
+}
+
 /// One file read and judged on its own: everything the rules about the set need from it.
 #[derive(Clone, Default)]
 pub struct FileResult {
@@ -57,6 +68,7 @@ pub struct FileResult {
     pub ids: Vec<Seen>,
     pub counted: Vec<Counted>,
     pub kept: Vec<Kept>,
+    pub refused: Vec<Refused>,
     pub judged: Vec<finding::Judged>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
@@ -130,18 +142,15 @@ fn judge(
 ) {
     let shape = match records::validate(policy, &record.value) {
         Ok(shape) => shape,
-        Err(problems) => return refuse(policy, source, &record, problems, result),
+        Err(problems) => {
+            refuse(policy, source, &record, &problems, result);
+            return keep_refused(policy, source, &record, &problems, world, result);
+        }
     };
     let value = &record.value;
     let at = (record.place, source);
-    if let Some(id) = value.get("id").and_then(Json::as_str) {
-        result.ids.push(Seen {
-            id: id.to_string(),
-            place: record.place,
-            source: source.clone(),
-        });
-    }
-    note_event_dates(policy, shape, value, result);
+    note_id(value, record.place, source, result);
+    note_event_dates(policy, shape, value, &|_| true, result);
     // Kept whole for waivers and for rules that read the set; as a few fields for references.
     let mut keep_whole = value
         .get("waivers")
@@ -199,12 +208,87 @@ fn judge(
     });
 }
 
+fn note_id(value: &Json, place: Place, source: &Arc<SourceFile>, result: &mut FileResult) {
+    if let Some(id) = value.get("id").and_then(Json::as_str) {
+        result.ids.push(Seen {
+            id: id.to_string(),
+            place,
+            source: source.clone(),
+        });
+    }
+}
+
+/// A refused record stays in the record set (catalogue 1.1): its id counts for duplicates and
+/// resolves references, and each periodic rule counts it when none of the fields the count reads
+/// is at fault. No other rule judges it.
+fn keep_refused(
+    policy: &Policy,
+    source: &Arc<SourceFile>,
+    record: &records::Record,
+    problems: &[records::Problem],
+    world: &World,
+    result: &mut FileResult,
+) {
+    let value = &record.value;
+    note_id(value, record.place, source, result);
+    let shape = value
+        .get("type")
+        .and_then(Json::as_str)
+        .and_then(|t| policy.records.get(t).copied());
+    // A problem at the record itself (not an object, no type) spoils every field.
+    let faulty: Vec<Option<&str>> = problems
+        .iter()
+        .map(|p| match p.pointer.0.first() {
+            Some(records::pointer::Segment::Key(key)) => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    let sound = |read: &dyn Fn(&str) -> bool| faulty.iter().all(|f| f.is_some_and(|k| !read(k)));
+    if let Some(id) = value
+        .get("id")
+        .and_then(Json::as_str)
+        .filter(|id| !id.is_empty())
+    {
+        let readable = shape.filter(|&shape| {
+            let through = policy.read_through_references.get(&shape);
+            is_ref_target(policy, shape) && sound(&|k| through.is_some_and(|f| f.contains(k)))
+        });
+        result.refused.push(Refused {
+            id: id.to_string(),
+            shape,
+            readable: readable
+                .map(|shape| Arc::new(reference_fields(policy, shape, value.clone()))),
+        });
+    }
+    let Some(shape) = shape else { return };
+    note_event_dates(
+        policy,
+        shape,
+        value,
+        &|field| sound(&|k| k == field),
+        result,
+    );
+    for (index, rule) in policy.rules.iter().enumerate() {
+        let RuleKind::Periodic(p) = &rule.kind else {
+            continue;
+        };
+        if p.record != shape {
+            continue;
+        }
+        let read = p.fields_read();
+        if sound(&|k| read.contains(k)) {
+            let at = (record.place, source);
+            count_for_period(policy, (index, rule, p), value, at, world, result);
+        }
+    }
+}
+
 /// A record that breaks the records contract (set.3): each problem is bad input at its place.
 fn refuse(
     policy: &Policy,
     source: &Arc<SourceFile>,
     record: &records::Record,
-    problems: Vec<records::Problem>,
+    problems: &[records::Problem],
     result: &mut FileResult,
 ) {
     let id = record
@@ -230,9 +314,20 @@ fn refuse(
     }
 }
 
-/// Widens the file's earliest and latest event dates with this record's.
-fn note_event_dates(policy: &Policy, shape: ShapeId, value: &Json, result: &mut FileResult) {
-    for field in policy.event_fields(shape) {
+/// Widens the file's earliest and latest event dates with this record's, from the fields that
+/// are `usable` (of a refused record: those not at fault).
+fn note_event_dates(
+    policy: &Policy,
+    shape: ShapeId,
+    value: &Json,
+    usable: &dyn Fn(&str) -> bool,
+    result: &mut FileResult,
+) {
+    for field in policy
+        .event_fields(shape)
+        .into_iter()
+        .filter(|f| usable(&f.name))
+    {
         let date = match (value.get(&field.name).and_then(Json::as_str), &field.ty) {
             (Some(s), Ty::Date) => records::time::parse_date(s).ok(),
             (Some(s), _) => records::time::parse_datetime(s).ok().map(|d| d.date()),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use super::finding::{self, EventDate, Finding};
-use super::read::{self, Counted, FileResult, Kept, Seen};
+use super::read::{self, Counted, FileResult, Kept, Refused, Seen};
 use super::Outcome;
 use crate::check::{BuiltinRule, Period, Policy, RuleKind, Ty};
 use crate::diagnostic::{Diagnostic, Label, Severity};
@@ -20,6 +20,7 @@ pub struct Gathered {
     pub ids: Vec<Seen>,
     pub counted: Vec<Counted>,
     pub kept: Vec<Kept>,
+    pub refused: Vec<Refused>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
 }
@@ -32,6 +33,7 @@ impl Gathered {
         self.ids.extend(file.ids);
         self.counted.extend(file.counted);
         self.kept.extend(file.kept);
+        self.refused.extend(file.refused);
         outcome.judged.extend(file.judged);
         self.first_event = EventDate::earliest(self.first_event.take(), file.first_event);
         self.last_event = EventDate::latest(self.last_event.take(), file.last_event);
@@ -50,7 +52,7 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
     duplicates(policy, gathered, outcome);
     let mut world = World {
         period: outcome.period,
-        records: HashMap::new(),
+        ..World::default()
     };
     for kept in &gathered.kept {
         if let Some(id) = kept.value.get("id").and_then(Json::as_str) {
@@ -58,6 +60,16 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
                 .records
                 .entry(id)
                 .or_insert((kept.shape, kept.value.as_ref()));
+        }
+    }
+    for refused in &gathered.refused {
+        match (&refused.readable, refused.shape) {
+            (Some(value), Some(shape)) => {
+                world.records.entry(&refused.id).or_insert((shape, value));
+            }
+            _ => {
+                world.refused.entry(&refused.id).or_insert(refused.shape);
+            }
         }
     }
     references(policy, gathered, &world, outcome);
@@ -174,12 +186,19 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                 .shapes
                 .get(target)
                 .map_or("record", |s| s.name.as_str());
-            let message = match world.records.get(id) {
-                Some((found, _)) if *found == target => continue,
-                Some((found, _)) => {
+            let found = match (world.records.get(id), world.refused.get(id)) {
+                (Some((found, _)), _) => Some(*found),
+                (None, Some(Some(found))) => Some(*found),
+                // A refused record of no known type resolves the reference: its type is at fault.
+                (None, Some(None)) => continue,
+                (None, None) => None,
+            };
+            let message = match found {
+                Some(found) if found == target => continue,
+                Some(found) => {
                     let found = policy
                         .shapes
-                        .get(*found)
+                        .get(found)
                         .map_or("record", |s| s.name.as_str());
                     format!(
                         "`{}` names `{id}`, which is a {found}, not a {target_name}",

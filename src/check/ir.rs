@@ -139,3 +139,57 @@ pub enum TemplatePart {
     Text(String),
     Hole(Ir),
 }
+
+impl Ir {
+    /// The names of the record's own fields that this expression reads (`kind` in `kind is
+    /// executive`, `minutes` in `minutes.area`), added to `into`.
+    pub fn root_fields(&self, into: &mut std::collections::BTreeSet<String>) {
+        match &self.node {
+            Node::Field(base, name) => {
+                if matches!(base.node, Node::Root) {
+                    into.insert(name.to_string());
+                }
+                base.root_fields(into);
+            }
+            Node::Const(_) | Node::Root | Node::Local(_) | Node::Set(_) => {}
+            Node::Deref(inner, _) | Node::Not(inner) | Node::Neg(inner) | Node::Exists(inner) => {
+                inner.root_fields(into)
+            }
+            Node::Call(_, args) => args.iter().for_each(|a| a.root_fields(into)),
+            Node::Quantifier { source, body, .. } => {
+                source.root_fields(into);
+                if let Some(body) = body {
+                    body.root_fields(into);
+                }
+            }
+            Node::Binary(_, left, right) => {
+                left.root_fields(into);
+                right.root_fields(into);
+            }
+            Node::Is { subject, who, .. } => {
+                subject.root_fields(into);
+                who.root_fields(into);
+            }
+        }
+    }
+}
+
+impl Who {
+    fn root_fields(&self, into: &mut std::collections::BTreeSet<String>) {
+        match self {
+            Who::OneOf(_) | Who::Anyone => {}
+            Who::SameAs(ir) => ir.root_fields(into),
+            Who::Alternatives(alternatives) => {
+                alternatives.iter().for_each(|w| w.root_fields(into))
+            }
+            Who::InChargeOf(who, ir) | Who::Guard(who, ir) => {
+                who.root_fields(into);
+                ir.root_fields(into);
+            }
+            Who::Among(who, irs) => {
+                who.root_fields(into);
+                irs.iter().for_each(|ir| ir.root_fields(into));
+            }
+        }
+    }
+}

@@ -211,6 +211,19 @@ pub struct PeriodicRule {
     pub locals: [usize; 3],
 }
 
+impl PeriodicRule {
+    /// The record's own fields that the count reads (`type` always: it picks the record). A
+    /// record refused as bad input is still counted when none of these is at fault.
+    pub fn fields_read(&self) -> std::collections::BTreeSet<String> {
+        let mut fields = std::collections::BTreeSet::from(["type".to_string()]);
+        if let Some(condition) = &self.condition {
+            condition.root_fields(&mut fields);
+        }
+        self.date.root_fields(&mut fields);
+        fields
+    }
+}
+
 /// Rules about the record set that the checker implements itself; the policy names them so that
 /// they carry an id, a severity, a title and help like any other rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -81,6 +81,18 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
         }
         Node::Deref(base, shape) => {
             let base = eval(env, base)?;
+            if let Some(id) = base
+                .val
+                .as_str()
+                .filter(|id| env.world.refused.contains_key(id))
+            {
+                return Err(EvalError {
+                    message: format!(
+                        "it names `{id}`, a record refused as bad input, so nothing can be read of it"
+                    ),
+                    origin: base.origin,
+                });
+            }
             let target = base
                 .val
                 .as_str()

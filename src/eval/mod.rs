@@ -28,6 +28,9 @@ use crate::check::{Period, ShapeId};
 pub struct World<'r> {
     pub period: Option<Period>,
     pub records: HashMap<&'r str, (ShapeId, &'r Json)>,
+    /// Ids of records refused as bad input (set.3), with their type when it is a known one: they
+    /// resolve references, but nothing can be read through a reference to them.
+    pub refused: HashMap<&'r str, Option<ShapeId>>,
 }
 
 /// A record that cannot be judged (a date outside the working-day calendar, say).
