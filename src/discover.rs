@@ -1,5 +1,6 @@
 //! Stage 1: discovery. Command-line paths → the record files to read, with walkdir.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -37,8 +38,13 @@ pub fn format_of(path: &Path) -> Option<Format> {
 }
 
 /// Expands files and folders (recursively, sorted by name so runs are repeatable) into inputs.
+/// A file reached twice (named twice, or named and inside a named folder) is read once.
 pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
     let mut found = Discovered::default();
+    let mut seen = HashSet::new();
+    let mut first_time = |path: &Path| {
+        seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    };
     for path in paths {
         if path.as_os_str() == "-" {
             found.inputs.push(Input::Stdin);
@@ -47,6 +53,9 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
         if path.is_file() {
             // A file named explicitly is read whatever its ending; `.json` unless it says lines.
             let format = format_of(path).unwrap_or(Format::Json);
+            if !first_time(path) {
+                continue;
+            }
             found.inputs.push(Input::File {
                 path: path.clone(),
                 format,
@@ -65,10 +74,12 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
         {
             match entry {
                 Ok(entry) if entry.file_type().is_file() => match format_of(entry.path()) {
+                    Some(_) if !first_time(entry.path()) => {}
                     Some(format) => found.inputs.push(Input::File {
                         path: entry.into_path(),
                         format,
                     }),
+                    None if !first_time(entry.path()) => {}
                     None => found.ignored.push(entry.into_path()),
                 },
                 Ok(_) => {}

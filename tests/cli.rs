@@ -307,3 +307,44 @@ fn rules_and_explain() {
         assert!(text.contains(&format!("  {id} ")), "{text}");
     }
 }
+
+#[test]
+fn a_file_reached_twice_is_read_once() {
+    let once = stdout(&bylaw(
+        &["check", "fixtures/example", "--format", "json"],
+        None,
+    ));
+    for args in [
+        ["fixtures/example", "fixtures/example/meetings.jsonl"],
+        ["fixtures/example/meetings.jsonl", "fixtures/example"],
+        ["fixtures/example", "fixtures/example/../example"],
+    ] {
+        let mut all = vec!["check"];
+        all.extend(args);
+        all.extend(["--format", "json"]);
+        assert_eq!(stdout(&bylaw(&all, None)), once, "bylaw {all:?}");
+    }
+}
+
+#[test]
+fn the_original_of_a_duplicate_id_is_the_first_in_report_order() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("duplicate-across-files");
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let record = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/lianyungang/examples/set.5/pass.json"
+    ))
+    .expect("an example record");
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    std::fs::write(&a, &record).expect("writable");
+    std::fs::write(&b, &record).expect("writable");
+    let (a, b) = (a.display().to_string(), b.display().to_string());
+    for paths in [[&a, &b], [&b, &a]] {
+        let out = bylaw(&["check", paths[0], paths[1], "--format", "json"], None);
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        let findings = doc["findings"].as_array().expect("findings");
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0]["rule"], "set.1");
+        assert_eq!(findings[0]["file"].as_str(), Some(b.as_str()));
+    }
+}

@@ -11,8 +11,8 @@ use super::Outcome;
 use crate::check::{BuiltinRule, Period, Policy, RuleKind, Ty};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::eval::{self, World};
-use crate::records::locate_in_file;
 use crate::records::pointer::Pointer;
+use crate::records::{locate_in_file, Place};
 use crate::source::Span;
 
 #[derive(Default)]
@@ -119,8 +119,12 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
     let Some(rule) = policy.builtin(BuiltinRule::UniqueIds) else {
         return;
     };
+    // The original of an id is its first use in the report's order, whatever the order of the
+    // paths on the command line: files by name, then position in the file.
+    let mut in_report_order: Vec<&Seen> = gathered.ids.iter().collect();
+    in_report_order.sort_by_key(|s| (&s.source.name, position(s.place)));
     let mut first: HashMap<&str, &Seen> = HashMap::new();
-    for seen in &gathered.ids {
+    for seen in in_report_order {
         let Some(earlier) = first.get(seen.id.as_str()).copied() else {
             first.insert(&seen.id, seen);
             continue;
@@ -165,6 +169,15 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             counted: Vec::new(),
             diagnostic,
         });
+    }
+}
+
+/// Where a record sits in its file, in the file's order.
+fn position(place: Place) -> usize {
+    match place {
+        Place::Whole => 0,
+        Place::Element(index) => index,
+        Place::Line { line, .. } => line,
     }
 }
 
