@@ -348,3 +348,40 @@ fn the_original_of_a_duplicate_id_is_the_first_in_report_order() {
         assert_eq!(findings[0]["file"].as_str(), Some(b.as_str()));
     }
 }
+
+#[test]
+fn a_given_period_is_never_refused_for_its_length() {
+    // Inferred, the mistyped year 2911 makes a period of 900 years, refused as bad input; given,
+    // the period is the user's, and the periodic rules judge it.
+    let inferred = bylaw(
+        &[
+            "check",
+            "fixtures/bad/mistyped-year.json",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(inferred.status.code(), Some(2));
+    let given = bylaw(
+        &[
+            "check",
+            "fixtures/bad/mistyped-year.json",
+            "--period",
+            "2011-08-01..2011-08-31",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&given)).expect("JSON");
+    assert_eq!(doc["bad_inputs"], serde_json::json!([]));
+    let periods: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["period"].as_str())
+        .collect();
+    assert_eq!(periods, ["2011-W34"]);
+    assert_eq!(given.status.code(), Some(0));
+}

@@ -45,11 +45,22 @@ pub struct Judged {
 }
 
 /// An event date and where it was read: what an inferred period under audit runs between.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EventDate {
     pub date: jiff::civil::Date,
     pub record: String,
     pub field: String,
+    /// The file and the record's place in it, to locate the date when it must be shown.
+    pub source: Arc<SourceFile>,
+    pub place: Place,
+}
+
+impl EventDate {
+    /// The span of the date's value in its file.
+    pub fn span(&self) -> Span {
+        let pointer = Pointer::root().key(&self.field);
+        locate_in_file(&self.source, self.place, &pointer).map_or(Span::new(0, 0), |l| l.span)
+    }
 }
 
 impl EventDate {

@@ -130,7 +130,14 @@ fn complete(
             .zip(gathered.last_event.clone());
     }
     set::judge_set(policy, &mut gathered, &mut outcome, options.trace);
-    periodic::judge(policy, &gathered, &mut outcome, options.trace);
+    match &outcome.period_bounds {
+        // An inferred period of more than ten years is most likely one mistyped year.
+        Some((first, last)) if periodic::too_long(first.date, last.date) => {
+            let refused = periodic::refuse_long_period(policy, first, last);
+            outcome.bad_inputs.push(refused);
+        }
+        _ => periodic::judge(policy, &gathered, &mut outcome, options.trace),
+    }
     waivers::apply(policy, &gathered, &mut outcome);
     outcome.findings.sort_by(finding::contract_order);
     let rank = |id: &str| policy.rules.iter().position(|r| r.id == id);

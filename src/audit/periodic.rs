@@ -5,13 +5,68 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::finding::{self, Finding};
+use jiff::civil::Date;
+
+use super::finding::{self, BadInput, EventDate, Finding};
 use super::set::Gathered;
 use super::Outcome;
 use crate::check::{Policy, RuleKind};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Label};
 use crate::eval::value::{Traced, Val};
 use crate::eval::{self, World};
+
+/// The longest period under audit that is inferred from the records (catalogue 1.1).
+const LONGEST_INFERRED_YEARS: i16 = 10;
+
+/// Whether an inferred period from `first` to `last` runs longer than ten years.
+pub fn too_long(first: Date, last: Date) -> bool {
+    first
+        .checked_add(jiff::Span::new().years(LONGEST_INFERRED_YEARS))
+        .map_or(true, |limit| last > limit)
+}
+
+/// An inferred period that is too long is bad input, labelled at both of its ends; the periodic
+/// rules are then not judged, since they would report every month of the years between.
+pub fn refuse_long_period(policy: &Policy, first: &EventDate, last: &EventDate) -> BadInput {
+    let periodic: Vec<&str> = policy
+        .rules
+        .iter()
+        .filter(|r| matches!(r.kind, RuleKind::Periodic(_)))
+        .map(|r| r.id.as_str())
+        .collect();
+    let message = format!(
+        "the period under audit, inferred from the records, runs longer than {LONGEST_INFERRED_YEARS} years: \
+         from {} (`{}` of {}) to {} (`{}` of {}); periodic rules ({}) are not judged",
+        first.date,
+        first.field,
+        first.record,
+        last.date,
+        last.field,
+        last.record,
+        periodic.join(", ")
+    );
+    let mut bad = BadInput::at(
+        &last.source,
+        last.span(),
+        message,
+        "bad-input::period",
+        "the latest event date",
+        Some(
+            "correct the mistyped date, or give the period under audit with `--period FROM..TO`"
+                .into(),
+        ),
+    );
+    bad.diagnostic.related.push(
+        Diagnostic::new(
+            crate::diagnostic::Severity::Advice,
+            "bad-input::period",
+            format!("the earliest event date, {}", first.date),
+        )
+        .in_file(first.source.clone())
+        .with_label(Label::secondary(first.span(), "the earliest event date")),
+    );
+    bad
+}
 
 pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace: bool) {
     let Some(period) = outcome.period else { return };

@@ -150,7 +150,13 @@ fn judge(
     let value = &record.value;
     let at = (record.place, source);
     note_id(value, record.place, source, result);
-    note_event_dates(policy, shape, value, &|_| true, result);
+    note_event_dates(
+        policy,
+        shape,
+        (value, record.place, source),
+        &|_| true,
+        result,
+    );
     // Kept whole for waivers and for rules that read the set; as a few fields for references.
     let mut keep_whole = value
         .get("waivers")
@@ -261,13 +267,8 @@ fn keep_refused(
         });
     }
     let Some(shape) = shape else { return };
-    note_event_dates(
-        policy,
-        shape,
-        value,
-        &|field| sound(&|k| k == field),
-        result,
-    );
+    let at = (value, record.place, source);
+    note_event_dates(policy, shape, at, &|field| sound(&|k| k == field), result);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Periodic(p) = &rule.kind else {
             continue;
@@ -319,7 +320,7 @@ fn refuse(
 fn note_event_dates(
     policy: &Policy,
     shape: ShapeId,
-    value: &Json,
+    (value, place, source): (&Json, Place, &Arc<SourceFile>),
     usable: &dyn Fn(&str) -> bool,
     result: &mut FileResult,
 ) {
@@ -338,6 +339,8 @@ fn note_event_dates(
                 date,
                 record: record_id(value),
                 field: field.name.clone(),
+                source: source.clone(),
+                place,
             };
             result.first_event = EventDate::earliest(result.first_event.take(), Some(seen.clone()));
             result.last_event = EventDate::latest(result.last_event.take(), Some(seen));
