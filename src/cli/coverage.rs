@@ -23,6 +23,8 @@ enum Format {
     Json,
 }
 
+/// Prints the coverage; exit status 0, or 2 when the policy cannot be loaded. An article with
+/// neither rules nor a reason is shown, not an error: `bylaw verify` is the gate.
 pub fn run(args: &CoverageArgs) -> u8 {
     let renderer = args.policy.renderer();
     let Some(policy) = args.policy.load_reporting(&renderer) else {

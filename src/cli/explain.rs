@@ -36,15 +36,19 @@ pub fn run(args: &ExplainArgs) -> u8 {
         return 2;
     };
     if policy.rule(&args.rule).is_none() {
-        if let Ok(number) = args.rule.parse::<u32>() {
-            return match article(&policy, number) {
+        let is_number = !args.rule.is_empty() && args.rule.bytes().all(|b| b.is_ascii_digit());
+        if is_number {
+            // A number too large for any article is no article either.
+            let found = args.rule.parse().ok().and_then(|n| article(&policy, n));
+            return match found {
                 Some(text) => {
                     print!("{text}");
                     0
                 }
                 None => {
                     eprintln!(
-                        "no article {number}: the policy has {}",
+                        "no article {}: the policy has {}",
+                        args.rule,
                         article_numbers(&policy)
                     );
                     2
