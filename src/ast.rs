@@ -172,7 +172,17 @@ pub struct ArticleDecl {
     pub title: Text,
     pub text: Option<Text>,
     pub gloss: Option<Text>,
+    /// `not_checked "…"`: why no rule checks the article. The span covers the whole clause.
+    pub not_checked: Option<NotChecked>,
     pub rules: Vec<RuleDecl>,
+}
+
+/// `not_checked "states a principle that no record carries"`: the reason an article has no rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotChecked {
+    pub reason: Text,
+    /// The whole clause, keyword and reason.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -384,4 +384,109 @@ fn a_given_period_is_never_refused_for_its_length() {
         .collect();
     assert_eq!(periods, ["2011-W34"]);
     assert_eq!(given.status.code(), Some(0));
+fn coverage_accounts_for_every_article() {
+    let human = bylaw(&["coverage"], None);
+    assert_eq!(human.status.code(), Some(0));
+    insta::assert_snapshot!("coverage_human", stdout(&human));
+    let json = bylaw(&["coverage", "--format", "json"], None);
+    assert_eq!(json.status.code(), Some(0));
+    insta::assert_snapshot!("coverage_json", stdout(&json));
+}
+
+#[test]
+fn coverage_json_lists_the_56_articles_in_order_each_with_rules_or_a_reason() {
+    let out = bylaw(&["coverage", "--format", "json"], None);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON document");
+    let articles = doc["articles"].as_array().expect("an array of articles");
+    let numbers: Vec<u64> = articles
+        .iter()
+        .filter_map(|a| a["article"].as_u64())
+        .collect();
+    assert_eq!(numbers, (1..=56).collect::<Vec<u64>>());
+    for a in articles {
+        let rules = a["rules"].as_array().expect("rules is an array");
+        let reason = a["reason"].as_str().map(str::trim);
+        assert!(a["title"].as_str().is_some_and(|t| !t.is_empty()), "{a}");
+        assert!(a["cited_by"].is_array(), "{a}");
+        match (rules.is_empty(), reason) {
+            (false, None) => {
+                let prefix = format!("{}.", a["article"]);
+                assert!(
+                    rules
+                        .iter()
+                        .all(|r| r.as_str().is_some_and(|r| r.starts_with(&prefix))),
+                    "an article's rules are numbered after it: {a}"
+                );
+            }
+            (true, Some(reason)) => assert!(!reason.is_empty(), "{a}"),
+            _ => panic!("an article has rules or a reason, not both and not neither: {a}"),
+        }
+    }
+    // Rule 37.1 cites article 7, which has no rule of its own.
+    assert!(articles[6]["cited_by"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|r| r == "37.1")));
+}
+
+#[test]
+fn verify_fails_on_an_article_with_neither_a_rule_nor_a_reason() {
+    let out = bylaw(
+        &["verify", "--policy", "tests/policies/unaccounted.bylaw"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    for n in [2, 3] {
+        assert!(
+            text.contains(&format!("FAILED  art. {n} ")),
+            "article {n} is reported: {text}"
+        );
+    }
+    assert!(!text.contains("art. 1 "), "article 1 says why: {text}");
+    assert!(
+        text.contains("2 of 3 articles with neither a rule nor a reason"),
+        "{text}"
+    );
+    let coverage = stdout(&bylaw(
+        &["coverage", "--policy", "tests/policies/unaccounted.bylaw"],
+        None,
+    ));
+    assert!(
+        coverage.contains("2 articles with neither a rule nor a reason"),
+        "{coverage}"
+    );
+}
+
+#[test]
+fn explain_says_when_a_number_is_no_article_and_why_an_article_is_not_checked() {
+    let out = bylaw(&["explain", "57"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "no article 57: the policy has articles 1–56\n"
+    );
+    let small = bylaw(
+        &[
+            "explain",
+            "4",
+            "--policy",
+            "tests/policies/unaccounted.bylaw",
+        ],
+        None,
+    );
+    assert_eq!(small.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&small.stderr).contains("the policy has articles 1–3"));
+    let unchecked = bylaw(&["explain", "1"], None);
+    assert_eq!(unchecked.status.code(), Some(0));
+    assert!(
+        stdout(&unchecked).contains("no rule of its own: names the laws"),
+        "{}",
+        stdout(&unchecked)
+    );
+    let cited = stdout(&bylaw(&["explain", "7"], None));
+    assert!(
+        cited.contains("rules of other articles that cite it:"),
+        "{cited}"
+    );
+    assert!(cited.contains("  37.1 "), "{cited}");
 }

@@ -317,3 +317,37 @@ fn assert_leave_after_the_calendar_cannot_be_judged(policy: &Policy, rule: &str)
         "{messages:#?}"
     );
 }
+
+#[test]
+fn an_article_says_why_no_rule_checks_it() {
+    let policy = policy_with(
+        r#"
+article 57 "Meeting rooms" {
+  text """五十七、會議室應整潔。"""
+  gloss """Meeting rooms shall be kept tidy."""
+  not_checked """
+the records contract has no field
+for meeting rooms
+"""
+}
+"#,
+    );
+    let reason = policy.articles[&57]
+        .not_checked
+        .as_ref()
+        .map(|n| n.reason.as_str());
+    assert_eq!(
+        reason,
+        Some("the records contract has no field for meeting rooms"),
+        "one sentence, whatever the line breaks"
+    );
+    let misspelt = SourceFile::new("t.bylaw", "article 57 \"Rooms\" { not_check \"none\" }");
+    let errors = bylaw::check::load(&[misspelt], &[])
+        .err()
+        .unwrap_or_default();
+    assert!(
+        errors.first().is_some_and(|e| e.message
+            == "expected `gloss`, `not_checked`, `text` or a `rule`, found `not_check`"),
+        "{errors:#?}"
+    );
+}

@@ -272,6 +272,7 @@ impl<'a> Declarations<'a> {
                             a.number_span,
                         ) =>
                     {
+                        let not_checked = self.not_checked(&file.source, a);
                         self.policy.articles.insert(
                             a.number,
                             ArticleDef {
@@ -284,6 +285,9 @@ impl<'a> Declarations<'a> {
                                     .map(|t| t.value.clone())
                                     .unwrap_or_default(),
                                 chapter,
+                                not_checked,
+                                file: file.source.clone(),
+                                number_span: a.number_span,
                             },
                         );
                     }
@@ -291,6 +295,38 @@ impl<'a> Declarations<'a> {
                 }
             }
         }
+    }
+
+    /// The article's reason for having no rules; a blank one is refused, since it tells the
+    /// auditor nothing.
+    fn not_checked(
+        &mut self,
+        file: &Arc<SourceFile>,
+        article: &ast::ArticleDecl,
+    ) -> Option<NotCheckedDef> {
+        let clause = article.not_checked.as_ref()?;
+        // A reason written over several lines of a `"""` block reads as one sentence.
+        let reason = clause
+            .reason
+            .value
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if reason.is_empty() {
+            self.error(
+                file,
+                clause.span,
+                "policy::not-checked",
+                format!("article {} gives an empty `not_checked` reason", article.number),
+                "empty reason",
+                Some("say why no rule checks the article, e.g. `not_checked \"states a principle that no record carries\"`".into()),
+            );
+            return None;
+        }
+        Some(NotCheckedDef {
+            reason,
+            span: clause.span,
+        })
     }
 
     fn header(&mut self, file: &Arc<SourceFile>, h: &ast::PolicyHeader) {

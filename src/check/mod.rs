@@ -1,6 +1,7 @@
 //! Stage 3: static checks. Policy files → a checked [`Policy`]: every name resolved, every type
 //! checked, every rule compiled; all problems reported at once with labels in the policy text.
 
+pub mod coverage;
 mod declare;
 mod defines;
 pub mod ir;
@@ -90,6 +91,7 @@ pub fn load(
         }
     }
     policy.rules = rules;
+    errors.extend(checked_and_not_checked(&policy));
     if policy.name.is_empty() && errors.is_empty() {
         let mut d = Diagnostic::error(
             "policy::header",
@@ -108,6 +110,60 @@ pub fn load(
     } else {
         Err(errors)
     }
+}
+
+/// Articles that have rules and yet say no rule checks them: one of the two is wrong, and an
+/// auditor reading the coverage could not tell which.
+fn checked_and_not_checked(policy: &Policy) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for article in policy.articles.values() {
+        let Some(not_checked) = &article.not_checked else {
+            continue;
+        };
+        let rules = policy.rules_of_article(article.number);
+        if rules.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = rules.iter().map(|r| format!("`{}`", r.id)).collect();
+        let mut d = Diagnostic::error(
+            "policy::not-checked",
+            format!(
+                "article {} has a `not_checked` reason, yet rule{} {} check{} it",
+                article.number,
+                if rules.len() == 1 { "" } else { "s" },
+                ids.join(", "),
+                if rules.len() == 1 { "s" } else { "" },
+            ),
+        )
+        .in_file(article.file.clone())
+        .with_label(Label::primary(not_checked.span, "says no rule checks the article"))
+        .with_help(
+            "an article is checked by its rules or says why it is not: remove the `not_checked` clause, or move the rules to the article they check",
+        );
+        for rule in &rules {
+            if Arc::ptr_eq(&rule.origin.file, &article.file) {
+                d = d.with_label(Label::secondary(
+                    rule.origin.id_span,
+                    "a rule of the article",
+                ));
+            } else {
+                d.related.push(
+                    Diagnostic::new(
+                        crate::diagnostic::Severity::Advice,
+                        "policy::not-checked",
+                        format!("rule `{}` of article {}", rule.id, article.number),
+                    )
+                    .in_file(rule.origin.file.clone())
+                    .with_label(Label::secondary(
+                        rule.origin.id_span,
+                        "a rule of the article",
+                    )),
+                );
+            }
+        }
+        errors.push(d);
+    }
+    errors
 }
 
 fn apply_overrides(policy: &mut Policy, overrides: &[Override], errors: &mut Vec<Diagnostic>) {

@@ -113,6 +113,18 @@ pub struct ArticleDef {
     pub text: String,
     pub gloss: String,
     pub chapter: Option<u32>,
+    /// Why no rule checks the article (`not_checked "…"`); an article with rules has none.
+    pub not_checked: Option<NotCheckedDef>,
+    /// Where the article's number was written.
+    pub file: Arc<SourceFile>,
+    pub number_span: Span,
+}
+
+/// The reason an article gives for having no rules, and where it was written.
+#[derive(Debug, Clone)]
+pub struct NotCheckedDef {
+    pub reason: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -278,6 +290,15 @@ pub struct DefineDef {
 impl Policy {
     pub fn rule(&self, id: &str) -> Option<&RuleDef> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The rules declared in an article (whose id is `ARTICLE.N`), in policy order; the rules
+    /// about the record set belong to no article.
+    pub fn rules_of_article(&self, number: u32) -> Vec<&RuleDef> {
+        self.rules
+            .iter()
+            .filter(|r| r.article == Some(number) && !r.id.starts_with("set."))
+            .collect()
     }
 
     pub fn record_type(&self, name: &str) -> Option<&ShapeDef> {

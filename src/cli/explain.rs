@@ -3,8 +3,9 @@
 
 use clap::{Args, ValueEnum};
 
-use super::PolicyArgs;
-use crate::check::Policy;
+use super::{wrap, PolicyArgs};
+use crate::check::coverage;
+use crate::check::{Policy, RuleDef};
 use crate::examples::{self, Examples, Expect};
 use crate::report::human::Renderer;
 use crate::source::{SourceFile, Span};
@@ -35,9 +36,24 @@ pub fn run(args: &ExplainArgs) -> u8 {
         return 2;
     };
     if policy.rule(&args.rule).is_none() {
-        if let Some(text) = args.rule.parse().ok().and_then(|n| article(&policy, n)) {
-            print!("{text}");
-            return 0;
+        let is_number = !args.rule.is_empty() && args.rule.bytes().all(|b| b.is_ascii_digit());
+        if is_number {
+            // A number too large for any article is no article either.
+            let found = args.rule.parse().ok().and_then(|n| article(&policy, n));
+            return match found {
+                Some(text) => {
+                    print!("{text}");
+                    0
+                }
+                None => {
+                    eprintln!(
+                        "no article {}: the policy has {}",
+                        args.rule,
+                        article_numbers(&policy)
+                    );
+                    2
+                }
+            };
         }
         let ids: Vec<String> = policy.rules.iter().map(|r| r.id.clone()).collect();
         let hint = crate::check::suggest(&args.rule, &ids).unwrap_or_default();
@@ -69,22 +85,16 @@ pub fn run(args: &ExplainArgs) -> u8 {
     }
 }
 
-/// An article: its original text and gloss, then each of its rules.
+/// An article: its original text and gloss, then each of its rules, or why it has none, and the
+/// rules of other articles that cite it.
 fn article(policy: &Policy, number: u32) -> Option<String> {
-    let article = policy.articles.get(&number)?;
+    let coverage = coverage::article(policy, number)?;
+    let article = coverage.article;
     let mut out = format!(
         "article {} — {}\n\n{}\n\n{}\n",
         article.number, article.title, article.text, article.gloss
     );
-    let rules: Vec<_> = policy
-        .rules
-        .iter()
-        .filter(|r| r.article == Some(number) && !r.id.starts_with("set."))
-        .collect();
-    if rules.is_empty() {
-        out.push_str("\nno rule checks this article.\n");
-    } else {
-        out.push_str("\nits rules (`bylaw explain RULE` shows one with its examples):\n\n");
+    let list = |out: &mut String, rules: &[&RuleDef]| {
         for rule in rules {
             out.push_str(&format!(
                 "  {:<6} {:<7}  {}\n",
@@ -93,8 +103,50 @@ fn article(policy: &Policy, number: u32) -> Option<String> {
                 rule.title
             ));
         }
+    };
+    match (coverage.rules.is_empty(), coverage.reason) {
+        (false, _) => {
+            out.push_str("\nits rules (`bylaw explain RULE` shows one with its examples):\n\n");
+            list(&mut out, &coverage.rules);
+        }
+        (true, Some(reason)) => {
+            let text = format!("no rule of its own: {reason}");
+            out.push_str(&format!("\n{}\n", wrap(&text, 100).join("\n")));
+        }
+        (true, None) => out.push_str(
+            "\nno rule checks this article, and it does not say why (`bylaw verify` fails)\n",
+        ),
+    }
+    if !coverage.cited_by.is_empty() {
+        out.push_str("\nrules of other articles that cite it:\n\n");
+        list(&mut out, &coverage.cited_by);
     }
     Some(out)
+}
+
+/// The policy's article numbers, runs shortened: "articles 1–56", "articles 1–3, 7 and 9".
+fn article_numbers(policy: &Policy) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &n in policy.articles.keys() {
+        match runs.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(n) => *last = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    let shown: Vec<String> = runs
+        .iter()
+        .map(|&(first, last)| match last - first {
+            0 => first.to_string(),
+            1 => format!("{first}, {last}"),
+            _ => format!("{first}–{last}"),
+        })
+        .collect();
+    match shown.as_slice() {
+        [] => "no articles".to_string(),
+        [one] if runs[0].0 == runs[0].1 => format!("article {one} only"),
+        [one] => format!("articles {one}"),
+        [init @ .., last] => format!("articles {} and {last}", init.join(", ")),
+    }
 }
 
 pub fn explain(

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand.
 
 mod check;
+mod coverage;
 mod explain;
 mod rules;
 mod verify;
@@ -35,6 +36,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List every rule with its severity and article
     Rules(rules::RulesArgs),
+    /// Every article with the rules that check it, or the reason it gives for having none
+    Coverage(coverage::CoverageArgs),
     /// Explain a rule: its article's text and gloss, what it requires, how to comply
     Explain(explain::ExplainArgs),
     /// Check the policy's own examples: each rule's fail.json breaks it, its pass.json complies
@@ -158,8 +161,54 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Coverage(args) => coverage::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Lsp(args) => lsp(&args),
+    }
+}
+
+/// `text` in lines of at most `room` characters (at least 20), broken at spaces; a word longer
+/// than that has a line of its own.
+fn wrap(text: &str, room: usize) -> Vec<String> {
+    let room = room.max(20);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces() {
+        let lines = wrap(
+            "one two three four five six seven eight nine ten eleven twelve",
+            30,
+        );
+        assert_eq!(
+            lines,
+            [
+                "one two three four five six",
+                "seven eight nine ten eleven",
+                "twelve"
+            ]
+        );
+        assert_eq!(wrap("", 40), [""]);
+        assert_eq!(
+            wrap("a-word-longer-than-the-room-has-a-line-of-its-own b", 20).len(),
+            2
+        );
     }
 }

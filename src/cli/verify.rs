@@ -1,8 +1,9 @@
 //! `bylaw verify`: checks the policy's own examples, as `conftest verify` runs a policy's tests.
 //! Every rule needs a `fail.json` that breaks it and nothing else, and a `pass.json` that gives
-//! no finding at all.
+//! no finding at all. Every article needs a rule, or a `not_checked` reason saying why it has none.
 
 use super::PolicyArgs;
+use crate::check::coverage;
 use crate::examples;
 
 pub fn run(args: &PolicyArgs) -> u8 {
@@ -26,11 +27,36 @@ pub fn run(args: &PolicyArgs) -> u8 {
             println!("FAILED  {:<6} {file}: {problem}", verdict.rule);
         }
     }
+    let articles = coverage::coverage(&policy);
+    let unaccounted: Vec<_> = articles.iter().filter(|a| a.is_unaccounted()).collect();
+    for a in &unaccounted {
+        let (line, column) = a.article.file.line_column(a.article.number_span.start);
+        println!(
+            "FAILED  art. {:<2} {}:{line}:{column}: no rule checks the article, and it gives no `not_checked` reason saying why",
+            a.article.number, a.article.file.name
+        );
+    }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     println!(
         "\n{} rule{} verified, {failed} with problems",
         verdicts.len() - failed,
         plural(verdicts.len() - failed)
     );
-    u8::from(failed > 0)
+    if unaccounted.is_empty() {
+        if !articles.is_empty() {
+            println!(
+                "{} article{} checked by rules or saying why not",
+                articles.len(),
+                plural(articles.len())
+            );
+        }
+    } else {
+        println!(
+            "{} of {} article{} with neither a rule nor a reason",
+            unaccounted.len(),
+            articles.len(),
+            plural(articles.len())
+        );
+    }
+    u8::from(failed > 0 || !unaccounted.is_empty())
 }

@@ -240,6 +240,7 @@ impl Lower {
             title,
             text: None,
             gloss: None,
+            not_checked: None,
             rules: Vec::new(),
         };
         for part in inner {
@@ -248,6 +249,27 @@ impl Lower {
                 Rule::article_text => article.text = Some(self.text(next(&mut part.into_inner()))),
                 Rule::article_gloss => {
                     article.gloss = Some(self.text(next(&mut part.into_inner())))
+                }
+                Rule::not_checked => {
+                    let reason = self.text(next(&mut part.into_inner()));
+                    if let Some(first) = &article.not_checked {
+                        // Two reasons would leave the auditor to guess which one holds.
+                        self.errors.push(
+                            Diagnostic::error(
+                                "policy::duplicate",
+                                format!("article {number} gives two `not_checked` reasons"),
+                            )
+                            .in_file(self.source.clone())
+                            .with_label(Label::primary(whole, "second reason"))
+                            .with_label(Label::secondary(first.span, "first reason"))
+                            .with_help("give one reason, saying everything that keeps the article unchecked"),
+                        );
+                    } else {
+                        article.not_checked = Some(NotChecked {
+                            reason,
+                            span: whole,
+                        });
+                    }
                 }
                 _ => article.rules.push(self.rule(part.into_inner(), whole)),
             }
