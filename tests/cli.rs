@@ -384,6 +384,9 @@ fn a_given_period_is_never_refused_for_its_length() {
         .collect();
     assert_eq!(periods, ["2011-W34"]);
     assert_eq!(given.status.code(), Some(0));
+}
+
+#[test]
 fn coverage_accounts_for_every_article() {
     let human = bylaw(&["coverage"], None);
     assert_eq!(human.status.code(), Some(0));

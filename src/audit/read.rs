@@ -80,13 +80,24 @@ pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
             let format = content
                 .as_deref()
                 .map_or(Format::Lines, records::sniff_format);
+            let content = content.map(|text| records::Decoded {
+                text,
+                not_utf8: Vec::new(),
+            });
             ("<stdin>".to_string(), format, content)
         }
-        Text::Memory(name, format, content) => (name, format, Ok(content)),
+        Text::Memory(name, format, text) => (
+            name,
+            format,
+            Ok(records::Decoded {
+                text,
+                not_utf8: Vec::new(),
+            }),
+        ),
         Text::File(path, format) => (
             path.display().to_string(),
             format,
-            std::fs::read(&path).and_then(utf8),
+            std::fs::read(&path).map(records::decode),
         ),
     };
     let mut result = FileResult::default();
@@ -100,8 +111,8 @@ pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
         }
     };
     result.readable = true;
-    let source = SourceFile::new(name, content);
-    let (parsed, malformed) = records::parse(&source, format);
+    let source = SourceFile::new(name, content.text);
+    let (parsed, malformed) = records::parse(&source, format, &content.not_utf8);
     for m in malformed {
         result.bad_inputs.push(BadInput::at(
             &source,
@@ -123,13 +134,56 @@ pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
     result
 }
 
-fn utf8(bytes: Vec<u8>) -> std::io::Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 text ({e})"),
-        )
-    })
+/// Why a record is refused (set.3), located: a fault of its text or a break of the contract.
+struct Refusal {
+    span: Span,
+    message: String,
+    /// The record's own field at fault; `None` when the whole record is.
+    field: Option<String>,
+}
+
+impl Refusal {
+    fn of_problem(source: &SourceFile, place: Place, problem: &records::Problem) -> Refusal {
+        let span =
+            locate_in_file(source, place, &problem.pointer).map_or(Span::new(0, 0), |l| l.span);
+        Refusal {
+            span,
+            message: problem.message.clone(),
+            field: top_field(&problem.pointer),
+        }
+    }
+
+    fn of_fault(source: &SourceFile, place: Place, fault: &records::Fault) -> Refusal {
+        match fault {
+            records::Fault::DuplicateKey(pointer) => {
+                let key = match pointer.0.last() {
+                    Some(records::pointer::Segment::Key(key)) => key.as_str(),
+                    _ => "",
+                };
+                let span =
+                    locate_in_file(source, place, pointer).map_or(Span::new(0, 0), |l| l.span);
+                Refusal {
+                    span,
+                    message: format!(
+                        "the key `{key}` is given twice in one object, so its value is unclear"
+                    ),
+                    field: top_field(pointer),
+                }
+            }
+            records::Fault::NotUtf8 { offset, byte, more } => Refusal {
+                span: Span::new(*offset, offset + char::REPLACEMENT_CHARACTER.len_utf8()),
+                message: records::not_utf8_message(*byte, *more),
+                field: None,
+            },
+        }
+    }
+}
+
+fn top_field(pointer: &records::pointer::Pointer) -> Option<String> {
+    match pointer.0.first() {
+        Some(records::pointer::Segment::Key(key)) => Some(key.clone()),
+        _ => None,
+    }
 }
 
 fn judge(
@@ -140,11 +194,20 @@ fn judge(
     trace: bool,
     result: &mut FileResult,
 ) {
+    let mut refusals: Vec<Refusal> = (record.faults.iter())
+        .map(|f| Refusal::of_fault(source, record.place, f))
+        .collect();
     let shape = match records::validate(policy, &record.value) {
-        Ok(shape) => shape,
-        Err(problems) => {
-            refuse(policy, source, &record, &problems, result);
-            return keep_refused(policy, source, &record, &problems, world, result);
+        Ok(shape) if refusals.is_empty() => shape,
+        validated => {
+            if let Err(problems) = validated {
+                let located = problems
+                    .iter()
+                    .map(|p| Refusal::of_problem(source, record.place, p));
+                refusals.extend(located);
+            }
+            refuse(policy, source, &record, &refusals, result);
+            return keep_refused(policy, source, &record, &refusals, world, result);
         }
     };
     let value = &record.value;
@@ -231,7 +294,7 @@ fn keep_refused(
     policy: &Policy,
     source: &Arc<SourceFile>,
     record: &records::Record,
-    problems: &[records::Problem],
+    refusals: &[Refusal],
     world: &World,
     result: &mut FileResult,
 ) {
@@ -242,13 +305,7 @@ fn keep_refused(
         .and_then(Json::as_str)
         .and_then(|t| policy.records.get(t).copied());
     // A problem at the record itself (not an object, no type) spoils every field.
-    let faulty: Vec<Option<&str>> = problems
-        .iter()
-        .map(|p| match p.pointer.0.first() {
-            Some(records::pointer::Segment::Key(key)) => Some(key.as_str()),
-            _ => None,
-        })
-        .collect();
+    let faulty: Vec<Option<&str>> = refusals.iter().map(|r| r.field.as_deref()).collect();
     let sound = |read: &dyn Fn(&str) -> bool| faulty.iter().all(|f| f.is_some_and(|k| !read(k)));
     if let Some(id) = value
         .get("id")
@@ -289,7 +346,7 @@ fn refuse(
     policy: &Policy,
     source: &Arc<SourceFile>,
     record: &records::Record,
-    problems: &[records::Problem],
+    refusals: &[Refusal],
     result: &mut FileResult,
 ) {
     let id = record
@@ -301,13 +358,11 @@ fn refuse(
     let help = policy
         .builtin(BuiltinRule::RecordContract)
         .and_then(|r| r.help.clone());
-    for p in problems {
-        let span =
-            locate_in_file(source, record.place, &p.pointer).map_or(Span::new(0, 0), |l| l.span);
+    for refusal in refusals {
         result.bad_inputs.push(BadInput::at(
             source,
-            span,
-            format!("{id}{}", p.message),
+            refusal.span,
+            format!("{id}{}", refusal.message),
             "set.3",
             "breaks the records contract",
             help.clone(),

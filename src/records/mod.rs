@@ -3,6 +3,7 @@
 
 pub mod locate;
 pub mod pointer;
+mod strict;
 pub mod time;
 mod validate;
 
@@ -30,6 +31,62 @@ pub enum Place {
 pub struct Record {
     pub value: Json,
     pub place: Place,
+    /// What is wrong with the record's text itself; such a record is refused (set.3).
+    pub faults: Vec<Fault>,
+}
+
+/// A fault of a record's text, found while reading it, before it is validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// An object gives this key (its pointer, inside the record) a second time.
+    DuplicateKey(pointer::Pointer),
+    /// Bytes that are not UTF-8, shown as U+FFFD at this byte offset of the decoded text; `more`
+    /// counts the record's other such places, reported with the first.
+    NotUtf8 {
+        offset: usize,
+        byte: u8,
+        more: usize,
+    },
+}
+
+/// A file's bytes as text: invalid UTF-8 sequences become U+FFFD, and where they were is kept, so
+/// each is reported at its place and the rest of the file is still read.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub text: String,
+    /// (offset of the U+FFFD in `text`, the first byte that was not UTF-8)
+    pub not_utf8: Vec<(usize, u8)>,
+}
+
+pub fn decode(bytes: Vec<u8>) -> Decoded {
+    match String::from_utf8(bytes) {
+        Ok(text) => Decoded {
+            text,
+            not_utf8: Vec::new(),
+        },
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let mut decoded = Decoded::default();
+            for chunk in bytes.utf8_chunks() {
+                decoded.text.push_str(chunk.valid());
+                if let Some(&byte) = chunk.invalid().first() {
+                    decoded.not_utf8.push((decoded.text.len(), byte));
+                    decoded.text.push(char::REPLACEMENT_CHARACTER);
+                }
+            }
+            decoded
+        }
+    }
+}
+
+/// The message for bytes that are not UTF-8, and `more` places like it after them.
+pub fn not_utf8_message(byte: u8, more: usize) -> String {
+    let more = match more {
+        0 => String::new(),
+        1 => ", and at 1 more place after it".to_string(),
+        n => format!(", and at {n} more places after it"),
+    };
+    format!("the text is not UTF-8 here (byte 0x{byte:02X}){more}; records are written in UTF-8")
 }
 
 /// A file's text that is not JSON, or not the shape the contract describes.
@@ -53,59 +110,56 @@ pub fn sniff_format(text: &str) -> Format {
     }
 }
 
-/// Parses a file's records; a malformed line of JSON Lines spoils only that line.
-pub fn parse(source: &Arc<SourceFile>, format: Format) -> (Vec<Record>, Vec<Malformed>) {
+/// Parses a file's records; a malformed line of JSON Lines spoils only that line. `not_utf8` are
+/// the places of bytes that were not UTF-8 (see [`decode`]): a line holding one is malformed, a
+/// record of a JSON file holding one is refused.
+pub fn parse(
+    source: &Arc<SourceFile>,
+    format: Format,
+    not_utf8: &[(usize, u8)],
+) -> (Vec<Record>, Vec<Malformed>) {
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
     let bom = source.text.len() - text.len();
     match format {
-        Format::Json => match serde_json::from_str::<Json>(text) {
-            Ok(Json::Array(items)) => {
-                let records = items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, value)| Record {
-                        value,
-                        place: Place::Element(i),
-                    })
-                    .collect();
-                (records, Vec::new())
-            }
-            Ok(value @ Json::Object(_)) => (
-                vec![Record {
-                    value,
-                    place: Place::Whole,
-                }],
-                Vec::new(),
-            ),
-            Ok(_) => {
-                let span = Span::new(bom, source.text.len().min(bom + 1));
-                (
-                    Vec::new(),
-                    vec![Malformed {
-                        span,
-                        message: "expected a record (an object) or an array of records".into(),
-                    }],
-                )
-            }
-            Err(e) => (Vec::new(), vec![json_error(source, &e, 0, bom)]),
-        },
+        Format::Json => parse_json(source, text, bom, not_utf8),
         Format::Lines => {
             let mut records = Vec::new();
             let mut malformed = Vec::new();
             let mut offset = bom;
+            let mut bad_bytes = not_utf8.iter().peekable();
             for (index, line) in text.split('\n').enumerate() {
                 let start = offset;
                 offset += line.len() + 1;
+                let mut in_line = None;
+                let mut more = 0;
+                while let Some(&&(at, byte)) = bad_bytes.peek() {
+                    if at >= offset {
+                        break;
+                    }
+                    match in_line {
+                        None => in_line = Some((at, byte)),
+                        Some(_) => more += 1,
+                    }
+                    bad_bytes.next();
+                }
+                if let Some((at, byte)) = in_line {
+                    malformed.push(Malformed {
+                        span: replacement_span(at),
+                        message: not_utf8_message(byte, more),
+                    });
+                    continue;
+                }
                 if line.trim().is_empty() {
                     continue;
                 }
-                match serde_json::from_str::<Json>(line) {
-                    Ok(value @ Json::Object(_)) => records.push(Record {
+                match strict::parse(line) {
+                    Ok((value @ Json::Object(_), duplicates)) => records.push(Record {
                         value,
                         place: Place::Line {
                             line: index + 1,
                             offset: start,
                         },
+                        faults: duplicates.into_iter().map(Fault::DuplicateKey).collect(),
                     }),
                     Ok(_) => malformed.push(Malformed {
                         span: Span::new(start, start + line.trim_end().len()),
@@ -117,6 +171,98 @@ pub fn parse(source: &Arc<SourceFile>, format: Format) -> (Vec<Record>, Vec<Malf
             (records, malformed)
         }
     }
+}
+
+/// The span of a U+FFFD written at `offset`.
+fn replacement_span(offset: usize) -> Span {
+    Span::new(offset, offset + char::REPLACEMENT_CHARACTER.len_utf8())
+}
+
+fn parse_json(
+    source: &Arc<SourceFile>,
+    text: &str,
+    bom: usize,
+    not_utf8: &[(usize, u8)],
+) -> (Vec<Record>, Vec<Malformed>) {
+    let bytes_malformed = || {
+        not_utf8
+            .iter()
+            .map(|&(at, byte)| Malformed {
+                span: replacement_span(at),
+                message: not_utf8_message(byte, 0),
+            })
+            .collect::<Vec<_>>()
+    };
+    let (value, duplicates) = match strict::parse(text) {
+        Ok(parsed) => parsed,
+        // Bytes that are not UTF-8 are the likelier cause, and are named first.
+        Err(e) => {
+            let mut malformed = bytes_malformed();
+            malformed.push(json_error(source, &e, 0, bom));
+            return (Vec::new(), malformed);
+        }
+    };
+    let mut records = match value {
+        Json::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| Record {
+                value,
+                place: Place::Element(i),
+                faults: Vec::new(),
+            })
+            .collect(),
+        value @ Json::Object(_) => vec![Record {
+            value,
+            place: Place::Whole,
+            faults: Vec::new(),
+        }],
+        _ => {
+            let span = Span::new(bom, source.text.len().min(bom + 1));
+            let mut malformed = bytes_malformed();
+            malformed.push(Malformed {
+                span,
+                message: "expected a record (an object) or an array of records".into(),
+            });
+            return (Vec::new(), malformed);
+        }
+    };
+    for pointer in duplicates {
+        let (record, inside) = match (records.len(), pointer.0.split_first()) {
+            (_, Some((pointer::Segment::Index(i), rest))) if records[0].place != Place::Whole => {
+                (*i, pointer::Pointer(rest.to_vec()))
+            }
+            _ => (0, pointer),
+        };
+        if let Some(record) = records.get_mut(record) {
+            record.faults.push(Fault::DuplicateKey(inside));
+        }
+    }
+    let mut outside = Vec::new();
+    for &(at, byte) in not_utf8 {
+        let holder = records.iter_mut().find(|r| {
+            locate_in_file(source, r.place, &pointer::Pointer::root())
+                .is_some_and(|l| l.span.start <= at && at < l.span.end)
+        });
+        match holder {
+            Some(record) => match record.faults.iter_mut().find_map(|f| match f {
+                Fault::NotUtf8 { more, .. } => Some(more),
+                Fault::DuplicateKey(_) => None,
+            }) {
+                Some(more) => *more += 1,
+                None => record.faults.push(Fault::NotUtf8 {
+                    offset: at,
+                    byte,
+                    more: 0,
+                }),
+            },
+            None => outside.push(Malformed {
+                span: replacement_span(at),
+                message: not_utf8_message(byte, 0),
+            }),
+        }
+    }
+    (records, outside)
 }
 
 /// serde_json's line and (byte) column, relative to a text starting at `base` on line `line0`.
@@ -188,7 +334,7 @@ mod tests {
     #[test]
     fn a_file_cut_inside_a_character_is_malformed_at_that_character() {
         let source = SourceFile::new("cut.json", "[{\"title\": \"《市");
-        let (records, malformed) = parse(&source, Format::Json);
+        let (records, malformed) = parse(&source, Format::Json, &[]);
         assert!(records.is_empty());
         let span = malformed.first().expect("reported").span;
         assert_eq!(&source.text[span.start..span.end], "市");
