@@ -65,7 +65,10 @@ fn policy() -> &'static bylaw::check::Policy {
 #[test]
 fn truncated_record_files_are_reported_not_fatal() {
     for path in fixture_files() {
-        let text = std::fs::read_to_string(&path).expect("fixture reads");
+        // The fixtures that are not UTF-8 on purpose cannot be held as text to cut or mutate.
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         let name = path.display().to_string();
         let pieces = if text.len() > 32 * 1024 { 4 } else { 16 };
         let cuts: Vec<usize> = (1..pieces)
@@ -105,7 +108,10 @@ fn values_of_every_kind_in_every_place_are_judged_or_refused() {
     ];
     let mut random = Lcg(2011);
     for path in fixture_files() {
-        let text = std::fs::read_to_string(&path).expect("fixture reads");
+        // The fixtures that are not UTF-8 on purpose cannot be held as text to cut or mutate.
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         let Ok(original) = serde_json::from_str::<Value>(&text) else {
             continue; // JSON Lines and malformed files: the truncation test covers them
         };
