@@ -383,6 +383,11 @@ impl<'p> Resolver<'p> {
                 &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
                 compiled.first().map_or(Ty::Unknown, |list| list.ty.clone()),
             ),
+            "type_of" => (
+                Builtin::TypeOf,
+                &[&|t: &Ty| matches!(t, Ty::Ref(_) | Ty::Unknown)],
+                Ty::String,
+            ),
             other => {
                 let names = [
                     "weekday",
@@ -397,6 +402,7 @@ impl<'p> Resolver<'p> {
                     "period_end",
                     "count",
                     "ordered",
+                    "type_of",
                 ]
                 .map(String::from);
                 let help = suggest(other, &names);
@@ -440,6 +446,8 @@ impl<'p> Resolver<'p> {
         if builtin == Builtin::Ordered {
             self.check_ordered(&compiled);
         }
+        // A reference's target is known only once every record is read.
+        self.needs_context |= builtin == Builtin::TypeOf;
         if matches!(
             builtin,
             Builtin::WorkingDays
