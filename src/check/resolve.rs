@@ -434,12 +434,16 @@ impl<'p> Resolver<'p> {
         for (arg, accepts) in compiled.iter().zip(params) {
             if !accepts(&arg.ty) {
                 let found = self.type_name(&arg.ty);
+                let help = (builtin == Builtin::TypeOf).then(|| {
+                    "`type_of` takes a reference: a field typed like `-> meeting`, such as `decided_at`"
+                        .to_string()
+                });
                 self.error(
                     arg.span,
                     "policy::type",
                     format!("`{}` cannot take a `{found}`", function.as_str()),
                     "wrong type of argument",
-                    None,
+                    help,
                 );
             }
         }
