@@ -351,3 +351,47 @@ for meeting rooms
         "{errors:#?}"
     );
 }
+
+#[test]
+fn type_of_tells_a_reference_to_another_type_from_one_to_nothing() {
+    // Following a reference to a record of another type gives nothing, as one to no record does;
+    // `type_of` tells them apart. The leave is in no rule's scope, and still resolves.
+    let policy = policy_with(
+        r#"
+rule set.94 error {
+  title "what a reference names"
+  on document
+  require type_of(decided_at) == "meeting" when type_of(decided_at) exists
+    else "{decided_at} is a {type_of(decided_at)}"
+  require decided_at.kind exists when decided_at exists
+    else "{decided_at} gives no meeting kind"
+}
+"#,
+    );
+    let records = r#"[
+  {"type": "meeting", "id": "EXEC-1", "kind": "executive", "start": "2011-07-11T09:00:00+08:00"},
+  {"type": "leave", "id": "LV-1", "person": {"id": "P-004", "role": "vice_mayor"},
+   "kind": "vacation", "start": "2011-07-11", "end": "2011-07-12"},
+  {"type": "document", "id": "D-meeting", "issuer": "department", "category": "other",
+   "issued": "2011-07-12", "decided_at": "EXEC-1"},
+  {"type": "document", "id": "D-leave", "issuer": "department", "category": "other",
+   "issued": "2011-07-12", "decided_at": "LV-1"},
+  {"type": "document", "id": "D-nothing", "issuer": "department", "category": "other",
+   "issued": "2011-07-12", "decided_at": "EXEC-404"}
+]"#;
+    let outcome = bylaw::audit::run_in_memory(&policy, vec![("set.json".into(), records.into())]);
+    let mut found: Vec<(String, String)> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "set.94")
+        .map(|f| (f.record.clone().unwrap_or_default(), f.message.clone()))
+        .collect();
+    found.sort();
+    let expected = [
+        ("D-leave", "LV-1 gives no meeting kind"),
+        ("D-leave", "LV-1 is a leave"),
+        ("D-nothing", "EXEC-404 gives no meeting kind"),
+    ]
+    .map(|(r, m)| (r.to_string(), m.to_string()));
+    assert_eq!(found, expected);
+}

@@ -256,9 +256,9 @@ fn judge(
             RuleKind::Periodic(p) if p.record == shape => {
                 count_for_period(policy, (index, rule, p), value, at, world, result)
             }
-            RuleKind::Builtin(BuiltinRule::References) => {
-                keep_fields |= has_reference(policy, shape)
-            }
+            // Every record, as its `id` and `type`, when the policy has references: a reference to
+            // it then resolves, so set.2 and `type_of` tell a record of another type from none.
+            RuleKind::Builtin(BuiltinRule::References) => keep_fields |= has_references(policy),
             _ => {}
         }
     }
@@ -437,8 +437,9 @@ fn count_for_period(
     }
 }
 
-/// What the record-set rules need of a record that is only a reference's source or target: its
-/// `id` and `type`, its own references, and the fields rules read through a reference to it.
+/// What the record-set rules need of a record kept only for references (as a reference's source
+/// or possible target): its `id` and `type`, its own references, and the fields rules read
+/// through a reference to it.
 /// Memory then grows with the ids in a set, not with its records' size.
 fn reference_fields(policy: &Policy, shape: ShapeId, record: Json) -> Json {
     let Json::Object(mut map) = record else {
@@ -503,9 +504,9 @@ fn is_ref_target(policy: &Policy, shape: ShapeId) -> bool {
         .any(|s| s.fields.iter().any(|f| f.ty == Ty::Ref(shape)))
 }
 
-fn has_reference(policy: &Policy, shape: ShapeId) -> bool {
+fn has_references(policy: &Policy) -> bool {
     policy
         .shapes
-        .get(shape)
-        .is_some_and(|s| s.fields.iter().any(|f| matches!(f.ty, Ty::Ref(_))))
+        .iter()
+        .any(|s| s.fields.iter().any(|f| matches!(f.ty, Ty::Ref(_))))
 }

@@ -52,6 +52,8 @@ pub enum Builtin {
     Count,
     /// A list of steps in chain order (by `at`, ties in array order).
     Ordered,
+    /// The type of the record a reference names, whatever type the reference expects.
+    TypeOf,
 }
 
 #[derive(Debug, Clone)]

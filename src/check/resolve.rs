@@ -383,6 +383,11 @@ impl<'p> Resolver<'p> {
                 &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
                 compiled.first().map_or(Ty::Unknown, |list| list.ty.clone()),
             ),
+            "type_of" => (
+                Builtin::TypeOf,
+                &[&|t: &Ty| matches!(t, Ty::Ref(_) | Ty::Unknown)],
+                Ty::String,
+            ),
             other => {
                 let names = [
                     "weekday",
@@ -397,6 +402,7 @@ impl<'p> Resolver<'p> {
                     "period_end",
                     "count",
                     "ordered",
+                    "type_of",
                 ]
                 .map(String::from);
                 let help = suggest(other, &names);
@@ -428,18 +434,24 @@ impl<'p> Resolver<'p> {
         for (arg, accepts) in compiled.iter().zip(params) {
             if !accepts(&arg.ty) {
                 let found = self.type_name(&arg.ty);
+                let help = (builtin == Builtin::TypeOf).then(|| {
+                    "`type_of` takes a reference: a field typed like `-> meeting`, such as `decided_at`"
+                        .to_string()
+                });
                 self.error(
                     arg.span,
                     "policy::type",
                     format!("`{}` cannot take a `{found}`", function.as_str()),
                     "wrong type of argument",
-                    None,
+                    help,
                 );
             }
         }
         if builtin == Builtin::Ordered {
             self.check_ordered(&compiled);
         }
+        // A reference's target is known only once every record is read.
+        self.needs_context |= builtin == Builtin::TypeOf;
         if matches!(
             builtin,
             Builtin::WorkingDays

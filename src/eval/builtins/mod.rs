@@ -2,6 +2,7 @@
 
 mod collections;
 mod period;
+mod references;
 mod time;
 mod working_days;
 
@@ -37,6 +38,7 @@ pub fn call<'a>(
         Builtin::PeriodStart | Builtin::PeriodEnd => period::call(env, builtin, origin)?,
         Builtin::Count => collections::count(&values),
         Builtin::Ordered => collections::ordered(&values),
+        Builtin::TypeOf => references::type_of(env, &values),
     };
     Ok(Traced::new(val, origin))
 }
