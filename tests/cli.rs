@@ -199,7 +199,7 @@ fn rules_are_listed_for_tools_too() {
     assert_eq!(out.status.code(), Some(0));
     let rules: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     let rules = rules.as_array().expect("an array");
-    assert_eq!(rules.len(), 61);
+    assert_eq!(rules.len(), 72);
     let r = rules.iter().find(|r| r["id"] == "52.1").expect("52.1");
     assert_eq!(r["article"], 52);
     assert_eq!(r["severity"], "error");
