@@ -493,3 +493,23 @@ fn explain_says_when_a_number_is_no_article_and_why_an_article_is_not_checked() 
     );
     assert!(cited.contains("  37.1 "), "{cited}");
 }
+
+#[test]
+fn the_readme_counts_the_rules_and_articles_that_coverage_counts() {
+    let out = stdout(&bylaw(&["coverage"], None));
+    let count = out
+        .lines()
+        .find(|l| l.contains(" of 56 articles checked by "))
+        .expect("a count line");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("the README");
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(readme.contains(count), "the README does not say {count:?}");
+    let rules = stdout(&bylaw(&["rules", "--format", "json"], None));
+    let rules: serde_json::Value = serde_json::from_str(&rules).expect("JSON");
+    let total = rules.as_array().map_or(0, Vec::len);
+    assert!(
+        readme.contains(&format!("({total} rules in all")),
+        "{total} rules"
+    );
+}
