@@ -176,7 +176,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
 fn position(place: Place) -> usize {
     match place {
         Place::Whole => 0,
-        Place::Element(index) => index,
+        Place::Element { index, .. } => index,
         Place::Line { line, .. } => line,
     }
 }

@@ -94,6 +94,33 @@ fn element(s: &[u8], at: usize, index: usize) -> Option<Option<usize>> {
     Some(Some(at))
 }
 
+/// The offset of every element of the array that starts at or after byte `start`, in one pass:
+/// a record's place in a `.json` file, so locating in it never walks the elements before it.
+pub fn element_starts(text: &str, start: usize) -> Vec<usize> {
+    let s = text.as_bytes();
+    let mut starts = Vec::new();
+    let at = skip_ws(s, start);
+    if s.get(at) != Some(&b'[') {
+        return starts;
+    }
+    let mut at = skip_ws(s, at + 1);
+    if s.get(at) == Some(&b']') {
+        return starts;
+    }
+    while at < s.len() {
+        starts.push(at);
+        let Some(end) = skip_value(s, at) else {
+            return starts;
+        };
+        at = skip_ws(s, end);
+        match s.get(at) {
+            Some(b',') => at = skip_ws(s, at + 1),
+            _ => return starts,
+        }
+    }
+    starts
+}
+
 /// Compares a raw JSON string token (with quotes) to `key`, decoding escapes only when present.
 fn string_equals(token: &[u8], key: &str) -> bool {
     let inner = &token[1..token.len().saturating_sub(1).max(1)];
@@ -188,6 +215,17 @@ mod tests {
         assert_eq!(at(text, &Pointer::root().key("a").key("z")), ("{", false));
         assert_eq!(at(text, &Pointer::root().key("q").key("z")), ("{", false));
         assert_eq!(at("[1]", &Pointer::root().index(3)), ("[", false));
+    }
+
+    #[test]
+    fn element_starts_are_found_in_one_pass() {
+        let text = "\u{feff} [ {\"a\": \"],\"}, 2 ,[3] ]";
+        let starts = element_starts(text, 0);
+        let shown: Vec<&str> = starts.iter().map(|&i| &text[i..i + 1]).collect();
+        assert_eq!(shown, ["{", "2", "["]);
+        assert!(element_starts("[]", 0).is_empty());
+        assert!(element_starts("{}", 0).is_empty());
+        assert_eq!(element_starts("[1, ", 0).len(), 1);
     }
 
     #[test]

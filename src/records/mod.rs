@@ -21,8 +21,8 @@ use crate::source::{SourceFile, Span};
 pub enum Place {
     /// The file is this one record.
     Whole,
-    /// Element `index` of the file's top-level array.
-    Element(usize),
+    /// Element `index` of the file's top-level array, starting at byte `offset`.
+    Element { index: usize, offset: usize },
     /// A line of a JSON Lines file, starting at byte `offset`.
     Line { line: usize, offset: usize },
 }
@@ -203,15 +203,25 @@ fn parse_json(
         }
     };
     let mut records = match value {
-        Json::Array(items) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, value)| Record {
-                value,
-                place: Place::Element(i),
-                faults: Vec::new(),
-            })
-            .collect(),
+        // Each element's offset comes from one scan of the text, so that locating a value in a
+        // record never walks the records before it.
+        Json::Array(items) => {
+            let starts = locate::element_starts(&source.text, bom);
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(index, value)| Record {
+                    value,
+                    // The scan finds every element the parse found; the array's start is a
+                    // place to point at should it ever not.
+                    place: Place::Element {
+                        index,
+                        offset: starts.get(index).copied().unwrap_or(bom),
+                    },
+                    faults: Vec::new(),
+                })
+                .collect()
+        }
         value @ Json::Object(_) => vec![Record {
             value,
             place: Place::Whole,
@@ -310,7 +320,7 @@ fn json_error(source: &SourceFile, e: &serde_json::Error, line0: usize, base: us
 pub fn record_start(source: &SourceFile, place: Place) -> (usize, pointer::Pointer) {
     match place {
         Place::Whole => (0, pointer::Pointer::root()),
-        Place::Element(i) => (0, pointer::Pointer::root().index(i)),
+        Place::Element { offset, .. } => (offset.min(source.text.len()), pointer::Pointer::root()),
         Place::Line { offset, .. } => (offset.min(source.text.len()), pointer::Pointer::root()),
     }
 }
