@@ -17,7 +17,11 @@ pub enum Format {
 /// An input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    File { path: PathBuf, format: Format },
+    /// A file, FIFO or device; `format` is `None` when its name does not tell, and its text does.
+    File {
+        path: PathBuf,
+        format: Option<Format>,
+    },
     Stdin,
 }
 
@@ -38,34 +42,39 @@ pub fn format_of(path: &Path) -> Option<Format> {
 }
 
 /// Expands files and folders (recursively, sorted by name so runs are repeatable) into inputs.
-/// A file reached twice (named twice, or named and inside a named folder) is read once.
+///
+/// A path named on the command line is read whatever it is — a regular file, a FIFO, `/dev/stdin`,
+/// a `<(…)` substitution — unless it is a folder, which is walked. In a folder, only regular files
+/// with a record ending are read; everything else (other files, FIFOs, devices, links that are not
+/// followed) is ignored and counted, since reading a FIFO found by walking could wait forever. An
+/// input reached twice (named twice, named and inside a named folder, `-` and `/dev/stdin`) is
+/// read once.
 pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
     let mut found = Discovered::default();
     let mut seen = HashSet::new();
-    let mut first_time = |path: &Path| {
-        seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
-    };
+    let mut first_time = |path: &Path| seen.insert(Identity::of(path));
     for path in paths {
         if path.as_os_str() == "-" {
-            found.inputs.push(Input::Stdin);
-            continue;
-        }
-        if path.is_file() {
-            // A file named explicitly is read whatever its ending; `.json` unless it says lines.
-            let format = format_of(path).unwrap_or(Format::Json);
-            if !first_time(path) {
-                continue;
+            if first_time(Path::new("/dev/stdin")) {
+                found.inputs.push(Input::Stdin);
             }
-            found.inputs.push(Input::File {
-                path: path.clone(),
-                format,
-            });
             continue;
         }
-        if !path.exists() {
-            found
-                .errors
-                .push((path.clone(), "no such file or folder".into()));
+        let Ok(metadata) = std::fs::metadata(path) else {
+            let message = match std::fs::symlink_metadata(path) {
+                Ok(_) => "a link to nothing",
+                Err(_) => "no such file or folder",
+            };
+            found.errors.push((path.clone(), message.into()));
+            continue;
+        };
+        if !metadata.is_dir() {
+            if first_time(path) {
+                found.inputs.push(Input::File {
+                    path: path.clone(),
+                    format: format_of(path),
+                });
+            }
             continue;
         }
         for entry in WalkDir::new(path)
@@ -73,16 +82,15 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
             .sort_by_file_name()
         {
             match entry {
-                Ok(entry) if entry.file_type().is_file() => match format_of(entry.path()) {
-                    Some(_) if !first_time(entry.path()) => {}
-                    Some(format) => found.inputs.push(Input::File {
+                Ok(entry) if entry.file_type().is_dir() => {}
+                Ok(entry) if !first_time(entry.path()) => {}
+                Ok(entry) => match format_of(entry.path()) {
+                    Some(format) if entry.file_type().is_file() => found.inputs.push(Input::File {
                         path: entry.into_path(),
-                        format,
+                        format: Some(format),
                     }),
-                    None if !first_time(entry.path()) => {}
-                    None => found.ignored.push(entry.into_path()),
+                    _ => found.ignored.push(entry.into_path()),
                 },
-                Ok(_) => {}
                 Err(e) => {
                     let where_ = e.path().map_or_else(|| path.clone(), Path::to_path_buf);
                     found.errors.push((where_, e.to_string()));
@@ -91,4 +99,23 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
         }
     }
     found
+}
+
+/// What makes two paths one input: the device and inode they lead to (so `-`, `/dev/stdin` and
+/// `/proc/self/fd/0` are one pipe), else the canonical path, else the path as written.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum Identity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl Identity {
+    fn of(path: &Path) -> Identity {
+        #[cfg(unix)]
+        if let Ok(metadata) = std::fs::metadata(path) {
+            use std::os::unix::fs::MetadataExt;
+            return Identity::Inode(metadata.dev(), metadata.ino());
+        }
+        Identity::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
 }

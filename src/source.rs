@@ -40,7 +40,14 @@ impl SourceFile {
             .partition_point(|&start| start <= offset)
             .max(1);
         let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
-        (line, self.text.get(start..offset).unwrap_or(""))
+        let before = self.text.get(start..offset).unwrap_or("");
+        // A byte-order mark is not a character of the first line: columns start after it.
+        let before = if line == 1 {
+            before.strip_prefix('\u{feff}').unwrap_or(before)
+        } else {
+            before
+        };
+        (line, before)
     }
 
     /// 0-based line and UTF-16 code-unit character of a byte offset: a position as the Language

@@ -513,3 +513,108 @@ fn the_readme_counts_the_rules_and_articles_that_coverage_counts() {
         "{total} rules"
     );
 }
+
+/// Runs the binary with `stdin` as standard input, in `dir`.
+fn bylaw_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(stdin.as_bytes()).expect("stdin is writable");
+    }
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn summary(out: &Output) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_str(&stdout(out)).expect("a JSON report");
+    doc["summary"].clone()
+}
+
+const EXAMPLE: &str = "policies/lianyungang/examples/38.1/fail.json";
+
+#[test]
+fn paths_that_are_not_regular_files_are_read_not_dropped() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = std::fs::read_to_string(format!("{root}/{EXAMPLE}")).expect("an example");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("not-regular-files");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    // `cat f.json | bylaw check /dev/stdin`, and `-` beside it: one input, read once.
+    for args in [vec!["/dev/stdin"], vec!["-", "/dev/stdin"]] {
+        let mut all = vec!["check"];
+        all.extend(args);
+        all.extend(["--format", "json"]);
+        let out = bylaw_in(&dir, &all, &text);
+        assert_eq!(out.status.code(), Some(1), "{all:?}: {}", stdout(&out));
+        assert_eq!(summary(&out)["records"], 1, "{all:?}");
+        assert_eq!(summary(&out)["files"], 1, "{all:?}");
+    }
+    // A FIFO named on the command line, like `<(cat f.json)`, is read.
+    let fifo = dir.join("records.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return; // no mkfifo on this machine: the /dev/stdin cases above still ran
+    }
+    let writer = {
+        let (fifo, text) = (fifo.clone(), text.clone());
+        std::thread::spawn(move || std::fs::write(fifo, text))
+    };
+    let out = bylaw_in(&dir, &["check", "records.fifo", "--format", "json"], "");
+    writer
+        .join()
+        .expect("the writer ends")
+        .expect("the FIFO is written");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(summary(&out)["records"], 1);
+    // Walking a folder, a FIFO and a link are ignored and counted, never waited on.
+    std::os::unix::fs::symlink(format!("{root}/{EXAMPLE}"), dir.join("link.json")).expect("a link");
+    let out = bylaw_in(&dir, &["check", ".", "--format", "json"], "");
+    assert_eq!(summary(&out)["ignored_files"], 2, "{}", stdout(&out));
+    assert_eq!(summary(&out)["files"], 0);
+}
+
+#[test]
+fn standard_input_with_a_bad_first_line_keeps_the_lines_after_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join(EXAMPLE)).expect("an example"))
+            .expect("JSON");
+    let text = format!("{{\"type\": \"meeting\",,}}\n{record}\n");
+    let out = bylaw_in(root, &["check", "-", "--format", "json"], &text);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(summary(&out)["records"], 1);
+    assert_eq!(summary(&out)["errors"], 1, "the record on line 2 is judged");
+}
+
+#[test]
+fn columns_do_not_count_a_byte_order_mark() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bom");
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let line = r#"{"type": "meeting", "id": "B-1", "kind": "briefing", "start": "2011-08-03T15:00:00+08:00"}"#;
+    std::fs::write(dir.join("bom.jsonl"), format!("\u{feff}{line}\n")).expect("writable");
+    let out = bylaw_in(&dir, &["check", "bom.jsonl", "--format", "json"], "");
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let finding = doc["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["rule"] == "40.4"))
+        .expect("a 40.4 finding at `start`");
+    let column = line.find("\"2011").expect("the value") + 1;
+    assert_eq!(finding["column"], column);
+}
+
+#[test]
+fn values_that_are_not_objects_are_refused_and_not_counted_as_records() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("not-objects");
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    std::fs::write(dir.join("array.json"), "[1, \"x\", null]").expect("writable");
+    let out = bylaw_in(&dir, &["check", "array.json", "--format", "json"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(doc["summary"]["records"], 0);
+    assert_eq!(doc["bad_inputs"].as_array().map(Vec::len), Some(3));
+}

@@ -15,7 +15,7 @@ use crate::records::{self, locate_in_file, Place};
 use crate::source::{SourceFile, Span};
 
 pub enum Text {
-    File(PathBuf, Format),
+    File(PathBuf, Option<Format>),
     Stdin(std::io::Result<String>),
     /// A named text already in memory, such as a policy's example.
     Memory(String, Format, String),
@@ -94,11 +94,17 @@ pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
                 not_utf8: Vec::new(),
             }),
         ),
-        Text::File(path, format) => (
-            path.display().to_string(),
-            format,
-            std::fs::read(&path).map(records::decode),
-        ),
+        Text::File(path, format) => {
+            let content = std::fs::read(&path).map(records::decode);
+            // A name that does not tell the format (a FIFO, `/dev/fd/63`, `records.txt`): the
+            // text does, as for standard input.
+            let format = format.unwrap_or_else(|| {
+                content
+                    .as_ref()
+                    .map_or(Format::Json, |c| records::sniff_format(&c.text))
+            });
+            (path.display().to_string(), format, content)
+        }
     };
     let mut result = FileResult::default();
     let content = match content {
@@ -128,7 +134,8 @@ pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
     }
     let world = World::default();
     for record in parsed {
-        result.records += 1;
+        // A value that is not an object is refused, and is not a record.
+        result.records += usize::from(record.value.is_object());
         judge(policy, &source, record, &world, trace, &mut result);
     }
     result

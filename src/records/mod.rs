@@ -96,17 +96,28 @@ pub struct Malformed {
     pub message: String,
 }
 
-/// How text without a file name is written: JSON Lines when its first line is a whole JSON value
-/// (as every line of JSON Lines is), else JSON (a pretty-printed record or an array of records).
+/// How text whose name does not tell is written (standard input, a FIFO): a JSON array, or one
+/// JSON document (a pretty-printed record), or else JSON Lines. A text that is neither one
+/// document nor JSON Lines throughout is read as JSON Lines when its first line looks like a
+/// record on one line, so one bad line does not lose the lines after it.
 pub fn sniff_format(text: &str) -> Format {
     let text = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if text.starts_with('[') {
         return Format::Json;
     }
-    let first_line = text.lines().next().unwrap_or("");
-    match serde_json::from_str::<serde::de::IgnoredAny>(first_line) {
-        Ok(_) => Format::Lines,
-        Err(_) => Format::Json,
+    let first_line = text.lines().next().unwrap_or("").trim_end();
+    if serde_json::from_str::<serde::de::IgnoredAny>(first_line).is_ok() {
+        return Format::Lines;
+    }
+    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+        return Format::Json;
+    }
+    let record_on_one_line = first_line.starts_with('{') && first_line.len() > 1;
+    let brace_opens_a_document = first_line == "{";
+    if record_on_one_line && !brace_opens_a_document {
+        Format::Lines
+    } else {
+        Format::Json
     }
 }
 
@@ -355,5 +366,10 @@ mod tests {
         assert_eq!(sniff_format("{\"a\": 1}\n{\"a\": 2}\n"), Format::Lines);
         assert_eq!(sniff_format("{\n  \"a\": 1\n}\n"), Format::Json);
         assert_eq!(sniff_format("\u{feff}[{\"a\": 1}]"), Format::Json);
+        // A bad first line does not make JSON Lines one broken document.
+        assert_eq!(sniff_format("{\"a\": 1,,}\n{\"a\": 2}\n"), Format::Lines);
+        assert_eq!(sniff_format("{\"a\": \n{\"a\": 2}\n"), Format::Lines);
+        // A pretty-printed record with a mistake is still one document, reported once.
+        assert_eq!(sniff_format("{\n  \"a\": 1,,\n}\n"), Format::Json);
     }
 }

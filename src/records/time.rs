@@ -109,6 +109,9 @@ pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
         while s.get(at).is_some_and(u8::is_ascii_digit) {
             at += 1;
         }
+        if at == start {
+            return Err("expected digits after the decimal point of the seconds".into());
+        }
         let frac = std::str::from_utf8(&s[start..at]).unwrap_or("0");
         let padded = format!("{frac:0<9}");
         nanos = padded.get(..9).and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -121,6 +124,13 @@ pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
             let h = digits(s, at + 1, 2).ok_or("expected the offset as ±HH:MM")?;
             expect(s, at + 3, b':')?;
             let m = digits(s, at + 4, 2).ok_or("expected the offset as ±HH:MM")?;
+            // RFC 3339: the offset's hour is 00–23 and its minute 00–59.
+            if h > 23 || m > 59 {
+                return Err(format!(
+                    "the offset {}{h:02}:{m:02} is out of range: hours run 00–23, minutes 00–59",
+                    sign as char
+                ));
+            }
             let seconds = (h * 3600 + m * 60) * if sign == b'-' { -1 } else { 1 };
             Offset::from_seconds(seconds).map_err(|_| "the offset is out of range".to_string())?
         }
@@ -135,6 +145,24 @@ pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn offsets_and_fractions_out_of_rfc_3339_are_refused() {
+        for bad in [
+            "2011-07-11T09:00:00+25:00",
+            "2011-07-11T09:00:00-24:00",
+            "2011-07-11T09:00:00+08:60",
+            "2011-07-11T09:00:00.+08:00",
+        ] {
+            assert!(super::parse_datetime(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            super::parse_datetime("2011-07-11T09:00:00+25:00"),
+            Err("the offset +25:00 is out of range: hours run 00–23, minutes 00–59".into())
+        );
+        assert!(super::parse_datetime("2011-07-11T09:00:00-23:59").is_ok());
+        assert!(super::parse_datetime("2011-07-11T09:00:00.5+08:00").is_ok());
+    }
+
     use super::*;
 
     #[test]
