@@ -41,6 +41,27 @@ fn example_fails_with_findings_in_json() {
 }
 
 #[test]
+fn one_thread_or_many_give_the_same_bytes() {
+    let all = stdout(&bylaw(&["check", "fixtures", "--format", "json"], None));
+    for threads in ["1", "3"] {
+        let some = bylaw(
+            &[
+                "check",
+                "fixtures",
+                "--format",
+                "json",
+                "--threads",
+                threads,
+            ],
+            None,
+        );
+        assert_eq!(stdout(&some), all, "--threads {threads}");
+    }
+    let zero = bylaw(&["check", "fixtures", "--threads", "0"], None);
+    assert_eq!(zero.status.code(), Some(2));
+}
+
+#[test]
 fn same_input_gives_the_same_bytes() {
     let a = stdout(&bylaw(
         &["check", "fixtures/example", "--format", "json"],
@@ -617,4 +638,36 @@ fn values_that_are_not_objects_are_refused_and_not_counted_as_records() {
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(doc["summary"]["records"], 0);
     assert_eq!(doc["bad_inputs"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn standard_input_that_is_not_utf8_is_located_and_the_rest_judged() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join(EXAMPLE)).expect("an example"))
+            .expect("JSON");
+    let mut bytes = b"{\"type\": \"meeting\", \"title\": \"\xC1\xAC\"}\n".to_vec();
+    bytes.extend(format!("{record}\n").into_bytes());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .args(["check", "-", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(&bytes).expect("stdin is writable");
+    }
+    let out = child.wait_with_output().expect("the binary finishes");
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(doc["summary"]["records"], 1);
+    assert_eq!(doc["summary"]["errors"], 1);
+    let bad = &doc["bad_inputs"][0];
+    assert_eq!(
+        (bad["line"].as_u64(), bad["column"].as_u64()),
+        (Some(1), Some(31))
+    );
+    assert!(bad["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("not UTF-8")));
 }

@@ -16,7 +16,7 @@ fn audit(policy: &Policy, paths: &[&str]) -> Outcome {
         trace: true,
         ..Options::default()
     };
-    audit::run(policy, &options, || Ok(String::new()))
+    audit::run(policy, &options, || Ok(Vec::new()))
 }
 
 fn inputs() -> [(&'static str, Vec<&'static str>); 3] {

@@ -44,11 +44,11 @@ pub struct Outcome {
     pub judged: Vec<Judged>,
 }
 
-/// Runs the audit; `stdin` supplies the text of `-` when it is among the paths.
+/// Runs the audit; `stdin` supplies the bytes of `-` when it is among the paths.
 pub fn run(
     policy: &Policy,
     options: &Options,
-    stdin: impl FnOnce() -> std::io::Result<String>,
+    stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
 ) -> Outcome {
     let discovered = discover(&options.paths, options.follow_links);
     let mut stdin = Some(stdin);
@@ -57,7 +57,7 @@ pub fn run(
         texts.push(match input {
             Input::Stdin => match stdin.take() {
                 Some(read) => read::Text::Stdin(read()),
-                None => read::Text::Stdin(Ok(String::new())),
+                None => read::Text::Stdin(Ok(Vec::new())),
             },
             Input::File { path, format } => read::Text::File(path.clone(), *format),
         });

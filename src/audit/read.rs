@@ -16,7 +16,7 @@ use crate::source::{SourceFile, Span};
 
 pub enum Text {
     File(PathBuf, Option<Format>),
-    Stdin(std::io::Result<String>),
+    Stdin(std::io::Result<Vec<u8>>),
     /// A named text already in memory, such as a policy's example.
     Memory(String, Format, String),
 }
@@ -77,13 +77,10 @@ pub struct FileResult {
 pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
     let (name, format, content) = match text {
         Text::Stdin(content) => {
+            let content = content.map(records::decode);
             let format = content
-                .as_deref()
-                .map_or(Format::Lines, records::sniff_format);
-            let content = content.map(|text| records::Decoded {
-                text,
-                not_utf8: Vec::new(),
-            });
+                .as_ref()
+                .map_or(Format::Lines, |c| records::sniff_format(&c.text));
             ("<stdin>".to_string(), format, content)
         }
         Text::Memory(name, format, text) => (

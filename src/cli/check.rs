@@ -35,6 +35,9 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output (the exit status is the same)
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Worker threads (default: one per core); the report is the same whatever the number
+    #[arg(long, value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,10 +81,22 @@ pub fn run(args: &CheckArgs) -> u8 {
         follow_links: args.follow_links,
         trace: args.format == Format::Junit,
     };
-    let outcome = audit::run(&policy, &options, || {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map(|_| text)
-    });
+    let audit = || {
+        audit::run(&policy, &options, || {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map(|_| bytes)
+        })
+    };
+    let outcome = match args.threads {
+        None => audit(),
+        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.get()).build() {
+            Ok(pool) => pool.install(audit),
+            Err(e) => {
+                eprintln!("cannot start {n} worker threads: {e}");
+                return 2;
+            }
+        },
+    };
     let text = match args.format {
         Format::Human if args.summary => report::human::summary(&policy, &outcome),
         Format::Human => report::human::render(&policy, &outcome, &renderer),
