@@ -671,3 +671,30 @@ fn standard_input_that_is_not_utf8_is_located_and_the_rest_judged() {
         .as_str()
         .is_some_and(|m| m.contains("not UTF-8")));
 }
+
+#[test]
+fn years_0001_and_9999_do_not_make_a_period_of_ten_thousand_years() {
+    let meeting = |id: &str, start: &str| {
+        format!(
+            r#"{{"type": "meeting", "id": "{id}", "kind": "department", "in_name_of": "department", "start": "{start}"}}"#
+        )
+    };
+    let text = [
+        meeting("D-1", "0001-01-01T09:00:00+08:00"),
+        meeting("D-2", "2011-08-03T09:00:00+08:00"),
+        meeting("D-3", "9999-06-30T09:00:00+08:00"),
+    ]
+    .join("\n");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = bylaw_in(root, &["check", "-", "--format", "json"], &text);
+    assert_eq!(out.status.code(), Some(2));
+    let report = stdout(&out);
+    assert!(report.len() < 10_000, "{} bytes of report", report.len());
+    let doc: serde_json::Value = serde_json::from_str(&report).expect("JSON");
+    let message = doc["bad_inputs"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("0001-01-01 (`start` of D-1) to 9999-06-30 (`start` of D-3)"),
+        "{message}"
+    );
+    assert_eq!(doc["findings"], serde_json::json!([]));
+}
