@@ -4,19 +4,8 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn bylaw(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(stdin.unwrap_or("").as_bytes())
-            .expect("stdin is writable");
-    }
-    child.wait_with_output().expect("the binary finishes")
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    bylaw_in(root, args, stdin.unwrap_or(""))
 }
 
 fn stdout(o: &Output) -> String {
@@ -536,7 +525,7 @@ fn the_readme_counts_the_rules_and_articles_that_coverage_counts() {
 }
 
 /// Runs the binary with `stdin` as standard input, in `dir`.
-fn bylaw_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+fn bylaw_in(dir: &std::path::Path, args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
         .args(args)
         .current_dir(dir)
@@ -546,7 +535,7 @@ fn bylaw_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
         .spawn()
         .expect("the binary runs");
     if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(stdin.as_bytes()).expect("stdin is writable");
+        pipe.write_all(stdin.as_ref()).expect("stdin is writable");
     }
     child.wait_with_output().expect("the binary finishes")
 }
@@ -648,16 +637,7 @@ fn standard_input_that_is_not_utf8_is_located_and_the_rest_judged() {
             .expect("JSON");
     let mut bytes = b"{\"type\": \"meeting\", \"title\": \"\xC1\xAC\"}\n".to_vec();
     bytes.extend(format!("{record}\n").into_bytes());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
-        .args(["check", "-", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(&bytes).expect("stdin is writable");
-    }
-    let out = child.wait_with_output().expect("the binary finishes");
+    let out = bylaw_in(root, &["check", "-", "--format", "json"], bytes);
     assert_eq!(out.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(doc["summary"]["records"], 1);

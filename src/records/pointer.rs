@@ -37,6 +37,25 @@ impl Pointer {
     }
 }
 
+/// Where a reader stands in a value, as a chain of borrowed steps: no allocation on the way down,
+/// turned into a [`Pointer`] only when there is a problem to report.
+#[derive(Clone, Copy)]
+pub(crate) enum At<'p> {
+    Root,
+    Key(&'p At<'p>, &'p str),
+    Index(&'p At<'p>, usize),
+}
+
+impl At<'_> {
+    pub(crate) fn pointer(&self) -> Pointer {
+        match self {
+            At::Root => Pointer::root(),
+            At::Key(parent, key) => parent.pointer().key(key),
+            At::Index(parent, index) => parent.pointer().index(*index),
+        }
+    }
+}
+
 fn find(here: &Value, target: &Value, path: &mut Vec<Segment>) -> bool {
     if std::ptr::eq(here, target) {
         return true;

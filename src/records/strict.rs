@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value as Json};
 
-use super::pointer::{Pointer, Segment};
+use super::pointer::{At, Pointer};
 
 /// Parses `text` as one JSON value; also returns the pointer of every key given a second time.
 pub fn parse(text: &str) -> Result<(Json, Vec<Pointer>), serde_json::Error> {
@@ -21,36 +21,6 @@ pub fn parse(text: &str) -> Result<(Json, Vec<Pointer>), serde_json::Error> {
     .deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok((value, duplicates.into_inner()))
-}
-
-/// Where the reader stands, as a chain of borrowed steps (no allocation on the way down).
-#[derive(Clone, Copy)]
-enum At<'p> {
-    Root,
-    Key(&'p At<'p>, &'p str),
-    Index(&'p At<'p>, usize),
-}
-
-impl At<'_> {
-    fn pointer(&self) -> Pointer {
-        let mut segments = Vec::new();
-        let mut here = self;
-        loop {
-            match here {
-                At::Root => break,
-                At::Key(parent, key) => {
-                    segments.push(Segment::Key(key.to_string()));
-                    here = parent;
-                }
-                At::Index(parent, index) => {
-                    segments.push(Segment::Index(*index));
-                    here = parent;
-                }
-            }
-        }
-        segments.reverse();
-        Pointer(segments)
-    }
 }
 
 struct Strict<'p> {

@@ -2,7 +2,7 @@
 
 use serde_json::Value as Json;
 
-use super::pointer::Pointer;
+use super::pointer::{At, Pointer};
 use super::time::{parse_date, parse_datetime};
 use crate::check::{Policy, ShapeId, Ty};
 
@@ -46,25 +46,6 @@ pub fn validate(policy: &Policy, record: &Json) -> Result<ShapeId, Vec<Problem>>
         Ok(shape)
     } else {
         Err(problems)
-    }
-}
-
-/// Where the validator stands; turned into a [`Pointer`] only when there is a problem to report,
-/// so a valid record costs no allocation for its locations.
-#[derive(Clone, Copy)]
-enum At<'p> {
-    Root,
-    Key(&'p At<'p>, &'p str),
-    Index(&'p At<'p>, usize),
-}
-
-impl At<'_> {
-    fn pointer(&self) -> Pointer {
-        match self {
-            At::Root => Pointer::root(),
-            At::Key(parent, key) => parent.pointer().key(key),
-            At::Index(parent, index) => parent.pointer().index(*index),
-        }
     }
 }
 
