@@ -81,11 +81,15 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
         }
         Node::Deref(base, shape) => {
             let base = eval(env, base)?;
-            if let Some(id) = base
-                .val
-                .as_str()
-                .filter(|id| env.world.refused.contains_key(id))
-            {
+            // A refused record of the expected type (or of no known type) cannot be read; one of
+            // another type gives nothing, as any reference to another type does.
+            let unreadable = |id: &&str| {
+                env.world
+                    .refused
+                    .get(id)
+                    .is_some_and(|found| found.is_none_or(|found| found == *shape))
+            };
+            if let Some(id) = base.val.as_str().filter(unreadable) {
                 return Err(EvalError {
                     message: format!(
                         "it names `{id}`, a record refused as bad input, so nothing can be read of it"

@@ -11,7 +11,11 @@ pub fn type_of<'a>(env: &Env<'a>, values: &[crate::eval::value::Traced<'a>]) -> 
     values
         .first()
         .and_then(|reference| reference.val.as_str())
-        .and_then(|id| env.world.records.get(id))
-        .and_then(|(shape, _)| env.policy.shapes.get(*shape))
+        .and_then(|id| {
+            let kept = env.world.records.get(id).map(|(shape, _)| *shape);
+            // A record refused as bad input still has its type, when that is a known one.
+            kept.or_else(|| env.world.refused.get(id).copied().flatten())
+        })
+        .and_then(|shape| env.policy.shapes.get(shape))
         .map_or(Val::Null, |shape| Val::Str(&shape.name))
 }
