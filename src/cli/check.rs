@@ -92,7 +92,13 @@ pub fn run(args: &CheckArgs) -> u8 {
         Format::Github => report::github::commands(&policy, &outcome),
     };
     match &args.output {
-        None => print!("{text}"),
+        // A reader that stopped early (`| head`) still gets the audit's verdict as the status:
+        // a report cut short is no reason to turn findings into a success.
+        None => {
+            if !super::emit(&text) {
+                return 2;
+            }
+        }
         Some(path) => {
             if let Err(e) = std::fs::write(path, text) {
                 eprintln!("cannot write the report to `{}`: {e}", path.display());
