@@ -40,10 +40,25 @@ pub fn format_of(path: &Path) -> Option<Format> {
 /// Expands files and folders (recursively, sorted by name so runs are repeatable) into inputs.
 /// A file reached twice (named twice, or named and inside a named folder) is read once.
 pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
+    discover_skipping(paths, follow_links, &[])
+}
+
+/// [`discover`], with files never to read as records: bylaw's own report (`-o`), which would
+/// otherwise be read back on the next run. They count as ignored, by canonical identity.
+pub fn discover_skipping(paths: &[PathBuf], follow_links: bool, skip: &[PathBuf]) -> Discovered {
     let mut found = Discovered::default();
-    let mut seen = HashSet::new();
-    let mut first_time = |path: &Path| {
-        seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    // Marking the skipped files as seen makes every later meeting with them a repeat.
+    let mut seen: HashSet<PathBuf> = skip
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    let skipped = seen.clone();
+    let mut first_time = |path: &Path, ignored: &mut Vec<PathBuf>| {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if skipped.contains(&canonical) && !ignored.iter().any(|i| i == path) {
+            ignored.push(path.to_path_buf());
+        }
+        seen.insert(canonical)
     };
     for path in paths {
         if path.as_os_str() == "-" {
@@ -53,7 +68,7 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
         if path.is_file() {
             // A file named explicitly is read whatever its ending; `.json` unless it says lines.
             let format = format_of(path).unwrap_or(Format::Json);
-            if !first_time(path) {
+            if !first_time(path, &mut found.ignored) {
                 continue;
             }
             found.inputs.push(Input::File {
@@ -74,12 +89,12 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
         {
             match entry {
                 Ok(entry) if entry.file_type().is_file() => match format_of(entry.path()) {
-                    Some(_) if !first_time(entry.path()) => {}
+                    Some(_) if !first_time(entry.path(), &mut found.ignored) => {}
                     Some(format) => found.inputs.push(Input::File {
                         path: entry.into_path(),
                         format,
                     }),
-                    None if !first_time(entry.path()) => {}
+                    None if !first_time(entry.path(), &mut found.ignored) => {}
                     None => found.ignored.push(entry.into_path()),
                 },
                 Ok(_) => {}

@@ -1,5 +1,6 @@
 //! Hostile terminals, with the real binary: long lines (the windowed source), a report whose
-//! reader goes away or whose disk is full, record values that carry terminal commands.
+//! reader goes away or whose disk is full, record values that carry terminal commands, and a
+//! report written among the records it checks.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -270,4 +271,39 @@ fn record_values_cannot_command_the_terminal() {
     assert!(!xml
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')));
+}
+
+#[test]
+fn a_report_written_among_the_records_is_not_read_back() {
+    let dir = scratch("output");
+    std::fs::create_dir_all(dir.join("records")).expect("a folder");
+    std::fs::write(dir.join("records/meetings.jsonl"), json_lines()).expect("written");
+    let run = || {
+        let out = bylaw(
+            &dir,
+            &[
+                "check",
+                "records",
+                "-o",
+                "records/report.json",
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let text = std::fs::read_to_string(dir.join("records/report.json")).expect("a report");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        doc["summary"].clone()
+    };
+    let first = run();
+    let second = run();
+    assert_eq!(first["records"], second["records"]);
+    assert_eq!(second["bad_inputs"], 0);
+    assert_eq!(second["files"], 1);
+    // The report is counted as ignored once it exists.
+    assert_eq!(
+        second["ignored_files"],
+        first["ignored_files"].as_u64().unwrap_or(0) + 1
+    );
 }
