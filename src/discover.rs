@@ -50,12 +50,29 @@ pub fn format_of(path: &Path) -> Option<Format> {
 /// input reached twice (named twice, named and inside a named folder, `-` and `/dev/stdin`) is
 /// read once.
 pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
+    discover_skipping(paths, follow_links, &[])
+}
+
+/// [`discover`], with files never to read as records: bylaw's own report (`-o`), which would
+/// otherwise be read back on the next run. They count as ignored.
+pub fn discover_skipping(paths: &[PathBuf], follow_links: bool, skip: &[PathBuf]) -> Discovered {
     let mut found = Discovered::default();
+    let skipped: HashSet<Identity> = skip.iter().map(|p| Identity::of(p)).collect();
     let mut seen = HashSet::new();
-    let mut first_time = |path: &Path| seen.insert(Identity::of(path));
+    // Whether `path` is to be read: not met before, and not skipped (a skipped one is ignored).
+    let mut first_time = |path: &Path, ignored: &mut Vec<PathBuf>| {
+        let identity = Identity::of(path);
+        if skipped.contains(&identity) {
+            if seen.insert(identity) {
+                ignored.push(path.to_path_buf());
+            }
+            return false;
+        }
+        seen.insert(identity)
+    };
     for path in paths {
         if path.as_os_str() == "-" {
-            if first_time(Path::new("/dev/stdin")) {
+            if first_time(Path::new("/dev/stdin"), &mut found.ignored) {
                 found.inputs.push(Input::Stdin);
             }
             continue;
@@ -69,7 +86,7 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
             continue;
         };
         if !metadata.is_dir() {
-            if first_time(path) {
+            if first_time(path, &mut found.ignored) {
                 found.inputs.push(Input::File {
                     path: path.clone(),
                     format: format_of(path),
@@ -83,7 +100,7 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
         {
             match entry {
                 Ok(entry) if entry.file_type().is_dir() => {}
-                Ok(entry) if !first_time(entry.path()) => {}
+                Ok(entry) if !first_time(entry.path(), &mut found.ignored) => {}
                 Ok(entry) => match format_of(entry.path()) {
                     Some(format) if entry.file_type().is_file() => found.inputs.push(Input::File {
                         path: entry.into_path(),

@@ -50,6 +50,27 @@ impl SourceFile {
         (line, before)
     }
 
+    /// The number of lines (a final newline starts an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The 1-based line holding a byte offset (clamped to the text).
+    pub fn line_number(&self, offset: usize) -> usize {
+        self.line_of(offset).0
+    }
+
+    /// The bytes of a 1-based line, without its newline (clamped to the text).
+    pub fn line_span(&self, line: usize) -> Span {
+        let index = line.clamp(1, self.line_starts.len()) - 1;
+        let start = self.line_starts[index];
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        Span::new(start, end)
+    }
+
     /// 0-based line and UTF-16 code-unit character of a byte offset: a position as the Language
     /// Server Protocol counts it.
     pub fn utf16_position(&self, offset: usize) -> (u32, u32) {

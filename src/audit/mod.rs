@@ -19,7 +19,7 @@ pub use finding::{BadInput, EventDate, Finding, Judged, Summary};
 pub use read::FileResult;
 
 use crate::check::{Period, Policy};
-use crate::discover::{discover, Input};
+use crate::discover::{discover_skipping, Input};
 
 /// How to run an audit.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +27,8 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
     pub period: Option<Period>,
     pub follow_links: bool,
+    /// Files never read as records (the report being written), counted as ignored.
+    pub skip: Vec<PathBuf>,
     /// List every rule × record (or period) judged, for reports of passing cases too (JUnit).
     pub trace: bool,
 }
@@ -50,7 +52,7 @@ pub fn run(
     options: &Options,
     stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
 ) -> Outcome {
-    let discovered = discover(&options.paths, options.follow_links);
+    let discovered = discover_skipping(&options.paths, options.follow_links, &options.skip);
     let mut stdin = Some(stdin);
     let mut texts = Vec::new();
     for input in &discovered.inputs {

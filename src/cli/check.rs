@@ -79,6 +79,8 @@ pub fn run(args: &CheckArgs) -> u8 {
         paths: args.paths.clone(),
         period: args.period,
         follow_links: args.follow_links,
+        // The report of an earlier run written among the records is not a record.
+        skip: args.output.iter().cloned().collect(),
         trace: args.format == Format::Junit,
     };
     let audit = || {
@@ -107,7 +109,13 @@ pub fn run(args: &CheckArgs) -> u8 {
         Format::Github => report::github::commands(&policy, &outcome),
     };
     match &args.output {
-        None => print!("{text}"),
+        // A reader that stopped early (`| head`) still gets the audit's verdict as the status:
+        // a report cut short is no reason to turn findings into a success.
+        None => {
+            if !super::emit(&text) {
+                return 2;
+            }
+        }
         Some(path) => {
             if let Err(e) = std::fs::write(path, text) {
                 eprintln!("cannot write the report to `{}`: {e}", path.display());

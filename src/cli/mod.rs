@@ -86,7 +86,7 @@ impl PolicyArgs {
                 std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
             }
         };
-        Renderer::new(colour)
+        Renderer::with_width(colour, report_width())
     }
 
     /// Loads the policy, or renders why it cannot be loaded.
@@ -120,6 +120,48 @@ impl PolicyArgs {
             None => crate::policy_files::default_examples(),
         };
         Ok(Examples::new(files))
+    }
+}
+
+/// The human report's width: `COLUMNS` if set, else the terminal's width when standard output is
+/// one, else [`human::DEFAULT_WIDTH`](crate::report::human::DEFAULT_WIDTH) (the renderer clamps it).
+pub fn report_width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+    {
+        return columns;
+    }
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size_of(&stdout) {
+            return usize::from(w);
+        }
+    }
+    crate::report::human::DEFAULT_WIDTH
+}
+
+/// Writes a command's output to standard output. A reader that stops reading (a pipe into
+/// `head`) ends the output quietly (`Ok`); any other failure (a full disk, `/dev/full`) is an
+/// error for the caller to report, never a panic as `print!` would give.
+pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result,
+    }
+}
+
+/// [`write_stdout`], reporting a failure on standard error: `false` when the output was lost.
+pub fn emit(text: &str) -> bool {
+    match write_stdout(text) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("cannot write to standard output: {e}");
+            false
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::sanitise;
 use crate::audit::{Finding, Outcome};
 use crate::check::Policy;
 use crate::diagnostic::Severity;
@@ -14,7 +15,12 @@ pub fn commands(policy: &Policy, outcome: &Outcome) -> String {
         let mut properties = vec![("file", bad.file.clone())];
         properties.extend(position(bad.line, bad.column));
         properties.push(("title", "bad input".into()));
-        command(&mut out, "error", &properties, &bad.message);
+        command(
+            &mut out,
+            "error",
+            &properties,
+            &sanitise::line(&bad.message),
+        );
     }
     for finding in &outcome.findings {
         let level = match (finding.waived, finding.severity) {
@@ -52,7 +58,8 @@ fn position(line: Option<usize>, column: Option<usize>) -> Vec<(&'static str, St
 
 /// The finding's message, marked when waived or about a period, then how to comply.
 fn message(policy: &Policy, finding: &Finding) -> String {
-    let mut text = finding.message.clone();
+    // The message may quote record values: one line, so a value cannot start a command.
+    let mut text = sanitise::line(&finding.message).into_owned();
     if let Some(period) = finding
         .period
         .as_ref()
@@ -69,16 +76,18 @@ fn message(policy: &Policy, finding: &Finding) -> String {
     text
 }
 
+/// Every text passes the sanitiser first (an annotation is shown to people, and the log is read
+/// in a terminal), then the workflow-command escaping.
 fn command(out: &mut String, level: &str, properties: &[(&str, String)], message: &str) {
     let properties: Vec<String> = properties
         .iter()
-        .map(|(key, value)| format!("{key}={}", escape_property(value)))
+        .map(|(key, value)| format!("{key}={}", escape_property(&sanitise::line(value))))
         .collect();
     let _ = writeln!(
         out,
         "::{level} {}::{}",
         properties.join(","),
-        escape_data(message)
+        escape_data(&sanitise::block(message))
     );
 }
 

@@ -1,36 +1,182 @@
 //! Human output: each finding as a miette diagnostic on the record file's text, then a summary.
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
+use std::fmt;
 
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+
+use super::sanitise;
+use super::window::{self, Layout, Windowed};
 use crate::audit::Outcome;
 use crate::check::Policy;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::discover::{format_of, Format};
 
-/// Renders diagnostics with or without colour; tests and pipes get plain Unicode.
+/// The width a report gets when nothing says otherwise (not a terminal, `COLUMNS` unset).
+pub const DEFAULT_WIDTH: usize = 100;
+/// Narrower than this, a snippet cannot hold its gutter, a window and a label.
+pub const MIN_WIDTH: usize = 40;
+/// Wider than this is a mistake (and miette's padding overflows at 65,536).
+pub const MAX_WIDTH: usize = 4096;
+
+/// Renders diagnostics with or without colour; tests and pipes get plain Unicode. No line of a
+/// snippet is wider than the width: long source lines are windowed (see [`window`]).
 pub struct Renderer {
+    colour: bool,
+    width: usize,
     handler: GraphicalReportHandler,
 }
 
 impl Renderer {
+    /// A renderer [`DEFAULT_WIDTH`] columns wide.
     pub fn new(colour: bool) -> Renderer {
+        Renderer::with_width(colour, DEFAULT_WIDTH)
+    }
+
+    /// A renderer `width` columns wide, clamped to [`MIN_WIDTH`]..=[`MAX_WIDTH`].
+    pub fn with_width(colour: bool, width: usize) -> Renderer {
+        let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
         let theme = if colour {
             GraphicalTheme::unicode()
         } else {
             GraphicalTheme::unicode_nocolor()
         };
+        // One line of context; the windowed copy holds only the lines a snippet may show, so a
+        // JSON Lines record comes without its neighbours. (miette's own `context_lines(0)` would
+        // cut the record's line at the label.)
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(width)
+            .with_links(false)
+            .with_context_lines(1);
         Renderer {
-            handler: GraphicalReportHandler::new_themed(theme)
-                .with_width(100)
-                .with_links(false),
+            colour,
+            width,
+            handler,
         }
     }
 
+    /// Whether this renderer writes terminal colours.
+    pub fn colour(&self) -> bool {
+        self.colour
+    }
+
+    /// The report's width in columns.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
+        let lines = diagnostic
+            .source
+            .as_ref()
+            .is_some_and(|s| is_lines(&s.name, &s.text));
+        // A JSON Lines record is shown without its neighbours, which are other records.
+        let layout = Layout {
+            width: self.width,
+            context: if lines { 0 } else { 1 },
+        };
+        let shown = Shown::of(diagnostic, layout);
         let mut out = String::new();
-        if self.handler.render_report(&mut out, diagnostic).is_err() {
-            out = format!("{}: {}\n", diagnostic.code, diagnostic.message);
+        if self.handler.render_report(&mut out, &shown).is_err() {
+            out = format!("{}: {}\n", shown.code, shown.message);
         }
         out
+    }
+}
+
+/// Whether a source is JSON Lines, as the reader took it: by its ending, or for standard input
+/// by its first line.
+fn is_lines(name: &str, text: &str) -> bool {
+    match format_of(std::path::Path::new(name)) {
+        Some(format) => format == Format::Lines,
+        None => name == "<stdin>" && crate::records::sniff_format(text) == Format::Lines,
+    }
+}
+
+/// A diagnostic as the terminal gets it: every text sanitised, the source windowed.
+#[derive(Debug)]
+struct Shown {
+    severity: Severity,
+    code: String,
+    message: String,
+    help: Option<String>,
+    source: Option<Windowed>,
+    labels: Vec<crate::diagnostic::Label>,
+    related: Vec<Shown>,
+}
+
+impl Shown {
+    fn of(d: &Diagnostic, layout: Layout) -> Shown {
+        let windowed = d
+            .source
+            .as_ref()
+            .and_then(|source| window::window(source, &d.labels, layout));
+        let (source, labels) = match windowed {
+            Some((source, labels)) => (Some(source), labels),
+            None => (None, Vec::new()),
+        };
+        Shown {
+            severity: d.severity,
+            code: sanitise::line(&d.code).into_owned(),
+            message: sanitise::line(&d.message).into_owned(),
+            help: d.help.as_deref().map(|h| sanitise::block(h).into_owned()),
+            source,
+            labels,
+            related: d.related.iter().map(|r| Shown::of(r, layout)).collect(),
+        }
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Shown {}
+
+impl miette::Diagnostic for Shown {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Advice => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() || self.source.is_none() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().map(|l| {
+            if l.primary {
+                LabeledSpan::new_primary_with_span(l.text.clone(), l.span)
+            } else {
+                LabeledSpan::new_with_span(l.text.clone(), l.span)
+            }
+        })))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|d| d as &dyn miette::Diagnostic),
+        ))
     }
 }
 
@@ -50,7 +196,7 @@ pub fn diagnostics(outcome: &Outcome, renderer: &Renderer) -> String {
         let mut d = finding.diagnostic.clone();
         if finding.waived {
             d.message = format!("(waived) {}", d.message);
-            d.severity = crate::diagnostic::Severity::Advice;
+            d.severity = Severity::Advice;
         }
         if let Some(period) = finding
             .period
@@ -71,7 +217,10 @@ pub fn summary(policy: &Policy, outcome: &Outcome) -> String {
         let whence = match &outcome.period_bounds {
             Some((first, last)) => format!(
                 " (from `{}` of {} to `{}` of {})",
-                first.field, first.record, last.field, last.record
+                sanitise::line(&first.field),
+                sanitise::line(&first.record),
+                sanitise::line(&last.field),
+                sanitise::line(&last.record)
             ),
             None => " (given)".to_string(),
         };
@@ -81,11 +230,11 @@ pub fn summary(policy: &Policy, outcome: &Outcome) -> String {
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let source = policy
         .source_document()
-        .map(|s| format!(" ({s})"))
+        .map(|s| format!(" ({})", sanitise::line(s)))
         .unwrap_or_default();
     let mut text = format!(
         "\n{}{source}\nperiod under audit: {period}\nchecked {} and {} ({} ignored)\n{}, {}, {} waived, {}\n",
-        policy.name,
+        sanitise::line(&policy.name),
         plural(s.records, "record", "records"),
         plural(s.files, "file", "files"),
         s.ignored_files,
@@ -125,7 +274,7 @@ fn by_rule(policy: &Policy, outcome: &Outcome) -> String {
             "  {:<6} {:<7} {open:>4}  {}{waived}\n",
             rule.id,
             rule.severity.as_str(),
-            rule.title
+            sanitise::line(&rule.title)
         ));
     }
     text

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::sanitise;
 use crate::audit::{Finding, Outcome};
 use crate::check::Policy;
 
@@ -216,8 +217,11 @@ fn location(file: Option<&str>, line: Option<usize>, column: Option<usize>) -> S
     }
 }
 
-/// XML text and attribute escaping; characters XML 1.0 cannot hold are dropped.
+/// XML text and attribute escaping, after the sanitiser: control characters (which XML 1.0
+/// cannot hold even as `&#x1b;`), bidirectional and invisible characters become visible escapes
+/// such as `\u{1b}`; newlines stay.
 fn escape(text: &str) -> String {
+    let text = sanitise::block(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -226,8 +230,6 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => out.push(c),
         }
     }
@@ -239,7 +241,10 @@ mod tests {
     use super::escape;
 
     #[test]
-    fn escapes_markup_and_drops_what_xml_cannot_hold() {
-        assert_eq!(escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    fn escapes_markup_and_shows_what_xml_cannot_hold() {
+        assert_eq!(
+            escape("a<b & \"c\"\u{1}\u{1b}[2J\u{202e}"),
+            "a&lt;b &amp; &quot;c&quot;\\u{1}\\u{1b}[2J&lt;U+202E&gt;"
+        );
     }
 }

@@ -4,7 +4,9 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod sanitise;
 pub mod sarif;
+pub mod window;
 
 use crate::audit::Outcome;
 use crate::diagnostic::Severity;

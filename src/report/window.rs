@@ -1,0 +1,475 @@
+//! The windowed source: the part of a file a diagnostic's snippet shows, cut to the report's width.
+//!
+//! miette draws a snippet from whatever [`SourceCode`] it is handed. Handing it the whole file
+//! breaks on real exports: a JSON Lines record of 2,000 characters is printed whole with an
+//! underline as wide, and past column 65,535 miette's padding overflows and panics. So the human
+//! report hands it a [`Windowed`] copy instead: only the lines the snippet can show, each cut to a
+//! window around its labels with `…` where text was left out (as rustc does), every character
+//! passed through [`sanitise`] so a record cannot command the terminal, tabs expanded, and the
+//! labels' spans shifted into the copy. The copy answers miette's questions about places with the
+//! original file's numbers, so the header's `file:line:column` is the one the JSON report gives
+//! ([`SourceFile::line_column`], columns in characters), whatever was cut.
+
+use std::collections::BTreeMap;
+
+use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::sanitise;
+use crate::diagnostic::Label;
+use crate::source::{SourceFile, Span};
+
+/// Marks text left out of a window.
+const ELLIPSIS: &str = "…";
+/// miette's tab stops; tabs are expanded here so the widths below are exact.
+const TAB: usize = 4;
+/// Columns of context kept left of a label that fits, so a value is seen with its key.
+const LEFT_CONTEXT: usize = 30;
+/// Label text is never wrapped narrower than this, however far right its label sits.
+const MIN_LABEL_WIDTH: usize = 10;
+
+/// A diagnostic's snippet source: window lines, numbered as in the original file.
+#[derive(Debug)]
+pub struct Windowed {
+    name: String,
+    text: String,
+    /// The original 1-based number of the copy's first line.
+    first_line: usize,
+    /// Each label's start in the copy, with its original 1-based line and column (primary first).
+    starts: Vec<(usize, usize, usize)>,
+}
+
+/// How a snippet is laid out.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    /// The report's width in columns.
+    pub width: usize,
+    /// Lines of context shown around a label (0 for JSON Lines, where a neighbour is another
+    /// record).
+    pub context: usize,
+}
+
+/// One shown character: where it was, where it is drawn, and its replacement if not itself.
+struct Cell {
+    orig: usize,
+    col: usize,
+    width: usize,
+    text: Option<String>,
+}
+
+/// A line as shown: its cells, and the window chosen over them.
+struct ShownLine {
+    cells: Vec<Cell>,
+    /// Included cells, as ranges of indices in order; a `…` stands for each gap, and for
+    /// what is left out before the first and after the last.
+    ranges: Vec<(usize, usize)>,
+    /// Where the line starts in the copy.
+    at: usize,
+}
+
+impl ShownLine {
+    fn width(&self) -> usize {
+        self.cells.last().map_or(0, |c| c.col + c.width)
+    }
+
+    /// The display column of the first cell at or after an original offset.
+    fn col_at(&self, offset: usize) -> usize {
+        let i = self.cells.partition_point(|c| c.orig < offset);
+        self.cells.get(i).map_or(self.width(), |c| c.col)
+    }
+
+    /// The copy of this line: marks and included cells.
+    fn render(&self, text: &str, copy: &mut String) {
+        let mut prev = 0;
+        for &(a, b) in &self.ranges {
+            if a > prev {
+                copy.push_str(ELLIPSIS);
+            }
+            for cell in &self.cells[a..b] {
+                copy.push_str(cell_text(text, cell));
+            }
+            prev = b;
+        }
+        if prev < self.cells.len() {
+            copy.push_str(ELLIPSIS);
+        }
+    }
+
+    /// Where an original offset on this line lands in the copy; an offset left out lands just
+    /// after the mark that stands for it.
+    fn map(&self, text: &str, offset: usize) -> usize {
+        let mut at = self.at;
+        let mut prev = 0;
+        for &(a, b) in &self.ranges {
+            if a > prev {
+                at += ELLIPSIS.len();
+            }
+            for cell in &self.cells[a..b] {
+                if cell.orig >= offset {
+                    return at;
+                }
+                at += cell_text(text, cell).len();
+            }
+            prev = b;
+        }
+        at
+    }
+}
+
+fn cell_text<'a>(text: &'a str, cell: &'a Cell) -> &'a str {
+    match &cell.text {
+        Some(t) => t,
+        None => char_at(text, cell.orig),
+    }
+}
+
+/// A copy of the source for one diagnostic, and its labels moved into it with their texts
+/// wrapped to the width left beside them. `None` when there is nothing to show.
+pub fn window(
+    source: &SourceFile,
+    labels: &[Label],
+    layout: Layout,
+) -> Option<(Windowed, Vec<Label>)> {
+    if labels.is_empty() {
+        return None;
+    }
+    let text = source.text.as_str();
+    // Spans clamped to the text and to character boundaries.
+    let spans: Vec<(usize, usize)> = labels
+        .iter()
+        .map(|l| {
+            let start = floor_boundary(text, l.span.start);
+            let end = ceil_boundary(text, l.span.end).max(start);
+            (start, end)
+        })
+        .collect();
+    let lines: Vec<(usize, usize)> = spans
+        .iter()
+        .map(|&(start, end)| {
+            let end_line = source.line_number(end.saturating_sub(1).max(start));
+            (source.line_number(start), end_line)
+        })
+        .collect();
+    let first = lines
+        .iter()
+        .map(|l| l.0)
+        .min()?
+        .saturating_sub(layout.context)
+        .max(1);
+    let last = (lines.iter().map(|l| l.1).max()? + layout.context).min(source.line_count());
+
+    // The lines miette can show: a label's own lines, their context, and the inside of a label
+    // over several lines. Others become empty lines that keep the numbering.
+    let mut needed = BTreeMap::new();
+    for &(from, to) in &lines {
+        for n in from.saturating_sub(layout.context).max(first)..=(from + layout.context).min(last)
+        {
+            needed.insert(n, ());
+        }
+        for n in to.saturating_sub(layout.context).max(first)..=(to + layout.context).min(last) {
+            needed.insert(n, ());
+        }
+        for n in from..=to {
+            needed.insert(n, ());
+        }
+    }
+
+    let multi = lines.iter().filter(|(from, to)| from != to).count();
+    let gutter = if multi > 0 { 2 * multi + 2 } else { 0 };
+    let linum = last.to_string().len();
+    // " 123 │ " before the text, and the gutter of labels over several lines.
+    let budget = layout.width.saturating_sub(linum + 4 + gutter).max(12);
+
+    let mut shown: BTreeMap<usize, ShownLine> = BTreeMap::new();
+    for &n in needed.keys() {
+        shown.insert(n, cells_of(source, n));
+    }
+    // Labelled lines choose their window around their labels; primary labels first.
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.sort_by_key(|&i| !labels[i].primary);
+    let mut starts_of: BTreeMap<usize, usize> = BTreeMap::new();
+    for (&n, line) in shown.iter_mut() {
+        let mut anchors = Vec::new();
+        for &i in &order {
+            let (start, end) = spans[i];
+            let (from, to) = lines[i];
+            let anchor = match (from == n, to == n) {
+                (true, true) => (line.col_at(start), line.col_at(end)),
+                (true, false) => {
+                    let a = line.col_at(start);
+                    (a, a + 1)
+                }
+                (false, true) => {
+                    let b = line.col_at(end);
+                    (b.saturating_sub(1), b.max(1))
+                }
+                (false, false) => continue,
+            };
+            anchors.push(anchor);
+        }
+        if anchors.is_empty() {
+            continue;
+        }
+        let start = choose(line, &anchors, None, budget);
+        starts_of.insert(n, start);
+    }
+    // Other lines follow the nearest labelled line's window, so columns stay aligned.
+    for (&n, line) in shown.iter_mut() {
+        if starts_of.contains_key(&n) {
+            continue;
+        }
+        let nearest = starts_of
+            .iter()
+            .min_by_key(|(m, _)| m.abs_diff(n))
+            .map(|(_, &s)| s);
+        choose(line, &[], nearest, budget);
+    }
+
+    // The copy: every line from `first` to `last`, shown lines windowed, the rest empty.
+    let mut copy = String::new();
+    for n in first..=last {
+        if n > first {
+            copy.push('\n');
+        }
+        if let Some(line) = shown.get_mut(&n) {
+            line.at = copy.len();
+            line.render(text, &mut copy);
+        }
+    }
+
+    // Where an original offset on line `n` lands in the copy.
+    let map = |n: usize, offset: usize| shown.get(&n).map_or(0, |line| line.map(text, offset));
+
+    let mut moved = Vec::with_capacity(labels.len());
+    let mut starts = Vec::with_capacity(labels.len());
+    for (i, label) in labels.iter().enumerate() {
+        let (start, end) = spans[i];
+        let (from, to) = lines[i];
+        let at = map(from, start);
+        let until = map(to, end).max(at);
+        let (line, column) = source.line_column(label.span.start);
+        starts.push((label.primary, at, line, column));
+        let room = {
+            let indent = linum + 4 + gutter;
+            if from == to {
+                let line_at = shown.get(&from).map_or(0, |l| l.at);
+                let col = |o: usize| copy.get(line_at..o).map_or(0, UnicodeWidthStr::width);
+                let (a, b) = (col(at), col(until).max(col(at) + 1));
+                layout.width.saturating_sub(indent + (a + b) / 2 + 5)
+            } else {
+                layout.width.saturating_sub(indent + 4)
+            }
+        };
+        moved.push(Label {
+            span: Span::new(at, until),
+            text: label
+                .text
+                .as_ref()
+                .map(|t| wrap(&sanitise::line(t), room.max(MIN_LABEL_WIDTH))),
+            primary: label.primary,
+        });
+    }
+    starts.sort_by_key(|s| !s.0);
+    Some((
+        Windowed {
+            name: sanitise::line(&source.name).into_owned(),
+            text: copy,
+            first_line: first,
+            starts: starts.into_iter().map(|(_, a, l, c)| (a, l, c)).collect(),
+        },
+        moved,
+    ))
+}
+
+/// Picks the window of a line wider than `budget` (display columns, marks included): around the
+/// `anchors` (display column ranges of labels, the primary first) when there are any, else from
+/// `start`, else from the line's start. Anchors too far apart for one window get a window each,
+/// joined by `…`. Returns the first column shown.
+fn choose(
+    line: &mut ShownLine,
+    anchors: &[(usize, usize)],
+    start: Option<usize>,
+    budget: usize,
+) -> usize {
+    let total = line.width();
+    line.ranges = vec![(0, line.cells.len())];
+    if total <= budget {
+        return 0;
+    }
+    // Room between two marks.
+    let inner = budget - 2;
+    let union = (
+        anchors.iter().map(|a| a.0).min().unwrap_or(0),
+        anchors.iter().map(|a| a.1).max().unwrap_or(0),
+    );
+    let segments: Vec<(usize, usize)> = if anchors.is_empty() {
+        let from = start.filter(|&s| s < total).unwrap_or(0);
+        vec![(from, if from == 0 { budget - 1 } else { from + inner })]
+    } else if union.1 - union.0 <= inner {
+        let (a, b) = union;
+        let from = a - a.min(((inner - (b - a)) / 2).min(LEFT_CONTEXT));
+        vec![(from, if from == 0 { budget - 1 } else { from + inner })]
+    } else {
+        // One window per anchor, left to right, in equal shares of the room between marks.
+        let mut sorted = anchors.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let share = (budget.saturating_sub(sorted.len() + 1) / sorted.len()).max(1);
+        let mut segments: Vec<(usize, usize)> = Vec::new();
+        for (a, b) in sorted {
+            let from = a - a.min(share.saturating_sub(b - a) / 4);
+            let to = from + share;
+            match segments.last_mut() {
+                Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                _ => segments.push((from, to)),
+            }
+        }
+        segments
+    };
+    // Near the line's end a window stops short rather than slide left: labels keep their place,
+    // and room for their text beside them.
+    line.ranges = segments
+        .iter()
+        .map(|&(from, to)| {
+            let to = to.min(total);
+            let a = line.cells.partition_point(|c| c.col < from);
+            let b = line.cells.partition_point(|c| c.col + c.width <= to);
+            (a, b.max(a))
+        })
+        .collect();
+    segments.first().map_or(0, |s| s.0)
+}
+
+/// The cells of a 1-based line: each character sanitised, tabs expanded, a file's byte-order
+/// mark dropped, with its display column.
+fn cells_of(source: &SourceFile, n: usize) -> ShownLine {
+    let span = source.line_span(n);
+    let text = &source.text[span.start..span.end];
+    let content = text.strip_suffix('\r').unwrap_or(text);
+    let mut cells = Vec::new();
+    let mut col = 0;
+    for (i, c) in content.char_indices() {
+        let orig = span.start + i;
+        let (width, replaced) = match c {
+            '\t' => {
+                let w = TAB - col % TAB;
+                (w, Some(" ".repeat(w)))
+            }
+            '\u{feff}' if orig == 0 => (0, Some(String::new())),
+            c => match sanitise::escape(c, false) {
+                Some(visible) => (visible.width(), Some(visible)),
+                None => (c.width().unwrap_or(0), None),
+            },
+        };
+        cells.push(Cell {
+            orig,
+            col,
+            width,
+            text: replaced,
+        });
+        col += width;
+    }
+    let len = cells.len();
+    ShownLine {
+        cells,
+        ranges: vec![(0, len)],
+        at: 0,
+    }
+}
+
+fn char_at(text: &str, offset: usize) -> &str {
+    let len = text[offset..].chars().next().map_or(0, char::len_utf8);
+    &text[offset..offset + len]
+}
+
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut o = offset.min(text.len());
+    while !text.is_char_boundary(o) {
+        o -= 1;
+    }
+    o
+}
+
+fn ceil_boundary(text: &str, offset: usize) -> usize {
+    let mut o = offset.min(text.len());
+    while !text.is_char_boundary(o) {
+        o += 1;
+    }
+    o
+}
+
+/// Greedy word wrap to `width` display columns; a word wider than a line is cut.
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut used = 0;
+    for word in text.split(' ') {
+        let w = word.width();
+        if used > 0 && used + 1 + w > width {
+            lines.push(std::mem::take(&mut current));
+            used = 0;
+        }
+        if used > 0 {
+            current.push(' ');
+            used += 1;
+        }
+        for c in word.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > width && used > 0 {
+                lines.push(std::mem::take(&mut current));
+                used = 0;
+            }
+            current.push(c);
+            used += cw;
+        }
+    }
+    lines.push(current);
+    lines.join("\n")
+}
+
+impl SourceCode for Windowed {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner =
+            self.text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // miette asks for a label's own place (no context) to write the header: answer with the
+        // original line and column, as the JSON report counts them.
+        let original = self
+            .starts
+            .iter()
+            .find(|s| s.0 == span.offset())
+            .filter(|_| context_lines_before == 0);
+        let (line, column) = match original {
+            Some(&(_, line, column)) => (line - 1, column - 1),
+            None => (inner.line() + self.first_line - 1, inner.column()),
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            line,
+            column,
+            // miette compares this with line numbers to merge snippets: keep it in the
+            // original's numbering too.
+            inner.line_count() + self.first_line - 1,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_words_and_cuts_long_ones() {
+        assert_eq!(wrap("aa bb cc", 5), "aa bb\ncc");
+        assert_eq!(wrap("abcdefg", 3), "abc\ndef\ng");
+        assert_eq!(wrap("市政府会议", 4), "市政\n府会\n议");
+    }
+}
