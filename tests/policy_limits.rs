@@ -21,7 +21,9 @@ fn rule_requiring(condition: &str) -> String {
 
 /// The one error, which must be located in the hostile file at `expected` (a byte offset).
 fn refused_at(rules: &str, code: &str) -> Diagnostic {
-    let errors = load(rules).err().expect("refused");
+    let Err(errors) = load(rules) else {
+        panic!("should be refused")
+    };
     assert_eq!(errors.len(), 1, "{errors:#?}");
     let e = errors.into_iter().next().expect("one error");
     assert_eq!(e.code, code, "{e:?}");
@@ -99,7 +101,9 @@ fn defines_are_refused_when_their_expansion_is_too_deep() {
         ));
     }
     rules.push_str(&rule_requiring("d29"));
-    let errors = load(&rules).err().expect("refused");
+    let Err(errors) = load(&rules) else {
+        panic!("should be refused")
+    };
     assert!(errors
         .iter()
         .all(|e| e.code == "policy::too-deep" && e.source.is_some() && !e.labels.is_empty()));
