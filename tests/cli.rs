@@ -678,3 +678,98 @@ fn years_0001_and_9999_do_not_make_a_period_of_ten_thousand_years() {
     );
     assert_eq!(doc["findings"], serde_json::json!([]));
 }
+
+/// A policy folder: the bundled policy and one more file, written under the target directory.
+fn policy_with_extra(name: &str, extra: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/lianyungang");
+    for entry in std::fs::read_dir(bundled).expect("the bundled policy") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "bylaw") {
+            let to = dir.join(path.file_name().expect("a file name"));
+            std::fs::copy(&path, to).expect("copied");
+        }
+    }
+    std::fs::write(dir.join("zz-hostile.bylaw"), extra).expect("written");
+    dir
+}
+
+fn hostile_rule(condition: &str) -> String {
+    format!("rule 38.97 error {{\n  title \"hostile\"\n  on meeting\n  require {condition}\n}}\n")
+}
+
+#[test]
+fn deeply_nested_policies_load_or_are_refused_with_their_location() {
+    let sixty = format!("{}chair exists{}", "(".repeat(60), ")".repeat(60));
+    let dir = policy_with_extra("nested-60", &hostile_rule(&sixty));
+    let out = bylaw(
+        &[
+            "check",
+            "fixtures/pass/meetings/briefing-monday-0830.json",
+            "--policy",
+            dir.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (name, condition, at) in [
+        (
+            "nots",
+            format!("{}chair exists", "not ".repeat(10_000)),
+            "zz-hostile.bylaw:4:",
+        ),
+        (
+            "parens",
+            format!("{}chair exists{}", "(".repeat(100_000), ")".repeat(100_000)),
+            "zz-hostile.bylaw:4:110]",
+        ),
+    ] {
+        let dir = policy_with_extra(name, &hostile_rule(&condition));
+        let out = bylaw(
+            &[
+                "check",
+                "fixtures/example",
+                "--policy",
+                dir.to_str().expect("utf-8"),
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains("policy::too-deep"), "{name}: {err}");
+        assert!(err.contains(at), "{name}: {}", &err[..err.len().min(2000)]);
+    }
+}
+
+#[test]
+fn a_negative_day_count_is_refused() {
+    let out = bylaw(
+        &["check", "fixtures/example", "--set", "cancel_days=-5"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`--set cancel_days=-5`: a parameter cannot be negative"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+    // Zero is a count like any other, and what is not a number is refused as before.
+    let zero = bylaw(
+        &["check", "fixtures/example", "--set", "cancel_days=0"],
+        None,
+    );
+    assert_eq!(zero.status.code(), Some(1));
+    let word = bylaw(
+        &["check", "fixtures/example", "--set", "cancel_days=NaN"],
+        None,
+    );
+    assert_eq!(word.status.code(), Some(2));
+}

@@ -183,9 +183,41 @@ fn apply_overrides(policy: &mut Policy, overrides: &[Override], errors: &mut Vec
             errors.push(d);
             continue;
         };
+        // A policy writes a parameter's default as a literal, and the language has no negative
+        // literals (`-` is an operator): every `int` or `number` parameter is a count or an amount,
+        // such as days. An override may not give what the policy itself could not write.
+        let negative = match param.ty {
+            Ty::Int => o.value.parse::<i64>().is_ok_and(|n| n < 0),
+            Ty::Number => o.value.parse::<f64>().is_ok_and(|n| n < 0.0),
+            _ => false,
+        };
+        if negative {
+            errors.push(
+                Diagnostic::error(
+                    "usage::parameter-value",
+                    format!(
+                        "`--set {}={}`: a parameter cannot be negative",
+                        o.name, o.value
+                    ),
+                )
+                .with_help(format!(
+                    "`{}`: {}; default {}, give 0 or more",
+                    o.name,
+                    param.doc.as_deref().unwrap_or("a count or an amount"),
+                    param.default
+                )),
+            );
+            continue;
+        }
         let parsed = match param.ty {
             Ty::Int => o.value.parse().ok().map(ir::Const::Int),
-            Ty::Number => o.value.parse().ok().map(ir::Const::Number),
+            // `NaN` and `inf` parse as numbers but are not amounts.
+            Ty::Number => o
+                .value
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(ir::Const::Number),
             Ty::Bool => o.value.parse().ok().map(ir::Const::Bool),
             Ty::Date => crate::records::time::parse_date(&o.value)
                 .ok()

@@ -8,6 +8,10 @@ use super::model::{DefineDef, EnumId, Policy, ShapeId, Ty};
 use crate::ast::{self, BinaryOp, ExprKind, Literal, QuantifierKind, SetItem, UnaryOp};
 use crate::diagnostic::{Diagnostic, Label};
 use crate::source::{SourceFile, Span};
+use crate::syntax::depth::MAX_DEPTH;
+
+/// How many define expansions one resolver makes, at most.
+const MAX_EXPANSIONS: usize = 10_000;
 
 /// Whether an argument's type is accepted.
 type TypeTest = dyn Fn(&Ty) -> bool;
@@ -31,6 +35,15 @@ pub struct Resolver<'p> {
     pub needs_context: bool,
     /// Defines being expanded, innermost last: a define that reaches itself is refused.
     expanding: Vec<String>,
+    /// How deep the expression being compiled is, counting what its defines expand to.
+    depth: usize,
+    /// How many defines this resolver has expanded: each use copies the define, so defines
+    /// using each other twice over would otherwise grow exponentially.
+    expansions: usize,
+    /// A limit was hit: the error, once, kept apart from the define's own errors (which are
+    /// dropped at the use, being reported at the declaration).
+    limit: Option<Diagnostic>,
+    limit_reported: bool,
     /// Fields read from records named by a reference (`decided_at.kind` reads `kind` of a
     /// meeting): the audit keeps only these of each reference target.
     pub read_through_references: Vec<(ShapeId, String)>,
@@ -55,6 +68,10 @@ impl<'p> Resolver<'p> {
             slots: 0,
             needs_context: false,
             expanding: Vec::new(),
+            depth: 0,
+            expansions: 0,
+            limit: None,
+            limit_reported: false,
             read_through_references: Vec::new(),
         }
     }
@@ -117,7 +134,44 @@ impl<'p> Resolver<'p> {
         }
     }
 
+    /// Compiles an expression. Its tree is at most [`MAX_DEPTH`] deep as written (the parser sees
+    /// to that), but defines expanded in it can make it deeper: past the limit it is refused, so
+    /// no later stage recurses without bound.
     pub fn expr(&mut self, e: &ast::Expr) -> Ir {
+        if self.depth >= MAX_DEPTH {
+            self.limit_error(
+                Diagnostic::error(
+                    "policy::too-deep",
+                    format!(
+                        "the expression, with its defines expanded, is nested more than {MAX_DEPTH} levels deep"
+                    ),
+                )
+                .in_file(self.file.clone())
+                .with_label(Label::primary(e.span, format!("level {}", MAX_DEPTH + 1)))
+                .with_help("define fewer layers, each with more in it"),
+            );
+            return poison(e.span);
+        }
+        self.depth += 1;
+        let compiled = self.expr_within_limit(e);
+        self.depth -= 1;
+        compiled
+    }
+
+    /// Reports the first limit hit; inside a define, once the outermost expansion is done.
+    fn limit_error(&mut self, error: Diagnostic) {
+        if self.limit_reported {
+            return;
+        }
+        self.limit_reported = true;
+        if self.expanding.is_empty() {
+            self.errors.push(error);
+        } else {
+            self.limit = Some(error);
+        }
+    }
+
+    fn expr_within_limit(&mut self, e: &ast::Expr) -> Ir {
         let span = e.span;
         match &e.kind {
             ExprKind::Literal(l) => literal(l, span),
@@ -262,6 +316,22 @@ impl<'p> Resolver<'p> {
             );
             return poison(span);
         }
+        self.expansions += 1;
+        if self.expansions > MAX_EXPANSIONS {
+            self.limit_error(
+                Diagnostic::error(
+                    "policy::too-large",
+                    format!("the defines used here expand to more than {MAX_EXPANSIONS} copies"),
+                )
+                .in_file(self.file.clone())
+                .with_label(Label::primary(span, "expands too far"))
+                .with_help(format!(
+                    "a define used twice in the next is copied twice: the defines involved: {}",
+                    self.expanding.join(" → ")
+                )),
+            );
+            return poison(span);
+        }
         self.expanding.push(define.name.clone());
         let locals = std::mem::take(&mut self.locals);
         let reported = self.errors.len();
@@ -269,6 +339,11 @@ impl<'p> Resolver<'p> {
         self.errors.truncate(reported);
         self.locals = locals;
         self.expanding.pop();
+        if self.expanding.is_empty() {
+            if let Some(error) = self.limit.take() {
+                self.errors.push(error);
+            }
+        }
         value
     }
 
@@ -940,78 +1015,176 @@ impl<'p> Resolver<'p> {
             .map_or_else(|| format!("`{name}`"), str::to_string)
     }
 
-    /// A message with `{expression}` holes, each checked in the rule's scope.
+    /// A message with `{expression}` holes, each checked in the rule's scope. A mistake in a
+    /// hole is labelled at the hole, and a `{` that is never closed is refused: printed as it is,
+    /// it would show the auditor a message with a piece of the policy in it.
     pub fn template(&mut self, text: &ast::Text) -> Template {
+        let offsets = value_offsets(&self.file, text);
+        // The file span of value bytes `start..end`; the whole string if they cannot be mapped.
+        let at = |start: usize, end: usize| match &offsets {
+            Some(o) => Span::new(
+                o.get(start).copied().unwrap_or(text.span.start),
+                o.get(end).copied().unwrap_or(text.span.end),
+            ),
+            None => text.span,
+        };
         let mut parts = Vec::new();
-        let mut rest = text.value.as_str();
-        while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+        let value = text.value.as_str();
+        let mut done = 0;
+        while let Some(open) = value[done..].find('{').map(|o| done + o) {
+            let Some(close) = value[open..].find('}').map(|c| open + c) else {
+                self.error(
+                    at(open, open + 1),
+                    "policy::syntax",
+                    "this message opens a `{` that it never closes".into(),
+                    "never closed",
+                    Some("close the hole, as in `{chair.name}`".into()),
+                );
                 break;
             };
-            if open > 0 {
-                parts.push(TemplatePart::Text(rest[..open].to_string()));
+            if open > done {
+                parts.push(TemplatePart::Text(value[done..open].to_string()));
             }
-            let hole = &rest[open + 1..close];
+            let hole = &value[open + 1..close];
+            let hole_start = open + 1;
             match crate::syntax::parse_expr(hole) {
                 Ok(e) => {
-                    // Spans inside a message point at the message as a whole.
-                    let e = respan(e, text.span);
+                    // The hole was parsed on its own: move its spans to where it is in the file.
+                    let e = map_spans(e, &|s: Span| at(hole_start + s.start, hole_start + s.end));
                     let compiled = self.expr(&e);
                     parts.push(TemplatePart::Hole(compiled));
                 }
                 Err(message) => self.error(
-                    text.span,
+                    at(open, close + 1),
                     "policy::syntax",
                     format!("cannot read `{{{hole}}}` in this message: {message}"),
-                    "in this message",
+                    "in this hole",
                     Some("a message hole holds an expression such as `{chair.name}`".into()),
                 ),
             }
-            rest = &rest[close + 1..];
+            done = close + 1;
         }
-        if !rest.is_empty() {
-            parts.push(TemplatePart::Text(rest.to_string()));
+        if done < value.len() {
+            parts.push(TemplatePart::Text(value[done..].to_string()));
         }
         Template { parts }
     }
 }
 
-fn respan(mut e: ast::Expr, span: Span) -> ast::Expr {
-    fn walk(e: &mut ast::Expr, span: Span) {
-        e.span = span;
-        match &mut e.kind {
-            ExprKind::Path(p) => {
-                p.span = span;
-                p.segments.iter_mut().for_each(|s| s.span = span);
+fn respan(e: ast::Expr, span: Span) -> ast::Expr {
+    map_spans(e, &|_| span)
+}
+
+/// `e` with every span in it, down to the who-patterns, replaced by `f` of it.
+fn map_spans(mut e: ast::Expr, f: &dyn Fn(Span) -> Span) -> ast::Expr {
+    fn path(p: &mut ast::Path, f: &dyn Fn(Span) -> Span) {
+        p.span = f(p.span);
+        p.segments.iter_mut().for_each(|s| s.span = f(s.span));
+    }
+    fn who(w: &mut ast::Who, f: &dyn Fn(Span) -> Span) {
+        match w {
+            ast::Who::Name(i) => i.span = f(i.span),
+            ast::Who::SameAs(p) => path(p, f),
+            ast::Who::Anyone(s) => *s = f(*s),
+            ast::Who::Alternatives(ws, s) => {
+                *s = f(*s);
+                ws.iter_mut().for_each(|w| who(w, f));
             }
+            ast::Who::InChargeOf(w, p) => {
+                who(w, f);
+                path(p, f);
+            }
+            ast::Who::Among(w, ps) => {
+                who(w, f);
+                ps.iter_mut().for_each(|p| path(p, f));
+            }
+            ast::Who::Guard(w, e) => {
+                who(w, f);
+                walk(e, f);
+            }
+        }
+    }
+    fn walk(e: &mut ast::Expr, f: &dyn Fn(Span) -> Span) {
+        e.span = f(e.span);
+        match &mut e.kind {
+            ExprKind::Path(p) => path(p, f),
             ExprKind::Call { function, args } => {
-                function.span = span;
-                args.iter_mut().for_each(|a| walk(a, span));
+                function.span = f(function.span);
+                args.iter_mut().for_each(|a| walk(a, f));
             }
             ExprKind::Quantifier {
                 source, body, var, ..
             } => {
-                var.span = span;
-                walk(source, span);
+                var.span = f(var.span);
+                walk(source, f);
                 if let Some(b) = body {
-                    walk(b, span);
+                    walk(b, f);
                 }
             }
-            ExprKind::Unary { operand, .. } | ExprKind::Exists(operand) => walk(operand, span),
+            ExprKind::Unary { operand, .. } | ExprKind::Exists(operand) => walk(operand, f),
             ExprKind::Member { base, field } => {
-                field.span = span;
-                walk(base, span);
+                field.span = f(field.span);
+                walk(base, f);
             }
             ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, span);
-                walk(rhs, span);
+                walk(lhs, f);
+                walk(rhs, f);
             }
-            ExprKind::Is { subject, .. } => walk(subject, span),
-            ExprKind::Literal(_) | ExprKind::Set(_) => {}
+            ExprKind::Is {
+                subject, who: w, ..
+            } => {
+                walk(subject, f);
+                who(w, f);
+            }
+            ExprKind::Set(items) => items.iter_mut().for_each(|item| match item {
+                SetItem::Literal(_, s) => *s = f(*s),
+                SetItem::Name(i) => i.span = f(i.span),
+            }),
+            ExprKind::Literal(_) => {}
         }
     }
-    walk(&mut e, span);
+    walk(&mut e, f);
     e
+}
+
+/// Where each byte of a string literal's value is in the policy file: `offsets[i]` is the file
+/// offset of value byte `i` (and `offsets[len]` of its end). `None` when the span does not hold
+/// the literal, so the caller labels the whole string.
+fn value_offsets(file: &SourceFile, text: &ast::Text) -> Option<Vec<usize>> {
+    let literal = file.text.get(text.span.start..text.span.end)?;
+    let mut offsets = Vec::with_capacity(text.value.len() + 1);
+    if let Some(raw) = literal.strip_prefix("\"\"\"") {
+        // A text block drops the newline after its opening quotes.
+        let skip = if raw.starts_with("\r\n") {
+            2
+        } else {
+            usize::from(raw.starts_with('\n'))
+        };
+        let start = text.span.start + 3 + skip;
+        offsets.extend((0..=text.value.len()).map(|i| start + i));
+    } else {
+        let body = literal.strip_prefix('"')?;
+        let mut chars = body.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let at = text.span.start + 1 + i;
+            if c == '"' {
+                break;
+            }
+            let value_char = if c == '\\' {
+                match chars.next() {
+                    Some((_, 'n')) => '\n',
+                    Some((_, 't')) => '\t',
+                    Some((_, other)) => other,
+                    None => break,
+                }
+            } else {
+                c
+            };
+            offsets.extend(std::iter::repeat_n(at, value_char.len_utf8()));
+        }
+        offsets.push(text.span.end.saturating_sub(1));
+    }
+    (offsets.len() == text.value.len() + 1).then_some(offsets)
 }
 
 pub fn literal_const(l: &Literal) -> Option<Const> {

@@ -86,7 +86,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::op_lt => "`<`",
         Rule::op_gt => "`>`",
         Rule::op_not_in => "`not in`",
-        Rule::op_in => "`in`",
+        Rule::op_in | Rule::kw_in => "`in`",
         Rule::op_add => "`+`",
         Rule::op_sub => "`-`",
         Rule::prefix | Rule::op_not | Rule::kw_not => "`not`",
@@ -96,8 +96,8 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::op_is | Rule::op_is_not | Rule::kw_is => "`is`",
         Rule::path => "a field path such as `chair.role`",
         Rule::call => "a function call such as `weekday(start)`",
-        Rule::member | Rule::member_base => "a field of a computed value such as `last(…).by`",
-        Rule::quantifier | Rule::quantifier_kind => "`all(…)`, `any(…)`, `none(…)`, `count(…)`, `first(…)` or `last(…)`",
+        Rule::op_field => "`.` and a field name",
+        Rule::quantifier | Rule::quantifier_head | Rule::quantifier_kind => "`all(…)`, `any(…)`, `none(…)`, `count(…)`, `first(…)` or `last(…)`",
         Rule::set_literal | Rule::set_item => "a set such as `{plenary, executive}`",
         Rule::who_alts | Rule::who_term | Rule::who_atom | Rule::who_qualifier => {
             "a role or group such as `mayor`"
@@ -131,6 +131,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::article_gloss => "`gloss`",
         Rule::not_checked => "`not_checked`",
         Rule::rule_decl => "a `rule`",
+        Rule::block_open => "`{`",
         Rule::let_clause => "`let name = …`",
         Rule::rule_id => "a rule id such as `38.1`",
         Rule::severity => "`error` or `warning`",

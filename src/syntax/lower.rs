@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use pest::iterators::{Pair, Pairs};
 
+use super::depth::{self, MAX_DEPTH};
 use super::grammar::Rule;
 use super::precedence::PRATT;
 use crate::ast::*;
@@ -19,6 +20,7 @@ pub fn lower_file(
     let mut lower = Lower {
         source: source.clone(),
         errors: Vec::new(),
+        reported_too_deep: false,
     };
     let items = file
         .into_inner()
@@ -38,6 +40,8 @@ pub fn lower_file(
 struct Lower {
     source: Arc<SourceFile>,
     errors: Vec<Diagnostic>,
+    /// Whether the expression being lowered was already reported as too deep.
+    reported_too_deep: bool,
 }
 
 fn span(pair: &Pair<'_, Rule>) -> Span {
@@ -246,6 +250,7 @@ impl Lower {
         for part in inner {
             let whole = span(&part);
             match part.as_rule() {
+                Rule::block_open => {}
                 Rule::article_text => article.text = Some(self.text(next(&mut part.into_inner()))),
                 Rule::article_gloss => {
                     article.gloss = Some(self.text(next(&mut part.into_inner())))
@@ -420,87 +425,190 @@ impl Lower {
     }
 
     fn who_alts(&mut self, pair: Pair<'_, Rule>) -> Who {
+        self.who_alts_h(pair).0
+    }
+
+    /// A who-pattern and the height of its tree.
+    fn who_alts_h(&mut self, pair: Pair<'_, Rule>) -> (Who, usize) {
         let whole = span(&pair);
-        let mut terms: Vec<Who> = pair.into_inner().map(|t| self.who_term(t)).collect();
+        let mut height = 0;
+        let mut terms: Vec<Who> = pair
+            .into_inner()
+            .map(|t| {
+                let (who, h) = self.who_term_h(t);
+                height = height.max(h);
+                who
+            })
+            .collect();
         if terms.len() == 1 {
-            terms.remove(0)
+            (terms.remove(0), height)
         } else {
-            Who::Alternatives(terms, whole)
+            self.cap_who(Who::Alternatives(terms, whole), height + 1, whole)
         }
     }
 
-    fn who_term(&mut self, pair: Pair<'_, Rule>) -> Who {
+    fn who_term_h(&mut self, pair: Pair<'_, Rule>) -> (Who, usize) {
         let mut inner = pair.into_inner();
         let atom = next(&mut inner);
         let atom_span = span(&atom);
-        let mut who = match atom.as_rule() {
-            Rule::one_of => Who::Alternatives(
-                atom.into_inner().map(|i| Who::Name(ident(i))).collect(),
-                atom_span,
+        let (mut who, mut height) = match atom.as_rule() {
+            Rule::one_of => (
+                Who::Alternatives(
+                    atom.into_inner().map(|i| Who::Name(ident(i))).collect(),
+                    atom_span,
+                ),
+                1,
             ),
-            Rule::same_as => Who::SameAs(path(next(&mut atom.into_inner()))),
-            Rule::anyone => Who::Anyone(atom_span),
-            Rule::who_alts => self.who_alts(atom),
-            _ => Who::Name(ident(atom)),
+            Rule::same_as => (Who::SameAs(path(next(&mut atom.into_inner()))), 0),
+            Rule::anyone => (Who::Anyone(atom_span), 0),
+            Rule::who_alts => self.who_alts_h(atom),
+            _ => (Who::Name(ident(atom)), 0),
         };
         for qualifier in inner {
             let rule = qualifier.as_rule();
+            let qualifier_span = span(&qualifier);
             let mut parts = qualifier.into_inner();
-            who = match rule {
-                Rule::in_charge_of => Who::InChargeOf(Box::new(who), path(next(&mut parts))),
-                Rule::among => Who::Among(Box::new(who), parts.map(path).collect()),
-                _ => Who::Guard(Box::new(who), Box::new(self.expr(next(&mut parts)))),
+            let (qualified, h) = match rule {
+                Rule::in_charge_of => (
+                    Who::InChargeOf(Box::new(who), path(next(&mut parts))),
+                    height + 1,
+                ),
+                Rule::among => (
+                    Who::Among(Box::new(who), parts.map(path).collect()),
+                    height + 1,
+                ),
+                _ => {
+                    let (guard, h) = self.expr_h(next(&mut parts));
+                    (
+                        Who::Guard(Box::new(who), Box::new(guard)),
+                        height.max(h) + 1,
+                    )
+                }
             };
+            (who, height) = self.cap_who(qualified, h, atom_span.to(qualifier_span));
         }
-        who
+        (who, height)
     }
 
+    /// `who` unless its tree is taller than [`MAX_DEPTH`]; then the error, and anyone in its place.
+    fn cap_who(&mut self, who: Who, height: usize, at: Span) -> (Who, usize) {
+        if height <= MAX_DEPTH {
+            return (who, height);
+        }
+        self.too_deep(at);
+        (Who::Anyone(at), 0)
+    }
+
+    /// `expr` unless its tree is taller than [`MAX_DEPTH`]; then the error, and a plain value in its
+    /// place, so no later stage walks a tree deeper than the limit.
+    fn cap(&mut self, expr: Expr, height: usize) -> (Expr, usize) {
+        if height <= MAX_DEPTH {
+            return (expr, height);
+        }
+        let at = expr.span;
+        self.too_deep(at);
+        (poison(at), 0)
+    }
+
+    /// Reports a tree that is too deep, once per top-level expression.
+    fn too_deep(&mut self, at: Span) {
+        if !self.reported_too_deep {
+            self.reported_too_deep = true;
+            self.errors
+                .push(depth::expression_too_deep(&self.source, at));
+        }
+    }
+
+    /// A top-level expression (of a clause or a `define`).
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        self.reported_too_deep = false;
+        self.expr_h(pair).0
+    }
+
+    /// An expression and the height of its tree.
+    fn expr_h(&mut self, pair: Pair<'_, Rule>) -> (Expr, usize) {
+        // The Pratt parser recurses once per prefix operator: a long run of them is refused first.
+        let mut run = 0;
+        for part in pair.clone().into_inner() {
+            if let Rule::op_not | Rule::op_neg = part.as_rule() {
+                run += 1;
+                if run > MAX_DEPTH {
+                    self.too_deep(span(&part));
+                    return (poison(span(&pair)), 0);
+                }
+            } else {
+                run = 0;
+            }
+        }
         // The Pratt parser's closures each need the lowering state; a RefCell keeps that simple.
         let this = std::cell::RefCell::new(self);
         let result = PRATT
             .map_primary(|p| this.borrow_mut().primary(p))
-            .map_prefix(|op, operand| {
+            .map_prefix(|op, (operand, height)| {
                 let span = span(&op).to(operand.span);
                 let op = if op.as_rule() == Rule::op_not {
                     UnaryOp::Not
                 } else {
                     UnaryOp::Neg
                 };
-                Expr {
+                let expr = Expr {
                     kind: ExprKind::Unary {
                         op,
                         operand: Box::new(operand),
                     },
                     span,
-                }
+                };
+                this.borrow_mut().cap(expr, height + 1)
             })
-            .map_postfix(|subject, op| {
+            .map_postfix(|(subject, height), op| {
                 let span = subject.span.to(span(&op));
-                match op.as_rule() {
-                    Rule::op_exists => Expr {
-                        kind: ExprKind::Exists(Box::new(subject)),
-                        span,
-                    },
+                let (expr, height) = match op.as_rule() {
+                    Rule::op_exists => (
+                        Expr {
+                            kind: ExprKind::Exists(Box::new(subject)),
+                            span,
+                        },
+                        height + 1,
+                    ),
+                    Rule::op_field => {
+                        let field = op.into_inner().next().map(ident);
+                        match field {
+                            Some(field) => (
+                                Expr {
+                                    kind: ExprKind::Member {
+                                        base: Box::new(subject),
+                                        field,
+                                    },
+                                    span,
+                                },
+                                height + 1,
+                            ),
+                            None => (subject, height),
+                        }
+                    }
                     rule => {
                         let negated = rule == Rule::op_is_not;
                         let who_pair = op.into_inner().find(|p| p.as_rule() == Rule::who_term);
-                        let who = match who_pair {
-                            Some(w) => this.borrow_mut().who_term(w),
-                            None => Who::Anyone(span),
+                        let (who, who_height) = match who_pair {
+                            Some(w) => this.borrow_mut().who_term_h(w),
+                            None => (Who::Anyone(span), 0),
                         };
-                        Expr {
-                            kind: ExprKind::Is {
-                                subject: Box::new(subject),
-                                who,
-                                negated,
+                        (
+                            Expr {
+                                kind: ExprKind::Is {
+                                    subject: Box::new(subject),
+                                    who,
+                                    negated,
+                                },
+                                span,
                             },
-                            span,
-                        }
+                            height.max(who_height) + 1,
+                        )
                     }
-                }
+                };
+                this.borrow_mut().cap(expr, height)
             })
-            .map_infix(|lhs, op, rhs| {
+            .map_infix(|(lhs, lhs_height), op, (rhs, rhs_height)| {
                 let span = lhs.span.to(rhs.span);
                 let op = match op.as_rule() {
                     Rule::op_or => BinaryOp::Or,
@@ -516,46 +624,37 @@ impl Lower {
                     Rule::op_add => BinaryOp::Add,
                     _ => BinaryOp::Sub,
                 };
-                Expr {
+                let expr = Expr {
                     kind: ExprKind::Binary {
                         op,
                         lhs: Box::new(lhs),
                         rhs: Box::new(rhs),
                     },
                     span,
-                }
+                };
+                this.borrow_mut().cap(expr, lhs_height.max(rhs_height) + 1)
             })
             .parse(pair.into_inner());
         result
     }
 
-    fn primary(&mut self, pair: Pair<'_, Rule>) -> Expr {
+    fn primary(&mut self, pair: Pair<'_, Rule>) -> (Expr, usize) {
         let whole = span(&pair);
-        let kind = match pair.as_rule() {
-            Rule::expr => return self.expr(pair),
-            Rule::path => ExprKind::Path(path(pair)),
-            Rule::member => {
-                let mut inner = pair.into_inner();
-                let mut base = self.primary(next(&mut inner));
-                for field in inner {
-                    let span = base.span.to(span(&field));
-                    base = Expr {
-                        kind: ExprKind::Member {
-                            base: Box::new(base),
-                            field: ident(field),
-                        },
-                        span,
-                    };
-                }
-                return base;
-            }
+        let (kind, height) = match pair.as_rule() {
+            Rule::expr => return self.expr_h(pair),
+            Rule::path => (ExprKind::Path(path(pair)), 0),
             Rule::call => {
                 let mut inner = pair.into_inner();
                 let function = ident(next(&mut inner));
-                ExprKind::Call {
-                    function,
-                    args: inner.map(|a| self.expr(a)).collect(),
-                }
+                let mut height = 0;
+                let args = inner
+                    .map(|a| {
+                        let (arg, h) = self.expr_h(a);
+                        height = height.max(h);
+                        arg
+                    })
+                    .collect();
+                (ExprKind::Call { function, args }, height + 1)
             }
             Rule::quantifier => {
                 let mut inner = pair.into_inner();
@@ -568,34 +667,48 @@ impl Lower {
                     _ => QuantifierKind::Last,
                 };
                 let var = ident(next(&mut inner));
-                let source = Box::new(self.expr(next(&mut inner)));
-                let body = inner.next().map(|b| Box::new(self.expr(b)));
-                ExprKind::Quantifier {
-                    kind,
-                    var,
-                    source,
-                    body,
-                }
+                // The `in` between the variable and its source.
+                let _in = next(&mut inner);
+                let (source, source_height) = self.expr_h(next(&mut inner));
+                let (body, body_height) = match inner.next() {
+                    Some(b) => {
+                        let (body, h) = self.expr_h(b);
+                        (Some(Box::new(body)), h)
+                    }
+                    None => (None, 0),
+                };
+                (
+                    ExprKind::Quantifier {
+                        kind,
+                        var,
+                        source: Box::new(source),
+                        body,
+                    },
+                    source_height.max(body_height) + 1,
+                )
             }
-            Rule::set_literal => ExprKind::Set(
-                pair.into_inner()
-                    .map(|item| {
-                        let item_span = span(&item);
-                        if item.as_rule() == Rule::ident {
-                            SetItem::Name(ident(item))
-                        } else {
-                            let value = self.literal(item).unwrap_or(Literal::Bool(false));
-                            SetItem::Literal(value, item_span)
-                        }
-                    })
-                    .collect(),
+            Rule::set_literal => (
+                ExprKind::Set(
+                    pair.into_inner()
+                        .map(|item| {
+                            let item_span = span(&item);
+                            if item.as_rule() == Rule::ident {
+                                SetItem::Name(ident(item))
+                            } else {
+                                let value = self.literal(item).unwrap_or(Literal::Bool(false));
+                                SetItem::Literal(value, item_span)
+                            }
+                        })
+                        .collect(),
+                ),
+                1,
             ),
             _ => match self.literal(pair) {
-                Some(literal) => ExprKind::Literal(literal),
-                None => ExprKind::Literal(Literal::Bool(false)),
+                Some(literal) => (ExprKind::Literal(literal), 0),
+                None => (ExprKind::Literal(Literal::Bool(false)), 0),
             },
         };
-        Expr { kind, span: whole }
+        self.cap(Expr { kind, span: whole }, height)
     }
 
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Option<Literal> {
@@ -688,6 +801,14 @@ impl Lower {
     }
 }
 
+/// A plain value standing in for an expression that was refused.
+fn poison(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Literal(Literal::Bool(false)),
+        span,
+    }
+}
+
 fn severity(text: &str) -> SeverityAst {
     if text == "warning" {
         SeverityAst::Warning
@@ -727,6 +848,7 @@ pub fn lower_expr(source: &Arc<SourceFile>, pair: Pair<'_, Rule>) -> Result<Expr
     let mut lower = Lower {
         source: source.clone(),
         errors: Vec::new(),
+        reported_too_deep: false,
     };
     let e = lower.expr(pair);
     if lower.errors.is_empty() {

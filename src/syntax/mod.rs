@@ -1,5 +1,6 @@
 //! Stage 2: policy text → AST. Parsing with pest, then lowering to typed, spanned nodes.
 
+pub mod depth;
 mod error;
 mod grammar;
 mod lower;
@@ -18,6 +19,10 @@ use crate::source::SourceFile;
 
 /// Parses one policy file, returning every syntax or literal error found.
 pub fn parse(source: &Arc<SourceFile>) -> Result<PolicyFile, Vec<Diagnostic>> {
+    // Before pest, whose recursion follows the nesting: too deep a policy would overflow the stack.
+    if let Some(too_deep) = depth::check_nesting(source) {
+        return Err(vec![too_deep]);
+    }
     let mut pairs = PolicyParser::parse(Rule::policy_file, &source.text)
         .map_err(|e| vec![error::syntax_error(source, e)])?;
     match pairs.next() {
@@ -32,6 +37,9 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<PolicyFile, Vec<Diagnostic>> {
 /// Parses a lone expression (a hole in a message); the whole text must be one expression.
 pub fn parse_expr(text: &str) -> Result<crate::ast::Expr, String> {
     let source = SourceFile::new("<message>", text);
+    if let Some(too_deep) = depth::check_nesting(&source) {
+        return Err(too_deep.message);
+    }
     let mut pairs = PolicyParser::parse(Rule::expr, &source.text).map_err(|e| {
         let d = error::syntax_error(&source, e);
         d.message
