@@ -38,7 +38,9 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    pub fn new(policy: Policy, params: &InitializeParams) -> Workspace {
+    /// The workspace of an `initialize` request, with the problems of its `paths` option: a path
+    /// that leads outside the workspace folders is refused, never read.
+    pub fn new(policy: Policy, params: &InitializeParams) -> (Workspace, Vec<String>) {
         let folders: Vec<PathBuf> = params
             .workspace_folders
             .iter()
@@ -51,22 +53,14 @@ impl Workspace {
         } else {
             folders
         };
-        let paths: Vec<PathBuf> = params
+        let (paths, refused) = match params
             .initialization_options
             .as_ref()
             .and_then(|o| o.get("paths"))
-            .and_then(|p| p.as_array())
-            .map(|paths| {
-                paths
-                    .iter()
-                    .filter_map(|p| p.as_str())
-                    .map(|p| match folders.first() {
-                        Some(base) => base.join(p),
-                        None => PathBuf::from(p),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        {
+            Some(paths) => confine(paths, &folders),
+            None => (Vec::new(), Vec::new()),
+        };
         let mut workspace = Workspace {
             policy,
             roots: if paths.is_empty() { folders } else { paths },
@@ -76,7 +70,7 @@ impl Workspace {
             judged: BTreeMap::new(),
         };
         workspace.reload();
-        workspace
+        (workspace, refused)
     }
 
     /// Reads the record files under the roots again (after a save, say); a file whose text
@@ -222,6 +216,48 @@ impl Workspace {
         published.extend(self.closed.drain(..).map(|uri| (uri, Vec::new(), None)));
         published
     }
+}
+
+/// The `paths` option's folders and files, resolved against the first workspace folder, each
+/// kept only if it lies inside a workspace folder once links and `..` are resolved; and a message
+/// for each one refused. Without a workspace folder, no path is read.
+fn confine(paths: &serde_json::Value, folders: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut refused = Vec::new();
+    let Some(paths) = paths.as_array() else {
+        refused.push(format!(
+            "the `paths` option is `{paths}`, not a list of paths; the workspace folders are read"
+        ));
+        return (kept, refused);
+    };
+    let roots: Vec<PathBuf> = folders
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(f).ok())
+        .collect();
+    for path in paths {
+        let Some(text) = path.as_str() else {
+            refused.push(format!("the `paths` option holds `{path}`, not a path"));
+            continue;
+        };
+        let Some(base) = folders.first() else {
+            refused.push(format!(
+                "the path `{text}` of the `paths` option is not read: there is no workspace folder"
+            ));
+            continue;
+        };
+        let path = base.join(text);
+        match std::fs::canonicalize(&path) {
+            // The path as given, not resolved, so its files are named as the editor names them.
+            Ok(resolved) if roots.iter().any(|root| resolved.starts_with(root)) => kept.push(path),
+            Ok(_) => refused.push(format!(
+                "the path `{text}` of the `paths` option is outside the workspace; it is not read"
+            )),
+            Err(e) => refused.push(format!(
+                "the path `{text}` of the `paths` option is not read: {e}"
+            )),
+        }
+    }
+    (kept, refused)
 }
 
 /// How a document is named in the audit: its path for a `file:` URI, else the URI itself.
