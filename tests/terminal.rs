@@ -171,24 +171,35 @@ fn a_huge_columns_value_is_clamped_not_a_panic() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_standard_output_exits_2_with_a_message() {
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .expect("/dev/full opens");
-    let out = Command::new(env!("CARGO_BIN_EXE_bylaw"))
-        .args(["check", "fixtures/example"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(full)
-        .stderr(Stdio::piped())
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("cannot write to standard output"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    for args in [
+        &["check", "fixtures/example"][..],
+        &["check", "fixtures/example", "--format", "sarif"],
+        &["rules"],
+        &["coverage", "--format", "json"],
+        &["explain", "38"],
+        &["explain", "38.1"],
+        &["explain", "38.1", "--example", "fail"],
+        &["verify"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full opens");
+        let out = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "bylaw {args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "bylaw {args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "bylaw {args:?}: {stderr}");
+    }
 }
 
 #[test]

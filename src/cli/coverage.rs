@@ -30,11 +30,15 @@ pub fn run(args: &CoverageArgs) -> u8 {
     let Some(policy) = args.policy.load_reporting(&renderer) else {
         return 2;
     };
-    match args.format {
-        Format::Human => print!("{}", human(&policy)),
-        Format::Json => print!("{}", json(&policy)),
+    let text = match args.format {
+        Format::Human => human(&policy),
+        Format::Json => json(&policy),
+    };
+    if super::emit(&text) {
+        0
+    } else {
+        2
     }
-    0
 }
 
 /// The widest line of human output, so the table reads on a 100-column terminal.

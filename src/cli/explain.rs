@@ -41,10 +41,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
             // A number too large for any article is no article either.
             let found = args.rule.parse().ok().and_then(|n| article(&policy, n));
             return match found {
-                Some(text) => {
-                    print!("{text}");
-                    0
-                }
+                Some(text) => written(&text),
                 None => {
                     eprintln!(
                         "no article {}: the policy has {}",
@@ -66,10 +63,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
             Which::Fail => Expect::Fail,
         };
         return match examples.get(&args.rule, expect) {
-            Some(file) => {
-                print!("{}", file.text);
-                0
-            }
+            Some(file) => written(&file.text),
             None => {
                 eprintln!("rule {} has no {}", args.rule, expect.file_name());
                 2
@@ -77,11 +71,17 @@ pub fn run(args: &ExplainArgs) -> u8 {
         };
     }
     match explain(&policy, &examples, &args.rule, &renderer) {
-        Some(text) => {
-            print!("{text}");
-            0
-        }
+        Some(text) => written(&text),
         None => 2,
+    }
+}
+
+/// Writes `text` to standard output: status 0, or 2 when it could not be written.
+fn written(text: &str) -> u8 {
+    if super::emit(text) {
+        0
+    } else {
+        2
     }
 }
 

@@ -26,11 +26,15 @@ pub fn run(args: &RulesArgs) -> u8 {
     let Some(policy) = args.policy.load_reporting(&renderer) else {
         return 2;
     };
-    match args.format {
-        Format::Human => print!("{}", list(&policy)),
-        Format::Json => print!("{}", json(&policy)),
+    let text = match args.format {
+        Format::Human => list(&policy),
+        Format::Json => json(&policy),
+    };
+    if super::emit(&text) {
+        0
+    } else {
+        2
     }
-    0
 }
 
 /// The article a rule belongs to; set-level rules belong to none.

@@ -15,48 +15,53 @@ pub fn run(args: &PolicyArgs) -> u8 {
         return 2;
     };
     let verdicts = examples::verify(&policy, &examples);
+    // Written at once, so a closed or full standard output is an error, not a panic.
+    let mut lines = Vec::new();
     let mut failed = 0;
     for verdict in &verdicts {
         if verdict.problems.is_empty() {
             let shown = verdict.shown.as_deref().unwrap_or("");
-            println!("ok      {:<6} {shown}", verdict.rule);
+            lines.push(format!("ok      {:<6} {shown}", verdict.rule));
             continue;
         }
         failed += 1;
         for (file, problem) in &verdict.problems {
-            println!("FAILED  {:<6} {file}: {problem}", verdict.rule);
+            lines.push(format!("FAILED  {:<6} {file}: {problem}", verdict.rule));
         }
     }
     let articles = coverage::coverage(&policy);
     let unaccounted: Vec<_> = articles.iter().filter(|a| a.is_unaccounted()).collect();
     for a in &unaccounted {
         let (line, column) = a.article.file.line_column(a.article.number_span.start);
-        println!(
+        lines.push(format!(
             "FAILED  art. {:<2} {}:{line}:{column}: no rule checks the article, and it gives no `not_checked` reason saying why",
             a.article.number, a.article.file.name
-        );
+        ));
     }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    println!(
+    lines.push(format!(
         "\n{} rule{} verified, {failed} with problems",
         verdicts.len() - failed,
         plural(verdicts.len() - failed)
-    );
+    ));
     if unaccounted.is_empty() {
         if !articles.is_empty() {
-            println!(
+            lines.push(format!(
                 "{} article{} checked by rules or saying why not",
                 articles.len(),
                 plural(articles.len())
-            );
+            ));
         }
     } else {
-        println!(
+        lines.push(format!(
             "{} of {} article{} with neither a rule nor a reason",
             unaccounted.len(),
             articles.len(),
             plural(articles.len())
-        );
+        ));
+    }
+    if !super::emit(&(lines.join("\n") + "\n")) {
+        return 2;
     }
     u8::from(failed > 0 || !unaccounted.is_empty())
 }
