@@ -773,3 +773,63 @@ fn a_negative_day_count_is_refused() {
     );
     assert_eq!(word.status.code(), Some(2));
 }
+
+#[test]
+fn findings_can_be_grouped_by_rule_or_by_record() {
+    for group in ["rule", "record"] {
+        let out = bylaw(
+            &[
+                "check",
+                "fixtures/example",
+                "--group-by",
+                group,
+                "--color",
+                "never",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let text = stdout(&out);
+        insta::assert_snapshot!(format!("group_by_{group}"), text);
+        // Period findings come last, after every finding about a record.
+        let last_heading = text.lines().rfind(|l| l.starts_with("── "));
+        let expected = match group {
+            "rule" => "── 40.3 — one briefing meeting each week (2 findings)",
+            _ => "── periods (2 findings)",
+        };
+        assert_eq!(last_heading, Some(expected));
+    }
+}
+
+#[test]
+fn no_color_turns_colour_off_unless_it_is_asked_for() {
+    // `script` gives the binary a terminal, where colour is on by default.
+    let binary = env!("CARGO_BIN_EXE_bylaw");
+    let run = |no_color: Option<&str>, flag: &str| {
+        let mut command = Command::new("script");
+        command
+            .args([
+                "-qec",
+                &format!("{binary} check fixtures/example --color {flag}"),
+            ])
+            .arg("/dev/null")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            command.env("NO_COLOR", value);
+        }
+        let out = command.output().expect("script runs");
+        String::from_utf8_lossy(&out.stdout).contains('\u{1b}')
+    };
+    if Command::new("script").arg("--version").output().is_err() {
+        return; // no `script` here: the flag's own cases are covered by the snapshots
+    }
+    assert!(run(None, "auto"), "a terminal gets colour");
+    assert!(!run(Some("1"), "auto"), "NO_COLOR turns it off");
+    assert!(run(Some(""), "auto"), "an empty NO_COLOR does not");
+    assert!(
+        run(Some("1"), "always"),
+        "--color always wins over NO_COLOR"
+    );
+    assert!(!run(None, "never"));
+}

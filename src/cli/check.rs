@@ -35,9 +35,19 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output (the exit status is the same)
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Human output: group the findings by rule or by record, each under a heading (default: in
+    /// file order); period findings come last
+    #[arg(long, value_enum, value_name = "rule|record")]
+    group_by: Option<GroupBy>,
     /// Worker threads (default: one per core); the report is the same whatever the number
     #[arg(long, value_name = "N")]
     threads: Option<std::num::NonZeroUsize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GroupBy {
+    Rule,
+    Record,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,7 +111,14 @@ pub fn run(args: &CheckArgs) -> u8 {
     };
     let text = match args.format {
         Format::Human if args.summary => report::human::summary(&policy, &outcome),
-        Format::Human => report::human::render(&policy, &outcome, &renderer),
+        Format::Human => {
+            let group = match args.group_by {
+                None => report::human::GroupBy::File,
+                Some(GroupBy::Rule) => report::human::GroupBy::Rule,
+                Some(GroupBy::Record) => report::human::GroupBy::Record,
+            };
+            report::human::render_grouped(&policy, &outcome, &renderer, group)
+        }
         Format::Json => report::json::document(&policy, &outcome),
         Format::Jsonl => report::json::lines(&outcome),
         Format::Sarif => report::sarif::document(&policy, &outcome),

@@ -83,7 +83,9 @@ impl PolicyArgs {
             Colour::Always => true,
             Colour::Never => false,
             Colour::Auto => {
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                // no-color.org: NO_COLOR set to anything but the empty string turns colour off.
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                std::io::stdout().is_terminal() && !no_color
             }
         };
         Renderer::with_width(colour, report_width())

@@ -164,17 +164,14 @@ pub fn parse(
                     continue;
                 }
                 match strict::parse(line) {
-                    Ok((value @ Json::Object(_), duplicates)) => records.push(Record {
+                    // A value that is not an object is refused as a record, as in an array.
+                    Ok((value, duplicates)) => records.push(Record {
                         value,
                         place: Place::Line {
                             line: index + 1,
                             offset: start,
                         },
                         faults: duplicates.into_iter().map(Fault::DuplicateKey).collect(),
-                    }),
-                    Ok(_) => malformed.push(Malformed {
-                        span: Span::new(start, start + line.trim_end().len()),
-                        message: "expected a record (an object) on this line".into(),
                     }),
                     Err(e) => malformed.push(json_error(source, &e, index, start)),
                 }

@@ -6,7 +6,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use super::sanitise;
 use super::window::{self, Layout, Windowed};
-use crate::audit::Outcome;
+use crate::audit::{Finding, Outcome};
 use crate::check::Policy;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{format_of, Format};
@@ -181,19 +181,101 @@ impl miette::Diagnostic for Shown {
 }
 
 pub fn render(policy: &Policy, outcome: &Outcome, renderer: &Renderer) -> String {
-    let mut out = diagnostics(outcome, renderer);
+    render_grouped(policy, outcome, renderer, GroupBy::File)
+}
+
+/// How the human report orders its findings. Period findings come last in every order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// By file, line and column, as every other format does.
+    #[default]
+    File,
+    /// By rule, in the policy's order, each rule under a heading.
+    Rule,
+    /// By record id, each record under a heading.
+    Record,
+}
+
+pub fn render_grouped(
+    policy: &Policy,
+    outcome: &Outcome,
+    renderer: &Renderer,
+    group: GroupBy,
+) -> String {
+    let mut out = diagnostics_grouped(policy, outcome, renderer, group);
     out.push_str(&summary(policy, outcome));
     out
 }
 
 /// Bad inputs, then findings (waived ones marked, period ones named by their period).
 pub fn diagnostics(outcome: &Outcome, renderer: &Renderer) -> String {
+    diagnostics_in_order(outcome, renderer, outcome.findings.iter().collect(), |_| {
+        None
+    })
+}
+
+/// [`diagnostics`], with the findings grouped under a heading per rule or per record.
+pub fn diagnostics_grouped(
+    policy: &Policy,
+    outcome: &Outcome,
+    renderer: &Renderer,
+    group: GroupBy,
+) -> String {
+    let mut findings: Vec<&Finding> = outcome.findings.iter().collect();
+    let rank = |f: &Finding| policy.rules.iter().position(|r| r.id == f.rule);
+    // A stable sort keeps the file order inside each group; period findings stay last.
+    match group {
+        GroupBy::File => return diagnostics(outcome, renderer),
+        GroupBy::Rule => findings.sort_by_key(|f| (f.period.is_some(), rank(f))),
+        GroupBy::Record => findings.sort_by_key(|f| (f.period.is_some(), f.record.clone())),
+    }
+    let heading = |f: &Finding| -> Option<String> {
+        match group {
+            GroupBy::File => None,
+            GroupBy::Rule => Some(match policy.rule(&f.rule) {
+                Some(rule) => format!("{} — {}", rule.id, rule.title),
+                None => f.rule.clone(),
+            }),
+            GroupBy::Record => Some(match (&f.record, &f.period) {
+                (Some(record), _) => format!("record {record}"),
+                (None, Some(_)) => "periods".to_string(),
+                (None, None) => "the record set".to_string(),
+            }),
+        }
+    };
+    diagnostics_in_order(outcome, renderer, findings, heading)
+}
+
+fn diagnostics_in_order(
+    outcome: &Outcome,
+    renderer: &Renderer,
+    findings: Vec<&Finding>,
+    heading: impl Fn(&Finding) -> Option<String>,
+) -> String {
     let mut out = String::new();
     for bad in &outcome.bad_inputs {
         out.push_str(&renderer.render(&bad.diagnostic));
     }
-    for finding in &outcome.findings {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for title in findings.iter().filter_map(|f| heading(f)) {
+        *counts.entry(title).or_default() += 1;
+    }
+    let mut current: Option<String> = None;
+    for finding in findings {
+        if let Some(title) = heading(finding).filter(|t| current.as_ref() != Some(t)) {
+            let count = counts.get(&title).copied().unwrap_or(0);
+            let plural = if count == 1 { "finding" } else { "findings" };
+            let counted = format!(" ({count} {plural})");
+            let room = renderer.width().saturating_sub(3 + counted.chars().count());
+            let title = fit(&sanitise::line(&title), room);
+            out.push_str(&format!("\n── {title}{counted}\n\n"));
+            current = Some(title);
+        }
         let mut d = finding.diagnostic.clone();
+        // The header names the record as well as the rule and the article.
+        if let Some(record) = &finding.record {
+            d.code = format!("{} · {record}", d.code);
+        }
         if finding.waived {
             d.message = format!("(waived) {}", d.message);
             d.severity = Severity::Advice;
@@ -278,4 +360,25 @@ fn by_rule(policy: &Policy, outcome: &Outcome) -> String {
         ));
     }
     text
+}
+
+/// `text` cut to `width` terminal columns, with `…` where it was cut.
+fn fit(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let columns = |s: &str| s.chars().map(|c| c.width().unwrap_or(0)).sum::<usize>();
+    if columns(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
 }
