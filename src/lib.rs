@@ -7,6 +7,7 @@
 //! about the set); [`report`] turns findings into human and machine output; [`cli`] ties it to the
 //! command line. [`diagnostic`] is the one problem type every stage reports with. [`examples`]
 //! holds each rule's passing and failing example, which `explain` shows and `verify` checks.
+//! [`wording`] holds the shared rules of message prose (a/an, a number's noun, weekday names).
 //! [`lsp`] is the other front end: the language server that checks records as they are typed.
 
 pub mod ast;
@@ -24,3 +25,4 @@ pub mod records;
 pub mod report;
 pub mod source;
 pub mod syntax;
+pub mod wording;

@@ -116,7 +116,7 @@ rule set.93 error {
             "set.92",
             meeting("2011-07-11T13:00:00+08:00", "2011-06-01")
         ),
-        ["monday 13"]
+        ["Monday 13"]
     );
     assert!(judge(
         &policy,
@@ -222,7 +222,7 @@ rule set.95 error {
     ]);
     assert_eq!(
         judge(&policy, "set.95", tie),
-        ["last `approve` by P-004 (vice_mayor) at 2011-07-13 10:00"]
+        ["last `approve` by P-004 (vice_mayor) at 2011-07-13 10:00+08:00"]
     );
     let reviewed = document(vec![
         step(

@@ -214,8 +214,10 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                         .get(found)
                         .map_or("record", |s| s.name.as_str());
                     format!(
-                        "`{}` names `{id}`, which is a {found}, not a {target_name}",
-                        field.name
+                        "`{}` names `{id}`, which is {}, not {}",
+                        field.name,
+                        crate::wording::with_article(found),
+                        crate::wording::with_article(target_name)
                     )
                 }
                 None => format!(
@@ -230,7 +232,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                     kept.value
                         .get(&field.name)
                         .map_or(eval::value::Origin::None, eval::value::Origin::Node),
-                    format!("should name a {target_name}"),
+                    format!("should name {}", crate::wording::with_article(target_name)),
                 )],
             };
             outcome.findings.push(finding::locate(

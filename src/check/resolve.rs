@@ -125,7 +125,10 @@ impl<'p> Resolver<'p> {
                 e.span,
                 "policy::type",
                 format!("expected a condition (true or false), found a value of type `{found}`"),
-                &format!("this is a {found}"),
+                &format!(
+                    "this is {}",
+                    crate::wording::with_article(&found.to_string())
+                ),
                 Some(
                     "compare it with something, e.g. `x == …`, or test presence with `x exists`"
                         .into(),

@@ -109,15 +109,29 @@ pub fn check<'a>(
                 }));
             }
         }
-        // The action was taken, but by someone else.
+        // The action was taken, but by someone else. Of the steps that took it, blame the one by
+        // the person nearest to the pattern (a vice mayor not in charge of the area, rather than
+        // a secretary-general's review that another rule asks for); else the first after the
+        // previous expected step.
         let unmatched = |(i, s): &(usize, &Step<'a>)| !matched[*i] && s.action == Some(action);
-        if let Some((_, step)) = steps
+        let candidates: Vec<(usize, &Step<'a>)> = steps
             .iter()
             .enumerate()
             .skip(next)
             .chain(steps.iter().enumerate().take(next))
-            .find(unmatched)
-        {
+            .filter(unmatched)
+            .collect();
+        let mut nearest = None;
+        for (i, step) in &candidates {
+            if let Some(person) = step.node.get("by") {
+                let by = Traced::new(convert(person, &Ty::Unknown), Origin::Node(person));
+                if who::role_matches(env, &expected.by, &by)? {
+                    nearest = Some((*i, *step));
+                    break;
+                }
+            }
+        }
+        if let Some((_, step)) = nearest.or_else(|| candidates.first().copied()) {
             let by = step
                 .node
                 .get("by")

@@ -7,9 +7,10 @@ use super::expr::{eval, Env};
 use super::value::{Origin, Traced, Val};
 use super::{EvalError, World};
 use crate::ast::PeriodUnit;
-use crate::check::ir::{Template, TemplatePart};
+use crate::check::ir::{Builtin, Ir, Node, Template, TemplatePart};
 use crate::check::{Policy, RecordRule, Requirement, RuleDef};
 use crate::diagnostic::Severity;
+use crate::wording;
 
 /// A place in the record to label, and what the label says.
 #[derive(Debug, Clone)]
@@ -122,6 +123,10 @@ fn requirements<'a>(
         let value = eval(env, &binding.value)?;
         env.set(binding.slot, value);
     }
+    // Absent values already blamed by a requirement of this rule on this record: a later
+    // requirement that fails only because the same value is absent says nothing new, so it gives
+    // no follow-on finding ("not listed in the plan" and then "declared on —" for one `plan: null`).
+    let mut reported_missing: Vec<Origin<'a>> = Vec::new();
     for require in &body.requires {
         if let Some(when) = &require.when {
             if !eval(env, when)?.truthy() {
@@ -133,6 +138,15 @@ fn requirements<'a>(
                 let result = eval(env, condition)?;
                 if result.truthy() {
                     continue;
+                }
+                if is_absent(result.origin) {
+                    if reported_missing
+                        .iter()
+                        .any(|o| same_place(*o, result.origin))
+                    {
+                        continue;
+                    }
+                    reported_missing.push(result.origin);
                 }
                 let label = match result.origin {
                     Origin::Missing(_, field) => format!("`{field}` is missing"),
@@ -173,19 +187,87 @@ fn requirements<'a>(
     Ok(())
 }
 
-/// A message with its holes filled from the record.
+/// Whether a failed requirement's value is absent from the record: a missing field or a `null`.
+fn is_absent(origin: Origin<'_>) -> bool {
+    matches!(origin, Origin::Missing(..) | Origin::Node(Json::Null))
+}
+
+/// Whether two origins are the same place of the record (by identity, not by equal content).
+fn same_place(a: Origin<'_>, b: Origin<'_>) -> bool {
+    match (a, b) {
+        (Origin::Node(x), Origin::Node(y)) => std::ptr::eq(x, y),
+        (Origin::Missing(x, f), Origin::Missing(y, g)) => std::ptr::eq(x, y) && f == g,
+        _ => false,
+    }
+}
+
+/// A message with its holes filled from the record. The words around a hole are made to agree
+/// with what it shows, so every message benefits: "a"/"an" before it by sound, the noun after a
+/// number in the right number, a weekday capitalised, and an absent value said in words.
 pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
     let mut out = String::new();
+    // The number the previous hole showed, so the noun written after it agrees ("1 day").
+    let mut number: Option<i64> = None;
     for part in &template.parts {
         match part {
-            TemplatePart::Text(t) => out.push_str(t),
-            TemplatePart::Hole(ir) => match eval(env, ir) {
-                Ok(v) => out.push_str(&v.val.render()),
-                Err(_) => out.push('—'),
+            TemplatePart::Text(t) => match number.take() {
+                Some(n) => out.push_str(&wording::agree_after_number(n, t)),
+                None => out.push_str(t),
             },
+            TemplatePart::Hole(ir) => {
+                let shown = match eval(env, ir) {
+                    Ok(v) => {
+                        if let Val::Int(n) = v.val {
+                            number = Some(n);
+                        }
+                        shown(ir, &v.val, &out)
+                    }
+                    // A value that cannot be computed (a date outside the calendar, say).
+                    Err(_) => "unknown".into(),
+                };
+                agree_article(&mut out, &shown);
+                out.push_str(&shown);
+            }
         }
     }
     out
+}
+
+/// A hole's value in words, given the message written so far.
+fn shown(ir: &Ir, value: &Val<'_>, before: &str) -> String {
+    match (value, &ir.node) {
+        // An absent value reads as prose, never as a dash: "`interim` is missing", "by nobody on
+        // record". Where it is the subject of the finding, its label already says it is missing.
+        (Val::Null, _) => {
+            let after_person_word = ["by ", "asked ", "from ", "to "]
+                .iter()
+                .any(|w| before.ends_with(&format!(" {w}")));
+            if after_person_word {
+                "nobody on record".into()
+            } else {
+                "missing".into()
+            }
+        }
+        (Val::Str(_) | Val::Owned(_), Node::Call(Builtin::Weekday, _)) => {
+            wording::weekday_name(&value.render())
+        }
+        _ => value.render(),
+    }
+}
+
+/// Makes the article that ends `out` ("a " or "an ") agree with the sound of `next`.
+fn agree_article(out: &mut String, next: &str) {
+    let stem_len = if out.ends_with(" a ") || out == "a " {
+        2
+    } else if out.ends_with(" an ") || out == "an " {
+        3
+    } else {
+        return;
+    };
+    let stem = out.len() - stem_len;
+    out.truncate(stem);
+    out.push_str(wording::article(next));
+    out.push(' ');
 }
 
 /// The period a date falls in, as the output contract names it: `2011-08`, `2011-H2`, `2011-W33`,

@@ -85,6 +85,29 @@ pub fn matches<'a>(
     })
 }
 
+/// Whether `subject` has the role the pattern asks for, whatever its qualifiers (`in charge of`,
+/// `among`, `if`) say: the person who came nearest, whom a failure should point at.
+pub fn role_matches<'a>(
+    env: &mut Env<'a>,
+    who: &'a Who,
+    subject: &Traced<'a>,
+) -> Result<bool, EvalError<'a>> {
+    match who {
+        Who::InChargeOf(base, _) | Who::Among(base, _) | Who::Guard(base, _) => {
+            role_matches(env, base, subject)
+        }
+        Who::Alternatives(alternatives) => {
+            for alternative in alternatives {
+                if role_matches(env, alternative, subject)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        _ => matches(env, who, subject),
+    }
+}
+
 /// The who-pattern in words, with areas read from the record: "a vice mayor in charge of `education`".
 pub fn describe<'a>(env: &mut Env<'a>, text: &'a WhoText) -> String {
     match text {
@@ -97,7 +120,7 @@ pub fn describe<'a>(env: &mut Env<'a>, text: &'a WhoText) -> String {
         WhoText::InChargeOf(inner, area) => {
             let area = eval(env, area)
                 .map(|a| a.val.render())
-                .unwrap_or_else(|_| "—".into());
+                .unwrap_or_else(|_| "unknown".into());
             format!("{} in charge of `{area}`", describe(env, inner))
         }
         WhoText::Qualified(inner, qualifier) => format!("{} {qualifier}", describe(env, inner)),

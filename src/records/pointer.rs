@@ -54,6 +54,17 @@ impl At<'_> {
             At::Index(parent, index) => parent.pointer().index(*index),
         }
     }
+
+    /// The field as a policy names it, for messages: `evaluation.cost_benefit`, `members[2]`;
+    /// empty for the record itself.
+    pub(crate) fn path(&self) -> String {
+        match self {
+            At::Root => String::new(),
+            At::Key(At::Root, key) => (*key).to_string(),
+            At::Key(parent, key) => format!("{}.{key}", parent.path()),
+            At::Index(parent, index) => format!("{}[{index}]", parent.path()),
+        }
+    }
 }
 
 fn find(here: &Value, target: &Value, path: &mut Vec<Segment>) -> bool {

@@ -29,15 +29,23 @@ impl DateTime {
     }
 }
 
+/// The wall-clock time with the offset it was written in, `2011-08-01 09:00+08:00`: two times
+/// written in different offsets are compared in messages, and without the offsets the same
+/// instant would look like two unrelated hours.
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let civil = self.civil();
+        let seconds = self.offset.seconds();
+        let sign = if seconds < 0 { '-' } else { '+' };
+        let minutes = seconds.unsigned_abs() / 60;
         write!(
             f,
-            "{} {:02}:{:02}",
+            "{} {:02}:{:02}{sign}{:02}:{:02}",
             civil.date(),
             civil.hour(),
-            civil.minute()
+            civil.minute(),
+            minutes / 60,
+            minutes % 60
         )
     }
 }

@@ -5,6 +5,7 @@ use serde_json::Value as Json;
 use super::pointer::{At, Pointer};
 use super::time::{parse_date, parse_datetime};
 use crate::check::{Policy, ShapeId, Ty};
+use crate::wording;
 
 /// One way a record breaks the contract, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +63,12 @@ fn check_object(
     let Json::Object(map) = value else {
         problems.push(Problem {
             pointer: at.pointer(),
-            message: format!("expected an object ({}), found {}", def.name, kind(value)),
+            message: format!(
+                "{} is {} (an object), found {}",
+                subject(at),
+                wording::with_article(&def.name),
+                kind(value)
+            ),
         });
         return;
     };
@@ -71,7 +77,7 @@ fn check_object(
         match map.get(&field.name) {
             None | Some(Json::Null) if field.required => {
                 let whose = if def.is_record {
-                    format!("a {}", def.name)
+                    wording::with_article(&def.name)
                 } else {
                     format!("`{}`", def.name)
                 };
@@ -97,9 +103,11 @@ fn check_object(
 }
 
 fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &mut Vec<Problem>) {
+    // The field is named, since the message is read apart from its label: "`ad_hoc` is true or
+    // false, found a string".
     let wrong = |expected: String| Problem {
         pointer: at.pointer(),
-        message: format!("expected {expected}, found {}", kind(value)),
+        message: format!("{} is {expected}, found {}", subject(at), kind(value)),
     };
     match ty {
         Ty::Bool if !value.is_boolean() => problems.push(wrong("true or false".into())),
@@ -136,13 +144,16 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &m
                 problems.push(Problem {
                     pointer: at.pointer(),
                     message: format!(
-                        "`{s}` is not a {}; expected one of {}",
-                        def.name,
+                        "`{s}` is not {}; expected one of {}",
+                        wording::with_article(&def.name),
                         values.join(", ")
                     ),
                 });
             }
-            (None, Some(def)) => problems.push(wrong(format!("a {} (a string)", def.name))),
+            (None, Some(def)) => problems.push(wrong(format!(
+                "{} (a string)",
+                wording::with_article(&def.name)
+            ))),
             _ => {}
         },
         Ty::Shape(s) => check_object(policy, *s, value, at, problems),
@@ -157,6 +168,14 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &m
             }
         },
         _ => {}
+    }
+}
+
+/// The field a value sits in, in backticks, or "the record" for the record itself.
+fn subject(at: &At<'_>) -> String {
+    match at {
+        At::Root => "the record".into(),
+        _ => format!("`{}`", at.path()),
     }
 }
 
