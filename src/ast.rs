@@ -202,6 +202,7 @@ pub struct RuleDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Clause {
     Title(Text),
+    Quote(Quote),
     Cites(Vec<(u32, Span)>),
     On {
         record: Ident,
@@ -240,6 +241,16 @@ pub enum Clause {
     Message(Text),
     Help(Text),
     Builtin(Ident),
+}
+
+/// `quote """市長碰頭會原則上每周召開一次""" """The mayor's briefing meeting is in principle held
+/// once a week"""`: the words of the rule's article that the rule enforces, and their gloss.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quote {
+    pub original: Text,
+    pub gloss: Text,
+    /// The whole clause, keyword and both texts.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -833,3 +833,25 @@ fn no_color_turns_colour_off_unless_it_is_asked_for() {
     );
     assert!(!run(None, "never"));
 }
+
+#[test]
+fn verify_fails_on_a_rule_that_quotes_no_words_of_its_article() {
+    let out = bylaw(
+        &["verify", "--policy", "tests/policies/unquoted.bylaw"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAILED  1.2    tests/policies/unquoted.bylaw:28:8: the rule quotes no words of article 1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("FAILED  1.1    tests/policies/unquoted.bylaw"),
+        "1.1 quotes its article: {text}"
+    );
+    assert!(
+        text.contains("1 rule of articles quoting none of the article's words"),
+        "{text}"
+    );
+}

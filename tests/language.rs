@@ -395,3 +395,78 @@ rule set.94 error {
     .map(|(r, m)| (r.to_string(), m.to_string()));
     assert_eq!(found, expected);
 }
+
+#[test]
+fn a_rule_quotes_its_article_verbatim_whatever_the_line_breaks() {
+    let policy = policy_with(
+        r#"
+article 57 "Meeting rooms" {
+  text """
+五十七、會議室應整潔,
+每周清掃一次;會議結束后應關閉門窗。
+"""
+  gloss """Meeting rooms shall be kept tidy, and cleaned once a week; after a meeting, the doors and
+windows shall be closed."""
+
+  rule 57.1 warning {
+    title "a meeting is not ad hoc"
+    quote """會議室應整潔,每周
+             清掃一次""" """Meeting rooms shall be kept tidy,
+      and cleaned once a week"""
+    quote """會議室……應關閉門窗""" """after a meeting, the doors and windows shall be closed"""
+    on meeting
+    require not ad_hoc
+  }
+}
+"#,
+    );
+    let rule = policy.rule("57.1").expect("rule exists");
+    assert_eq!(
+        policy.article_quote(rule).as_deref(),
+        Some(
+            "article 57 (Meeting rooms): 會議室應整潔,每周清掃一次 (“Meeting rooms shall be kept \
+             tidy, and cleaned once a week”); 會議室……應關閉門窗 (“after a meeting, the doors and \
+             windows shall be closed”)"
+        )
+    );
+    let set = policy.rule("set.1").expect("set rule exists");
+    assert_eq!(policy.article_quote(set), None, "a set rule has no article");
+    let quoted = policy
+        .rules
+        .iter()
+        .filter(|r| !r.id.starts_with("set.") && r.id != "57.1")
+        .filter(|r| r.quotes.is_empty())
+        .map(|r| r.id.as_str())
+        .collect::<Vec<_>>();
+    assert!(
+        quoted.is_empty(),
+        "unquoted rules in the default policy: {quoted:?}"
+    );
+}
+
+#[test]
+fn a_quote_clause_parses_whole() {
+    let ok = SourceFile::new(
+        "t.bylaw",
+        "article 1 \"A\" { text \"一、甲乙。\" gloss \"A B.\" rule 1.1 error { title \"t\" quote \"甲乙\" \"A B\" } }",
+    );
+    let errors = bylaw::check::load(&[ok], &[]).err().unwrap_or_default();
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.code != "policy::syntax" && e.code != "policy::quote"),
+        "{errors:#?}"
+    );
+    let one_text = SourceFile::new(
+        "t.bylaw",
+        "article 1 \"A\" { text \"一、甲乙。\" gloss \"A B.\" rule 1.1 error { title \"t\" quote \"甲乙\" } }",
+    );
+    let errors = bylaw::check::load(&[one_text], &[])
+        .err()
+        .unwrap_or_default();
+    assert!(
+        errors.first().is_some_and(|e| e.message
+            == "expected a `\"\"\"` text block or a string in double quotes, found `}`"),
+        "{errors:#?}"
+    );
+}

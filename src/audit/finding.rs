@@ -250,28 +250,9 @@ pub fn rule_code(rule: &RuleDef) -> String {
     }
 }
 
-/// The rule's help, then what the article says.
+/// The rule's help, then the words of its article that it enforces.
 pub fn help_text(policy: &Policy, rule: &RuleDef) -> Option<String> {
-    let mut help = rule.help.clone().unwrap_or_default();
-    if let Some(article) = rule.article.and_then(|a| policy.articles.get(&a)) {
-        let gloss = first_sentence(&article.gloss);
-        if !gloss.is_empty() {
-            if !help.is_empty() {
-                help.push('\n');
-            }
-            help.push_str(&format!(
-                "article {} ({}): {gloss}",
-                article.number, article.title
-            ));
-        }
-    }
-    (!help.is_empty()).then_some(help)
-}
-
-fn first_sentence(text: &str) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.find(". ") {
-        Some(end) => flat[..=end].to_string(),
-        None => flat,
-    }
+    let help = rule.help.iter().cloned().chain(policy.article_quote(rule));
+    let help: Vec<String> = help.collect();
+    (!help.is_empty()).then(|| help.join("\n"))
 }

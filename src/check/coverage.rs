@@ -1,6 +1,7 @@
 //! Coverage: for each article of a checked policy, the rules declared in it, the rules of other
 //! articles that cite it, and the reason it gives when no rule checks it. One computation for
-//! `bylaw coverage` (human and JSON), `bylaw explain ARTICLE` and `bylaw verify`.
+//! `bylaw coverage` (human and JSON), `bylaw explain ARTICLE` and `bylaw verify`; and the rules
+//! that do not quote the words of their article they enforce, on which `bylaw verify` fails.
 
 use super::model::{ArticleDef, Policy, RuleDef};
 
@@ -51,4 +52,16 @@ fn of<'p>(policy: &'p Policy, article: &'p ArticleDef) -> ArticleCoverage<'p> {
         cited_by,
         reason: article.not_checked.as_ref().map(|n| n.reason.as_str()),
     }
+}
+
+/// The rules declared in an article that quote none of its words, in policy order. The language
+/// allows them (another body's policy may be written before its quotes), `bylaw verify` does not.
+pub fn unquoted(policy: &Policy) -> Vec<&RuleDef> {
+    policy
+        .rules
+        .iter()
+        .filter(|r| r.quotes.is_empty())
+        .filter(|r| r.article.is_some_and(|a| policy.articles.contains_key(&a)))
+        .filter(|r| !r.id.starts_with("set."))
+        .collect()
 }

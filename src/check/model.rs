@@ -152,6 +152,8 @@ pub struct RuleDef {
     pub severity: Severity,
     pub title: String,
     pub help: Option<String>,
+    /// The words of the rule's article that the rule enforces, each checked to be verbatim.
+    pub quotes: Vec<QuoteDef>,
     pub message: Option<Template>,
     pub kind: RuleKind,
     /// Local variable slots the rule's expressions use.
@@ -160,6 +162,42 @@ pub struct RuleDef {
     /// every record has been read.
     pub needs_context: bool,
     pub origin: Origin,
+}
+
+/// `quote "…" "…"`: a verbatim part of the article's text, its gloss, and where it was written.
+#[derive(Debug, Clone)]
+pub struct QuoteDef {
+    /// The article's words, with the line breaks of the policy file removed.
+    pub original: String,
+    /// The English gloss, on one line.
+    pub gloss: String,
+    /// The whole clause.
+    pub span: Span,
+}
+
+impl QuoteDef {
+    /// `原則上每周召開一次 (“is in principle held once a week”)`.
+    pub fn shown(&self) -> String {
+        format!("{} (“{}”)", self.original, self.gloss)
+    }
+}
+
+/// Text wrapped in the policy file, on one line: a line break beside a Chinese character (or
+/// any other non-ASCII one) joins the lines, as Chinese puts no space between words; any other
+/// run of white space becomes one space.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        let joins = match (out.chars().last(), word.chars().next()) {
+            (Some(a), Some(b)) => !a.is_ascii() || !b.is_ascii(),
+            _ => true,
+        };
+        if !joins {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 #[derive(Debug, Clone)]
@@ -299,6 +337,23 @@ impl Policy {
             .iter()
             .filter(|r| r.article == Some(number) && !r.id.starts_with("set."))
             .collect()
+    }
+
+    /// What the rule's article says that the rule enforces: `article 40 (Mayor's briefing
+    /// meetings): 市長碰頭會原則上每周召開一次 (“The mayor's briefing meeting is in principle held
+    /// once a week”)`. A rule that quotes nothing names its article only; a rule of the record set
+    /// has no article. Every report, `bylaw explain` and the language server show this one text.
+    pub fn article_quote(&self, rule: &RuleDef) -> Option<String> {
+        let article = rule
+            .article
+            .filter(|_| !rule.id.starts_with("set."))
+            .and_then(|a| self.articles.get(&a))?;
+        let head = format!("article {} ({})", article.number, article.title);
+        if rule.quotes.is_empty() {
+            return Some(head);
+        }
+        let quotes: Vec<String> = rule.quotes.iter().map(QuoteDef::shown).collect();
+        Some(format!("{head}: {}", quotes.join("; ")))
     }
 
     pub fn record_type(&self, name: &str) -> Option<&ShapeDef> {

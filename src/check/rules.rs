@@ -47,6 +47,7 @@ pub fn compile_rule(
 
     let mut title = None;
     let mut help = None;
+    let mut quotes = Vec::new();
     let mut message = None;
     let mut cites = Vec::new();
     let mut builtin = None;
@@ -61,6 +62,7 @@ pub fn compile_rule(
         match clause {
             Clause::Title(t) => title = Some(t.value.clone()),
             Clause::Help(t) => help = Some(t.value.clone()),
+            Clause::Quote(q) => quotes.push(q),
             Clause::Message(t) => message = Some(t),
             Clause::Cites(c) => cites.extend(c.iter().map(|(n, _)| *n)),
             Clause::Builtin(b) => builtin = Some(b),
@@ -95,6 +97,11 @@ pub fn compile_rule(
             "add `title \"…\"`: it heads every finding",
         );
     }
+
+    let quotes = quotes
+        .into_iter()
+        .filter_map(|q| quote(decls, file, &id, article, q))
+        .collect();
 
     let policy = &decls.policy;
     let mut resolver = Resolver::new(policy, file.clone(), None);
@@ -282,6 +289,7 @@ pub fn compile_rule(
         severity: severity(rule.severity),
         title: title.unwrap_or(id),
         help,
+        quotes,
         message,
         kind,
         slots,
@@ -292,6 +300,99 @@ pub fn compile_rule(
             id_span: rule.id.span,
         },
     })
+}
+
+/// A `quote` clause checked against the rule's article: the original must be a part of the
+/// article's text, compared without white space (the policy file wraps both at its own width;
+/// `……` stands for words left out), and neither the original nor the gloss may be blank. A rule of the record set has no article
+/// to quote.
+fn quote(
+    decls: &mut Declarations<'_>,
+    file: &Arc<SourceFile>,
+    id: &str,
+    article: Option<u32>,
+    q: &ast::Quote,
+) -> Option<QuoteDef> {
+    let mut refuse = |span, message: String, label: &str, help: String| {
+        let d = Diagnostic::error("policy::quote", message)
+            .in_file(file.clone())
+            .with_label(Label::primary(span, label.to_string()))
+            .with_help(help);
+        decls.errors.push(d);
+    };
+    let article = article.filter(|_| !id.starts_with("set."));
+    let Some(number) = article else {
+        refuse(
+            q.span,
+            format!("rule `{id}` quotes an article, but a rule of the record set belongs to none"),
+            "no article to quote",
+            "remove the `quote`; say what the rule checks in its `title` and `help`".into(),
+        );
+        return None;
+    };
+    let compact = |text: &str| text.split_whitespace().collect::<String>();
+    let original = compact(&q.original.value);
+    let gloss = q
+        .gloss
+        .value
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    // An ellipsis alone quotes nothing.
+    if original.chars().all(|c| c == '…') || gloss.is_empty() {
+        let (span, what) = if !gloss.is_empty() {
+            (q.original.span, "no words of the article")
+        } else {
+            (q.gloss.span, "blank gloss")
+        };
+        refuse(
+            span,
+            format!("rule `{id}` quotes article {number} with blank text"),
+            what,
+            "write `quote \"\"\"the article's words\"\"\" \"\"\"their English gloss\"\"\"`".into(),
+        );
+        return None;
+    }
+    // An unknown article is reported once, where the rule is; its quote cannot be checked.
+    let text = decls
+        .policy
+        .articles
+        .get(&number)
+        .map(|a| compact(&a.text))?;
+    if !verbatim(&text, &original) {
+        refuse(
+            q.original.span,
+            format!("rule `{id}` quotes words that are not in the text of article {number}"),
+            "not a verbatim part of the article",
+            format!("copy the sentence from the `text` of article {number}, character for character; only white space and line breaks may differ, and `……` marks words left out"),
+        );
+        return None;
+    }
+    Some(QuoteDef {
+        original: one_line(&q.original.value),
+        gloss,
+        span: q.span,
+    })
+}
+
+/// `quote` is a part of `text` (both without white space), where an ellipsis `…` (or `……`)
+/// stands for words left out: the pieces between ellipses appear in `text` in order.
+fn verbatim(text: &str, quote: &str) -> bool {
+    if text.contains(quote) {
+        return true;
+    }
+    let mut pieces = quote.split('…').filter(|p| !p.is_empty()).peekable();
+    if pieces.peek().is_none() {
+        return false;
+    }
+    let mut rest = text;
+    for piece in pieces {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// `let name = value`: compiled against the record and any `for each` variable, then bound for

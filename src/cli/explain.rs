@@ -160,6 +160,10 @@ pub fn explain(
     if let Some(help) = &rule.help {
         out.push_str(&format!("\nhow to comply: {help}\n"));
     }
+    if let Some(quote) = policy.article_quote(rule) {
+        let text = format!("what it enforces: {quote}");
+        out.push_str(&format!("\n{}\n", wrap(&text, 100).join("\n")));
+    }
     out.push_str(&format!(
         "\nthe rule, as written in {}:\n\n{}\n",
         rule.origin.file.name,

@@ -212,23 +212,44 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     }
 }
 
-/// `text` in lines of at most `room` characters (at least 20), broken at spaces; a word longer
-/// than that has a line of its own.
+/// `text` in lines of at most `room` columns (at least 20), broken at spaces and between two
+/// Chinese characters (which take two columns each and have no spaces between words); a word
+/// longer than that has a line of its own.
 fn wrap(text: &str, room: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
     let room = room.max(20);
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
-            lines.push(std::mem::take(&mut line));
+        for (i, piece) in pieces(word).into_iter().enumerate() {
+            let glue = if i == 0 && !line.is_empty() { " " } else { "" };
+            if !line.is_empty() && line.width() + glue.len() + piece.width() > room {
+                lines.push(std::mem::take(&mut line));
+            } else {
+                line.push_str(glue);
+            }
+            line.push_str(piece);
         }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
     }
     lines.push(line);
     lines
+}
+
+/// A word cut where a line may break: before each wide character, and before a letter or digit
+/// that follows one. Punctuation stays with what precedes it, so no line starts with a comma.
+fn pieces(word: &str) -> Vec<&str> {
+    use unicode_width::UnicodeWidthChar;
+    let wide = |c: char| c.width().unwrap_or(0) > 1;
+    let mut cuts = vec![0];
+    let mut after_wide = false;
+    for (at, c) in word.char_indices() {
+        if at > 0 && (wide(c) || (after_wide && c.is_alphanumeric())) {
+            cuts.push(at);
+        }
+        after_wide = wide(c) || (after_wide && !c.is_alphanumeric());
+    }
+    cuts.push(word.len());
+    cuts.windows(2).map(|w| &word[w[0]..w[1]]).collect()
 }
 
 #[cfg(test)]
@@ -253,6 +274,23 @@ mod tests {
         assert_eq!(
             wrap("a-word-longer-than-the-room-has-a-line-of-its-own b", 20).len(),
             2
+        );
+    }
+
+    #[test]
+    fn chinese_wraps_between_characters_counting_two_columns_each() {
+        let lines = wrap(
+            "article 40: 市長碰頭會原則上每周召開一次,一般安排在周一上午 — “held once a week”",
+            24,
+        );
+        assert_eq!(
+            lines,
+            [
+                "article 40: 市長碰頭會原",
+                "則上每周召開一次,一般安",
+                "排在周一上午 — “held",
+                "once a week”"
+            ]
         );
     }
 }

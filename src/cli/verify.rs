@@ -1,6 +1,7 @@
 //! `bylaw verify`: checks the policy's own examples, as `conftest verify` runs a policy's tests.
 //! Every rule needs a `fail.json` that breaks it and nothing else, and a `pass.json` that gives
-//! no finding at all. Every article needs a rule, or a `not_checked` reason saying why it has none.
+//! no finding at all. Every article needs a rule, or a `not_checked` reason saying why it has none,
+//! and every rule of an article quotes the words of the article it enforces.
 
 use super::PolicyArgs;
 use crate::check::coverage;
@@ -38,6 +39,16 @@ pub fn run(args: &PolicyArgs) -> u8 {
             a.article.number, a.article.file.name
         ));
     }
+    let unquoted = coverage::unquoted(&policy);
+    for rule in &unquoted {
+        let (line, column) = rule.origin.file.line_column(rule.origin.id_span.start);
+        lines.push(format!(
+            "FAILED  {:<6} {}:{line}:{column}: the rule quotes no words of article {} (`quote \"\"\"…\"\"\" \"\"\"gloss\"\"\"`)",
+            rule.id,
+            rule.origin.file.name,
+            rule.article.unwrap_or_default()
+        ));
+    }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     lines.push(format!(
         "\n{} rule{} verified, {failed} with problems",
@@ -60,8 +71,15 @@ pub fn run(args: &PolicyArgs) -> u8 {
             plural(articles.len())
         ));
     }
+    if !unquoted.is_empty() {
+        lines.push(format!(
+            "{} rule{} of articles quoting none of the article's words",
+            unquoted.len(),
+            plural(unquoted.len())
+        ));
+    }
     if !super::emit(&(lines.join("\n") + "\n")) {
         return 2;
     }
-    u8::from(failed > 0 || !unaccounted.is_empty())
+    u8::from(failed > 0 || !unaccounted.is_empty() || !unquoted.is_empty())
 }

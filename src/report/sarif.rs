@@ -61,15 +61,26 @@ fn descriptor(policy: &Policy, rule: &RuleDef) -> Json {
         .and_then(|n| policy.articles.get(&n));
     let full = article.map_or_else(|| rule.title.clone(), |a| a.text.clone());
     let mut help = rule.help.clone().unwrap_or_else(|| rule.title.clone());
+    if let Some(quote) = policy.article_quote(rule) {
+        help = format!("{help}\n\n{quote}");
+    }
     if let Some(a) = article {
         let gloss = unwrap_paragraphs(&a.gloss);
-        help = format!("{help}\n\narticle {} ({}): {gloss}", a.number, a.title);
+        help = format!("{help}\n\nthe whole article: {gloss}");
     }
     let mut properties = Map::new();
     if let Some(a) = article {
         properties.insert("article".into(), json!(a.number));
         properties.insert("article_title".into(), json!(a.title));
         properties.insert("tags".into(), json!([format!("article-{}", a.number)]));
+        if !rule.quotes.is_empty() {
+            let quotes: Vec<Json> = rule
+                .quotes
+                .iter()
+                .map(|q| json!({ "original": q.original, "gloss": q.gloss }))
+                .collect();
+            properties.insert("quote".into(), json!(quotes));
+        }
     }
     json!({
         "id": rule.id,

@@ -300,6 +300,11 @@ impl Lower {
         let mut inner = pair.into_inner();
         Some(match rule {
             Rule::title_clause => Clause::Title(self.text(next(&mut inner))),
+            Rule::quote_clause => Clause::Quote(Quote {
+                original: self.text(next(&mut inner)),
+                gloss: self.text(next(&mut inner)),
+                span: whole,
+            }),
             Rule::message_clause => Clause::Message(self.text(next(&mut inner))),
             Rule::help_clause => Clause::Help(self.text(next(&mut inner))),
             Rule::builtin_clause => Clause::Builtin(ident(next(&mut inner))),
