@@ -318,3 +318,85 @@ fn a_report_written_among_the_records_is_not_read_back() {
         first["ignored_files"].as_u64().unwrap_or(0) + 1
     );
 }
+
+/// The realistic export of `fixtures/export`, written as an exporter writes it: one JSON Lines
+/// file per record type.
+fn export_as_json_lines(dir: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/export");
+    let mut by_type: std::collections::BTreeMap<String, String> = Default::default();
+    for entry in walk(&root) {
+        let text = std::fs::read_to_string(&entry).expect("an export file");
+        let records: Vec<serde_json::Value> = match entry.extension().and_then(|e| e.to_str()) {
+            Some("json") => match serde_json::from_str(&text).expect("JSON") {
+                serde_json::Value::Array(items) => items,
+                one => vec![one],
+            },
+            Some("jsonl") => text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).expect("a JSON line"))
+                .collect(),
+            _ => continue,
+        };
+        for record in records {
+            let kind = record["type"].as_str().unwrap_or("other").to_string();
+            let line = serde_json::to_string(&record).expect("a record serializes");
+            by_type.entry(kind).or_default().push_str(&(line + "\n"));
+        }
+    }
+    for (kind, lines) in by_type {
+        std::fs::write(dir.join(format!("{kind}s.jsonl")), lines).expect("written");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_export_as_json_lines_reads_well_on_a_terminal() {
+    let dir = scratch("export-jsonl");
+    export_as_json_lines(&dir);
+    let out = bylaw(&dir, &["check", ".", "--color", "never"], None);
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(widest(&text) <= 100, "a line of {} columns", widest(&text));
+    let json = bylaw(&dir, &["check", ".", "--format", "json"], None);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("a JSON report");
+    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
+    assert!(findings.len() >= 5, "the export's planted findings");
+    // Every located finding's header: the rule, the article, the record, and the JSON report's
+    // file:line:column.
+    let headers = headers(&text);
+    for f in findings.iter().filter(|f| f["line"].is_u64()) {
+        let place = format!(
+            "{}:{}:{}",
+            f["file"].as_str().unwrap_or(""),
+            f["line"],
+            f["column"]
+        );
+        assert!(headers.contains(&place), "no header at {place}");
+        let title = format!(
+            "{} · article {} · {}",
+            f["rule"].as_str().unwrap_or(""),
+            f["article"],
+            f["record"].as_str().unwrap_or("")
+        );
+        assert!(text.contains(&title), "no header {title:?}");
+    }
+    // Each finding keeps its message, how to comply and the article's words.
+    assert_eq!(text.matches("help: ").count(), findings.len());
+    assert!(text.matches("article 52 (").count() >= 1);
+    let per_finding = text.len() / findings.len();
+    assert!(per_finding <= 1_500, "{per_finding} bytes per finding");
+}

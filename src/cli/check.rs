@@ -110,7 +110,9 @@ pub fn run(args: &CheckArgs) -> u8 {
         },
     };
     let text = match args.format {
-        Format::Human if args.summary => report::human::summary(&policy, &outcome),
+        Format::Human if args.summary => {
+            report::human::summary_within(&policy, &outcome, renderer.width())
+        }
         Format::Human => {
             let group = match args.group_by {
                 None => report::human::GroupBy::File,

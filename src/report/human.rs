@@ -203,7 +203,7 @@ pub fn render_grouped(
     group: GroupBy,
 ) -> String {
     let mut out = diagnostics_grouped(policy, outcome, renderer, group);
-    out.push_str(&summary(policy, outcome));
+    out.push_str(&summary_within(policy, outcome, renderer.width()));
     out
 }
 
@@ -292,21 +292,38 @@ fn diagnostics_in_order(
     out
 }
 
+/// The summary, within 100 columns.
 pub fn summary(policy: &Policy, outcome: &Outcome) -> String {
+    summary_within(policy, outcome, 100)
+}
+
+/// The summary, no line wider than `width` columns.
+pub fn summary_within(policy: &Policy, outcome: &Outcome, width: usize) -> String {
     let s = &outcome.summary;
     let period = outcome.period.map_or("no dated records".to_string(), |p| {
         // Say which records an inferred period runs between: a mistyped year shows at once.
         let whence = match &outcome.period_bounds {
             Some((first, last)) => format!(
-                " (from `{}` of {} to `{}` of {})",
+                "(from `{}` of {} to `{}` of {})",
                 sanitise::line(&first.field),
                 sanitise::line(&first.record),
                 sanitise::line(&last.field),
                 sanitise::line(&last.record)
             ),
-            None => " (given)".to_string(),
+            None => "(given)".to_string(),
         };
-        format!("{} – {}{whence}", p.from, p.to)
+        let line = format!("{} – {} {whence}", p.from, p.to);
+        // "period under audit: " takes 20 columns; a long reason goes on a line of its own.
+        if columns(&line) + 20 <= width {
+            line
+        } else {
+            format!(
+                "{} – {}\n  {}",
+                p.from,
+                p.to,
+                fit(&whence, width.saturating_sub(2))
+            )
+        }
     });
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -325,13 +342,13 @@ pub fn summary(policy: &Policy, outcome: &Outcome) -> String {
         s.waived,
         plural(s.bad_inputs, "bad input", "bad inputs"),
     );
-    text.push_str(&by_rule(policy, outcome));
+    text.push_str(&by_rule(policy, outcome, width));
     text
 }
 
 /// When findings come from several rules, how many each rule found, in policy order: where an
 /// auditor starts reading a long report.
-fn by_rule(policy: &Policy, outcome: &Outcome) -> String {
+fn by_rule(policy: &Policy, outcome: &Outcome, width: usize) -> String {
     let counts: Vec<(&crate::check::RuleDef, usize, usize)> = policy
         .rules
         .iter()
@@ -352,20 +369,23 @@ fn by_rule(policy: &Policy, outcome: &Outcome) -> String {
         } else {
             String::new()
         };
-        text.push_str(&format!(
-            "  {:<6} {:<7} {open:>4}  {}{waived}\n",
-            rule.id,
-            rule.severity.as_str(),
-            sanitise::line(&rule.title)
-        ));
+        let row = format!("  {:<6} {:<7} {open:>4}  ", rule.id, rule.severity.as_str());
+        let room = width.saturating_sub(columns(&row) + columns(&waived));
+        let title = fit(&sanitise::line(&rule.title), room);
+        text.push_str(&format!("{row}{title}{waived}\n"));
     }
     text
+}
+
+/// The terminal columns `text` takes.
+fn columns(text: &str) -> usize {
+    use unicode_width::UnicodeWidthChar;
+    text.chars().map(|c| c.width().unwrap_or(0)).sum()
 }
 
 /// `text` cut to `width` terminal columns, with `…` where it was cut.
 fn fit(text: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;
-    let columns = |s: &str| s.chars().map(|c| c.width().unwrap_or(0)).sum::<usize>();
     if columns(text) <= width {
         return text.to_string();
     }
