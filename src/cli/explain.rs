@@ -213,7 +213,11 @@ fn example_section(policy: &Policy, examples: &Examples, id: &str, renderer: &Re
             "\na failing example, {} — bylaw reports:\n\n",
             fail.name
         ));
-        out.push_str(&crate::report::human::diagnostics(&run.outcome, renderer));
+        out.push_str(&crate::report::human::diagnostics(
+            policy,
+            &run.outcome,
+            renderer,
+        ));
         if run.reported.is_empty() {
             out.push_str("  nothing (the example no longer breaks the rule; run `bylaw verify`)\n");
         }

@@ -30,13 +30,7 @@ pub fn finding(
     f: &Finding,
     uri_of: &dyn Fn(&str) -> Option<Uri>,
 ) -> Option<lsp_types::Diagnostic> {
-    let mut message = f.message.clone();
-    if f.waived {
-        message = format!("(waived) {message}");
-    }
-    if let Some(help) = policy.rule(&f.rule).and_then(|r| r.help.as_ref()) {
-        message = format!("{message}\nhow to comply: {help}");
-    }
+    let message = crate::report::present::present(policy, f).message_and_help();
     let severity = if f.waived {
         DiagnosticSeverity::INFORMATION
     } else {

@@ -59,21 +59,9 @@ fn position(line: Option<usize>, column: Option<usize>) -> Vec<(&'static str, St
 /// The finding's message, marked when waived or about a period, then how to comply.
 fn message(policy: &Policy, finding: &Finding) -> String {
     // The message may quote record values: one line, so a value cannot start a command.
-    let mut text = sanitise::line(&finding.message).into_owned();
-    if let Some(period) = finding
-        .period
-        .as_ref()
-        .filter(|p| !text.contains(p.as_str()))
-    {
-        text = format!("{period}: {text}");
-    }
-    if finding.waived {
-        text = format!("(waived) {text}");
-    }
-    if let Some(help) = policy.rule(&finding.rule).and_then(|r| r.help.as_ref()) {
-        text = format!("{text}\nhow to comply: {help}");
-    }
-    text
+    let mut presented = super::present::present(policy, finding);
+    presented.message = sanitise::line(&presented.message).into_owned();
+    presented.message_and_help()
 }
 
 /// Every text passes the sanitiser first (an annotation is shown to people, and the log is read

@@ -4,6 +4,7 @@ use std::fmt;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
+use super::present::present;
 use super::sanitise;
 use super::window::{self, Layout, Windowed};
 use crate::audit::{Finding, Outcome};
@@ -208,10 +209,14 @@ pub fn render_grouped(
 }
 
 /// Bad inputs, then findings (waived ones marked, period ones named by their period).
-pub fn diagnostics(outcome: &Outcome, renderer: &Renderer) -> String {
-    diagnostics_in_order(outcome, renderer, outcome.findings.iter().collect(), |_| {
-        None
-    })
+pub fn diagnostics(policy: &Policy, outcome: &Outcome, renderer: &Renderer) -> String {
+    diagnostics_in_order(
+        policy,
+        outcome,
+        renderer,
+        outcome.findings.iter().collect(),
+        |_| None,
+    )
 }
 
 /// [`diagnostics`], with the findings grouped under a heading per rule or per record.
@@ -225,7 +230,7 @@ pub fn diagnostics_grouped(
     let rank = |f: &Finding| policy.rules.iter().position(|r| r.id == f.rule);
     // A stable sort keeps the file order inside each group; period findings stay last.
     match group {
-        GroupBy::File => return diagnostics(outcome, renderer),
+        GroupBy::File => return diagnostics(policy, outcome, renderer),
         GroupBy::Rule => findings.sort_by_key(|f| (f.period.is_some(), rank(f))),
         GroupBy::Record => findings.sort_by_key(|f| (f.period.is_some(), f.record.clone())),
     }
@@ -243,10 +248,11 @@ pub fn diagnostics_grouped(
             }),
         }
     };
-    diagnostics_in_order(outcome, renderer, findings, heading)
+    diagnostics_in_order(policy, outcome, renderer, findings, heading)
 }
 
 fn diagnostics_in_order(
+    policy: &Policy,
     outcome: &Outcome,
     renderer: &Renderer,
     findings: Vec<&Finding>,
@@ -271,21 +277,12 @@ fn diagnostics_in_order(
             out.push_str(&format!("\n── {title}{counted}\n\n"));
             current = Some(title);
         }
+        let presented = present(policy, finding);
         let mut d = finding.diagnostic.clone();
-        // The header names the record as well as the rule and the article.
-        if let Some(record) = &finding.record {
-            d.code = format!("{} · {record}", d.code);
-        }
+        d.code = presented.header;
+        d.message = presented.message;
         if finding.waived {
-            d.message = format!("(waived) {}", d.message);
             d.severity = Severity::Advice;
-        }
-        if let Some(period) = finding
-            .period
-            .as_ref()
-            .filter(|p| !d.message.contains(p.as_str()))
-        {
-            d.message = format!("{period}: {}", d.message);
         }
         out.push_str(&renderer.render(&d));
     }

@@ -188,13 +188,8 @@ fn write_case(out: &mut String, policy: &Policy, case: &Case<'_>) {
 
 /// A finding in full: where, what, and how to comply.
 fn detail(policy: &Policy, f: &Finding) -> String {
-    let mut text = format!(
-        "{}{} {}: {}",
-        if f.waived { "(waived) " } else { "" },
-        f.severity,
-        f.rule,
-        f.message
-    );
+    let presented = super::present::present(policy, f);
+    let mut text = format!("{} {}: {}", f.severity, f.rule, presented.message);
     let place = location(f.file.as_deref(), f.line, f.column);
     if !place.is_empty() {
         text.push_str(&format!("\nat {place}"));
@@ -202,7 +197,7 @@ fn detail(policy: &Policy, f: &Finding) -> String {
             text.push_str(&format!(" ({pointer})"));
         }
     }
-    if let Some(help) = policy.rule(&f.rule).and_then(|r| r.help.as_ref()) {
+    if let Some(help) = &presented.how_to_comply {
         text.push_str(&format!("\nhow to comply: {help}"));
     }
     text

@@ -4,6 +4,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod present;
 pub mod sanitise;
 pub mod sarif;
 pub mod window;

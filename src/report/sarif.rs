@@ -109,10 +109,8 @@ fn result(policy: &Policy, f: &Finding) -> Json {
         result.insert("ruleIndex".into(), json!(index));
     }
     result.insert("level".into(), json!(level(f.severity)));
-    let text = match &f.period {
-        Some(period) if !f.message.contains(period.as_str()) => format!("{period}: {}", f.message),
-        _ => f.message.clone(),
-    };
+    // Waived findings are SARIF suppressions, so the text is not marked `(waived)` again.
+    let text = super::present::message_with_period(f);
     result.insert("message".into(), json!({ "text": text }));
     if let Some(file) = &f.file {
         let mut location = physical(file, f.line, f.column);
