@@ -36,3 +36,17 @@ pub fn human(policy: &Policy, outcome: &Outcome) -> String {
 pub fn json(policy: &Policy, outcome: &Outcome) -> String {
     report::json::document(policy, outcome)
 }
+
+/// A small deterministic generator, so a failure can be replayed from its seed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}

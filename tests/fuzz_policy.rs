@@ -10,23 +10,13 @@
 //!   there. A failing case is written to `target/fuzz-policy/` with its name in the failure; the
 //!   case being run is always in `target/fuzz-policy/current.bylaw`, so even an abort leaves it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bylaw::source::SourceFile;
-
-/// A small deterministic generator, so a failure can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-}
+use common::Lcg;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

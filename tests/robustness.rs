@@ -1,18 +1,9 @@
 //! No policy crashes bylaw: every policy file, cut short and with lines dropped, is loaded, and
 //! every problem is located. (Record files are fuzzed in `tests/fuzz.rs`.)
 
-/// A small deterministic generator, so a failure can be replayed.
-struct Lcg(u64);
+mod common;
 
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-}
+use common::Lcg;
 
 #[test]
 fn damaged_policies_are_refused_not_fatal() {
