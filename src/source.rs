@@ -7,29 +7,76 @@ use std::sync::Arc;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
-/// A file's name (as the user gave it) and its text.
+/// A file's name (as the user gave it) and its text: the whole file, or a fragment of it — one
+/// record's text, read from a large file — that knows where it starts in the file, so positions
+/// are still the file's.
 #[derive(Debug)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    start: TextStart,
+}
+
+/// Where a text starts in its file: byte offset, 1-based line, and the columns already taken on
+/// that line (in Unicode scalar values, and in UTF-16 units for the language server).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextStart {
+    pub offset: usize,
+    pub line: usize,
+    pub columns: usize,
+    pub utf16_columns: usize,
+}
+
+impl TextStart {
+    /// The start of a file.
+    pub const FILE: TextStart = TextStart {
+        offset: 0,
+        line: 1,
+        columns: 0,
+        utf16_columns: 0,
+    };
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
+        SourceFile::fragment(name, text, TextStart::FILE)
+    }
+
+    /// A part of a file that starts at `start`. Offsets and line numbers passed to its methods
+    /// are its own, but for [`line_column`](Self::line_column) and
+    /// [`utf16_position`](Self::utf16_position), which answer in the file's numbering.
+    pub fn fragment(
+        name: impl Into<String>,
+        text: impl Into<String>,
+        start: TextStart,
+    ) -> Arc<SourceFile> {
         let text = text.into();
         let line_starts = line_starts(&text);
         Arc::new(SourceFile {
             name: name.into(),
             text,
             line_starts,
+            start,
         })
     }
 
-    /// 1-based line and column of a byte offset; the column counts Unicode scalar values.
+    /// Where this text starts in its file.
+    pub fn start(&self) -> TextStart {
+        self.start
+    }
+
+    /// The file's line number of this text's line `n` (1-based).
+    pub fn file_line(&self, n: usize) -> usize {
+        n + self.start.line.max(1) - 1
+    }
+
+    /// 1-based line and column of a byte offset, in the file; the column counts Unicode scalar
+    /// values.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let (line, before) = self.line_of(offset);
-        (line, before.chars().count() + 1)
+        let taken = if line == 1 { self.start.columns } else { 0 };
+        (self.file_line(line), taken + before.chars().count() + 1)
     }
 
     /// The 1-based line holding a byte offset (clamped to the text), and the line's text before it.
@@ -42,7 +89,7 @@ impl SourceFile {
         let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
         let before = self.text.get(start..offset).unwrap_or("");
         // A byte-order mark is not a character of the first line: columns start after it.
-        let before = if line == 1 {
+        let before = if line == 1 && self.start.offset == 0 {
             before.strip_prefix('\u{feff}').unwrap_or(before)
         } else {
             before
@@ -71,13 +118,18 @@ impl SourceFile {
         Span::new(start, end)
     }
 
-    /// 0-based line and UTF-16 code-unit character of a byte offset: a position as the Language
-    /// Server Protocol counts it.
+    /// 0-based line and UTF-16 code-unit character of a byte offset, in the file: a position as
+    /// the Language Server Protocol counts it.
     pub fn utf16_position(&self, offset: usize) -> (u32, u32) {
         let (line, before) = self.line_of(offset);
+        let taken = if line == 1 {
+            self.start.utf16_columns
+        } else {
+            0
+        };
         let units: usize = before.chars().map(char::len_utf16).sum();
         let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        (clamp(line - 1), clamp(units))
+        (clamp(self.file_line(line) - 1), clamp(taken + units))
     }
 
     /// The byte offset of a 1-based line and byte column, clamped to the text.
@@ -142,13 +194,18 @@ impl SourceCode for SourceFile {
         let inner = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        let taken = if inner.line() == 0 {
+            self.start.columns
+        } else {
+            0
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
             *inner.span(),
-            inner.line(),
-            inner.column(),
-            inner.line_count(),
+            self.file_line(inner.line() + 1) - 1,
+            taken + inner.column(),
+            self.file_line(inner.line_count()),
         )))
     }
 }

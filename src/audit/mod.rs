@@ -31,6 +31,8 @@ pub struct Options {
     pub skip: Vec<PathBuf>,
     /// List every rule × record (or period) judged, for reports of passing cases too (JUnit).
     pub trace: bool,
+    /// What one record may be: larger or deeper ones are refused.
+    pub limits: crate::records::Limits,
 }
 
 /// Everything an audit found, in the contract's order.
@@ -91,7 +93,11 @@ pub fn run_in_memory(policy: &Policy, files: Vec<(String, String)>) -> Outcome {
 pub fn judge_file(policy: &Policy, name: String, text: String) -> FileResult {
     let format = crate::discover::format_of(std::path::Path::new(&name))
         .unwrap_or_else(|| crate::records::sniff_format(&text));
-    read::read_and_judge(policy, read::Text::Memory(name, format, text), false)
+    read::read_and_judge(
+        policy,
+        read::Text::Memory(name, format, text),
+        read::ReadOptions::default(),
+    )
 }
 
 /// The second stage: files already judged one by one, completed by the rules about the set.
@@ -105,9 +111,13 @@ fn audit_texts(
     options: &Options,
     outcome: Outcome,
 ) -> Outcome {
+    let read_options = read::ReadOptions {
+        trace: options.trace,
+        limits: options.limits,
+    };
     let files: Vec<FileResult> = texts
         .into_par_iter()
-        .map(|t| read::read_and_judge(policy, t, options.trace))
+        .map(|t| read::read_and_judge(policy, t, read_options))
         .collect();
     complete(policy, files, options, outcome)
 }

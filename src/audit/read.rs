@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jiff::civil::Date;
+use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use super::finding::{self, BadInput, EventDate, Finding};
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::discover::Format;
 use crate::eval::{self, World};
-use crate::records::{self, locate_in_file, Place};
+use crate::records::{self, locate_in_file, Item, Place, Refetch, Reopen};
 use crate::source::{SourceFile, Span};
 
 pub enum Text {
@@ -21,7 +22,7 @@ pub enum Text {
     Memory(String, Format, String),
 }
 
-/// A record kept after its file is done, for the rules that need the whole set.
+/// A record kept whole after its file is done: one that carries waivers.
 #[derive(Clone)]
 pub struct Kept {
     /// Shared, so a judged file kept for later (the language server's) is cheap to hand over.
@@ -31,12 +32,35 @@ pub struct Kept {
     pub source: Arc<SourceFile>,
 }
 
-/// Where an id was seen.
+/// A record one rule or more can judge only once the whole set is read (it reads through a
+/// reference, or the period): where to read it again, not its text.
+#[derive(Clone)]
+pub struct Deferred {
+    pub shape: ShapeId,
+    pub place: Place,
+    pub refetch: Refetch,
+}
+
+/// Where an id was seen: every record's compact trace in the set.
 #[derive(Clone)]
 pub struct Seen {
     pub id: String,
     pub place: Place,
-    pub source: Arc<SourceFile>,
+    pub refetch: Refetch,
+    /// The record's type, for a valid record (a refused one is in [`FileResult::refused`]).
+    pub shape: Option<ShapeId>,
+    /// What rules read through a reference to it, for a record a reference may name.
+    pub fields: Option<Arc<Json>>,
+}
+
+/// A reference from a record to another, by id.
+#[derive(Clone)]
+pub struct Reference {
+    pub shape: ShapeId,
+    pub field: String,
+    pub target: String,
+    pub place: Place,
+    pub refetch: Refetch,
 }
 
 /// A record counted by a periodic rule.
@@ -66,46 +90,63 @@ pub struct FileResult {
     pub findings: Vec<Finding>,
     pub bad_inputs: Vec<BadInput>,
     pub ids: Vec<Seen>,
+    pub references: Vec<Reference>,
     pub counted: Vec<Counted>,
     pub kept: Vec<Kept>,
+    pub deferred: Vec<Deferred>,
     pub refused: Vec<Refused>,
     pub judged: Vec<finding::Judged>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
 }
 
-pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
-    let (name, format, content) = match text {
-        Text::Stdin(content) => {
-            let content = content.map(records::decode);
-            let format = content
-                .as_ref()
-                .map_or(Format::Lines, |c| records::sniff_format(&c.text));
-            ("<stdin>".to_string(), format, content)
-        }
+impl FileResult {
+    /// Adds what a later part of the same file found.
+    fn absorb(&mut self, part: FileResult) {
+        self.records += part.records;
+        self.findings.extend(part.findings);
+        self.bad_inputs.extend(part.bad_inputs);
+        self.ids.extend(part.ids);
+        self.references.extend(part.references);
+        self.counted.extend(part.counted);
+        self.kept.extend(part.kept);
+        self.deferred.extend(part.deferred);
+        self.refused.extend(part.refused);
+        self.judged.extend(part.judged);
+        self.first_event = EventDate::earliest(self.first_event.take(), part.first_event);
+        self.last_event = EventDate::latest(self.last_event.take(), part.last_event);
+    }
+}
+
+/// Records judged together, in parallel, while the next are read: enough to keep the cores
+/// busy, few enough that memory holds a batch of records, never a file.
+const BATCH_RECORDS: usize = 256;
+const BATCH_BYTES: usize = 8 << 20;
+
+/// How a file is read and judged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    pub trace: bool,
+    pub limits: records::Limits,
+}
+
+pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
+    let (name, format, reopen) = match text {
+        Text::Stdin(content) => (
+            "<stdin>".to_string(),
+            None,
+            content.map(|bytes| Reopen::Memory(bytes.into())),
+        ),
         Text::Memory(name, format, text) => (
             name,
-            format,
-            Ok(records::Decoded {
-                text,
-                not_utf8: Vec::new(),
-            }),
+            Some(format),
+            Ok(Reopen::Memory(text.into_bytes().into())),
         ),
-        Text::File(path, format) => {
-            let content = std::fs::read(&path).map(records::decode);
-            // A name that does not tell the format (a FIFO, `/dev/fd/63`, `records.txt`): the
-            // text does, as for standard input.
-            let format = format.unwrap_or_else(|| {
-                content
-                    .as_ref()
-                    .map_or(Format::Json, |c| records::sniff_format(&c.text))
-            });
-            (path.display().to_string(), format, content)
-        }
+        Text::File(path, format) => (path.display().to_string(), format, Ok(Reopen::File(path))),
     };
     let mut result = FileResult::default();
-    let content = match content {
-        Ok(c) => c,
+    let reopen = match reopen {
+        Ok(reopen) => reopen,
         Err(e) => {
             result
                 .bad_inputs
@@ -113,27 +154,101 @@ pub fn read_and_judge(policy: &Policy, text: Text, trace: bool) -> FileResult {
             return result;
         }
     };
-    result.readable = true;
-    let source = SourceFile::new(name, content.text);
-    let (parsed, malformed) = records::parse(&source, format, &content.not_utf8);
-    for m in malformed {
-        result.bad_inputs.push(BadInput::at(
-            &source,
-            m.span,
-            m.message,
-            "bad-input::json",
-            "malformed JSON here",
-            Some(
-                "fix the JSON; the rest of the file's records are still checked where possible"
-                    .into(),
-            ),
-        ));
+    let input: std::io::Result<Box<dyn std::io::Read + Send>> = match &reopen {
+        Reopen::Memory(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
+        Reopen::File(path) => std::fs::File::open(path).map(|f| Box::new(f) as _),
+    };
+    let origin = Arc::new(records::Origin {
+        name: name.clone(),
+        reopen,
+    });
+    let read = input.and_then(|input| {
+        let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
+        // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,
+        // `records.txt`): the text does.
+        let format = match format {
+            Some(format) => format,
+            None => records::stream::sniff(&mut input)?,
+        };
+        result.readable = true;
+        let mut batch = Batch::default();
+        let read =
+            records::stream::read(&mut input, &origin, format, options.limits, &mut |item| {
+                if batch.push(item) {
+                    batch.judge(policy, options, &mut result);
+                }
+            });
+        batch.judge(policy, options, &mut result);
+        read
+    });
+    if let Err(e) = read {
+        // What was read before the fault is judged; the fault is bad input all the same.
+        result
+            .bad_inputs
+            .push(BadInput::unlocated(name, format!("cannot read: {e}")));
     }
-    let world = World::default();
-    for record in parsed {
-        // A value that is not an object is refused, and is not a record.
-        result.records += usize::from(record.value.is_object());
-        judge(policy, &source, record, &world, trace, &mut result);
+    result
+}
+
+/// Records read, waiting to be judged.
+#[derive(Default)]
+struct Batch {
+    items: Vec<Item>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Adds a record; `true` when the batch is full.
+    fn push(&mut self, item: Item) -> bool {
+        self.bytes += match &item {
+            Item::Record(r) => r.source.text.len(),
+            Item::Malformed(m) => m.source.text.len(),
+        };
+        self.items.push(item);
+        self.items.len() >= BATCH_RECORDS || self.bytes >= BATCH_BYTES
+    }
+
+    /// Judges the batch's records in parallel, adding what they give to `result` in their order.
+    fn judge(&mut self, policy: &Policy, options: ReadOptions, result: &mut FileResult) {
+        self.bytes = 0;
+        let parts: Vec<FileResult> = std::mem::take(&mut self.items)
+            .into_par_iter()
+            .map(|item| judge_item(policy, item, options.trace))
+            .collect();
+        for part in parts {
+            result.absorb(part);
+        }
+    }
+}
+
+/// One record (or fault) of a file, judged against the rules that need nothing but the record.
+fn judge_item(policy: &Policy, item: Item, trace: bool) -> FileResult {
+    let mut result = FileResult::default();
+    let record = match item {
+        Item::Record(text) => records::parse(text),
+        Item::Malformed(m) => Err(vec![m]),
+    };
+    match record {
+        Ok(record) => {
+            // A value that is not an object is refused, and is not a record.
+            result.records += usize::from(record.value.is_object());
+            judge(policy, record, &World::default(), trace, &mut result);
+        }
+        Err(malformed) => {
+            for m in malformed {
+                result.bad_inputs.push(BadInput::at(
+                    &m.source,
+                    m.span,
+                    m.message,
+                    "bad-input::json",
+                    "malformed JSON here",
+                    Some(
+                        "fix the JSON; the rest of the file's records are still checked where possible"
+                            .into(),
+                    ),
+                ));
+            }
+        }
     }
     result
 }
@@ -192,12 +307,12 @@ fn top_field(pointer: &records::pointer::Pointer) -> Option<String> {
 
 fn judge(
     policy: &Policy,
-    source: &Arc<SourceFile>,
     record: records::Record,
     world: &World,
     trace: bool,
     result: &mut FileResult,
 ) {
+    let source = &record.source;
     let mut refusals: Vec<Refusal> = (record.faults.iter())
         .map(|f| Refusal::of_fault(source, record.place, f))
         .collect();
@@ -210,13 +325,13 @@ fn judge(
                     .map(|p| Refusal::of_problem(source, record.place, p));
                 refusals.extend(located);
             }
-            refuse(policy, source, &record, &refusals, result);
-            return keep_refused(policy, source, &record, &refusals, world, result);
+            refuse(policy, &record, &refusals, result);
+            return keep_refused(policy, &record, &refusals, world, result);
         }
     };
     let value = &record.value;
     let at = (record.place, source);
-    note_id(value, record.place, source, result);
+    note_id(policy, &record, Some(shape), result);
     note_event_dates(
         policy,
         shape,
@@ -224,19 +339,16 @@ fn judge(
         &|_| true,
         result,
     );
-    // Kept whole for waivers and for rules that read the set; as a few fields for references.
-    let mut keep_whole = value
-        .get("waivers")
-        .and_then(Json::as_array)
-        .is_some_and(|w| !w.is_empty());
-    let mut keep_fields = is_ref_target(policy, shape);
+    note_references(policy, shape, &record, result);
+    let mut deferred = false;
     for (index, rule) in policy.rules.iter().enumerate() {
         match &rule.kind {
             RuleKind::Record(body) if body.record == shape => {
                 if rule.needs_context {
-                    // Judged once the set is read: keep the record if it is in the rule's scope,
-                    // if only the set can tell, or if the scope fails (that is then reported).
-                    keep_whole |= body.scope_needs_context
+                    // Judged once the set is read: read again then if the record is in the
+                    // rule's scope, if only the set can tell, or if the scope fails (that is
+                    // then reported).
+                    deferred |= body.scope_needs_context
                         || !matches!(eval::scope(policy, rule, body, value, world), Ok(false));
                     continue;
                 }
@@ -260,34 +372,73 @@ fn judge(
             RuleKind::Periodic(p) if p.record == shape => {
                 count_for_period(policy, (index, rule, p), value, at, world, result)
             }
-            // Every record, as its `id` and `type`, when the policy has references: a reference to
-            // it then resolves, so set.2 and `type_of` tell a record of another type from none.
-            RuleKind::Builtin(BuiltinRule::References) => keep_fields |= has_references(policy),
             _ => {}
         }
     }
-    let value = if keep_whole {
-        record.value
-    } else if keep_fields {
-        reference_fields(policy, shape, record.value)
-    } else {
-        return;
-    };
-    result.kept.push(Kept {
-        value: Arc::new(value),
-        shape,
-        place: record.place,
-        source: source.clone(),
-    });
+    if deferred {
+        result.deferred.push(Deferred {
+            shape,
+            place: record.place,
+            refetch: record.refetch.clone(),
+        });
+    }
+    let has_waivers = value
+        .get("waivers")
+        .and_then(Json::as_array)
+        .is_some_and(|w| !w.is_empty());
+    if has_waivers {
+        result.kept.push(Kept {
+            value: Arc::new(record.value),
+            shape,
+            place: record.place,
+            source: record.source,
+        });
+    }
 }
 
-fn note_id(value: &Json, place: Place, source: &Arc<SourceFile>, result: &mut FileResult) {
-    if let Some(id) = value.get("id").and_then(Json::as_str) {
+/// Every record's id, where it is, and what a reference to it may read.
+fn note_id(
+    policy: &Policy,
+    record: &records::Record,
+    shape: Option<ShapeId>,
+    result: &mut FileResult,
+) {
+    if let Some(id) = record.value.get("id").and_then(Json::as_str) {
         result.ids.push(Seen {
             id: id.to_string(),
-            place,
-            source: source.clone(),
+            place: record.place,
+            refetch: record.refetch.clone(),
+            shape,
+            fields: shape
+                .filter(|&shape| is_ref_target(policy, shape))
+                .map(|shape| Arc::new(reference_fields(policy, shape, &record.value))),
         });
+    }
+}
+
+/// The references a record makes, for set.2 and for the rules that read through them.
+fn note_references(
+    policy: &Policy,
+    shape: ShapeId,
+    record: &records::Record,
+    result: &mut FileResult,
+) {
+    let Some(declared) = policy.shapes.get(shape) else {
+        return;
+    };
+    for field in &declared.fields {
+        if !matches!(field.ty, Ty::Ref(_)) {
+            continue;
+        }
+        if let Some(target) = record.value.get(&field.name).and_then(Json::as_str) {
+            result.references.push(Reference {
+                shape,
+                field: field.name.clone(),
+                target: target.to_string(),
+                place: record.place,
+                refetch: record.refetch.clone(),
+            });
+        }
     }
 }
 
@@ -296,14 +447,14 @@ fn note_id(value: &Json, place: Place, source: &Arc<SourceFile>, result: &mut Fi
 /// is at fault. No other rule judges it.
 fn keep_refused(
     policy: &Policy,
-    source: &Arc<SourceFile>,
     record: &records::Record,
     refusals: &[Refusal],
     world: &World,
     result: &mut FileResult,
 ) {
     let value = &record.value;
-    note_id(value, record.place, source, result);
+    let source = &record.source;
+    note_id(policy, record, None, result);
     let shape = value
         .get("type")
         .and_then(Json::as_str)
@@ -323,8 +474,7 @@ fn keep_refused(
         result.refused.push(Refused {
             id: id.to_string(),
             shape,
-            readable: readable
-                .map(|shape| Arc::new(reference_fields(policy, shape, value.clone()))),
+            readable: readable.map(|shape| Arc::new(reference_fields(policy, shape, value))),
         });
     }
     let Some(shape) = shape else { return };
@@ -348,11 +498,11 @@ fn keep_refused(
 /// A record that breaks the records contract (set.3): each problem is bad input at its place.
 fn refuse(
     policy: &Policy,
-    source: &Arc<SourceFile>,
     record: &records::Record,
     refusals: &[Refusal],
     result: &mut FileResult,
 ) {
+    let source = &record.source;
     let id = record
         .value
         .get("id")
@@ -441,29 +591,23 @@ fn count_for_period(
     }
 }
 
-/// What the record-set rules need of a record kept only for references (as a reference's source
-/// or possible target): its `id` and `type`, its own references, and the fields rules read
-/// through a reference to it.
-/// Memory then grows with the ids in a set, not with its records' size.
-fn reference_fields(policy: &Policy, shape: ShapeId, record: Json) -> Json {
-    let Json::Object(mut map) = record else {
-        return record;
-    };
+/// What a rule may read through a reference to a record: its `id` and `type`, and the fields
+/// rules read through a reference to its type. Memory then grows with the ids in a set, not with
+/// its records' size.
+fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json {
     let read = policy.read_through_references.get(&shape);
-    let is_reference = |name: &str| {
-        policy
-            .shapes
-            .get(shape)
-            .and_then(|s| s.field(name))
-            .is_some_and(|f| matches!(f.ty, Ty::Ref(_)))
+    let wanted = |name: &str| {
+        name == "id" || name == "type" || read.is_some_and(|fields| fields.contains(name))
     };
-    map.retain(|name, _| {
-        name == "id"
-            || name == "type"
-            || is_reference(name)
-            || read.is_some_and(|fields| fields.contains(name))
-    });
-    Json::Object(map)
+    let fields = match record {
+        Json::Object(map) => map
+            .iter()
+            .filter(|(name, _)| wanted(name))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
+    Json::Object(fields)
 }
 
 /// A record that a rule could not judge (a date outside the calendar, say) is bad input.
@@ -506,11 +650,4 @@ fn is_ref_target(policy: &Policy, shape: ShapeId) -> bool {
         .shapes
         .iter()
         .any(|s| s.fields.iter().any(|f| f.ty == Ty::Ref(shape)))
-}
-
-fn has_references(policy: &Policy) -> bool {
-    policy
-        .shapes
-        .iter()
-        .any(|s| s.fields.iter().any(|f| matches!(f.ty, Ty::Ref(_))))
 }

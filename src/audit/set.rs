@@ -6,20 +6,22 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use super::finding::{self, EventDate, Finding};
-use super::read::{self, Counted, FileResult, Kept, Refused, Seen};
+use super::read::{self, Counted, Deferred, FileResult, Kept, Reference, Refused, Seen};
 use super::Outcome;
 use crate::check::{BuiltinRule, Period, Policy, RuleKind, Ty};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::eval::{self, World};
 use crate::records::pointer::Pointer;
-use crate::records::{locate_in_file, Place};
-use crate::source::Span;
+use crate::records::{locate_in_file, Place, Refetch};
+use crate::source::{SourceFile, Span};
 
 #[derive(Default)]
 pub struct Gathered {
     pub ids: Vec<Seen>,
+    pub references: Vec<Reference>,
     pub counted: Vec<Counted>,
     pub kept: Vec<Kept>,
+    pub deferred: Vec<Deferred>,
     pub refused: Vec<Refused>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
@@ -31,8 +33,10 @@ impl Gathered {
         outcome.findings.extend(file.findings);
         outcome.bad_inputs.extend(file.bad_inputs);
         self.ids.extend(file.ids);
+        self.references.extend(file.references);
         self.counted.extend(file.counted);
         self.kept.extend(file.kept);
+        self.deferred.extend(file.deferred);
         self.refused.extend(file.refused);
         outcome.judged.extend(file.judged);
         self.first_event = EventDate::earliest(self.first_event.take(), file.first_event);
@@ -48,18 +52,20 @@ impl Gathered {
     }
 }
 
+/// What a reference to a record of a type no rule reads through gives: nothing.
+static NO_FIELDS: std::sync::LazyLock<Json> =
+    std::sync::LazyLock::new(|| Json::Object(serde_json::Map::new()));
+
 pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome, trace: bool) {
     duplicates(policy, gathered, outcome);
     let mut world = World {
         period: outcome.period,
         ..World::default()
     };
-    for kept in &gathered.kept {
-        if let Some(id) = kept.value.get("id").and_then(Json::as_str) {
-            world
-                .records
-                .entry(id)
-                .or_insert((kept.shape, kept.value.as_ref()));
+    for seen in &gathered.ids {
+        if let Some(shape) = seen.shape {
+            let fields = seen.fields.as_deref().unwrap_or(&NO_FIELDS);
+            world.records.entry(&seen.id).or_insert((shape, fields));
         }
     }
     for refused in &gathered.refused {
@@ -73,45 +79,79 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
         }
     }
     references(policy, gathered, &world, outcome);
-    for kept in &gathered.kept {
-        for rule in &policy.rules {
-            let RuleKind::Record(body) = &rule.kind else {
-                continue;
-            };
-            if !rule.needs_context || body.record != kept.shape {
-                continue;
-            }
-            if trace && eval::in_scope(policy, rule, body, &kept.value, &world) {
-                outcome.judged.push(crate::audit::Judged {
-                    rule: rule.id.clone(),
-                    subject: read::record_id(&kept.value),
-                    file: Some(kept.source.name.clone()),
-                });
-            }
-            match eval::judge_record(policy, rule, body, &kept.value, &world) {
-                Ok(raws) => {
-                    for raw in raws {
-                        outcome.findings.push(finding::locate(
-                            policy,
-                            rule,
-                            raw,
-                            &kept.value,
-                            kept.place,
-                            &kept.source,
-                        ));
-                    }
+    for deferred in &gathered.deferred {
+        judge_deferred(policy, deferred, &world, outcome, trace);
+    }
+}
+
+/// A record read again, now that the set is known, and judged by the rules that needed the set.
+fn judge_deferred(
+    policy: &Policy,
+    deferred: &Deferred,
+    world: &World,
+    outcome: &mut Outcome,
+    trace: bool,
+) {
+    let Some((value, source)) = read_again(&deferred.refetch, deferred.place) else {
+        outcome.bad_inputs.push(changed(&deferred.refetch));
+        return;
+    };
+    for rule in &policy.rules {
+        let RuleKind::Record(body) = &rule.kind else {
+            continue;
+        };
+        if !rule.needs_context || body.record != deferred.shape {
+            continue;
+        }
+        if trace && eval::in_scope(policy, rule, body, &value, world) {
+            outcome.judged.push(crate::audit::Judged {
+                rule: rule.id.clone(),
+                subject: read::record_id(&value),
+                file: Some(source.name.clone()),
+            });
+        }
+        match eval::judge_record(policy, rule, body, &value, world) {
+            Ok(raws) => {
+                for raw in raws {
+                    outcome.findings.push(finding::locate(
+                        policy,
+                        rule,
+                        raw,
+                        &value,
+                        deferred.place,
+                        &source,
+                    ));
                 }
-                Err(e) => outcome.bad_inputs.push(read::unjudgeable(
-                    policy,
-                    rule,
-                    e,
-                    &kept.value,
-                    kept.place,
-                    &kept.source,
-                )),
             }
+            Err(e) => outcome.bad_inputs.push(read::unjudgeable(
+                policy,
+                rule,
+                e,
+                &value,
+                deferred.place,
+                &source,
+            )),
         }
     }
+}
+
+/// A record's text read again from its file, and its value.
+fn read_again(refetch: &Refetch, place: Place) -> Option<(Json, std::sync::Arc<SourceFile>)> {
+    let source = refetch.fetch()?;
+    let start = crate::records::record_start(&source, place).0;
+    let value = serde_json::from_str(source.text.get(start..)?).ok()?;
+    Some((value, source))
+}
+
+/// A file that changed while it was audited: what was read first no longer reads the same.
+fn changed(refetch: &Refetch) -> crate::audit::BadInput {
+    crate::audit::BadInput::unlocated(
+        refetch.origin.name.clone(),
+        format!(
+            "cannot read line {} again: the file changed while it was audited",
+            refetch.start.line
+        ),
+    )
 }
 
 /// set.1: every id once; each later occurrence is a finding, labelled with the first as well.
@@ -122,27 +162,35 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
     // The original of an id is its first use in the report's order, whatever the order of the
     // paths on the command line: files by name, then position in the file.
     let mut in_report_order: Vec<&Seen> = gathered.ids.iter().collect();
-    in_report_order.sort_by_key(|s| (&s.source.name, position(s.place)));
+    in_report_order.sort_by_key(|s| (&s.refetch.origin.name, position(s.place)));
     let mut first: HashMap<&str, &Seen> = HashMap::new();
     for seen in in_report_order {
         let Some(earlier) = first.get(seen.id.as_str()).copied() else {
             first.insert(&seen.id, seen);
             continue;
         };
-        let id_pointer = Pointer::root().key("id");
-        let span_of = |s: &Seen| {
-            locate_in_file(&s.source, s.place, &id_pointer).map_or(Span::new(0, 0), |l| l.span)
+        // The two records' texts are read again: only a duplicate needs them.
+        let (Some(here_source), Some(there_source)) =
+            (seen.refetch.fetch(), earlier.refetch.fetch())
+        else {
+            outcome.bad_inputs.push(changed(&seen.refetch));
+            continue;
         };
-        let (here, there) = (span_of(seen), span_of(earlier));
-        let (line, column) = seen.source.line_column(here.start);
-        let (first_line, _) = earlier.source.line_column(there.start);
+        let id_pointer = Pointer::root().key("id");
+        let span_of = |source: &SourceFile, place: Place| {
+            locate_in_file(source, place, &id_pointer).map_or(Span::new(0, 0), |l| l.span)
+        };
+        let here = span_of(&here_source, seen.place);
+        let there = span_of(&there_source, earlier.place);
+        let (line, column) = here_source.line_column(here.start);
+        let (first_line, _) = there_source.line_column(there.start);
         let message = format!(
             "id `{}` is used again (first at {}:{first_line})",
-            seen.id, earlier.source.name
+            seen.id, there_source.name
         );
         let mut diagnostic =
             Diagnostic::new(rule.severity, finding::rule_code(rule), message.clone())
-                .in_file(seen.source.clone())
+                .in_file(here_source.clone())
                 .with_label(Label::primary(here, "used again here"));
         diagnostic.help = finding::help_text(policy, rule);
         diagnostic.related.push(
@@ -151,7 +199,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
                 rule.id.clone(),
                 format!("first use of `{}`", seen.id),
             )
-            .in_file(earlier.source.clone())
+            .in_file(there_source.clone())
             .with_label(Label::secondary(there, "first used here")),
         );
         outcome.findings.push(Finding {
@@ -161,7 +209,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             waived: false,
             message,
             record: Some(seen.id.clone()),
-            file: Some(seen.source.name.clone()),
+            file: Some(here_source.name.clone()),
             line: Some(line),
             column: Some(column),
             pointer: Some("/id".into()),
@@ -186,63 +234,68 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
     let Some(rule) = policy.builtin(BuiltinRule::References) else {
         return;
     };
-    for kept in &gathered.kept {
-        let Some(shape) = policy.shapes.get(kept.shape) else {
+    for reference in &gathered.references {
+        let Some(field) = policy
+            .shapes
+            .get(reference.shape)
+            .and_then(|s| s.field(&reference.field))
+        else {
             continue;
         };
-        for field in &shape.fields {
-            let Ty::Ref(target) = field.ty else { continue };
-            let Some(id) = kept.value.get(&field.name).and_then(Json::as_str) else {
-                continue;
-            };
-            let target_name = policy
-                .shapes
-                .get(target)
-                .map_or("record", |s| s.name.as_str());
-            let found = match (world.records.get(id), world.refused.get(id)) {
-                (Some((found, _)), _) => Some(*found),
-                (None, Some(Some(found))) => Some(*found),
-                // A refused record of no known type resolves the reference: its type is at fault.
-                (None, Some(None)) => continue,
-                (None, None) => None,
-            };
-            let message = match found {
-                Some(found) if found == target => continue,
-                Some(found) => {
-                    let found = policy
-                        .shapes
-                        .get(found)
-                        .map_or("record", |s| s.name.as_str());
-                    format!(
-                        "`{}` names `{id}`, which is {}, not {}",
-                        field.name,
-                        crate::wording::with_article(found),
-                        crate::wording::with_article(target_name)
-                    )
-                }
-                None => format!(
-                    "`{}` names `{id}`, which is not a record of this set",
-                    field.name
-                ),
-            };
-            let raw = eval::RawFinding {
-                severity: rule.severity,
-                message,
-                blame: vec![eval::Blame::primary(
-                    kept.value
-                        .get(&field.name)
-                        .map_or(eval::value::Origin::None, eval::value::Origin::Node),
-                    format!("should name {}", crate::wording::with_article(target_name)),
-                )],
-            };
-            outcome.findings.push(finding::locate(
-                policy,
-                rule,
-                raw,
-                &kept.value,
-                kept.place,
-                &kept.source,
-            ));
-        }
+        let Ty::Ref(target) = field.ty else { continue };
+        let id = reference.target.as_str();
+        let target_name = policy
+            .shapes
+            .get(target)
+            .map_or("record", |s| s.name.as_str());
+        let found = match (world.records.get(id), world.refused.get(id)) {
+            (Some((found, _)), _) => Some(*found),
+            (None, Some(Some(found))) => Some(*found),
+            // A refused record of no known type resolves the reference: its type is at fault.
+            (None, Some(None)) => continue,
+            (None, None) => None,
+        };
+        let message = match found {
+            Some(found) if found == target => continue,
+            Some(found) => {
+                let found = policy
+                    .shapes
+                    .get(found)
+                    .map_or("record", |s| s.name.as_str());
+                format!(
+                    "`{}` names `{id}`, which is {}, not {}",
+                    field.name,
+                    crate::wording::with_article(found),
+                    crate::wording::with_article(target_name)
+                )
+            }
+            None => format!(
+                "`{}` names `{id}`, which is not a record of this set",
+                field.name
+            ),
+        };
+        // Only a broken reference needs its record's text: read again here.
+        let Some((value, source)) = read_again(&reference.refetch, reference.place) else {
+            outcome.bad_inputs.push(changed(&reference.refetch));
+            continue;
+        };
+        let raw = eval::RawFinding {
+            severity: rule.severity,
+            message,
+            blame: vec![eval::Blame::primary(
+                value
+                    .get(&field.name)
+                    .map_or(eval::value::Origin::None, eval::value::Origin::Node),
+                format!("should name {}", crate::wording::with_article(target_name)),
+            )],
+        };
+        outcome.findings.push(finding::locate(
+            policy,
+            rule,
+            raw,
+            &value,
+            reference.place,
+            &source,
+        ));
     }
 }

@@ -42,6 +42,32 @@ pub struct CheckArgs {
     /// Worker threads (default: one per core); the report is the same whatever the number
     #[arg(long, value_name = "N")]
     threads: Option<std::num::NonZeroUsize>,
+    /// The largest record read, e.g. `64MiB` (the default), `512KiB`, `1000000`; a larger record is
+    /// refused as bad input without being held in memory
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_record_size: Option<usize>,
+}
+
+/// A size in bytes, or with a unit: `KiB`, `MiB`, `GiB`.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(digits);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("expected a size such as `64MiB`, found `{s}`"))?;
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "k" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        other => return Err(format!("unknown unit `{other}`: use KiB, MiB or GiB")),
+    };
+    match number.checked_mul(scale) {
+        Some(0) => Err("a record of at most 0 bytes cannot be read".into()),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("`{s}` is too large")),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,6 +118,11 @@ pub fn run(args: &CheckArgs) -> u8 {
         // The report of an earlier run written among the records is not a record.
         skip: args.output.iter().cloned().collect(),
         trace: args.format == Format::Junit,
+        limits: crate::records::Limits {
+            max_record_bytes: args
+                .max_record_size
+                .unwrap_or(crate::records::stream::DEFAULT_MAX_RECORD_BYTES),
+        },
     };
     let audit = || {
         audit::run(&policy, &options, || {

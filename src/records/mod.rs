@@ -3,6 +3,7 @@
 
 pub mod locate;
 pub mod pointer;
+pub mod stream;
 mod strict;
 pub mod time;
 mod validate;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+pub use stream::{Item, Limits, Malformed, Origin, RecordText, Refetch, Reopen};
 pub use validate::{validate, Problem};
 
 use crate::discover::Format;
@@ -33,6 +35,10 @@ pub struct Record {
     pub place: Place,
     /// What is wrong with the record's text itself; such a record is refused (set.3).
     pub faults: Vec<Fault>,
+    /// The record's own text, where findings are located.
+    pub source: Arc<SourceFile>,
+    /// How to read that text again once it is dropped.
+    pub refetch: Refetch,
 }
 
 /// A fault of a record's text, found while reading it, before it is validated.
@@ -89,13 +95,6 @@ pub fn not_utf8_message(byte: u8, more: usize) -> String {
     format!("the text is not UTF-8 here (byte 0x{byte:02X}){more}; records are written in UTF-8")
 }
 
-/// A file's text that is not JSON, or not the shape the contract describes.
-#[derive(Debug, Clone)]
-pub struct Malformed {
-    pub span: Span,
-    pub message: String,
-}
-
 /// How text whose name does not tell is written (standard input, a FIFO): a JSON array, or one
 /// JSON document (a pretty-printed record), or else JSON Lines. A text that is neither one
 /// document nor JSON Lines throughout is read as JSON Lines when its first line looks like a
@@ -121,178 +120,67 @@ pub fn sniff_format(text: &str) -> Format {
     }
 }
 
-/// Parses a file's records; a malformed line of JSON Lines spoils only that line. `not_utf8` are
-/// the places of bytes that were not UTF-8 (see [`decode`]): a line holding one is malformed, a
-/// record of a JSON file holding one is refused.
-pub fn parse(
-    source: &Arc<SourceFile>,
-    format: Format,
-    not_utf8: &[(usize, u8)],
-) -> (Vec<Record>, Vec<Malformed>) {
-    let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
-    let bom = source.text.len() - text.len();
-    match format {
-        Format::Json => parse_json(source, text, bom, not_utf8),
-        Format::Lines => {
-            let mut records = Vec::new();
-            let mut malformed = Vec::new();
-            let mut offset = bom;
-            let mut bad_bytes = not_utf8.iter().peekable();
-            for (index, line) in text.split('\n').enumerate() {
-                let start = offset;
-                offset += line.len() + 1;
-                let mut in_line = None;
-                let mut more = 0;
-                while let Some(&&(at, byte)) = bad_bytes.peek() {
-                    if at >= offset {
-                        break;
-                    }
-                    match in_line {
-                        None => in_line = Some((at, byte)),
-                        Some(_) => more += 1,
-                    }
-                    bad_bytes.next();
-                }
-                if let Some((at, byte)) = in_line {
-                    malformed.push(Malformed {
-                        span: replacement_span(at),
-                        message: not_utf8_message(byte, more),
-                    });
-                    continue;
-                }
-                if line.trim().is_empty() {
-                    continue;
-                }
-                match strict::parse(line) {
-                    // A value that is not an object is refused as a record, as in an array.
-                    Ok((value, duplicates)) => records.push(Record {
-                        value,
-                        place: Place::Line {
-                            line: index + 1,
-                            offset: start,
-                        },
-                        faults: duplicates.into_iter().map(Fault::DuplicateKey).collect(),
-                    }),
-                    Err(e) => malformed.push(json_error(source, &e, index, start)),
-                }
-            }
-            (records, malformed)
-        }
-    }
-}
-
-/// The span of a U+FFFD written at `offset`.
-fn replacement_span(offset: usize) -> Span {
-    Span::new(offset, offset + char::REPLACEMENT_CHARACTER.len_utf8())
-}
-
-fn parse_json(
-    source: &Arc<SourceFile>,
-    text: &str,
-    bom: usize,
-    not_utf8: &[(usize, u8)],
-) -> (Vec<Record>, Vec<Malformed>) {
-    let bytes_malformed = || {
+/// Parses one record's text. A text that is not JSON is malformed (after the bytes in it that
+/// are not UTF-8, the likelier cause); a record that gives a key twice or holds bytes that are
+/// not UTF-8 is read, with those faults, to be refused (set.3).
+pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
+    let RecordText {
+        source,
+        place,
+        not_utf8,
+        refetch,
+    } = text;
+    let start = record_start(&source, place).0;
+    let not_utf8_malformed = || {
         not_utf8
             .iter()
             .map(|&(at, byte)| Malformed {
-                span: replacement_span(at),
+                source: source.clone(),
+                span: stream::replacement_span(at),
                 message: not_utf8_message(byte, 0),
             })
             .collect::<Vec<_>>()
     };
-    let (value, duplicates) = match strict::parse(text) {
+    let (value, duplicates) = match strict::parse(&source.text[start..]) {
         Ok(parsed) => parsed,
-        // Bytes that are not UTF-8 are the likelier cause, and are named first.
         Err(e) => {
-            let mut malformed = bytes_malformed();
-            malformed.push(json_error(source, &e, 0, bom));
-            return (Vec::new(), malformed);
+            let mut malformed = not_utf8_malformed();
+            malformed.push(json_error(&source, &e, start));
+            return Err(malformed);
         }
     };
-    let mut records = match value {
-        // Each element's offset comes from one scan of the text, so that locating a value in a
-        // record never walks the records before it.
-        Json::Array(items) => {
-            let starts = locate::element_starts(&source.text, bom);
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(index, value)| Record {
-                    value,
-                    // The scan finds every element the parse found; the array's start is a
-                    // place to point at should it ever not.
-                    place: Place::Element {
-                        index,
-                        offset: starts.get(index).copied().unwrap_or(bom),
-                    },
-                    faults: Vec::new(),
-                })
-                .collect()
-        }
-        value @ Json::Object(_) => vec![Record {
-            value,
-            place: Place::Whole,
-            faults: Vec::new(),
-        }],
-        _ => {
-            let span = Span::new(bom, source.text.len().min(bom + 1));
-            let mut malformed = bytes_malformed();
-            malformed.push(Malformed {
-                span,
-                message: "expected a record (an object) or an array of records".into(),
-            });
-            return (Vec::new(), malformed);
-        }
-    };
-    for pointer in duplicates {
-        let (record, inside) = match (records.len(), pointer.0.split_first()) {
-            (_, Some((pointer::Segment::Index(i), rest))) if records[0].place != Place::Whole => {
-                (*i, pointer::Pointer(rest.to_vec()))
-            }
-            _ => (0, pointer),
-        };
-        if let Some(record) = records.get_mut(record) {
-            record.faults.push(Fault::DuplicateKey(inside));
-        }
-    }
-    let mut outside = Vec::new();
-    for &(at, byte) in not_utf8 {
-        let holder = records.iter_mut().find(|r| {
-            locate_in_file(source, r.place, &pointer::Pointer::root())
-                .is_some_and(|l| l.span.start <= at && at < l.span.end)
+    if place == Place::Whole && !value.is_object() {
+        let mut malformed = not_utf8_malformed();
+        malformed.push(Malformed {
+            span: Span::new(start, source.text.len().min(start + 1)),
+            message: "expected a record (an object) or an array of records".into(),
+            source,
         });
-        match holder {
-            Some(record) => match record.faults.iter_mut().find_map(|f| match f {
-                Fault::NotUtf8 { more, .. } => Some(more),
-                Fault::DuplicateKey(_) => None,
-            }) {
-                Some(more) => *more += 1,
-                None => record.faults.push(Fault::NotUtf8 {
-                    offset: at,
-                    byte,
-                    more: 0,
-                }),
-            },
-            None => outside.push(Malformed {
-                span: replacement_span(at),
-                message: not_utf8_message(byte, 0),
-            }),
-        }
+        return Err(malformed);
     }
-    (records, outside)
+    let mut faults: Vec<Fault> = duplicates.into_iter().map(Fault::DuplicateKey).collect();
+    if let Some(&(offset, byte)) = not_utf8.first() {
+        faults.push(Fault::NotUtf8 {
+            offset,
+            byte,
+            more: not_utf8.len() - 1,
+        });
+    }
+    Ok(Record {
+        value,
+        place,
+        faults,
+        source,
+        refetch,
+    })
 }
 
-/// serde_json's line and (byte) column, relative to a text starting at `base` on line `line0`.
-fn json_error(source: &SourceFile, e: &serde_json::Error, line0: usize, base: usize) -> Malformed {
-    let line_base = if line0 == 0 {
-        source.line_column(base).0
-    } else {
-        line0 + 1
-    };
-    let line = line_base + e.line().saturating_sub(1);
+/// serde_json's line and (byte) column, relative to the text parsed from `base` of `source`.
+fn json_error(source: &Arc<SourceFile>, e: &serde_json::Error, base: usize) -> Malformed {
+    let base_line = source.line_number(base);
+    let line = base_line + e.line().saturating_sub(1);
     let column = if e.line() <= 1 {
-        e.column() + source.line_column(base).1 - 1
+        e.column() + (base - source.line_span(base_line).start)
     } else {
         e.column()
     };
@@ -302,7 +190,7 @@ fn json_error(source: &SourceFile, e: &serde_json::Error, line0: usize, base: us
     } else {
         at
     };
-    // The end of a truncated file may fall inside a character: point at the character's start.
+    // The end of a truncated text may fall inside a character: point at the character's start.
     while !source.text.is_char_boundary(at) {
         at -= 1;
     }
@@ -319,12 +207,13 @@ fn json_error(source: &SourceFile, e: &serde_json::Error, line0: usize, base: us
         .and_then(|rest| rest.chars().next())
         .map_or(at, |c| at + c.len_utf8());
     Malformed {
+        source: source.clone(),
         span: Span::new(at, end),
         message,
     }
 }
 
-/// The byte offset in the file where a record's own JSON starts, for locating pointers in it.
+/// The byte offset in the record's text where its own JSON starts, for locating pointers in it.
 pub fn record_start(source: &SourceFile, place: Place) -> (usize, pointer::Pointer) {
     match place {
         Place::Whole => (0, pointer::Pointer::root()),
@@ -349,13 +238,95 @@ pub fn locate_in_file(
 mod tests {
     use super::*;
 
+    fn read_all(name: &str, text: &str, format: Format) -> Vec<Item> {
+        let origin = Arc::new(Origin {
+            name: name.into(),
+            reopen: Reopen::Memory(text.as_bytes().into()),
+        });
+        let mut items = Vec::new();
+        let mut input = std::io::BufReader::new(text.as_bytes());
+        stream::read(&mut input, &origin, format, Limits::default(), &mut |i| {
+            items.push(i)
+        })
+        .expect("reads from memory");
+        items
+    }
+
     #[test]
     fn a_file_cut_inside_a_character_is_malformed_at_that_character() {
-        let source = SourceFile::new("cut.json", "[{\"title\": \"《市");
-        let (records, malformed) = parse(&source, Format::Json, &[]);
-        assert!(records.is_empty());
-        let span = malformed.first().expect("reported").span;
-        assert_eq!(&source.text[span.start..span.end], "市");
+        let items = read_all("cut.json", "[{\"title\": \"《市", Format::Json);
+        let [Item::Malformed(m)] = &items[..] else {
+            panic!("one fault expected");
+        };
+        assert_eq!(&m.source.text[m.span.start..m.span.end], "市");
+    }
+
+    #[test]
+    fn array_elements_are_read_one_by_one_with_their_place_in_the_file() {
+        let text = "[\n  {\"id\": \"a\"},\n  {\"id\": \"b\", \"t\": \"市\"}, {\"id\": \"c\"}\n]\n";
+        let items = read_all("a.json", text, Format::Json);
+        let records: Vec<Record> = items
+            .into_iter()
+            .map(|i| match i {
+                Item::Record(r) => parse(r).expect("parses"),
+                Item::Malformed(m) => panic!("malformed: {}", m.message),
+            })
+            .collect();
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[1].source.text, "  {\"id\": \"b\", \"t\": \"市\"}");
+        let c = &records[2];
+        let at = c.source.text.find('{').unwrap();
+        assert_eq!(c.source.line_column(at), (3, 26));
+        let again = c.refetch.fetch().expect("read again");
+        assert_eq!(again.text, c.source.text);
+    }
+
+    #[test]
+    fn a_cut_array_keeps_the_records_before_the_cut() {
+        let items = read_all("a.json", "[{\"id\": \"a\"}, {\"id\": \"b\"", Format::Json);
+        assert!(matches!(items[0], Item::Record(_)));
+        let Item::Malformed(m) = &items[1] else {
+            panic!("the cut is reported");
+        };
+        assert_eq!(m.message, "the file ends inside record 2: it is cut short");
+        assert_eq!(items.len(), 2);
+    }
+
+    #[test]
+    fn a_record_over_the_limit_is_refused_and_the_next_still_read() {
+        let big = format!("{{\"id\": \"{}\"}}", "x".repeat(100));
+        let text = format!("{big}\n{{\"id\": \"b\"}}\n");
+        let origin = Arc::new(Origin {
+            name: "big.jsonl".into(),
+            reopen: Reopen::Memory(text.as_bytes().into()),
+        });
+        let mut items = Vec::new();
+        let limits = Limits {
+            max_record_bytes: 50,
+        };
+        let mut input = std::io::BufReader::new(text.as_bytes());
+        stream::read(&mut input, &origin, Format::Lines, limits, &mut |i| {
+            items.push(i)
+        })
+        .expect("reads");
+        assert!(
+            matches!(&items[0], Item::Malformed(m) if m.message.contains("larger than 50 bytes"))
+        );
+        let Item::Record(r) = &items[1] else {
+            panic!("the next line is read");
+        };
+        assert_eq!(r.source.line_column(0), (2, 1));
+    }
+
+    #[test]
+    fn nesting_too_deep_is_refused_where_it_goes_too_deep() {
+        let deep = format!("[{}{}]", "[".repeat(200), "]".repeat(200));
+        let items = read_all("deep.json", &deep, Format::Json);
+        let Item::Malformed(m) = &items[0] else {
+            panic!("refused");
+        };
+        assert!(m.message.contains("deeper than 128"), "{}", m.message);
+        assert_eq!(m.source.line_column(m.span.start), (1, 130));
     }
 
     #[test]

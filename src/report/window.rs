@@ -176,7 +176,7 @@ pub fn window(
 
     let multi = lines.iter().filter(|(from, to)| from != to).count();
     let gutter = if multi > 0 { 2 * multi + 2 } else { 0 };
-    let linum = last.to_string().len();
+    let linum = source.file_line(last).to_string().len();
     // " 123 │ " before the text, and the gutter of labels over several lines.
     let budget = layout.width.saturating_sub(linum + 4 + gutter).max(12);
 
@@ -274,7 +274,7 @@ pub fn window(
         Windowed {
             name: sanitise::line(&source.name).into_owned(),
             text: copy,
-            first_line: first,
+            first_line: source.file_line(first),
             starts: starts.into_iter().map(|(_, a, l, c)| (a, l, c)).collect(),
         },
         moved,

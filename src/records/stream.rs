@@ -1,0 +1,633 @@
+//! Reading a source as a stream of records: a JSON Lines file line by line, a JSON array element
+//! by element. Memory holds the record being read, never the file: each record comes with its own
+//! text as a fragment of the file ([`SourceFile::fragment`]) that knows where it starts, so a
+//! finding is located and shown in the file's numbering, and the text is dropped with the record
+//! unless a finding keeps it. A record's place can be read again later ([`Refetch`]) when a rule
+//! about the whole set must show it.
+
+use std::fs::File;
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{decode, not_utf8_message, Place};
+use crate::discover::Format;
+use crate::source::{SourceFile, Span, TextStart};
+
+/// The largest record read by default: larger ones are refused, located, without being held.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// How deep brackets may nest in a record (serde_json's own limit): deeper is refused, located.
+pub const MAX_DEPTH: usize = 128;
+
+/// The bytes read at once; also how much of a source decides its format when its name does not.
+pub const BUFFER: usize = 64 << 10;
+
+/// Limits on what one record may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_record_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// Where a source's bytes can be read again.
+#[derive(Debug)]
+pub enum Reopen {
+    File(PathBuf),
+    /// Standard input, or a text held by its owner (an editor's document): kept as read.
+    Memory(Arc<[u8]>),
+}
+
+/// A source by its name, and how to read it again.
+#[derive(Debug)]
+pub struct Origin {
+    pub name: String,
+    pub reopen: Reopen,
+}
+
+/// How to read a record's text again: its source, and where the fragment lies in it.
+#[derive(Debug, Clone)]
+pub struct Refetch {
+    pub origin: Arc<Origin>,
+    pub start: TextStart,
+    /// The fragment's length in the source's bytes (before decoding).
+    pub len: usize,
+}
+
+impl Refetch {
+    /// The record's text again, as it was read; `None` if the source can no longer be read.
+    pub fn fetch(&self) -> Option<Arc<SourceFile>> {
+        let bytes = match &self.origin.reopen {
+            Reopen::Memory(bytes) => bytes
+                .get(self.start.offset..self.start.offset + self.len)?
+                .to_vec(),
+            Reopen::File(path) => {
+                let mut file = File::open(path).ok()?;
+                file.seek(SeekFrom::Start(self.start.offset as u64)).ok()?;
+                let mut bytes = vec![0; self.len];
+                file.read_exact(&mut bytes).ok()?;
+                bytes
+            }
+        };
+        let text = decode(bytes).text;
+        Some(SourceFile::fragment(&self.origin.name, text, self.start))
+    }
+}
+
+/// One record's text as read, before it is parsed.
+pub struct RecordText {
+    /// The record's own text (a JSON Lines line; an array element with the indentation before it).
+    pub source: Arc<SourceFile>,
+    /// Where the record starts in `source` (after a byte-order mark or indentation).
+    pub place: Place,
+    /// Bytes that were not UTF-8: (offset of the U+FFFD in `source.text`, the byte).
+    pub not_utf8: Vec<(usize, u8)>,
+    pub refetch: Refetch,
+}
+
+/// Text that is not JSON, or not the shape the contract describes, shown in a fragment of its file.
+#[derive(Debug, Clone)]
+pub struct Malformed {
+    pub source: Arc<SourceFile>,
+    pub span: Span,
+    pub message: String,
+}
+
+pub enum Item {
+    Record(RecordText),
+    Malformed(Malformed),
+}
+
+/// Decides the format of a source whose name does not tell, from its first bytes; see
+/// [`super::sniff_format`].
+pub fn sniff(input: &mut dyn BufRead) -> io::Result<Format> {
+    let head = input.fill_buf()?;
+    Ok(super::sniff_format(&String::from_utf8_lossy(head)))
+}
+
+/// Reads `input` as `format`, handing each record (or fault) to `emit` in the file's order.
+pub fn read(
+    input: &mut dyn BufRead,
+    origin: &Arc<Origin>,
+    format: Format,
+    limits: Limits,
+    emit: &mut dyn FnMut(Item),
+) -> io::Result<()> {
+    let mut reader = Reader {
+        input,
+        origin,
+        limits,
+        at: TextStart::FILE,
+        indent: Some(Vec::new()),
+    };
+    match format {
+        Format::Lines => reader.lines(emit),
+        Format::Json => reader.json(emit),
+    }
+}
+
+struct Reader<'a> {
+    input: &'a mut dyn BufRead,
+    origin: &'a Arc<Origin>,
+    limits: Limits,
+    /// The position of the next byte.
+    at: TextStart,
+    /// The blanks read since the last line break, while nothing else was: an array element that
+    /// starts a line is shown with them, as it is indented in the file.
+    indent: Option<Vec<u8>>,
+}
+
+impl Reader<'_> {
+    fn lines(&mut self, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
+        let max = self.limits.max_record_bytes;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let start = self.at;
+            let read = (&mut *self.input)
+                .take(max as u64 + 1)
+                .read_until(b'\n', &mut line)?;
+            if read == 0 {
+                return Ok(());
+            }
+            let ended = line.last() == Some(&b'\n');
+            let too_long = !ended && line.len() > max;
+            // A line too long to hold is skipped to its end unread.
+            let len = line.len() + if too_long { self.skip_line()? } else { 0 };
+            self.at = TextStart {
+                offset: start.offset + len,
+                line: start.line + 1,
+                columns: 0,
+                utf16_columns: 0,
+            };
+            if too_long {
+                let head = self.head(&line, start);
+                emit(Item::Malformed(self.too_large(head, 0, "line")));
+                continue;
+            }
+            if ended {
+                line.pop();
+            }
+            let bom = if start.offset == 0 && line.starts_with(b"\xEF\xBB\xBF") {
+                3
+            } else {
+                0
+            };
+            if line[bom..].iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let raw_len = line.len();
+            let decoded = decode(std::mem::take(&mut line));
+            let source = SourceFile::fragment(&self.origin.name, decoded.text, start);
+            if let Some(&(at, byte)) = decoded.not_utf8.first() {
+                // A line that is not UTF-8 is not read as a record: its text is unsure.
+                let more = decoded.not_utf8.len() - 1;
+                emit(Item::Malformed(Malformed {
+                    span: replacement_span(at),
+                    message: not_utf8_message(byte, more),
+                    source,
+                }));
+                continue;
+            }
+            emit(Item::Record(RecordText {
+                place: Place::Line {
+                    line: start.line,
+                    offset: bom,
+                },
+                not_utf8: Vec::new(),
+                refetch: Refetch {
+                    origin: self.origin.clone(),
+                    start,
+                    len: raw_len,
+                },
+                source,
+            }));
+        }
+    }
+
+    /// Skips to the end of the line; returns the bytes skipped.
+    fn skip_line(&mut self) -> io::Result<usize> {
+        let mut skipped = 0;
+        loop {
+            let buffer = self.input.fill_buf()?;
+            if buffer.is_empty() {
+                return Ok(skipped);
+            }
+            match buffer.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.input.consume(i + 1);
+                    return Ok(skipped + i + 1);
+                }
+                None => {
+                    let n = buffer.len();
+                    self.input.consume(n);
+                    skipped += n;
+                }
+            }
+        }
+    }
+
+    /// A JSON file: an array read element by element, or one record read whole.
+    fn json(&mut self, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
+        // A byte-order mark is no character: the columns after it count from 1.
+        if self.input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+            self.input.consume(3);
+            self.at.offset = 3;
+        }
+        self.skip_blanks()?;
+        if self.peek()? != Some(b'[') {
+            return self.whole(emit);
+        }
+        self.advance(1)?;
+        for index in 0.. {
+            self.skip_blanks()?;
+            match self.peek()? {
+                Some(b']') if index == 0 => {
+                    self.advance(1)?;
+                    return self.after_array(emit);
+                }
+                None => {
+                    emit(Item::Malformed(
+                        self.here("the file ends inside the array: it is cut short"),
+                    ));
+                    return Ok(());
+                }
+                _ => {}
+            }
+            if !self.element(index, emit)? {
+                return Ok(());
+            }
+            self.skip_blanks()?;
+            match self.peek()? {
+                Some(b',') => {
+                    self.advance(1)?;
+                    self.skip_blanks()?;
+                    if self.peek()? == Some(b']') {
+                        emit(Item::Malformed(self.here("trailing comma")));
+                        return Ok(());
+                    }
+                }
+                Some(b']') => {
+                    self.advance(1)?;
+                    return self.after_array(emit);
+                }
+                None => {
+                    emit(Item::Malformed(self.here(
+                        "the file ends after a record, inside the array: it is cut short",
+                    )));
+                    return Ok(());
+                }
+                Some(_) => {
+                    emit(Item::Malformed(
+                        self.here("expected `,` or `]` after a record"),
+                    ));
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After the array's `]`: only blanks may follow.
+    fn after_array(&mut self, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
+        self.skip_blanks()?;
+        if self.peek()?.is_some() {
+            emit(Item::Malformed(self.here("trailing characters")));
+        }
+        Ok(())
+    }
+
+    /// Reads one element of the array; `false` when the rest of the array cannot be read.
+    fn element(&mut self, index: usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
+        // Blanks are ASCII: as many columns as bytes.
+        let indent = self.indent.clone().unwrap_or_default();
+        let start = TextStart {
+            offset: self.at.offset - indent.len(),
+            line: self.at.line,
+            columns: self.at.columns - indent.len(),
+            utf16_columns: self.at.utf16_columns - indent.len(),
+        };
+        let mut text = indent.clone();
+        let mut scan = Scan::default();
+        let max = self.limits.max_record_bytes;
+        let mut too_large = false;
+        let mut too_deep: Option<TextStart> = None;
+        loop {
+            let buffer = self.input.fill_buf()?;
+            if buffer.is_empty() {
+                break;
+            }
+            let (used, ended) = match scan.feed(buffer) {
+                Step::More => (buffer.len(), false),
+                Step::End(used) => (used, true),
+            };
+            if scan.too_deep_at.is_some() && too_deep.is_none() {
+                let before = scan.too_deep_at.unwrap_or(0);
+                too_deep = Some(position_after(self.at, &buffer[..before]));
+            }
+            if !too_large && text.len() + used > max + indent.len() {
+                too_large = true;
+            }
+            if !too_large {
+                text.extend_from_slice(&buffer[..used]);
+            } else if text.len() < indent.len() + 256 {
+                // Enough of it to show where it starts.
+                let room = (indent.len() + 256 - text.len()).min(used);
+                text.extend_from_slice(&buffer[..room]);
+            }
+            self.advance(used)?;
+            if ended {
+                break;
+            }
+        }
+        let len = self.at.offset - start.offset;
+        let cut_short = !scan.ended;
+        if text.len() == indent.len() && !cut_short {
+            emit(Item::Malformed(self.here("expected a record")));
+            return Ok(false);
+        }
+        let decoded = decode(text);
+        let source = SourceFile::fragment(&self.origin.name, decoded.text, start);
+        let first = indent.len();
+        if too_large {
+            emit(Item::Malformed(self.too_large(source, first, "record")));
+            return Ok(!cut_short);
+        }
+        if let Some(deep) = too_deep {
+            let at = (deep.offset - start.offset).min(source.text.len());
+            emit(Item::Malformed(Malformed {
+                span: char_span(&source.text, at),
+                message: format!(
+                    "the record nests deeper than {MAX_DEPTH} levels, more than any record needs"
+                ),
+                source,
+            }));
+            return Ok(!cut_short);
+        }
+        if cut_short {
+            let end = source.text.len();
+            emit(Item::Malformed(Malformed {
+                span: char_span(
+                    &source.text,
+                    floor_char(&source.text, end.saturating_sub(1)),
+                ),
+                message: format!("the file ends inside record {}: it is cut short", index + 1),
+                source,
+            }));
+            return Ok(false);
+        }
+        emit(Item::Record(RecordText {
+            place: Place::Element {
+                index,
+                offset: first,
+            },
+            not_utf8: decoded.not_utf8,
+            refetch: Refetch {
+                origin: self.origin.clone(),
+                start,
+                len,
+            },
+            source,
+        }));
+        Ok(true)
+    }
+
+    /// A JSON document that is not an array: read whole (within the limit), as one record; its
+    /// text starts where the blanks before it end.
+    fn whole(&mut self, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
+        let max = self.limits.max_record_bytes;
+        let start = self.at;
+        let mut bytes = Vec::new();
+        let read = (&mut *self.input)
+            .take(max as u64 + 1)
+            .read_to_end(&mut bytes)?;
+        if read > max {
+            let head = self.head(&bytes, start);
+            emit(Item::Malformed(self.too_large(head, 0, "record")));
+            return Ok(());
+        }
+        let len = bytes.len();
+        let decoded = decode(bytes);
+        let source = SourceFile::fragment(&self.origin.name, decoded.text, start);
+        emit(Item::Record(RecordText {
+            place: Place::Whole,
+            not_utf8: decoded.not_utf8,
+            refetch: Refetch {
+                origin: self.origin.clone(),
+                start,
+                len,
+            },
+            source,
+        }));
+        Ok(())
+    }
+
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        Ok(self.input.fill_buf()?.first().copied())
+    }
+
+    /// Consumes `n` bytes of the buffer, keeping the position.
+    fn advance(&mut self, n: usize) -> io::Result<()> {
+        let buffer = self.input.fill_buf()?;
+        let n = n.min(buffer.len());
+        let bytes = &buffer[..n];
+        self.at = position_after(self.at, bytes);
+        let blank = |t: &[u8]| t.iter().all(|&b| b == b' ' || b == b'\t');
+        match bytes.iter().rposition(|&b| b == b'\n') {
+            Some(i) => self.indent = blank(&bytes[i + 1..]).then(|| bytes[i + 1..].to_vec()),
+            None if blank(bytes) => {
+                if let Some(indent) = &mut self.indent {
+                    indent.extend_from_slice(bytes);
+                }
+            }
+            None => self.indent = None,
+        }
+        self.input.consume(n);
+        Ok(())
+    }
+
+    fn skip_blanks(&mut self) -> io::Result<()> {
+        loop {
+            let buffer = self.input.fill_buf()?;
+            let blanks = buffer
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                .count();
+            if blanks == 0 {
+                return Ok(());
+            }
+            self.advance(blanks)?;
+        }
+    }
+
+    /// A fault at the next byte, shown with the rest of its line (as far as the buffer holds it).
+    fn here(&mut self, message: &str) -> Malformed {
+        let buffer = self.input.fill_buf().unwrap_or(&[]);
+        let line: Vec<u8> = buffer
+            .iter()
+            .take(120)
+            .take_while(|&&b| b != b'\n')
+            .copied()
+            .collect();
+        let text = decode(line).text;
+        let source = SourceFile::fragment(&self.origin.name, text, self.at);
+        Malformed {
+            span: char_span(&source.text, 0),
+            message: message.to_string(),
+            source,
+        }
+    }
+
+    /// The first bytes of a record too large to hold, to show where it starts.
+    fn head(&self, bytes: &[u8], start: TextStart) -> Arc<SourceFile> {
+        let head: Vec<u8> = bytes
+            .iter()
+            .take(256)
+            .take_while(|&&b| b != b'\n')
+            .copied()
+            .collect();
+        SourceFile::fragment(&self.origin.name, decode(head).text, start)
+    }
+
+    fn too_large(&self, source: Arc<SourceFile>, at: usize, what: &str) -> Malformed {
+        let limit = self.limits.max_record_bytes;
+        let size = if limit.is_multiple_of(1 << 20) {
+            format!("{} MiB", limit >> 20)
+        } else {
+            format!("{limit} bytes")
+        };
+        Malformed {
+            span: char_span(&source.text, at),
+            message: format!(
+                "this {what} is larger than {size}, the most a record may be (`--max-record-size`); it is not read"
+            ),
+            source,
+        }
+    }
+}
+
+/// Where an array element ends: brackets and strings followed, byte by byte.
+#[derive(Default)]
+struct Scan {
+    /// The open brackets, as far as [`MAX_DEPTH`]; `depth` counts beyond.
+    open: Vec<u8>,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    started: bool,
+    ended: bool,
+    /// In the last chunk fed, the offset of the bracket that went too deep.
+    too_deep_at: Option<usize>,
+}
+
+enum Step {
+    More,
+    /// The element ended: this many bytes of the chunk are its own.
+    End(usize),
+}
+
+impl Scan {
+    fn feed(&mut self, chunk: &[u8]) -> Step {
+        self.too_deep_at = None;
+        for (i, &b) in chunk.iter().enumerate() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    if self.depth == 0 {
+                        return self.end(i + 1);
+                    }
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    if self.depth <= MAX_DEPTH {
+                        self.open.push(b);
+                    } else if self.depth == MAX_DEPTH + 1 {
+                        self.too_deep_at = Some(i);
+                    }
+                }
+                b'}' | b']' if self.depth == 0 => return self.end(i),
+                b'}' | b']' => {
+                    let matched = self.depth > MAX_DEPTH
+                        || matches!(
+                            (self.open.pop(), b),
+                            (Some(b'{'), b'}') | (Some(b'['), b']')
+                        );
+                    self.depth -= 1;
+                    // A bracket closed by the wrong one ends the element: its parse says why.
+                    if self.depth == 0 || !matched {
+                        return self.end(i + 1);
+                    }
+                }
+                b',' | b' ' | b'\t' | b'\n' | b'\r' if self.depth == 0 && self.started => {
+                    return self.end(i)
+                }
+                _ => {}
+            }
+            self.started = true;
+        }
+        Step::More
+    }
+
+    fn end(&mut self, used: usize) -> Step {
+        self.ended = true;
+        Step::End(used)
+    }
+}
+
+/// The position after `bytes`, read from `at`.
+fn position_after(at: TextStart, bytes: &[u8]) -> TextStart {
+    let chars = |s: &[u8]| s.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+    // A scalar value of four UTF-8 bytes is two UTF-16 units.
+    let units = |s: &[u8]| chars(s) + s.iter().filter(|&&b| b >= 0xF0).count();
+    match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(last) => {
+            let tail = &bytes[last + 1..];
+            TextStart {
+                offset: at.offset + bytes.len(),
+                line: at.line + bytes.iter().filter(|&&b| b == b'\n').count(),
+                columns: chars(tail),
+                utf16_columns: units(tail),
+            }
+        }
+        None => TextStart {
+            offset: at.offset + bytes.len(),
+            line: at.line,
+            columns: at.columns + chars(bytes),
+            utf16_columns: at.utf16_columns + units(bytes),
+        },
+    }
+}
+
+/// The span of the character at `at` (empty at the end of the text).
+fn char_span(text: &str, at: usize) -> Span {
+    let at = floor_char(text, at.min(text.len()));
+    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+    Span::new(at, end)
+}
+
+fn floor_char(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The span of a U+FFFD written at `offset`.
+pub fn replacement_span(offset: usize) -> Span {
+    Span::new(offset, offset + char::REPLACEMENT_CHARACTER.len_utf8())
+}
