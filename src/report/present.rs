@@ -90,6 +90,10 @@ mod tests {
         assert_eq!(p.message, "(waived) 2011-W32: 0 briefing meetings");
         assert_eq!(p.header, "40.3", "the diagnostic's code, and no record");
         assert_eq!(p.message_and_help(), p.message, "no rule, no help");
+        let mut known = finding("40.3", true, Some("2011-W32"), None);
+        known.new = Some(false);
+        let p = present(&policy, &known);
+        assert_eq!(p.message, "(known) (waived) 2011-W32: 0 briefing meetings");
         let p = present(&policy, &finding("set.1", false, None, Some("A-1")));
         assert_eq!(
             (p.header.as_str(), p.message.as_str()),
