@@ -30,6 +30,12 @@ pub struct Finding {
     pub period: Option<String>,
     /// The records a periodic finding counted.
     pub counted: Vec<String>,
+    /// Names this finding across runs: see [`super::fingerprint`]. Set once, when the audit
+    /// completes, so every format reads the same value.
+    pub fingerprint: String,
+    /// Against a baseline (an earlier report): whether the finding is new (`Some(true)`) or was
+    /// already there (`Some(false)`); `None` when no baseline was given.
+    pub new: Option<bool>,
     /// The rendered form for people: labels on the record file's text.
     pub diagnostic: Diagnostic,
 }
@@ -136,6 +142,10 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub waived: usize,
+    /// Against a baseline: the findings it does not hold.
+    pub new: Option<usize>,
+    /// Against a baseline: its findings that are no longer found.
+    pub fixed: Option<usize>,
 }
 
 impl Summary {
@@ -238,6 +248,8 @@ pub fn locate(
         pointer: Some(pointer.to_string()),
         period: None,
         counted: Vec::new(),
+        fingerprint: String::new(),
+        new: None,
         diagnostic,
     }
 }

@@ -6,6 +6,7 @@
 //! set-level rule needs it (a reference target, a deferred rule, a waiver).
 
 mod finding;
+pub mod fingerprint;
 mod periodic;
 mod read;
 mod set;
@@ -122,7 +123,8 @@ fn audit_texts(
     complete(policy, files, options, outcome)
 }
 
-/// Duplicates, references, periods and waivers, once every file is in; then the contract's order.
+/// Duplicates, references, periods and waivers, once every file is in; then the contract's order
+/// and the fingerprints.
 fn complete(
     policy: &Policy,
     files: Vec<FileResult>,
@@ -152,6 +154,8 @@ fn complete(
     }
     waivers::apply(policy, &gathered, &mut outcome);
     outcome.findings.sort_by(finding::contract_order);
+    // After the sort: the ordinals in a fingerprint follow the report's order.
+    fingerprint::assign(&policy.name, &mut outcome.findings);
     let rank = |id: &str| policy.rules.iter().position(|r| r.id == id);
     outcome
         .judged

@@ -169,6 +169,8 @@ fn periodic_finding(
         pointer: None,
         period: Some(key.to_string()),
         counted: ids.iter().map(|s| s.to_string()).collect(),
+        fingerprint: String::new(),
+        new: None,
         diagnostic,
     }
 }

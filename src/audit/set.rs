@@ -215,6 +215,8 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             pointer: Some("/id".into()),
             period: None,
             counted: Vec::new(),
+            fingerprint: String::new(),
+            new: None,
             diagnostic,
         });
     }

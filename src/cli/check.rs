@@ -39,6 +39,12 @@ pub struct CheckArgs {
     /// file order); period findings come last
     #[arg(long, value_enum, value_name = "rule|record")]
     group_by: Option<GroupBy>,
+    /// An earlier `--format json` report: its findings are known, only new ones fail the run
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// Human output: show the findings known from the baseline too (marked as known)
+    #[arg(long)]
+    pub show_known: bool,
     /// Worker threads (default: one per core); the report is the same whatever the number
     #[arg(long, value_name = "N")]
     threads: Option<std::num::NonZeroUsize>,
@@ -111,12 +117,23 @@ pub fn run(args: &CheckArgs) -> u8 {
     let Some(policy) = args.policy.load_reporting(&renderer) else {
         return 2;
     };
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => match read_baseline(path, &policy.name) {
+            Ok(baseline) => Some(baseline),
+            Err(d) => {
+                eprint!("{}", renderer.render(&d));
+                eprintln!("nothing was checked");
+                return 2;
+            }
+        },
+    };
     let options = Options {
         paths: args.paths.clone(),
         period: args.period,
         follow_links: args.follow_links,
         // The report of an earlier run written among the records is not a record.
-        skip: args.output.iter().cloned().collect(),
+        skip: args.output.iter().chain(&args.baseline).cloned().collect(),
         trace: args.format == Format::Junit,
         limits: crate::records::Limits {
             max_record_bytes: args
@@ -130,7 +147,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             std::io::stdin().read_to_end(&mut bytes).map(|_| bytes)
         })
     };
-    let outcome = match args.threads {
+    let mut outcome = match args.threads {
         None => audit(),
         Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.get()).build() {
             Ok(pool) => pool.install(audit),
@@ -140,6 +157,9 @@ pub fn run(args: &CheckArgs) -> u8 {
             }
         },
     };
+    if let Some(baseline) = &baseline {
+        report::baseline::compare(baseline, &mut outcome);
+    }
     let text = match args.format {
         Format::Human if args.summary => {
             report::human::summary_within(&policy, &outcome, renderer.width())
@@ -150,7 +170,11 @@ pub fn run(args: &CheckArgs) -> u8 {
                 Some(GroupBy::Rule) => report::human::GroupBy::Rule,
                 Some(GroupBy::Record) => report::human::GroupBy::Record,
             };
-            report::human::render_grouped(&policy, &outcome, &renderer, group)
+            let view = report::human::View {
+                group,
+                show_known: args.show_known,
+            };
+            report::human::render_view(&policy, &outcome, &renderer, view)
         }
         Format::Json => report::json::document(&policy, &outcome),
         Format::Jsonl => report::json::lines(&outcome),
@@ -174,4 +198,19 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     }
     report::exit_code(&outcome, args.deny_warnings)
+}
+
+/// The baseline, or why the file cannot be one.
+fn read_baseline(
+    path: &std::path::Path,
+    policy: &str,
+) -> Result<report::baseline::Baseline, Box<crate::diagnostic::Diagnostic>> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Box::new(crate::diagnostic::Diagnostic::error(
+            "baseline",
+            format!("cannot read the baseline `{name}`: {e}"),
+        ))
+    })?;
+    report::baseline::read(&name, bytes, policy)
 }

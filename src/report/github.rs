@@ -23,7 +23,9 @@ pub fn commands(policy: &Policy, outcome: &Outcome) -> String {
         );
     }
     for finding in &outcome.findings {
-        let level = match (finding.waived, finding.severity) {
+        // A waived finding, or one the baseline already knew, does not fail the run: a notice.
+        let known = finding.new == Some(false);
+        let level = match (finding.waived || known, finding.severity) {
             (true, _) => "notice",
             (false, Severity::Error) => "error",
             (false, _) => "warning",
@@ -56,12 +58,17 @@ fn position(line: Option<usize>, column: Option<usize>) -> Vec<(&'static str, St
     properties
 }
 
-/// The finding's message, marked when waived or about a period, then how to comply.
+/// The finding's message, marked when waived, known or about a period, then how to comply and
+/// the fingerprint.
 fn message(policy: &Policy, finding: &Finding) -> String {
     // The message may quote record values: one line, so a value cannot start a command.
     let mut presented = super::present::present(policy, finding);
     presented.message = sanitise::line(&presented.message).into_owned();
-    presented.message_and_help()
+    format!(
+        "{}\nfingerprint: {}",
+        presented.message_and_help(),
+        finding.fingerprint
+    )
 }
 
 /// Every text passes the sanitiser first (an annotation is shown to people, and the log is read

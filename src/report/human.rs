@@ -193,14 +193,44 @@ pub enum GroupBy {
     Record,
 }
 
+/// What the human report shows, and in which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct View {
+    pub group: GroupBy,
+    /// Against a baseline: show the findings it already held too (marked as known), instead of
+    /// only counting them.
+    pub show_known: bool,
+}
+
 pub fn render_grouped(
     policy: &Policy,
     outcome: &Outcome,
     renderer: &Renderer,
     group: GroupBy,
 ) -> String {
-    let mut out = diagnostics_grouped(policy, outcome, renderer, group);
+    let view = View {
+        group,
+        show_known: false,
+    };
+    render_view(policy, outcome, renderer, view)
+}
+
+/// The findings as `view` asks, then the summary; findings known from a baseline are left out
+/// unless asked for, and the summary says how many were.
+pub fn render_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, view: View) -> String {
+    let mut out = diagnostics_view(policy, outcome, renderer, view);
     out.push_str(&summary_within(policy, outcome, renderer.width()));
+    let known = outcome
+        .findings
+        .iter()
+        .filter(|f| f.new == Some(false))
+        .count();
+    if known > 0 && !view.show_known {
+        let plural = if known == 1 { "finding" } else { "findings" };
+        out.push_str(&format!(
+            "{known} known {plural} from the baseline not shown; --show-known shows them\n"
+        ));
+    }
     out
 }
 
@@ -222,11 +252,24 @@ pub fn diagnostics_grouped(
     renderer: &Renderer,
     group: GroupBy,
 ) -> String {
-    let mut findings: Vec<&Finding> = outcome.findings.iter().collect();
+    let view = View {
+        group,
+        show_known: false,
+    };
+    diagnostics_view(policy, outcome, renderer, view)
+}
+
+fn diagnostics_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, view: View) -> String {
+    let group = view.group;
+    let mut findings: Vec<&Finding> = outcome
+        .findings
+        .iter()
+        .filter(|f| view.show_known || f.new != Some(false))
+        .collect();
     let rank = |f: &Finding| policy.rules.iter().position(|r| r.id == f.rule);
     // A stable sort keeps the file order inside each group; period findings stay last.
     match group {
-        GroupBy::File => return diagnostics(policy, outcome, renderer),
+        GroupBy::File => {}
         GroupBy::Rule => findings.sort_by_key(|f| (f.period.is_some(), rank(f))),
         GroupBy::Record => findings.sort_by_key(|f| (f.period.is_some(), f.record.clone())),
     }
@@ -277,7 +320,8 @@ fn diagnostics_in_order(
         let mut d = finding.diagnostic.clone();
         d.code = presented.header;
         d.message = presented.message;
-        if finding.waived {
+        // A waived finding, or one known from the baseline, binds nobody: shown as advice.
+        if finding.waived || finding.new == Some(false) {
             d.severity = Severity::Advice;
         }
         out.push_str(&renderer.render(&d));
@@ -335,6 +379,11 @@ pub fn summary_within(policy: &Policy, outcome: &Outcome, width: usize) -> Strin
         s.waived,
         plural(s.bad_inputs, "bad input", "bad inputs"),
     );
+    if let (Some(new), Some(fixed)) = (s.new, s.fixed) {
+        text.push_str(&format!(
+            "against the baseline: {new} new, {fixed} fixed (in the baseline, no longer found)\n"
+        ));
+    }
     text.push_str(&by_rule(policy, outcome, width));
     text
 }

@@ -36,6 +36,11 @@ struct SummaryOut {
     errors: usize,
     warnings: usize,
     waived: usize,
+    /// Only against a baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixed: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -54,6 +59,10 @@ struct FindingOut<'a> {
     period: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     counted: &'a [String],
+    fingerprint: &'a str,
+    /// Only against a baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -73,6 +82,8 @@ fn summary(s: &Summary) -> SummaryOut {
         errors: s.errors,
         warnings: s.warnings,
         waived: s.waived,
+        new: s.new,
+        fixed: s.fixed,
     }
 }
 
@@ -90,6 +101,8 @@ fn finding(f: &Finding) -> FindingOut<'_> {
         pointer: f.pointer.as_deref(),
         period: f.period.as_deref(),
         counted: &f.counted,
+        fingerprint: &f.fingerprint,
+        new: f.new,
     }
 }
 

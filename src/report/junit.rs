@@ -1,7 +1,7 @@
 //! `--format junit`: JUnit XML for CI test dashboards. One testsuite per article, one testcase per
 //! rule and record it judged (or period, for the rules that count meetings), so passing cases
 //! show too. A finding is a `<failure>` (its `type` is the severity); a case whose findings are all
-//! waived is `<skipped>`. Set-level rules get a case per record they found something in, or one
+//! waived (or, against a baseline, known from it) is `<skipped>`. Set-level rules get a case per record they found something in, or one
 //! passing case for the whole set; bad inputs are `<error>` cases in a suite of their own.
 
 use std::collections::BTreeMap;
@@ -141,8 +141,11 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
     )
 }
 
+/// A case fails on a finding that binds: not waived, and not known from the baseline.
 fn is_failure(case: &Case<'_>) -> bool {
-    case.findings.iter().any(|f| !f.waived)
+    case.findings
+        .iter()
+        .any(|f| !f.waived && f.new != Some(false))
 }
 
 fn is_skipped(case: &Case<'_>) -> bool {
@@ -168,7 +171,11 @@ fn write_case(out: &mut String, policy: &Policy, case: &Case<'_>) {
     let details: Vec<String> = case.findings.iter().map(|f| detail(policy, f)).collect();
     let first = case.findings[0];
     if is_failure(case) {
-        let unwaived = case.findings.iter().find(|f| !f.waived).unwrap_or(&first);
+        let unwaived = case
+            .findings
+            .iter()
+            .find(|f| !f.waived && f.new != Some(false))
+            .unwrap_or(&first);
         let _ = writeln!(
             out,
             "      <failure type=\"{}\" message=\"{}\">{}</failure>",
@@ -176,6 +183,8 @@ fn write_case(out: &mut String, policy: &Policy, case: &Case<'_>) {
             escape(&unwaived.message),
             escape(&details.join("\n\n"))
         );
+    } else if case.findings.iter().any(|f| f.new == Some(false)) {
+        out.push_str("      <skipped message=\"known finding, in the baseline\"/>\n");
     } else {
         let _ = writeln!(
             out,
@@ -200,6 +209,7 @@ fn detail(policy: &Policy, f: &Finding) -> String {
     if let Some(help) = &presented.how_to_comply {
         text.push_str(&format!("\nhow to comply: {help}"));
     }
+    text.push_str(&format!("\nfingerprint: {}", f.fingerprint));
     text
 }
 

@@ -1,6 +1,6 @@
 //! The one presenter: how a finding reads, whatever shows it. Every format and the language
-//! server take a finding's text from here, so a decoration (waived, the period, the record in the
-//! header, how to comply) is written once.
+//! server take a finding's text from here, so a decoration (known from a baseline, waived, the
+//! period, the record in the header, how to comply) is written once.
 
 use crate::audit::Finding;
 use crate::check::Policy;
@@ -10,7 +10,7 @@ use crate::check::Policy;
 pub struct Presented {
     /// `38.1 · article 38 · EXEC-2011-046`: the rule, its article and the record.
     pub header: String,
-    /// The message, after `(waived) ` and the period it is about, when the message does not say.
+    /// The message, after `(known) ` (in the baseline), `(waived) ` and the period it is about, when the message does not say.
     pub message: String,
     /// The rule's advice on how to comply, when it gives one.
     pub how_to_comply: Option<String>,
@@ -44,6 +44,9 @@ pub fn present(policy: &Policy, finding: &Finding) -> Presented {
     if finding.waived {
         message = format!("(waived) {message}");
     }
+    if finding.new == Some(false) {
+        message = format!("(known) {message}");
+    }
     // The diagnostic's code is the rule and its article (`38.1 · article 38`).
     let header = match &finding.record {
         Some(record) => format!("{} · {record}", finding.diagnostic.code),
@@ -74,6 +77,8 @@ mod tests {
             pointer: None,
             period: period.map(Into::into),
             counted: Vec::new(),
+            fingerprint: String::new(),
+            new: None,
             diagnostic: crate::diagnostic::Diagnostic::error(rule, "x"),
         }
     }
@@ -85,6 +90,10 @@ mod tests {
         assert_eq!(p.message, "(waived) 2011-W32: 0 briefing meetings");
         assert_eq!(p.header, "40.3", "the diagnostic's code, and no record");
         assert_eq!(p.message_and_help(), p.message, "no rule, no help");
+        let mut known = finding("40.3", true, Some("2011-W32"), None);
+        known.new = Some(false);
+        let p = present(&policy, &known);
+        assert_eq!(p.message, "(known) (waived) 2011-W32: 0 briefing meetings");
         let p = present(&policy, &finding("set.1", false, None, Some("A-1")));
         assert_eq!(
             (p.header.as_str(), p.message.as_str()),

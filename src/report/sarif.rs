@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::audit::{BadInput, Finding, Outcome};
+use crate::audit::{fingerprint, BadInput, Finding, Outcome};
 use crate::check::{Policy, RuleDef};
 use crate::diagnostic::Severity;
 
@@ -125,6 +125,13 @@ fn result(policy: &Policy, f: &Finding) -> Json {
     if f.waived {
         // The waiver is written in the record itself.
         result.insert("suppressions".into(), json!([{ "kind": "inSource" }]));
+    }
+    let mut prints = Map::new();
+    prints.insert(fingerprint::SCHEME.into(), json!(f.fingerprint));
+    result.insert("partialFingerprints".into(), Json::Object(prints));
+    if let Some(new) = f.new {
+        let state = if new { "new" } else { "unchanged" };
+        result.insert("baselineState".into(), json!(state));
     }
     let mut properties = Map::new();
     if let Some(record) = &f.record {
