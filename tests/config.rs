@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use yaml_rust2::{Yaml, YamlLoader};
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// A meeting whose decisions were published late: one warning of rule 26.1 (`publish_days`).
 const LATE: &str = "policies/lianyungang/examples/26.1/fail.json";
@@ -219,4 +221,113 @@ fn no_config_ignores_the_file() {
     assert_eq!(json(&out)["summary"]["warnings"], 1);
     let out = bylaw_in(&dir, &["check", "--no-config", "--config", "x.toml"]);
     assert_eq!(out.status.code(), Some(2), "the two conflict");
+}
+
+fn yaml(path: &Path) -> Yaml {
+    let text = std::fs::read_to_string(path).expect("a written file");
+    let mut docs = YamlLoader::load_from_str(&text)
+        .unwrap_or_else(|e| panic!("`{}` is not YAML: {e}", path.display()));
+    assert_eq!(docs.len(), 1, "one YAML document");
+    docs.remove(0)
+}
+
+#[test]
+fn init_writes_a_config_and_ci_jobs_and_never_overwrites() {
+    let dir = scratch("init");
+    copy_example(LATE, &dir.join("records/late.json"));
+    let out = bylaw_in(&dir, &["init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stdout(&out);
+    for file in [
+        "bylaw.toml",
+        ".github/workflows/bylaw.yml",
+        "bylaw.gitlab-ci.yml",
+    ] {
+        assert!(dir.join(file).is_file(), "`{file}` written");
+        assert!(said.contains(&format!("wrote `{file}`")), "{said}");
+    }
+
+    // The workflow uploads the SARIF report even when findings failed the check.
+    let workflow = yaml(&dir.join(".github/workflows/bylaw.yml"));
+    let steps = workflow["jobs"]["bylaw"]["steps"]
+        .as_vec()
+        .expect("steps")
+        .clone();
+    let run: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(
+        run.iter()
+            .any(|r| r.contains("--format sarif -o bylaw.sarif")),
+        "{run:?}"
+    );
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif"))
+        })
+        .expect("an upload step");
+    assert_eq!(upload["if"].as_str(), Some("always()"));
+    assert_eq!(upload["with"]["sarif_file"].as_str(), Some("bylaw.sarif"));
+
+    // The GitLab job keeps the JUnit report as a test report.
+    let gitlab = yaml(&dir.join("bylaw.gitlab-ci.yml"));
+    let job = &gitlab["bylaw"];
+    let script: Vec<&str> = job["script"]
+        .as_vec()
+        .expect("a script")
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert!(script
+        .iter()
+        .any(|s| s.contains("--format junit -o bylaw-junit.xml")));
+    assert_eq!(
+        job["artifacts"]["reports"]["junit"].as_str(),
+        Some("bylaw-junit.xml")
+    );
+    assert_eq!(job["artifacts"]["when"].as_str(), Some("always"));
+
+    // The written bylaw.toml loads: as it is, and with a setting added.
+    let out = bylaw_in(&dir, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let config = dir.join("bylaw.toml");
+    let mut text = std::fs::read_to_string(&config).expect("bylaw.toml");
+    text.push_str("format = \"json\"\n");
+    write(&config, &text);
+    let out = bylaw_in(&dir, &["check"]);
+    assert_eq!(json(&out)["summary"]["warnings"], 1);
+
+    // A second run leaves all three as they are, and says so.
+    let out = bylaw_in(&dir, &["init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stdout(&out);
+    for file in [
+        "bylaw.toml",
+        ".github/workflows/bylaw.yml",
+        "bylaw.gitlab-ci.yml",
+    ] {
+        assert!(
+            said.contains(&format!("`{file}` exists, left as it is")),
+            "{said}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("bylaw.toml"),
+        text,
+        "not overwritten"
+    );
+}
+
+#[test]
+fn init_writes_what_it_can_and_fails_on_what_it_cannot() {
+    let dir = scratch("init-blocked");
+    // `.github` is a file, so the workflow's folder cannot be made.
+    write(&dir.join(".github"), "not a folder");
+    let out = bylaw_in(&dir, &["init"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot write `.github/workflows/bylaw.yml`"));
+    assert!(dir.join("bylaw.toml").is_file());
+    assert!(dir.join("bylaw.gitlab-ci.yml").is_file());
 }

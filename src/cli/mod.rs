@@ -4,6 +4,7 @@ mod check;
 mod config;
 mod coverage;
 mod explain;
+mod init;
 mod rules;
 mod verify;
 
@@ -45,6 +46,8 @@ enum Command {
     Verify(PolicyArgs),
     /// Run the language server on standard input and output, for editors
     Lsp(PolicyArgs),
+    /// Write a commented bylaw.toml and CI jobs (GitHub Actions, GitLab CI) into this folder
+    Init,
 }
 
 /// Which policy to use, and parameter overrides.
@@ -223,6 +226,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Explain(args) => explain::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Lsp(args) => lsp(&args),
+        Command::Init => init::run(),
     }
 }
 
