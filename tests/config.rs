@@ -86,6 +86,14 @@ fn the_file_in_a_parent_folder_is_used_and_its_paths_are_relative_to_it() {
     assert_eq!(doc["summary"]["records"], 1, "only `records`, not `other`");
     assert_eq!(doc["summary"]["warnings"], 1);
     assert_eq!(doc["findings"][0]["file"], "../../records/late.json");
+
+    // Without `paths`, the file's folder is checked, not the working directory.
+    std::fs::remove_file(dir.join("report.json")).expect("the report is removed");
+    write(&dir.join("bylaw.toml"), "format = \"json\"\n");
+    let out = bylaw_in(&dir.join("deep/er"), &["check"]);
+    let doc = json(&out);
+    assert_eq!(doc["summary"]["records"], 2, "`records` and `other`");
+    assert_eq!(doc["findings"][0]["file"], "../../records/late.json");
 }
 
 #[test]

@@ -154,6 +154,16 @@ pub fn parse(source: Arc<SourceFile>, folder: &Path) -> Result<Config, Vec<Diagn
             }
         }
     }
+    if config.paths.is_none() {
+        // Without `paths`, the file's own folder is checked, wherever below it bylaw runs: the
+        // `["."]` that the written template shows as the default, relative to the file.
+        let folder = if folder.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            folder
+        };
+        config.paths = Some(vec![folder.to_path_buf()]);
+    }
     if reader.errors.is_empty() {
         Ok(config)
     } else {
@@ -468,6 +478,14 @@ mod tests {
                 ("start".to_string(), "2011-07-01".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn without_paths_the_files_folder_is_checked() {
+        let config = parse_text("format = \"json\"\n").expect("a valid file");
+        assert_eq!(config.paths, Some(vec![PathBuf::from("cfg")]));
+        let config = parse(SourceFile::new("bylaw.toml", ""), Path::new("")).expect("empty");
+        assert_eq!(config.paths, Some(vec![PathBuf::from(".")]));
     }
 
     #[test]
