@@ -82,6 +82,7 @@ fn parameters_can_be_overridden_and_unknown_ones_are_refused() {
     let set = |name: &str, value: &str| bylaw::check::Override {
         name: name.into(),
         value: value.into(),
+        place: None,
     };
     let policy = bylaw::check::load(&files, &[set("cancel_days", "2")]).unwrap_or_default();
     let cancel = policy

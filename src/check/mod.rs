@@ -23,6 +23,30 @@ use crate::source::SourceFile;
 pub struct Override {
     pub name: String,
     pub value: String,
+    /// Where it was written when it comes from a file (the `[set]` table of `bylaw.toml`), so a
+    /// problem with it is shown there; `None` on the command line.
+    pub place: Option<(Arc<SourceFile>, crate::source::Span)>,
+}
+
+impl Override {
+    /// How the user wrote it: `--set name=value`, or `[set] name = value` in a file.
+    fn written(&self, with_value: bool) -> String {
+        match (&self.place, with_value) {
+            (None, true) => format!("`--set {}={}`", self.name, self.value),
+            (None, false) => format!("`--set {}`", self.name),
+            (Some(_), _) => format!("`[set] {}`", self.name),
+        }
+    }
+
+    /// `d`, located at the override when it has a place.
+    fn locate(&self, d: Diagnostic) -> Diagnostic {
+        match &self.place {
+            None => d,
+            Some((source, span)) => d
+                .in_file(source.clone())
+                .with_label(Label::primary(*span, "set here")),
+        }
+    }
 }
 
 /// Parses and checks policy files into one policy, applying parameter overrides.
@@ -175,12 +199,13 @@ fn apply_overrides(policy: &mut Policy, overrides: &[Override], errors: &mut Vec
             let mut d = Diagnostic::error(
                 "usage::unknown-parameter",
                 format!(
-                    "`--set {}`: the policy has no parameter `{}`",
-                    o.name, o.name
+                    "{}: the policy has no parameter `{}`",
+                    o.written(false),
+                    o.name
                 ),
             );
             d.help = help;
-            errors.push(d);
+            errors.push(o.locate(d));
             continue;
         };
         // A policy writes a parameter's default as a literal, and the language has no negative
@@ -193,19 +218,18 @@ fn apply_overrides(policy: &mut Policy, overrides: &[Override], errors: &mut Vec
         };
         if negative {
             errors.push(
-                Diagnostic::error(
-                    "usage::parameter-value",
-                    format!(
-                        "`--set {}={}`: a parameter cannot be negative",
-                        o.name, o.value
-                    ),
-                )
-                .with_help(format!(
-                    "`{}`: {}; default {}, give 0 or more",
-                    o.name,
-                    param.doc.as_deref().unwrap_or("a count or an amount"),
-                    param.default
-                )),
+                o.locate(
+                    Diagnostic::error(
+                        "usage::parameter-value",
+                        format!("{}: a parameter cannot be negative", o.written(true)),
+                    )
+                    .with_help(format!(
+                        "`{}`: {}; default {}, give 0 or more",
+                        o.name,
+                        param.doc.as_deref().unwrap_or("a count or an amount"),
+                        param.default
+                    )),
+                ),
             );
             continue;
         }
@@ -227,13 +251,15 @@ fn apply_overrides(policy: &mut Policy, overrides: &[Override], errors: &mut Vec
         };
         match parsed {
             Some(value) => param.value = value,
-            None => errors.push(Diagnostic::error(
+            None => errors.push(o.locate(Diagnostic::error(
                 "usage::parameter-value",
                 format!(
-                    "`--set {}={}`: `{}` is not a valid value for this parameter (default {})",
-                    o.name, o.value, o.value, param.default
+                    "{}: `{}` is not a valid value for this parameter (default {})",
+                    o.written(true),
+                    o.value,
+                    param.default
                 ),
-            )),
+            ))),
         }
     }
 }

@@ -5,27 +5,40 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::PolicyArgs;
+use super::{config, PolicyArgs};
 use crate::audit::{self, Options};
 use crate::check::Period;
 use crate::report;
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Record files or folders (walked recursively); `-` reads standard input (JSON Lines, or one JSON document)
-    #[arg(value_name = "PATH", default_value = ".")]
-    paths: Vec<PathBuf>,
+    /// Record files or folders (walked recursively); `-` reads standard input (JSON Lines, or one
+    /// JSON document) [default: `paths` of bylaw.toml, else .]
+    #[arg(value_name = "PATH")]
+    pub(super) paths: Vec<PathBuf>,
     #[command(flatten)]
-    policy: PolicyArgs,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    pub(super) policy: PolicyArgs,
+    /// Output format [default: `format` of bylaw.toml, else human]
+    #[arg(long, value_enum)]
+    pub(super) format: Option<Format>,
     /// The period under audit, `FROM..TO` (dates, both included); inferred from the records if absent
     #[arg(long, value_name = "FROM..TO", value_parser = parse_period)]
-    period: Option<Period>,
-    /// Fail (exit 1) on unwaived warnings too
-    #[arg(long)]
-    deny_warnings: bool,
+    pub(super) period: Option<Period>,
+    /// Fail (exit 1) on unwaived warnings too; `--deny-warnings=false` overrides bylaw.toml
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub(super) deny_warnings: Option<bool>,
+    /// Settings from this file instead of the nearest bylaw.toml (working directory or a parent)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Use no bylaw.toml, only the command line
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
     /// Follow symbolic links when walking folders
     #[arg(long)]
     follow_links: bool,
@@ -34,7 +47,7 @@ pub struct CheckArgs {
     summary: bool,
     /// Write the report to this file instead of standard output (the exit status is the same)
     #[arg(long, short = 'o', value_name = "FILE")]
-    output: Option<PathBuf>,
+    pub(super) output: Option<PathBuf>,
     /// Human output: group the findings by rule or by record, each under a heading (default: in
     /// file order); period findings come last
     #[arg(long, value_enum, value_name = "rule|record")]
@@ -82,8 +95,9 @@ enum GroupBy {
     Record,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum Format {
+    #[default]
     Human,
     Json,
     Jsonl,
@@ -95,7 +109,7 @@ enum Format {
     Github,
 }
 
-fn parse_period(s: &str) -> Result<Period, String> {
+pub(super) fn parse_period(s: &str) -> Result<Period, String> {
     let (from, to) = s
         .split_once("..")
         .ok_or("expected FROM..TO, e.g. 2011-07-01..2011-12-31")?;
@@ -108,7 +122,21 @@ fn parse_period(s: &str) -> Result<Period, String> {
     Ok(Period { from, to })
 }
 
-pub fn run(args: &CheckArgs) -> u8 {
+/// Audits with the command line's arguments, completed from `bylaw.toml`; returns the exit status.
+pub fn run(mut args: CheckArgs) -> u8 {
+    match config::find_and_load(args.config.as_deref(), args.no_config) {
+        Ok(Some(config)) => config::apply(config, &mut args),
+        Ok(None) => {}
+        Err(errors) => {
+            let renderer = args.policy.renderer();
+            super::report_config_problems(&renderer, &errors);
+            return 2;
+        }
+    }
+    if args.paths.is_empty() {
+        args.paths.push(PathBuf::from("."));
+    }
+    let format = args.format.unwrap_or_default();
     let renderer = match args.output {
         // A file gets no terminal colours.
         Some(_) => crate::report::human::Renderer::new(false),
@@ -134,7 +162,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         follow_links: args.follow_links,
         // The report of an earlier run written among the records is not a record.
         skip: args.output.iter().chain(&args.baseline).cloned().collect(),
-        trace: args.format == Format::Junit,
+        trace: format == Format::Junit,
         limits: crate::records::Limits {
             max_record_bytes: args
                 .max_record_size
@@ -160,7 +188,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     if let Some(baseline) = &baseline {
         report::baseline::compare(baseline, &mut outcome);
     }
-    let text = match args.format {
+    let text = match format {
         Format::Human if args.summary => {
             report::human::summary_within(&policy, &outcome, renderer.width())
         }
@@ -197,7 +225,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             }
         }
     }
-    report::exit_code(&outcome, args.deny_warnings)
+    report::exit_code(&outcome, args.deny_warnings.unwrap_or(false))
 }
 
 /// The baseline, or why the file cannot be one.

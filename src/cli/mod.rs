@@ -1,8 +1,10 @@
 //! The command line: one file per subcommand.
 
 mod check;
+mod config;
 mod coverage;
 mod explain;
+mod init;
 mod rules;
 mod verify;
 
@@ -44,6 +46,8 @@ enum Command {
     Verify(PolicyArgs),
     /// Run the language server on standard input and output, for editors
     Lsp(PolicyArgs),
+    /// Write a commented bylaw.toml and CI jobs (GitHub Actions, GitLab CI) into this folder
+    Init,
 }
 
 /// Which policy to use, and parameter overrides.
@@ -74,6 +78,7 @@ fn parse_override(s: &str) -> Result<Override, String> {
     Ok(Override {
         name: name.trim().to_string(),
         value: value.trim().to_string(),
+        place: None,
     })
 }
 
@@ -179,6 +184,18 @@ fn report_policy_problems(renderer: &Renderer, errors: &[Diagnostic]) {
     );
 }
 
+/// Renders the problems of a `bylaw.toml` to standard error; the command then exits with status 2.
+fn report_config_problems(renderer: &Renderer, errors: &[Diagnostic]) {
+    for e in errors {
+        eprint!("{}", renderer.render(e));
+    }
+    eprintln!(
+        "the config file has {} problem{}; nothing was checked",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+}
+
 /// `bylaw lsp`: the policy is loaded first, so a broken one is reported here, not in the editor.
 fn lsp(args: &PolicyArgs) -> u8 {
     let Some(policy) = args.load_reporting(&args.renderer()) else {
@@ -203,12 +220,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         }
     };
     match cli.command {
-        Command::Check(args) => check::run(&args),
+        Command::Check(args) => check::run(args),
         Command::Rules(args) => rules::run(&args),
         Command::Coverage(args) => coverage::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Lsp(args) => lsp(&args),
+        Command::Init => init::run(),
     }
 }
 
