@@ -71,7 +71,7 @@ pub fn document(policy: &Policy, outcome: &Outcome, root: Option<&Path>) -> Stri
                 },
             },
     });
-    if let Some(base) = &uris.base {
+    if let Some(base) = uris.base() {
         run["originalUriBaseIds"] = json!({ SRCROOT: {
             "uri": base.as_str(),
             "description": { "text": "the working directory the input paths were given from" },
@@ -273,28 +273,23 @@ fn physical(
 
 /// Turns the paths of the report into artifact locations.
 struct Uris {
-    /// The working directory, absolute and without `.` or `..`.
-    root: Option<PathBuf>,
-    /// The same as a `file://` URI ending in `/`, the value of `%SRCROOT%`.
-    base: Option<Url>,
+    /// The working directory, absolute and without `.` or `..`, and the same as a `file://` URI
+    /// ending in `/` (the value of `%SRCROOT%`).
+    srcroot: Option<(PathBuf, Url)>,
 }
 
 impl Uris {
     fn new(root: Option<&Path>) -> Uris {
-        let root = root.filter(|r| r.is_absolute()).map(normalise);
-        let base = root
-            .as_deref()
-            .and_then(|r| Url::from_directory_path(r).ok());
-        match base {
-            Some(base) => Uris {
-                root,
-                base: Some(base),
-            },
-            None => Uris {
-                root: None,
-                base: None,
-            },
-        }
+        let srcroot = root.filter(|r| r.is_absolute()).and_then(|r| {
+            let r = normalise(r);
+            let url = Url::from_directory_path(&r).ok()?;
+            Some((r, url))
+        });
+        Uris { srcroot }
+    }
+
+    fn base(&self) -> Option<&Url> {
+        self.srcroot.as_ref().map(|(_, url)| url)
     }
 
     /// An `artifactLocation`: relative to `%SRCROOT%` when the path was given relative to the
@@ -312,7 +307,7 @@ impl Uris {
                 Err(()) => json!({ "description": { "text": file } }),
             };
         }
-        let Some(root) = &self.root else {
+        let Some((root, _)) = &self.srcroot else {
             return json!({ "uri": relative_uri(path) });
         };
         let full = normalise(&root.join(path));
@@ -410,7 +405,7 @@ mod tests {
         );
         let uris = Uris::new(root.map(Path::new));
         assert_eq!(
-            uris.base.as_ref().map(url::Url::as_str),
+            uris.base().map(url::Url::as_str),
             Some("file:///home/a%20b/records/")
         );
     }
