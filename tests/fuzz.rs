@@ -488,7 +488,7 @@ fn reports(outcome: &Outcome) -> Result<String, Problem> {
         (
             report::json::document(policy, outcome),
             report::json::lines(outcome),
-            report::sarif::document(policy, outcome),
+            report::sarif::document(policy, outcome, Some(Path::new(env!("CARGO_MANIFEST_DIR")))),
             report::junit::document(policy, outcome),
             report::human::render(policy, outcome, &report::human::Renderer::new(false)),
             report::github::commands(policy, outcome),

@@ -206,7 +206,11 @@ pub fn run(mut args: CheckArgs) -> u8 {
         }
         Format::Json => report::json::document(&policy, &outcome),
         Format::Jsonl => report::json::lines(&outcome),
-        Format::Sarif => report::sarif::document(&policy, &outcome),
+        Format::Sarif => {
+            // The base of the report's relative URIs; unknown (a deleted folder), they have none.
+            let root = std::env::current_dir().ok();
+            report::sarif::document(&policy, &outcome, root.as_deref())
+        }
         Format::Junit => report::junit::document(&policy, &outcome),
         Format::Github => report::github::commands(&policy, &outcome),
     };
