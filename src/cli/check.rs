@@ -61,6 +61,8 @@ enum Format {
     Junit,
     /// GitHub Actions annotations (workflow commands)
     Github,
+    /// One self-contained HTML page for people: summary, charts, findings by article, filters
+    Html,
 }
 
 fn parse_period(s: &str) -> Result<Period, String> {
@@ -126,6 +128,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         Format::Sarif => report::sarif::document(&policy, &outcome),
         Format::Junit => report::junit::document(&policy, &outcome),
         Format::Github => report::github::commands(&policy, &outcome),
+        Format::Html => report::html::document(&policy, &outcome),
     };
     match &args.output {
         // A reader that stopped early (`| head`) still gets the audit's verdict as the status:

@@ -1,6 +1,7 @@
 //! Stage 6: reports. Findings → the formats people and machines read.
 
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
