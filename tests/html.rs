@@ -139,7 +139,7 @@ fn the_example_is_one_self_contained_page() {
     assert_eq!(page.matches("data-fingerprint=").count(), findings);
     // The calendar marks the week without a briefing meeting.
     assert!(page.contains(
-        "<li class=\"period short\" data-period=\"2011-W37\" title=\"2011-09-12 – 2011-09-18; none counted\">"
+        "<li class=\"cell short\" data-period=\"2011-W37\" title=\"2011-09-12 – 2011-09-18; none counted\">"
     ));
 }
 

@@ -16,7 +16,7 @@
 
 mod charts;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use base64::Engine;
@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use super::present::present;
 use super::sanitise;
-use crate::audit::{Finding, Outcome};
+use crate::audit::{Finding, Outcome, Tally};
 use crate::check::Policy;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::Format;
@@ -43,6 +43,21 @@ const MAX_VALUE_LINES: usize = 8;
 const LINE_WINDOW: usize = 60;
 /// A line longer than this is cut to a window around the value.
 const LONG_LINE: usize = 160;
+
+/// The tallies of the periodic rules by rule and period, to date a period finding in one look-up.
+type Tallies<'a> = HashMap<(&'a str, &'a str), &'a Tally>;
+
+fn tallies(outcome: &Outcome) -> Tallies<'_> {
+    (outcome.tallies.iter())
+        .map(|t| ((t.rule.as_str(), t.period.as_str()), t))
+        .collect()
+}
+
+/// The tally of a period finding's period.
+fn tally_of<'a>(tallies: &Tallies<'a>, f: &Finding) -> Option<&'a Tally> {
+    let period = f.period.as_deref()?;
+    tallies.get(&(f.rule.as_str(), period)).copied()
+}
 
 /// The `data-fingerprint` of a finding's element.
 fn fingerprint_of(_finding: &Finding) -> String {
@@ -91,10 +106,11 @@ fn source_hash(code: &str) -> String {
 /// Everything between `<body>` and the script: what a reader sees.
 pub fn body(policy: &Policy, outcome: &Outcome) -> String {
     let mut out = String::new();
+    let tallies = tallies(outcome);
     header(&mut out, policy, outcome);
     filters(&mut out, outcome);
-    charts::charts(&mut out, policy, outcome);
-    findings(&mut out, policy, outcome);
+    charts::charts(&mut out, policy, outcome, &tallies);
+    findings(&mut out, policy, outcome, &tallies);
     bad_inputs(&mut out, outcome);
     let _ = writeln!(
         out,
@@ -119,7 +135,7 @@ fn header(out: &mut String, policy: &Policy, outcome: &Outcome) {
         (Some(p), Some((first, last))) => {
             let _ = writeln!(
                 out,
-                "<p class=\"period\">period under audit <b>{} – {}</b>, inferred from the records: \
+                "<p class=\"audit-period\">period under audit <b>{} – {}</b>, inferred from the records: \
                  from <code>{}</code> of {} to <code>{}</code> of {}</p>",
                 p.from,
                 p.to,
@@ -132,12 +148,14 @@ fn header(out: &mut String, policy: &Policy, outcome: &Outcome) {
         (Some(p), None) => {
             let _ = writeln!(
                 out,
-                "<p class=\"period\">period under audit <b>{} – {}</b></p>",
+                "<p class=\"audit-period\">period under audit <b>{} – {}</b></p>",
                 p.from, p.to
             );
         }
         (None, _) => {
-            out.push_str("<p class=\"period\">no period under audit: no record has a date</p>\n");
+            out.push_str(
+                "<p class=\"audit-period\">no period under audit: no record has a date</p>\n",
+            );
         }
     }
     let s = &outcome.summary;
@@ -221,7 +239,7 @@ fn filters(out: &mut String, outcome: &Outcome) {
 
 /// Findings under their article, then their rule, in the policy's order; the record set's rules
 /// last.
-fn findings(out: &mut String, policy: &Policy, outcome: &Outcome) {
+fn findings(out: &mut String, policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) {
     let _ = writeln!(
         out,
         "<section id=\"findings\">\n<h2>Findings ({})</h2>",
@@ -260,7 +278,7 @@ fn findings(out: &mut String, policy: &Policy, outcome: &Outcome) {
             );
         }
         for ((_, _, rule), list) in rules {
-            rule_group(out, policy, rule, list, outcome);
+            rule_group(out, policy, rule, list, tallies);
         }
         out.push_str("</section>\n");
     }
@@ -270,7 +288,13 @@ fn findings(out: &mut String, policy: &Policy, outcome: &Outcome) {
 /// A group's findings by rule, the rules in number order.
 type ByRule<'a> = BTreeMap<(u32, u32, String), Vec<&'a Finding>>;
 
-fn rule_group(out: &mut String, policy: &Policy, rule: &str, list: &[&Finding], outcome: &Outcome) {
+fn rule_group(
+    out: &mut String,
+    policy: &Policy,
+    rule: &str,
+    list: &[&Finding],
+    tallies: &Tallies<'_>,
+) {
     let def = policy.rule(rule);
     let _ = write!(
         out,
@@ -289,12 +313,12 @@ fn rule_group(out: &mut String, policy: &Policy, rule: &str, list: &[&Finding], 
         );
     }
     for f in list {
-        finding(out, policy, f, outcome);
+        finding(out, policy, f, tallies);
     }
     out.push_str("</section>\n");
 }
 
-fn finding(out: &mut String, policy: &Policy, f: &Finding, outcome: &Outcome) {
+fn finding(out: &mut String, policy: &Policy, f: &Finding, tallies: &Tallies<'_>) {
     let presented = present(policy, f);
     let severity = f.severity.as_str();
     let _ = writeln!(
@@ -346,8 +370,7 @@ fn finding(out: &mut String, policy: &Policy, f: &Finding, outcome: &Outcome) {
         );
     }
     if let Some(period) = &f.period {
-        let dates = (outcome.tallies.iter())
-            .find(|t| t.rule == f.rule && &t.period == period)
+        let dates = tally_of(tallies, f)
             .map(|t| format!(" ({} – {})", t.from, t.to))
             .unwrap_or_default();
         let _ = writeln!(

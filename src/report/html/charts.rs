@@ -6,13 +6,13 @@
 //! a document's `issued`), read again from the record's file; a period finding in the month its
 //! period starts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::{severity_class, text};
+use super::{severity_class, tally_of, text, Tallies};
 use crate::audit::{Finding, Outcome, Tally};
 use crate::check::{Policy, RuleKind, Ty};
 use crate::records::{self, Place};
@@ -26,9 +26,9 @@ const BAR: u32 = 16;
 /// Severity classes in the order the bars stack them.
 const CLASSES: [&str; 3] = ["error", "warning", "waived"];
 
-pub fn charts(out: &mut String, policy: &Policy, outcome: &Outcome) {
+pub fn charts(out: &mut String, policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) {
     out.push_str("<section id=\"charts\">\n<h2>At a glance</h2>\n<div class=\"charts\">\n");
-    let months = months_of(policy, outcome);
+    let months = months_of(policy, outcome, tallies);
     let mut per_month: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     let mut per_article: BTreeMap<(bool, u32), [usize; 3]> = BTreeMap::new();
     for (f, month) in outcome.findings.iter().zip(&months) {
@@ -121,8 +121,8 @@ fn bars(out: &mut String, id: &str, title: &str, rows: &[(String, [usize; 3])]) 
             y + BAR - 3
         );
     }
-    out.push_str("</svg>\n<p class=\"legend\"><span class=\"key error\"></span>error \
-                  <span class=\"key warning\"></span>warning <span class=\"key waived\"></span>waived</p>\n</figure>\n");
+    out.push_str("</svg>\n<p class=\"legend\"><span class=\"swatch error\"></span>error \
+                  <span class=\"swatch warning\"></span>warning <span class=\"swatch waived\"></span>waived</p>\n</figure>\n");
 }
 
 /// For each periodic rule, the periods it judged: counted against asked, the short ones marked.
@@ -137,6 +137,11 @@ fn calendars(out: &mut String, policy: &Policy, outcome: &Outcome) {
         return;
     }
     out.push_str("<h3>Meetings held against what the articles ask</h3>\n");
+    // The periods whose finding is waived, by rule.
+    let waived: HashSet<(&str, &str)> = (outcome.findings.iter())
+        .filter(|f| f.waived)
+        .filter_map(|f| Some((f.rule.as_str(), f.period.as_deref()?)))
+        .collect();
     if outcome.tallies.is_empty() {
         let ids: Vec<&str> = periodic.iter().map(|(r, _)| r.id.as_str()).collect();
         let _ = writeln!(
@@ -181,9 +186,7 @@ fn calendars(out: &mut String, policy: &Policy, outcome: &Outcome) {
             } else {
                 ("ok", "held".to_string())
             };
-            let waived = outcome.findings.iter().any(|f| {
-                f.waived && f.rule == t.rule && f.period.as_deref() == Some(t.period.as_str())
-            });
+            let waived = waived.contains(&(t.rule.as_str(), t.period.as_str()));
             let counted = if t.counted.is_empty() {
                 "none counted".to_string()
             } else {
@@ -191,7 +194,7 @@ fn calendars(out: &mut String, policy: &Policy, outcome: &Outcome) {
             };
             let _ = writeln!(
                 out,
-                "<li class=\"period {class}{}\" data-period=\"{}\" title=\"{} – {}; {}\">\
+                "<li class=\"cell {class}{}\" data-period=\"{}\" title=\"{} – {}; {}\">\
                  <span class=\"key\">{}</span><span class=\"count\">{n} / {}</span>\
                  <span class=\"mark\">{mark}{}</span></li>",
                 if waived { " waived" } else { "" },
@@ -231,7 +234,7 @@ fn unit_name(unit: crate::ast::PeriodUnit) -> &'static str {
 
 /// The month (`2011-08`) each finding falls in, in the findings' order; `None` when its record
 /// has no readable event date.
-fn months_of(policy: &Policy, outcome: &Outcome) -> Vec<Option<String>> {
+fn months_of(policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) -> Vec<Option<String>> {
     // Each file with findings is read once: its records' starts and earliest event dates.
     let mut files: HashMap<*const SourceFile, Vec<(usize, Option<jiff::civil::Date>)>> =
         HashMap::new();
@@ -239,10 +242,8 @@ fn months_of(policy: &Policy, outcome: &Outcome) -> Vec<Option<String>> {
         .findings
         .iter()
         .map(|f| {
-            if let Some(period) = &f.period {
-                let tally =
-                    (outcome.tallies.iter()).find(|t| t.rule == f.rule && &t.period == period);
-                return tally.map(|t| month(t.from));
+            if f.period.is_some() {
+                return tally_of(tallies, f).map(|t| month(t.from));
             }
             let source = f.diagnostic.source.as_ref()?;
             let at = f.diagnostic.primary_span()?.start;
