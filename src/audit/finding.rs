@@ -50,6 +50,22 @@ pub struct Judged {
     pub file: Option<String>,
 }
 
+/// What a periodic rule counted in one period it judged, whether or not it found anything: the
+/// calendar of the HTML report shows the meetings held against what the article asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub rule: String,
+    /// The period's key: `2011-08`, `2011-H2`, `2011-W33`.
+    pub period: String,
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    /// The ids of the records counted, sorted.
+    pub counted: Vec<String>,
+    /// What the rule asks: at least `min` and at most `max` records.
+    pub min: u32,
+    pub max: u32,
+}
+
 /// An event date and where it was read: what an inferred period under audit runs between.
 #[derive(Debug, Clone)]
 pub struct EventDate {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use finding::{BadInput, EventDate, Finding, Judged, Summary};
+pub use finding::{BadInput, EventDate, Finding, Judged, Summary, Tally};
 pub use read::FileResult;
 
 use crate::check::{Period, Policy};
@@ -47,6 +47,8 @@ pub struct Outcome {
     pub period_bounds: Option<(EventDate, EventDate)>,
     /// With [`Options::trace`]: what each rule judged, by rule (policy order), file and subject.
     pub judged: Vec<Judged>,
+    /// Every period each periodic rule judged, with what it counted, in policy and time order.
+    pub tallies: Vec<Tally>,
 }
 
 /// Runs the audit; `stdin` supplies the bytes of `-` when it is among the paths.

@@ -91,6 +91,15 @@ pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace:
                 let mut ids: Vec<&str> = counted.get(&key).cloned().unwrap_or_default();
                 ids.sort_unstable();
                 let n = ids.len() as u32;
+                outcome.tallies.push(finding::Tally {
+                    rule: rule.id.clone(),
+                    period: key.clone(),
+                    from,
+                    to,
+                    counted: ids.iter().map(|s| s.to_string()).collect(),
+                    min: p.min,
+                    max: p.max,
+                });
                 if trace {
                     outcome.judged.push(crate::audit::Judged {
                         rule: rule.id.clone(),

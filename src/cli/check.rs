@@ -107,6 +107,8 @@ pub(super) enum Format {
     Junit,
     /// GitHub Actions annotations (workflow commands)
     Github,
+    /// One self-contained HTML page for people: summary, charts, findings by article, filters
+    Html,
 }
 
 pub(super) fn parse_period(s: &str) -> Result<Period, String> {
@@ -213,6 +215,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
         }
         Format::Junit => report::junit::document(&policy, &outcome),
         Format::Github => report::github::commands(&policy, &outcome),
+        Format::Html => report::html::document(&policy, &outcome),
     };
     match &args.output {
         // A reader that stopped early (`| head`) still gets the audit's verdict as the status:
