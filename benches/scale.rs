@@ -658,9 +658,11 @@ fn table(rows: &[Row], runs: usize) -> String {
             .find(|r| r.layout == row.layout && r.records < row.records)
             .map_or("—".to_string(), |previous| {
                 let rss = row.all_cores.peak_rss as f64 - previous.all_cores.peak_rss as f64;
+                let per_record = (rss / (row.records - previous.records) as f64).round();
+                let sign = if per_record < 0.0 { "−" } else { "" };
                 format!(
-                    "{:.0} (from {})",
-                    rss / (row.records - previous.records) as f64,
+                    "{sign}{} (from {})",
+                    thousands(per_record.abs() as usize),
                     thousands(previous.records)
                 )
             });
@@ -678,7 +680,7 @@ fn table(rows: &[Row], runs: usize) -> String {
             mib(row.all_cores.peak_rss),
             mib(row.one_thread.peak_rss),
             further,
-            row.findings,
+            thousands(row.findings),
         );
     }
     let _ = write!(
