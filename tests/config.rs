@@ -160,7 +160,7 @@ fn wrong_types_a_bad_period_and_an_unknown_format_are_all_located() {
     let dir = project(
         "wrong-type",
         "paths = \"records\"\ndeny_warnings = \"yes\"\nperiod = \"2011-12-31..2011-01-01\"\n\
-         format = \"xml\"\n[set]\npublish_days = \"soon\"\n",
+         format = \"pdf\"\n[set]\npublish_days = \"soon\"\n",
     );
     let out = bylaw_in(&dir, &["check"]);
     assert_eq!(out.status.code(), Some(2));
