@@ -384,6 +384,8 @@ pub enum QuantifierKind {
     Count,
     First,
     Last,
+    /// Every element for which the condition holds, in order: a list.
+    Those,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

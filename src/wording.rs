@@ -108,6 +108,32 @@ pub fn count(n: i64, singular: &str, plural: &str) -> String {
     }
 }
 
+/// Names joined as English lists them: "何平", "何平 and 马超", "A, B and C"; empty for none.
+pub fn and_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// `text` (what comes before a list of `n` names) with the plural noun it ends with made singular
+/// when the list names one: `"county heads "` before one name becomes `"county head "`.
+pub fn agree_before_list(n: usize, text: &str) -> String {
+    if n != 1 || !text.ends_with(' ') {
+        return text.to_string();
+    }
+    let body = &text[..text.len() - 1];
+    let word_start = body.rfind(' ').map_or(0, |i| i + 1);
+    match PLURALS
+        .iter()
+        .find(|(plural, _)| *plural == &body[word_start..])
+    {
+        Some((_, singular)) => format!("{}{singular} ", &body[..word_start]),
+        None => text.to_string(),
+    }
+}
+
 /// An English weekday name capitalised, as prose writes it: `tuesday` → `Tuesday`; other text as is.
 pub fn weekday_name(name: &str) -> String {
     const DAYS: [&str; 7] = [
@@ -183,5 +209,20 @@ mod tests {
         assert_eq!(count(0, "day", "days"), "0 days");
         assert_eq!(weekday_name("tuesday"), "Tuesday");
         assert_eq!(weekday_name("x"), "x");
+    }
+
+    #[test]
+    fn lists_agree() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(and_list(&names(&[])), "");
+        assert_eq!(and_list(&names(&["何平"])), "何平");
+        assert_eq!(and_list(&names(&["何平", "马超"])), "何平 and 马超");
+        assert_eq!(and_list(&names(&["A", "B", "C"])), "A, B and C");
+        assert_eq!(agree_before_list(1, "county heads "), "county head ");
+        assert_eq!(agree_before_list(1, "(heads "), "(heads ");
+        assert_eq!(agree_before_list(2, "county heads "), "county heads ");
+        assert_eq!(agree_before_list(1, "county heads"), "county heads");
+        assert_eq!(agree_before_list(1, "the people "), "the person ");
+        assert_eq!(agree_before_list(1, "invited "), "invited ");
     }
 }

@@ -71,6 +71,8 @@ const TOKENS: &[&str] = &[
     "any(s in steps: ",
     "count(",
     "last(s in steps).by",
+    "those(p in invitees: ",
+    "{those(p in members: p is mayor)}",
     "one of ",
     "same as ",
     "in charge of ",

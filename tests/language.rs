@@ -470,3 +470,106 @@ fn a_quote_clause_parses_whole() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn those_names_every_element_that_matches_and_each_is_labelled() {
+    let policy = policy_with(
+        r#"
+rule set.81 error {
+  title "no county head is invited"
+  on meeting where kind is department
+  require none(p in invitees: p is county_head)
+    else "county heads {those(p in invitees: p is county_head)} invited ({count(p in those(p in invitees: p is county_head))} in all)"
+  require count(p in those(t in topics: t.title exists)) == 0
+    else "topics {those(t in topics: t.title exists)}"
+}
+"#,
+    );
+    let person = |id: &str, name: &str, role: &str| serde_json::json!({"id": id, "name": name, "role": role});
+    let meeting = |invitees: Vec<serde_json::Value>| {
+        serde_json::json!({"type": "meeting", "id": "M", "kind": "department",
+        "start": "2011-07-11T09:00:00+08:00", "invitees": invitees, "topics": []})
+    };
+    let he = person("P-301", "何平", "county_head");
+    let ma = person("P-302", "马超", "county_head");
+    let zhao = person("P-210", "赵刚", "department_head");
+    // None matches: an empty list, and nothing to name.
+    assert!(judge(&policy, "set.81", meeting(vec![zhao.clone()])).is_empty());
+    assert!(judge(&policy, "set.81", meeting(vec![])).is_empty());
+    // One: the noun before the list is singular, and the person is named without the role.
+    assert_eq!(
+        judge(&policy, "set.81", meeting(vec![zhao.clone(), ma.clone()])),
+        ["county head 马超 invited (1 in all)"]
+    );
+    // Several, joined as English lists them; `those` is a list other quantifiers take.
+    let three = person("P-303", "", "county_head");
+    let all = meeting(vec![he.clone(), zhao.clone(), ma.clone(), three]);
+    assert_eq!(
+        judge(&policy, "set.81", all.clone()),
+        ["county heads 何平, 马超 and P-303 invited (3 in all)"]
+    );
+    // Each element that breaks `none(…)` is labelled: the first primary, the others beside it.
+    let rule = policy.rule("set.81").expect("rule exists");
+    let RuleKind::Record(body) = &rule.kind else {
+        panic!("a record rule")
+    };
+    let world = World::default();
+    let findings = judge_record(&policy, rule, body, &all, &world).expect("judged");
+    let labelled: Vec<(String, bool)> = findings[0]
+        .blame
+        .iter()
+        .map(|b| match b.origin {
+            bylaw::eval::value::Origin::Node(node) => (node["id"].to_string(), b.primary),
+            _ => panic!("a labelled element, not {:?}", b.origin),
+        })
+        .collect();
+    assert_eq!(
+        labelled,
+        [
+            ("\"P-301\"".to_string(), true),
+            ("\"P-302\"".to_string(), false),
+            ("\"P-303\"".to_string(), false)
+        ]
+    );
+    // Many: nine named and the rest counted; ten labelled, so a hostile record stays readable.
+    let many = meeting(
+        (1..=12)
+            .map(|i| person(&format!("P-{i}"), &format!("H{i}"), "county_head"))
+            .collect(),
+    );
+    assert_eq!(
+        judge(&policy, "set.81", many.clone()),
+        ["county heads H1, H2, H3, H4, H5, H6, H7, H8, H9 and 3 others invited (12 in all)"]
+    );
+    let findings = judge_record(&policy, rule, body, &many, &world).expect("judged");
+    assert_eq!(findings[0].blame.len(), 10);
+}
+
+#[test]
+fn those_takes_a_list_and_a_condition() {
+    for (rule, expected) in [
+        (
+            "require count(p in those(p in start: p exists)) == 0",
+            "expected a list, found `datetime`",
+        ),
+        (
+            "require count(p in those(p in invitees)) == 0",
+            "this quantifier needs a condition after `:`",
+        ),
+        (
+            "require those(p in invitees: p is county_head) else \"x\"",
+            "expected a condition (true or false), found a value of type `[person]`",
+        ),
+    ] {
+        let text = format!("rule set.82 error {{\n  title \"t\"\n  on meeting\n  {rule}\n}}\n");
+        let mut files = bylaw::policy_files::default_policy();
+        files.push(SourceFile::new("test.bylaw", &text));
+        let errors = bylaw::check::load(&files, &[]).err().unwrap_or_default();
+        assert!(
+            errors.iter().any(|e| e.message == expected),
+            "{rule}: {errors:#?}"
+        );
+    }
+    // `those` is no keyword: a name may still be spelt so.
+    assert!(bylaw::syntax::parse_expr("those.at exists and those(x in y: x)").is_ok());
+}

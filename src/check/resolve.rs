@@ -621,6 +621,7 @@ impl<'p> Resolver<'p> {
             QuantifierKind::All | QuantifierKind::Any | QuantifierKind::None => Ty::Bool,
             QuantifierKind::Count => Ty::Int,
             QuantifierKind::First | QuantifierKind::Last => element,
+            QuantifierKind::Those => Ty::Array(Box::new(element)),
         };
         ir(
             Node::Quantifier {

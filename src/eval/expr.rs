@@ -254,6 +254,7 @@ fn quantifier<'a>(
     let element_ty = source.ty.element();
     let mut count = 0i64;
     let mut chosen: Option<Traced<'a>> = None;
+    let mut picked: Vec<&'a Json> = Vec::new();
     for item in list.val.elements().into_iter().flatten() {
         let element = Traced::new(convert(item, element_ty), Origin::Node(item));
         env.set(slot, element.clone());
@@ -271,6 +272,7 @@ fn quantifier<'a>(
             QuantifierKind::First if holds => return Ok(element),
             QuantifierKind::Last if holds => chosen = Some(element),
             QuantifierKind::Count if holds => count += 1,
+            QuantifierKind::Those if holds => picked.push(item),
             _ => {}
         }
     }
@@ -281,5 +283,41 @@ fn quantifier<'a>(
         QuantifierKind::First | QuantifierKind::Last => {
             chosen.unwrap_or(Traced::new(Val::Null, list.origin))
         }
+        QuantifierKind::Those => Traced::new(Val::Items(picked), list.origin),
     })
+}
+
+/// Every place that makes a failed `none(x in l: c)` false (each element for which `c` holds) or
+/// a failed `all(x in l: c)` false (each for which it does not), in order, so a finding labels them
+/// all and not only the first the quantifier stopped at; at most `limit` of them. Nothing for any
+/// other condition.
+pub fn offenders<'a>(
+    env: &mut Env<'a>,
+    ir: &'a Ir,
+    limit: usize,
+) -> Result<Vec<Origin<'a>>, EvalError<'a>> {
+    let Node::Quantifier {
+        kind: kind @ (QuantifierKind::None | QuantifierKind::All),
+        slot,
+        source,
+        body: Some(body),
+    } = &ir.node
+    else {
+        return Ok(Vec::new());
+    };
+    let list = eval(env, source)?;
+    let element_ty = source.ty.element();
+    let mut found = Vec::new();
+    for item in list.val.elements().into_iter().flatten() {
+        if found.len() >= limit {
+            break;
+        }
+        let element = Traced::new(convert(item, element_ty), Origin::Node(item));
+        env.set(*slot, element.clone());
+        let result = eval(env, body)?;
+        if result.truthy() == (*kind == QuantifierKind::None) {
+            found.push(first_origin(result.origin, element.origin));
+        }
+    }
+    Ok(found)
 }

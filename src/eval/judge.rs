@@ -3,12 +3,12 @@
 use serde_json::Value as Json;
 
 use super::chain;
-use super::expr::{eval, Env};
-use super::value::{Origin, Traced, Val};
+use super::expr::{convert, eval, offenders, Env};
+use super::value::{display_name, Origin, Traced, Val};
 use super::{EvalError, World};
-use crate::ast::PeriodUnit;
+use crate::ast::{PeriodUnit, QuantifierKind};
 use crate::check::ir::{Builtin, Ir, Node, Template, TemplatePart};
-use crate::check::{Policy, RecordRule, Requirement, RuleDef};
+use crate::check::{Policy, RecordRule, Requirement, RuleDef, Ty};
 use crate::diagnostic::Severity;
 use crate::wording;
 
@@ -37,6 +37,10 @@ impl<'a> Blame<'a> {
         }
     }
 }
+
+/// The most elements of a list that one finding labels, or that a message names: a record with
+/// thousands of offending elements gives a finding that can still be read (and located) quickly.
+const MAX_LABELLED: usize = 10;
 
 /// A violation found in one record, before it is located in the file.
 #[derive(Debug, Clone)]
@@ -152,7 +156,14 @@ fn requirements<'a>(
                     Origin::Missing(_, field) => format!("`{field}` is missing"),
                     _ => rule.title.clone(),
                 };
-                (None, vec![Blame::primary(result.origin, label)])
+                let mut blame = vec![Blame::primary(result.origin, label)];
+                // `none(p in invitees: …)` broken by two invitees labels both, the first primary.
+                for origin in offenders(env, condition, MAX_LABELLED)? {
+                    if !same_place(origin, result.origin) {
+                        blame.push(Blame::secondary(origin, "here too".into()));
+                    }
+                }
+                (None, blame)
             }
             Requirement::Chain(c) => match chain::check(env, c)? {
                 None => continue,
@@ -220,6 +231,10 @@ pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
                         if let Val::Int(n) = v.val {
                             number = Some(n);
                         }
+                        // The noun before a list of names agrees with it: "county head 何平".
+                        if let Some(items) = named_list(ir, &v.val) {
+                            out = wording::agree_before_list(items.len(), &out);
+                        }
                         shown(ir, &v.val, &out)
                     }
                     // A value that cannot be computed (a date outside the calendar, say).
@@ -251,7 +266,51 @@ fn shown(ir: &Ir, value: &Val<'_>, before: &str) -> String {
         (Val::Str(_) | Val::Owned(_), Node::Call(Builtin::Weekday, _)) => {
             wording::weekday_name(&value.render())
         }
-        _ => value.render(),
+        _ => match named_list(ir, value) {
+            Some(items) => names(&items, ir.ty.element()),
+            None => value.render(),
+        },
+    }
+}
+
+/// The elements of a `those(…)` value, which a message names one by one.
+fn named_list<'a>(ir: &Ir, value: &Val<'a>) -> Option<Vec<&'a Json>> {
+    match (&ir.node, value) {
+        (
+            Node::Quantifier {
+                kind: QuantifierKind::Those,
+                ..
+            },
+            Val::Items(items),
+        ) => Some(items.clone()),
+        _ => None,
+    }
+}
+
+/// A list in words, each element by its name: "何平 and 马超". A person is named without the role,
+/// which the words before the list say ("county heads 何平 and 马超"); past nine names the rest are
+/// counted ("… and 3 others"), and elements with no name to show are counted instead ("2 items").
+fn names(items: &[&Json], element: &Ty) -> String {
+    if items.is_empty() {
+        return "none".into();
+    }
+    let named: Option<Vec<String>> = items
+        .iter()
+        .map(|item| match item {
+            Json::Object(_) => display_name(item),
+            Json::Array(_) => None,
+            scalar => Some(convert(scalar, element).render()),
+        })
+        .collect();
+    match named {
+        Some(mut named) if named.len() > MAX_LABELLED => {
+            let others = named.len() - (MAX_LABELLED - 1);
+            named.truncate(MAX_LABELLED - 1);
+            named.push(wording::count(others as i64, "other", "others"));
+            wording::and_list(&named)
+        }
+        Some(named) => wording::and_list(&named),
+        None => wording::count(items.len() as i64, "item", "items"),
     }
 }
 

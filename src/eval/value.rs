@@ -207,3 +207,16 @@ pub fn person_name(node: &Json) -> Option<String> {
         },
     })
 }
+
+/// What a message calls an object of the record: its `name`, else its `id`, else its `role`
+/// ("何平", "P-301", "mayor"), the first that is not blank; `None` for an object with none of them.
+pub fn display_name(node: &Json) -> Option<String> {
+    ["name", "id", "role"]
+        .iter()
+        .find_map(|key| {
+            node.get(key)
+                .and_then(Json::as_str)
+                .filter(|s| !s.trim().is_empty())
+        })
+        .map(str::to_string)
+}

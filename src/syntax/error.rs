@@ -97,7 +97,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::path => "a field path such as `chair.role`",
         Rule::call => "a function call such as `weekday(start)`",
         Rule::op_field => "`.` and a field name",
-        Rule::quantifier | Rule::quantifier_head | Rule::quantifier_kind => "`all(…)`, `any(…)`, `none(…)`, `count(…)`, `first(…)` or `last(…)`",
+        Rule::quantifier | Rule::quantifier_head | Rule::quantifier_kind => "`all(…)`, `any(…)`, `none(…)`, `count(…)`, `first(…)`, `last(…)` or `those(…)`",
         Rule::set_literal | Rule::set_item => "a set such as `{plenary, executive}`",
         Rule::who_alts | Rule::who_term | Rule::who_atom | Rule::who_qualifier => {
             "a role or group such as `mayor`"

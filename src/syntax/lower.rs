@@ -669,6 +669,7 @@ impl Lower {
                     "none" => QuantifierKind::None,
                     "count" => QuantifierKind::Count,
                     "first" => QuantifierKind::First,
+                    "those" => QuantifierKind::Those,
                     _ => QuantifierKind::Last,
                 };
                 let var = ident(next(&mut inner));
