@@ -259,7 +259,9 @@ fn month(date: jiff::civil::Date) -> String {
 
 /// The earliest event date of the record a source holds (its own text, as the reader keeps it).
 fn record_date(policy: &Policy, source: &SourceFile) -> Option<jiff::civil::Date> {
-    let text = source.text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    let text = source
+        .text
+        .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     let value: Json = serde_json::from_str(text).ok()?;
     earliest_event(policy, &value)
 }
