@@ -41,16 +41,15 @@ pub struct Deferred {
     pub refetch: Refetch,
 }
 
-/// Where an id was seen: every record's compact trace in the set.
+/// Where an id was seen: every record's compact trace in the set. What a reference to it may
+/// read is not kept: the few records references name are read again once the set is known.
 #[derive(Clone)]
 pub struct Seen {
-    pub id: String,
+    pub id: Box<str>,
     pub place: Place,
     pub refetch: Refetch,
     /// The record's type, for a valid record (a refused one is in [`FileResult::refused`]).
     pub shape: Option<ShapeId>,
-    /// What rules read through a reference to it, for a record a reference may name.
-    pub fields: Option<Arc<Json>>,
 }
 
 /// A reference from a record to another, by id.
@@ -331,7 +330,7 @@ fn judge(
     };
     let value = &record.value;
     let at = (record.place, source);
-    note_id(policy, &record, Some(shape), result);
+    note_id(&record, Some(shape), result);
     note_event_dates(
         policy,
         shape,
@@ -396,22 +395,14 @@ fn judge(
     }
 }
 
-/// Every record's id, where it is, and what a reference to it may read.
-fn note_id(
-    policy: &Policy,
-    record: &records::Record,
-    shape: Option<ShapeId>,
-    result: &mut FileResult,
-) {
+/// Every record's id, where it is, and its type.
+fn note_id(record: &records::Record, shape: Option<ShapeId>, result: &mut FileResult) {
     if let Some(id) = record.value.get("id").and_then(Json::as_str) {
         result.ids.push(Seen {
-            id: id.to_string(),
+            id: id.into(),
             place: record.place,
             refetch: record.refetch.clone(),
             shape,
-            fields: shape
-                .filter(|&shape| is_ref_target(policy, shape))
-                .map(|shape| Arc::new(reference_fields(policy, shape, &record.value))),
         });
     }
 }
@@ -454,7 +445,7 @@ fn keep_refused(
 ) {
     let value = &record.value;
     let source = &record.source;
-    note_id(policy, record, None, result);
+    note_id(record, None, result);
     let shape = value
         .get("type")
         .and_then(Json::as_str)
@@ -594,7 +585,7 @@ fn count_for_period(
 /// What a rule may read through a reference to a record: its `id` and `type`, and the fields
 /// rules read through a reference to its type. Memory then grows with the ids in a set, not with
 /// its records' size.
-fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json {
+pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json {
     let read = policy.read_through_references.get(&shape);
     let wanted = |name: &str| {
         name == "id" || name == "type" || read.is_some_and(|fields| fields.contains(name))

@@ -52,19 +52,20 @@ impl Gathered {
     }
 }
 
-/// What a reference to a record of a type no rule reads through gives: nothing.
+/// What a reference to a record no reference names gives: nothing (no rule reads it).
 static NO_FIELDS: std::sync::LazyLock<Json> =
     std::sync::LazyLock::new(|| Json::Object(serde_json::Map::new()));
 
 pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome, trace: bool) {
     duplicates(policy, gathered, outcome);
+    let named = named_fields(policy, gathered, outcome);
     let mut world = World {
         period: outcome.period,
         ..World::default()
     };
     for seen in &gathered.ids {
         if let Some(shape) = seen.shape {
-            let fields = seen.fields.as_deref().unwrap_or(&NO_FIELDS);
+            let fields = named.get(&*seen.id).unwrap_or(&NO_FIELDS);
             world.records.entry(&seen.id).or_insert((shape, fields));
         }
     }
@@ -82,6 +83,35 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
     for deferred in &gathered.deferred {
         judge_deferred(policy, deferred, &world, outcome, trace);
     }
+}
+
+/// What rules may read through a reference, of each record a reference names (the first record
+/// of its id): read again from its file, since only these few are needed.
+fn named_fields(
+    policy: &Policy,
+    gathered: &Gathered,
+    outcome: &mut Outcome,
+) -> HashMap<String, Json> {
+    let wanted: std::collections::HashSet<&str> = gathered
+        .references
+        .iter()
+        .map(|r| r.target.as_str())
+        .collect();
+    let mut named = HashMap::new();
+    for seen in &gathered.ids {
+        let Some(shape) = seen.shape else { continue };
+        if !wanted.contains(&*seen.id) || named.contains_key(&*seen.id) {
+            continue;
+        }
+        match read_again(&seen.refetch, seen.place) {
+            Some((value, _)) => {
+                let fields = read::reference_fields(policy, shape, &value);
+                named.insert(seen.id.to_string(), fields);
+            }
+            None => outcome.bad_inputs.push(changed(&seen.refetch)),
+        }
+    }
+    named
 }
 
 /// A record read again, now that the set is known, and judged by the rules that needed the set.
@@ -149,7 +179,7 @@ fn changed(refetch: &Refetch) -> crate::audit::BadInput {
         refetch.origin.name.clone(),
         format!(
             "cannot read line {} again: the file changed while it was audited",
-            refetch.start.line
+            refetch.start().line
         ),
     )
 }
@@ -165,7 +195,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
     in_report_order.sort_by_key(|s| (&s.refetch.origin.name, position(s.place)));
     let mut first: HashMap<&str, &Seen> = HashMap::new();
     for seen in in_report_order {
-        let Some(earlier) = first.get(seen.id.as_str()).copied() else {
+        let Some(earlier) = first.get(&*seen.id).copied() else {
             first.insert(&seen.id, seen);
             continue;
         };
@@ -208,7 +238,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             severity: rule.severity,
             waived: false,
             message,
-            record: Some(seen.id.clone()),
+            record: Some(seen.id.to_string()),
             file: Some(here_source.name.clone()),
             line: Some(line),
             column: Some(column),

@@ -84,8 +84,8 @@ fn parse_size(s: &str) -> Result<usize, String> {
     };
     match number.checked_mul(scale) {
         Some(0) => Err("a record of at most 0 bytes cannot be read".into()),
-        Some(bytes) => Ok(bytes),
-        None => Err(format!("`{s}` is too large")),
+        Some(bytes) if bytes <= crate::records::stream::MAX_RECORD_LIMIT => Ok(bytes),
+        _ => Err(format!("`{s}` is too large: at most 4GiB")),
     }
 }
 

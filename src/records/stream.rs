@@ -52,32 +52,61 @@ pub struct Origin {
     pub reopen: Reopen,
 }
 
-/// How to read a record's text again: its source, and where the fragment lies in it.
+/// How to read a record's text again: its source, and where the fragment lies in it. Kept for
+/// every record of a set, so it is kept small: 32 bytes.
 #[derive(Debug, Clone)]
 pub struct Refetch {
     pub origin: Arc<Origin>,
-    pub start: TextStart,
-    /// The fragment's length in the source's bytes (before decoding).
-    pub len: usize,
+    offset: u64,
+    /// The fragment's length in the source's bytes (before decoding); a record is at most
+    /// [`MAX_RECORD_LIMIT`] bytes.
+    len: u32,
+    line: u32,
+    columns: u32,
+    utf16_columns: u32,
 }
 
+/// The largest `--max-record-size`: what a [`Refetch`] can measure.
+pub const MAX_RECORD_LIMIT: usize = u32::MAX as usize;
+
 impl Refetch {
+    fn new(origin: &Arc<Origin>, start: TextStart, len: usize) -> Refetch {
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Refetch {
+            origin: origin.clone(),
+            offset: start.offset as u64,
+            len: small(len),
+            line: small(start.line),
+            columns: small(start.columns),
+            utf16_columns: small(start.utf16_columns),
+        }
+    }
+
+    /// Where the fragment starts in its source.
+    pub fn start(&self) -> TextStart {
+        TextStart {
+            offset: self.offset as usize,
+            line: self.line as usize,
+            columns: self.columns as usize,
+            utf16_columns: self.utf16_columns as usize,
+        }
+    }
+
     /// The record's text again, as it was read; `None` if the source can no longer be read.
     pub fn fetch(&self) -> Option<Arc<SourceFile>> {
+        let (offset, len) = (self.offset as usize, self.len as usize);
         let bytes = match &self.origin.reopen {
-            Reopen::Memory(bytes) => bytes
-                .get(self.start.offset..self.start.offset + self.len)?
-                .to_vec(),
+            Reopen::Memory(bytes) => bytes.get(offset..offset + len)?.to_vec(),
             Reopen::File(path) => {
                 let mut file = File::open(path).ok()?;
-                file.seek(SeekFrom::Start(self.start.offset as u64)).ok()?;
-                let mut bytes = vec![0; self.len];
+                file.seek(SeekFrom::Start(self.offset)).ok()?;
+                let mut bytes = vec![0; len];
                 file.read_exact(&mut bytes).ok()?;
                 bytes
             }
         };
         let text = decode(bytes).text;
-        Some(SourceFile::fragment(&self.origin.name, text, self.start))
+        Some(SourceFile::fragment(&self.origin.name, text, self.start()))
     }
 }
 
@@ -202,11 +231,7 @@ impl Reader<'_> {
                     offset: bom,
                 },
                 not_utf8: Vec::new(),
-                refetch: Refetch {
-                    origin: self.origin.clone(),
-                    start,
-                    len: raw_len,
-                },
+                refetch: Refetch::new(self.origin, start, raw_len),
                 source,
             }));
         }
@@ -389,11 +414,7 @@ impl Reader<'_> {
                 offset: first,
             },
             not_utf8: decoded.not_utf8,
-            refetch: Refetch {
-                origin: self.origin.clone(),
-                start,
-                len,
-            },
+            refetch: Refetch::new(self.origin, start, len),
             source,
         }));
         Ok(true)
@@ -419,11 +440,7 @@ impl Reader<'_> {
         emit(Item::Record(RecordText {
             place: Place::Whole,
             not_utf8: decoded.not_utf8,
-            refetch: Refetch {
-                origin: self.origin.clone(),
-                start,
-                len,
-            },
+            refetch: Refetch::new(self.origin, start, len),
             source,
         }));
         Ok(())

@@ -1,0 +1,238 @@
+//! The reader on hostile and large input, through the real binary: a record is read, judged and
+//! dropped one at a time, so a bad line, a cut array, a minified export on one line, a record over
+//! the size limit or nested too deep is reported at its place and everything else still judged.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value as Json;
+
+/// A fresh folder for one test's files.
+fn folder(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("stream")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test folder");
+    dir
+}
+
+fn example(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/example")
+        .join(name);
+    std::fs::read_to_string(path).expect("example reads")
+}
+
+/// `bylaw check --format json` on `path`, with more arguments: (exit status, report).
+fn check(path: &Path, more: &[&str]) -> (i32, Json) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .arg("check")
+        .arg(path)
+        .args(["--format", "json"])
+        .args(more)
+        .output()
+        .expect("bylaw runs");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().expect("exits"), report)
+}
+
+/// Each finding as (rule, record, pointer, message): what it says, wherever it is.
+fn said(report: &Json) -> BTreeSet<(String, String, String, String)> {
+    let text = |f: &Json, k: &str| f[k].as_str().unwrap_or("").to_string();
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                text(f, "rule"),
+                text(f, "record"),
+                text(f, "pointer"),
+                text(f, "message"),
+            )
+        })
+        .collect()
+}
+
+fn bad_inputs(report: &Json) -> Vec<(u64, u64, String)> {
+    report["bad_inputs"]
+        .as_array()
+        .expect("bad inputs")
+        .iter()
+        .map(|b| {
+            (
+                b["line"].as_u64().unwrap_or(0),
+                b["column"].as_u64().unwrap_or(0),
+                b["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The records' own findings (not the set's or the periods', which change with what is read).
+fn of_records_other_than(
+    report: &Json,
+    skipped: &str,
+) -> BTreeSet<(String, String, String, String)> {
+    said(report)
+        .into_iter()
+        .filter(|(rule, record, _, _)| {
+            !record.is_empty() && record != skipped && !rule.starts_with("set.")
+        })
+        .collect()
+}
+
+#[test]
+fn a_bad_line_is_reported_at_its_line_and_the_next_lines_are_still_judged() {
+    let dir = folder("bad-line");
+    let text = example("meetings.jsonl");
+    let lines: Vec<&str> = text.lines().collect();
+    let broken_id = serde_json::from_str::<Json>(lines[2]).expect("line 3 is a record")["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    let mut broken: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    broken[2] = format!("{} ,,", &lines[2][..lines[2].len() / 2]);
+    std::fs::write(dir.join("whole.jsonl"), &text).expect("writes");
+    let (_, whole) = check(&dir.join("whole.jsonl"), &[]);
+    std::fs::remove_file(dir.join("whole.jsonl")).expect("removed");
+    std::fs::write(dir.join("meetings.jsonl"), broken.join("\n") + "\n").expect("writes");
+
+    let (status, report) = check(&dir.join("meetings.jsonl"), &[]);
+    assert_eq!(status, 2);
+    let bad = bad_inputs(&report);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].0, 3, "at the broken line: {bad:?}");
+    assert_eq!(
+        report["summary"]["records"].as_u64(),
+        Some(lines.len() as u64 - 1)
+    );
+    assert_eq!(
+        of_records_other_than(&report, &broken_id),
+        of_records_other_than(&whole, &broken_id),
+        "every other record judged as before"
+    );
+}
+
+#[test]
+fn a_cut_array_is_reported_where_it_stops_and_the_records_before_it_are_judged() {
+    let dir = folder("cut-array");
+    let text = example("meetings-2011-q3.json");
+    let cut = &text[..text.len() * 3 / 5];
+    std::fs::write(dir.join("meetings.json"), cut).expect("writes");
+
+    let (status, report) = check(&dir.join("meetings.json"), &[]);
+    assert_eq!(status, 2);
+    let bad = bad_inputs(&report);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(
+        bad[0].0 as usize,
+        cut.lines().count(),
+        "where the text stops"
+    );
+    assert!(bad[0].2.contains("cut short"), "{bad:?}");
+    let records = report["summary"]["records"].as_u64().expect("counted");
+    assert!(records > 0, "the records before the cut are judged");
+
+    let whole_dir = folder("cut-array-whole");
+    std::fs::write(whole_dir.join("meetings.json"), &text).expect("writes");
+    let (_, whole) = check(&whole_dir.join("meetings.json"), &[]);
+    let before: BTreeSet<_> = of_records_other_than(&report, "");
+    assert!(!before.is_empty(), "findings on the records before the cut");
+    assert!(before.is_subset(&of_records_other_than(&whole, "")));
+}
+
+#[test]
+fn a_minified_export_on_one_line_is_read_record_by_record_at_the_right_columns() {
+    let dir = folder("minified");
+    let text = example("meetings-2011-q3.json");
+    let value: Json = serde_json::from_str(&text).expect("the example parses");
+    let minified = serde_json::to_string(&value).expect("serialises");
+    std::fs::write(dir.join("pretty.json"), &text).expect("writes");
+    let (pretty_status, pretty) = check(&dir.join("pretty.json"), &[]);
+    std::fs::remove_file(dir.join("pretty.json")).expect("removed");
+    std::fs::write(dir.join("meetings.json"), &minified).expect("writes");
+
+    let (status, report) = check(&dir.join("meetings.json"), &[]);
+    assert_eq!(status, pretty_status);
+    assert_eq!(said(&report), said(&pretty), "the same findings");
+    let chars: Vec<char> = minified.chars().collect();
+    let located = report["findings"].as_array().expect("findings").iter();
+    // Period findings have no place; every other is on the one line.
+    for f in located.filter(|f| !f["record"].is_null()) {
+        assert_eq!(f["line"], 1);
+        // The column (in characters) is where the blamed value starts: a key's value follows `:`.
+        let column = f["column"].as_u64().expect("a column") as usize;
+        let before = chars[..column - 1]
+            .iter()
+            .rev()
+            .find(|c| !c.is_whitespace());
+        assert!(
+            matches!(before, Some(':' | '[' | ',')),
+            "column {column} is at a value: {f}"
+        );
+    }
+}
+
+#[test]
+fn a_record_over_the_size_limit_is_refused_at_its_line_and_the_rest_judged() {
+    let dir = folder("too-large");
+    let text = example("meetings.jsonl");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let huge = format!(
+        "{{\"type\": \"meeting\", \"id\": \"HUGE\", \"title\": \"{}\"}}",
+        "x".repeat(2 << 20)
+    );
+    lines.insert(1, huge);
+    std::fs::write(dir.join("meetings.jsonl"), lines.join("\n") + "\n").expect("writes");
+
+    let (status, report) = check(&dir.join("meetings.jsonl"), &["--max-record-size", "1MiB"]);
+    assert_eq!(status, 2);
+    let bad = bad_inputs(&report);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!((bad[0].0, bad[0].1), (2, 1));
+    assert!(bad[0].2.contains("larger than 1 MiB"), "{bad:?}");
+    assert_eq!(
+        report["summary"]["records"].as_u64(),
+        Some(text.lines().count() as u64)
+    );
+
+    let (_, whole) = check(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/example/meetings.jsonl")
+            .as_path(),
+        &[],
+    );
+    assert_eq!(
+        of_records_other_than(&report, ""),
+        of_records_other_than(&whole, "")
+    );
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_refused_where_it_goes_too_deep() {
+    let dir = folder("too-deep");
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let record = r#"{"type": "meeting", "id": "AFTER"}"#;
+    std::fs::write(dir.join("deep.json"), format!("[{deep}, {record}]")).expect("writes");
+    std::fs::write(dir.join("deep.jsonl"), format!("{deep}\n{record}\n")).expect("writes");
+
+    let (status, report) = check(&dir, &[]);
+    assert_eq!(status, 2);
+    let bad = bad_inputs(&report);
+    // In the array: refused at the bracket that goes one level too deep (after `[` and 128 more).
+    let array = bad.iter().find(|b| b.2.contains("deeper than 128"));
+    assert_eq!(array.map(|b| (b.0, b.1)), Some((1, 130)), "{bad:?}");
+    // On a line: serde_json's own limit, at that line.
+    let line = bad.iter().find(|b| b.2.contains("recursion limit"));
+    assert_eq!(line.map(|b| b.0), Some(1), "{bad:?}");
+    // The record after each is still read (and refused for what it lacks).
+    assert_eq!(report["summary"]["records"].as_u64(), Some(2));
+}
