@@ -236,3 +236,39 @@ fn nesting_deeper_than_the_limit_is_refused_where_it_goes_too_deep() {
     // The record after each is still read (and refused for what it lacks).
     assert_eq!(report["summary"]["records"].as_u64(), Some(2));
 }
+
+#[test]
+fn the_progress_bar_shows_only_on_a_terminal_and_never_in_the_report() {
+    let dir = folder("progress");
+    let binary = env!("CARGO_BIN_EXE_bylaw");
+    let root = env!("CARGO_MANIFEST_DIR");
+    // Not a terminal: nothing on standard error, even with the bar asked for at once.
+    let plain = Command::new(binary)
+        .args(["check", "fixtures/example", "--format", "json"])
+        .current_dir(root)
+        .env("BYLAW_PROGRESS_AFTER_MS", "0")
+        .output()
+        .expect("bylaw runs");
+    assert_eq!(plain.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&plain.stderr), "");
+
+    // A terminal (`script` gives one): the bar is drawn there, and the report is the same bytes.
+    let report = dir.join("report.json");
+    let shown = Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "{binary} check fixtures/example --format json -o {}",
+                report.display()
+            ),
+        ])
+        .arg("/dev/null")
+        .current_dir(root)
+        .env("BYLAW_PROGRESS_AFTER_MS", "0")
+        .output()
+        .expect("script runs");
+    let terminal = String::from_utf8_lossy(&shown.stdout);
+    assert!(terminal.contains("reading records"), "{terminal}");
+    let written = std::fs::read(&report).expect("the report is written");
+    assert_eq!(written, plain.stdout);
+}

@@ -34,6 +34,20 @@ pub struct Options {
     pub trace: bool,
     /// What one record may be: larger or deeper ones are refused.
     pub limits: crate::records::Limits,
+    /// Told how far reading has got, for a progress bar.
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
+}
+
+/// Follows an audit's reading: the bytes of record files to read, then each part read.
+pub trait Progress: Send + Sync {
+    fn start(&self, total_bytes: u64);
+    fn advance(&self, bytes: u64);
+}
+
+impl std::fmt::Debug for dyn Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// Everything an audit found, in the contract's order.
@@ -68,6 +82,14 @@ pub fn run(
             },
             Input::File { path, format } => read::Text::File(path.clone(), *format),
         });
+    }
+    if let Some(progress) = &options.progress {
+        let size = |t: &read::Text| match t {
+            read::Text::File(path, _) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            read::Text::Stdin(Ok(bytes)) => bytes.len() as u64,
+            _ => 0,
+        };
+        progress.start(texts.iter().map(size).sum());
     }
     let mut outcome = Outcome::default();
     outcome.summary.ignored_files = discovered.ignored.len();
@@ -117,10 +139,11 @@ fn audit_texts(
     let read_options = read::ReadOptions {
         trace: options.trace,
         limits: options.limits,
+        progress: options.progress.clone(),
     };
     let files: Vec<FileResult> = texts
         .into_par_iter()
-        .map(|t| read::read_and_judge(policy, t, read_options))
+        .map(|t| read::read_and_judge(policy, t, read_options.clone()))
         .collect();
     complete(policy, files, options, outcome)
 }

@@ -123,10 +123,11 @@ const BATCH_RECORDS: usize = 256;
 const BATCH_BYTES: usize = 8 << 20;
 
 /// How a file is read and judged.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     pub trace: bool,
     pub limits: records::Limits,
+    pub progress: Option<Arc<dyn super::Progress>>,
 }
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
@@ -174,10 +175,10 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         let read =
             records::stream::read(&mut input, &origin, format, options.limits, &mut |item| {
                 if batch.push(item) {
-                    batch.judge(policy, options, &mut result);
+                    batch.judge(policy, &options, &mut result);
                 }
             });
-        batch.judge(policy, options, &mut result);
+        batch.judge(policy, &options, &mut result);
         read
     });
     if let Err(e) = read {
@@ -208,7 +209,10 @@ impl Batch {
     }
 
     /// Judges the batch's records in parallel, adding what they give to `result` in their order.
-    fn judge(&mut self, policy: &Policy, options: ReadOptions, result: &mut FileResult) {
+    fn judge(&mut self, policy: &Policy, options: &ReadOptions, result: &mut FileResult) {
+        if let Some(progress) = &options.progress {
+            progress.advance(self.bytes as u64);
+        }
         self.bytes = 0;
         let parts: Vec<FileResult> = std::mem::take(&mut self.items)
             .into_par_iter()

@@ -158,6 +158,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
             }
         },
     };
+    let bar = super::progress::Bar::for_terminal();
     let options = Options {
         paths: args.paths.clone(),
         period: args.period,
@@ -170,6 +171,9 @@ pub fn run(mut args: CheckArgs) -> u8 {
                 .max_record_size
                 .unwrap_or(crate::records::stream::DEFAULT_MAX_RECORD_BYTES),
         },
+        progress: bar
+            .clone()
+            .map(|b| b as std::sync::Arc<dyn audit::Progress>),
     };
     let audit = || {
         audit::run(&policy, &options, || {
@@ -187,6 +191,9 @@ pub fn run(mut args: CheckArgs) -> u8 {
             }
         },
     };
+    if let Some(bar) = &bar {
+        bar.clear();
+    }
     if let Some(baseline) = &baseline {
         report::baseline::compare(baseline, &mut outcome);
     }

@@ -5,6 +5,7 @@ mod config;
 mod coverage;
 mod explain;
 mod init;
+mod progress;
 mod rules;
 mod verify;
 
