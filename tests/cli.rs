@@ -581,6 +581,33 @@ fn paths_that_are_not_regular_files_are_read_not_dropped() {
         .expect("the FIFO is written");
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert_eq!(summary(&out)["records"], 1);
+    // A record a set rule shows is read again at the end: from a FIFO, which cannot be read twice,
+    // it is kept as read (a bounded wait, so a regression fails instead of hanging).
+    let record: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let twice = format!("{record}\n{record}\n");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, twice))
+    };
+    let out = Command::new("timeout")
+        .args(["60", env!("CARGO_BIN_EXE_bylaw"), "check", "records.fifo"])
+        .args(["--format", "json"])
+        .current_dir(&dir)
+        .output()
+        .expect("bylaw runs");
+    writer
+        .join()
+        .expect("the writer ends")
+        .expect("the FIFO is written");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    let duplicate = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "set.1")
+        .expect("the duplicate id is found");
+    assert_eq!(duplicate["line"], 2);
     // Walking a folder, a FIFO and a link are ignored and counted, never waited on.
     std::os::unix::fs::symlink(format!("{root}/{EXAMPLE}"), dir.join("link.json")).expect("a link");
     let out = bylaw_in(&dir, &["check", ".", "--format", "json"], "");

@@ -142,7 +142,18 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
             Some(format),
             Ok(Reopen::Memory(text.into_bytes().into())),
         ),
-        Text::File(path, format) => (path.display().to_string(), format, Ok(Reopen::File(path))),
+        Text::File(path, format) => {
+            let name = path.display().to_string();
+            // A FIFO or a device (`<(cat f.json)`, `/dev/stdin`) cannot be read again: it is kept
+            // as read, like standard input. A regular file is read again where needed.
+            let regular = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+            let reopen = if regular {
+                Ok(Reopen::File(path))
+            } else {
+                std::fs::read(&path).map(|bytes| Reopen::Memory(bytes.into()))
+            };
+            (name, format, reopen)
+        }
     };
     let mut result = FileResult::default();
     let reopen = match reopen {
