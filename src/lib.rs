@@ -1,6 +1,9 @@
 //! bylaw: policy-as-code for the work rules of a city government.
 //!
-//! The pipeline, left to right: [`discover`] finds record files; [`source`] holds texts and spans;
+//! The pipeline, left to right: [`discover`] finds record files; [`source`] holds texts and spans
+//! (a whole file, or one record's text as a fragment of its file); [`records`] reads a source as a
+//! stream of records and locates a JSON pointer in a record's text; [`time`] is the dates and
+//! datetimes records are written in, shared by every stage;
 //! [`syntax`] parses policy files with pest into the [`ast`]; [`check`] resolves names and types
 //! against the record types the policy declares and compiles each rule; [`eval`] judges a record
 //! against a compiled rule; [`audit`] runs a whole record set (files in parallel, then the rules
@@ -25,4 +28,5 @@ pub mod records;
 pub mod report;
 pub mod source;
 pub mod syntax;
+pub mod time;
 pub mod wording;

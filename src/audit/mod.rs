@@ -2,8 +2,9 @@
 //! each record against the rules that need only that record, then — once every record is read —
 //! the rules that need the record set: duplicates, references, periods and waivers.
 //!
-//! Memory stays flat for one-record rules: a record is dropped after it is judged unless a
-//! set-level rule needs it (a reference target, a deferred rule, a waiver).
+//! Records are streamed: each is judged and dropped as it is read, leaving only compact
+//! set facts (`read::SetFacts`: ids, references, what periodic rules count, where to read a record again);
+//! the few records a rule about the set must show are read again from their file at the end.
 
 mod finding;
 pub mod fingerprint;
@@ -159,7 +160,11 @@ fn complete(
     let mut gathered = set::Gathered::default();
     for file in files {
         outcome.summary.files += usize::from(file.readable);
-        gathered.absorb(file, &mut outcome);
+        outcome.summary.records += file.records;
+        outcome.findings.extend(file.findings);
+        outcome.bad_inputs.extend(file.bad_inputs);
+        outcome.judged.extend(file.judged);
+        gathered.absorb(file.facts);
     }
     outcome.period = options.period.or(gathered.inferred_period());
     if options.period.is_none() {

@@ -81,22 +81,50 @@ pub struct Refused {
     pub readable: Option<Arc<Json>>,
 }
 
-/// One file read and judged on its own: everything the rules about the set need from it.
+/// What the rules about the whole set need of the records read: compact facts, not records.
 #[derive(Clone, Default)]
-pub struct FileResult {
-    pub readable: bool,
-    pub records: usize,
-    pub findings: Vec<Finding>,
-    pub bad_inputs: Vec<BadInput>,
+pub struct SetFacts {
     pub ids: Vec<Seen>,
     pub references: Vec<Reference>,
     pub counted: Vec<Counted>,
     pub kept: Vec<Kept>,
     pub deferred: Vec<Deferred>,
     pub refused: Vec<Refused>,
-    pub judged: Vec<finding::Judged>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
+}
+
+impl SetFacts {
+    /// Adds the facts of records read after these.
+    pub fn absorb(&mut self, later: SetFacts) {
+        self.ids.extend(later.ids);
+        self.references.extend(later.references);
+        self.counted.extend(later.counted);
+        self.kept.extend(later.kept);
+        self.deferred.extend(later.deferred);
+        self.refused.extend(later.refused);
+        self.first_event = EventDate::earliest(self.first_event.take(), later.first_event);
+        self.last_event = EventDate::latest(self.last_event.take(), later.last_event);
+    }
+
+    /// From the earliest to the latest event date of the set.
+    pub fn inferred_period(&self) -> Option<crate::check::Period> {
+        Some(crate::check::Period {
+            from: self.first_event.as_ref()?.date,
+            to: self.last_event.as_ref()?.date,
+        })
+    }
+}
+
+/// One file read and judged on its own: its findings, and what the rules about the set need.
+#[derive(Clone, Default)]
+pub struct FileResult {
+    pub readable: bool,
+    pub records: usize,
+    pub findings: Vec<Finding>,
+    pub bad_inputs: Vec<BadInput>,
+    pub judged: Vec<finding::Judged>,
+    pub facts: SetFacts,
 }
 
 impl FileResult {
@@ -105,15 +133,8 @@ impl FileResult {
         self.records += part.records;
         self.findings.extend(part.findings);
         self.bad_inputs.extend(part.bad_inputs);
-        self.ids.extend(part.ids);
-        self.references.extend(part.references);
-        self.counted.extend(part.counted);
-        self.kept.extend(part.kept);
-        self.deferred.extend(part.deferred);
-        self.refused.extend(part.refused);
         self.judged.extend(part.judged);
-        self.first_event = EventDate::earliest(self.first_event.take(), part.first_event);
-        self.last_event = EventDate::latest(self.last_event.take(), part.last_event);
+        self.facts.absorb(part.facts);
     }
 }
 
@@ -390,7 +411,7 @@ fn judge(
         }
     }
     if deferred {
-        result.deferred.push(Deferred {
+        result.facts.deferred.push(Deferred {
             shape,
             place: record.place,
             refetch: record.refetch.clone(),
@@ -401,7 +422,7 @@ fn judge(
         .and_then(Json::as_array)
         .is_some_and(|w| !w.is_empty());
     if has_waivers {
-        result.kept.push(Kept {
+        result.facts.kept.push(Kept {
             value: Arc::new(record.value),
             shape,
             place: record.place,
@@ -413,7 +434,7 @@ fn judge(
 /// Every record's id, where it is, and its type.
 fn note_id(record: &records::Record, shape: Option<ShapeId>, result: &mut FileResult) {
     if let Some(id) = record.value.get("id").and_then(Json::as_str) {
-        result.ids.push(Seen {
+        result.facts.ids.push(Seen {
             id: id.into(),
             place: record.place,
             refetch: record.refetch.clone(),
@@ -437,7 +458,7 @@ fn note_references(
             continue;
         }
         if let Some(target) = record.value.get(&field.name).and_then(Json::as_str) {
-            result.references.push(Reference {
+            result.facts.references.push(Reference {
                 shape,
                 field: field.name.clone(),
                 target: target.to_string(),
@@ -477,7 +498,7 @@ fn keep_refused(
             let through = policy.read_through_references.get(&shape);
             is_ref_target(policy, shape) && sound(&|k| through.is_some_and(|f| f.contains(k)))
         });
-        result.refused.push(Refused {
+        result.facts.refused.push(Refused {
             id: id.to_string(),
             shape,
             readable: readable.map(|shape| Arc::new(reference_fields(policy, shape, value))),
@@ -545,8 +566,8 @@ fn note_event_dates(
         .filter(|f| usable(&f.name))
     {
         let date = match (value.get(&field.name).and_then(Json::as_str), &field.ty) {
-            (Some(s), Ty::Date) => records::time::parse_date(s).ok(),
-            (Some(s), _) => records::time::parse_datetime(s).ok().map(|d| d.date()),
+            (Some(s), Ty::Date) => crate::time::parse_date(s).ok(),
+            (Some(s), _) => crate::time::parse_datetime(s).ok().map(|d| d.date()),
             (None, _) => None,
         };
         if let Some(date) = date {
@@ -557,8 +578,9 @@ fn note_event_dates(
                 source: source.clone(),
                 place,
             };
-            result.first_event = EventDate::earliest(result.first_event.take(), Some(seen.clone()));
-            result.last_event = EventDate::latest(result.last_event.take(), Some(seen));
+            result.facts.first_event =
+                EventDate::earliest(result.facts.first_event.take(), Some(seen.clone()));
+            result.facts.last_event = EventDate::latest(result.facts.last_event.take(), Some(seen));
         }
     }
 }
@@ -589,7 +611,7 @@ fn count_for_period(
         .ok()
         .and_then(|v| eval::builtins::date_of(&v.val));
     if let (true, Some(date)) = (applies, date) {
-        result.counted.push(Counted {
+        result.facts.counted.push(Counted {
             rule: index,
             date,
             id: record_id(value),

@@ -5,52 +5,18 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::finding::{self, EventDate, Finding};
-use super::read::{self, Counted, Deferred, FileResult, Kept, Reference, Refused, Seen};
+use super::finding::{self, Finding};
+use super::read::{self, Deferred, Seen};
 use super::Outcome;
-use crate::check::{BuiltinRule, Period, Policy, RuleKind, Ty};
+use crate::check::{BuiltinRule, Policy, RuleKind, Ty};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::eval::{self, World};
 use crate::records::pointer::Pointer;
 use crate::records::{locate_in_file, Place, Refetch};
 use crate::source::{SourceFile, Span};
 
-#[derive(Default)]
-pub struct Gathered {
-    pub ids: Vec<Seen>,
-    pub references: Vec<Reference>,
-    pub counted: Vec<Counted>,
-    pub kept: Vec<Kept>,
-    pub deferred: Vec<Deferred>,
-    pub refused: Vec<Refused>,
-    pub first_event: Option<EventDate>,
-    pub last_event: Option<EventDate>,
-}
-
-impl Gathered {
-    pub fn absorb(&mut self, file: FileResult, outcome: &mut Outcome) {
-        outcome.summary.records += file.records;
-        outcome.findings.extend(file.findings);
-        outcome.bad_inputs.extend(file.bad_inputs);
-        self.ids.extend(file.ids);
-        self.references.extend(file.references);
-        self.counted.extend(file.counted);
-        self.kept.extend(file.kept);
-        self.deferred.extend(file.deferred);
-        self.refused.extend(file.refused);
-        outcome.judged.extend(file.judged);
-        self.first_event = EventDate::earliest(self.first_event.take(), file.first_event);
-        self.last_event = EventDate::latest(self.last_event.take(), file.last_event);
-    }
-
-    /// From the earliest to the latest event date of the set.
-    pub fn inferred_period(&self) -> Option<Period> {
-        Some(Period {
-            from: self.first_event.as_ref()?.date,
-            to: self.last_event.as_ref()?.date,
-        })
-    }
-}
+/// Every file's facts, in the order the files were read.
+pub type Gathered = super::read::SetFacts;
 
 /// What a reference to a record no reference names gives: nothing (no rule reads it).
 static NO_FIELDS: std::sync::LazyLock<Json> =

@@ -35,7 +35,7 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             let until = waiver
                 .get("until")
                 .and_then(Json::as_str)
-                .and_then(|u| crate::records::time::parse_date(u).ok());
+                .and_then(|u| crate::time::parse_date(u).ok());
             let problem = if policy.rule(rule_id).is_none() {
                 Some((
                     waiver.get("rule"),

@@ -5,8 +5,8 @@ use jiff::civil::Date;
 
 use super::model::{ShapeId, Ty};
 use crate::ast::{BinaryOp, QuantifierKind};
-use crate::records::time::DateTime;
 use crate::source::Span;
+use crate::time::DateTime;
 
 /// A constant: a literal, a parameter's value, or an enum variant.
 #[derive(Debug, Clone, PartialEq)]

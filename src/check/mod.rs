@@ -243,9 +243,7 @@ fn apply_overrides(policy: &mut Policy, overrides: &[Override], errors: &mut Vec
                 .filter(|n| n.is_finite())
                 .map(ir::Const::Number),
             Ty::Bool => o.value.parse().ok().map(ir::Const::Bool),
-            Ty::Date => crate::records::time::parse_date(&o.value)
-                .ok()
-                .map(ir::Const::Date),
+            Ty::Date => crate::time::parse_date(&o.value).ok().map(ir::Const::Date),
             Ty::String => Some(ir::Const::String(o.value.clone())),
             _ => None,
         };

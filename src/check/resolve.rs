@@ -1198,7 +1198,7 @@ pub fn literal_const(l: &Literal) -> Option<Const> {
         Literal::Number(n) => Const::Number(*n),
         Literal::Bool(b) => Const::Bool(*b),
         Literal::Date(d) => Const::Date(*d),
-        Literal::DateTime(t, o) => Const::DateTime(crate::records::time::DateTime {
+        Literal::DateTime(t, o) => Const::DateTime(crate::time::DateTime {
             timestamp: *t,
             offset: *o,
         }),

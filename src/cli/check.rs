@@ -115,9 +115,8 @@ pub(super) fn parse_period(s: &str) -> Result<Period, String> {
     let (from, to) = s
         .split_once("..")
         .ok_or("expected FROM..TO, e.g. 2011-07-01..2011-12-31")?;
-    let from =
-        crate::records::time::parse_date(from.trim()).map_err(|e| format!("`{from}`: {e}"))?;
-    let to = crate::records::time::parse_date(to.trim()).map_err(|e| format!("`{to}`: {e}"))?;
+    let from = crate::time::parse_date(from.trim()).map_err(|e| format!("`{from}`: {e}"))?;
+    let to = crate::time::parse_date(to.trim()).map_err(|e| format!("`{to}`: {e}"))?;
     if to < from {
         return Err(format!("the period ends ({to}) before it starts ({from})"));
     }

@@ -11,7 +11,7 @@ use super::who;
 use super::EvalError;
 use crate::check::ir::{ChainIr, ExpectedStep};
 use crate::check::Ty;
-use crate::records::time::{parse_datetime, DateTime};
+use crate::time::{parse_datetime, DateTime};
 
 /// A step of the record, with its place in the array and its time.
 struct Step<'a> {

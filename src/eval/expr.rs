@@ -7,7 +7,7 @@ use super::{builtins, who, EvalError, World};
 use crate::ast::{BinaryOp, QuantifierKind};
 use crate::check::ir::{Ir, Node};
 use crate::check::{Policy, Ty};
-use crate::records::time;
+use crate::time;
 
 /// The record being judged, bound variables, and what the record set provides.
 pub struct Env<'a> {

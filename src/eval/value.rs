@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use serde_json::Value as Json;
 
 use crate::check::ir::Const;
-use crate::records::time::DateTime;
+use crate::time::DateTime;
 
 #[derive(Debug, Clone)]
 pub enum Val<'a> {

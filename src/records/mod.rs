@@ -5,7 +5,6 @@ pub mod locate;
 pub mod pointer;
 pub mod stream;
 mod strict;
-pub mod time;
 mod validate;
 
 use std::sync::Arc;

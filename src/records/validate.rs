@@ -3,8 +3,8 @@
 use serde_json::Value as Json;
 
 use super::pointer::{At, Pointer};
-use super::time::{parse_date, parse_datetime};
 use crate::check::{Policy, ShapeId, Ty};
+use crate::time::{parse_date, parse_datetime};
 use crate::wording;
 
 /// One way a record breaks the contract, and where.

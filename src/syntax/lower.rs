@@ -733,7 +733,7 @@ impl Lower {
             },
             Rule::boolean => Literal::Bool(text == "true"),
             Rule::date => Literal::Date(self.date(pair)?),
-            Rule::datetime => match crate::records::time::parse_datetime(text) {
+            Rule::datetime => match crate::time::parse_datetime(text) {
                 Ok(dt) => Literal::DateTime(dt.timestamp, dt.offset),
                 Err(message) => {
                     self.error(
@@ -777,7 +777,7 @@ impl Lower {
     }
 
     fn date(&mut self, pair: Pair<'_, Rule>) -> Option<jiff::civil::Date> {
-        match crate::records::time::parse_date(pair.as_str()) {
+        match crate::time::parse_date(pair.as_str()) {
             Ok(d) => Some(d),
             Err(message) => {
                 self.error(

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 use super::{severity_class, tally_of, text, Tallies};
 use crate::audit::{Finding, Outcome, Tally};
 use crate::check::{Policy, RuleKind, Ty};
-use crate::records;
+
 use crate::source::SourceFile;
 
 /// Bar chart geometry, in SVG user units.
@@ -274,8 +274,8 @@ fn earliest_event(policy: &Policy, value: &Json) -> Option<jiff::civil::Date> {
         .filter_map(|field| {
             let s = value.get(&field.name).and_then(Json::as_str)?;
             match field.ty {
-                Ty::Date => records::time::parse_date(s).ok(),
-                _ => records::time::parse_datetime(s).ok().map(|d| d.date()),
+                Ty::Date => crate::time::parse_date(s).ok(),
+                _ => crate::time::parse_datetime(s).ok().map(|d| d.date()),
             }
         })
         .min()
