@@ -2,8 +2,8 @@
 //! each record against the rules that need only that record, then — once every record is read —
 //! the rules that need the record set: duplicates, references, periods and waivers.
 //!
-//! Records are streamed: each is judged and dropped as it is read, leaving only compact
-//! set facts (`read::SetFacts`: ids, references, what periodic rules count, where to read a record again);
+//! Records are streamed: each is judged and dropped as it is read, leaving only compact set facts
+//! (`read::SetFacts`: ids, references, what periodic rules count, where to read a record again);
 //! the few records a rule about the set must show are read again from their file at the end.
 
 mod finding;
