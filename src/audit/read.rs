@@ -190,10 +190,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         Reopen::Memory(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
         Reopen::File(path) => std::fs::File::open(path).map(|f| Box::new(f) as _),
     };
-    let origin = Arc::new(records::Origin {
-        name: name.clone(),
-        reopen,
-    });
+    let origin = Arc::new(records::Origin::new(name.clone(), reopen));
     let read = input.and_then(|input| {
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use super::finding::{self, Finding};
@@ -46,8 +47,20 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
         }
     }
     references(policy, gathered, &world, outcome);
-    for deferred in &gathered.deferred {
-        judge_deferred(policy, deferred, &world, outcome, trace);
+    // Read again and judged in parallel; added in the order they were read.
+    let parts: Vec<read::FileResult> = gathered
+        .deferred
+        .par_iter()
+        .map(|deferred| {
+            let mut part = read::FileResult::default();
+            judge_deferred(policy, deferred, &world, &mut part, trace);
+            part
+        })
+        .collect();
+    for part in parts {
+        outcome.findings.extend(part.findings);
+        outcome.bad_inputs.extend(part.bad_inputs);
+        outcome.judged.extend(part.judged);
     }
 }
 
@@ -85,7 +98,7 @@ fn judge_deferred(
     policy: &Policy,
     deferred: &Deferred,
     world: &World,
-    outcome: &mut Outcome,
+    outcome: &mut read::FileResult,
     trace: bool,
 ) {
     let Some((value, source)) = read_again(&deferred.refetch, deferred.place) else {

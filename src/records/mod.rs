@@ -238,10 +238,10 @@ mod tests {
     use super::*;
 
     fn read_all(name: &str, text: &str, format: Format) -> Vec<Item> {
-        let origin = Arc::new(Origin {
-            name: name.into(),
-            reopen: Reopen::Memory(text.as_bytes().into()),
-        });
+        let origin = Arc::new(Origin::new(
+            name.into(),
+            Reopen::Memory(text.as_bytes().into()),
+        ));
         let mut items = Vec::new();
         let mut input = std::io::BufReader::new(text.as_bytes());
         stream::read(&mut input, &origin, format, Limits::default(), &mut |i| {
@@ -295,10 +295,10 @@ mod tests {
     fn a_record_over_the_limit_is_refused_and_the_next_still_read() {
         let big = format!("{{\"id\": \"{}\"}}", "x".repeat(100));
         let text = format!("{big}\n{{\"id\": \"b\"}}\n");
-        let origin = Arc::new(Origin {
-            name: "big.jsonl".into(),
-            reopen: Reopen::Memory(text.as_bytes().into()),
-        });
+        let origin = Arc::new(Origin::new(
+            "big.jsonl".into(),
+            Reopen::Memory(text.as_bytes().into()),
+        ));
         let mut items = Vec::new();
         let limits = Limits {
             max_record_bytes: 50,

@@ -6,7 +6,7 @@
 //! about the whole set must show it.
 
 use std::fs::File;
-use std::io::{self, BufRead, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -50,6 +50,18 @@ pub enum Reopen {
 pub struct Origin {
     pub name: String,
     pub reopen: Reopen,
+    /// The file, opened once for every record read again (positioned reads share it).
+    opened: std::sync::OnceLock<Option<File>>,
+}
+
+impl Origin {
+    pub fn new(name: String, reopen: Reopen) -> Origin {
+        Origin {
+            name,
+            reopen,
+            opened: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// How to read a record's text again: its source, and where the fragment lies in it. Kept for
@@ -98,15 +110,32 @@ impl Refetch {
         let bytes = match &self.origin.reopen {
             Reopen::Memory(bytes) => bytes.get(offset..offset + len)?.to_vec(),
             Reopen::File(path) => {
-                let mut file = File::open(path).ok()?;
-                file.seek(SeekFrom::Start(self.offset)).ok()?;
                 let mut bytes = vec![0; len];
-                file.read_exact(&mut bytes).ok()?;
+                self.origin.read_at(path, &mut bytes, self.offset).ok()?;
                 bytes
             }
         };
         let text = decode(bytes).text;
         Some(SourceFile::fragment(&self.origin.name, text, self.start()))
+    }
+}
+
+impl Origin {
+    /// Reads `bytes.len()` bytes at `offset` of the file, from any thread: one open file and
+    /// positioned reads, where the system has them.
+    #[cfg(unix)]
+    fn read_at(&self, path: &std::path::Path, bytes: &mut [u8], offset: u64) -> io::Result<()> {
+        let file = self.opened.get_or_init(|| File::open(path).ok());
+        let file = file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset)
+    }
+
+    #[cfg(not(unix))]
+    fn read_at(&self, path: &std::path::Path, bytes: &mut [u8], offset: u64) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(bytes)
     }
 }
 
