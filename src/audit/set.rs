@@ -48,16 +48,19 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
     }
     references(policy, gathered, &world, outcome);
     // Read again and judged in parallel; added in the order they were read.
-    let parts: Vec<read::FileResult> = gathered
+    // Most find nothing: only what they found is kept, boxed, till all are done.
+    let parts: Vec<Option<Box<read::FileResult>>> = gathered
         .deferred
         .par_iter()
         .map(|deferred| {
             let mut part = read::FileResult::default();
             judge_deferred(policy, deferred, &world, &mut part, trace);
-            part
+            let found =
+                !(part.findings.is_empty() && part.bad_inputs.is_empty() && part.judged.is_empty());
+            found.then(|| Box::new(part))
         })
         .collect();
-    for part in parts {
+    for part in parts.into_iter().flatten() {
         outcome.findings.extend(part.findings);
         outcome.bad_inputs.extend(part.bad_inputs);
         outcome.judged.extend(part.judged);

@@ -58,6 +58,8 @@ impl Progress for Bar {
         self.bar.inc(bytes);
         if self.bar.is_hidden() && self.started.elapsed() >= self.show_after {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            // Drawn now, not at the next step: the last part of a run may already be read.
+            self.bar.tick();
         }
     }
 }
