@@ -202,17 +202,23 @@ pub struct View {
     pub show_known: bool,
 }
 
+impl View {
+    /// Findings grouped as asked; known findings left out.
+    pub fn grouped(group: GroupBy) -> View {
+        View {
+            group,
+            ..View::default()
+        }
+    }
+}
+
 pub fn render_grouped(
     policy: &Policy,
     outcome: &Outcome,
     renderer: &Renderer,
     group: GroupBy,
 ) -> String {
-    let view = View {
-        group,
-        show_known: false,
-    };
-    render_view(policy, outcome, renderer, view)
+    render_view(policy, outcome, renderer, View::grouped(group))
 }
 
 /// The findings as `view` asks, then the summary; findings known from a baseline are left out
@@ -252,11 +258,7 @@ pub fn diagnostics_grouped(
     renderer: &Renderer,
     group: GroupBy,
 ) -> String {
-    let view = View {
-        group,
-        show_known: false,
-    };
-    diagnostics_view(policy, outcome, renderer, view)
+    diagnostics_view(policy, outcome, renderer, View::grouped(group))
 }
 
 fn diagnostics_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, view: View) -> String {
