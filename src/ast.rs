@@ -46,6 +46,9 @@ impl PartialEq for Text {
 pub struct PolicyFile {
     pub source: Arc<SourceFile>,
     pub items: Vec<Item>,
+    /// Mistakes that leave the tree whole (a clause that does not belong in its rule, a message
+    /// hole that cannot be read: the clause or hole is left out), reported with Check's.
+    pub problems: Vec<crate::diagnostic::Diagnostic>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +63,7 @@ pub enum Item {
     Calendar(CalendarDecl),
     Chapter(ChapterDecl),
     Article(ArticleDecl),
-    Rule(RuleDecl),
+    Rule(Box<RuleDecl>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,56 +194,110 @@ pub enum SeverityAst {
     Warning,
 }
 
+/// `rule 38.1 error { … }`: what the rule says about itself, and a body whose shape the grammar
+/// decided by the clause that says what the rule is about.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleDecl {
     pub id: Ident,
     pub severity: SeverityAst,
-    pub clauses: Vec<Clause>,
+    pub doc: RuleDoc,
+    /// `None` when the rule says neither what it applies to, what it counts, nor which check it is.
+    pub body: Option<RuleBody>,
+    pub span: Span,
+}
+
+/// The clauses that describe a rule, in any shape: each at most once, but `quote` and `cites`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RuleDoc {
+    pub title: Option<Text>,
+    pub quotes: Vec<Quote>,
+    pub cites: Vec<(u32, Span)>,
+    /// A finding's message, for a rule's requirements without `else` and for a count.
+    pub message: Option<Template>,
+    pub help: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleBody {
+    /// `on meeting where …` then `require …`: each record of a type judged on its own.
+    Record(RecordBody),
+    /// `count meeting where … per month of start expect 1..2`: records counted per period.
+    Count(CountBody),
+    /// `builtin unique_ids`: a check of the record set built into bylaw.
+    Builtin(Ident),
+}
+
+/// `on TYPE where CONDITION` or `count TYPE where CONDITION`: the records a rule is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    pub record: Ident,
+    pub condition: Option<Expr>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Clause {
-    Title(Text),
-    Quote(Quote),
-    Cites(Vec<(u32, Span)>),
-    On {
-        record: Ident,
-        condition: Option<Expr>,
-        span: Span,
-    },
-    ForEach {
-        var: Ident,
-        source: Path,
-        condition: Option<Expr>,
-        span: Span,
-    },
-    /// `let signer = last(s in ordered(steps): s.action is sign).by`: a name for the
-    /// requirements (and their messages) that follow.
-    Let {
-        name: Ident,
-        value: Expr,
-        span: Span,
-    },
-    Require(Require),
-    Count {
-        record: Ident,
-        condition: Option<Expr>,
-        span: Span,
-    },
-    Per {
-        unit: PeriodUnit,
-        field: Path,
-        span: Span,
-    },
-    Expect {
-        min: u32,
-        max: u32,
-        span: Span,
-    },
-    Message(Text),
-    Help(Text),
-    Builtin(Ident),
+pub struct RecordBody {
+    pub on: Scope,
+    pub for_each: Option<ForEach>,
+    /// In the order written; every `let` is bound before the requirements are judged.
+    pub lets: Vec<Let>,
+    pub requires: Vec<Require>,
+}
+
+/// `for each m in members where …`: the requirements judged once per element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForEach {
+    pub var: Ident,
+    pub source: Path,
+    pub condition: Option<Expr>,
+    pub span: Span,
+}
+
+/// `let signer = last(s in ordered(steps): s.action is sign).by`: a name for the requirements
+/// (and their messages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Let {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountBody {
+    pub count: Scope,
+    pub per: Option<Per>,
+    pub expect: Option<Expect>,
+}
+
+/// `per month of start`: the period a count is taken over, and the date that places a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Per {
+    pub unit: PeriodUnit,
+    pub field: Path,
+    pub span: Span,
+}
+
+/// `expect 1..2` (or `expect 1`): how many records a period must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    pub min: u32,
+    pub max: u32,
+    pub span: Span,
+}
+
+/// A message with `{expression}` holes, parsed when the policy is: `"chaired by {chair.name}"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+    /// The string literal.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplatePart {
+    Text(String),
+    /// An expression whose spans are where it is written in the policy file.
+    Hole(Expr),
 }
 
 /// `quote """市長碰頭會原則上每周召開一次""" """The mayor's briefing meeting is in principle held
@@ -268,7 +325,7 @@ pub struct Require {
     pub when: Option<Expr>,
     pub at: Option<Path>,
     pub severity: Option<SeverityAst>,
-    pub message: Option<Text>,
+    pub message: Option<Template>,
     pub span: Span,
 }
 
@@ -456,5 +513,80 @@ impl Who {
             Who::Among(w, ps) => ps.last().map_or(w.span(), |p| w.span().to(p.span)),
             Who::Guard(w, e) => w.span().to(e.span),
         }
+    }
+}
+
+impl Expr {
+    /// Replaces every span in the expression, down to its who-patterns, by `f` of it: a hole of
+    /// a message parsed on its own is moved to where it is written, a define's body to where it
+    /// is used.
+    pub fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        fn path(p: &mut Path, f: &dyn Fn(Span) -> Span) {
+            p.span = f(p.span);
+            p.segments.iter_mut().for_each(|s| s.span = f(s.span));
+        }
+        fn who(w: &mut Who, f: &dyn Fn(Span) -> Span) {
+            match w {
+                Who::Name(i) => i.span = f(i.span),
+                Who::SameAs(p) => path(p, f),
+                Who::Anyone(s) => *s = f(*s),
+                Who::Alternatives(ws, s) => {
+                    *s = f(*s);
+                    ws.iter_mut().for_each(|w| who(w, f));
+                }
+                Who::InChargeOf(w, p) => {
+                    who(w, f);
+                    path(p, f);
+                }
+                Who::Among(w, ps) => {
+                    who(w, f);
+                    ps.iter_mut().for_each(|p| path(p, f));
+                }
+                Who::Guard(w, e) => {
+                    who(w, f);
+                    walk(e, f);
+                }
+            }
+        }
+        fn walk(e: &mut Expr, f: &dyn Fn(Span) -> Span) {
+            e.span = f(e.span);
+            match &mut e.kind {
+                ExprKind::Path(p) => path(p, f),
+                ExprKind::Call { function, args } => {
+                    function.span = f(function.span);
+                    args.iter_mut().for_each(|a| walk(a, f));
+                }
+                ExprKind::Quantifier {
+                    source, body, var, ..
+                } => {
+                    var.span = f(var.span);
+                    walk(source, f);
+                    if let Some(b) = body {
+                        walk(b, f);
+                    }
+                }
+                ExprKind::Unary { operand, .. } | ExprKind::Exists(operand) => walk(operand, f),
+                ExprKind::Member { base, field } => {
+                    field.span = f(field.span);
+                    walk(base, f);
+                }
+                ExprKind::Binary { lhs, rhs, .. } => {
+                    walk(lhs, f);
+                    walk(rhs, f);
+                }
+                ExprKind::Is {
+                    subject, who: w, ..
+                } => {
+                    walk(subject, f);
+                    who(w, f);
+                }
+                ExprKind::Set(items) => items.iter_mut().for_each(|item| match item {
+                    SetItem::Literal(_, s) => *s = f(*s),
+                    SetItem::Name(i) => i.span = f(i.span),
+                }),
+                ExprKind::Literal(_) => {}
+            }
+        }
+        walk(self, f);
     }
 }

@@ -58,7 +58,10 @@ pub fn load(
     let mut files: Vec<PolicyFile> = Vec::new();
     for source in sources {
         match crate::syntax::parse(source) {
-            Ok(file) => files.push(file),
+            Ok(mut file) => {
+                errors.append(&mut file.problems);
+                files.push(file);
+            }
             Err(mut e) => errors.append(&mut e),
         }
     }

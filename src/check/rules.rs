@@ -7,7 +7,7 @@ use super::declare::Declarations;
 use super::ir::{ChainIr, ExpectedStep};
 use super::model::*;
 use super::resolve::Resolver;
-use crate::ast::{self, Clause, RuleDecl, SeverityAst};
+use crate::ast::{self, RuleDecl, SeverityAst};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::source::SourceFile;
 
@@ -45,231 +45,31 @@ pub fn compile_rule(
     }
     let article = article.or_else(|| id.split('.').next().and_then(|n| n.parse().ok()));
 
-    let mut title = None;
-    let mut help = None;
-    let mut quotes = Vec::new();
-    let mut message = None;
-    let mut cites = Vec::new();
-    let mut builtin = None;
-    let mut on = None;
-    let mut count = None;
-    let mut per = None;
-    let mut expect = None;
-    let mut for_each = None;
-    let mut requires = Vec::new();
-    let mut lets = Vec::new();
-    for clause in &rule.clauses {
-        match clause {
-            Clause::Title(t) => title = Some(t.value.clone()),
-            Clause::Help(t) => help = Some(t.value.clone()),
-            Clause::Quote(q) => quotes.push(q),
-            Clause::Message(t) => message = Some(t),
-            Clause::Cites(c) => cites.extend(c.iter().map(|(n, _)| *n)),
-            Clause::Builtin(b) => builtin = Some(b),
-            Clause::On {
-                record, condition, ..
-            } => on = Some((record, condition)),
-            Clause::Count {
-                record, condition, ..
-            } => count = Some((record, condition)),
-            Clause::Per { unit, field, .. } => per = Some((unit, field)),
-            Clause::Expect { min, max, span } => expect = Some((*min, *max, *span)),
-            Clause::ForEach {
-                var,
-                source,
-                condition,
-                ..
-            } => for_each = Some((var, source, condition)),
-            Clause::Let { name, value, span } => lets.push((name, value, *span)),
-            Clause::Require(r) => requires.push(r),
-        }
-    }
-    let mut missing = |what: &str, help: &str| {
-        let d = Diagnostic::error("policy::rule-shape", format!("rule `{id}` {what}"))
+    let doc = &rule.doc;
+    if doc.title.is_none() {
+        let d = Diagnostic::error("policy::rule-shape", format!("rule `{id}` has no `title`"))
             .in_file(file.clone())
             .with_label(Label::primary(rule.id.span, "this rule"))
-            .with_help(help.to_string());
+            .with_help("add `title \"…\"`: it heads every finding");
         decls.errors.push(d);
-    };
-    if title.is_none() {
-        missing(
-            "has no `title`",
-            "add `title \"…\"`: it heads every finding",
-        );
     }
-
-    let quotes = quotes
-        .into_iter()
+    let quotes = doc
+        .quotes
+        .iter()
         .filter_map(|q| quote(decls, file, &id, article, q))
         .collect();
 
     let policy = &decls.policy;
     let mut resolver = Resolver::new(policy, file.clone(), None);
-    if on.is_none() {
-        for (name, _, _) in &lets {
-            resolver.error(
-                name.span,
-                "policy::rule-shape",
-                format!(
-                    "`let {}` in a rule that is not `on` a record",
-                    name.as_str()
-                ),
-                "nothing to bind it for",
-                Some("`let` names a value for the requirements of an `on …` rule".into()),
-            );
-        }
+    let kind = match &rule.body {
+        Some(ast::RuleBody::Builtin(name)) => builtin_rule(&mut resolver, name),
+        Some(ast::RuleBody::Count(body)) => count_rule(&mut resolver, rule, body),
+        Some(ast::RuleBody::Record(body)) => record_rule(&mut resolver, rule, body),
+        // Syntax reported a rule that says neither.
+        None => None,
     }
-    let kind = if let Some(name) = builtin {
-        match BuiltinRule::ALL.iter().find(|(n, _)| *n == name.as_str()) {
-            Some((_, b)) => RuleKind::Builtin(*b),
-            None => {
-                let names: Vec<&str> = BuiltinRule::ALL.iter().map(|(n, _)| *n).collect();
-                resolver.error(
-                    name.span,
-                    "policy::unknown-builtin",
-                    format!("unknown builtin check `{}`", name.as_str()),
-                    "no such check",
-                    Some(format!("builtin checks: {}", names.join(", "))),
-                );
-                RuleKind::Builtin(BuiltinRule::UniqueIds)
-            }
-        }
-    } else if let Some((record, condition)) = count {
-        let shape = record_shape(&mut resolver, record);
-        resolver.root = shape;
-        let condition = condition.as_ref().map(|c| resolver.condition(c));
-        let date = match per {
-            Some((_, field)) => resolver.path(field, true).filter(|d| {
-                let ok = matches!(d.ty, Ty::Date | Ty::DateTime);
-                if !ok {
-                    resolver.error(
-                        field.span,
-                        "policy::type",
-                        "`per … of` needs a date or datetime field".into(),
-                        "not a date",
-                        None,
-                    );
-                }
-                ok
-            }),
-            None => {
-                resolver.error(
-                    rule.id.span,
-                    "policy::rule-shape",
-                    format!("rule `{id}` counts records but has no `per` clause"),
-                    "this rule",
-                    Some("add e.g. `per month of start`".into()),
-                );
-                None
-            }
-        };
-        let (min, max) = match expect {
-            Some((min, max, span)) => {
-                if max < min {
-                    resolver.error(
-                        span,
-                        "policy::rule-shape",
-                        format!("the range {min}..{max} is empty"),
-                        "empty range",
-                        None,
-                    );
-                }
-                (min, max)
-            }
-            None => {
-                resolver.error(
-                    rule.id.span,
-                    "policy::rule-shape",
-                    format!("rule `{id}` counts records but has no `expect` clause"),
-                    "this rule",
-                    Some("add e.g. `expect 1..2`".into()),
-                );
-                (0, u32::MAX)
-            }
-        };
-        // A periodic message may say how many were counted, in which period, against what range.
-        let locals = [
-            resolver.bind("count", Ty::Int),
-            resolver.bind("period", Ty::String),
-            resolver.bind("expected", Ty::String),
-        ];
-        let unit = per.map_or(ast::PeriodUnit::Month, |(u, _)| *u);
-        match (shape, date) {
-            (Some(record), Some(date)) => RuleKind::Periodic(PeriodicRule {
-                record,
-                condition,
-                unit,
-                date,
-                min,
-                max,
-                locals,
-            }),
-            _ => RuleKind::Builtin(BuiltinRule::UniqueIds),
-        }
-    } else if let Some((record, condition)) = on {
-        let shape = record_shape(&mut resolver, record);
-        resolver.root = shape;
-        let condition = condition.as_ref().map(|c| resolver.condition(c));
-        let scope_needs_context = resolver.needs_context;
-        let for_each = for_each.map(|(var, source, condition)| {
-            let source_ir = resolver.path(source, true);
-            let element = match source_ir.as_ref().map(|s| &s.ty) {
-                Some(Ty::Array(inner)) => (**inner).clone(),
-                Some(other) => {
-                    let found = resolver.policy.type_name(other);
-                    resolver.error(
-                        source.span,
-                        "policy::type",
-                        format!("`for each` needs a list, found `{found}`"),
-                        "not a list",
-                        None,
-                    );
-                    Ty::Unknown
-                }
-                None => Ty::Unknown,
-            };
-            let slot = resolver.bind(var.as_str(), element);
-            let condition = condition.as_ref().map(|c| resolver.condition(c));
-            source_ir.map(|source| ForEach {
-                slot,
-                source,
-                condition,
-            })
-        });
-        let lets = lets
-            .iter()
-            .filter_map(|(name, value, _)| bind_let(&mut resolver, name, value))
-            .collect();
-        if requires.is_empty() {
-            resolver.error(
-                rule.id.span,
-                "policy::rule-shape",
-                format!("rule `{id}` has no `require` clause"),
-                "this rule",
-                Some("say what must hold: `require …`".into()),
-            );
-        }
-        let compiled: Vec<RequireDef> = requires
-            .iter()
-            .map(|r| require(&mut resolver, r, severity(rule.severity)))
-            .collect();
-        if shape.is_none() {
-            RuleKind::Builtin(BuiltinRule::UniqueIds)
-        } else {
-            RuleKind::Record(RecordRule {
-                record: shape.unwrap_or_default(),
-                condition,
-                scope_needs_context,
-                for_each: for_each.flatten(),
-                lets,
-                requires: compiled,
-            })
-        }
-    } else {
-        resolver.error(rule.id.span, "policy::rule-shape", format!("rule `{id}` says neither what it applies to (`on …`), what it counts (`count …`), nor which `builtin` check it is"), "this rule", None);
-        RuleKind::Builtin(BuiltinRule::UniqueIds)
-    };
-    let message = message.map(|m| resolver.template(m));
+    .unwrap_or(RuleKind::Builtin(BuiltinRule::UniqueIds));
+    let message = doc.message.as_ref().map(|m| resolver.template(m));
     let slots = resolver.slots;
     let needs_context = resolver.needs_context;
     let read = std::mem::take(&mut resolver.read_through_references);
@@ -285,10 +85,10 @@ pub fn compile_rule(
     Some(RuleDef {
         id: id.clone(),
         article,
-        cites,
+        cites: doc.cites.iter().map(|(n, _)| *n).collect(),
         severity: severity(rule.severity),
-        title: title.unwrap_or(id),
-        help,
+        title: doc.title.as_ref().map_or(id, |t| t.value.clone()),
+        help: doc.help.as_ref().map(|t| t.value.clone()),
         quotes,
         message,
         kind,
@@ -300,6 +100,165 @@ pub fn compile_rule(
             id_span: rule.id.span,
         },
     })
+}
+
+/// `builtin NAME`: one of bylaw's checks of the record set.
+fn builtin_rule(resolver: &mut Resolver<'_>, name: &ast::Ident) -> Option<RuleKind> {
+    match BuiltinRule::ALL.iter().find(|(n, _)| *n == name.as_str()) {
+        Some((_, b)) => Some(RuleKind::Builtin(*b)),
+        None => {
+            let names: Vec<&str> = BuiltinRule::ALL.iter().map(|(n, _)| *n).collect();
+            resolver.error(
+                name.span,
+                "policy::unknown-builtin",
+                format!("unknown builtin check `{}`", name.as_str()),
+                "no such check",
+                Some(format!("builtin checks: {}", names.join(", "))),
+            );
+            None
+        }
+    }
+}
+
+/// `count TYPE where … per UNIT of DATE expect MIN..MAX`: records counted per period.
+fn count_rule(
+    resolver: &mut Resolver<'_>,
+    rule: &RuleDecl,
+    body: &ast::CountBody,
+) -> Option<RuleKind> {
+    let id = rule.id.as_str();
+    let shape = record_shape(resolver, &body.count.record);
+    resolver.root = shape;
+    let condition = body.count.condition.as_ref().map(|c| resolver.condition(c));
+    let date = match &body.per {
+        Some(per) => resolver.path(&per.field, true).filter(|d| {
+            let ok = matches!(d.ty, Ty::Date | Ty::DateTime);
+            if !ok {
+                resolver.error(
+                    per.field.span,
+                    "policy::type",
+                    "`per … of` needs a date or datetime field".into(),
+                    "not a date",
+                    None,
+                );
+            }
+            ok
+        }),
+        None => {
+            resolver.error(
+                rule.id.span,
+                "policy::rule-shape",
+                format!("rule `{id}` counts records but has no `per` clause"),
+                "this rule",
+                Some("add e.g. `per month of start`".into()),
+            );
+            None
+        }
+    };
+    let (min, max) = match &body.expect {
+        Some(expect) => {
+            if expect.max < expect.min {
+                resolver.error(
+                    expect.span,
+                    "policy::rule-shape",
+                    format!("the range {}..{} is empty", expect.min, expect.max),
+                    "empty range",
+                    None,
+                );
+            }
+            (expect.min, expect.max)
+        }
+        None => {
+            resolver.error(
+                rule.id.span,
+                "policy::rule-shape",
+                format!("rule `{id}` counts records but has no `expect` clause"),
+                "this rule",
+                Some("add e.g. `expect 1..2`".into()),
+            );
+            (0, u32::MAX)
+        }
+    };
+    // A periodic message may say how many were counted, in which period, against what range.
+    let locals = [
+        resolver.bind("count", Ty::Int),
+        resolver.bind("period", Ty::String),
+        resolver.bind("expected", Ty::String),
+    ];
+    let unit = body.per.as_ref().map_or(ast::PeriodUnit::Month, |p| p.unit);
+    Some(RuleKind::Periodic(PeriodicRule {
+        record: shape?,
+        condition,
+        unit,
+        date: date?,
+        min,
+        max,
+        locals,
+    }))
+}
+
+/// `on TYPE where …`, an optional `for each`, `let`s and `require`s: each record judged alone.
+fn record_rule(
+    resolver: &mut Resolver<'_>,
+    rule: &RuleDecl,
+    body: &ast::RecordBody,
+) -> Option<RuleKind> {
+    let shape = record_shape(resolver, &body.on.record);
+    resolver.root = shape;
+    let condition = body.on.condition.as_ref().map(|c| resolver.condition(c));
+    let scope_needs_context = resolver.needs_context;
+    let for_each = body.for_each.as_ref().and_then(|each| {
+        let source_ir = resolver.path(&each.source, true);
+        let element = match source_ir.as_ref().map(|s| &s.ty) {
+            Some(Ty::Array(inner)) => (**inner).clone(),
+            Some(other) => {
+                let found = resolver.policy.type_name(other);
+                resolver.error(
+                    each.source.span,
+                    "policy::type",
+                    format!("`for each` needs a list, found `{found}`"),
+                    "not a list",
+                    None,
+                );
+                Ty::Unknown
+            }
+            None => Ty::Unknown,
+        };
+        let slot = resolver.bind(each.var.as_str(), element);
+        let condition = each.condition.as_ref().map(|c| resolver.condition(c));
+        source_ir.map(|source| ForEach {
+            slot,
+            source,
+            condition,
+        })
+    });
+    let lets = body
+        .lets
+        .iter()
+        .filter_map(|l| bind_let(resolver, &l.name, &l.value))
+        .collect();
+    if body.requires.is_empty() {
+        resolver.error(
+            rule.id.span,
+            "policy::rule-shape",
+            format!("rule `{}` has no `require` clause", rule.id.as_str()),
+            "this rule",
+            Some("say what must hold: `require …`".into()),
+        );
+    }
+    let requires: Vec<RequireDef> = body
+        .requires
+        .iter()
+        .map(|r| require(resolver, r, severity(rule.severity)))
+        .collect();
+    Some(RuleKind::Record(RecordRule {
+        record: shape?,
+        condition,
+        scope_needs_context,
+        for_each,
+        lets,
+        requires,
+    }))
 }
 
 /// A `quote` clause checked against the rule's article: the original must be a part of the

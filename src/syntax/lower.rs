@@ -20,6 +20,7 @@ pub fn lower_file(
     let mut lower = Lower {
         source: source.clone(),
         errors: Vec::new(),
+        problems: Vec::new(),
         reported_too_deep: false,
     };
     let items = file
@@ -31,15 +32,20 @@ pub fn lower_file(
         Ok(PolicyFile {
             source: source.clone(),
             items,
+            problems: lower.problems,
         })
     } else {
+        lower.errors.append(&mut lower.problems);
         Err(lower.errors)
     }
 }
 
 struct Lower {
     source: Arc<SourceFile>,
+    /// Mistakes that leave no tree to check.
     errors: Vec<Diagnostic>,
+    /// Mistakes that leave the tree whole: see [`PolicyFile::problems`].
+    problems: Vec<Diagnostic>,
     /// Whether the expression being lowered was already reported as too deep.
     reported_too_deep: bool,
 }
@@ -155,7 +161,7 @@ impl Lower {
                 })
             }
             Rule::article_decl => Item::Article(self.article(inner)?),
-            Rule::rule_decl => Item::Rule(self.rule(inner, whole)),
+            Rule::rule_decl => Item::Rule(Box::new(self.rule(inner, whole))),
             _ => return None,
         })
     }
@@ -285,76 +291,199 @@ impl Lower {
     fn rule(&mut self, mut inner: Pairs<'_, Rule>, whole: Span) -> RuleDecl {
         let id = ident(next(&mut inner));
         let severity = severity(next(&mut inner).as_str());
-        let clauses = inner.filter_map(|c| self.clause(c)).collect();
-        RuleDecl {
+        let mut rule = RuleDecl {
             id,
             severity,
-            clauses,
+            doc: RuleDoc::default(),
+            body: None,
             span: whole,
+        };
+        let mut has_body = false;
+        for part in inner {
+            match part.as_rule() {
+                Rule::record_body => {
+                    let mut clauses = part.into_inner();
+                    let on = self.scope(next(&mut clauses));
+                    let mut body = RecordBody {
+                        on,
+                        for_each: None,
+                        lets: Vec::new(),
+                        requires: Vec::new(),
+                    };
+                    for clause in clauses {
+                        self.record_clause(&mut rule, &mut body, clause);
+                    }
+                    rule.body = Some(RuleBody::Record(body));
+                    has_body = true;
+                }
+                Rule::count_body => {
+                    let mut clauses = part.into_inner();
+                    let count = self.scope(next(&mut clauses));
+                    let mut body = CountBody {
+                        count,
+                        per: None,
+                        expect: None,
+                    };
+                    for clause in clauses {
+                        self.count_clause(&mut rule, &mut body, clause);
+                    }
+                    rule.body = Some(RuleBody::Count(body));
+                    has_body = true;
+                }
+                Rule::builtin_body => {
+                    let mut clauses = part.into_inner();
+                    let name = ident(next(&mut next(&mut clauses).into_inner()));
+                    for clause in clauses {
+                        if !self.doc_clause(&mut rule, clause.clone()) {
+                            self.stray(&rule, clause, "a `builtin` check", "its check is built into bylaw: give it a `title` and `help`, nothing else");
+                        }
+                    }
+                    if let Some(message) = &rule.doc.message {
+                        let span = message.span;
+                        self.shape_error(
+                            span,
+                            format!(
+                                "rule `{}` is a `builtin` check, whose messages are bylaw's own",
+                                rule.id.as_str()
+                            ),
+                            "means nothing here",
+                            "remove the `message`",
+                        );
+                    }
+                    rule.body = Some(RuleBody::Builtin(name));
+                    has_body = true;
+                }
+                Rule::orphan_body => {
+                    // Reported once: what the other clauses mean depends on what the rule is about.
+                    let clauses: Vec<_> = part
+                        .into_inner()
+                        .filter(|c| c.as_rule() == Rule::stray_clause)
+                        .map(|c| next(&mut c.into_inner()))
+                        .collect();
+                    let kind = clauses.iter().find(|c| {
+                        matches!(
+                            c.as_rule(),
+                            Rule::on_clause | Rule::count_clause | Rule::builtin_clause
+                        )
+                    });
+                    if let (Some(first), Some(kind)) = (clauses.first(), kind) {
+                        let (first, kind) = (
+                            clause_keyword(first.as_rule()),
+                            clause_keyword(kind.as_rule()),
+                        );
+                        let at = trimmed_span(&clauses[0]);
+                        self.shape_error(at, format!("rule `{}` has `{first}` before `{kind}`, which says what the rule is about", rule.id.as_str()), "too early", &format!("move `{kind} …` up, to follow the rule's `title` and `quote`"));
+                    } else {
+                        self.no_body(&rule);
+                    }
+                    has_body = true;
+                }
+                _ => {
+                    self.doc_clause(&mut rule, part);
+                }
+            }
         }
+        if !has_body {
+            self.no_body(&rule);
+        }
+        rule
     }
 
-    fn clause(&mut self, pair: Pair<'_, Rule>) -> Option<Clause> {
+    fn no_body(&mut self, rule: &RuleDecl) {
+        let id = rule.id.as_str();
+        self.shape_error(rule.id.span, format!("rule `{id}` says neither what it applies to (`on …`), what it counts (`count …`), nor which `builtin` check it is"), "this rule", "after its `title` and `quote`, write `on TYPE` (requirements on each record), `count TYPE` (records counted per period) or `builtin NAME`");
+    }
+
+    /// A `title`, `quote`, `cites`, `message` or `help` clause, written into the rule's doc; false
+    /// if `pair` is another clause.
+    fn doc_clause(&mut self, rule: &mut RuleDecl, pair: Pair<'_, Rule>) -> bool {
         let whole = span(&pair);
-        let rule = pair.as_rule();
+        let trimmed = trimmed_span(&pair);
+        let kind = pair.as_rule();
         let mut inner = pair.into_inner();
-        Some(match rule {
-            Rule::title_clause => Clause::Title(self.text(next(&mut inner))),
-            Rule::quote_clause => Clause::Quote(Quote {
+        let id = rule.id.as_str().to_string();
+        let doc = &mut rule.doc;
+        match kind {
+            Rule::title_clause => {
+                let text = self.text(next(&mut inner));
+                self.once(&id, "title", doc.title.is_some(), trimmed);
+                doc.title = Some(text);
+            }
+            Rule::quote_clause => doc.quotes.push(Quote {
                 original: self.text(next(&mut inner)),
                 gloss: self.text(next(&mut inner)),
                 span: whole,
             }),
-            Rule::message_clause => Clause::Message(self.text(next(&mut inner))),
-            Rule::help_clause => Clause::Help(self.text(next(&mut inner))),
-            Rule::builtin_clause => Clause::Builtin(ident(next(&mut inner))),
+            Rule::message_clause => {
+                let text = self.text(next(&mut inner));
+                self.once(&id, "message", doc.message.is_some(), trimmed);
+                doc.message = Some(self.template(&text));
+            }
+            Rule::help_clause => {
+                let text = self.text(next(&mut inner));
+                self.once(&id, "help", doc.help.is_some(), trimmed);
+                doc.help = Some(text);
+            }
             Rule::cites_clause => {
-                let mut cites = Vec::new();
                 for p in inner {
                     let s = span(&p);
-                    cites.push((self.integer(p)? as u32, s));
-                }
-                Clause::Cites(cites)
-            }
-            Rule::on_clause => {
-                let record = ident(next(&mut inner));
-                let condition = inner.next().map(|e| self.expr(e));
-                Clause::On {
-                    record,
-                    condition,
-                    span: whole,
+                    if let Some(n) = self.integer(p) {
+                        doc.cites.push((n as u32, s));
+                    }
                 }
             }
-            Rule::count_clause => {
-                let record = ident(next(&mut inner));
-                let condition = inner.next().map(|e| self.expr(e));
-                Clause::Count {
-                    record,
-                    condition,
-                    span: whole,
-                }
-            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn record_clause(&mut self, rule: &mut RuleDecl, body: &mut RecordBody, pair: Pair<'_, Rule>) {
+        let whole = span(&pair);
+        let id = rule.id.as_str().to_string();
+        match pair.as_rule() {
             Rule::for_each_clause => {
+                let again = trimmed_span(&pair);
+                let mut inner = pair.into_inner();
                 let var = ident(next(&mut inner));
                 let source = path(next(&mut inner));
                 let condition = inner.next().map(|e| self.expr(e));
-                Clause::ForEach {
+                self.once(&id, "for each", body.for_each.is_some(), again);
+                body.for_each = Some(ForEach {
                     var,
                     source,
                     condition,
                     span: whole,
-                }
+                });
             }
             Rule::let_clause => {
+                let mut inner = pair.into_inner();
                 let name = ident(next(&mut inner));
                 let value = self.expr(next(&mut inner));
-                Clause::Let {
+                body.lets.push(Let {
                     name,
                     value,
                     span: whole,
+                });
+            }
+            Rule::require_clause => {
+                let require = self.require(pair);
+                body.requires.push(require);
+            }
+            _ => {
+                if !self.doc_clause(rule, pair.clone()) {
+                    self.stray(rule, pair, "a rule `on` records", "a rule `on` records holds `for each`, `let` and `require`; counting records per period is a rule of its own, `count …`");
                 }
             }
+        }
+    }
+
+    fn count_clause(&mut self, rule: &mut RuleDecl, body: &mut CountBody, pair: Pair<'_, Rule>) {
+        let whole = span(&pair);
+        let id = rule.id.as_str().to_string();
+        match pair.as_rule() {
             Rule::per_clause => {
+                let again = trimmed_span(&pair);
+                let mut inner = pair.into_inner();
                 let unit = match next(&mut inner).as_str() {
                     "month" => PeriodUnit::Month,
                     "half_year" => PeriodUnit::HalfYear,
@@ -362,52 +491,128 @@ impl Lower {
                     "quarter" => PeriodUnit::Quarter,
                     _ => PeriodUnit::Year,
                 };
-                Clause::Per {
+                self.once(&id, "per", body.per.is_some(), again);
+                body.per = Some(Per {
                     unit,
                     field: path(next(&mut inner)),
                     span: whole,
-                }
+                });
             }
             Rule::expect_clause => {
-                let min = self.integer(next(&mut inner))? as u32;
+                let again = trimmed_span(&pair);
+                let mut inner = pair.into_inner();
+                let Some(min) = self.integer(next(&mut inner)) else {
+                    return;
+                };
                 let max = match inner.next() {
-                    Some(p) => self.integer(p)? as u32,
+                    Some(p) => match self.integer(p) {
+                        Some(max) => max,
+                        None => return,
+                    },
                     None => min,
                 };
-                Clause::Expect {
-                    min,
-                    max,
+                self.once(&id, "expect", body.expect.is_some(), again);
+                body.expect = Some(Expect {
+                    min: min as u32,
+                    max: max as u32,
                     span: whole,
+                });
+            }
+            _ => {
+                if !self.doc_clause(rule, pair.clone()) {
+                    self.stray(rule, pair, "a rule that counts records", "a `count` rule is judged by how many records each period holds (`per`, `expect`); a requirement on each record is a rule of its own, `on …`");
                 }
             }
-            Rule::require_clause => {
-                let what_pair = next(&mut inner);
-                let what = match what_pair.as_rule() {
-                    Rule::chain => Requirement::Chain(self.chain(what_pair)),
-                    _ => Requirement::Holds(self.expr(what_pair)),
-                };
-                let mut require = Require {
-                    what,
-                    when: None,
-                    at: None,
-                    severity: None,
-                    message: None,
-                    span: whole,
-                };
-                for part in inner {
-                    let rule = part.as_rule();
-                    let value = next(&mut part.into_inner());
-                    match rule {
-                        Rule::when_part => require.when = Some(self.expr(value)),
-                        Rule::at_part => require.at = Some(path(value)),
-                        Rule::as_part => require.severity = Some(severity(value.as_str())),
-                        _ => require.message = Some(self.text(value)),
-                    }
-                }
-                Clause::Require(require)
+        }
+    }
+
+    /// A clause that means nothing in a rule of this shape.
+    fn stray(&mut self, rule: &RuleDecl, pair: Pair<'_, Rule>, shape: &str, help: &str) {
+        let clause = if pair.as_rule() == Rule::stray_clause {
+            next(&mut pair.into_inner())
+        } else {
+            pair
+        };
+        let keyword = clause_keyword(clause.as_rule());
+        let id = rule.id.as_str();
+        let message = match (keyword, &rule.body) {
+            ("on" | "count" | "builtin", _) => {
+                format!("rule `{id}` says twice what it is about: a second `{keyword}` in {shape}")
             }
-            _ => return None,
-        })
+            _ => format!("rule `{id}` is {shape}: `{keyword}` means nothing in it"),
+        };
+        self.shape_error(trimmed_span(&clause), message, "does not belong here", help);
+    }
+
+    /// A clause written a second time, which would silently replace the first.
+    fn once(&mut self, id: &str, keyword: &str, seen: bool, at: Span) {
+        if seen {
+            self.shape_error(
+                at,
+                format!("rule `{id}` has a second `{keyword}`"),
+                "written again",
+                &format!("a rule has one `{keyword}`: keep one of them"),
+            );
+        }
+    }
+
+    fn shape_error(&mut self, span: Span, message: String, label: &str, help: &str) {
+        self.problems.push(
+            Diagnostic::error("policy::rule-shape", message)
+                .in_file(self.source.clone())
+                .with_label(Label::primary(span, label))
+                .with_help(help.to_string()),
+        );
+    }
+
+    fn scope(&mut self, pair: Pair<'_, Rule>) -> Scope {
+        let whole = span(&pair);
+        let mut inner = pair.into_inner();
+        let record = ident(next(&mut inner));
+        let condition = inner.next().map(|e| self.expr(e));
+        Scope {
+            record,
+            condition,
+            span: whole,
+        }
+    }
+
+    fn template(&mut self, text: &Text) -> Template {
+        let (template, mut errors) = super::template::template(&self.source, text);
+        self.problems.append(&mut errors);
+        template
+    }
+
+    fn require(&mut self, pair: Pair<'_, Rule>) -> Require {
+        let whole = span(&pair);
+        let mut inner = pair.into_inner();
+        let what_pair = next(&mut inner);
+        let what = match what_pair.as_rule() {
+            Rule::chain => Requirement::Chain(self.chain(what_pair)),
+            _ => Requirement::Holds(self.expr(what_pair)),
+        };
+        let mut require = Require {
+            what,
+            when: None,
+            at: None,
+            severity: None,
+            message: None,
+            span: whole,
+        };
+        for part in inner {
+            let rule = part.as_rule();
+            let value = next(&mut part.into_inner());
+            match rule {
+                Rule::when_part => require.when = Some(self.expr(value)),
+                Rule::at_part => require.at = Some(path(value)),
+                Rule::as_part => require.severity = Some(severity(value.as_str())),
+                _ => {
+                    let text = self.text(value);
+                    require.message = Some(self.template(&text));
+                }
+            }
+        }
+        require
     }
 
     fn chain(&mut self, pair: Pair<'_, Rule>) -> Chain {
@@ -823,6 +1028,31 @@ fn severity(text: &str) -> SeverityAst {
     }
 }
 
+/// A clause's span without the white space and comments the parser let it run into.
+fn trimmed_span(pair: &Pair<'_, Rule>) -> Span {
+    let whole = span(pair);
+    Span::new(whole.start, whole.start + pair.as_str().trim_end().len())
+}
+
+/// The keyword a clause begins with, for messages about where it is written.
+fn clause_keyword(rule: Rule) -> &'static str {
+    match rule {
+        Rule::on_clause => "on",
+        Rule::count_clause => "count",
+        Rule::builtin_clause => "builtin",
+        Rule::for_each_clause => "for each",
+        Rule::let_clause => "let",
+        Rule::require_clause => "require",
+        Rule::per_clause => "per",
+        Rule::expect_clause => "expect",
+        Rule::title_clause => "title",
+        Rule::quote_clause => "quote",
+        Rule::cites_clause => "cites",
+        Rule::message_clause => "message",
+        _ => "help",
+    }
+}
+
 fn path(pair: Pair<'_, Rule>) -> Path {
     let whole = span(&pair);
     Path {
@@ -854,9 +1084,11 @@ pub fn lower_expr(source: &Arc<SourceFile>, pair: Pair<'_, Rule>) -> Result<Expr
     let mut lower = Lower {
         source: source.clone(),
         errors: Vec::new(),
+        problems: Vec::new(),
         reported_too_deep: false,
     };
     let e = lower.expr(pair);
+    lower.errors.append(&mut lower.problems);
     if lower.errors.is_empty() {
         Ok(e)
     } else {

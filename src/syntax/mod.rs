@@ -5,6 +5,7 @@ mod error;
 mod grammar;
 mod lower;
 mod precedence;
+mod template;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<PolicyFile, Vec<Diagnostic>> {
         None => Ok(PolicyFile {
             source: source.clone(),
             items: Vec::new(),
+            problems: Vec::new(),
         }),
     }
 }
