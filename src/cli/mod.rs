@@ -7,6 +7,7 @@ mod explain;
 mod init;
 mod progress;
 mod rules;
+mod schema;
 mod verify;
 
 pub use explain::explain;
@@ -45,6 +46,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Check the policy's own examples: each rule's fail.json breaks it, its pass.json complies
     Verify(PolicyArgs),
+    /// Print the JSON Schema of the records the policy accepts, for editors and CI
+    Schema(schema::SchemaArgs),
     /// Run the language server on standard input and output, for editors
     Lsp(PolicyArgs),
     /// Write a commented bylaw.toml and CI jobs (GitHub Actions, GitLab CI) into this folder
@@ -226,6 +229,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Coverage(args) => coverage::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Schema(args) => schema::run(&args),
         Command::Lsp(args) => lsp(&args),
         Command::Init => init::run(),
     }

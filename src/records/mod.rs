@@ -3,6 +3,7 @@
 
 pub mod locate;
 pub mod pointer;
+pub mod schema;
 pub mod stream;
 mod strict;
 mod validate;
