@@ -108,6 +108,8 @@ pub struct DefineDecl {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeDecl {
     pub name: Ident,
+    /// What the type means, for editors and the schema.
+    pub doc: Option<Text>,
     pub fields: Vec<FieldDecl>,
 }
 
@@ -119,6 +121,8 @@ pub struct FieldDecl {
     pub nonempty: bool,
     /// The field's date counts when the period under audit is inferred.
     pub event: bool,
+    /// What the field means, for editors and the schema.
+    pub doc: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

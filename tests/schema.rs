@@ -486,8 +486,8 @@ enum colour {
   green
 }
 
-shape part {
-  name: string required nonempty
+shape part "one part of a box" {
+  name: string required nonempty "what the part is called"
   weight: int
 }
 
@@ -547,6 +547,15 @@ fn a_small_policy_gives_its_shapes_enums_and_references() {
         "#/$defs/part"
     );
     assert_eq!(defs["part"]["properties"]["name"]["minLength"], 1);
+    // What the policy says a type and a field mean leads their descriptions.
+    assert!(defs["part"]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("one part of a box; "));
+    assert!(defs["part"]["properties"]["name"]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("what the part is called; "));
     let on = &defs["label"]["properties"]["on"];
     assert_eq!(on["type"], "string");
     assert!(on["description"].as_str().unwrap().contains("`box` record"));

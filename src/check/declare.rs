@@ -120,6 +120,7 @@ impl<'a> Declarations<'a> {
                                 name: t.name.name.to_string(),
                                 is_record,
                                 fields: Vec::new(),
+                                doc: t.doc.as_ref().map(|d| one_line(&d.value)),
                             });
                             if is_record {
                                 self.policy.records.insert(t.name.name.to_string(), id);
@@ -234,6 +235,7 @@ impl<'a> Declarations<'a> {
                         required: f.required,
                         nonempty: f.nonempty,
                         event: f.event,
+                        doc: f.doc.as_ref().map(|d| one_line(&d.value)),
                     });
                 }
                 if let Some(shape) = self.policy.shapes.get_mut(id) {

@@ -73,6 +73,8 @@ pub struct FieldDef {
     pub required: bool,
     pub nonempty: bool,
     pub event: bool,
+    /// What the field means, as the policy says (`id: string required "the record's id"`).
+    pub doc: Option<String>,
 }
 
 /// A record type or a nested object type.
@@ -81,6 +83,8 @@ pub struct ShapeDef {
     pub name: String,
     pub is_record: bool,
     pub fields: Vec<FieldDef>,
+    /// What the type means, as the policy says.
+    pub doc: Option<String>,
 }
 
 impl ShapeDef {

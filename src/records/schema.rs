@@ -298,13 +298,17 @@ fn shape_schema(policy: &Policy, shape: &ShapeDef) -> Node {
         };
         properties = properties.with(&field.name, node);
     }
-    let description = if shape.is_record {
+    let declared = if shape.is_record {
         format!(
             "a `{name}` record (`\"type\": \"{name}\"`)",
             name = shape.name
         )
     } else {
         format!("the shape `{}`: an object", shape.name)
+    };
+    let description = match &shape.doc {
+        Some(doc) => format!("{doc}; {declared}"),
+        None => declared,
     };
     Node::object()
         .with("title", shape.name.as_str())
@@ -343,7 +347,9 @@ fn field_schema(policy: &Policy, field: &FieldDef) -> Node {
             _ => node,
         };
     }
-    let mut notes = vec![phrase(policy, &field.ty)];
+    // What the policy says the field means comes first; then what its declaration says.
+    let mut notes: Vec<String> = field.doc.iter().cloned().collect();
+    notes.push(phrase(policy, &field.ty));
     if field.required {
         notes.push("required".into());
     } else {

@@ -159,6 +159,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::message_clause => "`message`",
         Rule::help_clause => "`help`",
         Rule::builtin_clause => "`builtin`",
+        Rule::type_doc => "a description in double quotes",
         Rule::item => "a declaration",
         Rule::policy_file => "a policy",
     }

@@ -168,23 +168,35 @@ impl Lower {
 
     fn type_decl(&mut self, mut inner: Pairs<'_, Rule>) -> TypeDecl {
         let name = ident(next(&mut inner));
-        let fields = inner
-            .map(|f| {
-                let mut parts = f.into_inner();
-                let name = ident(next(&mut parts));
-                let ty = self.type_expr(next(&mut parts));
-                let flags: Vec<String> = parts.map(|p| p.as_str().to_string()).collect();
-                let has = |flag: &str| flags.iter().any(|f| f == flag);
-                FieldDecl {
-                    name,
-                    ty,
-                    required: has("required"),
-                    nonempty: has("nonempty"),
-                    event: has("event"),
+        let mut doc = None;
+        let mut fields = Vec::new();
+        for part in inner {
+            if part.as_rule() == Rule::type_doc {
+                doc = Some(self.text(next(&mut part.into_inner())));
+                continue;
+            }
+            let mut parts = part.into_inner();
+            let name = ident(next(&mut parts));
+            let ty = self.type_expr(next(&mut parts));
+            let mut flags = Vec::new();
+            let mut field_doc = None;
+            for p in parts {
+                match p.as_rule() {
+                    Rule::field_flag => flags.push(p.as_str().to_string()),
+                    _ => field_doc = Some(self.text(p)),
                 }
-            })
-            .collect();
-        TypeDecl { name, fields }
+            }
+            let has = |flag: &str| flags.iter().any(|f| f == flag);
+            fields.push(FieldDecl {
+                name,
+                ty,
+                required: has("required"),
+                nonempty: has("nonempty"),
+                event: has("event"),
+                doc: field_doc,
+            });
+        }
+        TypeDecl { name, doc, fields }
     }
 
     fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
