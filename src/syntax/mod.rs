@@ -5,6 +5,7 @@ mod error;
 mod grammar;
 mod lower;
 mod precedence;
+mod recovery;
 mod template;
 
 use std::sync::Arc;
@@ -18,14 +19,19 @@ use crate::ast::PolicyFile;
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 
+/// How many syntax errors one file reports before the rest is left unread.
+const MAX_SYNTAX_ERRORS: usize = 50;
+
 /// Parses one policy file, returning every syntax or literal error found.
 pub fn parse(source: &Arc<SourceFile>) -> Result<PolicyFile, Vec<Diagnostic>> {
     // Before pest, whose recursion follows the nesting: too deep a policy would overflow the stack.
     if let Some(too_deep) = depth::check_nesting(source) {
         return Err(vec![too_deep]);
     }
-    let mut pairs = PolicyParser::parse(Rule::policy_file, &source.text)
-        .map_err(|e| vec![error::syntax_error(source, e)])?;
+    let mut pairs = match PolicyParser::parse(Rule::policy_file, &source.text) {
+        Ok(pairs) => pairs,
+        Err(first) => return Err(every_syntax_error(source, first)),
+    };
     match pairs.next() {
         Some(file) => lower::lower_file(source, file),
         None => Ok(PolicyFile {
@@ -34,6 +40,35 @@ pub fn parse(source: &Arc<SourceFile>) -> Result<PolicyFile, Vec<Diagnostic>> {
             problems: Vec::new(),
         }),
     }
+}
+
+/// Every syntax error of a file, not only the first: the declaration where pest stopped is blanked
+/// out (up to the next line that begins a declaration), keeping every other byte where it was so
+/// that positions stay true, and the file is parsed again.
+fn every_syntax_error(
+    source: &Arc<SourceFile>,
+    first: pest::error::Error<Rule>,
+) -> Vec<Diagnostic> {
+    let mut text = source.text.clone();
+    let mut error = first;
+    let mut errors = Vec::new();
+    loop {
+        let at = match error.location {
+            pest::error::InputLocation::Pos(p) => p,
+            pest::error::InputLocation::Span((s, _)) => s,
+        };
+        errors.push(error::syntax_error(source, error));
+        let (start, end) = recovery::broken_item(&text, at);
+        if errors.len() == MAX_SYNTAX_ERRORS || end <= start {
+            break;
+        }
+        text = recovery::blank(&text, start, end);
+        match PolicyParser::parse(Rule::policy_file, &text) {
+            Ok(_) => break,
+            Err(next) => error = next,
+        }
+    }
+    errors
 }
 
 /// Parses a lone expression (a hole in a message); the whole text must be one expression.
