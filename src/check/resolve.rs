@@ -3,18 +3,16 @@
 
 use std::sync::Arc;
 
-use super::ir::{Builtin, Const, Ir, Node, Template, TemplatePart, Who, WhoText};
+use super::ir::{Const, Ir, Node, Template, TemplatePart, Who, WhoText};
 use super::model::{DefineDef, EnumId, Policy, ShapeId, Ty};
 use crate::ast::{self, BinaryOp, ExprKind, Literal, QuantifierKind, SetItem, UnaryOp};
+use crate::builtins::{At, TypeEnv};
 use crate::diagnostic::{Diagnostic, Label};
 use crate::source::{SourceFile, Span};
 use crate::syntax::depth::MAX_DEPTH;
 
 /// How many define expansions one resolver makes, at most.
 const MAX_EXPANSIONS: usize = 10_000;
-
-/// Whether an argument's type is accepted.
-type TypeTest = dyn Fn(&Ty) -> bool;
 
 /// A variable in scope: a `for each` or quantifier binding, or a value a periodic rule provides.
 #[derive(Debug, Clone)]
@@ -47,6 +45,23 @@ pub struct Resolver<'p> {
     /// Fields read from records named by a reference (`decided_at.kind` reads `kind` of a
     /// meeting): the audit keeps only these of each reference target.
     pub read_through_references: Vec<(ShapeId, String)>,
+}
+
+/// The policy as the builtins' typing functions see it.
+struct PolicyTypes<'p>(&'p Policy);
+
+impl TypeEnv for PolicyTypes<'_> {
+    fn has_calendar(&self) -> bool {
+        self.0.calendar.is_some()
+    }
+
+    fn field_type(&self, shape: ShapeId, field: &str) -> Option<&Ty> {
+        self.0.shapes.get(shape)?.field(field).map(|f| &f.ty)
+    }
+
+    fn type_name(&self, ty: &Ty) -> String {
+        self.0.type_name(ty)
+    }
 }
 
 fn ir(node: Node, ty: Ty, span: Span) -> Ir {
@@ -432,76 +447,30 @@ impl<'p> Resolver<'p> {
         }
     }
 
+    /// A call of a builtin: the registry entry named, its arguments' number and kinds checked,
+    /// then whatever more its typing function checks.
     fn call(&mut self, function: &ast::Ident, args: &[ast::Expr], span: Span) -> Ir {
         let compiled: Vec<Ir> = args.iter().map(|a| self.expr(a)).collect();
-        let temporal = |t: &Ty| matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown);
-        let (builtin, params, result): (Builtin, &[&TypeTest], Ty) = match function.as_str() {
-            "weekday" => (Builtin::Weekday, &[&temporal], Ty::String),
-            "hour" => (
-                Builtin::Hour,
-                &[&|t: &Ty| matches!(t, Ty::DateTime | Ty::Unknown)],
-                Ty::Int,
-            ),
-            "date" => (Builtin::DateOf, &[&temporal], Ty::Date),
-            "year" => (Builtin::Year, &[&temporal], Ty::Int),
-            "month" => (Builtin::Month, &[&temporal], Ty::Int),
-            "quarter_start" => (Builtin::QuarterStart, &[&temporal], Ty::Date),
-            "days" => (Builtin::Days, &[&temporal, &temporal], Ty::Int),
-            "working_days" => (Builtin::WorkingDays, &[&temporal, &temporal], Ty::Int),
-            "calendar_note" => (Builtin::CalendarNote, &[&temporal, &temporal], Ty::String),
-            "period_start" => (Builtin::PeriodStart, &[], Ty::Date),
-            "period_end" => (Builtin::PeriodEnd, &[], Ty::Date),
-            "count" => (
-                Builtin::Count,
-                &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
-                Ty::Int,
-            ),
-            "ordered" => (
-                Builtin::Ordered,
-                &[&|t: &Ty| matches!(t, Ty::Array(_) | Ty::Unknown)],
-                compiled.first().map_or(Ty::Unknown, |list| list.ty.clone()),
-            ),
-            "type_of" => (
-                Builtin::TypeOf,
-                &[&|t: &Ty| matches!(t, Ty::Ref(_) | Ty::Unknown)],
-                Ty::String,
-            ),
-            other => {
-                let names = [
-                    "weekday",
-                    "hour",
-                    "date",
-                    "year",
-                    "month",
-                    "quarter_start",
-                    "days",
-                    "working_days",
-                    "period_start",
-                    "period_end",
-                    "count",
-                    "ordered",
-                    "type_of",
-                ]
-                .map(String::from);
-                let help = suggest(other, &names);
-                self.error(
-                    function.span,
-                    "policy::unknown-function",
-                    format!("unknown function `{other}`"),
-                    "no such function",
-                    help,
-                );
-                return poison(span);
-            }
+        let Some(builtin) = crate::builtins::lookup(function.as_str()) else {
+            let names: Vec<String> = crate::builtins::all().map(|b| b.name.to_string()).collect();
+            let help = suggest(function.as_str(), &names);
+            self.error(
+                function.span,
+                "policy::unknown-function",
+                format!("unknown function `{}`", function.as_str()),
+                "no such function",
+                help,
+            );
+            return poison(span);
         };
-        if compiled.len() != params.len() {
+        if compiled.len() != builtin.params.len() {
             self.error(
                 span,
                 "policy::arguments",
                 format!(
                     "`{}` takes {} argument(s), found {}",
                     function.as_str(),
-                    params.len(),
+                    builtin.params.len(),
                     compiled.len()
                 ),
                 "wrong number of arguments",
@@ -509,76 +478,41 @@ impl<'p> Resolver<'p> {
             );
             return poison(span);
         }
-        for (arg, accepts) in compiled.iter().zip(params) {
-            if !accepts(&arg.ty) {
+        for (arg, param) in compiled.iter().zip(builtin.params) {
+            if !param.accepts(&arg.ty) {
                 let found = self.type_name(&arg.ty);
-                let help = (builtin == Builtin::TypeOf).then(|| {
-                    "`type_of` takes a reference: a field typed like `-> meeting`, such as `decided_at`"
-                        .to_string()
-                });
                 self.error(
                     arg.span,
                     "policy::type",
                     format!("`{}` cannot take a `{found}`", function.as_str()),
                     "wrong type of argument",
-                    help,
+                    builtin.argument_help.map(str::to_string),
                 );
             }
         }
-        if builtin == Builtin::Ordered {
-            self.check_ordered(&compiled);
-        }
-        // A reference's target is known only once every record is read.
-        self.needs_context |= builtin == Builtin::TypeOf;
-        if matches!(
-            builtin,
-            Builtin::WorkingDays
-                | Builtin::CalendarNote
-                | Builtin::PeriodStart
-                | Builtin::PeriodEnd
-        ) {
-            // Working days need the calendar; the period needs every record: judged after reading.
-            self.needs_context |= matches!(builtin, Builtin::PeriodStart | Builtin::PeriodEnd);
-            if matches!(builtin, Builtin::WorkingDays | Builtin::CalendarNote)
-                && self.policy.calendar.is_none()
-            {
+        let mut result = builtin.result.clone();
+        if let Some(typing) = builtin.typing {
+            let types: Vec<Ty> = compiled.iter().map(|a| a.ty.clone()).collect();
+            let mut problems = Vec::new();
+            if let Some(ty) = typing(&types, &PolicyTypes(self.policy), &mut problems) {
+                result = ty;
+            }
+            for problem in problems {
+                let at = match problem.at {
+                    At::Function => function.span,
+                    At::Argument(i) => compiled.get(i).map_or(span, |a| a.span),
+                };
                 self.error(
-                    function.span,
-                    "policy::calendar",
-                    "`working_days` needs a `calendar` declaration in the policy".into(),
-                    "no calendar declared",
-                    None,
+                    at,
+                    problem.code,
+                    problem.message,
+                    problem.label,
+                    problem.help,
                 );
             }
         }
+        self.needs_context |= builtin.needs_context;
         ir(Node::Call(builtin, compiled), result, span)
-    }
-
-    /// `ordered` sorts by `at`, so its list's elements must have a date or datetime `at`.
-    fn check_ordered(&mut self, args: &[Ir]) {
-        let Some(Ty::Array(element)) = args.first().map(|a| &a.ty) else {
-            return;
-        };
-        let dated = match &**element {
-            Ty::Shape(s) => self
-                .policy
-                .shapes
-                .get(*s)
-                .and_then(|shape| shape.field("at"))
-                .is_some_and(|at| matches!(at.ty, Ty::Date | Ty::DateTime)),
-            Ty::Unknown => true,
-            _ => false,
-        };
-        if !dated {
-            let found = self.type_name(&Ty::Array(element.clone()));
-            self.error(
-                args[0].span,
-                "policy::type",
-                format!("`ordered` sorts by `at`, and a `{found}` has no date or datetime `at`"),
-                "nothing to order by",
-                Some("give it a list of steps, such as `ordered(steps)`".into()),
-            );
-        }
     }
 
     fn quantifier(
