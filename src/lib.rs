@@ -3,7 +3,8 @@
 //! The pipeline, left to right: [`discover`] finds record files; [`source`] holds texts and spans
 //! (a whole file, or one record's text as a fragment of its file); [`records`] reads a source as a
 //! stream of records and locates a JSON pointer in a record's text; [`time`] is the dates and
-//! datetimes records are written in, shared by every stage;
+//! datetimes records are written in, shared by every stage; [`types`] the value types of the
+//! language and [`builtins`] the registry of builtin functions, both below `check` and `eval`;
 //! [`syntax`] parses policy files with pest into the [`ast`]; [`check`] resolves names and types
 //! against the record types the policy declares and compiles each rule; [`eval`] judges a record
 //! against a compiled rule; [`audit`] runs a whole record set (files in parallel, then the rules
@@ -15,6 +16,7 @@
 
 pub mod ast;
 pub mod audit;
+pub mod builtins;
 pub mod calendar;
 pub mod check;
 pub mod cli;
@@ -29,4 +31,5 @@ pub mod report;
 pub mod source;
 pub mod syntax;
 pub mod time;
+pub mod types;
 pub mod wording;

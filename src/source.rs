@@ -150,10 +150,29 @@ fn line_starts(text: &str) -> Vec<usize> {
 }
 
 /// A byte range in one source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// Spans take no part in equality: every span equals every other (and hashes alike), so AST
+/// nodes, which all carry spans, compare by what they say, not where it was written, and two
+/// layouts of one policy parse to equal trees. Code that means "the same place" compares
+/// offsets, with [`Span::same_place`].
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
+}
+
+impl PartialEq for Span {
+    /// Always true: see the type's documentation; [`Span::same_place`] compares offsets.
+    fn eq(&self, _: &Span) -> bool {
+        true
+    }
+}
+
+impl Eq for Span {}
+
+impl std::hash::Hash for Span {
+    /// Hashes nothing, as every span is equal to every other.
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 impl Span {
@@ -170,6 +189,11 @@ impl Span {
 
     pub fn is_empty(&self) -> bool {
         self.end == self.start
+    }
+
+    /// Whether both spans cover the same bytes (equality ignores spans: see [`Span`]).
+    pub fn same_place(&self, other: &Span) -> bool {
+        (self.start, self.end) == (other.start, other.end)
     }
 
     /// The smallest span covering both.
@@ -222,6 +246,14 @@ mod tests {
         assert_eq!(file.line_column(0), (1, 1));
         let last = file.text.len() - 1;
         assert_eq!(file.line_column(last), (3, 1));
+    }
+
+    #[test]
+    fn spans_are_all_equal_but_not_all_the_same_place() {
+        let (a, b) = (Span::new(3, 7), Span::new(10, 12));
+        assert_eq!(a, b);
+        assert!(a.same_place(&Span::new(3, 7)));
+        assert!(!a.same_place(&b));
     }
 
     #[test]

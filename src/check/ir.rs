@@ -34,27 +34,8 @@ impl std::fmt::Display for Const {
     }
 }
 
-/// Functions the language provides, by family (see `eval::builtins`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Builtin {
-    Weekday,
-    Hour,
-    DateOf,
-    Year,
-    Month,
-    QuarterStart,
-    Days,
-    WorkingDays,
-    /// The holidays and adjusted workdays between two dates, in words, for messages.
-    CalendarNote,
-    PeriodStart,
-    PeriodEnd,
-    Count,
-    /// A list of steps in chain order (by `at`, ties in array order).
-    Ordered,
-    /// The type of the record a reference names, whatever type the reference expects.
-    TypeOf,
-}
+/// A builtin function: its entry in the registry ([`crate::builtins`]), which says how to run it.
+pub type Builtin = &'static crate::builtins::Builtin;
 
 #[derive(Debug, Clone)]
 pub struct Ir {

@@ -11,41 +11,7 @@ use crate::calendar::Calendar;
 use crate::diagnostic::Severity;
 use crate::source::{SourceFile, Span};
 
-pub type ShapeId = usize;
-pub type EnumId = usize;
-
-/// A value type of the language.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ty {
-    Bool,
-    Int,
-    Number,
-    String,
-    Date,
-    DateTime,
-    Duration,
-    Enum(EnumId),
-    Shape(ShapeId),
-    Array(Box<Ty>),
-    /// The id of a record of the given type, resolved across the record set.
-    Ref(ShapeId),
-    /// A set literal or group before its element type is known.
-    Set(Box<Ty>),
-    /// The type of a value that is never present (an empty set).
-    Unknown,
-}
-
-/// What a list's elements are, without cloning; `Unknown` for a value that is not a list.
-static UNKNOWN: Ty = Ty::Unknown;
-
-impl Ty {
-    pub fn element(&self) -> &Ty {
-        match self {
-            Ty::Array(inner) => inner,
-            _ => &UNKNOWN,
-        }
-    }
-}
+pub use crate::types::{EnumId, ShapeId, Ty};
 
 #[derive(Debug, Clone)]
 pub struct EnumDef {

@@ -9,9 +9,10 @@ use super::judge::Blame;
 use super::value::{person_name, Origin, Traced, Val};
 use super::who;
 use super::EvalError;
+use crate::builtins::{order_key, taken_at};
 use crate::check::ir::{ChainIr, ExpectedStep};
 use crate::check::Ty;
-use crate::time::{parse_datetime, DateTime};
+use crate::time::DateTime;
 
 /// A step of the record, with its place in the array and its time.
 struct Step<'a> {
@@ -24,25 +25,6 @@ struct Step<'a> {
 pub struct ChainFailure<'a> {
     pub message: String,
     pub blame: Vec<Blame<'a>>,
-}
-
-/// When a step was taken, if it says.
-fn taken_at(step: &Json) -> Option<DateTime> {
-    step.get("at")
-        .and_then(Json::as_str)
-        .and_then(|s| parse_datetime(s).ok())
-}
-
-/// Chain order, for a stable sort: by `at`, so equal times keep their array order; undated last.
-fn order_key(at: Option<DateTime>) -> (bool, Option<jiff::Timestamp>) {
-    (at.is_none(), at.map(|a| a.timestamp))
-}
-
-/// A list of steps in chain order.
-pub fn in_chain_order<'a>(steps: impl Iterator<Item = &'a Json>) -> Vec<&'a Json> {
-    let mut keyed: Vec<_> = steps.map(|s| (order_key(taken_at(s)), s)).collect();
-    keyed.sort_by_key(|(key, _)| *key);
-    keyed.into_iter().map(|(_, s)| s).collect()
 }
 
 pub fn check<'a>(

@@ -107,7 +107,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
                 None => Traced::new(Val::Null, base.origin),
             }
         }
-        Node::Call(builtin, args) => builtins::call(env, *builtin, args)?,
+        Node::Call(builtin, args) => builtins::call(env, builtin, args)?,
         Node::Quantifier {
             kind,
             slot,

@@ -7,7 +7,7 @@ use super::expr::{convert, eval, offenders, Env};
 use super::value::{display_name, Origin, Traced, Val};
 use super::{EvalError, World};
 use crate::ast::{PeriodUnit, QuantifierKind};
-use crate::check::ir::{Builtin, Ir, Node, Template, TemplatePart};
+use crate::check::ir::{Ir, Node, Template, TemplatePart};
 use crate::check::{Policy, RecordRule, Requirement, RuleDef, Ty};
 use crate::diagnostic::Severity;
 use crate::wording;
@@ -263,7 +263,9 @@ fn shown(ir: &Ir, value: &Val<'_>, before: &str) -> String {
                 "missing".into()
             }
         }
-        (Val::Str(_) | Val::Owned(_), Node::Call(Builtin::Weekday, _)) => {
+        (Val::Str(_) | Val::Owned(_), Node::Call(builtin, _))
+            if *builtin == &crate::builtins::time::WEEKDAY =>
+        {
             wording::weekday_name(&value.render())
         }
         _ => match named_list(ir, value) {

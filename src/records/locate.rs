@@ -8,11 +8,20 @@ use crate::source::Span;
 
 /// Where a pointer leads: the value's span, or — when the last part is missing — the container
 /// that lacks it (its opening bracket), with `found` false.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Located {
     pub span: Span,
     pub found: bool,
 }
+
+/// Two locations are equal when they are the same place: spans alone ignore offsets.
+impl PartialEq for Located {
+    fn eq(&self, other: &Located) -> bool {
+        self.span.same_place(&other.span) && self.found == other.found
+    }
+}
+
+impl Eq for Located {}
 
 /// Locates `pointer` in the JSON value that starts at or after byte `start` of `text`.
 pub fn locate(text: &str, start: usize, pointer: &Pointer) -> Option<Located> {

@@ -1,0 +1,98 @@
+//! Functions over lists.
+
+use serde_json::Value as Json;
+
+use super::{At, Builtin, Out, Param, Problem, TypeEnv};
+use crate::time::{parse_datetime, DateTime};
+use crate::types::Ty;
+
+/// The family's entries.
+pub static ALL: &[&Builtin] = &[&COUNT, &ORDERED];
+
+static COUNT: Builtin = Builtin {
+    name: "count",
+    summary: "how many elements a list has (an absent list has none)",
+    example: "count(minutes.matters) > 0",
+    params: &[Param::List],
+    result: Ty::Int,
+    typing: None,
+    argument_help: None,
+    needs_context: false,
+    eval: |args, _| {
+        Ok(match args.first() {
+            None => Out::Int(0),
+            Some(list) if list.is_null() => Out::Int(0),
+            Some(list) => list.list_len().map_or(Out::Null, |n| {
+                Out::Int(i64::try_from(n).unwrap_or(i64::MAX))
+            }),
+        })
+    },
+};
+
+/// `ordered(steps)`: the list in chain order — by `at`, equal times in array order, undated last —
+/// so `first(…)` and `last(…)` over it mean earliest and latest as `rules.md` reads them.
+static ORDERED: Builtin = Builtin {
+    name: "ordered",
+    summary: "a list of steps in chain order: by `at`, equal times in array order, undated last",
+    example: "ordered(steps)",
+    params: &[Param::List],
+    result: Ty::Unknown,
+    typing: Some(ordered_type),
+    argument_help: None,
+    needs_context: false,
+    eval: |args, _| {
+        Ok(args
+            .first()
+            .and_then(|a| a.items())
+            .map_or(Out::Null, |items| {
+                Out::Items(in_chain_order(items.into_iter()))
+            }))
+    },
+};
+
+/// `ordered` gives its list back, sorted by `at`: so the list's elements must have a date or
+/// datetime `at`.
+fn ordered_type(args: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> Option<Ty> {
+    let list = args.first()?;
+    if let Ty::Array(element) = list {
+        let dated = match &**element {
+            Ty::Shape(s) => env
+                .field_type(*s, "at")
+                .is_some_and(|at| matches!(at, Ty::Date | Ty::DateTime)),
+            Ty::Unknown => true,
+            _ => false,
+        };
+        if !dated {
+            let found = env.type_name(list);
+            problems.push(Problem {
+                at: At::Argument(0),
+                code: "policy::type",
+                message: format!(
+                    "`ordered` sorts by `at`, and a `{found}` has no date or datetime `at`"
+                ),
+                label: "nothing to order by",
+                help: Some("give it a list of steps, such as `ordered(steps)`".into()),
+            });
+        }
+    }
+    Some(list.clone())
+}
+
+/// When a step was taken, if it says.
+pub fn taken_at(step: &Json) -> Option<DateTime> {
+    step.get("at")
+        .and_then(Json::as_str)
+        .and_then(|s| parse_datetime(s).ok())
+}
+
+/// Chain order, for a stable sort: by `at`, so equal times keep their array order; undated last.
+pub fn order_key(at: Option<DateTime>) -> (bool, Option<jiff::Timestamp>) {
+    (at.is_none(), at.map(|a| a.timestamp))
+}
+
+/// A list of steps in chain order.
+pub fn in_chain_order<'a>(steps: impl Iterator<Item = &'a Json>) -> Vec<&'a Json> {
+    let mut keyed: Vec<_> = steps.map(|s| (order_key(taken_at(s)), s)).collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    keyed.into_iter().map(|(_, s)| s).collect()
+}
