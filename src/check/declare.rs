@@ -170,7 +170,13 @@ impl<'a> Declarations<'a> {
                         let mut names: Vec<String> = PRIMITIVES.map(String::from).to_vec();
                         names.extend(self.policy.enums.iter().map(|e| e.name.clone()));
                         names.extend(self.policy.shapes.iter().map(|s| s.name.clone()));
-                        let help = suggest(other, &names);
+                        // A near miss is named; otherwise every type the field could have.
+                        let help = suggest(other, &names).or_else(|| {
+                            Some(format!(
+                                "the types are {}, a `[list]` of one of them or a `-> record` reference",
+                                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                            ))
+                        });
                         self.error(
                             file,
                             name.span,

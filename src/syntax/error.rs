@@ -151,6 +151,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::as_part => "`as`",
         Rule::else_part => "`else`",
         Rule::chain => "`chain`",
+        Rule::chain_then => "`then` before the chain's next step",
         Rule::chain_step => "a chain step such as `review by secretary_general`",
         Rule::count_clause => "`count`",
         Rule::per_clause => "`per`",

@@ -631,6 +631,7 @@ impl Lower {
         let mut inner = pair.into_inner();
         let steps_path = path(next(&mut inner));
         let steps = inner
+            .filter(|p| p.as_rule() == Rule::chain_step)
             .map(|step| {
                 let whole = span(&step);
                 let mut parts = step.into_inner();

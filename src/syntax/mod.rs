@@ -52,13 +52,19 @@ fn every_syntax_error(
     let mut text = source.text.clone();
     let mut error = first;
     let mut errors = Vec::new();
+    let mut last_at = None;
     loop {
         let at = match error.location {
             pest::error::InputLocation::Pos(p) => p,
             pest::error::InputLocation::Span((s, _)) => s,
         };
-        errors.push(error::syntax_error(source, error));
-        let (start, end) = recovery::broken_item(&text, at);
+        // The same place again: the declaration before it was not the cause, this one is.
+        let again = last_at == Some(at);
+        if !again {
+            errors.push(error::syntax_error(source, error));
+        }
+        last_at = Some(at);
+        let (start, end) = recovery::broken_item(&text, at, again);
         if errors.len() == MAX_SYNTAX_ERRORS || end <= start {
             break;
         }
