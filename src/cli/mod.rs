@@ -4,6 +4,7 @@ mod check;
 mod config;
 mod coverage;
 mod explain;
+mod fmt;
 mod init;
 mod progress;
 mod rules;
@@ -47,6 +48,8 @@ enum Command {
     Verify(PolicyArgs),
     /// Run the language server on standard input and output, for editors
     Lsp(PolicyArgs),
+    /// Rewrite policy files in the canonical layout, or check that they are in it
+    Fmt(fmt::FmtArgs),
     /// Write a commented bylaw.toml and CI jobs (GitHub Actions, GitLab CI) into this folder
     Init,
 }
@@ -227,6 +230,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Explain(args) => explain::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Lsp(args) => lsp(&args),
+        Command::Fmt(args) => fmt::run(&args),
         Command::Init => init::run(),
     }
 }
