@@ -863,3 +863,83 @@ fn chunk_width(parts: &[&Part<'_>], mut brackets: usize, limit: usize) -> usize 
     }
     width
 }
+
+#[cfg(test)]
+mod tests {
+    use super::format;
+    use crate::source::SourceFile;
+
+    fn fmt(text: &str) -> String {
+        let out = format(&SourceFile::new("t.bylaw", text)).expect("formats");
+        let again = format(&SourceFile::new("t.bylaw", out.as_str())).expect("formats again");
+        assert_eq!(out, again, "not idempotent");
+        out
+    }
+
+    #[test]
+    fn tokens_are_spaced_once() {
+        assert_eq!(
+            fmt("define d on meeting=count( s in steps:s.at  exists )>=- 1 and kind not \t in {a ,b}"),
+            "define d on meeting = count(s in steps: s.at exists) >= -1 and kind not in {a, b}\n"
+        );
+        assert_eq!(
+            fmt("param p:int=3  \"x\" param q : duration = 3   days"),
+            "param p: int = 3 \"x\"\nparam q: duration = 3 days\n"
+        );
+    }
+
+    #[test]
+    fn a_field_of_a_name_keeps_its_space_as_it_is_not_a_path() {
+        assert_eq!(
+            fmt("define d on meeting = a .b and (a).b and a.b"),
+            "define d on meeting = a .b and (a).b and a.b\n"
+        );
+    }
+
+    #[test]
+    fn comments_stay_where_they_are() {
+        let text = "rule set.1 error { # after the brace\n  title \"t\" # after a clause\n\n\n  # before a clause\n  builtin unique_ids\n  # before the end\n}\n# at the end\n";
+        assert_eq!(
+            fmt(text),
+            "rule set.1 error { # after the brace\n    title \"t\" # after a clause\n\n    # before a clause\n    builtin unique_ids\n    # before the end\n}\n# at the end\n"
+        );
+    }
+
+    #[test]
+    fn blocks_open_and_close_on_their_lines_with_a_blank_line_around_rules() {
+        assert_eq!(
+            fmt("article 1 \"a\" {\n\n text \"t\" rule 1.1 error { builtin x } rule 1.2 error { builtin y }\n\n}"),
+            "article 1 \"a\" {\n    text \"t\"\n\n    rule 1.1 error {\n        builtin x\n    }\n\n    rule 1.2 error {\n        builtin y\n    }\n}\n"
+        );
+        assert_eq!(
+            fmt("record r {}\nenum e{a b}"),
+            "record r {}\nenum e { a b }\n"
+        );
+    }
+
+    #[test]
+    fn long_clauses_break_before_their_parts_then_before_and_or() {
+        let cond = (0..12)
+            .map(|i| format!("field_{i} exists"))
+            .collect::<Vec<_>>();
+        let text = format!(
+            "rule 1.1 error {{ require {} when x else \"m\" }}",
+            cond.join(" and ")
+        );
+        let out = fmt(&text);
+        for line in out.lines() {
+            assert!(line.chars().count() <= 100, "{line}");
+        }
+        assert!(out.contains("\n        and field_"), "{out}");
+        assert!(
+            out.contains("\n        when x\n        else \"m\"\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_is_returned_not_formatted() {
+        let errors = format(&SourceFile::new("t.bylaw", "rule {")).expect_err("refused");
+        assert_eq!(errors[0].code, "policy::syntax");
+    }
+}
