@@ -266,6 +266,11 @@ fn check_shows_a_diff_and_exits_1_writing_nothing() {
     std::fs::create_dir_all(dir.join("sub")).expect("a folder");
     std::fs::write(dir.join("sub/messy.bylaw"), messy).expect("written");
     std::fs::write(dir.join("tidy.bylaw"), formatted("t", messy)).expect("written");
+    // Hidden folders and build output are not walked into.
+    for skipped in [".git", "target"] {
+        std::fs::create_dir_all(dir.join(skipped)).expect("a folder");
+        std::fs::write(dir.join(skipped).join("x.bylaw"), messy).expect("written");
+    }
     let out = bylaw_in(&dir, &["fmt", "--check"], b"");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     insta::assert_snapshot!("check_diff", text(&out.stdout));

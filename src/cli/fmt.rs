@@ -14,7 +14,8 @@ use crate::syntax::format::format;
 
 #[derive(Args)]
 #[command(after_help = "\
-Without PATH, every `.bylaw` file under the current folder is formatted (as `ruff format` does).
+Without PATH, every `.bylaw` file under the current folder is formatted (as `ruff format` does);
+hidden folders and folders named `target` are skipped unless named.
 The layout: 4 spaces per block, one blank line around articles and rules, lines over 100 columns
 broken before `when`/`else`… and then before `and`/`or`; comments and the text of strings are kept
 exactly, line endings become LF, a byte order mark is dropped.
@@ -150,7 +151,18 @@ fn files_under(path: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+    // As `ruff format` does, hidden folders (`.git`) and build output (`target`) are skipped
+    // when walking; a folder named on the command line is always walked.
+    let walk = walkdir::WalkDir::new(path)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0
+                || !e.file_type().is_dir()
+                || !(name.starts_with('.') || name == "target")
+        });
+    for entry in walk {
         let entry = entry.map_err(|e| {
             Box::new(Diagnostic::error(
                 "usage::policy",
