@@ -4,6 +4,7 @@ mod check;
 mod config;
 mod coverage;
 mod explain;
+mod fmt;
 mod init;
 mod progress;
 mod rules;
@@ -50,6 +51,8 @@ enum Command {
     Schema(schema::SchemaArgs),
     /// Run the language server on standard input and output, for editors
     Lsp(PolicyArgs),
+    /// Rewrite policy files in the canonical layout, or check that they are in it
+    Fmt(fmt::FmtArgs),
     /// Write a commented bylaw.toml and CI jobs (GitHub Actions, GitLab CI) into this folder
     Init,
 }
@@ -231,6 +234,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Verify(args) => verify::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Lsp(args) => lsp(&args),
+        Command::Fmt(args) => fmt::run(&args),
         Command::Init => init::run(),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod depth;
 mod error;
+pub mod format;
 mod grammar;
 mod lower;
 mod precedence;
