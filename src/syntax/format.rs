@@ -65,6 +65,9 @@ const SEGMENTS: &[Rule] = &[
     Rule::else_part,
 ];
 
+/// Keywords the grammar names (so that an error can say one is missing): laid out as keywords.
+const KEYWORDS: &[Rule] = &[Rule::chain_then];
+
 /// Items of a block that have no keyword of their own but are still one line each; any other node
 /// without a keyword of its own inside a block is a wrapper, whose children are the lines.
 const LINES: &[Rule] = &[Rule::variant, Rule::policy_field, Rule::calendar_entry];
@@ -172,6 +175,10 @@ impl<'s> Walk<'s> {
         let mut pieces = Vec::new();
         let mut at = span.start();
         for child in pair.clone().into_inner() {
+            if KEYWORDS.contains(&child.as_rule()) {
+                // Read with the text around it, as the keyword it is.
+                continue;
+            }
             let (start, end) = (child.as_span().start(), child.as_span().end());
             lex(self.text, at, start, rule, &mut pieces);
             pieces.push(Piece::Child(child));
