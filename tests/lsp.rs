@@ -741,3 +741,41 @@ fn line_col_offset(text: &str, line: usize, column: usize) -> usize {
         .sum::<usize>()
         + column
 }
+
+#[test]
+fn a_policy_fixed_on_disk_is_taken_up() {
+    let base = empty_workspace("lsp-policy-on-disk");
+    let policy = base.join("policy");
+    policy_copy(&policy);
+    let path = policy.join("01-records.bylaw");
+    let fixed = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        fixed.replace("record meeting", "record meeting meeting"),
+    )
+    .expect("plant");
+    let records = base.join("records");
+    std::fs::create_dir_all(&records).expect("records");
+    let mut client = Client::start_with(&["--policy", policy.to_str().expect("path")]);
+    client.initialize(&records, json!({}));
+    let examples = bylaw::examples::Examples::new(bylaw::policy_files::default_examples());
+    let fail = examples
+        .get("38.1", bylaw::examples::Expect::Fail)
+        .expect("an example");
+    let record_uri = uri(&records.join("meeting.json"));
+    client.open(&record_uri, "json", &fail.text);
+    assert_eq!(client.diagnostics_for(&record_uri), json!([]));
+    std::fs::write(&path, &fixed).expect("fix");
+    client.send(
+        json!({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles",
+        "params": {"changes": [{"uri": uri(&path), "type": 2}]}}),
+    );
+    let findings = client.diagnostics_for(&record_uri);
+    assert!(
+        findings
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "38.1")),
+        "{findings:#}"
+    );
+    client.finish(5);
+}

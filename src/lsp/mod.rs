@@ -134,10 +134,10 @@ pub fn serve(connection: &Connection, source: Source) -> Result<(), Failure> {
             for params in published {
                 publish(connection, params)?;
             }
-            // A policy file changed on disk that no open document stands for.
+            // The served policy's files may have changed on disk, with none of them open.
             let served = match served {
                 Some(served) => Some(served),
-                None if changed.disk && workspace.policy().is_none() => Some(docs.load_served()),
+                None if changed.disk => docs.reload_served(),
                 None => None,
             };
             if let Some(served) = served {

@@ -42,6 +42,9 @@ pub struct PolicyDocs {
     units: BTreeMap<PathBuf, Unit>,
     /// The files of each unit that had problems at its last check, so they are cleared when fixed.
     published: BTreeMap<PathBuf, Vec<String>>,
+    /// The texts of the served policy as last handed out loaded, so the records are judged
+    /// again only when it changed (an edit elsewhere reloads it too).
+    adopted: Option<Vec<(String, String)>>,
 }
 
 /// What a load of the served policy gave: the policy, or its problems.
@@ -61,6 +64,7 @@ impl PolicyDocs {
             open: BTreeMap::new(),
             units: BTreeMap::new(),
             published: BTreeMap::new(),
+            adopted: None,
         }
     }
 
@@ -72,8 +76,37 @@ impl PolicyDocs {
                 &crate::policy_files::default_policy(),
                 &self.source.overrides,
             ),
-            Some(path) => self.load_unit(&path).0,
+            Some(path) => {
+                let (result, files) = self.load_unit(&path);
+                self.fresh(&result, &files);
+                result
+            }
         }
+    }
+
+    /// The served `--policy` read again (after files changed on disk): `None` when it is the
+    /// embedded policy, or loads with the same texts as last time.
+    pub fn reload_served(&mut self) -> Option<Served> {
+        let path = self.source.path.clone()?;
+        let (result, files) = self.load_unit(&path);
+        self.fresh(&result, &files).then_some(result)
+    }
+
+    /// Whether a load of the served policy is news: any failure is, a policy that loads only when
+    /// its texts differ from the last one that did.
+    fn fresh(&mut self, result: &Served, files: &[Arc<SourceFile>]) -> bool {
+        if result.is_err() {
+            return true;
+        }
+        let texts: Vec<(String, String)> = files
+            .iter()
+            .map(|f| (f.name.clone(), f.text.clone()))
+            .collect();
+        if self.adopted.as_ref() == Some(&texts) {
+            return false;
+        }
+        self.adopted = Some(texts);
+        true
     }
 
     /// Takes a `.bylaw` document; false for any other.
@@ -226,14 +259,14 @@ impl PolicyDocs {
                 }
             }
             self.published.insert(unit.clone(), with_problems);
+            if Some(&unit) == served_unit.as_ref() && self.fresh(&result, &files) {
+                served = Some(result.clone());
+            }
             let entry = self.units.entry(unit.clone()).or_insert(Unit {
                 files: Vec::new(),
                 last_good: None,
             });
             entry.files = files;
-            if Some(&unit) == served_unit.as_ref() {
-                served = Some(result.clone());
-            }
             if let Ok(policy) = result {
                 entry.last_good = Some(policy);
             }

@@ -177,6 +177,17 @@ mod tests {
         assert!(added.contains("\n  \"waivers\""), "{added}");
         let v: serde_json::Value = serde_json::from_str(&added).expect("JSON");
         assert_eq!(v["waivers"][0]["rule"], "9.1");
+        // JSON Lines: each line's record, which stays on its line.
+        let lines = "{\"id\": \"a\"}\n{\"id\": \"b\", \"waivers\": [{\"rule\": \"1.1\", \"reason\": \"r\"}]}\n";
+        let added = apply(lines, "\"b\"", "2.1");
+        assert_eq!(added.lines().count(), 2, "{added}");
+        for line in added.lines() {
+            let _: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        }
+        assert!(added
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("\"2.1\"") && l.contains("\"1.1\"")));
         assert!(waiver_insertion(r#"{"waivers": 3}"#, 1, "1.1").is_none());
         assert!(waiver_insertion("not json", 1, "1.1").is_none());
     }
