@@ -112,6 +112,9 @@ pub fn serve(connection: &Connection, source: Source) -> Result<(), Failure> {
                             "bylaw is shutting down".into(),
                         )
                     } else {
+                        // A request is answered about the documents as they are now.
+                        settle(connection, &mut workspace, &mut docs, changed)?;
+                        changed = Changed::default();
                         answer(&workspace, &docs, request)
                     };
                     connection.sender.send(reply.into())?;
@@ -129,25 +132,37 @@ pub fn serve(connection: &Connection, source: Source) -> Result<(), Failure> {
             }
             next = connection.receiver.try_recv().ok();
         }
-        if changed.policy || changed.disk {
-            let (published, served) = docs.check();
-            for params in published {
-                publish(connection, params)?;
-            }
-            // The served policy's files may have changed on disk, with none of them open.
-            let served = match served {
-                Some(served) => Some(served),
-                None if changed.disk => docs.reload_served(),
-                None => None,
-            };
-            if let Some(served) = served {
-                changed.records |= adopt(connection, &mut workspace, served)?;
-            }
+        settle(connection, &mut workspace, &mut docs, changed)?;
+    }
+    Ok(())
+}
+
+/// Loads the policy documents and checks the records as `changed` calls for, publishing what
+/// they show.
+fn settle(
+    connection: &Connection,
+    workspace: &mut Workspace,
+    docs: &mut PolicyDocs,
+    mut changed: Changed,
+) -> Result<(), Failure> {
+    if changed.policy || changed.disk {
+        let (published, served) = docs.check();
+        for params in published {
+            publish(connection, params)?;
         }
-        if changed.records || changed.disk {
-            for params in workspace.check() {
-                publish(connection, params)?;
-            }
+        // The served policy's files may have changed on disk, with none of them open.
+        let served = match served {
+            Some(served) => Some(served),
+            None if changed.disk => docs.reload_served(),
+            None => None,
+        };
+        if let Some(served) = served {
+            changed.records |= adopt(connection, workspace, served)?;
+        }
+    }
+    if changed.records || changed.disk {
+        for params in workspace.check() {
+            publish(connection, params)?;
         }
     }
     Ok(())
