@@ -257,15 +257,23 @@ pub fn complete(text: &str, policy: &Policy, offset: usize) -> Vec<(String, Stri
         .filter(|w| (w[0] == "on" || w[0] == "count") && policy.records.contains_key(w[1]))
         .map(|w| w[1])
         .next_back();
-    let Some(mut shape) = record.and_then(|r| policy.record_type(r)) else {
+    let Some(record_shape) = record.and_then(|r| policy.record_type(r)) else {
         return Vec::new();
     };
-    for name in &path {
-        match shape.field(name).and_then(|f| shape_of(policy, &f.ty)) {
-            Some(next) => shape = next,
-            None => return Vec::new(),
-        }
+    let mut shape = record_shape;
+    // A path may start at a variable of the rule (`for each m in members`, `s in steps:`): its
+    // type is the element type of the path it ranges over.
+    if let Some(first) = path.first().filter(|f| record_shape.field(f).is_none()) {
+        let source = bound_to(&before[rule_start..], first);
+        let Some(bound) = source.and_then(|source| walk(policy, record_shape, &source)) else {
+            return Vec::new();
+        };
+        shape = bound;
+        path.remove(0);
     }
+    let Some(shape) = walk(policy, shape, &path) else {
+        return Vec::new();
+    };
     let mut items: Vec<(String, String)> = shape
         .fields
         .iter()
@@ -282,4 +290,72 @@ pub fn complete(text: &str, policy: &Policy, offset: usize) -> Vec<(String, Stri
         );
     }
     items
+}
+
+/// The shape reached from `shape` through the fields `path` (lists and references followed).
+fn walk<'p, S: AsRef<str>>(
+    policy: &'p Policy,
+    mut shape: &'p ShapeDef,
+    path: &[S],
+) -> Option<&'p ShapeDef> {
+    for name in path {
+        shape = shape_of(policy, &shape.field(name.as_ref())?.ty)?;
+    }
+    Some(shape)
+}
+
+/// The dotted path a variable ranges over in `text`: the last `VAR in a.b` written there.
+fn bound_to(text: &str, var: &str) -> Option<Vec<String>> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let needle = format!("{var} in ");
+    let mut found = None;
+    for (at, _) in text.match_indices(&needle) {
+        let starts_word = text[..at].chars().next_back().is_none_or(|c| !is_word(c));
+        if !starts_word {
+            continue;
+        }
+        let rest = text[at + needle.len()..].trim_start();
+        let rest = rest.strip_prefix("ordered(").unwrap_or(rest);
+        let end = rest
+            .find(|c: char| !(is_word(c) || c == '.'))
+            .unwrap_or(rest.len());
+        let path: Vec<String> = rest[..end]
+            .split('.')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        if !path.is_empty() {
+            found = Some(path);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_completed_after_a_record_type_a_field_or_a_variable() {
+        let policy = crate::check::load(&crate::policy_files::default_policy(), &[])
+            .unwrap_or_else(|e| panic!("the bundled policy loads: {e:?}"));
+        let labels = |text: &str| -> Vec<String> {
+            complete(text, &policy, text.len())
+                .into_iter()
+                .map(|(label, _)| label)
+                .collect()
+        };
+        let rule = "rule 1.1 error {\n  on meeting where ";
+        assert!(labels(rule).contains(&"chair".to_string()));
+        assert!(labels(&format!("{rule}chair.")).contains(&"role".to_string()));
+        let each = format!("{rule}kind is plenary\n  for each m in members\n  require m.");
+        assert!(
+            labels(&each).contains(&"role".to_string()),
+            "{:?}",
+            labels(&each)
+        );
+        assert!(labels(&format!("{rule}nosuch.")).is_empty());
+        assert!(labels("on nothing where ").is_empty());
+        assert!(labels("").is_empty());
+    }
 }
