@@ -17,8 +17,13 @@ struct Client {
 
 impl Client {
     fn start() -> Client {
+        Client::start_with(&[])
+    }
+
+    fn start_with(args: &[&str]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
             .arg("lsp")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -109,6 +114,46 @@ impl Client {
         let mut body = vec![0; length];
         self.output.read_exact(&mut body).expect("a body");
         serde_json::from_slice(&body).expect("JSON")
+    }
+
+    /// The next diagnostics published for `uri`, skipping anything else.
+    fn diagnostics_for(&mut self, uri: &str) -> Value {
+        loop {
+            let message = self.receive();
+            if message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+            {
+                return message["params"]["diagnostics"].clone();
+            }
+        }
+    }
+
+    fn open(&mut self, uri: &str, language: &str, text: &str) {
+        self.send(
+            json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+                "textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}
+            }}),
+        );
+    }
+
+    fn change(&mut self, uri: &str, version: i64, text: &str) {
+        self.send(
+            json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]
+            }}),
+        );
+    }
+
+    /// The result of a request at a position of a document.
+    fn at(&mut self, id: i64, method: &str, uri: &str, line: usize, character: usize) -> Value {
+        self.send(
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {
+                "textDocument": {"uri": uri}, "position": {"line": line, "character": character}
+            }}),
+        );
+        let (reply, _) = self.answer(id);
+        assert!(reply.get("error").is_none(), "{reply:#}");
+        reply["result"].clone()
     }
 
     /// The next diagnostics published, skipping anything else.
@@ -231,7 +276,7 @@ fn documents_are_checked_as_typed_against_the_workspace() {
 
     // Unknown requests are refused, not ignored; shutdown then exit ends the server cleanly.
     client.send(
-        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/rename", "params": {
             "textDocument": {"uri": notice_uri}, "position": {"line": 0, "character": 0}
         }}),
     );
@@ -271,10 +316,10 @@ fn malformed_frames_are_logged_and_skipped() {
     ];
     for (n, frame) in malformed.iter().enumerate() {
         client.send_raw(frame);
-        // The next valid request is answered (hover is refused: bylaw does not answer it), and
+        // The next valid request is answered (rename is refused: bylaw does not answer it), and
         // the client's log says what was skipped.
         let id = 10 + n as i64;
-        client.send(json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+        client.send(json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/rename",
             "params": {"textDocument": {"uri": "file:///x.json"}, "position": {"line": 0, "character": 0}}}));
         let (reply, before) = client.answer(id);
         assert_eq!(reply["error"]["code"], -32601, "{reply:#}");
@@ -356,4 +401,391 @@ fn paths_outside_the_workspace_are_refused() {
         "{published:#}"
     );
     client.finish(2);
+}
+
+/// A copy of the bundled policy in `dir`, with `edit` applied to the text of file `name`.
+fn policy_copy(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("policy folder");
+    for entry in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/lianyungang"))
+            .expect("the bundled policy")
+    {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|x| x == "bylaw") {
+            std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(n, l)| l.find(needle).map(|c| (n, c)))
+        .expect("the needle")
+}
+
+fn hover_text(result: &Value) -> String {
+    result["contents"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn policy_files_are_checked_and_navigable_as_typed() {
+    let base = empty_workspace("lsp-policy");
+    let policy = base.join("policy");
+    policy_copy(&policy);
+    let records_text = std::fs::read_to_string(policy.join("01-records.bylaw")).expect("read");
+    let broken = records_text.replace("rule: string required", "rule: strng required");
+    let records_uri = uri(&policy.join("01-records.bylaw"));
+    let mut client = Client::start();
+    client.initialize(&base, json!({}));
+
+    // A mistake as typed is shown at its line; fixing it clears it.
+    client.open(&records_uri, "bylaw", &broken);
+    let shown = client.diagnostics_for(&records_uri);
+    assert_eq!(shown.as_array().map(Vec::len), Some(1), "{shown:#}");
+    assert_eq!(
+        shown[0]["range"]["start"]["line"],
+        line_of(&broken, "strng").0
+    );
+    assert!(
+        shown[0]["message"].as_str().unwrap_or("").contains("strng"),
+        "{shown:#}"
+    );
+    client.change(&records_uri, 2, &records_text);
+    assert_eq!(client.diagnostics_for(&records_uri), json!([]));
+
+    // A second open document, never saved, is part of the policy: its mistake is shown on it.
+    let extra_uri = uri(&policy.join("zz-extra.bylaw"));
+    client.open(
+        &extra_uri,
+        "bylaw",
+        "group extras \"x\" = role { no_such_role }\n",
+    );
+    let shown = client.diagnostics_for(&extra_uri);
+    assert!(!shown.as_array().expect("a list").is_empty(), "{shown:#}");
+    assert_eq!(shown[0]["range"]["start"]["line"], 0);
+    client.change(&extra_uri, 2, "");
+    assert_eq!(client.diagnostics_for(&extra_uri), json!([]));
+
+    // Hover: a parameter, a group, a rule id, a field.
+    let head_uri = uri(&policy.join("00-policy.bylaw"));
+    let head = std::fs::read_to_string(policy.join("00-policy.bylaw")).expect("read");
+    client.open(&head_uri, "bylaw", &head);
+    let (line, col) = line_of(&head, "param filing_days");
+    let text = hover_text(&client.at(10, "textDocument/hover", &head_uri, line, col + 7));
+    assert!(
+        text.contains("default 30") && text.contains("files its normative"),
+        "{text}"
+    );
+    let (line, col) = line_of(&head, "group leaders");
+    let text = hover_text(&client.at(11, "textDocument/hover", &head_uri, line, col + 7));
+    assert!(
+        text.contains("members") && text.contains("`mayor`"),
+        "{text}"
+    );
+    let meetings_uri = uri(&policy.join("ch09-meetings.bylaw"));
+    let meetings = std::fs::read_to_string(policy.join("ch09-meetings.bylaw")).expect("read");
+    client.open(&meetings_uri, "bylaw", &meetings);
+    let (line, col) = line_of(&meetings, "rule 38.1");
+    let text = hover_text(&client.at(12, "textDocument/hover", &meetings_uri, line, col + 6));
+    assert!(
+        text.contains("executive meeting is convened") && text.contains("article 38"),
+        "{text}"
+    );
+    // A field's description, as the open (unsaved) records file says it, shows on hover.
+    let described = records_text.replace(
+        "chair: person\n",
+        "chair: person \"who chairs the meeting\"\n",
+    );
+    client.change(&records_uri, 3, &described);
+    assert_eq!(client.diagnostics_for(&records_uri), json!([]));
+    let (line, col) = line_of(&meetings, "require chair is one of mayor");
+    let text = hover_text(&client.at(13, "textDocument/hover", &meetings_uri, line, col + 9));
+    assert!(
+        text.contains("meeting.chair") && text.contains("who chairs the meeting"),
+        "{text}"
+    );
+
+    // Definition: the record type after `on`, in another file.
+    let (line, col) = line_of(&meetings, "on meeting where kind is executive");
+    let found = client.at(14, "textDocument/definition", &meetings_uri, line, col + 4);
+    assert_eq!(found["uri"], records_uri.as_str(), "{found:#}");
+    assert_eq!(
+        found["range"]["start"]["line"],
+        line_of(&records_text, "record meeting").0
+    );
+
+    // Completion after `on meeting where`, the condition half typed.
+    let typing = meetings.replacen(
+        "on meeting where kind is executive",
+        "on meeting where ch",
+        1,
+    );
+    client.change(&meetings_uri, 2, &typing);
+    let (line, col) = line_of(&typing, "on meeting where ch");
+    let items = client.at(15, "textDocument/completion", &meetings_uri, line, col + 19);
+    let labels: Vec<&str> = items
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"chair") && labels.contains(&"kind"),
+        "{labels:?}"
+    );
+
+    // Hostile positions: between names, past the end, on a file with syntax errors.
+    assert_eq!(
+        client.at(16, "textDocument/hover", &head_uri, 0, 0),
+        Value::Null
+    );
+    assert_eq!(
+        client.at(17, "textDocument/hover", &head_uri, 99_999, 3),
+        Value::Null
+    );
+    assert_eq!(
+        client.at(18, "textDocument/definition", &head_uri, 0, 9_999),
+        Value::Null
+    );
+    let end = head.lines().count();
+    assert_eq!(
+        client.at(19, "textDocument/hover", &head_uri, end, 0),
+        Value::Null
+    );
+    assert_eq!(
+        client.at(20, "textDocument/hover", &meetings_uri, line, col + 18),
+        Value::Null
+    );
+    // A file that does not parse: its error is shown, and hover and definition answer nothing.
+    let garbled = head.replacen("group leaders", "group {{ leaders", 1);
+    client.change(&head_uri, 2, &garbled);
+    let shown = client.diagnostics_for(&head_uri);
+    assert_eq!(
+        shown[0]["range"]["start"]["line"],
+        line_of(&garbled, "group {{").0,
+        "{shown:#}"
+    );
+    let (line, col) = line_of(&garbled, "param filing_days");
+    assert_eq!(
+        client.at(21, "textDocument/hover", &head_uri, line, col + 7),
+        Value::Null
+    );
+    assert_eq!(
+        client.at(22, "textDocument/definition", &head_uri, line, col + 7),
+        Value::Null
+    );
+    // A position past a line's end, and a document never opened.
+    let (line, _) = line_of(&meetings, "市");
+    assert_eq!(
+        client.at(23, "textDocument/hover", &meetings_uri, line, 100_000),
+        Value::Null
+    );
+    assert_eq!(
+        client.at(24, "textDocument/hover", "file:///nowhere/x.bylaw", 0, 0),
+        Value::Null
+    );
+    client.finish(30);
+}
+
+#[test]
+fn a_broken_policy_keeps_the_server_up_until_fixed_then_findings_can_be_waived() {
+    let base = empty_workspace("lsp-broken-policy");
+    let policy = base.join("policy");
+    policy_copy(&policy);
+    let records_text = std::fs::read_to_string(policy.join("01-records.bylaw")).expect("read");
+    let broken = records_text.replace("rule: string required", "rule: strng required");
+    std::fs::write(policy.join("01-records.bylaw"), &broken).expect("plant");
+    // A policy file that is not UTF-8 on disk is a problem of its own, not a crash.
+    std::fs::write(policy.join("zz-bad.bylaw"), b"group \xff\xfe").expect("bad bytes");
+    let records = base.join("records");
+    std::fs::create_dir_all(&records).expect("records");
+
+    let mut client = Client::start_with(&["--policy", policy.to_str().expect("path")]);
+    let before = client.initialize(&records, json!({}));
+    let mut shown = before
+        .into_iter()
+        .find(|m| m["method"] == "window/showMessage");
+    while shown.is_none() {
+        let m = client.receive();
+        if m["method"] == "window/showMessage" {
+            shown = Some(m);
+        }
+    }
+    let shown = shown.expect("a message");
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("problem"),
+        "{shown:#}"
+    );
+
+    // A record is not checked while the policy does not load.
+    let examples = bylaw::examples::Examples::new(bylaw::policy_files::default_examples());
+    let fail = examples
+        .get("38.1", bylaw::examples::Expect::Fail)
+        .expect("an example");
+    let record_uri = uri(&records.join("meeting.json"));
+    client.open(&record_uri, "json", &fail.text);
+    assert_eq!(client.diagnostics_for(&record_uri), json!([]));
+
+    // The policy file opened shows its problem; the bad bytes are shown on theirs.
+    let policy_uri = uri(&policy.join("01-records.bylaw"));
+    client.open(&policy_uri, "bylaw", &broken);
+    let bad_uri = uri(&policy.join("zz-bad.bylaw"));
+    let (mut problems, mut bad) = (None, None);
+    while problems.is_none() || bad.is_none() {
+        let m = client.receive();
+        if m["method"] == "textDocument/publishDiagnostics" {
+            if m["params"]["uri"] == policy_uri.as_str() {
+                problems = Some(m["params"]["diagnostics"].clone());
+            } else if m["params"]["uri"] == bad_uri.as_str() {
+                bad = Some(m["params"]["diagnostics"].clone());
+            }
+        }
+    }
+    let (problems, bad) = (problems.unwrap_or_default(), bad.unwrap_or_default());
+    assert_eq!(
+        problems[0]["range"]["start"]["line"],
+        line_of(&broken, "strng").0
+    );
+    assert!(
+        bad[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not UTF-8"),
+        "{bad:#}"
+    );
+    std::fs::remove_file(policy.join("zz-bad.bylaw")).expect("remove");
+    // Fixed in the editor and on disk: the records are checked again.
+    client.change(&policy_uri, 2, &records_text);
+    client.send(
+        json!({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles",
+        "params": {"changes": [{"uri": uri(&policy.join("zz-bad.bylaw")), "type": 3}]}}),
+    );
+    let findings = loop {
+        let d = client.diagnostics_for(&record_uri);
+        if d.as_array().is_some_and(|d| !d.is_empty()) {
+            break d;
+        }
+    };
+    let finding = findings
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|d| d["code"] == "38.1")
+        .expect("38.1")
+        .clone();
+
+    // Hover on the finding: the rule, how to comply, the article.
+    let start = &finding["range"]["start"];
+    let (line, character) = (
+        start["line"].as_u64().unwrap_or(0),
+        start["character"].as_u64().unwrap_or(0),
+    );
+    let text = hover_text(&client.at(
+        40,
+        "textDocument/hover",
+        &record_uri,
+        line as usize,
+        character as usize,
+    ));
+    assert!(
+        text.contains("38.1") && text.contains("article 38"),
+        "{text}"
+    );
+
+    // The waiver code action yields valid JSON with an empty reason, which set.4 then reports.
+    client.send(json!({"jsonrpc": "2.0", "id": 41, "method": "textDocument/codeAction", "params": {
+        "textDocument": {"uri": record_uri}, "range": finding["range"], "context": {"diagnostics": []}
+    }}));
+    let (reply, _) = client.answer(41);
+    let action = reply["result"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| a["title"] == "Add a waiver for rule 38.1")
+        .expect("the action")
+        .clone();
+    let edits = &action["edit"]["changes"][record_uri.as_str()];
+    let edit = &edits[0];
+    let at = line_col_offset(
+        &fail.text,
+        edit["range"]["start"]["line"].as_u64().unwrap_or(0) as usize,
+        edit["range"]["start"]["character"].as_u64().unwrap_or(0) as usize,
+    );
+    let waived = format!(
+        "{}{}{}",
+        &fail.text[..at],
+        edit["newText"].as_str().unwrap_or(""),
+        &fail.text[at..]
+    );
+    let value: Value = serde_json::from_str(&waived).expect("valid JSON");
+    let waivers = value
+        .pointer("/waivers")
+        .or_else(|| value.pointer("/0/waivers"))
+        .expect("waivers");
+    assert_eq!(waivers[0]["reason"], "");
+    client.change(&record_uri, 2, &waived);
+    let after = client.diagnostics_for(&record_uri);
+    assert!(
+        after
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|d| d["code"] == "set.4"),
+        "{after:#}"
+    );
+    client.finish(50);
+}
+
+/// The byte offset of a line and an ASCII column.
+fn line_col_offset(text: &str, line: usize, column: usize) -> usize {
+    text.split_inclusive('\n')
+        .take(line)
+        .map(str::len)
+        .sum::<usize>()
+        + column
+}
+
+#[test]
+fn a_policy_fixed_on_disk_is_taken_up() {
+    let base = empty_workspace("lsp-policy-on-disk");
+    let policy = base.join("policy");
+    policy_copy(&policy);
+    let path = policy.join("01-records.bylaw");
+    let fixed = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        fixed.replace("record meeting", "record meeting meeting"),
+    )
+    .expect("plant");
+    let records = base.join("records");
+    std::fs::create_dir_all(&records).expect("records");
+    let mut client = Client::start_with(&["--policy", policy.to_str().expect("path")]);
+    client.initialize(&records, json!({}));
+    let examples = bylaw::examples::Examples::new(bylaw::policy_files::default_examples());
+    let fail = examples
+        .get("38.1", bylaw::examples::Expect::Fail)
+        .expect("an example");
+    let record_uri = uri(&records.join("meeting.json"));
+    client.open(&record_uri, "json", &fail.text);
+    assert_eq!(client.diagnostics_for(&record_uri), json!([]));
+    std::fs::write(&path, &fixed).expect("fix");
+    client.send(
+        json!({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles",
+        "params": {"changes": [{"uri": uri(&path), "type": 2}]}}),
+    );
+    let findings = client.diagnostics_for(&record_uri);
+    assert!(
+        findings
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "38.1")),
+        "{findings:#}"
+    );
+    client.finish(5);
 }

@@ -156,13 +156,13 @@ pub fn explain(
     renderer: &Renderer,
 ) -> Option<String> {
     let rule = policy.rule(id)?;
-    let mut out = format!("{} ({}) — {}\n", rule.id, rule.severity, rule.title);
-    if let Some(help) = &rule.help {
+    let summary = crate::report::present::rule_summary(policy, rule);
+    let mut out = format!("{}\n", summary.heading);
+    if let Some(help) = &summary.how_to_comply {
         out.push_str(&format!("\nhow to comply: {help}\n"));
     }
-    if let Some(quote) = policy.article_quote(rule) {
-        let text = format!("what it enforces: {quote}");
-        out.push_str(&format!("\n{}\n", wrap(&text, 100).join("\n")));
+    if let Some(text) = &summary.enforces {
+        out.push_str(&format!("\n{}\n", wrap(text, 100).join("\n")));
     }
     out.push_str(&format!(
         "\nthe rule, as written in {}:\n\n{}\n",

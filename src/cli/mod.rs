@@ -203,12 +203,14 @@ fn report_config_problems(renderer: &Renderer, errors: &[Diagnostic]) {
     );
 }
 
-/// `bylaw lsp`: the policy is loaded first, so a broken one is reported here, not in the editor.
+/// `bylaw lsp`: the policy is loaded by the server, which stays up when it does not load and shows
+/// its problems in the editor.
 fn lsp(args: &PolicyArgs) -> u8 {
-    let Some(policy) = args.load_reporting(&args.renderer()) else {
-        return 2;
+    let source = crate::lsp::Source {
+        path: args.policy.clone(),
+        overrides: args.overrides.clone(),
     };
-    match crate::lsp::run(policy) {
+    match crate::lsp::run(source) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("bylaw lsp: {e}");

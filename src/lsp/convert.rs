@@ -23,6 +23,42 @@ pub fn range(file: &SourceFile, span: Span) -> Range {
     }
 }
 
+/// The byte offset of a protocol position in `text`: `None` past the end of a line or of the
+/// text, or inside a character (a UTF-16 count that splits one).
+pub fn offset(text: &str, position: Position) -> Option<usize> {
+    let line = usize::try_from(position.line).ok()?;
+    let start = if line == 0 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 1)?.0 + 1
+    };
+    let rest = &text[start..];
+    let rest = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let mut units = 0u32;
+    for (i, c) in rest.char_indices() {
+        if units == position.character {
+            return Some(start + i);
+        }
+        units += c.len_utf16() as u32;
+        if units > position.character {
+            return None;
+        }
+    }
+    (units == position.character).then_some(start + rest.len())
+}
+
+/// A problem of a policy (a syntax or check error) at its place.
+pub fn problem(
+    d: &Diagnostic,
+    uri_of: &dyn Fn(&str) -> Option<Uri>,
+) -> Option<lsp_types::Diagnostic> {
+    let message = match &d.help {
+        Some(help) => format!("{}\nhelp: {help}", d.message),
+        None => d.message.clone(),
+    };
+    convert(d, &d.code, severity(d.severity), message, uri_of)
+}
+
 /// A finding as the editor shows it: the rule id as its code, how to comply on a second line.
 /// A waived finding is information, not a problem. Findings about a period have no place.
 pub fn finding(
@@ -122,5 +158,19 @@ mod tests {
         let r = range(&file, Span::new(start, end));
         assert_eq!((r.start.line, r.start.character), (1, 11));
         assert_eq!((r.end.line, r.end.character), (1, 15));
+    }
+
+    #[test]
+    fn positions_become_offsets_or_nothing() {
+        let text = "ab\n张x\n";
+        let at = |line, character| offset(text, Position { line, character });
+        assert_eq!(at(0, 0), Some(0));
+        assert_eq!(at(0, 2), Some(2));
+        assert_eq!(at(0, 3), None);
+        assert_eq!(at(1, 1), Some(6));
+        assert_eq!(at(1, 2), Some(7));
+        assert_eq!(at(2, 0), Some(8));
+        assert_eq!(at(3, 0), None);
+        assert_eq!(at(u32::MAX, 0), None);
     }
 }

@@ -23,7 +23,8 @@ struct Open {
 }
 
 pub struct Workspace {
-    policy: Policy,
+    /// The records' policy; `None` while the one given with `--policy` does not load.
+    policy: Option<Policy>,
     /// Where record files are looked for: the workspace folders, or the `paths` of the client's
     /// initialization options, resolved against the first folder.
     roots: Vec<PathBuf>,
@@ -35,12 +36,14 @@ pub struct Workspace {
     closed: Vec<Uri>,
     /// Each file's judgement on its own, by name, for the text it was made from.
     judged: BTreeMap<String, audit::FileResult>,
+    /// What was last published on each open record document.
+    shown: BTreeMap<String, Vec<lsp_types::Diagnostic>>,
 }
 
 impl Workspace {
     /// The workspace of an `initialize` request, with the problems of its `paths` option: a path
     /// that leads outside the workspace folders is refused, never read.
-    pub fn new(policy: Policy, params: &InitializeParams) -> (Workspace, Vec<String>) {
+    pub fn new(policy: Option<Policy>, params: &InitializeParams) -> (Workspace, Vec<String>) {
         let folders: Vec<PathBuf> = params
             .workspace_folders
             .iter()
@@ -68,9 +71,29 @@ impl Workspace {
             open: BTreeMap::new(),
             closed: Vec::new(),
             judged: BTreeMap::new(),
+            shown: BTreeMap::new(),
         };
         workspace.reload();
         (workspace, refused)
+    }
+
+    /// The records' policy, when it loads.
+    pub fn policy(&self) -> Option<&Policy> {
+        self.policy.as_ref()
+    }
+
+    /// A new policy for the records: every file is judged again.
+    pub fn set_policy(&mut self, policy: Option<Policy>) {
+        self.policy = policy;
+        self.judged.clear();
+    }
+
+    /// An open record document's text and what was last published on it.
+    pub fn shown(&self, uri: &Uri) -> Option<(&str, &[lsp_types::Diagnostic])> {
+        let name = name_of(uri);
+        let document = self.open.get(&name)?;
+        let shown = self.shown.get(&name).map_or(&[][..], Vec::as_slice);
+        Some((&document.text, shown))
     }
 
     /// Reads the record files under the roots again (after a save, say); a file whose text
@@ -145,13 +168,24 @@ impl Workspace {
     /// Audits the workspace's records, open documents as typed; returns the diagnostics of each
     /// open document (empty to clear) with its version, and empty lists for closed ones.
     pub fn check(&mut self) -> Vec<(Uri, Vec<lsp_types::Diagnostic>, Option<i32>)> {
-        let files = self.judge_changed_files();
-        let outcome = audit::judge_files(&self.policy, files, &audit::Options::default());
-        self.diagnostics(&outcome)
+        let Some(policy) = self.policy.clone() else {
+            // No policy to check with: nothing is shown, nothing stale stays.
+            self.shown.clear();
+            let mut published: Vec<_> = self
+                .open
+                .values()
+                .map(|d| (d.uri.clone(), Vec::new(), Some(d.version)))
+                .collect();
+            published.extend(self.closed.drain(..).map(|uri| (uri, Vec::new(), None)));
+            return published;
+        };
+        let files = self.judge_changed_files(&policy);
+        let outcome = audit::judge_files(&policy, files, &audit::Options::default());
+        self.diagnostics(&policy, &outcome)
     }
 
     /// Every file's own judgement, redone for the files whose text changed since the last check.
-    fn judge_changed_files(&mut self) -> Vec<audit::FileResult> {
+    fn judge_changed_files(&mut self, policy: &Policy) -> Vec<audit::FileResult> {
         // The text each file is audited with: the editor's where open, else the disk's.
         let texts: BTreeMap<&String, &String> = self
             .disk
@@ -171,7 +205,7 @@ impl Workspace {
         let fresh: Vec<(String, audit::FileResult)> = stale
             .into_par_iter()
             .map(|(name, text)| {
-                let judged = audit::judge_file(&self.policy, name.clone(), text);
+                let judged = audit::judge_file(policy, name.clone(), text);
                 (name, judged)
             })
             .collect();
@@ -183,6 +217,7 @@ impl Workspace {
     /// The audit's findings and bad inputs, by open document; empty lists for closed ones.
     fn diagnostics(
         &mut self,
+        policy: &Policy,
         outcome: &audit::Outcome,
     ) -> Vec<(Uri, Vec<lsp_types::Diagnostic>, Option<i32>)> {
         let uri_of = |name: &str| -> Option<Uri> {
@@ -201,7 +236,7 @@ impl Workspace {
             let Some(file) = finding.file.as_deref() else {
                 continue;
             };
-            if let Some(d) = convert::finding(&self.policy, finding, &uri_of) {
+            if let Some(d) = convert::finding(policy, finding, &uri_of) {
                 by_name.entry(file).or_default().push(d);
             }
         }
@@ -212,6 +247,12 @@ impl Workspace {
                 let diagnostics = by_name.remove(name.as_str()).unwrap_or_default();
                 (document.uri.clone(), diagnostics, Some(document.version))
             })
+            .collect();
+        self.shown = self
+            .open
+            .keys()
+            .cloned()
+            .zip(published.iter().map(|p| p.1.clone()))
             .collect();
         published.extend(self.closed.drain(..).map(|uri| (uri, Vec::new(), None)));
         published
@@ -261,7 +302,7 @@ fn confine(paths: &serde_json::Value, folders: &[PathBuf]) -> (Vec<PathBuf>, Vec
 }
 
 /// How a document is named in the audit: its path for a `file:` URI, else the URI itself.
-fn name_of(uri: &Uri) -> String {
+pub(super) fn name_of(uri: &Uri) -> String {
     path_of(uri).map_or_else(|| uri.as_str().to_string(), |p| p.display().to_string())
 }
 
@@ -269,7 +310,7 @@ fn path_of(uri: &Uri) -> Option<PathBuf> {
     url::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
 }
 
-fn uri_for_path(path: &Path) -> Option<Uri> {
+pub(super) fn uri_for_path(path: &Path) -> Option<Uri> {
     let absolute = std::path::absolute(path).ok()?;
     let url = url::Url::from_file_path(absolute).ok()?;
     url.as_str().parse().ok()

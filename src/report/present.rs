@@ -101,3 +101,25 @@ mod tests {
         );
     }
 }
+
+/// What a rule is, as `bylaw explain` and the language server's hover show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSummary {
+    /// `38.1 (error) — the mayor's briefing meeting is held every week`.
+    pub heading: String,
+    /// The rule's advice on how to comply, when it gives one.
+    pub how_to_comply: Option<String>,
+    /// `what it enforces: article 40 (…): …`, when the rule belongs to an article.
+    pub enforces: Option<String>,
+}
+
+/// A rule's heading, how to comply and what it enforces: written here once.
+pub fn rule_summary(policy: &Policy, rule: &crate::check::RuleDef) -> RuleSummary {
+    RuleSummary {
+        heading: format!("{} ({}) — {}", rule.id, rule.severity, rule.title),
+        how_to_comply: rule.help.clone(),
+        enforces: policy
+            .article_quote(rule)
+            .map(|quote| format!("what it enforces: {quote}")),
+    }
+}
