@@ -1,5 +1,6 @@
 //! Embeds the default policy in the binary: every `policies/lianyungang/*.bylaw` file, and the
-//! rule examples `policies/lianyungang/examples/<rule>/{pass,fail}.json`.
+//! rule examples: every `.json` file of `policies/lianyungang/examples/<rule>/` (`fail.json`,
+//! `pass.json` and the named cases `fail-NAME.json`, `pass-NAME.json`).
 
 use std::fs;
 use std::path::{Path, PathBuf};

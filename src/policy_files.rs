@@ -53,21 +53,34 @@ pub fn default_examples() -> Vec<Arc<SourceFile>> {
         .collect()
 }
 
-/// The rule examples of a policy folder: every `.json` file under `DIR/examples/`. A single
-/// policy file has none.
+/// The rule examples of a policy folder: every file under `DIR/examples/` but hidden ones (an
+/// editor's, a `.gitkeep`). Only `.json` files are read; any other is listed with no text, so
+/// that `bylaw verify` reports it as no example rather than passing over it. A single policy file
+/// has no examples.
 pub fn read_examples(path: &Path) -> Result<Vec<Arc<SourceFile>>, Box<Diagnostic>> {
     let dir = path.join("examples");
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
+    let hidden = |e: &walkdir::DirEntry| e.file_name().to_string_lossy().starts_with('.');
     let mut paths: Vec<_> = walkdir::WalkDir::new(&dir)
         .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !hidden(e))
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json"))
+        .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
         .collect();
     paths.sort();
-    paths.iter().map(|p| read_text(p, "example")).collect()
+    paths
+        .iter()
+        .map(|p| {
+            if p.extension().is_some_and(|x| x == "json") {
+                read_text(p, "example")
+            } else {
+                Ok(SourceFile::new(p.display().to_string(), ""))
+            }
+        })
+        .collect()
 }
 
 fn read_text(path: &Path, what: &str) -> Result<Arc<SourceFile>, Box<Diagnostic>> {

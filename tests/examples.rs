@@ -1,5 +1,7 @@
 //! Every rule's examples: the failing one breaks that rule alone, the passing one gives nothing,
-//! and `bylaw explain` shows both as a user sees them.
+//! named cases come in pairs and together break each `require` of their rule, and `bylaw explain`
+//! shows them as a user sees them. `bylaw verify` is run on small policy folders that get each of
+//! these wrong.
 
 mod common;
 
@@ -30,26 +32,48 @@ fn every_rule_has_examples_that_show_it() {
 
 #[test]
 fn a_failing_example_is_the_passing_one_with_a_small_change() {
-    // The diff `explain` shows is the fix; a rewrite would teach nothing.
+    // The diff `explain` shows is the fix; a rewrite would teach nothing. So for every case, the
+    // unnamed one and each named one.
     let examples = default_examples();
     let policy = common::default_policy();
     for rule in &policy.rules {
-        let (Some(fail), Some(pass)) = (
-            examples.get(&rule.id, Expect::Fail),
-            examples.get(&rule.id, Expect::Pass),
-        ) else {
-            panic!("rule {} lacks an example", rule.id);
-        };
-        let diff = similar::TextDiff::from_lines(&fail.text, &pass.text);
-        let changed = diff
-            .iter_all_changes()
-            .filter(|c| c.tag() != similar::ChangeTag::Equal)
-            .count();
-        assert!(
-            (1..=16).contains(&changed),
-            "{}: {changed} lines differ between fail.json and pass.json",
-            rule.id
+        let cases = std::iter::once((None, examples.case(&rule.id, None))).chain(
+            examples
+                .named_cases(&rule.id)
+                .map(|(n, c)| (Some(n), Some(c))),
         );
+        for (name, case) in cases {
+            let (Some(fail), Some(pass)) = (
+                case.and_then(|c| c.get(Expect::Fail)),
+                case.and_then(|c| c.get(Expect::Pass)),
+            ) else {
+                panic!("rule {} lacks an example ({name:?})", rule.id);
+            };
+            let diff = similar::TextDiff::from_lines(&fail.text, &pass.text);
+            let changed = diff
+                .iter_all_changes()
+                .filter(|c| c.tag() != similar::ChangeTag::Equal)
+                .count();
+            assert!(
+                (1..=16).contains(&changed),
+                "{}: {changed} lines differ between {} and {}",
+                rule.id,
+                fail.name,
+                pass.name
+            );
+        }
+    }
+}
+
+#[test]
+fn rules_with_several_branches_show_each() {
+    // The branches the brief names: 23.2's warning, 52.1's deadlines, each path of article 56.
+    let examples = default_examples();
+    let names = |rule: &str| -> Vec<&str> { examples.named_cases(rule).map(|(n, _)| n).collect() };
+    assert_eq!(names("23.2"), ["filed-late"]);
+    assert_eq!(names("52.1").len(), 5, "{:?}", names("52.1"));
+    for rule in ["56.1", "56.2", "56.3", "56.4", "56.5", "56.6"] {
+        assert!(!names(rule).is_empty(), "{rule} has named cases");
     }
 }
 
@@ -57,7 +81,7 @@ fn a_failing_example_is_the_passing_one_with_a_small_change() {
 fn explain_shows_the_examples() {
     let policy = common::default_policy();
     let examples = default_examples();
-    for id in ["38.1", "38.3", "52.1", "56.2", "set.1", "set.3"] {
+    for id in ["23.2", "38.1", "38.3", "52.1", "56.2", "set.1", "set.3"] {
         let text = bylaw::cli::explain(&policy, &examples, id, &Renderer::new(false))
             .unwrap_or_else(|| panic!("rule {id} is explained"));
         insta::assert_snapshot!(format!("explain_{id}"), text);
@@ -109,4 +133,159 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).expect("copy");
         }
     }
+}
+
+/// A small policy folder: rule 1.1 of two requires (planned, minuted), rule 1.2 of one (a room),
+/// with examples that show every branch. `change` then breaks it for one test.
+fn small_policy(test: &str, change: impl FnOnce(&Path)) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("small-policy-{test}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "policy.bylaw",
+        r#"policy "cases" {
+  title "a policy whose first rule has two branches"
+}
+
+record meeting {
+  id: string required
+  type: string required
+  ad_hoc: bool
+  minutes: bool
+  room: string
+}
+
+article 1 "Meetings" {
+  text """一、會議應按計劃召開,并作紀要。會議應有會場。"""
+  gloss """Meetings are held as planned, and minutes are kept. A meeting has a room."""
+
+  rule 1.1 error {
+    title "a meeting is planned and minuted"
+    quote """會議應按計劃召開,并作紀要""" """Meetings are held as planned, and minutes are kept"""
+    on meeting
+    require not ad_hoc
+      else "meeting {id} was not planned"
+    require minutes
+      else "meeting {id} kept no minutes"
+  }
+
+  rule 1.2 warning {
+    title "a meeting has a room"
+    quote """會議應有會場""" """A meeting has a room"""
+    on meeting
+    require room exists
+      else "meeting {id} has no room"
+  }
+}
+"#,
+    );
+    let meeting = |ad_hoc: bool, minutes: bool, room: bool| {
+        let room = if room { r#", "room": "301""# } else { "" };
+        format!(
+            r#"{{ "type": "meeting", "id": "M-1", "ad_hoc": {ad_hoc}, "minutes": {minutes}{room} }}"#
+        ) + "\n"
+    };
+    write("examples/1.1/fail.json", &meeting(true, true, true));
+    write("examples/1.1/pass.json", &meeting(false, true, true));
+    write(
+        "examples/1.1/fail-no-minutes.json",
+        &meeting(false, false, true),
+    );
+    write(
+        "examples/1.1/pass-no-minutes.json",
+        &meeting(false, true, true),
+    );
+    write("examples/1.2/fail.json", &meeting(false, true, false));
+    write("examples/1.2/pass.json", &meeting(false, true, true));
+    change(&dir);
+    dir
+}
+
+/// `bylaw verify --policy DIR`: its exit status and its output, the folder's path shown as `DIR`.
+fn verify_small(dir: &Path) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .args(["verify", "--policy"])
+        .arg(dir)
+        .output()
+        .expect("the binary runs");
+    let text = String::from_utf8_lossy(&out.stdout).replace(&dir.display().to_string(), "DIR");
+    (out.status.code(), text)
+}
+
+#[test]
+fn verify_passes_a_policy_whose_examples_break_every_require() {
+    let dir = small_policy("good", |_| {});
+    let (status, out) = verify_small(&dir);
+    assert_eq!(status, Some(0), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn verify_reports_a_failing_case_that_breaks_another_rule() {
+    let dir = small_policy("wrong-rule", |dir| {
+        // Meant to show a meeting without minutes, it lacks the room instead: 1.2, not 1.1.
+        let ex = dir.join("examples/1.1");
+        std::fs::write(
+            ex.join("fail-no-minutes.json"),
+            r#"{ "type": "meeting", "id": "M-1", "ad_hoc": false, "minutes": true }"#,
+        )
+        .expect("write");
+    });
+    let (status, out) = verify_small(&dir);
+    assert_eq!(status, Some(1), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn verify_reports_a_case_without_its_twin() {
+    let dir = small_policy("orphan", |dir| {
+        let ex = dir.join("examples/1.1");
+        std::fs::copy(ex.join("pass.json"), ex.join("pass-on-time.json")).expect("copy");
+        std::fs::copy(ex.join("fail.json"), ex.join("fail-unplanned.json")).expect("copy");
+    });
+    let (status, out) = verify_small(&dir);
+    assert_eq!(status, Some(1), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn verify_reports_a_require_that_no_example_breaks_with_its_line() {
+    let dir = small_policy("unbroken", |dir| {
+        let ex = dir.join("examples/1.1");
+        std::fs::remove_file(ex.join("fail-no-minutes.json")).expect("remove");
+        std::fs::remove_file(ex.join("pass-no-minutes.json")).expect("remove");
+    });
+    let (status, out) = verify_small(&dir);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(out.contains("policy.bylaw:23:5"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn verify_reports_files_that_are_no_example_by_their_name() {
+    let dir = small_policy("stray", |dir| {
+        let ex = dir.join("examples");
+        let text = std::fs::read_to_string(ex.join("1.1/fail.json")).expect("read");
+        for name in [
+            "1.1/fail_x.json",
+            "1.1/pass-.json",
+            "1.1/Fail.json",
+            "1.1/fail-Late.json",
+            "1.1/fail.jsonl",
+            "1.1/notes.txt",
+            "fail.json",
+        ] {
+            std::fs::write(ex.join(name), &text).expect("write");
+        }
+        // Hidden files are an editor's or git's, not examples.
+        std::fs::write(ex.join("1.1/.fail.json.swp"), "").expect("write");
+    });
+    let (status, out) = verify_small(&dir);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(!out.contains(".swp"), "{out}");
+    insta::assert_snapshot!(out);
 }

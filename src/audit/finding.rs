@@ -36,6 +36,9 @@ pub struct Finding {
     /// Against a baseline (an earlier report): whether the finding is new (`Some(true)`) or was
     /// already there (`Some(false)`); `None` when no baseline was given.
     pub new: Option<bool>,
+    /// The index of the rule's `require` clause that gave the finding, for a record rule; what
+    /// `bylaw verify` reads to know that each clause has an example breaking it.
+    pub require: Option<usize>,
     /// The rendered form for people: labels on the record file's text.
     pub diagnostic: Diagnostic,
 }
@@ -266,6 +269,7 @@ pub fn locate(
         counted: Vec::new(),
         fingerprint: String::new(),
         new: None,
+        require: raw.require,
         diagnostic,
     }
 }

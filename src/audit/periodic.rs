@@ -180,6 +180,7 @@ fn periodic_finding(
         counted: ids.iter().map(|s| s.to_string()).collect(),
         fingerprint: String::new(),
         new: None,
+        require: None,
         diagnostic,
     }
 }

@@ -645,6 +645,7 @@ pub fn unjudgeable(
     source: &Arc<SourceFile>,
 ) -> BadInput {
     let raw = eval::RawFinding {
+        require: None,
         severity: crate::diagnostic::Severity::Error,
         message: e.message.clone(),
         blame: vec![eval::Blame::primary(e.origin, "cannot be judged".into())],

@@ -229,6 +229,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             counted: Vec::new(),
             fingerprint: String::new(),
             new: None,
+            require: None,
             diagnostic,
         });
     }
@@ -294,6 +295,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             continue;
         };
         let raw = eval::RawFinding {
+            require: None,
             severity: rule.severity,
             message,
             blame: vec![eval::Blame::primary(

@@ -95,6 +95,7 @@ fn report_invalid(
     for (k, origin, message, label) in invalid {
         let kept = &gathered.kept[k];
         let raw = RawFinding {
+            require: None,
             severity: rule.severity,
             message,
             blame: vec![Blame::primary(origin, label.to_string())],
@@ -126,6 +127,7 @@ fn report_unused(
         let kept = &gathered.kept[k];
         let node = kept.value.get("waivers").and_then(|ws| ws.get(w));
         let raw = RawFinding {
+            require: None,
             severity: rule.severity,
             message: format!("unused waiver: this record has no finding of {rule_id} to waive"),
             blame: vec![Blame::primary(

@@ -211,6 +211,8 @@ pub struct RequireDef {
     pub at: Option<Ir>,
     pub severity: Severity,
     pub message: Option<Template>,
+    /// The whole `require` clause, where `bylaw verify` points when no example breaks it.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]

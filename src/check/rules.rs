@@ -412,6 +412,7 @@ fn require(resolver: &mut Resolver<'_>, r: &ast::Require, rule_severity: Severit
         at,
         severity: r.severity.map_or(rule_severity, severity),
         message,
+        span: r.span,
     }
 }
 

@@ -17,6 +17,10 @@ pub struct ExplainArgs {
     /// Print only this example's record file, e.g. to pipe into `bylaw check -`
     #[arg(long, value_enum, value_name = "WHICH")]
     example: Option<Which>,
+    /// With `--example`, a named case's file instead: `--example fail --case late` prints
+    /// `fail-late.json`
+    #[arg(long, value_name = "NAME", requires = "example")]
+    case: Option<String>,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -62,10 +66,20 @@ pub fn run(args: &ExplainArgs) -> u8 {
             Which::Pass => Expect::Pass,
             Which::Fail => Expect::Fail,
         };
-        return match examples.get(&args.rule, expect) {
+        let name = args.case.as_deref();
+        return match examples.case(&args.rule, name).and_then(|c| c.get(expect)) {
             Some(file) => written(&file.text),
             None => {
-                eprintln!("rule {} has no {}", args.rule, expect.file_name());
+                let names: Vec<&str> = examples.named_cases(&args.rule).map(|(n, _)| n).collect();
+                let help = match names.as_slice() {
+                    [] => String::new(),
+                    names => format!("; its named cases: {}", names.join(", ")),
+                };
+                eprintln!(
+                    "rule {} has no `{}`{help}",
+                    args.rule,
+                    expect.case_file_name(name)
+                );
                 2
             }
         };
@@ -241,13 +255,54 @@ fn example_section(policy: &Policy, examples: &Examples, id: &str, renderer: &Re
                 pass.name, pass.text
             )),
         }
-        match examples::mismatch(id, Expect::Pass, &run) {
+        match examples::mismatch(policy, id, Expect::Pass, &run) {
             None => out.push_str("\nbylaw reports nothing on it.\n"),
             Some(problem) => out.push_str(&format!("\nbut it {problem}; run `bylaw verify`\n")),
         }
     }
     if fail.is_none() && pass.is_none() {
         out.push_str("\nthis rule has no examples yet.\n");
+    }
+    out.push_str(&named_cases(policy, examples, id));
+    out
+}
+
+/// The rule's named cases, one line each: the name and what bylaw reports on its failing file.
+/// Only a problem is said of the passing one; `bylaw verify` says the rest.
+fn named_cases(policy: &Policy, examples: &Examples, id: &str) -> String {
+    let cases: Vec<_> = examples.named_cases(id).collect();
+    if cases.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\nmore cases, each a `fail-NAME.json` and the same made to comply in `pass-NAME.json`\n\
+         (`bylaw explain {id} --example fail --case NAME` prints one):\n\n"
+    );
+    for (name, case) in cases {
+        let shown = match case.get(Expect::Fail) {
+            None => "no `fail-NAME.json`; run `bylaw verify`".to_string(),
+            Some(fail) => {
+                let run = examples::run(policy, fail);
+                let finding = run.outcome.findings.iter().find(|f| f.rule == id);
+                match (finding, examples::mismatch(policy, id, Expect::Fail, &run)) {
+                    (Some(f), None) => format!("{}: {}", f.severity.as_str(), f.message),
+                    (_, Some(problem)) => format!("but it {problem}; run `bylaw verify`"),
+                    (None, None) => "no finding; run `bylaw verify`".to_string(),
+                }
+            }
+        };
+        let pass = match case.get(Expect::Pass) {
+            None => Some("no `pass-NAME.json`; run `bylaw verify`"),
+            Some(pass) => {
+                let run = examples::run(policy, pass);
+                examples::mismatch(policy, id, Expect::Pass, &run)
+                    .map(|_| "its `pass-NAME.json` does not pass; run `bylaw verify`")
+            }
+        };
+        out.push_str(&format!("  {name}\n"));
+        for line in wrap(&shown, 94).iter().map(String::as_str).chain(pass) {
+            out.push_str(&format!("      {line}\n"));
+        }
     }
     out
 }

@@ -1,6 +1,7 @@
 //! `bylaw verify`: checks the policy's own examples, as `conftest verify` runs a policy's tests.
 //! Every rule needs a `fail.json` that breaks it and nothing else, and a `pass.json` that gives
-//! no finding at all. Every article needs a rule, or a `not_checked` reason saying why it has none,
+//! no finding at all; named cases (`fail-NAME.json`, `pass-NAME.json`) come in the same pairs, and
+//! together the failing files break every `require` clause of the rule. Every article needs a rule, or a `not_checked` reason saying why it has none,
 //! and every rule of an article quotes the words of the article it enforces.
 
 use super::PolicyArgs;
@@ -19,10 +20,17 @@ pub fn run(args: &PolicyArgs) -> u8 {
     // Written at once, so a closed or full standard output is an error, not a panic.
     let mut lines = Vec::new();
     let mut failed = 0;
+    // Files under `examples/` that are no example: reported, but they are not rules.
+    let stray = verdicts.iter().filter(|v| v.rule == "-").count();
     for verdict in &verdicts {
         if verdict.problems.is_empty() {
             let shown = verdict.shown.as_deref().unwrap_or("");
-            lines.push(format!("ok      {:<6} {shown}", verdict.rule));
+            let more = match verdict.named {
+                0 => String::new(),
+                1 => " (and 1 named case)".to_string(),
+                n => format!(" (and {n} named cases)"),
+            };
+            lines.push(format!("ok      {:<6} {shown}{more}", verdict.rule));
             continue;
         }
         failed += 1;
@@ -50,11 +58,19 @@ pub fn run(args: &PolicyArgs) -> u8 {
         ));
     }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let rules_failed = failed - stray;
     lines.push(format!(
-        "\n{} rule{} verified, {failed} with problems",
+        "\n{} rule{} verified, {rules_failed} with problems",
         verdicts.len() - failed,
         plural(verdicts.len() - failed)
     ));
+    if stray > 0 {
+        lines.push(format!(
+            "{stray} file{} under `examples/` that {} no example",
+            plural(stray),
+            if stray == 1 { "is" } else { "are" }
+        ));
+    }
     if unaccounted.is_empty() {
         if !articles.is_empty() {
             lines.push(format!(

@@ -48,6 +48,8 @@ pub struct RawFinding<'a> {
     pub severity: Severity,
     pub message: String,
     pub blame: Vec<Blame<'a>>,
+    /// The index of the rule's `require` clause that gave the finding, for a record rule.
+    pub require: Option<usize>,
 }
 
 /// Whether `record` is in the rule's scope (`on … where …`): the rule judges it. An error (a date
@@ -131,7 +133,7 @@ fn requirements<'a>(
     // requirement that fails only because the same value is absent says nothing new, so it gives
     // no follow-on finding ("not listed in the plan" and then "declared on —" for one `plan: null`).
     let mut reported_missing: Vec<Origin<'a>> = Vec::new();
-    for require in &body.requires {
+    for (index, require) in body.requires.iter().enumerate() {
         if let Some(when) = &require.when {
             if !eval(env, when)?.truthy() {
                 continue;
@@ -193,6 +195,7 @@ fn requirements<'a>(
             severity: require.severity,
             message,
             blame,
+            require: Some(index),
         });
     }
     Ok(())

@@ -79,6 +79,7 @@ mod tests {
             counted: Vec::new(),
             fingerprint: String::new(),
             new: None,
+            require: None,
             diagnostic: crate::diagnostic::Diagnostic::error(rule, "x"),
         }
     }
