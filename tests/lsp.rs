@@ -497,8 +497,12 @@ fn policy_files_are_checked_and_navigable_as_typed() {
     );
     // A field's description, as the open (unsaved) records file says it, shows on hover.
     let described = records_text.replace(
-        "chair: person\n",
+        "chair: person \"who chaired the meeting (主持)\"\n",
         "chair: person \"who chairs the meeting\"\n",
+    );
+    assert_ne!(
+        described, records_text,
+        "the bundled description of `chair` changed"
     );
     client.change(&records_uri, 3, &described);
     assert_eq!(client.diagnostics_for(&records_uri), json!([]));
