@@ -144,10 +144,22 @@ impl TypeExpr {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalendarDecl {
     pub name: Text,
-    pub first_year: i16,
-    pub last_year: i16,
-    pub entries: Vec<CalendarEntry>,
+    pub source: CalendarSource,
     pub span: Span,
+}
+
+/// Where a calendar's days come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CalendarSource {
+    /// `calendar "cn-mainland" builtin`: one of the calendars built into bylaw, by its name; the
+    /// span is the `builtin` keyword's.
+    Builtin(Span),
+    /// `calendar "name" 2024..2025 { holiday … }`: declared day by day.
+    Declared {
+        first_year: i16,
+        last_year: i16,
+        entries: Vec<CalendarEntry>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,9 @@
 //! `working_days_after(D, E) <= N`: received on a Friday, 3 working days end on the next Wednesday
 //! (without holidays).
 //!
+//! The calendars built into bylaw ([`builtin`]) are embedded from `data/`: a policy imports one by
+//! name (`calendar "cn-mainland" builtin`) instead of copying its rows.
+//!
 //! Lookups are O(1): the calendar keeps, for every day of its years, the number of working days
 //! before it (a prefix count), so counting over any span is two table reads. Finding the n-th
 //! working day is a binary search over the same table.
@@ -235,6 +238,54 @@ impl Calendar {
     }
 }
 
+/// A calendar built into bylaw: its name, its years, and its table (`date<TAB>kind<TAB>name`
+/// rows under a header, as `data/cn-holidays.md` describes).
+struct Builtin {
+    name: &'static str,
+    first: i16,
+    last: i16,
+    table: &'static str,
+}
+
+/// The calendars built into bylaw, in the order their names are listed.
+const BUILTINS: &[Builtin] = &[Builtin {
+    name: "cn-mainland",
+    first: 2010,
+    last: 2026,
+    table: include_str!("../data/cn-holidays.tsv"),
+}];
+
+/// The names of the calendars built into bylaw, for `calendar "…" builtin`.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|b| b.name)
+}
+
+/// The calendar built into bylaw under `name` (`cn-mainland`: mainland China, 2010–2026), if any.
+pub fn builtin(name: &str) -> Option<Calendar> {
+    let found = BUILTINS.iter().find(|b| b.name == name)?;
+    Some(Calendar::new(
+        found.name,
+        found.first,
+        found.last,
+        table_rows(found.table),
+    ))
+}
+
+/// The announced days of a built-in table. The tables are part of the binary and a unit test
+/// reads every row of each, so a row that does not parse (none does) cannot pass unnoticed.
+fn table_rows(table: &str) -> impl Iterator<Item = (Date, DayKind)> + '_ {
+    table.lines().skip(1).filter_map(|line| {
+        let mut fields = line.split('\t');
+        let day: Date = fields.next()?.parse().ok()?;
+        let kind = match fields.next()? {
+            "holiday" => DayKind::Holiday,
+            "workday" => DayKind::Workday,
+            _ => return None,
+        };
+        Some((day, kind))
+    })
+}
+
 impl fmt::Debug for Calendar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Calendar")
@@ -293,6 +344,24 @@ mod tests {
             first,
             last,
         }
+    }
+
+    #[test]
+    fn every_builtin_row_is_read() {
+        for b in BUILTINS {
+            let rows = b.table.lines().count() - 1;
+            assert_eq!(table_rows(b.table).count(), rows, "{}", b.name);
+        }
+        assert_eq!(builtin_names().collect::<Vec<_>>(), ["cn-mainland"]);
+        assert!(builtin("cn-Mainland").is_none());
+        let cal = builtin("cn-mainland").expect("built in");
+        let real = real();
+        assert_eq!(cal.years(), real.years());
+        let (first, last) = (date(2009, 12, 31), date(2026, 12, 31));
+        assert_eq!(
+            cal.special_days_between(first, last),
+            real.special_days_between(first, last)
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod fingerprint;
 mod periodic;
 mod read;
 mod set;
+pub mod waiver_file;
 mod waivers;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ pub struct Options {
     pub limits: crate::records::Limits,
     /// Told how far reading has got, for a progress bar.
     pub progress: Option<std::sync::Arc<dyn Progress>>,
+    /// Waivers of period findings, from a waivers file (`--waivers`).
+    pub waivers: Option<std::sync::Arc<waiver_file::WaiverFile>>,
 }
 
 /// Follows an audit's reading: the bytes of record files to read, then each part read.
@@ -183,6 +186,9 @@ fn complete(
         _ => periodic::judge(policy, &gathered, &mut outcome, options.trace),
     }
     waivers::apply(policy, &gathered, &mut outcome);
+    if let Some(file) = &options.waivers {
+        waivers::apply_to_periods(policy, file, &mut outcome);
+    }
     outcome.findings.sort_by(finding::contract_order);
     // After the sort: the ordinals in a fingerprint follow the report's order.
     fingerprint::assign(&policy.name, &mut outcome.findings);

@@ -2,6 +2,9 @@
 //! a waiver without a reason, for an unknown rule, or past its `until` is itself a finding
 //! (set.4). A valid waiver that matched nothing is reported under its own rule (set.5, a warning
 //! in the bundled policy), so stale waivers do not pile up.
+//!
+//! A finding about a period has no record to carry its waiver: its waivers come from a waivers
+//! file ([`super::waiver_file`]), are checked the same way, and their findings are located there.
 
 use std::collections::HashMap;
 
@@ -9,10 +12,13 @@ use serde_json::Value as Json;
 
 use super::finding;
 use super::set::Gathered;
+use super::waiver_file::WaiverFile;
 use super::Outcome;
-use crate::check::{BuiltinRule, Policy, RuleDef};
+use crate::ast::PeriodUnit;
+use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind};
 use crate::eval::value::Origin;
 use crate::eval::{Blame, RawFinding};
+use crate::records::Place;
 
 pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
     let rule = policy.builtin(BuiltinRule::Waivers);
@@ -143,5 +149,194 @@ fn report_unused(
             kept.place,
             &kept.source,
         ));
+    }
+}
+
+/// Waives the period findings that a valid waiver of the waivers file names by rule and period;
+/// reports the broken waivers (set.4) and the unused ones (set.5) at their place in the file.
+pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcome) {
+    let last_day = outcome.period.map(|p| p.to);
+    let mut problems: Vec<(usize, Option<&'static str>, String, &'static str)> = Vec::new();
+    let mut valid: Vec<(usize, bool)> = Vec::new();
+    for (i, w) in file.waivers.iter().enumerate() {
+        let rule_id = &w.rule;
+        let problem = match policy.rule(rule_id).map(|r| &r.kind) {
+            None => Some((
+                Some("rule"),
+                format!("waiver names rule `{rule_id}`, which the policy does not have"),
+                "unknown rule",
+            )),
+            Some(RuleKind::Periodic(p)) if !is_period_of(p.unit, &w.period) => Some((
+                Some("period"),
+                format!(
+                    "waiver of {rule_id} names the period `{}`, which is not one of its periods: \
+                     it counts per {}, written as `{}`",
+                    w.period,
+                    unit_name(p.unit),
+                    unit_example(p.unit)
+                ),
+                "not a period of the rule",
+            )),
+            Some(RuleKind::Periodic(_)) if w.reason.is_empty() => Some((
+                file.doc[i].get("reason").map(|_| "reason"),
+                format!("waiver of {rule_id} gives no reason"),
+                "no reason",
+            )),
+            Some(RuleKind::Periodic(_)) => match (w.until, last_day) {
+                (Some(until), Some(last)) if until < last => Some((
+                    Some("until"),
+                    format!(
+                        "waiver of {rule_id} ran out on {until}, before the end of the period \
+                         under audit ({last})"
+                    ),
+                    "expired",
+                )),
+                _ => None,
+            },
+            Some(_) => Some((
+                Some("rule"),
+                format!(
+                    "waiver names rule {rule_id}, which judges records, not periods: waive its \
+                     findings in the record's own waivers"
+                ),
+                "not a periodic rule",
+            )),
+        };
+        match problem {
+            Some((field, message, label)) => problems.push((i, field, message, label)),
+            None => valid.push((i, false)),
+        }
+    }
+    for f in &mut outcome.findings {
+        let Some(period) = &f.period else { continue };
+        for (i, used) in &mut valid {
+            let w = &file.waivers[*i];
+            if w.rule == f.rule && &w.period == period {
+                f.waived = true;
+                *used = true;
+            }
+        }
+    }
+    let at = |i: usize, field: Option<&str>| {
+        let waiver = &file.doc[i];
+        match field {
+            Some(field) => waiver
+                .get(field)
+                .map_or(Origin::Missing(waiver, "reason"), Origin::Node),
+            None => Origin::Missing(waiver, "reason"),
+        }
+    };
+    if let Some(rule) = policy.builtin(BuiltinRule::Waivers) {
+        for (i, field, message, label) in problems {
+            let raw = RawFinding {
+                severity: rule.severity,
+                message,
+                blame: vec![Blame::primary(at(i, field), label.to_string())],
+            };
+            let found = finding::locate(policy, rule, raw, &file.doc, Place::Whole, &file.source);
+            outcome.findings.push(found);
+        }
+    }
+    if let Some(rule) = policy.builtin(BuiltinRule::UnusedWaivers) {
+        for (i, _) in valid.into_iter().filter(|(_, used)| !used) {
+            let w = &file.waivers[i];
+            let raw = RawFinding {
+                severity: rule.severity,
+                message: format!(
+                    "unused waiver: there is no finding of {} in {} to waive",
+                    w.rule, w.period
+                ),
+                blame: vec![Blame::primary(
+                    Origin::Node(&file.doc[i]),
+                    "waives nothing".into(),
+                )],
+            };
+            let found = finding::locate(policy, rule, raw, &file.doc, Place::Whole, &file.source);
+            outcome.findings.push(found);
+        }
+    }
+}
+
+/// Whether `key` is written as the periods of `unit` are (`2024-03`, `2024-H2`, `2024-Q1`,
+/// `2024`, `2024-W09`), so that a waiver can match a finding's period.
+fn is_period_of(unit: PeriodUnit, key: &str) -> bool {
+    let b = key.as_bytes();
+    let year = |b: &[u8]| b.len() >= 4 && b[..4].iter().all(u8::is_ascii_digit);
+    let two = |s: &[u8], max: u32| {
+        s.len() == 2
+            && s.iter().all(u8::is_ascii_digit)
+            && (1..=max).contains(&(u32::from(s[0] - b'0') * 10 + u32::from(s[1] - b'0')))
+    };
+    if !year(b) {
+        return false;
+    }
+    let rest = &b[4..];
+    match unit {
+        PeriodUnit::Year => rest.is_empty(),
+        PeriodUnit::Month => rest.first() == Some(&b'-') && two(&rest[1..], 12),
+        PeriodUnit::Quarter => matches!(rest, [b'-', b'Q', b'1'..=b'4']),
+        PeriodUnit::HalfYear => matches!(rest, [b'-', b'H', b'1' | b'2']),
+        PeriodUnit::IsoWeek => rest.starts_with(b"-W") && two(&rest[2..], 53),
+    }
+}
+
+fn unit_name(unit: PeriodUnit) -> &'static str {
+    match unit {
+        PeriodUnit::Month => "month",
+        PeriodUnit::HalfYear => "half-year",
+        PeriodUnit::IsoWeek => "ISO week",
+        PeriodUnit::Quarter => "quarter",
+        PeriodUnit::Year => "year",
+    }
+}
+
+fn unit_example(unit: PeriodUnit) -> &'static str {
+    match unit {
+        PeriodUnit::Month => "2011-08",
+        PeriodUnit::HalfYear => "2011-H2",
+        PeriodUnit::IsoWeek => "2011-W33",
+        PeriodUnit::Quarter => "2011-Q3",
+        PeriodUnit::Year => "2011",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_is_written_as_its_unit_writes_it() {
+        for (unit, good, bad) in [
+            (
+                PeriodUnit::Month,
+                &["2024-03", "2024-12"][..],
+                &["2024-3", "2024-13", "2024-00", "2024", "2024-03-01"][..],
+            ),
+            (
+                PeriodUnit::Quarter,
+                &["2024-Q1", "2024-Q4"],
+                &["2024-Q5", "2024-q1", "2024-03"],
+            ),
+            (
+                PeriodUnit::HalfYear,
+                &["2024-H1", "2024-H2"],
+                &["2024-H3", "2024-Q1"],
+            ),
+            (PeriodUnit::Year, &["2024"], &["24", "2024-01", "２０２４"]),
+            (
+                PeriodUnit::IsoWeek,
+                &["2024-W01", "2024-W53"],
+                &["2024-W54", "2024-W1", "2024-03"],
+            ),
+        ] {
+            for key in good {
+                assert!(is_period_of(unit, key), "{key}");
+            }
+            for key in bad {
+                assert!(!is_period_of(unit, key), "{key}");
+            }
+            let example = unit_example(unit);
+            assert!(is_period_of(unit, example), "{example}");
+        }
     }
 }

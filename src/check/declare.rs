@@ -491,8 +491,19 @@ impl<'a> Declarations<'a> {
             );
             return;
         }
+        let (first_year, last_year, entries) = match &c.source {
+            ast::CalendarSource::Builtin(keyword) => {
+                self.builtin_calendar(file, c, *keyword);
+                return;
+            }
+            ast::CalendarSource::Declared {
+                first_year,
+                last_year,
+                entries,
+            } => (*first_year, *last_year, entries),
+        };
         let mut days = Vec::new();
-        for entry in &c.entries {
+        for entry in entries {
             if entry.to < entry.from {
                 self.error(
                     file,
@@ -504,7 +515,7 @@ impl<'a> Declarations<'a> {
                 );
                 continue;
             }
-            let out = |d: jiff::civil::Date| d.year() < c.first_year || d.year() > c.last_year;
+            let out = |d: jiff::civil::Date| d.year() < first_year || d.year() > last_year;
             if out(entry.from) || out(entry.to) {
                 self.error(
                     file,
@@ -512,7 +523,7 @@ impl<'a> Declarations<'a> {
                     "policy::calendar",
                     format!(
                         "this entry lies outside the calendar's years {}..{}",
-                        c.first_year, c.last_year
+                        first_year, last_year
                     ),
                     "outside the years",
                     None,
@@ -534,9 +545,45 @@ impl<'a> Declarations<'a> {
         }
         self.policy.calendar = Some(Calendar::new(
             c.name.value.clone(),
-            c.first_year,
-            c.last_year,
+            first_year,
+            last_year,
             days,
         ));
+    }
+
+    /// `calendar "cn-mainland" builtin`: the calendar built into bylaw under that name.
+    fn builtin_calendar(&mut self, file: &Arc<SourceFile>, c: &ast::CalendarDecl, keyword: Span) {
+        if let Some(calendar) = crate::calendar::builtin(&c.name.value) {
+            self.policy.calendar = Some(calendar);
+            return;
+        }
+        let names: Vec<String> = crate::calendar::builtin_names().map(String::from).collect();
+        let listed = names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = suggest(&c.name.value, &names).unwrap_or_else(|| {
+            format!(
+                "import one of them, or declare the calendar's own days, as in \
+                 `calendar \"{}\" 2024..2025 {{ holiday 2024-10-01..2024-10-07 }}`",
+                c.name.value.escape_default()
+            )
+        });
+        let mut d = Diagnostic::error(
+            "policy::calendar",
+            format!(
+                "no calendar `{}` is built into bylaw; the built-in calendars are {listed}",
+                c.name.value
+            ),
+        )
+        .in_file(file.clone())
+        .with_label(Label::primary(c.name.span, "unknown calendar"))
+        .with_label(Label::secondary(
+            keyword,
+            "imported from the built-in calendars",
+        ));
+        d.help = Some(help);
+        self.errors.push(d);
     }
 }

@@ -55,6 +55,10 @@ pub struct CheckArgs {
     /// An earlier `--format json` report: its findings are known, only new ones fail the run
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
+    /// Waivers of period findings (a JSON array of `{rule, period, reason, approved_by, until}`):
+    /// a finding about a period has no record to carry its waiver
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// Human output: show the findings known from the baseline too (marked as known)
     #[arg(long)]
     pub show_known: bool,
@@ -157,13 +161,33 @@ pub fn run(mut args: CheckArgs) -> u8 {
             }
         },
     };
+    let waivers = match &args.waivers {
+        None => None,
+        Some(path) => {
+            let name = path.display().to_string();
+            match audit::waiver_file::read(&name, std::fs::read(path)) {
+                Ok(file) => Some(std::sync::Arc::new(file)),
+                Err(d) => {
+                    eprint!("{}", renderer.render(&d));
+                    eprintln!("nothing was checked");
+                    return 2;
+                }
+            }
+        }
+    };
     let bar = super::progress::Bar::for_terminal();
     let options = Options {
         paths: args.paths.clone(),
         period: args.period,
         follow_links: args.follow_links,
         // The report of an earlier run written among the records is not a record.
-        skip: args.output.iter().chain(&args.baseline).cloned().collect(),
+        skip: args
+            .output
+            .iter()
+            .chain(&args.baseline)
+            .chain(&args.waivers)
+            .cloned()
+            .collect(),
         trace: format == Format::Junit,
         limits: crate::records::Limits {
             max_record_bytes: args
@@ -173,6 +197,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
         progress: bar
             .clone()
             .map(|b| b as std::sync::Arc<dyn audit::Progress>),
+        waivers,
     };
     let audit = || {
         audit::run(&policy, &options, || {

@@ -21,7 +21,7 @@ use crate::source::{SourceFile, Span};
 pub const FILE_NAME: &str = "bylaw.toml";
 
 /// The keys a `bylaw.toml` may have, in the order the documentation lists them.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "paths",
     "period",
     "format",
@@ -29,6 +29,7 @@ const KEYS: [&str; 8] = [
     "policy",
     "deny_warnings",
     "baseline",
+    "waivers",
     "set",
 ];
 
@@ -46,6 +47,8 @@ pub struct Config {
     pub deny_warnings: Option<bool>,
     /// An earlier report to compare with, as `--baseline`.
     pub baseline: Option<PathBuf>,
+    /// Waivers of period findings, as `--waivers`.
+    pub waivers: Option<PathBuf>,
 }
 
 /// Where the settings come from: `--no-config` (none), `--config FILE`, or the nearest
@@ -137,6 +140,7 @@ pub fn parse(source: Arc<SourceFile>, folder: &Path) -> Result<Config, Vec<Diagn
             "output" => config.output = reader.path("output", value),
             "policy" => config.policy = reader.path("policy", value),
             "baseline" => config.baseline = reader.path("baseline", value),
+            "waivers" => config.waivers = reader.path("waivers", value),
             "deny_warnings" => config.deny_warnings = reader.boolean("deny_warnings", value),
             "set" => config.set = reader.set(value),
             other => {
@@ -183,6 +187,7 @@ pub fn apply(config: Config, args: &mut CheckArgs) {
     args.output = args.output.take().or(config.output);
     args.deny_warnings = args.deny_warnings.or(config.deny_warnings);
     args.baseline = args.baseline.take().or(config.baseline);
+    args.waivers = args.waivers.take().or(config.waivers);
     args.policy.policy = args.policy.policy.take().or(config.policy);
     // The file's parameters come first, and only those the command line does not set.
     let given: Vec<String> = args
@@ -425,6 +430,7 @@ fn example_path(key: &str) -> &'static str {
     match key {
         "output" => "bylaw.sarif",
         "policy" => "policies/ours",
+        "waivers" => "bylaw-waivers.json",
         _ => "bylaw-baseline.json",
     }
 }
@@ -455,7 +461,7 @@ mod tests {
     fn every_key_is_read_and_paths_are_resolved_from_the_folder() {
         let config = parse_text(
             "paths = [\"records\", \"-\"]\nperiod = \"2011-07-01..2011-12-31\"\nformat = \"json\"\n\
-             output = \"out.json\"\npolicy = \"p\"\ndeny_warnings = true\nbaseline = \"b.json\"\n\
+             output = \"out.json\"\npolicy = \"p\"\ndeny_warnings = true\nbaseline = \"b.json\"\nwaivers = \"w.json\"\n\
              [set]\ncancel_days = 2\nstart = 2011-07-01\n",
         )
         .expect("a valid file");
@@ -468,6 +474,7 @@ mod tests {
         assert_eq!(config.output, Some(PathBuf::from("cfg/out.json")));
         assert_eq!(config.policy, Some(PathBuf::from("cfg/p")));
         assert_eq!(config.baseline, Some(PathBuf::from("cfg/b.json")));
+        assert_eq!(config.waivers, Some(PathBuf::from("cfg/w.json")));
         assert_eq!(config.deny_warnings, Some(true));
         let set: Vec<(String, String)> =
             config.set.into_iter().map(|o| (o.name, o.value)).collect();

@@ -97,6 +97,7 @@ mod tests {
         assert!(config.paths.is_some() && config.period.is_some() && config.format.is_some());
         assert!(config.output.is_some() && config.policy.is_some());
         assert!(config.baseline.is_some() && config.deny_warnings.is_some());
+        assert!(config.waivers.is_some());
         assert_eq!(config.set.len(), 4);
     }
 }

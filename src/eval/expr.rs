@@ -15,6 +15,10 @@ pub struct Env<'a> {
     pub root: &'a Json,
     pub locals: Vec<Traced<'a>>,
     pub world: &'a World<'a>,
+    /// Set when something read through a reference that names no record of the set: the rule
+    /// does not judge the record (set.2 reports the reference; catalogue 1.1, of 16.1), so no
+    /// finding shows a value that is not there ("decided at a — meeting").
+    pub unresolved: bool,
 }
 
 impl<'a> Env<'a> {
@@ -24,6 +28,7 @@ impl<'a> Env<'a> {
             root,
             locals: vec![Traced::plain(Val::Null); slots],
             world,
+            unresolved: false,
         }
     }
 
@@ -104,7 +109,15 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
                 .filter(|(s, _)| s == shape);
             match target {
                 Some((_, record)) => Traced::new(Val::Node(record), base.origin),
-                None => Traced::new(Val::Null, base.origin),
+                None => {
+                    // An id that names no record at all (not one of another type, which the
+                    // rule may judge): what is read through it is not there to judge.
+                    let world = env.world;
+                    env.unresolved |= base.val.as_str().is_some_and(|id| {
+                        !world.records.contains_key(id) && !world.refused.contains_key(id)
+                    });
+                    Traced::new(Val::Null, base.origin)
+                }
             }
         }
         Node::Call(builtin, args) => builtins::call(env, builtin, args)?,

@@ -79,7 +79,9 @@ pub fn in_scope<'a>(
     scope(policy, rule, body, record, world).unwrap_or(false)
 }
 
-/// Every violation of `rule` by `record`.
+/// Every violation of `rule` by `record`. None when the rule reads through a reference of the
+/// record that names no record of the set: the rule does not judge it (set.2 reports the
+/// reference), rather than judge a value that is not there.
 pub fn judge_record<'a>(
     policy: &'a Policy,
     rule: &'a RuleDef,
@@ -114,6 +116,9 @@ pub fn judge_record<'a>(
                 }
             }
         }
+    }
+    if env.unresolved {
+        return Ok(Vec::new());
     }
     Ok(findings)
 }

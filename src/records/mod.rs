@@ -5,7 +5,7 @@ pub mod locate;
 pub mod pointer;
 pub mod schema;
 pub mod stream;
-mod strict;
+pub(crate) mod strict;
 mod validate;
 
 use std::sync::Arc;

@@ -124,6 +124,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         }
         Rule::calendar_decl => "a `calendar` declaration",
         Rule::calendar_entry | Rule::day_kind => "`holiday` or `workday`",
+        Rule::calendar_builtin => "`builtin` (to import a built-in calendar)",
         Rule::chapter_decl => "a `chapter` declaration",
         Rule::article_decl => "an `article` such as `article 38 \"Executive meetings\" { … }`",
         Rule::article_item => "`text`, `gloss`, `not_checked` or a `rule`",

@@ -213,7 +213,15 @@ impl Lower {
 
     fn calendar(&mut self, mut inner: Pairs<'_, Rule>, whole: Span) -> Option<CalendarDecl> {
         let name = self.text(next(&mut inner));
-        let first_year = self.integer(next(&mut inner))? as i16;
+        let years = next(&mut inner);
+        if years.as_rule() == Rule::calendar_builtin {
+            return Some(CalendarDecl {
+                name,
+                source: CalendarSource::Builtin(span(&years)),
+                span: whole,
+            });
+        }
+        let first_year = self.integer(years)? as i16;
         let last_year = self.integer(next(&mut inner))? as i16;
         let mut entries = Vec::new();
         for entry in inner {
@@ -244,9 +252,11 @@ impl Lower {
         }
         Some(CalendarDecl {
             name,
-            first_year,
-            last_year,
-            entries,
+            source: CalendarSource::Declared {
+                first_year,
+                last_year,
+                entries,
+            },
             span: whole,
         })
     }
