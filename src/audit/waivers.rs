@@ -232,6 +232,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                 severity: rule.severity,
                 message,
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
+                require: None,
             };
             let found = finding::locate(policy, rule, raw, &file.doc, Place::Whole, &file.source);
             outcome.findings.push(found);
@@ -250,6 +251,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                     Origin::Node(&file.doc[i]),
                     "waives nothing".into(),
                 )],
+                require: None,
             };
             let found = finding::locate(policy, rule, raw, &file.doc, Place::Whole, &file.source);
             outcome.findings.push(found);
