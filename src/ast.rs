@@ -469,6 +469,9 @@ pub enum BinaryOp {
     NotIn,
     Add,
     Sub,
+    Mul,
+    /// Exact division: `7 / 2` is `3.5`, never rounded.
+    Div,
 }
 
 impl BinaryOp {
@@ -486,6 +489,8 @@ impl BinaryOp {
             BinaryOp::NotIn => "not in",
             BinaryOp::Add => "+",
             BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
         }
     }
 }

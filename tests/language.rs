@@ -573,3 +573,115 @@ fn those_takes_a_list_and_a_condition() {
     // `those` is no keyword: a name may still be spelt so.
     assert!(bylaw::syntax::parse_expr("those.at exists and those(x in y: x)").is_ok());
 }
+
+/// The messages of the bad inputs an audit of `records` (one JSON text) reports.
+fn bad_inputs(policy: &Policy, records: &str) -> Vec<String> {
+    let outcome = bylaw::audit::run_in_memory(policy, vec![("in.json".into(), records.into())]);
+    outcome.bad_inputs.into_iter().map(|b| b.message).collect()
+}
+
+/// The load errors of `rules` added to the bundled policy.
+fn load_errors(rules: &str) -> Vec<String> {
+    let mut files = bylaw::policy_files::default_policy();
+    files.push(SourceFile::new("test.bylaw", rules));
+    match bylaw::check::load(&files, &[]) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+    }
+}
+
+#[test]
+fn times_and_division_bind_tighter_than_plus_and_division_is_exact() {
+    use bylaw::ast::{BinaryOp, ExprKind};
+    let Ok(e) = bylaw::syntax::parse_expr("1 + 2 * 3 / 4 - 5") else {
+        panic!("parses")
+    };
+    // (1 + ((2 * 3) / 4)) - 5
+    let ExprKind::Binary {
+        op: BinaryOp::Sub,
+        lhs,
+        ..
+    } = e.kind
+    else {
+        panic!("{:?}", e.kind)
+    };
+    let ExprKind::Binary {
+        op: BinaryOp::Add,
+        rhs,
+        ..
+    } = lhs.kind
+    else {
+        panic!("{:?}", lhs.kind)
+    };
+    assert!(matches!(
+        rhs.kind,
+        ExprKind::Binary {
+            op: BinaryOp::Div,
+            ..
+        }
+    ));
+    let policy = policy_with(
+        r#"
+rule set.71 error {
+  title "arithmetic"
+  on meeting
+  require count(members) * 2 > 4 and start + 2 days * 2 > start + 3 days
+    else "{count(members) * 3} {count(members) / 2} {count(members) * 1.5} {2 days * 3} {6 days / 4}"
+}
+"#,
+    );
+    let meeting = |n: usize| {
+        let members: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"id": format!("P-{i}"), "role": "vice_mayor"}))
+            .collect();
+        serde_json::json!({"type": "meeting", "id": "M", "kind": "executive",
+            "start": "2011-07-11T09:00:00+08:00", "members": members})
+    };
+    assert!(judge(&policy, "set.71", meeting(3)).is_empty());
+    // `/` of two whole numbers is exact: 3 / 2 is 1.5, not 1.
+    assert_eq!(judge(&policy, "set.71", meeting(2)), ["6 1 3 6 days 36h"]);
+}
+
+#[test]
+fn a_division_by_zero_cannot_be_judged_and_is_reported() {
+    let policy = policy_with(
+        r#"
+rule set.72 error {
+  title "share"
+  on meeting
+  require 10 / count(members) > 1 else "few"
+}
+"#,
+    );
+    let messages = bad_inputs(
+        &policy,
+        r#"{"type": "meeting", "id": "M-1", "kind": "executive", "start": "2011-07-11T09:00:00+08:00", "members": []}"#,
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m == "rule set.72 cannot judge this record: it divides `10` by zero"),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn times_and_division_need_numbers_or_a_duration_and_a_number() {
+    for (expr, expected) in [
+        ("start * 2 > start", "cannot compute `datetime` * `int`"),
+        ("kind / 2 == 1", "cannot compute `meeting_kind` / `int`"),
+        ("2 / 1 day > 1 day", "cannot compute `int` / `duration`"),
+        (
+            "1 day * 1 day > 1 day",
+            "cannot compute `duration` * `duration`",
+        ),
+    ] {
+        let errors = load_errors(&format!(
+            "rule set.73 error {{\n  title \"t\"\n  on meeting\n  require {expr}\n}}\n"
+        ));
+        assert!(errors.iter().any(|e| e == expected), "{expr}: {errors:#?}");
+    }
+    let errors =
+        load_errors("rule set.73 error {\n  title \"t\"\n  on meeting\n  require 2 * \n}\n");
+    assert!(!errors.is_empty());
+}

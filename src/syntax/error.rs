@@ -89,6 +89,8 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::op_in | Rule::kw_in => "`in`",
         Rule::op_add => "`+`",
         Rule::op_sub => "`-`",
+        Rule::op_mul => "`*`",
+        Rule::op_div => "`/`",
         Rule::prefix | Rule::op_not | Rule::kw_not => "`not`",
         Rule::op_neg => "`-`",
         Rule::postfix => "`is` or `exists`",

@@ -845,6 +845,8 @@ impl Lower {
                     Rule::op_in => BinaryOp::In,
                     Rule::op_not_in => BinaryOp::NotIn,
                     Rule::op_add => BinaryOp::Add,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
                     _ => BinaryOp::Sub,
                 };
                 let expr = Expr {

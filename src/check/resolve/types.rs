@@ -66,7 +66,7 @@ impl Resolver<'_> {
                 let r = self.membership_rhs(rhs, &l.ty);
                 ir(Node::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span)
             }
-            BinaryOp::Add | BinaryOp::Sub => {
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
                 let l = self.expr(lhs);
                 let r = self.expr(rhs);
                 let ty = arithmetic(op, &l.ty, &r.ty);
@@ -245,8 +245,20 @@ fn ordered(t: &Ty) -> bool {
     )
 }
 
+/// The type of `a op b`, or `None` when the operator does not apply. Division is exact, so
+/// `int / int` is a `number`; a duration scales by a number.
 fn arithmetic(op: BinaryOp, a: &Ty, b: &Ty) -> Option<Ty> {
     use Ty::*;
+    if matches!(op, BinaryOp::Mul | BinaryOp::Div) {
+        return Some(match (a, b) {
+            (Unknown, _) | (_, Unknown) => Unknown,
+            (Int, Int) if op == BinaryOp::Mul => Int,
+            (Int | Number, Int | Number) => Number,
+            (Duration, Int | Number) => Duration,
+            (Int | Number, Duration) if op == BinaryOp::Mul => Duration,
+            _ => return None,
+        });
+    }
     Some(match (a, b) {
         (Unknown, _) | (_, Unknown) => Unknown,
         (Int, Int) => Int,
