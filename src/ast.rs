@@ -281,11 +281,13 @@ pub struct Per {
     pub span: Span,
 }
 
-/// `expect 1..2` (or `expect 1`): how many records a period must hold.
+/// `expect 1..2`, `expect 1`, `expect 1..` or `expect ..3`: how many records a period must hold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expect {
+    /// 0 for `expect ..3`.
     pub min: u32,
-    pub max: u32,
+    /// `None` for `expect 1..`: at least one, no upper bound.
+    pub max: Option<u32>,
     pub span: Span,
 }
 

@@ -685,3 +685,73 @@ fn times_and_division_need_numbers_or_a_duration_and_a_number() {
         load_errors("rule set.73 error {\n  title \"t\"\n  on meeting\n  require 2 * \n}\n");
     assert!(!errors.is_empty());
 }
+
+#[test]
+fn an_open_count_range_asks_at_least_or_at_most() {
+    let policy = policy_with(
+        r#"
+rule set.74 warning {
+  title "at least one meeting a month"
+  count meeting
+  per month of start
+  expect 1..
+  message "{count} in {period}, expected {expected}"
+}
+rule set.75 warning {
+  title "at most one meeting a month"
+  count meeting
+  per month of start
+  expect ..1
+  message "{count} in {period}, expected {expected}"
+}
+"#,
+    );
+    let meeting = |id: &str, start: &str| {
+        format!(r#"{{"type": "meeting", "id": "{id}", "kind": "executive", "start": "{start}"}}"#)
+    };
+    let records = format!(
+        "[{}, {}, {}, {}]",
+        meeting("M-0", "2011-07-01T09:00:00+08:00"),
+        meeting("M-1", "2011-07-11T09:00:00+08:00"),
+        meeting("M-2", "2011-07-12T09:00:00+08:00"),
+        meeting("M-3", "2011-09-30T09:00:00+08:00"),
+    );
+    let mut outcome = bylaw::audit::run_in_memory(&policy, vec![("in.json".into(), records)]);
+    outcome.findings.retain(|f| f.rule.starts_with("set.7"));
+    let mut messages: Vec<(String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.rule.clone(), f.message.clone()))
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            ("set.74".into(), "0 in 2011-08, expected at least 1".into()),
+            ("set.75".into(), "3 in 2011-07, expected at most 1".into()),
+        ]
+    );
+    let rule = policy.rule("set.74").expect("rule exists");
+    let bylaw::check::RuleKind::Periodic(p) = &rule.kind else {
+        panic!("a periodic rule")
+    };
+    assert_eq!((p.min, p.max), (1, u32::MAX));
+}
+
+#[test]
+fn a_count_range_is_checked() {
+    let rule = |expect: &str| {
+        format!("rule set.76 warning {{\n  title \"t\"\n  count meeting\n  per month of start\n  expect {expect}\n}}\n")
+    };
+    assert!(load_errors(&rule("2..1"))
+        .iter()
+        .any(|e| e == "the range 2..1 is empty"));
+    assert!(load_errors(&rule("4294967295.."))
+        .iter()
+        .any(|e| e == "`4294967295` is too large"));
+    assert!(!load_errors(&rule("..")).is_empty());
+    assert!(!load_errors(&rule("1...2")).is_empty());
+    for ok in ["1..", "..3", "0..0", "2"] {
+        assert_eq!(load_errors(&rule(ok)), Vec::<String>::new(), "{ok}");
+    }
+}

@@ -159,6 +159,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::per_clause => "`per`",
         Rule::period_unit => "`month`, `half_year`, `iso_week`, `quarter` or `year`",
         Rule::expect_clause => "`expect`",
+        Rule::expect_from | Rule::expect_upto => "a range such as `1..2`, `1..` or `..3`",
         Rule::message_clause => "`message`",
         Rule::help_clause => "`help`",
         Rule::builtin_clause => "`builtin`",

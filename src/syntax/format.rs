@@ -427,6 +427,10 @@ fn lex<'s>(text: &'s str, from: usize, to: usize, rule: Rule, out: &mut Vec<Piec
 /// Whether one space goes between two tokens on a line.
 fn space(prev: &Tok<'_>, next: &Tok<'_>) -> bool {
     let (p, n) = (prev.text.as_ref(), next.text.as_ref());
+    if n == ".." && next.rule == Rule::expect_upto {
+        // `expect ..3`: the range has no lower end, so `..` is the first word after `expect`.
+        return true;
+    }
     if matches!(n, "," | ":" | ")" | "]" | "..") || matches!(p, "(" | "[" | "." | "..") {
         return false;
     }

@@ -513,20 +513,32 @@ impl Lower {
             Rule::expect_clause => {
                 let again = trimmed_span(&pair);
                 let mut inner = pair.into_inner();
-                let Some(min) = self.integer(next(&mut inner)) else {
-                    return;
-                };
-                let max = match inner.next() {
-                    Some(p) => match self.integer(p) {
-                        Some(max) => max,
-                        None => return,
-                    },
-                    None => min,
+                let first = next(&mut inner);
+                // `..N`: at most N; `N..`: at least N; `N..M`; `N`: exactly N.
+                let (min, max) = if first.as_rule() == Rule::expect_upto {
+                    let Some(max) = self.count_bound(next(&mut first.into_inner())) else {
+                        return;
+                    };
+                    (0, Some(max))
+                } else {
+                    let Some(min) = self.count_bound(first) else {
+                        return;
+                    };
+                    match inner.next() {
+                        Some(from) => match from.into_inner().next() {
+                            Some(p) => match self.count_bound(p) {
+                                Some(max) => (min, Some(max)),
+                                None => return,
+                            },
+                            None => (min, None),
+                        },
+                        None => (min, Some(min)),
+                    }
                 };
                 self.once(&id, "expect", body.expect.is_some(), again);
                 body.expect = Some(Expect {
-                    min: min as u32,
-                    max: max as u32,
+                    min,
+                    max,
                     span: whole,
                 });
             }
@@ -980,6 +992,21 @@ impl Lower {
             }
             _ => return None,
         })
+    }
+
+    /// A bound of an `expect` range: a count of records, so at most `u32::MAX - 1` (the largest
+    /// stands for no bound at all).
+    fn count_bound(&mut self, pair: Pair<'_, Rule>) -> Option<u32> {
+        let at = span(&pair);
+        let text = pair.as_str().to_string();
+        let n = self.integer(pair)?;
+        match u32::try_from(n) {
+            Ok(n) if n < u32::MAX => Some(n),
+            _ => {
+                self.error(at, format!("`{text}` is too large"), "too large");
+                None
+            }
+        }
     }
 
     fn integer(&mut self, pair: Pair<'_, Rule>) -> Option<i64> {
