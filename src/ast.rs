@@ -426,6 +426,12 @@ pub enum ExprKind {
         field: Ident,
     },
     Exists(Box<Expr>),
+    /// `(if late then "late" else "on time")`: one of two values of one type.
+    If {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     Is {
         subject: Box<Expr>,
         who: Who,
@@ -584,6 +590,15 @@ impl Expr {
                 ExprKind::Binary { lhs, rhs, .. } => {
                     walk(lhs, f);
                     walk(rhs, f);
+                }
+                ExprKind::If {
+                    condition,
+                    then,
+                    otherwise,
+                } => {
+                    walk(condition, f);
+                    walk(then, f);
+                    walk(otherwise, f);
                 }
                 ExprKind::Is {
                     subject, who: w, ..

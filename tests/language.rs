@@ -755,3 +755,90 @@ fn a_count_range_is_checked() {
         assert_eq!(load_errors(&rule(ok)), Vec::<String>::new(), "{ok}");
     }
 }
+
+#[test]
+fn a_conditional_gives_one_of_two_values() {
+    let policy = policy_with(
+        r#"
+rule set.77 error {
+  title "conditional"
+  on meeting
+  let size = (if kind is executive then 3 else if kind is plenary then 10 else 0)
+  require (if kind is executive then count(members) >= size else true)
+    else """{if kind is executive then "executive" else "other"}: {count(members)} of {size}, {(if size > 1 then 1.5 else 1) * 2}"""
+}
+"#,
+    );
+    let meeting = |kind: &str, n: usize| {
+        let members: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"id": format!("P-{i}"), "role": "vice_mayor"}))
+            .collect();
+        serde_json::json!({"type": "meeting", "id": "M", "kind": kind,
+            "start": "2011-07-11T09:00:00+08:00", "members": members})
+    };
+    assert!(judge(&policy, "set.77", meeting("executive", 3)).is_empty());
+    assert!(judge(&policy, "set.77", meeting("plenary", 1)).is_empty());
+    assert_eq!(
+        judge(&policy, "set.77", meeting("executive", 2)),
+        ["executive: 2 of 3, 3"]
+    );
+    // A hole may hold a conditional bare, in a quoted string too.
+    let policy = policy_with(
+        "rule set.78 error {\n  title \"t\"\n  on meeting\n  require false else \"{if kind is executive then \\\"late\\\" else \\\"on time\\\"}\"\n}\n",
+    );
+    assert_eq!(judge(&policy, "set.78", meeting("executive", 0)), ["late"]);
+}
+
+#[test]
+fn a_conditional_is_in_parentheses_its_condition_a_condition_and_its_values_of_one_type() {
+    for (require, expected) in [
+        (
+            "require if kind is executive then true else false",
+            "a conditional expression must be in parentheses",
+        ),
+        (
+            "require (if kind is executive then true else false) when if true then true else false",
+            "a conditional expression must be in parentheses",
+        ),
+        (
+            "require (if kind is executive then 1 else \"x\") == 1",
+            "the two values of `if` differ in type: `int` and `string`",
+        ),
+        (
+            "require (if start then true else false)",
+            "expected a condition (true or false), found a value of type `datetime`",
+        ),
+        (
+            "require (if kind is executive then 1 else 2)",
+            "expected a condition (true or false), found a value of type `int`",
+        ),
+    ] {
+        let errors = load_errors(&format!(
+            "rule set.79 error {{\n  title \"t\"\n  on meeting\n  {require}\n}}\n"
+        ));
+        assert!(
+            errors.iter().any(|e| e == expected),
+            "{require}: {errors:#?}"
+        );
+    }
+    // The requirement's own `else` is never taken for the conditional's.
+    let errors = load_errors(
+        "rule set.79 error {\n  title \"t\"\n  on meeting\n  require if kind is executive then true else \"m\"\n}\n",
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e == "a conditional expression must be in parentheses"),
+        "{errors:#?}"
+    );
+    for text in [
+        "(if a then b else c)",
+        "(if a then 1 else if b then 2 else 3) + 1",
+        "x is mayor if (if a then b else c)",
+    ] {
+        assert!(bylaw::syntax::parse_expr(text).is_ok(), "{text}");
+    }
+    for text in ["(if a then b)", "(if a else c)", "(if then b else c)"] {
+        assert!(bylaw::syntax::parse_expr(text).is_err(), "{text}");
+    }
+}

@@ -66,6 +66,8 @@ pub enum Node {
     Neg(Box<Ir>),
     Binary(BinaryOp, Box<Ir>, Box<Ir>),
     Exists(Box<Ir>),
+    /// The condition, then the value when it holds and the value when it does not.
+    If(Box<Ir>, Box<Ir>, Box<Ir>),
     Is {
         subject: Box<Ir>,
         who: Box<Who>,
@@ -144,6 +146,11 @@ impl Ir {
                 if let Some(body) = body {
                     body.root_fields(into);
                 }
+            }
+            Node::If(condition, then, otherwise) => {
+                condition.root_fields(into);
+                then.root_fields(into);
+                otherwise.root_fields(into);
             }
             Node::Binary(_, left, right) => {
                 left.root_fields(into);

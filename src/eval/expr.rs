@@ -129,6 +129,11 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             };
             Traced::new(val, inner.origin)
         }
+        Node::If(condition, then, otherwise) => {
+            let holds = eval(env, condition)?;
+            let chosen = eval(env, if holds.truthy() { then } else { otherwise })?;
+            Traced::new(chosen.val, first_origin(chosen.origin, holds.origin))
+        }
         Node::Exists(inner) => {
             let inner = eval(env, inner)?;
             Traced::new(Val::Bool(!inner.val.is_null()), inner.origin)

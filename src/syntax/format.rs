@@ -66,7 +66,7 @@ const SEGMENTS: &[Rule] = &[
 ];
 
 /// Keywords the grammar names (so that an error can say one is missing): laid out as keywords.
-const KEYWORDS: &[Rule] = &[Rule::chain_then];
+const KEYWORDS: &[Rule] = &[Rule::chain_then, Rule::kw_if, Rule::kw_then, Rule::kw_else];
 
 /// Items of a block that have no keyword of their own but are still one line each; any other node
 /// without a keyword of its own inside a block is a wrapper, whose children are the lines.

@@ -22,6 +22,7 @@ pub fn lower_file(
         errors: Vec::new(),
         problems: Vec::new(),
         reported_too_deep: false,
+        bare_conditional: false,
     };
     let items = file
         .into_inner()
@@ -48,6 +49,8 @@ struct Lower {
     problems: Vec<Diagnostic>,
     /// Whether the expression being lowered was already reported as too deep.
     reported_too_deep: bool,
+    /// Whether `if … then … else …` may stand without parentheses (in a message hole).
+    bare_conditional: bool,
 }
 
 fn span(pair: &Pair<'_, Rule>) -> Span {
@@ -925,6 +928,29 @@ impl Lower {
                     source_height.max(body_height) + 1,
                 )
             }
+            Rule::paren_conditional => {
+                // Inside the parentheses an `else` cannot be misread: `else if` chains need none.
+                let outer = std::mem::replace(&mut self.bare_conditional, true);
+                let (mut e, h) = self.conditional(next(&mut pair.into_inner()));
+                self.bare_conditional = outer;
+                // The parentheses belong to the expression, as they do to any other.
+                e.span = whole;
+                return (e, h);
+            }
+            Rule::conditional => {
+                if !self.bare_conditional {
+                    self.errors.push(
+                        Diagnostic::error(
+                            "policy::syntax",
+                            "a conditional expression must be in parentheses",
+                        )
+                        .in_file(self.source.clone())
+                        .with_label(Label::primary(whole, "add parentheses around it"))
+                        .with_help("write `(if … then … else …)`, so that its `else` is not read as a requirement's `else \"…\"`"),
+                    );
+                }
+                return self.conditional(pair);
+            }
             Rule::set_literal => (
                 ExprKind::Set(
                     pair.into_inner()
@@ -947,6 +973,28 @@ impl Lower {
             },
         };
         self.cap(Expr { kind, span: whole }, height)
+    }
+
+    /// `if COND then A else B`, parentheses aside.
+    fn conditional(&mut self, pair: Pair<'_, Rule>) -> (Expr, usize) {
+        let whole = span(&pair);
+        // `if`, the condition, `then`, a value, `else`, a value.
+        let mut parts = pair.into_inner();
+        let _if = next(&mut parts);
+        let (condition, c) = self.expr_h(next(&mut parts));
+        let _then = next(&mut parts);
+        let (then, t) = self.expr_h(next(&mut parts));
+        let _else = next(&mut parts);
+        let (otherwise, o) = self.expr_h(next(&mut parts));
+        let expr = Expr {
+            kind: ExprKind::If {
+                condition: Box::new(condition),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
+            },
+            span: whole,
+        };
+        self.cap(expr, c.max(t).max(o) + 1)
     }
 
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Option<Literal> {
@@ -1128,6 +1176,8 @@ pub fn lower_expr(source: &Arc<SourceFile>, pair: Pair<'_, Rule>) -> Result<Expr
         errors: Vec::new(),
         problems: Vec::new(),
         reported_too_deep: false,
+        // A message hole: its braces end the conditional, so no `else` can be misread.
+        bare_conditional: true,
     };
     let e = lower.expr(pair);
     lower.errors.append(&mut lower.problems);

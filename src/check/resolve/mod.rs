@@ -234,6 +234,11 @@ impl<'p> Resolver<'p> {
                 ir(Node::Neg(Box::new(inner)), ty, span)
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, span),
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => self.conditional(condition, then, otherwise, span),
             ExprKind::Exists(inner) => {
                 let inner = self.expr(inner);
                 ir(Node::Exists(Box::new(inner)), Ty::Bool, span)

@@ -117,6 +117,41 @@ impl Resolver<'_> {
         }
     }
 
+    /// `(if c then a else b)`: `c` a condition, `a` and `b` of one type (an `int` and a `number`
+    /// give a `number`).
+    pub(super) fn conditional(
+        &mut self,
+        condition: &ast::Expr,
+        then: &ast::Expr,
+        otherwise: &ast::Expr,
+        span: Span,
+    ) -> Ir {
+        let c = self.condition(condition);
+        let a = self.expr(then);
+        let b = self.expr(otherwise);
+        let ty = match (&a.ty, &b.ty) {
+            (Ty::Unknown, t) | (t, Ty::Unknown) => Some(t.clone()),
+            (Ty::Int, Ty::Number) | (Ty::Number, Ty::Int) => Some(Ty::Number),
+            (x, y) if x == y => Some(x.clone()),
+            _ => None,
+        };
+        if ty.is_none() {
+            let (x, y) = (self.type_name(&a.ty), self.type_name(&b.ty));
+            self.error(
+                a.span.to(b.span),
+                "policy::type",
+                format!("the two values of `if` differ in type: `{x}` and `{y}`"),
+                "values of two types",
+                Some("give both branches values of one type".into()),
+            );
+        }
+        ir(
+            Node::If(Box::new(c), Box::new(a), Box::new(b)),
+            ty.unwrap_or(Ty::Unknown),
+            span,
+        )
+    }
+
     pub(super) fn membership_rhs(&mut self, rhs: &ast::Expr, element: &Ty) -> Ir {
         let span = rhs.span;
         if let ExprKind::Set(items) = &rhs.kind {
