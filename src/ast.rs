@@ -426,6 +426,8 @@ pub enum ExprKind {
         field: Ident,
     },
     Exists(Box<Expr>),
+    /// `5 working days`: an amount of working days, only to add to or take from a date.
+    WorkingDays(Box<Expr>),
     /// `(if late then "late" else "on time")`: one of two values of one type.
     If {
         condition: Box<Expr>,
@@ -582,7 +584,9 @@ impl Expr {
                         walk(b, f);
                     }
                 }
-                ExprKind::Unary { operand, .. } | ExprKind::Exists(operand) => walk(operand, f),
+                ExprKind::Unary { operand, .. }
+                | ExprKind::Exists(operand)
+                | ExprKind::WorkingDays(operand) => walk(operand, f),
                 ExprKind::Member { base, field } => {
                     field.span = f(field.span);
                     walk(base, f);

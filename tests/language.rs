@@ -842,3 +842,75 @@ fn a_conditional_is_in_parentheses_its_condition_a_condition_and_its_values_of_o
         assert!(bylaw::syntax::parse_expr(text).is_err(), "{text}");
     }
 }
+
+#[test]
+fn working_days_move_a_date_on_the_calendar() {
+    let policy = policy_with(
+        r#"
+param wd_lead: int = 3 "working days"
+rule set.66 error {
+  title "working-day dates"
+  on leave
+  require end <= start + wd_lead working days
+    else "due {start + wd_lead working days}, from {end - 3 working days}, {start + 0 working days}"
+}
+"#,
+    );
+    let leave = |start: &str, end: &str| {
+        serde_json::json!({"type": "leave", "id": "LV-1",
+            "person": {"id": "P-250", "name": "杨帆", "role": "unit_head"},
+            "kind": "leave_city", "start": start, "end": end})
+    };
+    // Friday 2011-09-30, then the National Day holidays and two adjusted workdays: the third
+    // working day after it is Monday 2011-10-10.
+    assert!(judge(&policy, "set.66", leave("2011-09-30", "2011-10-10")).is_empty());
+    assert_eq!(
+        judge(&policy, "set.66", leave("2011-09-30", "2011-10-11")),
+        ["due 2011-10-10, from 2011-10-08, 2011-09-30"]
+    );
+    // Past the calendar's years, a working-day date is not guessed.
+    let record = r#"{"type": "leave", "id": "LV-2030-001",
+        "person": {"id": "P-250", "name": "杨帆", "role": "unit_head", "unit": "市住房公积金管理中心"},
+        "kind": "leave_city", "start": "2026-12-30", "end": "2030-11-16"}"#;
+    let messages = bad_inputs(&policy, record);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("rule set.66 cannot judge this record: ")
+                && m.contains("outside the working-day calendar")),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn working_days_are_a_whole_number_added_to_a_date() {
+    for (require, expected) in [
+        (
+            "require end <= 3 working days",
+            "working days can only be added to a date or taken from one",
+        ),
+        (
+            "require end <= 3 working days + start",
+            "working days can only be added to a date or taken from one",
+        ),
+        (
+            "require end <= start + 1.5 working days",
+            "a number of working days is a whole number, not a `number`",
+        ),
+        (
+            "require end <= kind + 2 working days",
+            "working days are added to a date, not to a `leave_kind`",
+        ),
+    ] {
+        let errors = load_errors(&format!(
+            "rule set.67 error {{\n  title \"t\"\n  on leave\n  {require}\n}}\n"
+        ));
+        assert!(
+            errors.iter().any(|e| e == expected),
+            "{require}: {errors:#?}"
+        );
+    }
+    assert!(bylaw::syntax::parse_expr("received + 5 working days").is_ok());
+    assert!(bylaw::syntax::parse_expr("received - limit working day").is_ok());
+    assert!(bylaw::syntax::parse_expr("received + 5 working").is_err());
+}

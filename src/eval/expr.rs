@@ -129,6 +129,29 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             };
             Traced::new(val, inner.origin)
         }
+        Node::WorkingDays { date, days, back } => {
+            let date = eval(env, date)?;
+            let days = eval(env, days)?;
+            let origin = first_origin(date.origin, days.origin);
+            let (Some(day), Val::Int(n)) = (builtins::date_of(&date.val), &days.val) else {
+                return Ok(Traced::new(Val::Null, origin));
+            };
+            let Some(calendar) = env.policy.calendar.as_ref() else {
+                return Err(EvalError {
+                    message: "the policy declares no working-day calendar".into(),
+                    origin,
+                });
+            };
+            let n = if *back { n.checked_neg() } else { Some(*n) };
+            let moved = match n {
+                Some(n) => calendar.add_working_days(day, n).map_err(|e| e.to_string()),
+                None => Err(format!("{} working days is too many", days.val.render())),
+            };
+            match moved {
+                Ok(d) => Traced::new(Val::Date(d), origin),
+                Err(message) => return Err(EvalError { message, origin }),
+            }
+        }
         Node::If(condition, then, otherwise) => {
             let holds = eval(env, condition)?;
             let chosen = eval(env, if holds.truthy() { then } else { otherwise })?;

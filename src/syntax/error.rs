@@ -99,6 +99,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::op_neg => "`-`",
         Rule::postfix => "`is` or `exists`",
         Rule::op_exists => "`exists`",
+        Rule::op_working => "`working days`",
         Rule::op_is | Rule::op_is_not | Rule::kw_is => "`is`",
         Rule::path => "a field path such as `chair.role`",
         Rule::call => "a function call such as `weekday(start)`",

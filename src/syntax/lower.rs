@@ -808,6 +808,13 @@ impl Lower {
                         },
                         height + 1,
                     ),
+                    Rule::op_working => (
+                        Expr {
+                            kind: ExprKind::WorkingDays(Box::new(subject)),
+                            span,
+                        },
+                        height + 1,
+                    ),
                     Rule::op_field => {
                         let field = op.into_inner().next().map(ident);
                         match field {

@@ -66,6 +66,9 @@ impl Resolver<'_> {
                 let r = self.membership_rhs(rhs, &l.ty);
                 ir(Node::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span)
             }
+            BinaryOp::Add | BinaryOp::Sub if matches!(rhs.kind, ExprKind::WorkingDays(_)) => {
+                self.working_days(op, lhs, rhs, span)
+            }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
                 let l = self.expr(lhs);
                 let r = self.expr(rhs);
@@ -115,6 +118,54 @@ impl Resolver<'_> {
                 ir(Node::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span)
             }
         }
+    }
+
+    /// `date ± n working days`: a date, or the date of a datetime, moved by `n` working days of the
+    /// policy's calendar; `n` a whole number.
+    fn working_days(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> Ir {
+        let ExprKind::WorkingDays(days) = &rhs.kind else {
+            return poison(span);
+        };
+        let date = self.expr(lhs);
+        let days = self.expr(days);
+        if !matches!(date.ty, Ty::Date | Ty::DateTime | Ty::Unknown) {
+            let found = self.type_name(&date.ty);
+            self.error(
+                date.span,
+                "policy::type",
+                format!("working days are added to a date, not to a `{found}`"),
+                "not a date",
+                None,
+            );
+        }
+        if !matches!(days.ty, Ty::Int | Ty::Unknown) {
+            let found = self.type_name(&days.ty);
+            self.error(
+                days.span,
+                "policy::type",
+                format!("a number of working days is a whole number, not a `{found}`"),
+                "not a whole number",
+                None,
+            );
+        }
+        if self.policy.calendar.is_none() {
+            self.error(
+                rhs.span,
+                "policy::calendar",
+                "`working days` needs a `calendar` declaration in the policy".into(),
+                "no calendar declared",
+                None,
+            );
+        }
+        ir(
+            Node::WorkingDays {
+                date: Box::new(date),
+                days: Box::new(days),
+                back: op == BinaryOp::Sub,
+            },
+            Ty::Date,
+            span,
+        )
     }
 
     /// `(if c then a else b)`: `c` a condition, `a` and `b` of one type (an `int` and a `number`
