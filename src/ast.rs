@@ -293,11 +293,13 @@ pub struct Per {
     pub span: Span,
 }
 
-/// `expect 1..2` (or `expect 1`): how many records a period must hold.
+/// `expect 1..2`, `expect 1`, `expect 1..` or `expect ..3`: how many records a period must hold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expect {
+    /// 0 for `expect ..3`.
     pub min: u32,
-    pub max: u32,
+    /// `None` for `expect 1..`: at least one, no upper bound.
+    pub max: Option<u32>,
     pub span: Span,
 }
 
@@ -436,6 +438,14 @@ pub enum ExprKind {
         field: Ident,
     },
     Exists(Box<Expr>),
+    /// `5 working days`: an amount of working days, only to add to or take from a date.
+    WorkingDays(Box<Expr>),
+    /// `(if late then "late" else "on time")`: one of two values of one type.
+    If {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     Is {
         subject: Box<Expr>,
         who: Who,
@@ -481,6 +491,9 @@ pub enum BinaryOp {
     NotIn,
     Add,
     Sub,
+    Mul,
+    /// Exact division: `7 / 2` is `3.5`, never rounded.
+    Div,
 }
 
 impl BinaryOp {
@@ -498,6 +511,8 @@ impl BinaryOp {
             BinaryOp::NotIn => "not in",
             BinaryOp::Add => "+",
             BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
         }
     }
 }
@@ -581,7 +596,9 @@ impl Expr {
                         walk(b, f);
                     }
                 }
-                ExprKind::Unary { operand, .. } | ExprKind::Exists(operand) => walk(operand, f),
+                ExprKind::Unary { operand, .. }
+                | ExprKind::Exists(operand)
+                | ExprKind::WorkingDays(operand) => walk(operand, f),
                 ExprKind::Member { base, field } => {
                     field.span = f(field.span);
                     walk(base, f);
@@ -589,6 +606,15 @@ impl Expr {
                 ExprKind::Binary { lhs, rhs, .. } => {
                     walk(lhs, f);
                     walk(rhs, f);
+                }
+                ExprKind::If {
+                    condition,
+                    then,
+                    otherwise,
+                } => {
+                    walk(condition, f);
+                    walk(then, f);
+                    walk(otherwise, f);
                 }
                 ExprKind::Is {
                     subject, who: w, ..

@@ -225,6 +225,25 @@ impl Calendar {
         Ok(self.date_at(k - 1))
     }
 
+    /// `from` moved by `n` working days: the n-th working day after it, or for a negative `n` the
+    /// |n|-th working day before it; `from` itself for 0. Every day stepped over must lie in the
+    /// calendar's years.
+    pub fn add_working_days(&self, from: Date, n: i64) -> Result<Date, CalendarError> {
+        if n >= 0 {
+            return self.nth_working_day_after(from, n);
+        }
+        let mut left = n.unsigned_abs();
+        let mut day = from;
+        while left > 0 {
+            // Stepping stops at the calendar's first year: `is_working_day` refuses the day before.
+            day = day.yesterday().map_err(|_| self.out_of_range(from))?;
+            if self.is_working_day(day)? {
+                left -= 1;
+            }
+        }
+        Ok(day)
+    }
+
     /// The holidays and adjusted workdays in (from, to], for messages that show the computed facts.
     ///
     /// Only announced days inside the covered years exist; empty when to <= from.

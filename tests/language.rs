@@ -574,3 +574,344 @@ fn those_takes_a_list_and_a_condition() {
     // `those` is no keyword: a name may still be spelt so.
     assert!(bylaw::syntax::parse_expr("those.at exists and those(x in y: x)").is_ok());
 }
+
+/// The messages of the bad inputs an audit of `records` (one JSON text) reports.
+fn bad_inputs(policy: &Policy, records: &str) -> Vec<String> {
+    let outcome = bylaw::audit::run_in_memory(policy, vec![("in.json".into(), records.into())]);
+    outcome.bad_inputs.into_iter().map(|b| b.message).collect()
+}
+
+/// The load errors of `rules` added to the bundled policy.
+fn load_errors(rules: &str) -> Vec<String> {
+    let mut files = bylaw::policy_files::default_policy();
+    files.push(SourceFile::new("test.bylaw", rules));
+    match bylaw::check::load(&files, &[]) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+    }
+}
+
+#[test]
+fn times_and_division_bind_tighter_than_plus_and_division_is_exact() {
+    use bylaw::ast::{BinaryOp, ExprKind};
+    let Ok(e) = bylaw::syntax::parse_expr("1 + 2 * 3 / 4 - 5") else {
+        panic!("parses")
+    };
+    // (1 + ((2 * 3) / 4)) - 5
+    let ExprKind::Binary {
+        op: BinaryOp::Sub,
+        lhs,
+        ..
+    } = e.kind
+    else {
+        panic!("{:?}", e.kind)
+    };
+    let ExprKind::Binary {
+        op: BinaryOp::Add,
+        rhs,
+        ..
+    } = lhs.kind
+    else {
+        panic!("{:?}", lhs.kind)
+    };
+    assert!(matches!(
+        rhs.kind,
+        ExprKind::Binary {
+            op: BinaryOp::Div,
+            ..
+        }
+    ));
+    let policy = policy_with(
+        r#"
+rule set.71 error {
+  title "arithmetic"
+  on meeting
+  require count(members) * 2 > 4 and start + 2 days * 2 > start + 3 days
+    else "{count(members) * 3} {count(members) / 2} {count(members) * 1.5} {2 days * 3} {6 days / 4}"
+}
+"#,
+    );
+    let meeting = |n: usize| {
+        let members: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"id": format!("P-{i}"), "role": "vice_mayor"}))
+            .collect();
+        serde_json::json!({"type": "meeting", "id": "M", "kind": "executive",
+            "start": "2011-07-11T09:00:00+08:00", "members": members})
+    };
+    assert!(judge(&policy, "set.71", meeting(3)).is_empty());
+    // `/` of two whole numbers is exact: 3 / 2 is 1.5, not 1.
+    assert_eq!(judge(&policy, "set.71", meeting(2)), ["6 1 3 6 days 36h"]);
+}
+
+#[test]
+fn a_division_by_zero_cannot_be_judged_and_is_reported() {
+    let policy = policy_with(
+        r#"
+rule set.72 error {
+  title "share"
+  on meeting
+  require 10 / count(members) > 1 else "few"
+}
+"#,
+    );
+    let messages = bad_inputs(
+        &policy,
+        r#"{"type": "meeting", "id": "M-1", "kind": "executive", "start": "2011-07-11T09:00:00+08:00", "members": []}"#,
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m == "rule set.72 cannot judge this record: it divides `10` by zero"),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn times_and_division_need_numbers_or_a_duration_and_a_number() {
+    for (expr, expected) in [
+        ("start * 2 > start", "cannot compute `datetime` * `int`"),
+        ("kind / 2 == 1", "cannot compute `meeting_kind` / `int`"),
+        ("2 / 1 day > 1 day", "cannot compute `int` / `duration`"),
+        (
+            "1 day * 1 day > 1 day",
+            "cannot compute `duration` * `duration`",
+        ),
+    ] {
+        let errors = load_errors(&format!(
+            "rule set.73 error {{\n  title \"t\"\n  on meeting\n  require {expr}\n}}\n"
+        ));
+        assert!(errors.iter().any(|e| e == expected), "{expr}: {errors:#?}");
+    }
+    let errors =
+        load_errors("rule set.73 error {\n  title \"t\"\n  on meeting\n  require 2 * \n}\n");
+    assert!(!errors.is_empty());
+}
+
+#[test]
+fn an_open_count_range_asks_at_least_or_at_most() {
+    let policy = policy_with(
+        r#"
+rule set.74 warning {
+  title "at least one meeting a month"
+  count meeting
+  per month of start
+  expect 1..
+  message "{count} in {period}, expected {expected}"
+}
+rule set.75 warning {
+  title "at most one meeting a month"
+  count meeting
+  per month of start
+  expect ..1
+  message "{count} in {period}, expected {expected}"
+}
+"#,
+    );
+    let meeting = |id: &str, start: &str| {
+        format!(r#"{{"type": "meeting", "id": "{id}", "kind": "executive", "start": "{start}"}}"#)
+    };
+    let records = format!(
+        "[{}, {}, {}, {}]",
+        meeting("M-0", "2011-07-01T09:00:00+08:00"),
+        meeting("M-1", "2011-07-11T09:00:00+08:00"),
+        meeting("M-2", "2011-07-12T09:00:00+08:00"),
+        meeting("M-3", "2011-09-30T09:00:00+08:00"),
+    );
+    let mut outcome = bylaw::audit::run_in_memory(&policy, vec![("in.json".into(), records)]);
+    outcome.findings.retain(|f| f.rule.starts_with("set.7"));
+    let mut messages: Vec<(String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.rule.clone(), f.message.clone()))
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            ("set.74".into(), "0 in 2011-08, expected at least 1".into()),
+            ("set.75".into(), "3 in 2011-07, expected at most 1".into()),
+        ]
+    );
+    let rule = policy.rule("set.74").expect("rule exists");
+    let bylaw::check::RuleKind::Periodic(p) = &rule.kind else {
+        panic!("a periodic rule")
+    };
+    assert_eq!((p.min, p.max), (1, u32::MAX));
+}
+
+#[test]
+fn a_count_range_is_checked() {
+    let rule = |expect: &str| {
+        format!("rule set.76 warning {{\n  title \"t\"\n  count meeting\n  per month of start\n  expect {expect}\n}}\n")
+    };
+    assert!(load_errors(&rule("2..1"))
+        .iter()
+        .any(|e| e == "the range 2..1 is empty"));
+    assert!(load_errors(&rule("4294967295.."))
+        .iter()
+        .any(|e| e == "`4294967295` is too large"));
+    assert!(!load_errors(&rule("..")).is_empty());
+    assert!(!load_errors(&rule("1...2")).is_empty());
+    for ok in ["1..", "..3", "0..0", "2"] {
+        assert_eq!(load_errors(&rule(ok)), Vec::<String>::new(), "{ok}");
+    }
+}
+
+#[test]
+fn a_conditional_gives_one_of_two_values() {
+    let policy = policy_with(
+        r#"
+rule set.77 error {
+  title "conditional"
+  on meeting
+  let size = (if kind is executive then 3 else if kind is plenary then 10 else 0)
+  require (if kind is executive then count(members) >= size else true)
+    else """{if kind is executive then "executive" else "other"}: {count(members)} of {size}, {(if size > 1 then 1.5 else 1) * 2}"""
+}
+"#,
+    );
+    let meeting = |kind: &str, n: usize| {
+        let members: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"id": format!("P-{i}"), "role": "vice_mayor"}))
+            .collect();
+        serde_json::json!({"type": "meeting", "id": "M", "kind": kind,
+            "start": "2011-07-11T09:00:00+08:00", "members": members})
+    };
+    assert!(judge(&policy, "set.77", meeting("executive", 3)).is_empty());
+    assert!(judge(&policy, "set.77", meeting("plenary", 1)).is_empty());
+    assert_eq!(
+        judge(&policy, "set.77", meeting("executive", 2)),
+        ["executive: 2 of 3, 3"]
+    );
+    // A hole may hold a conditional bare, in a quoted string too.
+    let policy = policy_with(
+        "rule set.78 error {\n  title \"t\"\n  on meeting\n  require false else \"{if kind is executive then \\\"late\\\" else \\\"on time\\\"}\"\n}\n",
+    );
+    assert_eq!(judge(&policy, "set.78", meeting("executive", 0)), ["late"]);
+}
+
+#[test]
+fn a_conditional_is_in_parentheses_its_condition_a_condition_and_its_values_of_one_type() {
+    for (require, expected) in [
+        (
+            "require if kind is executive then true else false",
+            "a conditional expression must be in parentheses",
+        ),
+        (
+            "require (if kind is executive then true else false) when if true then true else false",
+            "a conditional expression must be in parentheses",
+        ),
+        (
+            "require (if kind is executive then 1 else \"x\") == 1",
+            "the two values of `if` differ in type: `int` and `string`",
+        ),
+        (
+            "require (if start then true else false)",
+            "expected a condition (true or false), found a value of type `datetime`",
+        ),
+        (
+            "require (if kind is executive then 1 else 2)",
+            "expected a condition (true or false), found a value of type `int`",
+        ),
+    ] {
+        let errors = load_errors(&format!(
+            "rule set.79 error {{\n  title \"t\"\n  on meeting\n  {require}\n}}\n"
+        ));
+        assert!(
+            errors.iter().any(|e| e == expected),
+            "{require}: {errors:#?}"
+        );
+    }
+    // The requirement's own `else` is never taken for the conditional's.
+    let errors = load_errors(
+        "rule set.79 error {\n  title \"t\"\n  on meeting\n  require if kind is executive then true else \"m\"\n}\n",
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e == "a conditional expression must be in parentheses"),
+        "{errors:#?}"
+    );
+    for text in [
+        "(if a then b else c)",
+        "(if a then 1 else if b then 2 else 3) + 1",
+        "x is mayor if (if a then b else c)",
+    ] {
+        assert!(bylaw::syntax::parse_expr(text).is_ok(), "{text}");
+    }
+    for text in ["(if a then b)", "(if a else c)", "(if then b else c)"] {
+        assert!(bylaw::syntax::parse_expr(text).is_err(), "{text}");
+    }
+}
+
+#[test]
+fn working_days_move_a_date_on_the_calendar() {
+    let policy = policy_with(
+        r#"
+param wd_lead: int = 3 "working days"
+rule set.66 error {
+  title "working-day dates"
+  on leave
+  require end <= start + wd_lead working days
+    else "due {start + wd_lead working days}, from {end - 3 working days}, {start + 0 working days}"
+}
+"#,
+    );
+    let leave = |start: &str, end: &str| {
+        serde_json::json!({"type": "leave", "id": "LV-1",
+            "person": {"id": "P-250", "name": "杨帆", "role": "unit_head"},
+            "kind": "leave_city", "start": start, "end": end})
+    };
+    // Friday 2011-09-30, then the National Day holidays and two adjusted workdays: the third
+    // working day after it is Monday 2011-10-10.
+    assert!(judge(&policy, "set.66", leave("2011-09-30", "2011-10-10")).is_empty());
+    assert_eq!(
+        judge(&policy, "set.66", leave("2011-09-30", "2011-10-11")),
+        ["due 2011-10-10, from 2011-10-08, 2011-09-30"]
+    );
+    // Past the calendar's years, a working-day date is not guessed.
+    let record = r#"{"type": "leave", "id": "LV-2030-001",
+        "person": {"id": "P-250", "name": "杨帆", "role": "unit_head", "unit": "市住房公积金管理中心"},
+        "kind": "leave_city", "start": "2026-12-30", "end": "2030-11-16"}"#;
+    let messages = bad_inputs(&policy, record);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("rule set.66 cannot judge this record: ")
+                && m.contains("outside the working-day calendar")),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn working_days_are_a_whole_number_added_to_a_date() {
+    for (require, expected) in [
+        (
+            "require end <= 3 working days",
+            "working days can only be added to a date or taken from one",
+        ),
+        (
+            "require end <= 3 working days + start",
+            "working days can only be added to a date or taken from one",
+        ),
+        (
+            "require end <= start + 1.5 working days",
+            "a number of working days is a whole number, not a `number`",
+        ),
+        (
+            "require end <= kind + 2 working days",
+            "working days are added to a date, not to a `leave_kind`",
+        ),
+    ] {
+        let errors = load_errors(&format!(
+            "rule set.67 error {{\n  title \"t\"\n  on leave\n  {require}\n}}\n"
+        ));
+        assert!(
+            errors.iter().any(|e| e == expected),
+            "{require}: {errors:#?}"
+        );
+    }
+    assert!(bylaw::syntax::parse_expr("received + 5 working days").is_ok());
+    assert!(bylaw::syntax::parse_expr("received - limit working day").is_ok());
+    assert!(bylaw::syntax::parse_expr("received + 5 working").is_err());
+}

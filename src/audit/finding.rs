@@ -64,7 +64,7 @@ pub struct Tally {
     pub to: jiff::civil::Date,
     /// The ids of the records counted, sorted.
     pub counted: Vec<String>,
-    /// What the rule asks: at least `min` and at most `max` records.
+    /// What the rule asks: at least `min` and at most `max` records (`u32::MAX`: no most).
     pub min: u32,
     pub max: u32,
 }

@@ -136,11 +136,7 @@ fn periodic_finding(
     ids: &[&str],
     (from, to): (jiff::civil::Date, jiff::civil::Date),
 ) -> Finding {
-    let expected = if p.min == p.max {
-        p.min.to_string()
-    } else {
-        format!("{}..{}", p.min, p.max)
-    };
+    let expected = expected_words(p.min, p.max);
     let null = Json::Null;
     let mut env = eval::Env::new(policy, &null, rule.slots, world);
     env.set(p.locals[0], Traced::plain(Val::Int(ids.len() as i64)));
@@ -182,5 +178,16 @@ fn periodic_finding(
         new: None,
         require: None,
         diagnostic,
+    }
+}
+
+/// What a periodic rule expects, as its `{expected}` hole says it: `1`, `1..2`, `at least 1`
+/// (`expect 1..`), `at most 3` (`expect ..3`).
+fn expected_words(min: u32, max: u32) -> String {
+    match (min, max) {
+        (a, b) if a == b => a.to_string(),
+        (a, u32::MAX) => format!("at least {a}"),
+        (0, b) => format!("at most {b}"),
+        (a, b) => format!("{a}..{b}"),
     }
 }

@@ -66,6 +66,15 @@ pub enum Node {
     Neg(Box<Ir>),
     Binary(BinaryOp, Box<Ir>, Box<Ir>),
     Exists(Box<Ir>),
+    /// `date ± n working days` on the policy's calendar: the date, the count, whether it is taken
+    /// away.
+    WorkingDays {
+        date: Box<Ir>,
+        days: Box<Ir>,
+        back: bool,
+    },
+    /// The condition, then the value when it holds and the value when it does not.
+    If(Box<Ir>, Box<Ir>, Box<Ir>),
     Is {
         subject: Box<Ir>,
         who: Box<Who>,
@@ -144,6 +153,15 @@ impl Ir {
                 if let Some(body) = body {
                     body.root_fields(into);
                 }
+            }
+            Node::WorkingDays { date, days, .. } => {
+                date.root_fields(into);
+                days.root_fields(into);
+            }
+            Node::If(condition, then, otherwise) => {
+                condition.root_fields(into);
+                then.root_fields(into);
+                otherwise.root_fields(into);
             }
             Node::Binary(_, left, right) => {
                 left.root_fields(into);

@@ -228,6 +228,7 @@ pub struct PeriodicRule {
     pub unit: PeriodUnit,
     pub date: Ir,
     pub min: u32,
+    /// `u32::MAX` for an open range (`expect 1..`).
     pub max: u32,
     /// Slots of `count`, `period` and `expected`, which the rule's message may show.
     pub locals: [usize; 3],

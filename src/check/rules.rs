@@ -157,16 +157,17 @@ fn count_rule(
     };
     let (min, max) = match &body.expect {
         Some(expect) => {
-            if expect.max < expect.min {
+            let max = expect.max.unwrap_or(u32::MAX);
+            if max < expect.min {
                 resolver.error(
                     expect.span,
                     "policy::rule-shape",
-                    format!("the range {}..{} is empty", expect.min, expect.max),
+                    format!("the range {}..{max} is empty", expect.min),
                     "empty range",
                     None,
                 );
             }
-            (expect.min, expect.max)
+            (expect.min, max)
         }
         None => {
             resolver.error(

@@ -142,6 +142,34 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             };
             Traced::new(val, inner.origin)
         }
+        Node::WorkingDays { date, days, back } => {
+            let date = eval(env, date)?;
+            let days = eval(env, days)?;
+            let origin = first_origin(date.origin, days.origin);
+            let (Some(day), Val::Int(n)) = (builtins::date_of(&date.val), &days.val) else {
+                return Ok(Traced::new(Val::Null, origin));
+            };
+            let Some(calendar) = env.policy.calendar.as_ref() else {
+                return Err(EvalError {
+                    message: "the policy declares no working-day calendar".into(),
+                    origin,
+                });
+            };
+            let n = if *back { n.checked_neg() } else { Some(*n) };
+            let moved = match n {
+                Some(n) => calendar.add_working_days(day, n).map_err(|e| e.to_string()),
+                None => Err(format!("{} working days is too many", days.val.render())),
+            };
+            match moved {
+                Ok(d) => Traced::new(Val::Date(d), origin),
+                Err(message) => return Err(EvalError { message, origin }),
+            }
+        }
+        Node::If(condition, then, otherwise) => {
+            let holds = eval(env, condition)?;
+            let chosen = eval(env, if holds.truthy() { then } else { otherwise })?;
+            Traced::new(chosen.val, first_origin(chosen.origin, holds.origin))
+        }
         Node::Exists(inner) => {
             let inner = eval(env, inner)?;
             Traced::new(Val::Bool(!inner.val.is_null()), inner.origin)
@@ -191,6 +219,10 @@ fn binary<'a>(
             }
         }
         BinaryOp::Add | BinaryOp::Sub => arithmetic(op, &l.val, &r.val),
+        BinaryOp::Mul | BinaryOp::Div => match scale(op, &l.val, &r.val) {
+            Ok(val) => val,
+            Err(message) => return Err(EvalError { message, origin }),
+        },
     };
     Ok(Traced::new(val, origin))
 }
@@ -245,6 +277,54 @@ fn arithmetic<'a>(op: BinaryOp, l: &Val<'a>, r: &Val<'a>) -> Val<'a> {
             Val::Duration(b.timestamp.duration_until(a.timestamp))
         }
         _ => Val::Null,
+    }
+}
+
+/// `l * r` or `l / r`. A missing operand gives nothing, as in `+`; a division by zero or a result
+/// too large to hold cannot be judged, never a guess.
+fn scale<'a>(op: BinaryOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, String> {
+    let symbol = op.symbol();
+    let too_large = || {
+        format!(
+            "`{} {symbol} {}` is too large to compute",
+            l.render(),
+            r.render()
+        )
+    };
+    let number = |n: f64| {
+        if n.is_finite() {
+            Ok(Val::Num(n))
+        } else {
+            Err(too_large())
+        }
+    };
+    let is_zero = matches!(r, Val::Int(0)) || matches!(r, Val::Num(n) if *n == 0.0);
+    if op == BinaryOp::Div && is_zero && !l.is_null() {
+        return Err(format!("it divides `{}` by zero", l.render()));
+    }
+    let duration = |d: &jiff::SignedDuration, factor: f64| {
+        let secs = if op == BinaryOp::Div {
+            d.as_secs_f64() / factor
+        } else {
+            d.as_secs_f64() * factor
+        };
+        jiff::SignedDuration::try_from_secs_f64(secs)
+            .map(Val::Duration)
+            .map_err(|_| too_large())
+    };
+    match (l, r) {
+        (Val::Int(a), Val::Int(b)) if op == BinaryOp::Mul => {
+            a.checked_mul(*b).map(Val::Int).ok_or_else(too_large)
+        }
+        (Val::Int(_) | Val::Num(_), Val::Int(_) | Val::Num(_)) => {
+            let (a, b) = (as_f64(l), as_f64(r));
+            number(if op == BinaryOp::Div { a / b } else { a * b })
+        }
+        (Val::Duration(d), Val::Int(_) | Val::Num(_)) => duration(d, as_f64(r)),
+        (Val::Int(_) | Val::Num(_), Val::Duration(d)) if op == BinaryOp::Mul => {
+            duration(d, as_f64(l))
+        }
+        _ => Ok(Val::Null),
     }
 }
 

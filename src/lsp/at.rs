@@ -217,7 +217,16 @@ fn expr_names<'a>(expr: &'a Expr, record: Option<&'a str>, out: &mut Names<'a>) 
             expr_names(rhs, record, out);
         }
         ExprKind::Member { base, .. } => expr_names(base, record, out),
-        ExprKind::Exists(inner) => expr_names(inner, record, out),
+        ExprKind::Exists(inner) | ExprKind::WorkingDays(inner) => expr_names(inner, record, out),
+        ExprKind::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            for part in [condition, then, otherwise] {
+                expr_names(part, record, out);
+            }
+        }
         ExprKind::Is { subject, who, .. } => {
             expr_names(subject, record, out);
             who_names(who, record, out);

@@ -66,7 +66,13 @@ const SEGMENTS: &[Rule] = &[
 ];
 
 /// Keywords the grammar names (so that an error can say one is missing): laid out as keywords.
-const KEYWORDS: &[Rule] = &[Rule::chain_then, Rule::calendar_builtin];
+const KEYWORDS: &[Rule] = &[
+    Rule::chain_then,
+    Rule::calendar_builtin,
+    Rule::kw_if,
+    Rule::kw_then,
+    Rule::kw_else,
+];
 
 /// Items of a block that have no keyword of their own but are still one line each; any other node
 /// without a keyword of its own inside a block is a wrapper, whose children are the lines.
@@ -427,6 +433,10 @@ fn lex<'s>(text: &'s str, from: usize, to: usize, rule: Rule, out: &mut Vec<Piec
 /// Whether one space goes between two tokens on a line.
 fn space(prev: &Tok<'_>, next: &Tok<'_>) -> bool {
     let (p, n) = (prev.text.as_ref(), next.text.as_ref());
+    if n == ".." && next.rule == Rule::expect_upto {
+        // `expect ..3`: the range has no lower end, so `..` is the first word after `expect`.
+        return true;
+    }
     if matches!(n, "," | ":" | ")" | "]" | "..") || matches!(p, "(" | "[" | "." | "..") {
         return false;
     }

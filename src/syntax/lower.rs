@@ -22,6 +22,7 @@ pub fn lower_file(
         errors: Vec::new(),
         problems: Vec::new(),
         reported_too_deep: false,
+        bare_conditional: false,
     };
     let items = file
         .into_inner()
@@ -48,6 +49,8 @@ struct Lower {
     problems: Vec<Diagnostic>,
     /// Whether the expression being lowered was already reported as too deep.
     reported_too_deep: bool,
+    /// Whether `if … then … else …` may stand without parentheses (in a message hole).
+    bare_conditional: bool,
 }
 
 fn span(pair: &Pair<'_, Rule>) -> Span {
@@ -523,20 +526,32 @@ impl Lower {
             Rule::expect_clause => {
                 let again = trimmed_span(&pair);
                 let mut inner = pair.into_inner();
-                let Some(min) = self.integer(next(&mut inner)) else {
-                    return;
-                };
-                let max = match inner.next() {
-                    Some(p) => match self.integer(p) {
-                        Some(max) => max,
-                        None => return,
-                    },
-                    None => min,
+                let first = next(&mut inner);
+                // `..N`: at most N; `N..`: at least N; `N..M`; `N`: exactly N.
+                let (min, max) = if first.as_rule() == Rule::expect_upto {
+                    let Some(max) = self.count_bound(next(&mut first.into_inner())) else {
+                        return;
+                    };
+                    (0, Some(max))
+                } else {
+                    let Some(min) = self.count_bound(first) else {
+                        return;
+                    };
+                    match inner.next() {
+                        Some(from) => match from.into_inner().next() {
+                            Some(p) => match self.count_bound(p) {
+                                Some(max) => (min, Some(max)),
+                                None => return,
+                            },
+                            None => (min, None),
+                        },
+                        None => (min, Some(min)),
+                    }
                 };
                 self.once(&id, "expect", body.expect.is_some(), again);
                 body.expect = Some(Expect {
-                    min: min as u32,
-                    max: max as u32,
+                    min,
+                    max,
                     span: whole,
                 });
             }
@@ -803,6 +818,13 @@ impl Lower {
                         },
                         height + 1,
                     ),
+                    Rule::op_working => (
+                        Expr {
+                            kind: ExprKind::WorkingDays(Box::new(subject)),
+                            span,
+                        },
+                        height + 1,
+                    ),
                     Rule::op_field => {
                         let field = op.into_inner().next().map(ident);
                         match field {
@@ -855,6 +877,8 @@ impl Lower {
                     Rule::op_in => BinaryOp::In,
                     Rule::op_not_in => BinaryOp::NotIn,
                     Rule::op_add => BinaryOp::Add,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
                     _ => BinaryOp::Sub,
                 };
                 let expr = Expr {
@@ -921,6 +945,29 @@ impl Lower {
                     source_height.max(body_height) + 1,
                 )
             }
+            Rule::paren_conditional => {
+                // Inside the parentheses an `else` cannot be misread: `else if` chains need none.
+                let outer = std::mem::replace(&mut self.bare_conditional, true);
+                let (mut e, h) = self.conditional(next(&mut pair.into_inner()));
+                self.bare_conditional = outer;
+                // The parentheses belong to the expression, as they do to any other.
+                e.span = whole;
+                return (e, h);
+            }
+            Rule::conditional => {
+                if !self.bare_conditional {
+                    self.errors.push(
+                        Diagnostic::error(
+                            "policy::syntax",
+                            "a conditional expression must be in parentheses",
+                        )
+                        .in_file(self.source.clone())
+                        .with_label(Label::primary(whole, "add parentheses around it"))
+                        .with_help("write `(if … then … else …)`, so that its `else` is not read as a requirement's `else \"…\"`"),
+                    );
+                }
+                return self.conditional(pair);
+            }
             Rule::set_literal => (
                 ExprKind::Set(
                     pair.into_inner()
@@ -943,6 +990,28 @@ impl Lower {
             },
         };
         self.cap(Expr { kind, span: whole }, height)
+    }
+
+    /// `if COND then A else B`, parentheses aside.
+    fn conditional(&mut self, pair: Pair<'_, Rule>) -> (Expr, usize) {
+        let whole = span(&pair);
+        // `if`, the condition, `then`, a value, `else`, a value.
+        let mut parts = pair.into_inner();
+        let _if = next(&mut parts);
+        let (condition, c) = self.expr_h(next(&mut parts));
+        let _then = next(&mut parts);
+        let (then, t) = self.expr_h(next(&mut parts));
+        let _else = next(&mut parts);
+        let (otherwise, o) = self.expr_h(next(&mut parts));
+        let expr = Expr {
+            kind: ExprKind::If {
+                condition: Box::new(condition),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
+            },
+            span: whole,
+        };
+        self.cap(expr, c.max(t).max(o) + 1)
     }
 
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Option<Literal> {
@@ -988,6 +1057,21 @@ impl Lower {
             }
             _ => return None,
         })
+    }
+
+    /// A bound of an `expect` range: a count of records, so at most `u32::MAX - 1` (the largest
+    /// stands for no bound at all).
+    fn count_bound(&mut self, pair: Pair<'_, Rule>) -> Option<u32> {
+        let at = span(&pair);
+        let text = pair.as_str().to_string();
+        let n = self.integer(pair)?;
+        match u32::try_from(n) {
+            Ok(n) if n < u32::MAX => Some(n),
+            _ => {
+                self.error(at, format!("`{text}` is too large"), "too large");
+                None
+            }
+        }
     }
 
     fn integer(&mut self, pair: Pair<'_, Rule>) -> Option<i64> {
@@ -1109,6 +1193,8 @@ pub fn lower_expr(source: &Arc<SourceFile>, pair: Pair<'_, Rule>) -> Result<Expr
         errors: Vec::new(),
         problems: Vec::new(),
         reported_too_deep: false,
+        // A message hole: its braces end the conditional, so no `else` can be misread.
+        bare_conditional: true,
     };
     let e = lower.expr(pair);
     lower.errors.append(&mut lower.problems);

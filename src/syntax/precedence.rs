@@ -6,7 +6,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::grammar::Rule;
 
-/// `or` < `and` < `not` < comparisons and membership < `+ -` < unary minus < `is` / `exists` < `.field`.
+/// `or` < `and` < `not` < comparisons and membership < `+ -` < `* /` < unary minus < `is` / `exists` / `working days` < `.field`.
 pub static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::op_or, Assoc::Left))
@@ -21,7 +21,11 @@ pub static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_in, Assoc::Left)
             | Op::infix(Rule::op_not_in, Assoc::Left))
         .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
         .op(Op::prefix(Rule::op_neg))
-        .op(Op::postfix(Rule::op_exists) | Op::postfix(Rule::op_is) | Op::postfix(Rule::op_is_not))
+        .op(Op::postfix(Rule::op_exists)
+            | Op::postfix(Rule::op_is)
+            | Op::postfix(Rule::op_is_not)
+            | Op::postfix(Rule::op_working))
         .op(Op::postfix(Rule::op_field))
 });

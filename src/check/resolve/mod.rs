@@ -234,6 +234,21 @@ impl<'p> Resolver<'p> {
                 ir(Node::Neg(Box::new(inner)), ty, span)
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, span),
+            ExprKind::WorkingDays(_) => {
+                self.error(
+                    span,
+                    "policy::type",
+                    "working days can only be added to a date or taken from one".into(),
+                    "not added to a date",
+                    Some("write `received + 5 working days`".into()),
+                );
+                poison(span)
+            }
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => self.conditional(condition, then, otherwise, span),
             ExprKind::Exists(inner) => {
                 let inner = self.expr(inner);
                 ir(Node::Exists(Box::new(inner)), Ty::Bool, span)

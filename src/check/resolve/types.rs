@@ -66,7 +66,10 @@ impl Resolver<'_> {
                 let r = self.membership_rhs(rhs, &l.ty);
                 ir(Node::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span)
             }
-            BinaryOp::Add | BinaryOp::Sub => {
+            BinaryOp::Add | BinaryOp::Sub if matches!(rhs.kind, ExprKind::WorkingDays(_)) => {
+                self.working_days(op, lhs, rhs, span)
+            }
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
                 let l = self.expr(lhs);
                 let r = self.expr(rhs);
                 let ty = arithmetic(op, &l.ty, &r.ty);
@@ -115,6 +118,89 @@ impl Resolver<'_> {
                 ir(Node::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span)
             }
         }
+    }
+
+    /// `date ± n working days`: a date, or the date of a datetime, moved by `n` working days of the
+    /// policy's calendar; `n` a whole number.
+    fn working_days(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> Ir {
+        let ExprKind::WorkingDays(days) = &rhs.kind else {
+            return poison(span);
+        };
+        let date = self.expr(lhs);
+        let days = self.expr(days);
+        if !matches!(date.ty, Ty::Date | Ty::DateTime | Ty::Unknown) {
+            let found = self.type_name(&date.ty);
+            self.error(
+                date.span,
+                "policy::type",
+                format!("working days are added to a date, not to a `{found}`"),
+                "not a date",
+                None,
+            );
+        }
+        if !matches!(days.ty, Ty::Int | Ty::Unknown) {
+            let found = self.type_name(&days.ty);
+            self.error(
+                days.span,
+                "policy::type",
+                format!("a number of working days is a whole number, not a `{found}`"),
+                "not a whole number",
+                None,
+            );
+        }
+        if self.policy.calendar.is_none() {
+            self.error(
+                rhs.span,
+                "policy::calendar",
+                "`working days` needs a `calendar` declaration in the policy".into(),
+                "no calendar declared",
+                None,
+            );
+        }
+        ir(
+            Node::WorkingDays {
+                date: Box::new(date),
+                days: Box::new(days),
+                back: op == BinaryOp::Sub,
+            },
+            Ty::Date,
+            span,
+        )
+    }
+
+    /// `(if c then a else b)`: `c` a condition, `a` and `b` of one type (an `int` and a `number`
+    /// give a `number`).
+    pub(super) fn conditional(
+        &mut self,
+        condition: &ast::Expr,
+        then: &ast::Expr,
+        otherwise: &ast::Expr,
+        span: Span,
+    ) -> Ir {
+        let c = self.condition(condition);
+        let a = self.expr(then);
+        let b = self.expr(otherwise);
+        let ty = match (&a.ty, &b.ty) {
+            (Ty::Unknown, t) | (t, Ty::Unknown) => Some(t.clone()),
+            (Ty::Int, Ty::Number) | (Ty::Number, Ty::Int) => Some(Ty::Number),
+            (x, y) if x == y => Some(x.clone()),
+            _ => None,
+        };
+        if ty.is_none() {
+            let (x, y) = (self.type_name(&a.ty), self.type_name(&b.ty));
+            self.error(
+                a.span.to(b.span),
+                "policy::type",
+                format!("the two values of `if` differ in type: `{x}` and `{y}`"),
+                "values of two types",
+                Some("give both branches values of one type".into()),
+            );
+        }
+        ir(
+            Node::If(Box::new(c), Box::new(a), Box::new(b)),
+            ty.unwrap_or(Ty::Unknown),
+            span,
+        )
     }
 
     pub(super) fn membership_rhs(&mut self, rhs: &ast::Expr, element: &Ty) -> Ir {
@@ -245,8 +331,20 @@ fn ordered(t: &Ty) -> bool {
     )
 }
 
+/// The type of `a op b`, or `None` when the operator does not apply. Division is exact, so
+/// `int / int` is a `number`; a duration scales by a number.
 fn arithmetic(op: BinaryOp, a: &Ty, b: &Ty) -> Option<Ty> {
     use Ty::*;
+    if matches!(op, BinaryOp::Mul | BinaryOp::Div) {
+        return Some(match (a, b) {
+            (Unknown, _) | (_, Unknown) => Unknown,
+            (Int, Int) if op == BinaryOp::Mul => Int,
+            (Int | Number, Int | Number) => Number,
+            (Duration, Int | Number) => Duration,
+            (Int | Number, Duration) if op == BinaryOp::Mul => Duration,
+            _ => return None,
+        });
+    }
     Some(match (a, b) {
         (Unknown, _) | (_, Unknown) => Unknown,
         (Int, Int) => Int,
