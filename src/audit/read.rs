@@ -415,7 +415,7 @@ fn judge(
         });
     }
     let has_waivers = value
-        .get("waivers")
+        .get(waivers_field(policy, shape))
         .and_then(Json::as_array)
         .is_some_and(|w| !w.is_empty());
     if has_waivers {
@@ -426,6 +426,15 @@ fn judge(
             source: record.source,
         });
     }
+}
+
+/// The field of a record of type `shape` that holds its waivers: `waivers`, or the field its type
+/// declares with `as waivable(waivers: …)`.
+pub fn waivers_field(policy: &Policy, shape: ShapeId) -> &str {
+    policy
+        .shapes
+        .get(shape)
+        .map_or("waivers", |s| s.roles.waivers.as_str())
 }
 
 /// Every record's id, where it is, and its type.

@@ -119,6 +119,7 @@ pub fn load(
     }
     policy.rules = rules;
     errors.extend(checked_and_not_checked(&policy));
+    errors.extend(waivers_unread(&policy, &files));
     if policy.name.is_empty() && errors.is_empty() {
         let mut d = Diagnostic::error(
             "policy::header",
@@ -189,6 +190,87 @@ fn checked_and_not_checked(policy: &Policy) -> Vec<Diagnostic> {
             }
         }
         errors.push(d);
+    }
+    errors
+}
+
+/// Waivers the checker would never read: a record type whose list of waiver-like objects (with a
+/// `rule` and a `reason`) is not its waivers field, or rules about waivers when no record type has
+/// a waivers field at all. Either way every waiver would be ignored without a word.
+fn waivers_unread(policy: &Policy, files: &[PolicyFile]) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let waiver_like = |ty: &Ty| match ty {
+        Ty::Array(inner) => match **inner {
+            Ty::Shape(s) => policy
+                .shapes
+                .get(s)
+                .is_some_and(|w| w.field("rule").is_some() && w.field("reason").is_some()),
+            _ => false,
+        },
+        _ => false,
+    };
+    let mut suggestion = None;
+    let mut any_waivers = false;
+    for file in files {
+        for item in &file.items {
+            let Item::Record(t) = item else { continue };
+            let Some(shape) = policy.record_type(t.name.as_str()) else {
+                continue;
+            };
+            if shape.field(&shape.roles.waivers).is_some() {
+                any_waivers = true;
+                continue;
+            }
+            let Some(field) = shape.fields.iter().find(|f| waiver_like(&f.ty)) else {
+                continue;
+            };
+            let at = t
+                .fields
+                .iter()
+                .find(|f| f.name.as_str() == field.name)
+                .map_or(t.name.span, |f| f.name.span);
+            suggestion.get_or_insert_with(|| (shape.name.clone(), field.name.clone()));
+            errors.push(
+                Diagnostic::error(
+                    "policy::convention",
+                    format!(
+                        "`{}` looks like the waivers of a `{}`, yet waivers are read from a field `{}`",
+                        field.name, shape.name, shape.roles.waivers
+                    ),
+                )
+                .in_file(file.source.clone())
+                .with_label(Label::primary(at, "never read as waivers"))
+                .with_help(format!(
+                    "declare the field that holds the record's waivers: `record {} {{ … }} as waivable(waivers: {})`",
+                    shape.name, field.name
+                )),
+            );
+        }
+    }
+    if any_waivers || !errors.is_empty() {
+        return errors;
+    }
+    for which in [BuiltinRule::Waivers, BuiltinRule::UnusedWaivers] {
+        let Some(rule) = policy.builtin(which) else {
+            continue;
+        };
+        let (record, field) = suggestion
+            .clone()
+            .unwrap_or_else(|| ("letter".into(), "<field>".into()));
+        errors.push(
+            Diagnostic::error(
+                "policy::convention",
+                format!(
+                    "rule `{}` checks waivers, and no record type has a field `waivers`",
+                    rule.id
+                ),
+            )
+            .in_file(rule.origin.file.clone())
+            .with_label(Label::primary(rule.origin.id_span, "no waivers to check"))
+            .with_help(format!(
+                "add `waivers: [waiver]` to the record types that may be waived, or declare the field that holds them: `record {record} {{ … }} as waivable(waivers: {field})`"
+            )),
+        );
     }
     errors
 }

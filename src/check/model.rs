@@ -51,12 +51,102 @@ pub struct ShapeDef {
     pub fields: Vec<FieldDef>,
     /// What the type means, as the policy says.
     pub doc: Option<String>,
+    /// `closed`: an object of the type may have no field but the declared ones.
+    pub closed: bool,
+    /// Which of its fields play the language's parts (a person's role, a step's time, …).
+    pub roles: Roles,
 }
 
 impl ShapeDef {
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.name == name)
     }
+}
+
+/// The fields that play the language's parts in a type: the language's own names unless the type
+/// declares others with `as person(…)`, `as step(…)` or `as waivable(…)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roles {
+    /// A person's role, an enum: what `x is mayor` compares.
+    pub role: String,
+    /// A person's areas in charge, a list: what `in charge of` looks in.
+    pub areas: String,
+    /// A chain step's action, an enum.
+    pub action: String,
+    /// Who took a chain step, a person.
+    pub by: String,
+    /// When a chain step was taken, a date or datetime: steps are ordered by it.
+    pub at: String,
+    /// A record's waivers, a list of waiver objects.
+    pub waivers: String,
+}
+
+impl Default for Roles {
+    fn default() -> Roles {
+        Roles {
+            role: "role".into(),
+            areas: "portfolio".into(),
+            action: "action".into(),
+            by: "by".into(),
+            at: "at".into(),
+            waivers: "waivers".into(),
+        }
+    }
+}
+
+/// The parts a type may play, each with its roles and the field that plays a role by default.
+pub const PARTS: [(&str, &[(&str, &str)]); 3] = [
+    ("person", &[("role", "role"), ("areas", "portfolio")]),
+    ("step", &[("action", "action"), ("by", "by"), ("at", "at")]),
+    ("waivable", &[("waivers", "waivers")]),
+];
+
+impl Roles {
+    /// The field that plays `role` of `part` (`("person", "areas")` → `portfolio` by default).
+    pub fn get(&self, part: &str, role: &str) -> Option<&str> {
+        Some(match (part, role) {
+            ("person", "role") => &self.role,
+            ("person", "areas") => &self.areas,
+            ("step", "action") => &self.action,
+            ("step", "by") => &self.by,
+            ("step", "at") => &self.at,
+            ("waivable", "waivers") => &self.waivers,
+            _ => return None,
+        })
+    }
+
+    fn slot(&mut self, part: &str, role: &str) -> Option<&mut String> {
+        Some(match (part, role) {
+            ("person", "role") => &mut self.role,
+            ("person", "areas") => &mut self.areas,
+            ("step", "action") => &mut self.action,
+            ("step", "by") => &mut self.by,
+            ("step", "at") => &mut self.at,
+            ("waivable", "waivers") => &mut self.waivers,
+            _ => return None,
+        })
+    }
+
+    /// Declares that `field` plays `role` of `part`; false for a role the part does not have.
+    pub fn set(&mut self, part: &str, role: &str, field: &str) -> bool {
+        match self.slot(part, role) {
+            Some(slot) => {
+                *slot = field.to_string();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// How to declare that a field of `shape` plays `role` of `part`, for a load error's help:
+/// `shape official { … } as person(areas: <field>)`.
+pub fn declare_part(shape: &ShapeDef, part: &str, role: &str) -> String {
+    let keyword = if shape.is_record { "record" } else { "shape" };
+    format!(
+        "`{keyword} {} {{ … }} as {part}({role}: <field>)`",
+        shape.name
+    )
 }
 
 #[derive(Debug, Clone)]
