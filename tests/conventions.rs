@@ -173,3 +173,57 @@ fn the_bundled_policy_declares_nothing_and_keeps_the_language_names() {
         );
     }
 }
+
+/// A small policy with a closed record type and a closed shape inside it.
+const LETTERS: &str = r#"
+policy "letters" {
+    title "Letters"
+}
+
+shape sender closed {
+    name: string required
+}
+
+record letter closed "a letter received" {
+    id: string required
+    received: date required
+    answered: date
+    sender: sender
+}
+
+article 1 "Letters" {
+    rule 1.1 error {
+        title "a letter is answered"
+        on letter
+        require answered exists
+    }
+}
+"#;
+
+#[test]
+fn a_closed_type_refuses_a_field_it_does_not_declare_at_its_key() {
+    let files = vec![SourceFile::new("letters.bylaw", LETTERS)];
+    let policy = bylaw::check::load(&files, &[]).expect("the policy loads");
+    let text = concat!(
+        r#"{"type": "letter", "id": "L-1", "received": "2024-03-01", "answerd": "2024-03-02"}"#,
+        "\n",
+        r#"{"type": "letter", "id": "L-2", "received": "2024-03-01", "answered": "2024-03-02", "sender": {"name": "王芳", "nmae": "x"}}"#,
+        "\n",
+        r#"{"type": "letter", "id": "L-3", "received": "2024-03-01", "answered": "2024-03-02", "sender": {"name": "王芳"}}"#,
+    );
+    let outcome = bylaw::audit::run_in_memory(&policy, vec![("letters.jsonl".into(), text.into())]);
+    let renderer = bylaw::report::human::Renderer::new(false);
+    let shown: String = outcome
+        .bad_inputs
+        .iter()
+        .map(|b| renderer.render(&b.diagnostic))
+        .collect();
+    assert_eq!(outcome.bad_inputs.len(), 2, "{shown}");
+    insta::assert_snapshot!("closed_misspelled", shown);
+}
+
+#[test]
+fn the_bundled_contract_stays_open() {
+    let policy = bylaw::check::load(&bylaw::policy_files::default_policy(), &[]).expect("loads");
+    assert!(policy.shapes.iter().all(|s| !s.closed));
+}

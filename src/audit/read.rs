@@ -297,6 +297,12 @@ impl Refusal {
     fn of_problem(source: &SourceFile, place: Place, problem: &records::Problem) -> Refusal {
         let span =
             locate_in_file(source, place, &problem.pointer).map_or(Span::new(0, 0), |l| l.span);
+        // An unknown field is its key's fault, not its value's.
+        let span = if problem.at_key {
+            records::locate::key_before(&source.text, span.start).unwrap_or(span)
+        } else {
+            span
+        };
         Refusal {
             span,
             message: problem.message.clone(),
