@@ -227,3 +227,78 @@ fn the_bundled_contract_stays_open() {
     let policy = bylaw::check::load(&bylaw::policy_files::default_policy(), &[]).expect("loads");
     assert!(policy.shapes.iter().all(|s| !s.closed));
 }
+
+/// A policy that declares no rule of the record set.
+const NO_SET_RULES: &str = r#"
+policy "replies" {
+    title "Replies"
+}
+
+record letter {
+    id: string required
+    received: date required
+}
+
+record reply {
+    id: string required
+    to: -> letter
+    sent: date required
+}
+
+article 1 "Replies" {
+    rule 1.1 warning {
+        title "a reply answers a letter"
+        on reply
+        require to exists
+    }
+}
+"#;
+
+#[test]
+fn the_integrity_of_the_record_set_is_checked_without_set_rules() {
+    let files = vec![SourceFile::new("replies.bylaw", NO_SET_RULES)];
+    let policy = bylaw::check::load(&files, &[]).expect("the policy loads");
+    let implicit: Vec<(&str, &str, String)> = policy
+        .implicit
+        .iter()
+        .map(|r| (r.id.as_str(), r.title.as_str(), format!("{:?}", r.severity)))
+        .collect();
+    insta::assert_debug_snapshot!("implicit_rules", implicit);
+    let text = concat!(
+        r#"{"type": "letter", "id": "L-1", "received": "2024-03-01"}"#,
+        "\n",
+        r#"{"type": "letter", "id": "L-1", "received": "2024-03-02"}"#,
+        "\n",
+        r#"{"type": "reply", "id": "R-1", "to": "L-9", "sent": "2024-03-03"}"#,
+        "\n",
+        r#"{"type": "reply", "id": "R-2", "to": "L-1", "sent": "2024-03-03", "waivers": [{"rule": "1.1", "reason": ""}]}"#,
+    );
+    let outcome = bylaw::audit::run_in_memory(&policy, vec![("set.jsonl".into(), text.into())]);
+    let found: Vec<(String, String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.clone(),
+                f.record.clone().unwrap_or_default(),
+                f.message.clone(),
+            )
+        })
+        .collect();
+    insta::assert_debug_snapshot!("integrity_by_default", found);
+}
+
+#[test]
+fn a_declared_set_rule_keeps_its_id_and_the_others_take_free_ones() {
+    let declared = NO_SET_RULES.replace(
+        "article 1",
+        "rule set.1 warning {\n    title \"references resolve\"\n    builtin references\n}\n\narticle 1",
+    );
+    let files = vec![SourceFile::new("replies.bylaw", declared)];
+    let policy = bylaw::check::load(&files, &[]).expect("the policy loads");
+    let ids: Vec<(&str, &str)> = policy
+        .all_rules()
+        .map(|r| (r.id.as_str(), r.title.as_str()))
+        .collect();
+    insta::assert_debug_snapshot!("declared_and_implicit", ids);
+}

@@ -120,6 +120,7 @@ pub fn load(
     policy.rules = rules;
     errors.extend(checked_and_not_checked(&policy));
     errors.extend(waivers_unread(&policy, &files));
+    policy.implicit = implicit_rules(&policy);
     if policy.name.is_empty() && errors.is_empty() {
         let mut d = Diagnostic::error(
             "policy::header",
@@ -194,6 +195,51 @@ fn checked_and_not_checked(policy: &Policy) -> Vec<Diagnostic> {
     errors
 }
 
+/// The integrity checks the policy does not declare, as rules of their own: `set.N` as in the
+/// built-in policy, or the next free `set.` number when the policy gave that id to another rule.
+fn implicit_rules(policy: &Policy) -> Vec<RuleDef> {
+    let Some(file) = policy.files.first() else {
+        return Vec::new();
+    };
+    let mut implicit: Vec<RuleDef> = Vec::new();
+    for (which, id, title, help) in BuiltinRule::BY_DEFAULT {
+        if policy.builtin(which).is_some() {
+            continue;
+        }
+        let taken = |id: &str| {
+            policy.rules.iter().any(|r| r.id == id) || implicit.iter().any(|r| r.id == id)
+        };
+        let id = if taken(id) {
+            (1..)
+                .map(|n| format!("set.{n}"))
+                .find(|id| !taken(id))
+                .unwrap_or_else(|| id.to_string())
+        } else {
+            id.to_string()
+        };
+        implicit.push(RuleDef {
+            id,
+            article: None,
+            cites: Vec::new(),
+            severity: crate::diagnostic::Severity::Error,
+            title: title.to_string(),
+            help: Some(help.to_string()),
+            quotes: Vec::new(),
+            message: None,
+            kind: RuleKind::Builtin(which),
+            slots: 0,
+            needs_context: false,
+            // Written nowhere: the policy's first file, at its start.
+            origin: Origin {
+                file: file.clone(),
+                span: crate::source::Span::new(0, 0),
+                id_span: crate::source::Span::new(0, 0),
+            },
+        });
+    }
+    implicit
+}
+
 /// Waivers the checker would never read: a record type whose list of waiver-like objects (with a
 /// `rule` and a `reason`) is not its waivers field, or rules about waivers when no record type has
 /// a waivers field at all. Either way every waiver would be ignored without a word.
@@ -250,8 +296,15 @@ fn waivers_unread(policy: &Policy, files: &[PolicyFile]) -> Vec<Diagnostic> {
     if any_waivers || !errors.is_empty() {
         return errors;
     }
+    // Only the rules the policy declares: an implicit set.4 finds nothing to check, harmlessly.
+    let declared = |which: BuiltinRule| {
+        policy
+            .rules
+            .iter()
+            .find(|r| matches!(r.kind, RuleKind::Builtin(b) if b == which))
+    };
     for which in [BuiltinRule::Waivers, BuiltinRule::UnusedWaivers] {
-        let Some(rule) = policy.builtin(which) else {
+        let Some(rule) = declared(which) else {
             continue;
         };
         let (record, field) = suggestion

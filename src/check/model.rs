@@ -346,6 +346,35 @@ pub enum BuiltinRule {
 }
 
 impl BuiltinRule {
+    /// The checks that run whether or not the policy declares them, with the id, title and help
+    /// they have then (severity `error`): the integrity of the record set is never optional.
+    pub const BY_DEFAULT: [(BuiltinRule, &'static str, &'static str, &'static str); 4] = [
+        (
+            BuiltinRule::UniqueIds,
+            "set.1",
+            "every record id is unique",
+            "give each record its own `id`; if both records are the same, drop one of them from the export",
+        ),
+        (
+            BuiltinRule::References,
+            "set.2",
+            "every reference names a record of the set, of the right type",
+            "a reference names the `id` of a record of its type exported in the same run",
+        ),
+        (
+            BuiltinRule::RecordContract,
+            "set.3",
+            "every record keeps the records contract",
+            "see the record types of the policy: required fields, their types and allowed values",
+        ),
+        (
+            BuiltinRule::Waivers,
+            "set.4",
+            "a waiver names an existing rule, gives a reason, and has not run out",
+            "a waiver needs `rule`, a `reason`, and an `until` no earlier than the last day of the period under audit",
+        ),
+    ];
+
     pub const ALL: [(&'static str, BuiltinRule); 5] = [
         ("unique_ids", BuiltinRule::UniqueIds),
         ("references", BuiltinRule::References),
@@ -371,6 +400,10 @@ pub struct Policy {
     pub rules: Vec<RuleDef>,
     /// Named conditions and values, in declaration order.
     pub defines: Vec<DefineDef>,
+    /// The checks of the record set's integrity that the policy does not declare as rules (unique
+    /// ids, references, the records contract, waivers): they run all the same, under the ids and
+    /// titles of [`BuiltinRule::default_rule`]. Not among `rules`, so they need no examples.
+    pub implicit: Vec<RuleDef>,
     /// For each record type that references name, the fields rules read through a reference.
     pub read_through_references: BTreeMap<ShapeId, BTreeSet<String>>,
     pub files: Vec<Arc<SourceFile>>,
@@ -386,8 +419,14 @@ pub struct DefineDef {
 }
 
 impl Policy {
+    /// Every rule: the declared ones in policy order, then the implicit integrity checks.
+    pub fn all_rules(&self) -> impl Iterator<Item = &RuleDef> {
+        self.rules.iter().chain(&self.implicit)
+    }
+
+    /// The rule `id`, declared or implicit.
     pub fn rule(&self, id: &str) -> Option<&RuleDef> {
-        self.rules.iter().find(|r| r.id == id)
+        self.rules.iter().chain(&self.implicit).find(|r| r.id == id)
     }
 
     /// The rules declared in an article (whose id is `ARTICLE.N`), in policy order; the rules
@@ -420,9 +459,12 @@ impl Policy {
         self.records.get(name).and_then(|&id| self.shapes.get(id))
     }
 
+    /// The rule that runs check `which`: the policy's own, else the implicit one (none for
+    /// `unused_waivers`, which runs only when declared).
     pub fn builtin(&self, which: BuiltinRule) -> Option<&RuleDef> {
         self.rules
             .iter()
+            .chain(&self.implicit)
             .find(|r| matches!(r.kind, RuleKind::Builtin(b) if b == which))
     }
 
