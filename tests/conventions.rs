@@ -302,3 +302,11 @@ fn a_declared_set_rule_keeps_its_id_and_the_others_take_free_ones() {
         .collect();
     insta::assert_debug_snapshot!("declared_and_implicit", ids);
 }
+
+#[test]
+fn rules_about_waivers_without_a_waivers_field_are_refused() {
+    let text = format!(
+        "{LETTERS}\nrule set.4 error {{\n    title \"waivers are well formed\"\n    builtin waivers\n}}\n"
+    );
+    insta::assert_snapshot!("waivers_rule_without_field", refused(&text));
+}

@@ -307,9 +307,11 @@ fn waivers_unread(policy: &Policy, files: &[PolicyFile]) -> Vec<Diagnostic> {
         let Some(rule) = declared(which) else {
             continue;
         };
-        let (record, field) = suggestion
-            .clone()
-            .unwrap_or_else(|| ("letter".into(), "<field>".into()));
+        // The record type and field to name: a waiver-like field if any, else the first type.
+        let (record, field) = suggestion.clone().unwrap_or_else(|| {
+            let first = policy.records.keys().next().cloned();
+            (first.unwrap_or_else(|| "letter".into()), "<field>".into())
+        });
         errors.push(
             Diagnostic::error(
                 "policy::convention",
