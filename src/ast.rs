@@ -111,6 +111,21 @@ pub struct TypeDecl {
     /// What the type means, for editors and the schema.
     pub doc: Option<Text>,
     pub fields: Vec<FieldDecl>,
+    /// `closed`: an object of the type may have no field but the declared ones.
+    pub closed: bool,
+    /// `as person(role: rank, areas: duties)`: the parts the type plays for the language, under
+    /// its own field names.
+    pub plays: Vec<Plays>,
+}
+
+/// `as person(role: rank, areas: duties)`: the type plays `person`, its field `rank` is the
+/// person's role and `duties` the areas in charge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plays {
+    /// `person`, `step` or `waivable`.
+    pub part: Ident,
+    /// `(role, rank)`: the role as the language names it, and the type's field that plays it.
+    pub fields: Vec<(Ident, Ident)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -297,6 +297,12 @@ impl Refusal {
     fn of_problem(source: &SourceFile, place: Place, problem: &records::Problem) -> Refusal {
         let span =
             locate_in_file(source, place, &problem.pointer).map_or(Span::new(0, 0), |l| l.span);
+        // An unknown field is its key's fault, not its value's.
+        let span = if problem.at_key {
+            records::locate::key_before(&source.text, span.start).unwrap_or(span)
+        } else {
+            span
+        };
         Refusal {
             span,
             message: problem.message.clone(),
@@ -415,7 +421,7 @@ fn judge(
         });
     }
     let has_waivers = value
-        .get("waivers")
+        .get(waivers_field(policy, shape))
         .and_then(Json::as_array)
         .is_some_and(|w| !w.is_empty());
     if has_waivers {
@@ -426,6 +432,15 @@ fn judge(
             source: record.source,
         });
     }
+}
+
+/// The field of a record of type `shape` that holds its waivers: `waivers`, or the field its type
+/// declares with `as waivable(waivers: …)`.
+pub fn waivers_field(policy: &Policy, shape: ShapeId) -> &str {
+    policy
+        .shapes
+        .get(shape)
+        .map_or("waivers", |s| s.roles.waivers.as_str())
 }
 
 /// Every record's id, where it is, and its type.

@@ -26,7 +26,8 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
     let mut invalid: Vec<Invalid<'_>> = Vec::new();
     let last_day = outcome.period.map(|p| p.to);
     for (k, kept) in gathered.kept.iter().enumerate() {
-        let Some(waivers) = kept.value.get("waivers").and_then(Json::as_array) else {
+        let field = super::read::waivers_field(policy, kept.shape);
+        let Some(waivers) = kept.value.get(field).and_then(Json::as_array) else {
             continue;
         };
         let Some(id) = kept.value.get("id").and_then(Json::as_str) else {
@@ -131,7 +132,8 @@ fn report_unused(
     unused.sort_by_key(|(_, (k, w, _))| (*k, *w));
     for ((_, rule_id), (k, w, _)) in unused {
         let kept = &gathered.kept[k];
-        let node = kept.value.get("waivers").and_then(|ws| ws.get(w));
+        let field = super::read::waivers_field(policy, kept.shape);
+        let node = kept.value.get(field).and_then(|ws| ws.get(w));
         let raw = RawFinding {
             require: None,
             severity: rule.severity,

@@ -78,9 +78,9 @@ fn ordered_type(args: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> 
     Some(list.clone())
 }
 
-/// When a step was taken, if it says.
-pub fn taken_at(step: &Json) -> Option<DateTime> {
-    step.get("at")
+/// When a step was taken, if its field `at` (`at` unless its type declares another) says.
+pub fn taken_at(step: &Json, at: &str) -> Option<DateTime> {
+    step.get(at)
         .and_then(Json::as_str)
         .and_then(|s| parse_datetime(s).ok())
 }
@@ -92,7 +92,7 @@ pub fn order_key(at: Option<DateTime>) -> (bool, Option<jiff::Timestamp>) {
 
 /// A list of steps in chain order.
 pub fn in_chain_order<'a>(steps: impl Iterator<Item = &'a Json>) -> Vec<&'a Json> {
-    let mut keyed: Vec<_> = steps.map(|s| (order_key(taken_at(s)), s)).collect();
+    let mut keyed: Vec<_> = steps.map(|s| (order_key(taken_at(s, "at")), s)).collect();
     keyed.sort_by_key(|(key, _)| *key);
     keyed.into_iter().map(|(_, s)| s).collect()
 }

@@ -121,6 +121,8 @@ impl<'a> Declarations<'a> {
                                 is_record,
                                 fields: Vec::new(),
                                 doc: t.doc.as_ref().map(|d| one_line(&d.value)),
+                                closed: t.closed,
+                                roles: Roles::default(),
                             });
                             if is_record {
                                 self.policy.records.insert(t.name.name.to_string(), id);
@@ -247,6 +249,116 @@ impl<'a> Declarations<'a> {
                 if let Some(shape) = self.policy.shapes.get_mut(id) {
                     shape.fields = fields;
                 }
+                for plays in &t.plays {
+                    self.plays(&file.source, id, plays);
+                }
+            }
+        }
+    }
+
+    /// `as person(role: rank, areas: duties)`: each named field must be a field of the type, of
+    /// the kind its role reads.
+    fn plays(&mut self, file: &Arc<SourceFile>, id: ShapeId, plays: &ast::Plays) {
+        let part = plays.part.as_str();
+        let Some((_, roles)) = PARTS.iter().find(|(p, _)| *p == part) else {
+            let names: Vec<String> = PARTS.iter().map(|(p, _)| p.to_string()).collect();
+            let help = suggest(part, &names)
+                .or_else(|| Some("a type plays `person`, `step` or `waivable`".into()));
+            self.error(
+                file,
+                plays.part.span,
+                "policy::unknown-part",
+                format!("`{part}` is not a part a type can play"),
+                "unknown part",
+                help,
+            );
+            return;
+        };
+        let mut given: Vec<&str> = Vec::new();
+        for (role, field) in &plays.fields {
+            let Some(shape) = self.policy.shapes.get(id) else {
+                return;
+            };
+            if !roles.iter().any(|(r, _)| *r == role.as_str()) {
+                let names: Vec<String> = roles.iter().map(|(r, _)| r.to_string()).collect();
+                let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>();
+                let help = suggest(role.as_str(), &names)
+                    .or_else(|| Some(format!("a {part} has {}", list.join(", "))));
+                self.error(
+                    file,
+                    role.span,
+                    "policy::unknown-part",
+                    format!("a {part} has no role `{}`", role.as_str()),
+                    "unknown role",
+                    help,
+                );
+                continue;
+            }
+            if given.contains(&role.as_str()) {
+                self.error(
+                    file,
+                    role.span,
+                    "policy::duplicate",
+                    format!("the {part}'s `{}` is named twice", role.as_str()),
+                    "named again",
+                    None,
+                );
+                continue;
+            }
+            given.push(role.as_str());
+            let Some(def) = shape.field(field.as_str()) else {
+                let names: Vec<String> = shape.fields.iter().map(|f| f.name.clone()).collect();
+                let help = suggest(field.as_str(), &names);
+                let message = format!(
+                    "`{}` has no field `{}` to play the {part}'s `{}`",
+                    shape.name,
+                    field.as_str(),
+                    role.as_str()
+                );
+                self.error(
+                    file,
+                    field.span,
+                    "policy::unknown-field",
+                    message,
+                    "no such field",
+                    help,
+                );
+                continue;
+            };
+            let fits = match role.as_str() {
+                "role" | "action" => matches!(def.ty, Ty::Enum(_)),
+                "areas" => {
+                    matches!(&def.ty, Ty::Array(inner) if matches!(**inner, Ty::String | Ty::Enum(_)))
+                }
+                "by" => matches!(def.ty, Ty::Shape(_)),
+                "at" => matches!(def.ty, Ty::Date | Ty::DateTime),
+                _ => matches!(&def.ty, Ty::Array(inner) if matches!(**inner, Ty::Shape(_))),
+            };
+            if !fits && def.ty != Ty::Unknown {
+                let wanted = match role.as_str() {
+                    "role" | "action" => "an enum",
+                    "areas" => "a list of words (`[string]` or a list of an enum)",
+                    "by" => "a person",
+                    "at" => "a `date` or `datetime`",
+                    _ => "a list of waivers",
+                };
+                let found = self.policy.type_name(&def.ty);
+                self.error(
+                    file,
+                    field.span,
+                    "policy::type",
+                    format!(
+                        "the {part}'s `{}` is {wanted}, and `{}` is a `{found}`",
+                        role.as_str(),
+                        field.as_str()
+                    ),
+                    "of the wrong type",
+                    None,
+                );
+                continue;
+            }
+            if let Some(shape) = self.policy.shapes.get_mut(id) {
+                shape.roles.set(part, role.as_str(), field.as_str());
             }
         }
     }

@@ -85,12 +85,21 @@ pub enum Node {
 /// A compiled who-pattern.
 #[derive(Debug, Clone)]
 pub enum Who {
-    /// The value (or, for a person, its `role`) is one of these enum variants.
-    OneOf(Vec<String>),
+    /// The value (or, for a person, its role) is one of these enum variants.
+    OneOf {
+        roles: Vec<String>,
+        /// The person's field that holds the role; `None` when the subject is an enum value.
+        role: Option<String>,
+    },
     SameAs(Ir),
     Anyone,
     Alternatives(Vec<Who>),
-    InChargeOf(Box<Who>, Ir),
+    /// The person is among those the pattern names, and the area is in its list `areas`.
+    InChargeOf {
+        who: Box<Who>,
+        area: Ir,
+        areas: String,
+    },
     Among(Box<Who>, Vec<Ir>),
     Guard(Box<Who>, Ir),
 }
@@ -101,6 +110,17 @@ pub enum Who {
 pub struct ChainIr {
     pub steps: Ir,
     pub expected: Vec<ExpectedStep>,
+    pub fields: ChainFields,
+}
+
+/// The fields a chain reads of each step, and of the person who took it.
+#[derive(Debug, Clone)]
+pub struct ChainFields {
+    pub action: String,
+    pub by: String,
+    pub at: String,
+    /// The role field of the person in `by`, which a message shows beside the name.
+    pub role: String,
 }
 
 #[derive(Debug, Clone)]
@@ -178,12 +198,12 @@ impl Ir {
 impl Who {
     fn root_fields(&self, into: &mut std::collections::BTreeSet<String>) {
         match self {
-            Who::OneOf(_) | Who::Anyone => {}
+            Who::OneOf { .. } | Who::Anyone => {}
             Who::SameAs(ir) => ir.root_fields(into),
             Who::Alternatives(alternatives) => {
                 alternatives.iter().for_each(|w| w.root_fields(into))
             }
-            Who::InChargeOf(who, ir) | Who::Guard(who, ir) => {
+            Who::InChargeOf { who, area: ir, .. } | Who::Guard(who, ir) => {
                 who.root_fields(into);
                 ir.root_fields(into);
             }

@@ -119,6 +119,8 @@ pub fn load(
     }
     policy.rules = rules;
     errors.extend(checked_and_not_checked(&policy));
+    errors.extend(waivers_unread(&policy, &files));
+    policy.implicit = implicit_rules(&policy);
     if policy.name.is_empty() && errors.is_empty() {
         let mut d = Diagnostic::error(
             "policy::header",
@@ -189,6 +191,141 @@ fn checked_and_not_checked(policy: &Policy) -> Vec<Diagnostic> {
             }
         }
         errors.push(d);
+    }
+    errors
+}
+
+/// The integrity checks the policy does not declare, as rules of their own: `set.N` as in the
+/// built-in policy, or the next free `set.` number when the policy gave that id to another rule.
+fn implicit_rules(policy: &Policy) -> Vec<RuleDef> {
+    let Some(file) = policy.files.first() else {
+        return Vec::new();
+    };
+    let mut implicit: Vec<RuleDef> = Vec::new();
+    for (which, id, title, help) in BuiltinRule::BY_DEFAULT {
+        if policy.builtin(which).is_some() {
+            continue;
+        }
+        let taken = |id: &str| {
+            policy.rules.iter().any(|r| r.id == id) || implicit.iter().any(|r| r.id == id)
+        };
+        let id = if taken(id) {
+            (1..)
+                .map(|n| format!("set.{n}"))
+                .find(|id| !taken(id))
+                .unwrap_or_else(|| id.to_string())
+        } else {
+            id.to_string()
+        };
+        implicit.push(RuleDef {
+            id,
+            article: None,
+            cites: Vec::new(),
+            severity: crate::diagnostic::Severity::Error,
+            title: title.to_string(),
+            help: Some(help.to_string()),
+            quotes: Vec::new(),
+            message: None,
+            kind: RuleKind::Builtin(which),
+            slots: 0,
+            needs_context: false,
+            // Written nowhere: the policy's first file, at its start.
+            origin: Origin {
+                file: file.clone(),
+                span: crate::source::Span::new(0, 0),
+                id_span: crate::source::Span::new(0, 0),
+            },
+        });
+    }
+    implicit
+}
+
+/// Waivers the checker would never read: a record type whose list of waiver-like objects (with a
+/// `rule` and a `reason`) is not its waivers field, or rules about waivers when no record type has
+/// a waivers field at all. Either way every waiver would be ignored without a word.
+fn waivers_unread(policy: &Policy, files: &[PolicyFile]) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let waiver_like = |ty: &Ty| match ty {
+        Ty::Array(inner) => match **inner {
+            Ty::Shape(s) => policy
+                .shapes
+                .get(s)
+                .is_some_and(|w| w.field("rule").is_some() && w.field("reason").is_some()),
+            _ => false,
+        },
+        _ => false,
+    };
+    let mut suggestion = None;
+    let mut any_waivers = false;
+    for file in files {
+        for item in &file.items {
+            let Item::Record(t) = item else { continue };
+            let Some(shape) = policy.record_type(t.name.as_str()) else {
+                continue;
+            };
+            if shape.field(&shape.roles.waivers).is_some() {
+                any_waivers = true;
+                continue;
+            }
+            let Some(field) = shape.fields.iter().find(|f| waiver_like(&f.ty)) else {
+                continue;
+            };
+            let at = t
+                .fields
+                .iter()
+                .find(|f| f.name.as_str() == field.name)
+                .map_or(t.name.span, |f| f.name.span);
+            suggestion.get_or_insert_with(|| (shape.name.clone(), field.name.clone()));
+            errors.push(
+                Diagnostic::error(
+                    "policy::convention",
+                    format!(
+                        "`{}` looks like the waivers of a `{}`, yet waivers are read from a field `{}`",
+                        field.name, shape.name, shape.roles.waivers
+                    ),
+                )
+                .in_file(file.source.clone())
+                .with_label(Label::primary(at, "never read as waivers"))
+                .with_help(format!(
+                    "declare the field that holds the record's waivers: `record {} {{ … }} as waivable(waivers: {})`",
+                    shape.name, field.name
+                )),
+            );
+        }
+    }
+    if any_waivers || !errors.is_empty() {
+        return errors;
+    }
+    // Only the rules the policy declares: an implicit set.4 finds nothing to check, harmlessly.
+    let declared = |which: BuiltinRule| {
+        policy
+            .rules
+            .iter()
+            .find(|r| matches!(r.kind, RuleKind::Builtin(b) if b == which))
+    };
+    for which in [BuiltinRule::Waivers, BuiltinRule::UnusedWaivers] {
+        let Some(rule) = declared(which) else {
+            continue;
+        };
+        // The record type and field to name: a waiver-like field if any, else the first type.
+        let (record, field) = suggestion.clone().unwrap_or_else(|| {
+            let first = policy.records.keys().next().cloned();
+            (first.unwrap_or_else(|| "letter".into()), "<field>".into())
+        });
+        errors.push(
+            Diagnostic::error(
+                "policy::convention",
+                format!(
+                    "rule `{}` checks waivers, and no record type has a field `waivers`",
+                    rule.id
+                ),
+            )
+            .in_file(rule.origin.file.clone())
+            .with_label(Label::primary(rule.origin.id_span, "no waivers to check"))
+            .with_help(format!(
+                "add `waivers: [waiver]` to the record types that may be waived, or declare the field that holds them: `record {record} {{ … }} as waivable(waivers: {field})`"
+            )),
+        );
     }
     errors
 }

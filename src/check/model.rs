@@ -51,12 +51,102 @@ pub struct ShapeDef {
     pub fields: Vec<FieldDef>,
     /// What the type means, as the policy says.
     pub doc: Option<String>,
+    /// `closed`: an object of the type may have no field but the declared ones.
+    pub closed: bool,
+    /// Which of its fields play the language's parts (a person's role, a step's time, …).
+    pub roles: Roles,
 }
 
 impl ShapeDef {
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.name == name)
     }
+}
+
+/// The fields that play the language's parts in a type: the language's own names unless the type
+/// declares others with `as person(…)`, `as step(…)` or `as waivable(…)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roles {
+    /// A person's role, an enum: what `x is mayor` compares.
+    pub role: String,
+    /// A person's areas in charge, a list: what `in charge of` looks in.
+    pub areas: String,
+    /// A chain step's action, an enum.
+    pub action: String,
+    /// Who took a chain step, a person.
+    pub by: String,
+    /// When a chain step was taken, a date or datetime: steps are ordered by it.
+    pub at: String,
+    /// A record's waivers, a list of waiver objects.
+    pub waivers: String,
+}
+
+impl Default for Roles {
+    fn default() -> Roles {
+        Roles {
+            role: "role".into(),
+            areas: "portfolio".into(),
+            action: "action".into(),
+            by: "by".into(),
+            at: "at".into(),
+            waivers: "waivers".into(),
+        }
+    }
+}
+
+/// The parts a type may play, each with its roles and the field that plays a role by default.
+pub const PARTS: [(&str, &[(&str, &str)]); 3] = [
+    ("person", &[("role", "role"), ("areas", "portfolio")]),
+    ("step", &[("action", "action"), ("by", "by"), ("at", "at")]),
+    ("waivable", &[("waivers", "waivers")]),
+];
+
+impl Roles {
+    /// The field that plays `role` of `part` (`("person", "areas")` → `portfolio` by default).
+    pub fn get(&self, part: &str, role: &str) -> Option<&str> {
+        Some(match (part, role) {
+            ("person", "role") => &self.role,
+            ("person", "areas") => &self.areas,
+            ("step", "action") => &self.action,
+            ("step", "by") => &self.by,
+            ("step", "at") => &self.at,
+            ("waivable", "waivers") => &self.waivers,
+            _ => return None,
+        })
+    }
+
+    fn slot(&mut self, part: &str, role: &str) -> Option<&mut String> {
+        Some(match (part, role) {
+            ("person", "role") => &mut self.role,
+            ("person", "areas") => &mut self.areas,
+            ("step", "action") => &mut self.action,
+            ("step", "by") => &mut self.by,
+            ("step", "at") => &mut self.at,
+            ("waivable", "waivers") => &mut self.waivers,
+            _ => return None,
+        })
+    }
+
+    /// Declares that `field` plays `role` of `part`; false for a role the part does not have.
+    pub fn set(&mut self, part: &str, role: &str, field: &str) -> bool {
+        match self.slot(part, role) {
+            Some(slot) => {
+                *slot = field.to_string();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// How to declare that a field of `shape` plays `role` of `part`, for a load error's help:
+/// `shape official { … } as person(areas: <field>)`.
+pub fn declare_part(shape: &ShapeDef, part: &str, role: &str) -> String {
+    let keyword = if shape.is_record { "record" } else { "shape" };
+    format!(
+        "`{keyword} {} {{ … }} as {part}({role}: <field>)`",
+        shape.name
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +349,35 @@ pub enum BuiltinRule {
 }
 
 impl BuiltinRule {
+    /// The checks that run whether or not the policy declares them, with the id, title and help
+    /// they have then (severity `error`): the integrity of the record set is never optional.
+    pub const BY_DEFAULT: [(BuiltinRule, &'static str, &'static str, &'static str); 4] = [
+        (
+            BuiltinRule::UniqueIds,
+            "set.1",
+            "every record id is unique",
+            "give each record its own `id`; if both records are the same, drop one of them from the export",
+        ),
+        (
+            BuiltinRule::References,
+            "set.2",
+            "every reference names a record of the set, of the right type",
+            "a reference names the `id` of a record of its type exported in the same run",
+        ),
+        (
+            BuiltinRule::RecordContract,
+            "set.3",
+            "every record keeps the records contract",
+            "see the record types of the policy: required fields, their types and allowed values",
+        ),
+        (
+            BuiltinRule::Waivers,
+            "set.4",
+            "a waiver names an existing rule, gives a reason, and has not run out",
+            "a waiver needs `rule`, a `reason`, and an `until` no earlier than the last day of the period under audit",
+        ),
+    ];
+
     pub const ALL: [(&'static str, BuiltinRule); 5] = [
         ("unique_ids", BuiltinRule::UniqueIds),
         ("references", BuiltinRule::References),
@@ -284,6 +403,10 @@ pub struct Policy {
     pub rules: Vec<RuleDef>,
     /// Named conditions and values, in declaration order.
     pub defines: Vec<DefineDef>,
+    /// The checks of the record set's integrity that the policy does not declare as rules (unique
+    /// ids, references, the records contract, waivers): they run all the same, under the ids and
+    /// titles of [`BuiltinRule::default_rule`]. Not among `rules`, so they need no examples.
+    pub implicit: Vec<RuleDef>,
     /// For each record type that references name, the fields rules read through a reference.
     pub read_through_references: BTreeMap<ShapeId, BTreeSet<String>>,
     pub files: Vec<Arc<SourceFile>>,
@@ -299,8 +422,14 @@ pub struct DefineDef {
 }
 
 impl Policy {
+    /// Every rule: the declared ones in policy order, then the implicit integrity checks.
+    pub fn all_rules(&self) -> impl Iterator<Item = &RuleDef> {
+        self.rules.iter().chain(&self.implicit)
+    }
+
+    /// The rule `id`, declared or implicit.
     pub fn rule(&self, id: &str) -> Option<&RuleDef> {
-        self.rules.iter().find(|r| r.id == id)
+        self.rules.iter().chain(&self.implicit).find(|r| r.id == id)
     }
 
     /// The rules declared in an article (whose id is `ARTICLE.N`), in policy order; the rules
@@ -333,9 +462,12 @@ impl Policy {
         self.records.get(name).and_then(|&id| self.shapes.get(id))
     }
 
+    /// The rule that runs check `which`: the policy's own, else the implicit one (none for
+    /// `unused_waivers`, which runs only when declared).
     pub fn builtin(&self, which: BuiltinRule) -> Option<&RuleDef> {
         self.rules
             .iter()
+            .chain(&self.implicit)
             .find(|r| matches!(r.kind, RuleKind::Builtin(b) if b == which))
     }
 

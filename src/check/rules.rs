@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::declare::Declarations;
-use super::ir::{ChainIr, ExpectedStep};
+use super::ir::{ChainFields, ChainIr, ExpectedStep};
 use super::model::*;
 use super::resolve::Resolver;
 use crate::ast::{self, RuleDecl, SeverityAst};
@@ -417,7 +417,8 @@ fn require(resolver: &mut Resolver<'_>, r: &ast::Require, rule_severity: Severit
     }
 }
 
-/// A chain's steps are objects with an enum `action`, a person `by` and a datetime `at`.
+/// A chain's steps are objects with an enum `action`, a person `by` and a datetime `at`, or the
+/// fields their type declares with `as step(…)`.
 fn chain(resolver: &mut Resolver<'_>, c: &ast::Chain) -> ChainIr {
     let steps = resolver.path(&c.steps_path, true);
     let step_shape = match steps.as_ref().map(|s| &s.ty) {
@@ -430,30 +431,77 @@ fn chain(resolver: &mut Resolver<'_>, c: &ast::Chain) -> ChainIr {
     let shape = step_shape
         .and_then(|s| resolver.policy.shapes.get(s))
         .cloned();
+    let roles = shape.as_ref().map(|s| s.roles.clone()).unwrap_or_default();
     let action_enum = shape
         .as_ref()
-        .and_then(|s| s.field("action"))
+        .and_then(|s| s.field(&roles.action))
         .and_then(|f| match f.ty {
             Ty::Enum(e) => Some(e),
             _ => None,
         });
-    let by_enum = shape
+    let by_ty = shape
         .as_ref()
-        .and_then(|s| s.field("by"))
-        .and_then(|f| resolver.who_subject(&f.ty));
+        .and_then(|s| s.field(&roles.by))
+        .map(|f| f.ty.clone());
+    let by_enum = by_ty.as_ref().and_then(|ty| resolver.who_subject(ty));
     let has_at = shape
         .as_ref()
-        .and_then(|s| s.field("at"))
+        .and_then(|s| s.field(&roles.at))
         .is_some_and(|f| matches!(f.ty, Ty::DateTime | Ty::Date));
     if steps.is_some() && (action_enum.is_none() || by_enum.is_none() || !has_at) {
+        // Say which of the three is missing, and how to name a field of another name.
+        let help = shape.as_ref().map(|s| {
+            let mut wanting = Vec::new();
+            if action_enum.is_none() {
+                wanting.push(format!("an enum field `{}`", roles.action));
+            }
+            let by_person = match &by_ty {
+                Some(Ty::Shape(p)) => resolver.policy.shapes.get(*p),
+                _ => None,
+            };
+            match by_person {
+                // The person's type is there, without its role.
+                Some(p) if by_enum.is_none() => wanting.push(format!(
+                    "a person in `{}`: its type `{}` has no enum field `{}` (declare {})",
+                    roles.by,
+                    p.name,
+                    p.roles.role,
+                    declare_part(p, "person", "role")
+                )),
+                None if by_enum.is_none() => {
+                    wanting.push(format!("a person field `{}`", roles.by))
+                }
+                _ => {}
+            }
+            if !has_at {
+                wanting.push(format!("a date or datetime field `{}`", roles.at));
+            }
+            format!(
+                "a step of type `{}` needs {}; if its fields have other names, declare them: `{} {} {{ … }} as step(action: <field>, by: <field>, at: <field>)`",
+                s.name,
+                wanting.join(", "),
+                if s.is_record { "record" } else { "shape" },
+                s.name,
+            )
+        });
         resolver.error(
             c.steps_path.span,
-            "policy::type",
+            "policy::convention",
             "a chain needs a list of steps with an enum `action`, a person `by` and a datetime `at`".into(),
             "not a list of steps",
-            None,
+            help,
         );
     }
+    let role = match by_ty {
+        Some(Ty::Shape(s)) => resolver.policy.shapes.get(s).map(|p| p.roles.role.clone()),
+        _ => None,
+    };
+    let fields = ChainFields {
+        action: roles.action.clone(),
+        by: roles.by.clone(),
+        at: roles.at.clone(),
+        role: role.unwrap_or_else(|| Roles::default().role),
+    };
     let mut expected = Vec::new();
     for step in &c.steps {
         let action = step.action.as_str().to_string();
@@ -489,5 +537,9 @@ fn chain(resolver: &mut Resolver<'_>, c: &ast::Chain) -> ChainIr {
         ty: Ty::Unknown,
         span: c.steps_path.span,
     });
-    ChainIr { steps, expected }
+    ChainIr {
+        steps,
+        expected,
+        fields,
+    }
 }

@@ -6,11 +6,11 @@ use serde_json::Value as Json;
 
 use super::expr::{convert, eval, Env};
 use super::judge::Blame;
-use super::value::{person_name, Origin, Traced, Val};
+use super::value::{person_name_with, Origin, Traced, Val};
 use super::who;
 use super::EvalError;
 use crate::builtins::{order_key, taken_at};
-use crate::check::ir::{ChainIr, ExpectedStep};
+use crate::check::ir::{ChainFields, ChainIr, ExpectedStep};
 use crate::check::Ty;
 use crate::time::DateTime;
 
@@ -36,12 +36,13 @@ pub fn check<'a>(
         Val::Node(Json::Array(items)) => items,
         _ => &[],
     };
+    let f = &chain.fields;
     let mut steps: Vec<Step<'a>> = items
         .iter()
         .map(|node| Step {
             node,
-            action: node.get("action").and_then(Json::as_str),
-            at: taken_at(node),
+            action: node.get(f.action.as_str()).and_then(Json::as_str),
+            at: taken_at(node, &f.at),
         })
         .collect();
     steps.sort_by_key(|s| order_key(s.at));
@@ -53,7 +54,7 @@ pub fn check<'a>(
     for expected in &chain.expected {
         let mut found = None;
         for (i, step) in steps.iter().enumerate().skip(next) {
-            if is_match(env, expected, step)? {
+            if is_match(env, expected, step, &f.by)? {
                 found = Some(i);
                 break;
             }
@@ -68,13 +69,13 @@ pub fn check<'a>(
         let action = &expected.action;
         // A matching step that comes too early: out of order.
         for (i, step) in steps.iter().enumerate().take(next) {
-            if is_match(env, expected, step)? {
+            if is_match(env, expected, step, &f.by)? {
                 let Some((p, before)) = previous else { break };
                 let earlier = &steps[i];
                 let later = &steps[p];
                 let message = format!(
                     "`{action}` by {} ({}) comes before the `{}` it must follow ({})",
-                    actor(earlier),
+                    actor(f, earlier),
                     when(earlier),
                     before.action,
                     when(later),
@@ -82,9 +83,12 @@ pub fn check<'a>(
                 return Ok(Some(ChainFailure {
                     message,
                     blame: vec![
-                        Blame::primary(at_of(earlier), format!("`{action}` at {}", when(earlier))),
+                        Blame::primary(
+                            at_of(f, earlier),
+                            format!("`{action}` at {}", when(earlier)),
+                        ),
                         Blame::secondary(
-                            at_of(later),
+                            at_of(f, later),
                             format!("`{}` only at {}", before.action, when(later)),
                         ),
                     ],
@@ -105,7 +109,7 @@ pub fn check<'a>(
             .collect();
         let mut nearest = None;
         for (i, step) in &candidates {
-            if let Some(person) = step.node.get("by") {
+            if let Some(person) = step.node.get(f.by.as_str()) {
                 let by = Traced::new(convert(person, &Ty::Unknown), Origin::Node(person));
                 if who::role_matches(env, &expected.by, &by)? {
                     nearest = Some((*i, *step));
@@ -116,16 +120,16 @@ pub fn check<'a>(
         if let Some((_, step)) = nearest.or_else(|| candidates.first().copied()) {
             let by = step
                 .node
-                .get("by")
-                .map_or(Origin::Missing(step.node, "by"), Origin::Node);
-            let message = format!("`{action}` by {}, expected {wanted}", actor(step));
+                .get(f.by.as_str())
+                .map_or(Origin::Missing(step.node, &f.by), Origin::Node);
+            let message = format!("`{action}` by {}, expected {wanted}", actor(f, step));
             return Ok(Some(ChainFailure {
                 message,
                 blame: vec![Blame::primary(by, format!("expected {wanted}"))],
             }));
         }
         let after = previous.map_or(String::new(), |(i, p)| {
-            format!(" after the `{}` by {}", p.action, actor(&steps[i]))
+            format!(" after the `{}` by {}", p.action, actor(f, &steps[i]))
         });
         let message = format!("no `{action}` by {wanted}{after}");
         let place = if items.is_empty() {
@@ -155,21 +159,22 @@ fn is_match<'a>(
     env: &mut Env<'a>,
     expected: &'a ExpectedStep,
     step: &Step<'a>,
+    by_field: &str,
 ) -> Result<bool, EvalError<'a>> {
     if step.action != Some(expected.action.as_str()) {
         return Ok(false);
     }
-    let by = match step.node.get("by") {
+    let by = match step.node.get(by_field) {
         Some(person) => Traced::new(convert(person, &Ty::Unknown), Origin::Node(person)),
         None => return Ok(false),
     };
     who::matches(env, &expected.by, &by)
 }
 
-fn actor(step: &Step<'_>) -> String {
+fn actor(f: &ChainFields, step: &Step<'_>) -> String {
     step.node
-        .get("by")
-        .and_then(person_name)
+        .get(f.by.as_str())
+        .and_then(|p| person_name_with(p, &f.role))
         .unwrap_or_else(|| "someone unnamed".into())
 }
 
@@ -178,8 +183,8 @@ fn when(step: &Step<'_>) -> String {
         .map_or_else(|| "undated".into(), |at| at.to_string())
 }
 
-fn at_of<'a>(step: &Step<'a>) -> Origin<'a> {
+fn at_of<'a>(f: &ChainFields, step: &Step<'a>) -> Origin<'a> {
     step.node
-        .get("at")
+        .get(f.at.as_str())
         .map_or(Origin::Node(step.node), Origin::Node)
 }

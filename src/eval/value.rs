@@ -198,7 +198,12 @@ impl<'a> Val<'a> {
 
 /// "王建国 (executive_vice_mayor)" for a person object, else `None`.
 pub fn person_name(node: &Json) -> Option<String> {
-    let role = node.get("role")?.as_str()?;
+    person_name_with(node, "role")
+}
+
+/// "王建国 (executive_vice_mayor)" for a person object whose role is in `role_field`.
+pub fn person_name_with(node: &Json, role_field: &str) -> Option<String> {
+    let role = node.get(role_field)?.as_str()?;
     Some(match node.get("name").and_then(Json::as_str) {
         Some(name) => format!("{name} ({role})"),
         None => match node.get("id").and_then(Json::as_str) {

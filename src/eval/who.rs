@@ -7,9 +7,10 @@ use super::value::{Traced, Val};
 use super::EvalError;
 use crate::check::ir::{Who, WhoText};
 
-fn role<'v>(subject: &Val<'v>) -> Option<&'v str> {
+/// The subject's role: a person's field `field` (its role field), or the enum value itself.
+fn role<'v>(subject: &Val<'v>, field: Option<&str>) -> Option<&'v str> {
     match subject {
-        Val::Node(person) => person.get("role").and_then(Json::as_str),
+        Val::Node(person) => person.get(field?).and_then(Json::as_str),
         Val::Str(s) => Some(s),
         _ => None,
     }
@@ -28,11 +29,13 @@ pub fn matches<'a>(
     subject: &Traced<'a>,
 ) -> Result<bool, EvalError<'a>> {
     Ok(match who {
-        Who::OneOf(roles) => match (role(&subject.val), subject.val.as_str()) {
-            (Some(r), _) => roles.iter().any(|x| x == r),
-            (None, Some(s)) => roles.iter().any(|x| x == s),
-            _ => false,
-        },
+        Who::OneOf { roles, role: field } => {
+            match (role(&subject.val, field.as_deref()), subject.val.as_str()) {
+                (Some(r), _) => roles.iter().any(|x| x == r),
+                (None, Some(s)) => roles.iter().any(|x| x == s),
+                _ => false,
+            }
+        }
         Who::Anyone => !subject.val.is_null(),
         Who::SameAs(target) => {
             let target = eval(env, target)?;
@@ -46,7 +49,11 @@ pub fn matches<'a>(
             }
             false
         }
-        Who::InChargeOf(base, area) => {
+        Who::InChargeOf {
+            who: base,
+            area,
+            areas,
+        } => {
             if !matches(env, base, subject)? {
                 return Ok(false);
             }
@@ -56,7 +63,7 @@ pub fn matches<'a>(
             };
             match &subject.val {
                 Val::Node(person) => person
-                    .get("portfolio")
+                    .get(areas.as_str())
                     .and_then(Json::as_array)
                     .is_some_and(|p| p.iter().any(|a| a.as_str() == Some(area))),
                 _ => false,
@@ -93,7 +100,7 @@ pub fn role_matches<'a>(
     subject: &Traced<'a>,
 ) -> Result<bool, EvalError<'a>> {
     match who {
-        Who::InChargeOf(base, _) | Who::Among(base, _) | Who::Guard(base, _) => {
+        Who::InChargeOf { who: base, .. } | Who::Among(base, _) | Who::Guard(base, _) => {
             role_matches(env, base, subject)
         }
         Who::Alternatives(alternatives) => {

@@ -51,6 +51,41 @@ pub fn locate(text: &str, start: usize, pointer: &Pointer) -> Option<Located> {
     })
 }
 
+/// The span of the key (with its quotes) whose value starts at `value_at`, read backwards over
+/// the `:` before the value; `None` when no key is there (an array element, the root).
+pub fn key_before(text: &str, value_at: usize) -> Option<Span> {
+    let s = text.as_bytes();
+    let mut at = value_at;
+    let back = |at: &mut usize| {
+        while *at > 0 && matches!(s.get(*at - 1), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            *at -= 1;
+        }
+    };
+    back(&mut at);
+    if at == 0 || s.get(at - 1) != Some(&b':') {
+        return None;
+    }
+    at -= 1;
+    back(&mut at);
+    if at == 0 || s.get(at - 1) != Some(&b'"') {
+        return None;
+    }
+    let end = at;
+    at -= 1;
+    // The opening quote is the first `"` before the closing one not escaped by an odd number of
+    // backslashes.
+    while at > 0 {
+        at -= 1;
+        if s.get(at) == Some(&b'"') {
+            let slashes = s[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+            if slashes % 2 == 0 {
+                return Some(Span::new(at, end));
+            }
+        }
+    }
+    None
+}
+
 fn skip_ws(s: &[u8], mut at: usize) -> usize {
     while matches!(s.get(at), Some(b' ' | b'\t' | b'\r' | b'\n')) {
         at += 1;
@@ -201,6 +236,19 @@ mod tests {
     fn at<'t>(text: &'t str, pointer: &Pointer) -> (&'t str, bool) {
         let l = locate(text, 0, pointer).unwrap();
         (&text[l.span.start..l.span.end], l.found)
+    }
+
+    #[test]
+    fn finds_the_key_before_a_value() {
+        let text = r#"{ "a\\" : 1, "b\"x":"v", "c": [2] }"#;
+        let key = |pointer: &Pointer| {
+            let value = locate(text, 0, pointer).unwrap().span.start;
+            key_before(text, value).map(|k| &text[k.start..k.end])
+        };
+        assert_eq!(key(&Pointer::root().key("a\\")), Some(r#""a\\""#));
+        assert_eq!(key(&Pointer::root().key("b\"x")), Some(r#""b\"x""#));
+        assert_eq!(key(&Pointer::root().key("c").index(0)), None);
+        assert_eq!(key(&Pointer::root()), None);
     }
 
     #[test]

@@ -310,12 +310,18 @@ fn shape_schema(policy: &Policy, shape: &ShapeDef) -> Node {
         Some(doc) => format!("{doc}; {declared}"),
         None => declared,
     };
-    Node::object()
+    let node = Node::object()
         .with("title", shape.name.as_str())
         .with("description", description)
         .with("type", "object")
         .with("required", json!(required))
-        .with("properties", properties)
+        .with("properties", properties);
+    // A closed type's objects have no other field (its `type` is among the properties).
+    if shape.closed {
+        node.with("additionalProperties", json!(false))
+    } else {
+        node
+    }
 }
 
 /// A record's `type`: its own name, and the declared type too where it is not a plain string.

@@ -12,11 +12,19 @@ use crate::wording;
 pub struct Problem {
     pub pointer: Pointer,
     pub message: String,
+    /// The problem is the key itself (a field a closed type does not declare), not its value.
+    pub at_key: bool,
 }
 
 /// The record's type, or every problem found in it.
 pub fn validate(policy: &Policy, record: &Json) -> Result<ShapeId, Vec<Problem>> {
-    let problem = |pointer: Pointer, message: String| vec![Problem { pointer, message }];
+    let problem = |pointer: Pointer, message: String| {
+        vec![Problem {
+            pointer,
+            message,
+            at_key: false,
+        }]
+    };
     let Json::Object(map) = record else {
         return Err(problem(Pointer::root(), "a record is an object".into()));
     };
@@ -63,6 +71,7 @@ fn check_object(
     let Json::Object(map) = value else {
         problems.push(Problem {
             pointer: at.pointer(),
+            at_key: false,
             message: format!(
                 "{} is {} (an object), found {}",
                 subject(at),
@@ -72,6 +81,28 @@ fn check_object(
         });
         return;
     };
+    if def.closed {
+        // A closed type lists every field: another is a misspelling or a field the policy does
+        // not know, and a rule would quietly skip the record.
+        let names: Vec<String> = def.fields.iter().map(|f| f.name.clone()).collect();
+        for key in map.keys().filter(|k| def.field(k).is_none()) {
+            if def.is_record && key == "type" {
+                continue;
+            }
+            let whose = if def.is_record {
+                wording::with_article(&def.name)
+            } else {
+                format!("`{}`", def.name)
+            };
+            let hint =
+                crate::check::suggest(key, &names).map_or_else(String::new, |s| format!("; {s}"));
+            problems.push(Problem {
+                pointer: At::Key(at, key).pointer(),
+                message: format!("{whose} has no field `{key}`{hint}"),
+                at_key: true,
+            });
+        }
+    }
     for field in &def.fields {
         let here = At::Key(at, &field.name);
         match map.get(&field.name) {
@@ -83,6 +114,7 @@ fn check_object(
                 };
                 problems.push(Problem {
                     pointer: here.pointer(),
+                    at_key: false,
                     message: format!("`{}` is required for {whose}", field.name),
                 });
             }
@@ -94,6 +126,7 @@ fn check_object(
                 if field.nonempty && empty {
                     problems.push(Problem {
                         pointer: here.pointer(),
+                        at_key: false,
                         message: format!("`{}` must not be empty", field.name),
                     });
                 }
@@ -107,6 +140,7 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &m
     // false, found a string".
     let wrong = |expected: String| Problem {
         pointer: at.pointer(),
+        at_key: false,
         message: format!("{} is {expected}, found {}", subject(at), kind(value)),
     };
     match ty {
@@ -122,6 +156,7 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &m
                 if let Err(e) = parse_date(s) {
                     problems.push(Problem {
                         pointer: at.pointer(),
+                        at_key: false,
                         message: format!("`{s}` is not a date: {e}"),
                     });
                 }
@@ -133,6 +168,7 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &m
                 if let Err(e) = parse_datetime(s) {
                     problems.push(Problem {
                         pointer: at.pointer(),
+                        at_key: false,
                         message: format!("`{s}` is not a datetime: {e}"),
                     });
                 }
@@ -143,6 +179,7 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &m
                 let values: Vec<&str> = def.variants.iter().map(|(v, _)| v.as_str()).collect();
                 problems.push(Problem {
                     pointer: at.pointer(),
+                    at_key: false,
                     message: format!(
                         "`{s}` is not {}; expected one of {}",
                         wording::with_article(&def.name),

@@ -268,7 +268,7 @@ fn diagnostics_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, vie
         .iter()
         .filter(|f| view.show_known || f.new != Some(false))
         .collect();
-    let rank = |f: &Finding| policy.rules.iter().position(|r| r.id == f.rule);
+    let rank = |f: &Finding| policy.all_rules().position(|r| r.id == f.rule);
     // A stable sort keeps the file order inside each group; period findings stay last.
     match group {
         GroupBy::File => {}

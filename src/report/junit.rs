@@ -65,7 +65,7 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
         }
     }
     // Set rules that found nothing (and refused no input) pass, once, for the whole set.
-    for rule in policy.rules.iter().filter(|r| r.id.starts_with("set.")) {
+    for rule in policy.all_rules().filter(|r| r.id.starts_with("set.")) {
         let refused = outcome
             .bad_inputs
             .iter()
@@ -83,7 +83,7 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
     let mut suites: Vec<(String, Vec<&Case<'_>>)> = Vec::new();
     let mut record_set = Vec::new();
     let mut by_article: BTreeMap<u32, Vec<&Case<'_>>> = BTreeMap::new();
-    for rule in &policy.rules {
+    for rule in policy.all_rules() {
         for case in cases.iter().filter(|c| c.rule == rule.id) {
             match rule.article.filter(|_| !rule.id.starts_with("set.")) {
                 Some(number) => by_article.entry(number).or_default().push(case),

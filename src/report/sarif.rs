@@ -30,7 +30,7 @@ const STDIN: &str = "<stdin>";
 /// base).
 pub fn document(policy: &Policy, outcome: &Outcome, root: Option<&Path>) -> String {
     let uris = Uris::new(root);
-    let rules: Vec<Json> = policy.rules.iter().map(|r| descriptor(policy, r)).collect();
+    let rules: Vec<Json> = policy.all_rules().map(|r| descriptor(policy, r)).collect();
     let results: Vec<Json> = outcome
         .findings
         .iter()
@@ -204,7 +204,7 @@ fn unwrap_paragraphs(text: &str) -> String {
 fn result(policy: &Policy, uris: &Uris, f: &Finding) -> Json {
     let mut result = Map::new();
     result.insert("ruleId".into(), json!(f.rule));
-    if let Some(index) = policy.rules.iter().position(|r| r.id == f.rule) {
+    if let Some(index) = policy.all_rules().position(|r| r.id == f.rule) {
         result.insert("ruleIndex".into(), json!(index));
     }
     result.insert("level".into(), json!(level(f.severity)));

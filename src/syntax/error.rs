@@ -170,6 +170,9 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::help_clause => "`help`",
         Rule::builtin_clause => "`builtin`",
         Rule::type_doc => "a description in double quotes",
+        Rule::closed => "`closed`",
+        Rule::plays => "`as person(…)`, `as step(…)` or `as waivable(…)`",
+        Rule::plays_field => "a role and the field that plays it, such as `role: rank`",
         Rule::item => "a declaration",
         Rule::policy_file => "a policy",
     }

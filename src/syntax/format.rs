@@ -55,7 +55,7 @@ const INLINE_BRACES: &[Rule] = &[Rule::set_literal, Rule::group_decl];
 const TIGHT_BRACES: &[Rule] = &[Rule::set_literal];
 
 /// Nodes whose `(` follows their name without a space: `count(x)`, `all(s in steps: …)`.
-const CALL_LIKE: &[Rule] = &[Rule::call, Rule::quantifier];
+const CALL_LIKE: &[Rule] = &[Rule::call, Rule::quantifier, Rule::plays];
 
 /// Parts of a clause that go on a line of their own when the clause is too long.
 const SEGMENTS: &[Rule] = &[

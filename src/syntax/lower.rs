@@ -173,10 +173,32 @@ impl Lower {
         let name = ident(next(&mut inner));
         let mut doc = None;
         let mut fields = Vec::new();
+        let mut closed = false;
+        let mut plays = Vec::new();
         for part in inner {
-            if part.as_rule() == Rule::type_doc {
-                doc = Some(self.text(next(&mut part.into_inner())));
-                continue;
+            match part.as_rule() {
+                Rule::type_doc => {
+                    doc = Some(self.text(next(&mut part.into_inner())));
+                    continue;
+                }
+                Rule::closed => {
+                    closed = true;
+                    continue;
+                }
+                Rule::plays => {
+                    let mut parts = part.into_inner();
+                    let what = ident(next(&mut parts));
+                    let fields = parts
+                        .map(|field| {
+                            let mut pair = field.into_inner();
+                            let role = ident(next(&mut pair));
+                            (role, ident(next(&mut pair)))
+                        })
+                        .collect();
+                    plays.push(Plays { part: what, fields });
+                    continue;
+                }
+                _ => {}
             }
             let mut parts = part.into_inner();
             let name = ident(next(&mut parts));
@@ -199,7 +221,13 @@ impl Lower {
                 doc: field_doc,
             });
         }
-        TypeDecl { name, doc, fields }
+        TypeDecl {
+            name,
+            doc,
+            fields,
+            closed,
+            plays,
+        }
     }
 
     fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {

@@ -4,23 +4,35 @@
 use super::{poison, Resolver};
 use crate::ast;
 use crate::check::ir::{Ir, Who, WhoText};
-use crate::check::model::{EnumId, Ty};
+use crate::check::model::{declare_part, EnumId, ShapeId, Ty};
 use crate::source::Span;
 
 impl Resolver<'_> {
     /// Compiles a who-pattern for `subject` (a person, or an enum value), with its description.
     pub(super) fn who_for(&mut self, subject: &Ir, who: &ast::Who) -> (Who, WhoText) {
         match self.who_subject(&subject.ty) {
-            Some((of, is_person)) => self.who(who, of, is_person),
+            Some((of, person)) => self.who(who, of, person),
             None => {
                 if subject.ty != Ty::Unknown {
                     let found = self.type_name(&subject.ty);
+                    // A type without the role field: say how to name the field it has instead.
+                    let help = match subject.ty {
+                        Ty::Shape(s) => self.policy.shapes.get(s).map(|shape| {
+                            format!(
+                                "a person is a type with an enum field `{}`; if `{}` names its role in another field, declare it: {}",
+                                shape.roles.role,
+                                shape.name,
+                                declare_part(shape, "person", "role")
+                            )
+                        }),
+                        _ => None,
+                    };
                     self.error(
                         subject.span,
                         "policy::type",
                         format!("`is` needs a person or an enum value, found `{found}`"),
                         "not a person",
-                        None,
+                        help,
                     );
                 }
                 (Who::Anyone, WhoText::Text("anyone".into()))
@@ -28,22 +40,28 @@ impl Resolver<'_> {
         }
     }
 
-    /// The enum that who-names are taken from, and whether the subject is a person (a shape with a
-    /// `role` field).
-    pub fn who_subject(&self, ty: &Ty) -> Option<(EnumId, bool)> {
+    /// The enum that who-names are taken from, and the subject's type when it is a person (a shape
+    /// with an enum role field: `role`, or the field it declares with `as person(role: …)`).
+    pub fn who_subject(&self, ty: &Ty) -> Option<(EnumId, Option<ShapeId>)> {
         match ty {
-            Ty::Enum(e) => Some((*e, false)),
-            Ty::Shape(s) => match self.policy.shapes.get(*s)?.field("role")?.ty {
-                Ty::Enum(e) => Some((e, true)),
-                _ => None,
-            },
+            Ty::Enum(e) => Some((*e, None)),
+            Ty::Shape(s) => {
+                let shape = self.policy.shapes.get(*s)?;
+                match shape.field(&shape.roles.role)?.ty {
+                    Ty::Enum(e) => Some((e, Some(*s))),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
 
-    pub fn who(&mut self, who: &ast::Who, of: EnumId, person: bool) -> (Who, WhoText) {
+    pub fn who(&mut self, who: &ast::Who, of: EnumId, person: Option<ShapeId>) -> (Who, WhoText) {
+        let role = person
+            .and_then(|s| self.policy.shapes.get(s))
+            .map(|s| s.roles.role.clone());
         let person_only = |this: &mut Self, span: Span, what: &str| {
-            if !person {
+            if person.is_none() {
                 this.error(
                     span,
                     "policy::type",
@@ -57,7 +75,7 @@ impl Resolver<'_> {
             ast::Who::Name(name) => {
                 let text = self.describe_name(name.as_str(), of);
                 match self.variant_names(name, of, true) {
-                    Some(vs) => (Who::OneOf(vs), WhoText::Text(text)),
+                    Some(roles) => (Who::OneOf { roles, role }, WhoText::Text(text)),
                     None => (Who::Anyone, WhoText::Text(text)),
                 }
             }
@@ -65,7 +83,9 @@ impl Resolver<'_> {
             ast::Who::SameAs(path) => {
                 person_only(self, path.span, "same as");
                 let target = self.path(path, true).unwrap_or_else(|| poison(path.span));
-                if person && !matches!(self.who_subject(&target.ty), Some((_, true)) | None) {
+                if person.is_some()
+                    && !matches!(self.who_subject(&target.ty), Some((_, Some(_))) | None)
+                {
                     self.error(
                         path.span,
                         "policy::type",
@@ -98,8 +118,13 @@ impl Resolver<'_> {
                         None,
                     );
                 }
+                let areas = person.and_then(|s| self.areas_field(s, path.span));
                 (
-                    Who::InChargeOf(Box::new(inner), area.clone()),
+                    Who::InChargeOf {
+                        who: Box::new(inner),
+                        area: area.clone(),
+                        areas: areas.unwrap_or_default(),
+                    },
                     WhoText::InChargeOf(Box::new(text), area),
                 )
             }
@@ -145,6 +170,32 @@ impl Resolver<'_> {
                 )
             }
         }
+    }
+
+    /// The field of person type `shape` that lists its areas in charge; a load error when it has
+    /// neither `portfolio` nor the field it declares, since `in charge of` would never hold.
+    fn areas_field(&mut self, shape: ShapeId, at: Span) -> Option<String> {
+        let def = self.policy.shapes.get(shape)?;
+        if def.field(&def.roles.areas).is_some() {
+            return Some(def.roles.areas.clone());
+        }
+        let message = format!(
+            "`in charge of` reads the areas of charge of a person of type `{}`, which has no field `{}`",
+            def.name, def.roles.areas
+        );
+        let help = format!(
+            "add a field `{}: [string]`, or declare the field that lists them: {}",
+            def.roles.areas,
+            declare_part(def, "person", "areas")
+        );
+        self.error(
+            at,
+            "policy::convention",
+            message,
+            "no areas to read",
+            Some(help),
+        );
+        None
     }
 
     pub(super) fn describe_name(&self, name: &str, of: EnumId) -> String {
