@@ -9,6 +9,8 @@ fn bylaw(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bylaw"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // The report's width is pinned: the default, whatever the shell running the tests says.
+        .env_remove("COLUMNS")
         .output()
         .expect("the binary runs")
 }
