@@ -316,6 +316,9 @@ impl fmt::Debug for Calendar {
     }
 }
 
+/// What to write when a policy counts working days without a calendar.
+pub const DECLARE_HELP: &str = "import the built-in calendar with `calendar \"cn-mainland\" builtin`, or declare the policy's own holidays and workdays in a `calendar` block";
+
 #[cfg(test)]
 mod tests {
     use super::*;

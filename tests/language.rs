@@ -915,3 +915,79 @@ fn working_days_are_a_whole_number_added_to_a_date() {
     assert!(bylaw::syntax::parse_expr("received - limit working day").is_ok());
     assert!(bylaw::syntax::parse_expr("received + 5 working").is_err());
 }
+
+#[test]
+fn a_chain_whose_steps_are_dated_by_day_is_ordered_by_day() {
+    let policy = policy_with(
+        r#"
+shape day_step {
+  action: action required
+  by: person required
+  at: date required
+}
+
+record memo {
+  id: string required
+  type: string required
+  steps: [day_step]
+}
+
+rule set.93 error {
+  title "review then sign, by day"
+  on memo
+  require chain steps {
+    review by secretary_general
+    then sign by mayor
+  }
+}
+"#,
+    );
+    let sg = serde_json::json!({"id": "P-003", "name": "赵志刚", "role": "secretary_general"});
+    let mayor = serde_json::json!({"id": "P-001", "name": "李强", "role": "mayor"});
+    let memo = |review: &str, sign: &str| {
+        serde_json::json!({"type": "memo", "id": "M-1", "steps": [
+            {"action": "sign", "by": mayor, "at": sign},
+            {"action": "review", "by": sg, "at": review}
+        ]})
+    };
+    assert!(
+        judge(&policy, "set.93", memo("2011-07-12", "2011-07-13")).is_empty(),
+        "a review the day before the signature comes first, whatever the array's order"
+    );
+    let messages = judge(&policy, "set.93", memo("2011-07-14", "2011-07-13"));
+    assert!(
+        messages.len() == 1
+            && messages[0].contains("comes before the `review` it must follow")
+            && !messages[0].contains("undated"),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn working_days_without_a_calendar_say_how_to_import_one() {
+    let policy = SourceFile::new(
+        "t.bylaw",
+        r#"
+enum role { clerk }
+record letter {
+  id: string required
+  type: string required
+  received: date required
+  answered: date
+}
+rule set.92 error {
+  title "answered within five working days"
+  on letter
+  require answered <= received + 5 working days
+}
+"#,
+    );
+    let errors = bylaw::check::load(&[policy], &[]).err().unwrap_or_default();
+    assert!(
+        errors.iter().any(|e| e.code == "policy::calendar"
+            && e.help
+                .as_deref()
+                .is_some_and(|h| h.contains("calendar \"cn-mainland\" builtin"))),
+        "{errors:#?}"
+    );
+}

@@ -78,11 +78,19 @@ fn ordered_type(args: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> 
     Some(list.clone())
 }
 
-/// When a step was taken, if its field `at` (`at` unless its type declares another) says.
+/// When a step was taken, if its field `at` (`at` unless its type declares another) says. A
+/// step dated by day (a `date` field) is taken at the start of that day, so that steps of one
+/// chain, all dated alike, are ordered by day, and steps of one day keep their array order.
 pub fn taken_at(step: &Json, at: &str) -> Option<DateTime> {
-    step.get(at)
-        .and_then(Json::as_str)
-        .and_then(|s| parse_datetime(s).ok())
+    let text = step.get(at).and_then(Json::as_str)?;
+    parse_datetime(text).ok().or_else(|| {
+        let day = crate::time::parse_date(text).ok()?;
+        let timestamp = day.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+        Some(DateTime {
+            timestamp,
+            offset: jiff::tz::Offset::UTC,
+        })
+    })
 }
 
 /// Chain order, for a stable sort: by `at`, so equal times keep their array order; undated last.

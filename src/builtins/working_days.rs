@@ -54,7 +54,7 @@ fn needs_calendar(_: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> O
             code: "policy::calendar",
             message: "`working_days` needs a `calendar` declaration in the policy".into(),
             label: "no calendar declared",
-            help: None,
+            help: Some(crate::calendar::DECLARE_HELP.into()),
         });
     }
     None

@@ -154,7 +154,7 @@ impl Resolver<'_> {
                 "policy::calendar",
                 "`working days` needs a `calendar` declaration in the policy".into(),
                 "no calendar declared",
-                None,
+                Some(crate::calendar::DECLARE_HELP.into()),
             );
         }
         ir(
