@@ -207,7 +207,9 @@ fn report_config_problems(renderer: &Renderer, errors: &[Diagnostic]) {
 /// its problems in the editor.
 fn lsp(args: &PolicyArgs) -> u8 {
     let source = crate::lsp::Source {
-        path: args.policy.clone(),
+        // Editors name files by absolute paths without `.` or `..` (URIs are normalised), so the
+        // served folder is named the same way, or its files would not be known as its own.
+        path: args.policy.as_deref().map(plain_path),
         overrides: args.overrides.clone(),
     };
     match crate::lsp::run(source) {
@@ -217,6 +219,27 @@ fn lsp(args: &PolicyArgs) -> u8 {
             2
         }
     }
+}
+
+/// `path` made absolute, with `.` and `..` resolved by their names (not by following links,
+/// which an editor's paths do not do either).
+fn plain_path(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = match std::env::current_dir() {
+        Ok(here) if path.is_relative() => here.join(path),
+        _ => path.to_path_buf(),
+    };
+    let mut plain = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                plain.pop();
+            }
+            other => plain.push(other),
+        }
+    }
+    plain
 }
 
 /// Runs the command line; returns the exit status.
@@ -283,7 +306,21 @@ fn pieces(word: &str) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{plain_path, wrap};
+    use std::path::Path;
+
+    #[test]
+    fn a_served_folder_is_named_as_an_editor_names_it() {
+        assert_eq!(
+            plain_path(Path::new("/tmp/x/alone/bylaw/../target/./tmp/policy")),
+            Path::new("/tmp/x/alone/target/tmp/policy")
+        );
+        let here = std::env::current_dir().expect("a working directory");
+        assert_eq!(
+            plain_path(Path::new("policies/../policies")),
+            here.join("policies")
+        );
+    }
 
     #[test]
     fn wraps_at_spaces() {
