@@ -38,9 +38,39 @@ impl TextStart {
     };
 }
 
+/// A file that is not UTF-8: its text as far as it can be shown (each bad byte replaced), the
+/// span of its first bad character there, and that character's first byte, for the caller's error.
+#[derive(Debug)]
+pub struct NotUtf8 {
+    pub source: Arc<SourceFile>,
+    pub at: Span,
+    pub byte: u8,
+}
+
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
         SourceFile::fragment(name, text, TextStart::FILE)
+    }
+
+    /// A file read as bytes, or where it stops being UTF-8.
+    pub fn decode(name: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<SourceFile>, NotUtf8> {
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(SourceFile::new(name, text)),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let byte = e.as_bytes().get(at).copied().unwrap_or(0);
+                let source = SourceFile::new(name, String::from_utf8_lossy(e.as_bytes()));
+                let end = source.text[at..]
+                    .chars()
+                    .next()
+                    .map_or(at, |c| at + c.len_utf8());
+                Err(NotUtf8 {
+                    source,
+                    at: Span::new(at, end),
+                    byte,
+                })
+            }
+        }
     }
 
     /// A part of a file that starts at `start`. Offsets and line numbers passed to its methods

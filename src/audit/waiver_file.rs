@@ -57,21 +57,10 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
             .with_help(HELP),
         )
     })?;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let source = SourceFile::new(name, String::from_utf8_lossy(e.as_bytes()));
-            let message = format!("the waivers file `{name}` is not UTF-8 text");
-            return Err(located(
-                &source,
-                Span::new(at, at + 1),
-                message,
-                "not UTF-8",
-            ));
-        }
-    };
-    let source = SourceFile::new(name, text);
+    let source = SourceFile::decode(name, bytes).map_err(|bad| {
+        let message = format!("the waivers file `{name}` is not UTF-8 text");
+        located(&bad.source, bad.at, message, "not UTF-8")
+    })?;
     let (doc, duplicates) = crate::records::strict::parse(&source.text).map_err(|e| {
         let at = source.offset_of(e.line(), e.column().max(1));
         let what = e.to_string();

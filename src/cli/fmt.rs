@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::diagnostic::{Diagnostic, Label};
 use crate::report::human::Renderer;
-use crate::source::{SourceFile, Span};
+use crate::source::SourceFile;
 use crate::syntax::format::format;
 
 #[derive(Args)]
@@ -121,28 +121,20 @@ fn cannot_read(name: &str, e: &std::io::Error) -> Diagnostic {
 
 /// The file's text, or an error located at its first byte that is not UTF-8.
 fn decode(name: &str, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(name, text)),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let byte = e.as_bytes().get(at).copied().unwrap_or(0);
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let source = SourceFile::new(name, text);
-            let end = source.text[at..]
-                .chars()
-                .next()
-                .map_or(at, |c| at + c.len_utf8());
-            Err(Box::new(
-                Diagnostic::error(
-                    "policy::not-utf8",
-                    format!("the policy is not UTF-8 text here (byte 0x{byte:02X})"),
-                )
-                .in_file(source)
-                .with_label(Label::primary(Span::new(at, end), "not UTF-8"))
-                .with_help("save the policy file as UTF-8"),
-            ))
-        }
-    }
+    SourceFile::decode(name, bytes).map_err(|bad| {
+        Box::new(
+            Diagnostic::error(
+                "policy::not-utf8",
+                format!(
+                    "the policy is not UTF-8 text here (byte 0x{:02X})",
+                    bad.byte
+                ),
+            )
+            .in_file(bad.source)
+            .with_label(Label::primary(bad.at, "not UTF-8"))
+            .with_help("save the policy file as UTF-8"),
+        )
+    })
 }
 
 /// A file, or every `.bylaw` file under a folder, sorted.

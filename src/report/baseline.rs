@@ -29,21 +29,10 @@ const HELP: &str = "a baseline is a report written by `bylaw check --format json
 /// Reads a baseline from the bytes of the file named `name`, written for the policy named
 /// `policy`. The error is located in the file where the problem has a place.
 pub fn read(name: &str, bytes: Vec<u8>, policy: &str) -> Result<Baseline, Box<Diagnostic>> {
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let source = SourceFile::new(name, String::from_utf8_lossy(e.as_bytes()));
-            let message = format!("the baseline `{name}` is not UTF-8 text");
-            return Err(located(
-                &source,
-                Span::new(at, at + 1),
-                message,
-                "not UTF-8",
-            ));
-        }
-    };
-    let source = SourceFile::new(name, text);
+    let source = SourceFile::decode(name, bytes).map_err(|bad| {
+        let message = format!("the baseline `{name}` is not UTF-8 text");
+        located(&bad.source, bad.at, message, "not UTF-8")
+    })?;
     let doc: Json = serde_json::from_str(&source.text).map_err(|e| {
         let (line, column) = (e.line(), e.column());
         let at = source.offset_of(line, column.max(1));
