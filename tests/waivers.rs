@@ -3,28 +3,16 @@
 //! the file, and refuses a file that is not a waivers file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value as Json;
 
+#[path = "support/run.rs"]
+mod run;
+use run::{bylaw_in, stderr, stdout};
+
 /// A month with no regular executive meeting: one 38.3 finding, for 2011-11.
 const RECORDS: &str = "fixtures/fail/38.3/no-regular-executive-meeting-in-month.json";
-
-fn bylaw_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bylaw"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A fresh folder holding the records as `records.json` and `waivers` as `waivers.json`.
 fn folder(test: &str, waivers: &str) -> PathBuf {
