@@ -144,6 +144,11 @@ impl Calendar {
         (self.first, self.last)
     }
 
+    /// How many dates of its years are announced (holidays and adjusted working days).
+    pub fn announced_days(&self) -> usize {
+        self.special.len()
+    }
+
     fn out_of_range(&self, date: Date) -> CalendarError {
         CalendarError::OutOfRange {
             date,
@@ -261,6 +266,8 @@ impl Calendar {
 /// rows under a header, as `data/cn-holidays.md` describes).
 struct Builtin {
     name: &'static str,
+    /// What the calendar is, for people: whose days, announced by whom.
+    about: &'static str,
     first: i16,
     last: i16,
     table: &'static str,
@@ -269,6 +276,7 @@ struct Builtin {
 /// The calendars built into bylaw, in the order their names are listed.
 const BUILTINS: &[Builtin] = &[Builtin {
     name: "cn-mainland",
+    about: "the official public holidays and adjusted working days of mainland China, as announced each year by the State Council General Office",
     first: 2010,
     last: 2026,
     table: include_str!("../data/cn-holidays.tsv"),
@@ -277,6 +285,11 @@ const BUILTINS: &[Builtin] = &[Builtin {
 /// The names of the calendars built into bylaw, for `calendar "…" builtin`.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
     BUILTINS.iter().map(|b| b.name)
+}
+
+/// What the calendar built into bylaw under `name` is, in words (for an editor's hover), if any.
+pub fn builtin_about(name: &str) -> Option<&'static str> {
+    BUILTINS.iter().find(|b| b.name == name).map(|b| b.about)
 }
 
 /// The calendar built into bylaw under `name` (`cn-mainland`: mainland China, 2010–2026), if any.
@@ -379,6 +392,7 @@ mod tests {
         let cal = builtin("cn-mainland").expect("built in");
         let real = real();
         assert_eq!(cal.years(), real.years());
+        assert_eq!(cal.announced_days(), CN_TSV.lines().count() - 1);
         let (first, last) = (date(2009, 12, 31), date(2026, 12, 31));
         assert_eq!(
             cal.special_days_between(first, last),

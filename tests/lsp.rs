@@ -793,3 +793,134 @@ fn a_policy_fixed_on_disk_is_taken_up() {
     );
     client.finish(5);
 }
+
+/// A small policy with a closed record type, an open one, the three conventions declared under
+/// other names, and the built-in calendar.
+const CONVENTIONS: &str = r#"policy "t" {
+    title "test"
+    source "test"
+    issued 2024-01-01
+}
+
+enum rank { head staff }
+
+shape official {
+    name: string
+    rank: rank required
+    duties: [string]
+} as person(role: rank, areas: duties)
+
+shape waiver {
+    rule: string required
+    reason: string
+}
+
+shape stage {
+    kind: rank required
+    who: official required
+    when: datetime required
+} as step(action: kind, by: who, at: when)
+
+record letter closed "a letter received" {
+    id: string required nonempty
+    type: string required
+    received: date required event
+    answered: date
+}
+
+record memo "a memo" {
+    id: string required nonempty
+    type: string required
+    sent: date required event
+    answered: date
+    author: official
+    stages: [stage]
+    exemptions: [waiver]
+} as waivable(waivers: exemptions)
+
+calendar "cn-mainland" builtin
+"#;
+
+/// A folder holding the policy [`CONVENTIONS`], and an empty folder for records.
+fn conventions_workspace(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let base = empty_workspace(name);
+    let policy = base.join("policy");
+    std::fs::create_dir_all(&policy).expect("policy folder");
+    std::fs::write(policy.join("policy.bylaw"), CONVENTIONS).expect("policy");
+    let records = base.join("records");
+    std::fs::create_dir_all(&records).expect("records");
+    (policy, records)
+}
+
+#[test]
+fn hover_explains_closed_types_conventions_and_the_builtin_calendar() {
+    let (policy, records) = conventions_workspace("lsp-hover-conventions");
+    let policy_uri = uri(&policy.join("policy.bylaw"));
+    let mut client = Client::start_with(&["--policy", policy.to_str().expect("path")]);
+    client.initialize(&records, json!({}));
+    client.open(&policy_uri, "bylaw", CONVENTIONS);
+    assert_eq!(client.diagnostics_for(&policy_uri), json!([]));
+    let mut id = 10;
+    let mut hover = |client: &mut Client, needle: &str, skip: usize| {
+        let (line, col) = line_of(CONVENTIONS, needle);
+        id += 1;
+        hover_text(&client.at(id, "textDocument/hover", &policy_uri, line, col + skip))
+    };
+
+    // `closed`: what it means for a record with another field.
+    let text = hover(&mut client, "closed \"a letter", 2);
+    assert!(
+        text.contains("**closed** record type `letter`")
+            && text.contains("**bad input**")
+            && text.contains("`received`, `answered`"),
+        "{text}"
+    );
+    // The field named `closed` elsewhere would be a field; the type's name is still the type.
+    let text = hover(&mut client, "letter closed", 1);
+    assert!(text.contains("**record** `letter`"), "{text}");
+
+    // `as person(…)`: each role, the field that plays it, and the default.
+    let text = hover(&mut client, "person(role", 1);
+    assert!(
+        text.contains("`official` plays `person`")
+            && text.contains("`role`: the field `rank` (by default `role`)")
+            && text.contains("`areas`: the field `duties` (by default `portfolio`)"),
+        "{text}"
+    );
+    let text = hover(&mut client, "areas: duties", 8);
+    assert!(
+        text.contains(
+            "**person.areas**, played by the field `official.duties` (by default `portfolio`)"
+        ) && text.contains("in charge of"),
+        "{text}"
+    );
+    // `as step(…)` and `as waivable(…)`.
+    let text = hover(&mut client, "step(action", 1);
+    assert!(
+        text.contains("`action`: the field `kind` (by default `action`)")
+            && text.contains("`by`: the field `who` (by default `by`)")
+            && text.contains("`at`: the field `when` (by default `at`)"),
+        "{text}"
+    );
+    let text = hover(&mut client, "waivable(waivers", 1);
+    assert!(
+        text.contains("`memo` plays `waivable`")
+            && text.contains("`waivers`: the field `exemptions` (by default `waivers`)"),
+        "{text}"
+    );
+
+    // The built-in calendar: what it is, its years and its rows, as the calendar module has them.
+    let calendar = bylaw::calendar::builtin("cn-mainland").expect("built in");
+    let (first, last) = calendar.years();
+    let rows = calendar.announced_days();
+    for (needle, skip) in [("builtin", 2), ("\"cn-mainland\"", 3)] {
+        let text = hover(&mut client, needle, skip);
+        assert!(
+            text.contains("mainland China")
+                && text.contains(&format!("{first}–{last}, {rows} announced days"))
+                && text.contains("built into bylaw"),
+            "{needle}: {text}"
+        );
+    }
+    client.finish(50);
+}

@@ -4,9 +4,10 @@
 //! rule's body is represented, so a change there is made in one place.
 
 use crate::ast::{
-    self, Expr, ExprKind, FieldDecl, Ident, Item, Path, PolicyFile, Requirement, RuleDecl, SetItem,
-    TemplatePart, TypeExpr, Who,
+    self, CalendarDecl, CalendarSource, Expr, ExprKind, FieldDecl, Ident, Item, Path, Plays,
+    PolicyFile, Requirement, RuleDecl, SetItem, TemplatePart, TypeDecl, TypeExpr, Who,
 };
+use crate::source::Span;
 
 /// A name in a policy file, and what it names as far as the syntax tells.
 #[derive(Debug, Clone, Copy)]
@@ -28,13 +29,24 @@ pub enum Target<'a> {
     },
     /// The name of a declaration (a group, parameter, define, type or enum) where it is declared.
     Declared(&'a Ident),
+    /// The `closed` mark of a record type or shape.
+    Closed { decl: &'a TypeDecl, is_record: bool },
+    /// A part a type plays (`as person(role: rank)`): the part's name (`role` is `None`), or the
+    /// role at that index, on its name or on the field that plays it.
+    Plays {
+        decl: &'a TypeDecl,
+        plays: &'a Plays,
+        role: Option<usize>,
+    },
+    /// A calendar's name, or the `builtin` that imports it.
+    Calendar(&'a CalendarDecl),
 }
 
 /// The name at byte `offset` (a cursor just after a name is on it), or `None` between names.
 pub fn at(file: &PolicyFile, offset: usize) -> Option<Target<'_>> {
     let mut names = Vec::new();
     for item in &file.items {
-        item_names(item, &mut names);
+        item_names(item, &file.source.text, &mut names);
     }
     names
         .into_iter()
@@ -43,9 +55,9 @@ pub fn at(file: &PolicyFile, offset: usize) -> Option<Target<'_>> {
         .map(|(_, target)| target)
 }
 
-type Names<'a> = Vec<(crate::source::Span, Target<'a>)>;
+type Names<'a> = Vec<(Span, Target<'a>)>;
 
-fn item_names<'a>(item: &'a Item, out: &mut Names<'a>) {
+fn item_names<'a>(item: &'a Item, text: &str, out: &mut Names<'a>) {
     match item {
         Item::Enum(e) => out.push((e.name.span, Target::Declared(&e.name))),
         Item::Group(g) => {
@@ -66,6 +78,29 @@ fn item_names<'a>(item: &'a Item, out: &mut Names<'a>) {
         }
         Item::Record(t) | Item::Shape(t) => {
             out.push((t.name.span, Target::Declared(&t.name)));
+            if t.closed {
+                if let Some(span) = closed_mark(text, t.name.span.end) {
+                    let is_record = matches!(item, Item::Record(_));
+                    out.push((span, Target::Closed { decl: t, is_record }));
+                }
+            }
+            for plays in &t.plays {
+                let decl = t;
+                out.push((
+                    plays.part.span,
+                    Target::Plays {
+                        decl,
+                        plays,
+                        role: None,
+                    },
+                ));
+                for (i, (role, field)) in plays.fields.iter().enumerate() {
+                    for ident in [role, field] {
+                        let role = Some(i);
+                        out.push((ident.span, Target::Plays { decl, plays, role }));
+                    }
+                }
+            }
             for field in &t.fields {
                 out.push((
                     field.name.span,
@@ -83,8 +118,38 @@ fn item_names<'a>(item: &'a Item, out: &mut Names<'a>) {
                 rule_names(rule, out);
             }
         }
-        Item::Policy(_) | Item::Calendar(_) | Item::Chapter(_) => {}
+        Item::Calendar(c) => {
+            out.push((c.name.span, Target::Calendar(c)));
+            if let CalendarSource::Builtin(span) = c.source {
+                out.push((span, Target::Calendar(c)));
+            }
+        }
+        Item::Policy(_) | Item::Chapter(_) => {}
     }
+}
+
+/// The span of the `closed` mark written after a type's name, which ends at byte `after`: the
+/// tree keeps only that the type is closed, so the mark is found again in the text, past the
+/// blanks and comments the grammar allows before it.
+fn closed_mark(text: &str, after: usize) -> Option<Span> {
+    let mut rest = text.get(after..)?;
+    loop {
+        let trimmed = rest.trim_start_matches([' ', '\t', '\r', '\n', '\u{FEFF}']);
+        match trimmed.strip_prefix('#') {
+            Some(comment) => rest = comment.find('\n').map_or("", |end| &comment[end..]),
+            None => {
+                rest = trimmed;
+                break;
+            }
+        }
+    }
+    let start = text.len() - rest.len();
+    let word = rest.strip_prefix("closed")?;
+    let ends = word
+        .chars()
+        .next()
+        .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+    ends.then(|| Span::new(start, start + "closed".len()))
 }
 
 fn rule_names<'a>(rule: &'a RuleDecl, out: &mut Names<'a>) {
@@ -258,5 +323,23 @@ fn who_names<'a>(who: &'a Who, record: Option<&'a str>, out: &mut Names<'a>) {
             who_names(w, record, out);
             expr_names(condition, record, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closed_mark_is_found_after_blanks_and_comments_only() {
+        let text = "record a # note\n  closed \"doc\" { closed: date }";
+        let after = "record a".len();
+        let start = text.find("closed").unwrap_or_default();
+        let place = |found: Option<Span>| found.map(|s| (s.start, s.end));
+        assert_eq!(place(closed_mark(text, after)), Some((start, start + 6)));
+        assert_eq!(place(closed_mark("record a closedx {", after)), None);
+        assert_eq!(place(closed_mark("record a {", after)), None);
+        assert_eq!(place(closed_mark("record a # closed", after)), None);
+        assert_eq!(place(closed_mark("record a", 99)), None);
     }
 }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::ast::{Item, PolicyFile};
-use crate::check::{FieldDef, Policy, ShapeDef, Ty};
+use crate::ast::{self, Item, PolicyFile};
+use crate::check::{FieldDef, Policy, ShapeDef, Ty, PARTS};
 use crate::source::{SourceFile, Span};
 
 use super::at::{self, Target};
@@ -13,8 +13,16 @@ use super::at::{self, Target};
 /// Markdown for the name at `offset`, or `None` where there is nothing to say.
 pub fn hover(file: &Arc<SourceFile>, policy: Option<&Policy>, offset: usize) -> Option<String> {
     let ast = crate::syntax::parse(file).ok()?;
+    let target = at::at(&ast, offset)?;
+    // What the syntax alone says: answered even while the policy does not load.
+    match target {
+        Target::Closed { decl, is_record } => return Some(closed_text(decl, is_record)),
+        Target::Plays { decl, plays, role } => return Some(plays_text(decl, plays, role)),
+        Target::Calendar(calendar) => return Some(calendar_text(calendar)),
+        _ => {}
+    }
     let policy = policy?;
-    match at::at(&ast, offset)? {
+    match target {
         Target::RuleId(id) => {
             let rule = policy.rule(id.as_str())?;
             Some(super::records::rule_text(policy, rule))
@@ -38,6 +46,173 @@ pub fn hover(file: &Arc<SourceFile>, policy: Option<&Policy>, offset: usize) -> 
             let (shape, field) = resolve(policy, record, &names[..=segment])?;
             Some(field_text(policy, shape, field))
         }
+        Target::Closed { .. } | Target::Plays { .. } | Target::Calendar(_) => None,
+    }
+}
+
+/// What `closed` on a record type or shape means for the records.
+fn closed_text(decl: &ast::TypeDecl, is_record: bool) -> String {
+    let name = decl.name.as_str();
+    let (kind, allowed) = if is_record {
+        ("record type", " (and `type`, always allowed)")
+    } else {
+        ("shape", "")
+    };
+    let fields: Vec<String> = decl
+        .fields
+        .iter()
+        .map(|f| format!("`{}`", f.name.as_str()))
+        .collect();
+    format!(
+        "**closed** {kind} `{name}`: an object of it may have no field but the declared ones: {}{allowed}.\n\n\
+         Any other field (a misspelling, a field the policy does not know) is **bad input** (set.3), \
+         reported at its key with the nearest declared field suggested, and no other rule judges \
+         the record. Without `closed`, a field the type does not declare is allowed and ignored.",
+        if fields.is_empty() {
+            "none".to_string()
+        } else {
+            fields.join(", ")
+        }
+    )
+}
+
+/// What each part a type may play means to the language, and what each of its roles is.
+const PART_MEANINGS: [(&str, &str); 3] = [
+    (
+        "person",
+        "someone the who-patterns read (`chair is mayor`, `in charge of`)",
+    ),
+    ("step", "one step of an approval chain (`chain`)"),
+    ("waivable", "a record that carries waivers"),
+];
+
+const ROLE_MEANINGS: [(&str, &str, &str); 6] = [
+    (
+        "person",
+        "role",
+        "the person's role, an enum: what `x is mayor` compares",
+    ),
+    (
+        "person",
+        "areas",
+        "the person's areas in charge, a list of words: what `in charge of` looks in",
+    ),
+    (
+        "step",
+        "action",
+        "the step's action, an enum: the chain's `review`, `approve`",
+    ),
+    ("step", "by", "who took the step, a person"),
+    (
+        "step",
+        "at",
+        "when the step was taken, a date or datetime: steps are ordered by it",
+    ),
+    (
+        "waivable",
+        "waivers",
+        "the record's waivers, a list of waiver objects (`rule`, `reason`, …)",
+    ),
+];
+
+/// `as person(…)`: the part the type plays, and which field plays each role (the declared one or
+/// the default), or one role of it.
+fn plays_text(decl: &ast::TypeDecl, plays: &ast::Plays, role: Option<usize>) -> String {
+    let part = plays.part.as_str();
+    let ty = decl.name.as_str();
+    let Some((_, roles)) = PARTS.iter().find(|(p, _)| *p == part) else {
+        let parts: Vec<String> = PARTS.iter().map(|(p, _)| format!("`{p}`")).collect();
+        return format!(
+            "`{part}` is not a part a type plays; the parts are {}",
+            parts.join(", ")
+        );
+    };
+    let meaning = |role: &str| {
+        ROLE_MEANINGS
+            .iter()
+            .find(|(p, r, _)| *p == part && *r == role)
+            .map_or("", |(_, _, m)| m)
+    };
+    let declared = |role: &str| {
+        plays
+            .fields
+            .iter()
+            .find(|(r, _)| r.as_str() == role)
+            .map(|(_, f)| f.as_str())
+    };
+    if let Some((role, field)) = role.and_then(|i| plays.fields.get(i)) {
+        let (role, field) = (role.as_str(), field.as_str());
+        let Some((_, default)) = roles.iter().find(|(r, _)| *r == role) else {
+            let names: Vec<String> = roles.iter().map(|(r, _)| format!("`{r}`")).collect();
+            return format!(
+                "`{role}` is not a role of `{part}`; its roles are {}",
+                names.join(", ")
+            );
+        };
+        return format!(
+            "**{part}.{role}**, played by the field `{ty}.{field}` (by default `{default}`)\n\n{}",
+            meaning(role)
+        );
+    }
+    let what = PART_MEANINGS
+        .iter()
+        .find(|(p, _)| *p == part)
+        .map_or("", |(_, m)| m);
+    let lines: Vec<String> = roles
+        .iter()
+        .map(|(role, default)| match declared(role) {
+            Some(field) => format!(
+                "- `{role}`: the field `{field}` (by default `{default}`): {}",
+                meaning(role)
+            ),
+            None => format!(
+                "- `{role}`: the field `{default}`, the default: {}",
+                meaning(role)
+            ),
+        })
+        .collect();
+    format!(
+        "**as {part}**: `{ty}` plays `{part}`, {what}; its fields play these roles:\n\n{}",
+        lines.join("\n")
+    )
+}
+
+/// A calendar: the one built into bylaw under its name (what it is, its years, its announced
+/// days), or the policy's own.
+fn calendar_text(calendar: &ast::CalendarDecl) -> String {
+    let name = calendar.name.value.as_str();
+    match &calendar.source {
+        ast::CalendarSource::Builtin(_) => {
+            let Some(days) = crate::calendar::builtin(name) else {
+                let names: Vec<String> = crate::calendar::builtin_names()
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                return format!(
+                    "no calendar `{name}` is built into bylaw; the built-in calendars are {}",
+                    names.join(", ")
+                );
+            };
+            let (first, last) = days.years();
+            let rows = days.announced_days();
+            let about = crate::calendar::builtin_about(name).unwrap_or("");
+            format!(
+                "**calendar** `{name}`, the working-day calendar built into bylaw: {about}.\n\n\
+                 It covers {first}–{last}, {rows} announced days (holidays and adjusted working \
+                 days). A working day is Monday to Friday, less the holidays, plus the adjusted \
+                 working days; a date outside {first}–{last} is never guessed: the record that \
+                 needs it is reported as bad input."
+            )
+        }
+        ast::CalendarSource::Declared {
+            first_year,
+            last_year,
+            entries,
+        } => format!(
+            "**calendar** `{name}`, declared in the policy: it covers {first_year}–{last_year}, \
+             with {} entr{} (holidays and adjusted working days)",
+            entries.len(),
+            if entries.len() == 1 { "y" } else { "ies" }
+        ),
     }
 }
 
