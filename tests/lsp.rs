@@ -924,3 +924,72 @@ fn hover_explains_closed_types_conventions_and_the_builtin_calendar() {
     }
     client.finish(50);
 }
+
+#[test]
+fn a_misspelled_field_of_an_open_type_gets_a_word_in_the_editor() {
+    let (policy, records) = conventions_workspace("lsp-near-miss");
+    let mut client = Client::start_with(&["--policy", policy.to_str().expect("path")]);
+    client.initialize(&records, json!({}));
+    // Non-ASCII text before the key on its line: the position is counted in UTF-16 units.
+    let memo = concat!(
+        r#"{"type": "memo", "id": "M-1", "note": "张敏说 𝄞", "sent": "2024-03-01", "#,
+        r#""answerd": "2024-03-02", "colour": "blue", "author": {"rank": "head", "dutys": []}}"#
+    );
+    let letter =
+        r#"{"type": "letter", "id": "L-1", "received": "2024-03-01", "answerd": "2024-03-02"}"#;
+    let text = format!("{memo}\n{letter}\n");
+    let record_uri = uri(&records.join("records.jsonl"));
+    client.open(&record_uri, "jsonl", &text);
+    let shown = client.diagnostics_for(&record_uri);
+    let shown = shown.as_array().expect("a list");
+    let hints: Vec<&Value> = shown.iter().filter(|d| d["severity"] == 3).collect();
+    let messages: Vec<&str> = hints
+        .iter()
+        .map(|d| d["message"].as_str().unwrap_or(""))
+        .collect();
+    // A near miss in the record and in a shape it holds; nothing for `colour`, an extension.
+    assert_eq!(
+        messages,
+        [
+            "`answerd` is not a field of `memo`; did you mean `answered`?",
+            "`dutys` is not a field of `official`; did you mean `duties`?",
+        ],
+        "{shown:#?}"
+    );
+    let utf16 = |s: &str| s.encode_utf16().count();
+    let before = &memo[..memo.find("\"answerd\"").expect("the key")];
+    assert_eq!(hints[0]["range"]["start"]["line"], 0);
+    assert_eq!(hints[0]["range"]["start"]["character"], utf16(before));
+    assert_eq!(
+        hints[0]["range"]["end"]["character"],
+        utf16(before) + "\"answerd\"".len()
+    );
+    // The closed `letter`: its unknown field is bad input (set.3) on line 1, said once.
+    let on_letter: Vec<&Value> = shown
+        .iter()
+        .filter(|d| d["range"]["start"]["line"] == 1)
+        .collect();
+    assert_eq!(on_letter.len(), 1, "{shown:#?}");
+    assert_eq!(on_letter[0]["code"], "set.3");
+    assert_eq!(on_letter[0]["severity"], 1);
+
+    // Fixed: the word goes.
+    let fixed = text.replace(
+        r#""answerd": "2024-03-02", "colour""#,
+        r#""answered": "2024-03-02", "colour""#,
+    );
+    client.change(&record_uri, 2, &fixed);
+    let shown = client.diagnostics_for(&record_uri);
+    let messages: Vec<&str> = shown
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|d| d["severity"] == 3)
+        .map(|d| d["message"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        messages,
+        ["`dutys` is not a field of `official`; did you mean `duties`?"]
+    );
+    client.finish(60);
+}

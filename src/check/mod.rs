@@ -12,7 +12,7 @@ mod rules;
 use std::sync::Arc;
 
 pub use model::*;
-pub use resolve::suggest;
+pub use resolve::{edit_distance, suggest};
 
 use crate::ast::{Item, PolicyFile};
 use crate::diagnostic::{Diagnostic, Label};

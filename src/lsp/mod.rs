@@ -5,11 +5,13 @@
 //! stays up when the policy given with `--policy` does not load, and checks the records once it
 //! does. [`workspace`] holds the record documents and runs the audit, [`policy`] the policy
 //! documents; [`at`] finds what is under the cursor in a policy file, [`navigate`] answers about
-//! it; [`records`] answers hover and code actions on record files; [`convert`] turns byte spans
-//! and diagnostics into the protocol's terms, in one place.
+//! it; [`records`] answers hover and code actions on record files, [`fields`] finds the keys of
+//! an open record file that look like a misspelled field; [`convert`] turns byte spans and
+//! diagnostics into the protocol's terms, in one place.
 
 mod at;
 mod convert;
+mod fields;
 mod navigate;
 mod policy;
 mod records;

@@ -77,7 +77,7 @@ pub fn waiver_insertion(text: &str, offset: usize, rule: &str) -> Option<(usize,
 
 /// The spans of the record objects of a record file: a top-level object, each object of a
 /// top-level array, each line's object in JSON Lines.
-fn record_objects(text: &str) -> Vec<(usize, usize)> {
+pub(super) fn record_objects(text: &str) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     let mut stack: Vec<(u8, usize)> = Vec::new();
     let mut in_string = false;

@@ -20,6 +20,9 @@ struct Open {
     uri: Uri,
     version: i32,
     text: String,
+    /// Its keys that look like misspelled fields, for the text and policy they were found with;
+    /// `None` until found.
+    near_misses: Option<Vec<lsp_types::Diagnostic>>,
 }
 
 pub struct Workspace {
@@ -86,6 +89,9 @@ impl Workspace {
     pub fn set_policy(&mut self, policy: Option<Policy>) {
         self.policy = policy;
         self.judged.clear();
+        for document in self.open.values_mut() {
+            document.near_misses = None;
+        }
     }
 
     /// An open record document's text and what was last published on it.
@@ -138,6 +144,7 @@ impl Workspace {
                     uri: document.uri,
                     version: document.version,
                     text: document.text,
+                    near_misses: None,
                 },
             );
         }
@@ -152,6 +159,7 @@ impl Workspace {
         ) {
             document.text = change.text;
             document.version = params.text_document.version;
+            document.near_misses = None;
             self.judged.remove(&name);
         }
     }
@@ -181,6 +189,13 @@ impl Workspace {
         };
         let files = self.judge_changed_files(&policy);
         let outcome = audit::judge_files(&policy, files, &audit::Options::default());
+        // Only open documents are looked at for near misses, and each once per text.
+        for (name, document) in &mut self.open {
+            if document.near_misses.is_none() {
+                let found = super::fields::near_misses(&policy, name, &document.text);
+                document.near_misses = Some(found);
+            }
+        }
         self.diagnostics(&policy, &outcome)
     }
 
@@ -244,7 +259,8 @@ impl Workspace {
             .open
             .iter()
             .map(|(name, document)| {
-                let diagnostics = by_name.remove(name.as_str()).unwrap_or_default();
+                let mut diagnostics = by_name.remove(name.as_str()).unwrap_or_default();
+                diagnostics.extend(document.near_misses.iter().flatten().cloned());
                 (document.uri.clone(), diagnostics, Some(document.version))
             })
             .collect();

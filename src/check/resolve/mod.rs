@@ -338,7 +338,8 @@ pub fn suggest(name: &str, candidates: &[String]) -> Option<String> {
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// The number of one-character insertions, deletions and substitutions that turn `a` into `b`.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

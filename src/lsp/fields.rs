@@ -1,0 +1,181 @@
+//! Near-miss field names in an open record file: a key that an open type does not declare but
+//! that is one or two letters away from a field it does (`answerd` for `answered`). The records
+//! contract allows unknown fields, so `bylaw check` says nothing and a rule quietly reads the
+//! field as missing; the editor says a word, as information, and says nothing of a key that
+//! resembles no field (an extension). A closed type's unknown fields are already bad input, so
+//! they are not reported twice.
+
+use lsp_types::{Diagnostic, DiagnosticSeverity};
+use serde_json::Value as Json;
+
+use super::convert;
+use crate::check::{edit_distance, suggest, Policy, ShapeDef, ShapeId, Ty};
+use crate::records::locate::{key_before, locate};
+use crate::records::pointer::{Pointer, Segment};
+use crate::source::{SourceFile, Span};
+
+/// A key that is probably a misspelled field: where in the record, and what to say.
+struct NearMiss {
+    pointer: Pointer,
+    message: String,
+}
+
+/// At most this many near misses are shown in one document: each is located by reading its
+/// record again, and a file of thousands of them is not helped by thousands of words.
+const MAX_NEAR_MISSES: usize = 100;
+
+/// The near-miss keys of the records in `text` (a record file's text), as diagnostics. Each
+/// record is read once and each of its keys looked at once; only the keys found (at most
+/// [`MAX_NEAR_MISSES`]) are located in the text, so a file with none costs one reading.
+pub fn near_misses(policy: &Policy, name: &str, text: &str) -> Vec<Diagnostic> {
+    let mut found: Vec<Span> = Vec::new();
+    let mut messages: Vec<String> = Vec::new();
+    for (start, end) in super::records::record_objects(text) {
+        if found.len() >= MAX_NEAR_MISSES {
+            break;
+        }
+        // A record being typed may not read yet: it gets its hints once it does.
+        let Ok(record) = serde_json::from_str::<Json>(&text[start..end]) else {
+            continue;
+        };
+        let Some(&shape) = record
+            .get("type")
+            .and_then(Json::as_str)
+            .and_then(|t| policy.records.get(t))
+        else {
+            continue;
+        };
+        let mut misses = Vec::new();
+        object(policy, shape, &record, &mut Vec::new(), &mut misses);
+        for miss in misses.into_iter().take(MAX_NEAR_MISSES - found.len()) {
+            let key = locate(text, start, &miss.pointer)
+                .filter(|l| l.found)
+                .and_then(|l| key_before(text, l.span.start));
+            if let Some(key) = key {
+                found.push(key);
+                messages.push(miss.message);
+            }
+        }
+    }
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let file = SourceFile::new(name, text);
+    let mut found: Vec<(Span, String)> = found.into_iter().zip(messages).collect();
+    found.sort_by_key(|(span, _)| span.start);
+    found
+        .into_iter()
+        .map(|(span, message)| Diagnostic {
+            range: convert::range(&file, span),
+            severity: Some(DiagnosticSeverity::INFORMATION),
+            source: Some("bylaw".into()),
+            message,
+            ..Diagnostic::default()
+        })
+        .collect()
+}
+
+/// The near misses in an object of type `shape` at `at`, and in the objects its fields hold.
+fn object(
+    policy: &Policy,
+    shape: ShapeId,
+    value: &Json,
+    at: &mut Vec<Segment>,
+    out: &mut Vec<NearMiss>,
+) {
+    let (Some(def), Json::Object(map)) = (policy.shapes.get(shape), value) else {
+        return;
+    };
+    if !def.closed {
+        for key in map.keys() {
+            if def.field(key).is_some() || (def.is_record && key == "type") {
+                continue;
+            }
+            if let Some(field) = near_miss(key, def) {
+                let mut pointer = at.clone();
+                pointer.push(Segment::Key(key.clone()));
+                let hint = suggest(key, &[field.to_string()]).unwrap_or_default();
+                out.push(NearMiss {
+                    pointer: Pointer(pointer),
+                    message: format!("`{key}` is not a field of `{}`; {hint}", def.name),
+                });
+            }
+        }
+    }
+    for field in &def.fields {
+        if let Some(inner) = map.get(&field.name) {
+            at.push(Segment::Key(field.name.clone()));
+            within(policy, &field.ty, inner, at, out);
+            at.pop();
+        }
+    }
+}
+
+/// The near misses in a value of type `ty`: an object of a shape, or the elements of a list.
+fn within(policy: &Policy, ty: &Ty, value: &Json, at: &mut Vec<Segment>, out: &mut Vec<NearMiss>) {
+    match (ty, value) {
+        (Ty::Shape(shape), _) => object(policy, *shape, value, at, out),
+        (Ty::Array(inner) | Ty::Set(inner), Json::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                at.push(Segment::Index(i));
+                within(policy, inner, item, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The declared field `key` is most likely a misspelling of: one edit away for a short key, two
+/// for a longer one (so `id` is not taken for `at`), else `None`.
+fn near_miss<'d>(key: &str, def: &'d ShapeDef) -> Option<&'d str> {
+    let length = key.chars().count();
+    let limit = if length <= 4 { 1 } else { 2 };
+    def.fields
+        .iter()
+        // Lengths first: a long key is never compared letter by letter.
+        .filter(|f| f.name.chars().count().abs_diff(length) <= limit)
+        .map(|f| (edit_distance(key, &f.name), f.name.as_str()))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_are_found_in_records_and_their_shapes() {
+        let policy = crate::check::load(&crate::policy_files::default_policy(), &[])
+            .unwrap_or_else(|e| panic!("the bundled policy loads: {e:?}"));
+        let text = concat!(
+            r#"[{"type": "meeting", "id": "M-1", "chiar": {"name": "张", "rol": "mayor"}, "#,
+            r#""members": [{"name": "x", "portfolo": []}], "colour": "red", "identifier": 1}, "#,
+            r#"{"type": "nothing", "chiar": 1}, {"broken": ]"#
+        );
+        let found = near_misses(&policy, "m.json", text);
+        let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`chiar` is not a field of `meeting`; did you mean `chair`?",
+                "`portfolo` is not a field of `person`; did you mean `portfolio`?",
+            ],
+            "{found:#?}"
+        );
+        // `chiar` is not a field: what it holds is not read as a person (`rol` stays unsaid).
+        let start = text.find("\"chiar\"").unwrap_or_default();
+        assert_eq!(found[0].range.start.character as usize, start);
+        assert_eq!(found[0].range.end.character as usize, start + 7);
+        assert!(near_misses(&policy, "m.json", "not json").is_empty());
+        // Thousands of near misses: the first hundred are said.
+        let many: String = (0..5000)
+            .map(|i| format!(r#"{{"type": "meeting", "id": "M-{i}", "chiar": 1}}"#) + "\n")
+            .collect();
+        assert_eq!(
+            near_misses(&policy, "m.jsonl", &many).len(),
+            MAX_NEAR_MISSES
+        );
+    }
+}
