@@ -310,3 +310,27 @@ fn rules_about_waivers_without_a_waivers_field_are_refused() {
     );
     insta::assert_snapshot!("waivers_rule_without_field", refused(&text));
 }
+
+#[test]
+fn a_person_in_a_message_is_shown_with_the_role_its_type_declares() {
+    // A person whose role is in `rank`, shown in a message hole: "李明 (dean)", not raw JSON.
+    let text = university(PERSON, STEP, WAIVABLE)
+        .replace(
+            "    area: string required\n",
+            "    area: string required\n    buyer: official\n",
+        )
+        .replace(
+            "article 1 \"Purchases\" {\n",
+            "article 1 \"Purchases\" {\n    rule 1.2 error {\n        title \"a purchase is made by the rector\"\n        on purchase\n        require buyer is rector else \"bought by {buyer}, not by the rector\"\n    }\n\n",
+        );
+    let policy = load(&text).expect("the policy loads");
+    let record = r#"{"type": "purchase", "id": "P-1", "area": "library", "buyer": {"name": "李明", "rank": "dean"}}"#;
+    let outcome = bylaw::audit::run_in_memory(&policy, vec![("p.jsonl".into(), record.into())]);
+    let messages: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "1.2")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages, ["bought by 李明 (dean), not by the rector"]);
+}

@@ -246,7 +246,7 @@ pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
                         if v.val.is_null() {
                             absent(ir, &mut out)
                         } else {
-                            shown(ir, &v.val)
+                            shown(env.policy, ir, &v.val)
                         }
                     }
                     // A value that cannot be computed (a date outside the calendar, say).
@@ -302,8 +302,8 @@ fn absent(ir: &Ir, out: &mut String) -> String {
     }
 }
 
-/// A hole's value in words.
-fn shown(ir: &Ir, value: &Val<'_>) -> String {
+/// A hole's value in words; a person with the role its type declares (`as person(role: …)`).
+fn shown(policy: &Policy, ir: &Ir, value: &Val<'_>) -> String {
     match (value, &ir.node) {
         (Val::Str(_) | Val::Owned(_), Node::Call(builtin, _))
             if *builtin == &crate::builtins::time::WEEKDAY =>
@@ -312,9 +312,25 @@ fn shown(ir: &Ir, value: &Val<'_>) -> String {
         }
         _ => match named_list(ir, value) {
             Some(items) => names(&items, ir.ty.element()),
-            None => value.render(),
+            None => value.render_with_role(role_field(policy, &ir.ty)),
         },
     }
+}
+
+/// The field that holds the role of a person of type `ty` (or of each element of a list of
+/// them): the one its shape declares, else the language's `role`.
+fn role_field<'p>(policy: &'p Policy, ty: &Ty) -> &'p str {
+    let shape = match ty {
+        Ty::Shape(id) => Some(*id),
+        Ty::Array(element) => match **element {
+            Ty::Shape(id) => Some(id),
+            _ => None,
+        },
+        _ => None,
+    };
+    shape
+        .and_then(|id| policy.shapes.get(id))
+        .map_or("role", |s| s.roles.role.as_str())
 }
 
 /// The elements of a `those(…)` value, which a message names one by one.
