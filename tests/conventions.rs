@@ -310,3 +310,83 @@ fn rules_about_waivers_without_a_waivers_field_are_refused() {
     );
     insta::assert_snapshot!("waivers_rule_without_field", refused(&text));
 }
+
+#[test]
+fn a_person_in_a_message_is_shown_with_the_role_its_type_declares() {
+    // A person whose role is in `rank`, shown in a message hole: "李明 (dean)", not raw JSON.
+    let text = university(PERSON, STEP, WAIVABLE)
+        .replace(
+            "    area: string required\n",
+            "    area: string required\n    buyer: official\n",
+        )
+        .replace(
+            "article 1 \"Purchases\" {\n",
+            "article 1 \"Purchases\" {\n    rule 1.2 error {\n        title \"a purchase is made by the rector\"\n        on purchase\n        require buyer is rector else \"bought by {buyer}, not by the rector\"\n    }\n\n",
+        );
+    let policy = load(&text).expect("the policy loads");
+    let record = r#"{"type": "purchase", "id": "P-1", "area": "library", "buyer": {"name": "李明", "rank": "dean"}}"#;
+    let outcome = bylaw::audit::run_in_memory(&policy, vec![("p.jsonl".into(), record.into())]);
+    let messages: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "1.2")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages, ["bought by 李明 (dean), not by the rector"]);
+}
+
+#[test]
+fn ordered_sorts_steps_by_the_time_field_their_type_declares() {
+    // `ordered(approvals)` over stages dated in `when`: the review listed second but done first
+    // comes first.
+    let text = university(PERSON, STEP, WAIVABLE).replace(
+        "article 1 \"Purchases\" {\n",
+        "article 1 \"Purchases\" {\n    rule 1.3 error {\n        title \"a purchase begins with a review\"\n        on purchase\n        let opening = first(s in ordered(approvals): s exists)\n        require opening.step_kind is review else \"the first step is {opening.step_kind}, on {opening.when}\"\n    }\n\n",
+    );
+    let policy = load(&text).expect("the policy loads");
+    let stage = |kind: &str, when: &str| {
+        format!(
+            r#"{{"step_kind": "{kind}", "who": {{"name": "李明", "rank": "dean", "areas": ["library"]}}, "when": "{when}"}}"#
+        )
+    };
+    let purchase = |id: &str, steps: [String; 2]| {
+        format!(
+            r#"{{"type": "purchase", "id": "{id}", "area": "library", "approvals": [{}]}}"#,
+            steps.join(", ")
+        )
+    };
+    let records = [
+        // Listed approve first, but the review was earlier: complies.
+        purchase(
+            "P-1",
+            [
+                stage("approve", "2024-03-02T09:00:00+08:00"),
+                stage("review", "2024-03-01T09:00:00+08:00"),
+            ],
+        ),
+        // Listed review first, but the approval was earlier: does not.
+        purchase(
+            "P-2",
+            [
+                stage("review", "2024-03-05T09:00:00+08:00"),
+                stage("approve", "2024-03-04T09:00:00+08:00"),
+            ],
+        ),
+    ];
+    let outcome =
+        bylaw::audit::run_in_memory(&policy, vec![("p.jsonl".into(), records.join("\n"))]);
+    assert!(outcome.bad_inputs.is_empty(), "{:#?}", outcome.bad_inputs);
+    let found: Vec<(String, &str)> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "1.3")
+        .map(|f| (f.record.clone().unwrap_or_default(), f.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "P-2".to_string(),
+            "the first step is approve, on 2024-03-04 09:00+08:00"
+        )]
+    );
+}

@@ -67,10 +67,10 @@ fn a_failing_example_is_the_passing_one_with_a_small_change() {
 
 #[test]
 fn rules_with_several_branches_show_each() {
-    // The branches the brief names: 23.2's warning, 52.1's deadlines, each path of article 56.
+    // The branches the brief names: 23.2's warnings (late, undated), 52.1's deadlines, each path of article 56.
     let examples = default_examples();
     let names = |rule: &str| -> Vec<&str> { examples.named_cases(rule).map(|(n, _)| n).collect() };
-    assert_eq!(names("23.2"), ["filed-late"]);
+    assert_eq!(names("23.2"), ["filed-late", "undated"]);
     assert_eq!(names("52.1").len(), 5, "{:?}", names("52.1"));
     for rule in ["56.1", "56.2", "56.3", "56.4", "56.5", "56.6"] {
         assert!(!names(rule).is_empty(), "{rule} has named cases");

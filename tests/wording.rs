@@ -1,6 +1,6 @@
 //! The prose of every snapshot, scanned for the kinds of wording fault a user has met: "a issuer"
 //! (the article by spelling, not by sound), "1 days" or "3 day", a weekday in lower case, a role
-//! said twice ("the vice mayor 张敏 (vice_mayor)"), and "—" standing for a missing value.
+//! said twice ("the vice mayor 张敏 (vice_mayor)"), and "—" or "missing" standing for a value ("filed on missing").
 //!
 //! Only prose is read: the insta header, record and policy source lines (`12 │ …`) and the rule
 //! text that `explain` prints are left out, since they quote input rather than say anything.
@@ -23,6 +23,7 @@ struct Checks {
     weekday: Regex,
     person: Regex,
     dash_value: Regex,
+    missing_value: Regex,
 }
 
 impl Checks {
@@ -43,6 +44,8 @@ impl Checks {
             .unwrap(),
             person: Regex::new(r"(\S+) \(([a-z]+(?:_[a-z]+)*)\)").unwrap(),
             dash_value: Regex::new(r"(?:^|[\s(`])—(?:[,;)`]|$|\x22)").unwrap(),
+            missing_value: Regex::new(r"\b(?:on|dated|at|of|by|in|after|before|within) missing\b")
+                .unwrap(),
         }
     }
 
@@ -99,6 +102,12 @@ impl Checks {
         }
         if self.dash_value.is_match(line) {
             found.push("\"—\" standing for a value".into());
+        }
+        if let Some(m) = self.missing_value.find(line) {
+            found.push(format!(
+                "\"missing\" standing for a value: \"{}\"",
+                m.as_str()
+            ));
         }
         found
     }
@@ -179,6 +188,8 @@ fn the_checks_catch_each_kind_of_fault() {
         "executive meeting chaired by the executive vice mayor 王建国 (executive_vice_mayor) while",
         "the deputy secretary-general 孙丽 (deputy_secretary_general)",
         "an unit head",
+        "filed on missing, missing days after issue on 2011-10-26",
+        "under an approval dated missing that names no approver",
     ] {
         assert!(!checks.faults(bad).is_empty(), "not caught: {bad}");
     }
@@ -192,6 +203,7 @@ fn the_checks_catch_each_kind_of_fault() {
         "input_file: fixtures/fail/40.4/tuesday-morning.json",
         "on 2011-07-01 at 09:00, article 52 allows 3",
         "2 of the meeting papers, day 3 of the meeting",
+        "filed (date not given), 3 days after issue; `at` is missing",
     ] {
         assert!(
             checks.faults(good).is_empty(),

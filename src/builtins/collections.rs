@@ -29,8 +29,9 @@ static COUNT: Builtin = Builtin {
     },
 };
 
-/// `ordered(steps)`: the list in chain order — by `at`, equal times in array order, undated last —
-/// so `first(…)` and `last(…)` over it mean earliest and latest as `rules.md` reads them.
+/// `ordered(steps)`: the list in chain order — by `at` (or the field the step type declares with
+/// `as step(at: …)`), equal times in array order, undated last — so `first(…)` and `last(…)` over
+/// it mean earliest and latest as `rules.md` reads them.
 static ORDERED: Builtin = Builtin {
     name: "ordered",
     summary: "a list of steps in chain order: by `at`, equal times in array order, undated last",
@@ -41,26 +42,29 @@ static ORDERED: Builtin = Builtin {
     argument_help: None,
     needs_context: false,
     eval: |args, _| {
-        Ok(args
-            .first()
-            .and_then(|a| a.items())
-            .map_or(Out::Null, |items| {
-                Out::Items(in_chain_order(items.into_iter()))
-            }))
+        Ok(args.first().map_or(Out::Null, |list| {
+            list.items().map_or(Out::Null, |items| {
+                Out::Items(in_chain_order_by(items.into_iter(), list.time_field()))
+            })
+        }))
     },
 };
 
-/// `ordered` gives its list back, sorted by `at`: so the list's elements must have a date or
-/// datetime `at`.
+/// `ordered` gives its list back, sorted by its steps' time field (`at` unless their type declares
+/// another): so the list's elements must have a date or datetime there.
 fn ordered_type(args: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> Option<Ty> {
     let list = args.first()?;
     if let Ty::Array(element) = list {
-        let dated = match &**element {
-            Ty::Shape(s) => env
-                .field_type(*s, "at")
-                .is_some_and(|at| matches!(at, Ty::Date | Ty::DateTime)),
-            Ty::Unknown => true,
-            _ => false,
+        let (dated, field) = match &**element {
+            Ty::Shape(s) => {
+                let field = env.time_field(*s);
+                let dated = env
+                    .field_type(*s, field)
+                    .is_some_and(|at| matches!(at, Ty::Date | Ty::DateTime));
+                (dated, field.to_string())
+            }
+            Ty::Unknown => (true, "at".to_string()),
+            _ => (false, "at".to_string()),
         };
         if !dated {
             let found = env.type_name(list);
@@ -68,7 +72,7 @@ fn ordered_type(args: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> 
                 at: At::Argument(0),
                 code: "policy::type",
                 message: format!(
-                    "`ordered` sorts by `at`, and a `{found}` has no date or datetime `at`"
+                    "`ordered` sorts by `{field}`, and a `{found}` has no date or datetime `{field}`"
                 ),
                 label: "nothing to order by",
                 help: Some("give it a list of steps, such as `ordered(steps)`".into()),
@@ -98,9 +102,19 @@ pub fn order_key(at: Option<DateTime>) -> (bool, Option<jiff::Timestamp>) {
     (at.is_none(), at.map(|a| a.timestamp))
 }
 
-/// A list of steps in chain order.
+/// A list of steps in chain order, each dated by its field `at`.
 pub fn in_chain_order<'a>(steps: impl Iterator<Item = &'a Json>) -> Vec<&'a Json> {
-    let mut keyed: Vec<_> = steps.map(|s| (order_key(taken_at(s, "at")), s)).collect();
+    in_chain_order_by(steps, "at")
+}
+
+/// A list of steps in chain order, each dated by its field `at_field`.
+pub fn in_chain_order_by<'a>(
+    steps: impl Iterator<Item = &'a Json>,
+    at_field: &str,
+) -> Vec<&'a Json> {
+    let mut keyed: Vec<_> = steps
+        .map(|s| (order_key(taken_at(s, at_field)), s))
+        .collect();
     keyed.sort_by_key(|(key, _)| *key);
     keyed.into_iter().map(|(_, s)| s).collect()
 }

@@ -113,6 +113,9 @@ pub trait TypeEnv {
     fn field_type(&self, shape: ShapeId, field: &str) -> Option<&Ty>;
     /// A type as messages name it (`meeting`, `list of step`).
     fn type_name(&self, ty: &Ty) -> String;
+    /// The field that dates a step of this type: the one it declares with `as step(at: …)`,
+    /// else `at`.
+    fn time_field(&self, shape: ShapeId) -> &str;
 }
 
 /// A problem a typing function found in a call, reported by the checker with a label at `at`.
@@ -149,6 +152,11 @@ pub trait Value<'a> {
     fn list_len(&self) -> Option<usize>;
     /// A list's elements, in order; `None` for a value that is not a list.
     fn items(&self) -> Option<Vec<&'a Json>>;
+    /// For a list of steps, the field that dates each one: the one their type declares with
+    /// `as step(at: …)`, else `at`.
+    fn time_field(&self) -> &str {
+        "at"
+    }
 }
 
 /// What an evaluation may ask of the world beyond its arguments.

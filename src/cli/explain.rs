@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 
 use super::{wrap, PolicyArgs};
 use crate::check::coverage;
-use crate::check::{Policy, RuleDef};
+use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind};
 use crate::examples::{self, Examples, Expect};
 use crate::report::human::Renderer;
 use crate::source::{SourceFile, Span};
@@ -56,7 +56,7 @@ pub fn run(args: &ExplainArgs) -> u8 {
                 }
             };
         }
-        let ids: Vec<String> = policy.rules.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<String> = policy.all_rules().map(|r| r.id.clone()).collect();
         let hint = crate::check::suggest(&args.rule, &ids).unwrap_or_default();
         eprintln!("no rule `{}`; `bylaw rules` lists them. {hint}", args.rule);
         return 2;
@@ -178,11 +178,22 @@ pub fn explain(
     if let Some(text) = &summary.enforces {
         out.push_str(&format!("\n{}\n", wrap(text, 100).join("\n")));
     }
-    out.push_str(&format!(
-        "\nthe rule, as written in {}:\n\n{}\n",
-        rule.origin.file.name,
-        as_written(&rule.origin.file, rule.origin.span)
-    ));
+    match builtin_name(policy, rule) {
+        // Not written anywhere: say so, and how to declare it to change its severity or title.
+        Some(name) => out.push_str(&format!(
+            "\nbuilt in: the policy does not declare this rule, and bylaw checks it all the same; \
+             to give it another severity or title, declare it:\n\n\
+             rule {} {} {{\n    title \"{}\"\n    builtin {name}\n}}\n",
+            rule.id,
+            rule.severity.as_str(),
+            rule.title
+        )),
+        None => out.push_str(&format!(
+            "\nthe rule, as written in {}:\n\n{}\n",
+            rule.origin.file.name,
+            as_written(&rule.origin.file, rule.origin.span)
+        )),
+    }
     for number in rule.article.iter().chain(&rule.cites) {
         if let Some(article) = policy.articles.get(number) {
             out.push_str(&format!(
@@ -193,6 +204,21 @@ pub fn explain(
     }
     out.push_str(&example_section(policy, examples, id, renderer));
     Some(out)
+}
+
+/// The name after `builtin` of an integrity check that the policy does not declare; `None` for a
+/// rule the policy declares.
+fn builtin_name(policy: &Policy, rule: &RuleDef) -> Option<&'static str> {
+    if !policy.implicit.iter().any(|r| std::ptr::eq(r, rule)) {
+        return None;
+    }
+    let RuleKind::Builtin(kind) = &rule.kind else {
+        return None;
+    };
+    BuiltinRule::ALL
+        .iter()
+        .find(|(_, b)| b == kind)
+        .map(|(name, _)| *name)
 }
 
 /// The text of `span`, dedented as a block: its first line keeps its place relative to the rest.

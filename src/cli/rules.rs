@@ -1,4 +1,6 @@
-//! `bylaw rules`: every rule with its severity and article, for people or as JSON for tools.
+//! `bylaw rules`: every rule with its severity and article, for people or as JSON for tools. The
+//! integrity checks a policy gets without declaring them (set.1–set.4) are listed too, marked as
+//! built in: they run and report under those ids all the same.
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -42,11 +44,21 @@ fn article(rule: &RuleDef) -> Option<u32> {
     rule.article.filter(|_| !rule.id.starts_with("set."))
 }
 
-/// One line per rule: id, severity, article, title.
+/// Whether `rule` is one of the integrity checks the policy gets without declaring it.
+fn built_in(policy: &Policy, rule: &RuleDef) -> bool {
+    policy.implicit.iter().any(|r| std::ptr::eq(r, rule))
+}
+
+/// One line per rule: id, severity, article (`built in` for an integrity check the policy does
+/// not declare), title.
 pub fn list(policy: &Policy) -> String {
     let mut out = String::new();
-    for rule in &policy.rules {
-        let article = article(rule).map_or("record set".to_string(), |a| format!("art. {a}"));
+    for rule in policy.all_rules() {
+        let article = match article(rule) {
+            _ if built_in(policy, rule) => "built in".to_string(),
+            Some(a) => format!("art. {a}"),
+            None => "record set".to_string(),
+        };
         out.push_str(&format!(
             "{:<7} {:<8} {:<11} {}\n",
             rule.id,
@@ -58,11 +70,11 @@ pub fn list(policy: &Policy) -> String {
     out
 }
 
-/// Every rule as a JSON array: id, severity, article, cited articles, title and help.
+/// Every rule as a JSON array: id, severity, article, cited articles, title and help, and
+/// `built_in` for an integrity check the policy does not declare.
 pub fn json(policy: &Policy) -> String {
     let rules: Vec<serde_json::Value> = policy
-        .rules
-        .iter()
+        .all_rules()
         .map(|rule| {
             json!({
                 "id": rule.id,
@@ -71,6 +83,7 @@ pub fn json(policy: &Policy) -> String {
                 "cites": rule.cites,
                 "title": rule.title,
                 "help": rule.help,
+                "built_in": built_in(policy, rule),
             })
         })
         .collect();

@@ -10,7 +10,9 @@ use super::EvalError;
 use crate::builtins::{Builtin, Context, Out, Value};
 use crate::calendar::Calendar;
 use crate::check::ir::Ir;
+use crate::check::Policy;
 use crate::time::DateTime;
+use crate::types::Ty;
 
 pub fn call<'a>(
     env: &mut Env<'a>,
@@ -26,7 +28,16 @@ pub fn call<'a>(
         .map(|v| v.origin)
         .find(|o| !o.is_none())
         .unwrap_or(Origin::None);
-    let views: Vec<&dyn Value<'a>> = values.iter().map(|v| &v.val as &dyn Value<'a>).collect();
+    // Each argument with the step time field its type declares, for `ordered`.
+    let typed: Vec<Typed<'_, 'a>> = values
+        .iter()
+        .zip(args)
+        .map(|(v, arg)| Typed {
+            val: &v.val,
+            time_field: time_field(env.policy, &arg.ty),
+        })
+        .collect();
+    let views: Vec<&dyn Value<'a>> = typed.iter().map(|t| t as &dyn Value<'a>).collect();
     let out = (builtin.eval)(&views, &*env).map_err(|message| EvalError { message, origin })?;
     let val = match out {
         Out::Null => Val::Null,
@@ -74,6 +85,54 @@ impl<'a> Value<'a> for Val<'a> {
 
     fn items(&self) -> Option<Vec<&'a Json>> {
         self.elements().map(Iterator::collect)
+    }
+}
+
+/// An argument with what its type declares that the registry's functions may need.
+struct Typed<'v, 'a> {
+    val: &'v Val<'a>,
+    time_field: &'a str,
+}
+
+impl<'a> Value<'a> for Typed<'_, 'a> {
+    fn is_null(&self) -> bool {
+        self.val.is_null()
+    }
+
+    fn date(&self) -> Option<jiff::civil::Date> {
+        Value::date(self.val)
+    }
+
+    fn datetime(&self) -> Option<DateTime> {
+        Value::datetime(self.val)
+    }
+
+    fn text(&self) -> Option<&str> {
+        Value::text(self.val)
+    }
+
+    fn list_len(&self) -> Option<usize> {
+        Value::list_len(self.val)
+    }
+
+    fn items(&self) -> Option<Vec<&'a Json>> {
+        Value::items(self.val)
+    }
+
+    fn time_field(&self) -> &str {
+        self.time_field
+    }
+}
+
+/// The field that dates the steps of a list of type `ty`: the one their type declares with
+/// `as step(at: …)`, else `at`.
+fn time_field<'p>(policy: &'p Policy, ty: &Ty) -> &'p str {
+    match ty {
+        Ty::Array(element) => match **element {
+            Ty::Shape(id) => policy.shapes.get(id).map_or("at", |s| s.roles.at.as_str()),
+            _ => "at",
+        },
+        _ => "at",
     }
 }
 

@@ -243,7 +243,11 @@ pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
                         if let Some(items) = named_list(ir, &v.val) {
                             out = wording::agree_before_list(items.len(), &out);
                         }
-                        shown(ir, &v.val, &out)
+                        if v.val.is_null() {
+                            absent(ir, &mut out)
+                        } else {
+                            shown(env.policy, ir, &v.val)
+                        }
                     }
                     // A value that cannot be computed (a date outside the calendar, say).
                     Err(_) => "unknown".into(),
@@ -256,21 +260,51 @@ pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
     out
 }
 
-/// A hole's value in words, given the message written so far.
-fn shown(ir: &Ir, value: &Val<'_>, before: &str) -> String {
-    match (value, &ir.node) {
-        // An absent value reads as prose, never as a dash: "`interim` is missing", "by nobody on
-        // record". Where it is the subject of the finding, its label already says it is missing.
-        (Val::Null, _) => {
-            let after_person_word = ["by ", "asked ", "from ", "to "]
+/// A hole whose value is absent, in words that say it is not given, never a dash or "missing"
+/// ("filed on missing"): "by nobody on record", "filed (date not given)", "an unknown number of
+/// days", "in the name of (not given)", "`interim` is missing". The words before the hole may be reworded: a date's preposition
+/// gives way to the parenthesis.
+fn absent(ir: &Ir, out: &mut String) -> String {
+    let after_person_word = ["by ", "asked ", "from ", "to "]
+        .iter()
+        .any(|w| out.ends_with(&format!(" {w}")));
+    if after_person_word {
+        return "nobody on record".into();
+    }
+    match ir.ty {
+        Ty::Date | Ty::DateTime => {
+            // "filed on {filed.at}" → "filed (date not given)"; a field list such as
+            // "(`office_report`: at {office_report.at}, …)" keeps its label: "at not given".
+            let preposition = [" on ", " dated ", " at "]
                 .iter()
-                .any(|w| before.ends_with(&format!(" {w}")));
-            if after_person_word {
-                "nobody on record".into()
-            } else {
-                "missing".into()
+                .find(|p| out.ends_with(*p) && !out[..out.len() - p.len()].ends_with(':'));
+            match preposition {
+                Some(p) => {
+                    out.truncate(out.len() - p.len());
+                    out.push(' ');
+                    "(date not given)".into()
+                }
+                None => "missing".into(),
             }
         }
+        Ty::Int | Ty::Number => "an unknown number of".into(),
+        // After a preposition a bare "missing" would read as a value ("in the name of missing").
+        _ if [
+            " of ", " in ", " on ", " at ", " for ", " with ", " dated ", " within ",
+        ]
+        .iter()
+        .any(|p| out.ends_with(p)) =>
+        {
+            "(not given)".into()
+        }
+        // Elsewhere it reads as prose: "`interim` is missing", "contact missing".
+        _ => "missing".into(),
+    }
+}
+
+/// A hole's value in words; a person with the role its type declares (`as person(role: …)`).
+fn shown(policy: &Policy, ir: &Ir, value: &Val<'_>) -> String {
+    match (value, &ir.node) {
         (Val::Str(_) | Val::Owned(_), Node::Call(builtin, _))
             if *builtin == &crate::builtins::time::WEEKDAY =>
         {
@@ -278,9 +312,25 @@ fn shown(ir: &Ir, value: &Val<'_>, before: &str) -> String {
         }
         _ => match named_list(ir, value) {
             Some(items) => names(&items, ir.ty.element()),
-            None => value.render(),
+            None => value.render_with_role(role_field(policy, &ir.ty)),
         },
     }
+}
+
+/// The field that holds the role of a person of type `ty` (or of each element of a list of
+/// them): the one its shape declares, else the language's `role`.
+fn role_field<'p>(policy: &'p Policy, ty: &Ty) -> &'p str {
+    let shape = match ty {
+        Ty::Shape(id) => Some(*id),
+        Ty::Array(element) => match **element {
+            Ty::Shape(id) => Some(id),
+            _ => None,
+        },
+        _ => None,
+    };
+    shape
+        .and_then(|id| policy.shapes.get(id))
+        .map_or("role", |s| s.roles.role.as_str())
 }
 
 /// The elements of a `those(…)` value, which a message names one by one.

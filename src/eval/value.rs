@@ -154,8 +154,14 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// The value as a message shows it.
+    /// The value as a message shows it, a person with the role in the field `role`.
     pub fn render(&self) -> String {
+        self.render_with_role("role")
+    }
+
+    /// The value as a message shows it, a person (or each person of a list) with the role in
+    /// `role_field`: the field its type declares with `as person(role: …)`.
+    pub fn render_with_role(&self, role_field: &str) -> String {
         match self {
             Val::Null => "—".into(),
             Val::Bool(b) => b.to_string(),
@@ -175,7 +181,10 @@ impl<'a> Val<'a> {
             }
             Val::Node(Json::Array(_)) | Val::Items(_) => {
                 let items: Vec<&Json> = self.elements().into_iter().flatten().collect();
-                let people: Option<Vec<String>> = items.iter().map(|p| person_name(p)).collect();
+                let people: Option<Vec<String>> = items
+                    .iter()
+                    .map(|p| person_name_with(p, role_field))
+                    .collect();
                 match people {
                     Some(names) if !names.is_empty() => names.join(", "),
                     _ if items.is_empty() => "nobody".into(),
@@ -186,7 +195,9 @@ impl<'a> Val<'a> {
                     ),
                 }
             }
-            Val::Node(node) => person_name(node).unwrap_or_else(|| node.to_string()),
+            Val::Node(node) => {
+                person_name_with(node, role_field).unwrap_or_else(|| node.to_string())
+            }
             Val::Set(items) => items
                 .iter()
                 .map(|c| c.to_string())

@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 use super::expr::{eval, Env};
 use super::value::{Traced, Val};
 use super::EvalError;
-use crate::check::ir::{Who, WhoText};
+use crate::check::ir::{Ir, Node, Who, WhoText};
 
 /// The subject's role: a person's field `field` (its role field), or the enum value itself.
 fn role<'v>(subject: &Val<'v>, field: Option<&str>) -> Option<&'v str> {
@@ -124,12 +124,34 @@ pub fn describe<'a>(env: &mut Env<'a>, text: &'a WhoText) -> String {
             .map(|p| describe(env, p))
             .collect::<Vec<_>>()
             .join(" or "),
-        WhoText::InChargeOf(inner, area) => {
-            let area = eval(env, area)
-                .map(|a| a.val.render())
-                .unwrap_or_else(|_| "unknown".into());
-            format!("{} in charge of `{area}`", describe(env, inner))
+        WhoText::InChargeOf(inner, area_ir) => {
+            let area = match eval(env, area_ir) {
+                Ok(a) if a.val.is_null() => None,
+                Ok(a) => Some(a.val.render()),
+                Err(_) => Some("unknown".into()),
+            };
+            let who = describe(env, inner);
+            match (area, field_path(area_ir)) {
+                (Some(area), _) => format!("{who} in charge of `{area}`"),
+                // No area, so nobody is in charge: said in words, not as a dash.
+                (None, Some(path)) => {
+                    format!("{who} in charge of the area, which is not given (`{path}`)")
+                }
+                (None, None) => format!("{who} in charge of the area, which is not given"),
+            }
         }
         WhoText::Qualified(inner, qualifier) => format!("{} {qualifier}", describe(env, inner)),
+    }
+}
+
+/// The path a value is read from, as the policy writes it (`minutes.area`); `None` for a value
+/// that is computed rather than read.
+fn field_path(ir: &Ir) -> Option<String> {
+    match &ir.node {
+        Node::Field(base, name) => match &base.node {
+            Node::Root | Node::Local(_) => Some(name.to_string()),
+            _ => field_path(base).map(|p| format!("{p}.{name}")),
+        },
+        _ => None,
     }
 }

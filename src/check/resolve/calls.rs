@@ -92,4 +92,11 @@ impl TypeEnv for PolicyTypes<'_> {
     fn type_name(&self, ty: &Ty) -> String {
         self.0.type_name(ty)
     }
+
+    fn time_field(&self, shape: ShapeId) -> &str {
+        self.0
+            .shapes
+            .get(shape)
+            .map_or("at", |s| s.roles.at.as_str())
+    }
 }
