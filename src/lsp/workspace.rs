@@ -86,14 +86,21 @@ impl Prejudging {
         let worker = std::thread::Builder::new()
             .name("bylaw-prejudge".into())
             .spawn(move || {
-                files
-                    .into_par_iter()
-                    .map(|(name, on_disk)| {
-                        let judged =
-                            audit::judge_path(&policy, on_disk.path.clone(), on_disk.format);
-                        (name, on_disk, judged)
-                    })
-                    .collect()
+                // A pool of its own: in the shared one, the open documents' judgement would
+                // queue behind this one's, which is what it is there to avoid.
+                let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("bylaw-prejudge-{i}"))
+                    .build();
+                let judge = |(name, on_disk): (String, OnDisk)| {
+                    let judged = audit::judge_path(&policy, on_disk.path.clone(), on_disk.format);
+                    (name, on_disk, judged)
+                };
+                match pool {
+                    Ok(pool) => pool.install(|| files.into_par_iter().map(judge).collect()),
+                    Err(_) => files.into_iter().map(judge).collect(),
+                }
             })
             .ok()?;
         Some(Prejudging { worker, large })
