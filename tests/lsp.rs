@@ -21,9 +21,14 @@ impl Client {
     }
 
     fn start_with(args: &[&str]) -> Client {
+        Client::start_env(args, &[])
+    }
+
+    fn start_env(args: &[&str], env: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
             .arg("lsp")
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -286,6 +291,51 @@ fn documents_are_checked_as_typed_against_the_workspace() {
     client.send(json!({"jsonrpc": "2.0", "method": "exit"}));
     let status = client.child.wait().expect("the server exits");
     assert!(status.success());
+}
+
+#[test]
+fn a_large_workspace_shows_the_open_documents_own_findings_first_and_never_a_false_one() {
+    // Thousands of meetings on disk, the one the notice names among them, and a copy of the
+    // notice itself, so that the notice's id is used twice.
+    let workspace = empty_workspace("lsp-large");
+    let examples = bylaw::examples::Examples::new(bylaw::policy_files::default_examples());
+    let pair = examples
+        .get("set.2", bylaw::examples::Expect::Pass)
+        .expect("set.2 has a passing example");
+    let records: Vec<Value> = serde_json::from_str(&pair.text).expect("JSON array");
+    let (meeting, notice) = (&records[0], &records[1]);
+    let mut lines = String::new();
+    for n in 0..6000 {
+        let mut copy = meeting.clone();
+        copy["id"] = json!(format!("COPY-{n:05}"));
+        lines.push_str(&format!("{copy}\n"));
+    }
+    lines.push_str(&format!("{meeting}\n{notice}\n"));
+    std::fs::write(workspace.join("a-records.jsonl"), lines).expect("the records");
+    let notice_uri = uri(&workspace.join("notice.json"));
+    let notice_text = serde_json::to_string_pretty(notice).expect("JSON");
+
+    // Any workspace counts as large here, so the notice's own findings come first.
+    let mut client = Client::start_env(&[], &[("BYLAW_LSP_INTERIM_BYTES", "0")]);
+    client.initialize(&workspace, json!(null));
+    client.open(notice_uri.as_str(), "json", &notice_text);
+    let mut published = Vec::new();
+    loop {
+        let diagnostics = client.diagnostics_for(notice_uri.as_str());
+        let codes: Vec<String> = (diagnostics.as_array().expect("a list").iter())
+            .map(|d| d["code"].as_str().unwrap_or("").to_string())
+            .collect();
+        let done = codes.contains(&"set.1".to_string());
+        published.push(codes);
+        if done {
+            break;
+        }
+    }
+    // First the notice alone (nothing: its own record breaks no rule), then the whole set: its id
+    // is used again. Never a set.2: the meeting it names is on disk, read after the first
+    // publication.
+    assert_eq!(published, [vec![], vec!["set.1".to_string()]]);
+    client.finish(2);
 }
 
 fn empty_workspace(name: &str) -> std::path::PathBuf {

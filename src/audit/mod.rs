@@ -129,9 +129,100 @@ pub fn judge_file(policy: &Policy, name: String, text: String) -> FileResult {
     )
 }
 
+/// The first stage on a file on disk, streamed as `check` reads it (its text is not kept): for a
+/// caller that keeps the result, as [`judge_file`] does for a text in memory.
+pub fn judge_path(
+    policy: &Policy,
+    path: PathBuf,
+    format: Option<crate::discover::Format>,
+) -> FileResult {
+    read::read_and_judge(
+        policy,
+        read::Text::File(path, format),
+        read::ReadOptions::default(),
+    )
+}
+
 /// The second stage: files already judged one by one, completed by the rules about the set.
 pub fn judge_files(policy: &Policy, files: Vec<FileResult>, options: &Options) -> Outcome {
     complete(policy, files, options, Outcome::default())
+}
+
+/// The second stage for an editor, which shows only the documents it has open: the files
+/// already judged one by one (by name), completed by the rules about the set for the findings
+/// located in the files `focus` names. What it reports of those files is what [`judge_files`]
+/// reports of them; nothing is reported of other files, and no period (its findings have no
+/// file). Only the facts those findings depend on are gathered — every occurrence of the focus
+/// files' ids, the records their references name, the period's bounds — so the cost of an edit
+/// follows the edited files, not the workspace.
+pub fn judge_files_focused<'a>(
+    policy: &Policy,
+    files: impl IntoIterator<Item = (&'a str, &'a FileResult)> + Clone,
+    focus: &dyn Fn(&str) -> bool,
+) -> Outcome {
+    use std::collections::HashSet;
+    let mut wanted: HashSet<&str> = HashSet::new();
+    for (name, file) in files.clone() {
+        if focus(name) {
+            wanted.extend(file.facts.ids.iter().map(|s| &*s.id));
+            wanted.extend(file.facts.references.iter().map(|r| r.target.as_str()));
+        }
+    }
+    let mut focused = Vec::new();
+    for (name, file) in files {
+        let facts = &file.facts;
+        let mut part = FileResult {
+            readable: file.readable,
+            records: file.records,
+            ..FileResult::default()
+        };
+        part.facts.first_event = facts.first_event.clone();
+        part.facts.last_event = facts.last_event.clone();
+        let is_wanted = |id: &str| wanted.contains(id);
+        if focus(name) {
+            part.findings = file.findings.clone();
+            part.bad_inputs = file.bad_inputs.clone();
+            part.facts.references = facts.references.clone();
+            part.facts.deferred = facts.deferred.clone();
+        } else {
+            // A waiver waives a finding by its record's id, wherever the record is: findings
+            // elsewhere under a focus file's ids tell whether its waivers are used.
+            part.findings = (file.findings.iter())
+                .filter(|f| f.record.as_deref().is_some_and(is_wanted))
+                .cloned()
+                .collect();
+        }
+        part.facts.ids = (facts.ids.iter())
+            .filter(|s| is_wanted(&s.id))
+            .cloned()
+            .collect();
+        part.facts.kept = (facts.kept.iter())
+            .filter(|k| {
+                k.value
+                    .get("id")
+                    .and_then(|id| id.as_str())
+                    .is_some_and(is_wanted)
+            })
+            .cloned()
+            .collect();
+        part.facts.refused = (facts.refused.iter())
+            .filter(|r| is_wanted(&r.id))
+            .cloned()
+            .collect();
+        focused.push(part);
+    }
+    let mut outcome = complete(policy, focused, &Options::default(), Outcome::default());
+    outcome
+        .findings
+        .retain(|f| f.file.as_deref().is_some_and(focus));
+    outcome.bad_inputs.retain(|b| focus(&b.file));
+    outcome.tallies.clear();
+    // Files and records of the whole set; findings of the focus files.
+    let summary = &mut outcome.summary;
+    (summary.errors, summary.warnings, summary.waived) = (0, 0, 0);
+    summary.bad_inputs = outcome.bad_inputs.len();
+    summary.count(&outcome.findings);
+    outcome
 }
 
 fn audit_texts(

@@ -39,6 +39,9 @@ pub struct Deferred {
     pub shape: ShapeId,
     pub place: Place,
     pub refetch: Refetch,
+    /// The rules (by index) whose scope, evaluated when the record was read, holds it; a rule
+    /// whose scope needs the set is not here, its scope evaluated once the set is read.
+    pub in_scope: Box<[u16]>,
 }
 
 /// Where an id was seen: every record's compact trace in the set. What a reference to it may
@@ -378,30 +381,42 @@ fn judge(
         result,
     );
     note_references(policy, shape, &record, result);
+    // The rules about the set that will judge this record once the set is read, known to be in
+    // their scope now (a scope that needs the set is evaluated then, once).
+    let mut later: Vec<u16> = Vec::new();
     let mut deferred = false;
     for (index, rule) in policy.rules.iter().enumerate() {
         match &rule.kind {
             RuleKind::Record(body) if body.record == shape => {
-                if rule.needs_context {
-                    // Judged once the set is read: read again then if the record is in the
-                    // rule's scope, if only the set can tell, or if the scope fails (that is
-                    // then reported).
-                    deferred |= body.scope_needs_context
-                        || !matches!(eval::scope(policy, rule, body, value, world), Ok(false));
+                if rule.needs_context && body.scope_needs_context {
+                    deferred = true;
                     continue;
                 }
-                if trace && eval::in_scope(policy, rule, body, value, world) {
-                    result.judged.push(finding::Judged {
-                        rule: rule.id.clone(),
-                        subject: record_id(value),
-                        file: Some(source.name.clone()),
-                    });
-                }
-                match eval::judge_record(policy, rule, body, value, world) {
-                    Ok(raws) => result.findings.extend(
-                        raws.into_iter()
-                            .map(|raw| finding::locate(policy, rule, raw, value, at.0, at.1)),
-                    ),
+                match eval::scope(policy, rule, body, value, world) {
+                    Ok(false) => {}
+                    Ok(true) if rule.needs_context => {
+                        deferred = true;
+                        later.push(u16::try_from(index).expect("a policy has fewer rules"));
+                    }
+                    Ok(true) => {
+                        if trace {
+                            result.judged.push(finding::Judged {
+                                rule: rule.id.clone(),
+                                subject: record_id(value),
+                                file: Some(source.name.clone()),
+                            });
+                        }
+                        match eval::judge_in_scope(policy, rule, body, value, world) {
+                            Ok(raws) => {
+                                result.findings.extend(raws.into_iter().map(|raw| {
+                                    finding::locate(policy, rule, raw, value, at.0, at.1)
+                                }))
+                            }
+                            Err(e) => result
+                                .bad_inputs
+                                .push(unjudgeable(policy, rule, e, value, at.0, at.1)),
+                        }
+                    }
                     Err(e) => result
                         .bad_inputs
                         .push(unjudgeable(policy, rule, e, value, at.0, at.1)),
@@ -418,6 +433,7 @@ fn judge(
             shape,
             place: record.place,
             refetch: record.refetch.clone(),
+            in_scope: later.into_boxed_slice(),
         });
     }
     let has_waivers = value

@@ -108,21 +108,34 @@ fn judge_deferred(
         outcome.bad_inputs.push(changed(&deferred.refetch));
         return;
     };
-    for rule in &policy.rules {
+    for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
             continue;
         };
         if !rule.needs_context || body.record != deferred.shape {
             continue;
         }
-        if trace && eval::in_scope(policy, rule, body, &value, world) {
-            outcome.judged.push(crate::audit::Judged {
-                rule: rule.id.clone(),
-                subject: read::record_id(&value),
-                file: Some(source.name.clone()),
-            });
-        }
-        match eval::judge_record(policy, rule, body, &value, world) {
+        let known = (deferred.in_scope.iter()).any(|&i| usize::from(i) == index);
+        let in_scope = match known || !body.scope_needs_context {
+            true => Ok(known),
+            // Evaluated now, and only now: the scope needs the set.
+            false => eval::scope(policy, rule, body, &value, world),
+        };
+        let judged = match in_scope {
+            Ok(false) => continue,
+            Ok(true) => {
+                if trace {
+                    outcome.judged.push(crate::audit::Judged {
+                        rule: rule.id.clone(),
+                        subject: read::record_id(&value),
+                        file: Some(source.name.clone()),
+                    });
+                }
+                eval::judge_in_scope(policy, rule, body, &value, world)
+            }
+            Err(e) => Err(e),
+        };
+        match judged {
             Ok(raws) => {
                 for raw in raws {
                     outcome.findings.push(finding::locate(

@@ -61,6 +61,7 @@ pub fn scope<'a>(
     record: &'a Json,
     world: &'a World<'a>,
 ) -> Result<bool, EvalError<'a>> {
+    counters::scope_evaluated();
     let mut env = Env::new(policy, record, rule.slots, world);
     match &body.condition {
         Some(c) => Ok(eval(&mut env, c)?.truthy()),
@@ -89,12 +90,22 @@ pub fn judge_record<'a>(
     record: &'a Json,
     world: &'a World<'a>,
 ) -> Result<Vec<RawFinding<'a>>, EvalError<'a>> {
-    let mut env = Env::new(policy, record, rule.slots, world);
-    if let Some(condition) = &body.condition {
-        if !eval(&mut env, condition)?.truthy() {
-            return Ok(Vec::new());
-        }
+    if !scope(policy, rule, body, record, world)? {
+        return Ok(Vec::new());
     }
+    judge_in_scope(policy, rule, body, record, world)
+}
+
+/// [`judge_record`] for a record already known to be in the rule's scope: its scope is not
+/// evaluated again.
+pub fn judge_in_scope<'a>(
+    policy: &'a Policy,
+    rule: &'a RuleDef,
+    body: &'a RecordRule,
+    record: &'a Json,
+    world: &'a World<'a>,
+) -> Result<Vec<RawFinding<'a>>, EvalError<'a>> {
+    let mut env = Env::new(policy, record, rule.slots, world);
     let mut findings = Vec::new();
     match &body.for_each {
         None => requirements(&mut env, rule, body, Origin::Node(record), &mut findings)?,
@@ -440,5 +451,27 @@ pub fn period_key(
             let (from, to) = bounds(monday, sunday);
             (format!("{:04}-W{:02}", iso.year(), iso.week()), from, to)
         }
+    }
+}
+
+/// How often each costly step runs, counted in test builds (where debug assertions are on) so
+/// that a test can show a scope evaluated once per record and rule; nothing in release builds.
+pub mod counters {
+    #[cfg(debug_assertions)]
+    static SCOPES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// A rule's scope was evaluated for a record.
+    #[inline]
+    pub fn scope_evaluated() {
+        #[cfg(debug_assertions)]
+        SCOPES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Scopes evaluated since the process started (always 0 in a release build).
+    pub fn scopes_evaluated() -> usize {
+        #[cfg(debug_assertions)]
+        return SCOPES.load(std::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(debug_assertions))]
+        0
     }
 }

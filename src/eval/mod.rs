@@ -17,7 +17,8 @@ use serde_json::Value as Json;
 
 pub use expr::{eval, Env};
 pub use judge::{
-    in_scope, judge_record, period_key, render as render_template, scope, Blame, RawFinding,
+    counters, in_scope, judge_in_scope, judge_record, period_key, render as render_template, scope,
+    Blame, RawFinding,
 };
 
 use crate::check::{Period, ShapeId};

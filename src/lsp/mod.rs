@@ -163,6 +163,10 @@ fn settle(
         }
     }
     if changed.records || changed.disk {
+        // The open documents' own findings first, while the workspace is still being read.
+        for params in workspace.interim().into_iter().flatten() {
+            publish(connection, params)?;
+        }
         for params in workspace.check() {
             publish(connection, params)?;
         }

@@ -1,7 +1,9 @@
-//! The server's state: the policy, the workspace's record files as last read from disk, and the
-//! documents open in the editor, whose text stands in for the disk's. A check audits them all as
-//! one record set and reports on the open documents. Each file's own judgement is kept until its
-//! text changes, so an edit costs the edited file and the rules about the set, not the workspace.
+//! The server's state: the policy, the workspace's record files on disk, and the documents open
+//! in the editor, whose text stands in for the disk's. A check audits them all as one record set
+//! and reports on the open documents. Each file's own judgement is kept until it changes (a file
+//! on disk is streamed, as `check` reads it, and its text not kept), and the rules about the set
+//! are completed for the open documents only, so an edit costs the edited file and what its
+//! records touch, not the workspace.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,9 +13,19 @@ use lsp_types::{DidChangeTextDocumentParams, InitializeParams, TextDocumentItem,
 use rayon::prelude::*;
 
 use super::convert;
+use super::policy::Published;
 use crate::audit;
-use crate::check::Policy;
+use crate::check::{BuiltinRule, Policy};
 use crate::discover::{discover, format_of, Input};
+
+/// A record file on disk as it stood when listed: a change of length or time is a new text.
+#[derive(Debug, Clone, PartialEq)]
+struct OnDisk {
+    path: PathBuf,
+    format: Option<crate::discover::Format>,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
 
 /// A document open in the editor.
 struct Open {
@@ -31,8 +43,9 @@ pub struct Workspace {
     /// Where record files are looked for: the workspace folders, or the `paths` of the client's
     /// initialization options, resolved against the first folder.
     roots: Vec<PathBuf>,
-    /// Record files under the roots, by name, as last read.
-    disk: BTreeMap<String, String>,
+    /// Record files under the roots, by name, with their format (when the name tells it) and
+    /// how they stood when last read.
+    disk: BTreeMap<String, OnDisk>,
     /// Open record documents, by name.
     open: BTreeMap<String, Open>,
     /// Documents closed since the last check, whose diagnostics are to be cleared.
@@ -41,6 +54,60 @@ pub struct Workspace {
     judged: BTreeMap<String, audit::FileResult>,
     /// What was last published on each open record document.
     shown: BTreeMap<String, Vec<lsp_types::Diagnostic>>,
+    /// The files on disk, being judged since the server started.
+    prejudging: Option<Prejudging>,
+}
+
+/// The workspace's files on disk judged in the background from the start, so that the first
+/// document opened finds them judged, or nearly: each result is taken if its file still stands
+/// as it was listed and the policy is the same.
+struct Prejudging {
+    worker: std::thread::JoinHandle<Vec<(String, OnDisk, audit::FileResult)>>,
+    /// Whether the files are many bytes enough that the open documents' own findings are worth
+    /// publishing first (a small workspace is judged before the eye would see the difference).
+    large: bool,
+}
+
+/// From how many bytes on disk the open documents' own findings are published first (about a
+/// tenth of a second of reading); `BYLAW_LSP_INTERIM_BYTES` sets it, for tests.
+fn interim_bytes() -> u64 {
+    std::env::var("BYLAW_LSP_INTERIM_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8 << 20)
+}
+
+impl Prejudging {
+    fn start(policy: &Policy, disk: &BTreeMap<String, OnDisk>) -> Option<Prejudging> {
+        if disk.is_empty() {
+            return None;
+        }
+        let large = disk.values().map(|d| d.len).sum::<u64>() >= interim_bytes();
+        let policy = policy.clone();
+        let files: Vec<(String, OnDisk)> =
+            disk.iter().map(|(n, d)| (n.clone(), d.clone())).collect();
+        let worker = std::thread::Builder::new()
+            .name("bylaw-prejudge".into())
+            .spawn(move || {
+                // A pool of its own: in the shared one, the open documents' judgement would
+                // queue behind this one's, which is what it is there to avoid.
+                let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("bylaw-prejudge-{i}"))
+                    .build();
+                let judge = |(name, on_disk): (String, OnDisk)| {
+                    let judged = audit::judge_path(&policy, on_disk.path.clone(), on_disk.format);
+                    (name, on_disk, judged)
+                };
+                match pool {
+                    Ok(pool) => pool.install(|| files.into_par_iter().map(judge).collect()),
+                    Err(_) => files.into_iter().map(judge).collect(),
+                }
+            })
+            .ok()?;
+        Some(Prejudging { worker, large })
+    }
 }
 
 impl Workspace {
@@ -75,8 +142,12 @@ impl Workspace {
             closed: Vec::new(),
             judged: BTreeMap::new(),
             shown: BTreeMap::new(),
+            prejudging: None,
         };
         workspace.reload();
+        if let Some(policy) = &workspace.policy {
+            workspace.prejudging = Prejudging::start(policy, &workspace.disk);
+        }
         (workspace, refused)
     }
 
@@ -92,6 +163,76 @@ impl Workspace {
         for document in self.open.values_mut() {
             document.near_misses = None;
         }
+        // Judged with the old policy: left to finish unread.
+        self.prejudging = None;
+    }
+
+    /// Takes the background judgement of the files on disk, waiting for it if it is still running:
+    /// each file that still stands as it was listed is judged.
+    fn take_prejudged(&mut self) {
+        let Some(prejudging) = self.prejudging.take() else {
+            return;
+        };
+        let Ok(judged) = prejudging.worker.join() else {
+            return;
+        };
+        for (name, on_disk, result) in judged {
+            let current = self.disk.get(&name) == Some(&on_disk);
+            if current && !self.open.contains_key(&name) && !self.judged.contains_key(&name) {
+                self.judged.insert(name, result);
+            }
+        }
+    }
+
+    /// While files on disk are still being judged: what the open documents show on their own,
+    /// published at once rather than after the whole workspace. It holds no finding that needs
+    /// the record set (duplicate ids, references, unused waivers, rules that read through a
+    /// reference or the period), so it is a part of what follows, never a false alarm; `None`
+    /// once every file is judged, when [`check`](Self::check) is as quick.
+    pub fn interim(&mut self) -> Option<Vec<Published>> {
+        let running = self
+            .prejudging
+            .as_ref()
+            .is_some_and(|p| p.large && !p.worker.is_finished());
+        let policy = self.policy.take()?;
+        let stale_open: Vec<String> = (self.open.keys())
+            .filter(|name| !self.judged.contains_key(*name))
+            .cloned()
+            .collect();
+        if !running || stale_open.is_empty() {
+            self.policy = Some(policy);
+            return None;
+        }
+        for name in stale_open {
+            let text = self.open[&name].text.clone();
+            let judged = audit::judge_file(&policy, name.clone(), text);
+            self.judged.insert(name, judged);
+        }
+        let open = &self.open;
+        let mut outcome = audit::judge_files_focused(
+            &policy,
+            (self.judged.iter())
+                .filter(|(name, _)| open.contains_key(*name))
+                .map(|(name, file)| (name.as_str(), file)),
+            &|name: &str| open.contains_key(name),
+        );
+        let needs_set = |rule: &str| {
+            policy.rule(rule).is_none_or(|r| {
+                r.needs_context
+                    || matches!(
+                        r.kind,
+                        crate::check::RuleKind::Builtin(
+                            BuiltinRule::UniqueIds
+                                | BuiltinRule::References
+                                | BuiltinRule::UnusedWaivers
+                        )
+                    )
+            })
+        };
+        outcome.findings.retain(|f| !needs_set(&f.rule));
+        let published = self.diagnostics(&policy, &outcome);
+        self.policy = Some(policy);
+        Some(published)
     }
 
     /// An open record document's text and what was last published on it.
@@ -108,10 +249,16 @@ impl Workspace {
         let mut disk = BTreeMap::new();
         if !self.roots.is_empty() {
             for input in discover(&self.roots, false).inputs {
-                if let Input::File { path, .. } = input {
-                    if let Ok(text) = std::fs::read_to_string(&path) {
-                        disk.insert(path.display().to_string(), text);
-                    }
+                if let Input::File { path, format } = input {
+                    // A file that cannot be listed is still judged: reading it says why.
+                    let meta = std::fs::metadata(&path).ok();
+                    let on_disk = OnDisk {
+                        len: meta.as_ref().map_or(0, |m| m.len()),
+                        modified: meta.and_then(|m| m.modified().ok()),
+                        path: path.clone(),
+                        format,
+                    };
+                    disk.insert(path.display().to_string(), on_disk);
                 }
             }
         }
@@ -175,8 +322,9 @@ impl Workspace {
 
     /// Audits the workspace's records, open documents as typed; returns the diagnostics of each
     /// open document (empty to clear) with its version, and empty lists for closed ones.
-    pub fn check(&mut self) -> Vec<(Uri, Vec<lsp_types::Diagnostic>, Option<i32>)> {
-        let Some(policy) = self.policy.clone() else {
+    pub fn check(&mut self) -> Vec<Published> {
+        // Taken while the files are judged (which needs the workspace mutable), then put back.
+        let Some(policy) = self.policy.take() else {
             // No policy to check with: nothing is shown, nothing stale stays.
             self.shown.clear();
             let mut published: Vec<_> = self
@@ -187,8 +335,14 @@ impl Workspace {
             published.extend(self.closed.drain(..).map(|uri| (uri, Vec::new(), None)));
             return published;
         };
-        let files = self.judge_changed_files(&policy);
-        let outcome = audit::judge_files(&policy, files, &audit::Options::default());
+        self.take_prejudged();
+        self.judge_changed_files(&policy);
+        let open = &self.open;
+        let outcome = audit::judge_files_focused(
+            &policy,
+            self.judged.iter().map(|(name, file)| (name.as_str(), file)),
+            &|name: &str| open.contains_key(name),
+        );
         // Only open documents are looked at for near misses, and each once per text.
         for (name, document) in &mut self.open {
             if document.near_misses.is_none() {
@@ -196,45 +350,47 @@ impl Workspace {
                 document.near_misses = Some(found);
             }
         }
-        self.diagnostics(&policy, &outcome)
+        let published = self.diagnostics(&policy, &outcome);
+        self.policy = Some(policy);
+        published
     }
 
-    /// Every file's own judgement, redone for the files whose text changed since the last check.
-    fn judge_changed_files(&mut self, policy: &Policy) -> Vec<audit::FileResult> {
-        // The text each file is audited with: the editor's where open, else the disk's.
-        let texts: BTreeMap<&String, &String> = self
-            .disk
-            .iter()
-            .filter(|(name, _)| !self.open.contains_key(*name))
-            .chain(
-                self.open
-                    .iter()
-                    .map(|(name, document)| (name, &document.text)),
-            )
-            .collect();
-        let stale: Vec<(String, String)> = texts
-            .iter()
-            .filter(|(name, _)| !self.judged.contains_key(**name))
-            .map(|(name, text)| ((*name).clone(), (*text).clone()))
-            .collect();
+    /// Every file's own judgement, redone for the files that changed since the last check: an open
+    /// document from the editor's text, any other file streamed from disk.
+    fn judge_changed_files(&mut self, policy: &Policy) {
+        enum Stale {
+            Open(String),
+            Disk(PathBuf, Option<crate::discover::Format>),
+        }
+        let mut stale: Vec<(String, Stale)> = Vec::new();
+        for (name, document) in &self.open {
+            if !self.judged.contains_key(name) {
+                stale.push((name.clone(), Stale::Open(document.text.clone())));
+            }
+        }
+        for (name, file) in &self.disk {
+            if !self.open.contains_key(name) && !self.judged.contains_key(name) {
+                stale.push((name.clone(), Stale::Disk(file.path.clone(), file.format)));
+            }
+        }
         let fresh: Vec<(String, audit::FileResult)> = stale
             .into_par_iter()
-            .map(|(name, text)| {
-                let judged = audit::judge_file(policy, name.clone(), text);
+            .map(|(name, stale)| {
+                let judged = match stale {
+                    Stale::Open(text) => audit::judge_file(policy, name.clone(), text),
+                    Stale::Disk(path, format) => audit::judge_path(policy, path, format),
+                };
                 (name, judged)
             })
             .collect();
         self.judged.extend(fresh);
-        self.judged.retain(|name, _| texts.contains_key(name));
-        self.judged.values().cloned().collect()
+        let (disk, open) = (&self.disk, &self.open);
+        self.judged
+            .retain(|name, _| disk.contains_key(name) || open.contains_key(name));
     }
 
     /// The audit's findings and bad inputs, by open document; empty lists for closed ones.
-    fn diagnostics(
-        &mut self,
-        policy: &Policy,
-        outcome: &audit::Outcome,
-    ) -> Vec<(Uri, Vec<lsp_types::Diagnostic>, Option<i32>)> {
+    fn diagnostics(&mut self, policy: &Policy, outcome: &audit::Outcome) -> Vec<Published> {
         let uri_of = |name: &str| -> Option<Uri> {
             match self.open.get(name) {
                 Some(document) => Some(document.uri.clone()),

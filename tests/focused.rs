@@ -1,0 +1,124 @@
+//! The language server shows only the documents open in the editor, so on each edit it completes
+//! the audit for those files alone (`audit::judge_files_focused`). What it reports of a file must
+//! be exactly what the whole audit reports of it: checked on every fixture folder, and on all of
+//! them at once as one workspace (where ids repeat across folders, references cross files and
+//! waivers meet findings of other files).
+
+use std::path::{Path, PathBuf};
+
+use bylaw::audit::{self, FileResult, Outcome};
+
+fn policy() -> bylaw::check::Policy {
+    bylaw::check::load(&bylaw::policy_files::default_policy(), &[]).expect("the bundled policy")
+}
+
+/// Every record file under `dir`, by its path relative to the crate.
+fn record_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("json" | "jsonl")
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn judge(policy: &bylaw::check::Policy, files: &[PathBuf]) -> Vec<(String, FileResult)> {
+    files
+        .iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let text =
+                String::from_utf8_lossy(&std::fs::read(path).expect("a fixture")).into_owned();
+            (name.clone(), audit::judge_file(policy, name, text))
+        })
+        .collect()
+}
+
+/// What a user sees of an outcome, for the files `keep` names.
+fn seen(outcome: &Outcome, keep: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let findings = (outcome.findings.iter())
+        .filter(|f| f.file.as_deref().is_some_and(keep))
+        .map(|f| {
+            format!(
+                "{}:{:?}:{:?} {} {:?} waived={} {}",
+                f.file.as_deref().unwrap_or(""),
+                f.line,
+                f.column,
+                f.rule,
+                f.severity,
+                f.waived,
+                f.message
+            )
+        });
+    let bad = (outcome.bad_inputs.iter())
+        .filter(|b| keep(&b.file))
+        .map(|b| {
+            format!(
+                "{}:{:?}:{:?} bad input {}",
+                b.file, b.line, b.column, b.message
+            )
+        });
+    let mut all: Vec<String> = findings.chain(bad).collect();
+    all.sort();
+    all
+}
+
+/// For each file alone, and for each pair of neighbouring files: the focused audit reports what
+/// the whole audit reports of them.
+fn assert_focused_agrees(policy: &bylaw::check::Policy, files: &[PathBuf]) -> usize {
+    let judged = judge(policy, files);
+    let whole = audit::judge_files(
+        policy,
+        judged.iter().map(|(_, f)| f.clone()).collect(),
+        &audit::Options::default(),
+    );
+    let pairs = || judged.iter().map(|(n, f)| (n.as_str(), f));
+    let names: Vec<&str> = judged.iter().map(|(n, _)| n.as_str()).collect();
+    let mut compared = 0;
+    let focuses = (names.iter().map(|n| vec![*n])).chain(names.windows(2).map(<[&str]>::to_vec));
+    for focus in focuses {
+        let in_focus = |name: &str| focus.contains(&name);
+        let focused = audit::judge_files_focused(policy, pairs(), &in_focus);
+        let expected = seen(&whole, &in_focus);
+        assert_eq!(seen(&focused, &in_focus), expected, "focus on {focus:?}");
+        compared += expected.len();
+    }
+    compared
+}
+
+#[test]
+fn each_fixture_folder_focused_file_by_file() {
+    let policy = policy();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut folders = vec![
+        root.join("fixtures/pass"),
+        root.join("fixtures/bad"),
+        root.join("fixtures/example"),
+        root.join("fixtures/export"),
+        root.join("fixtures/waivers"),
+    ];
+    for rule in std::fs::read_dir(root.join("fixtures/fail")).expect("fixtures/fail") {
+        folders.push(rule.expect("a folder").path());
+    }
+    let mut compared = 0;
+    for folder in folders {
+        compared += assert_focused_agrees(&policy, &record_files(&folder));
+    }
+    assert!(compared > 100, "only {compared} findings compared");
+}
+
+#[test]
+fn all_fixtures_as_one_workspace() {
+    let policy = policy();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let compared = assert_focused_agrees(&policy, &record_files(&root.join("fixtures")));
+    assert!(compared > 100, "only {compared} findings compared");
+}
