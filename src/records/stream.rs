@@ -64,8 +64,9 @@ impl Origin {
     }
 }
 
-/// How to read a record's text again: its source, and where the fragment lies in it. Kept for
-/// every record of a set, so it is kept small: 32 bytes.
+/// How to read a record's text again: its source, where the fragment lies in it, and a checksum
+/// of its text, so that a record changed since it was read is never judged as if it had not.
+/// Kept for every record of a set, so it is kept small: 40 bytes.
 #[derive(Debug, Clone)]
 pub struct Refetch {
     pub origin: Arc<Origin>,
@@ -76,13 +77,23 @@ pub struct Refetch {
     line: u32,
     columns: u32,
     utf16_columns: u32,
+    checksum: u32,
+}
+
+/// A checksum of a record's text as read: foldhash, fast on long texts, truncated to 32 bits
+/// (a change that keeps it has a chance in four billion).
+fn checksum(text: &str) -> u32 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x0062_796c_6177).hash_one(text.as_bytes()) as u32
 }
 
 /// The largest `--max-record-size`: what a [`Refetch`] can measure.
 pub const MAX_RECORD_LIMIT: usize = u32::MAX as usize;
 
 impl Refetch {
-    fn new(origin: &Arc<Origin>, start: TextStart, len: usize) -> Refetch {
+    /// Where a record of `len` bytes starting at `start` lies in its source, and what it reads
+    /// as (`text`, decoded).
+    fn new(origin: &Arc<Origin>, start: TextStart, len: usize, text: &str) -> Refetch {
         let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Refetch {
             origin: origin.clone(),
@@ -91,6 +102,7 @@ impl Refetch {
             line: small(start.line),
             columns: small(start.columns),
             utf16_columns: small(start.utf16_columns),
+            checksum: checksum(text),
         }
     }
 
@@ -116,6 +128,10 @@ impl Refetch {
             }
         };
         let text = decode(bytes).text;
+        // Changed since it was read (the file was written meanwhile): not the record judged.
+        if checksum(&text) != self.checksum {
+            return None;
+        }
         Some(SourceFile::fragment(&self.origin.name, text, self.start()))
     }
 }
@@ -260,7 +276,7 @@ impl Reader<'_> {
                     offset: bom,
                 },
                 not_utf8: Vec::new(),
-                refetch: Refetch::new(self.origin, start, raw_len),
+                refetch: Refetch::new(self.origin, start, raw_len, &source.text),
                 source,
             }));
         }
@@ -443,7 +459,7 @@ impl Reader<'_> {
                 offset: first,
             },
             not_utf8: decoded.not_utf8,
-            refetch: Refetch::new(self.origin, start, len),
+            refetch: Refetch::new(self.origin, start, len, &source.text),
             source,
         }));
         Ok(true)
@@ -469,7 +485,7 @@ impl Reader<'_> {
         emit(Item::Record(RecordText {
             place: Place::Whole,
             not_utf8: decoded.not_utf8,
-            refetch: Refetch::new(self.origin, start, len),
+            refetch: Refetch::new(self.origin, start, len, &source.text),
             source,
         }));
         Ok(())
@@ -676,4 +692,75 @@ fn floor_char(text: &str, mut at: usize) -> usize {
 /// The span of a U+FFFD written at `offset`.
 pub fn replacement_span(offset: usize) -> Span {
     Span::new(offset, offset + char::REPLACEMENT_CHARACTER.len_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record of a file on disk, read as `format`, and how to read each again.
+    fn refetches(path: &std::path::Path, format: Format) -> Vec<Refetch> {
+        let origin = Arc::new(Origin::new(
+            path.display().to_string(),
+            Reopen::File(path.to_path_buf()),
+        ));
+        let mut input = io::BufReader::new(File::open(path).expect("the file"));
+        let mut found = Vec::new();
+        read(
+            &mut input,
+            &origin,
+            format,
+            Limits::default(),
+            &mut |item| {
+                if let Item::Record(record) = item {
+                    found.push(record.refetch);
+                }
+            },
+        )
+        .expect("read");
+        found
+    }
+
+    #[test]
+    fn a_record_changed_since_it_was_read_is_not_read_again_as_if_it_were_the_same() {
+        let dir = std::env::temp_dir().join(format!("bylaw-refetch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        for (name, format, text) in [
+            (
+                "a.jsonl",
+                Format::Lines,
+                "{\"id\": \"A-1\", \"n\": 1}\n{\"id\": \"A-2\", \"n\": 2}\n",
+            ),
+            (
+                "b.json",
+                Format::Json,
+                "[\n  {\"id\": \"A-1\", \"n\": 1},\n  {\"id\": \"A-2\", \"n\": 2}\n]\n",
+            ),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).expect("write");
+            let found = refetches(&path, format);
+            assert_eq!(found.len(), 2, "{name}");
+            let again = found[1].fetch().expect("unchanged: read again");
+            assert!(again.text.contains("\"A-2\""), "{name}: {}", again.text);
+            // The same length, one digit changed in the second record: its place still reads
+            // as a record, but not as the one that was judged.
+            std::fs::write(&path, text.replace("\"n\": 2", "\"n\": 3")).expect("write");
+            assert!(
+                found[1].fetch().is_none(),
+                "{name}: a changed record was read again"
+            );
+            assert!(
+                found[0].fetch().is_some(),
+                "{name}: the unchanged record reads again"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_refetch_stays_small() {
+        // One per record of the set: its size is the set's memory per record.
+        assert_eq!(std::mem::size_of::<Refetch>(), 40);
+    }
 }
