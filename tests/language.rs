@@ -736,7 +736,7 @@ rule set.75 warning {
     let bylaw::check::RuleKind::Periodic(p) = &rule.kind else {
         panic!("a periodic rule")
     };
-    assert_eq!((p.min, p.max), (1, u32::MAX));
+    assert_eq!((p.min, p.max), (1, u64::MAX));
 }
 
 #[test]
@@ -747,12 +747,30 @@ fn a_count_range_is_checked() {
     assert!(load_errors(&rule("2..1"))
         .iter()
         .any(|e| e == "the range 2..1 is empty"));
-    assert!(load_errors(&rule("4294967295.."))
+    assert!(load_errors(&rule("99999999999999999999.."))
         .iter()
-        .any(|e| e == "`4294967295` is too large"));
+        .any(|e| e == "`99999999999999999999` is too large"));
     assert!(!load_errors(&rule("..")).is_empty());
     assert!(!load_errors(&rule("1...2")).is_empty());
-    for ok in ["1..", "..3", "0..0", "2"] {
+    // A bound may name an `int` parameter, and nothing else.
+    for (bad, error) in [
+        ("..filing_dayz", "unknown parameter `filing_dayz`"),
+        ("filing_days..1", "the range 30..1 is empty"),
+        ("..message", "expected a whole number, found `message`"),
+    ] {
+        let errors = load_errors(&rule(bad));
+        assert!(errors.iter().any(|e| e == error), "{bad}: {errors:#?}");
+    }
+    let errors = load_errors(&format!(
+        "param share: number = 0.5 \"a share\"\n{}",
+        rule("..share")
+    ));
+    assert!(
+        errors.iter().any(|e| e
+            == "`expect` takes a whole number or an `int` parameter, and `share` is not an `int`"),
+        "{errors:#?}"
+    );
+    for ok in ["1..", "..3", "0..0", "2", "..filing_days", "1..filing_days"] {
         assert_eq!(load_errors(&rule(ok)), Vec::<String>::new(), "{ok}");
     }
 }
