@@ -1009,3 +1009,24 @@ rule set.92 error {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn sum_adds_up_an_int_or_a_number_over_a_list() {
+    let policy = policy_with(
+        r#"
+rule set.77 error {
+  title "sums"
+  on meeting
+  require false
+    else "{sum(m in members: count(m.portfolio))} {sum(m in members: count(m.portfolio) / 2)} {sum(m in nonvoting: 1)}"
+}
+"#,
+    );
+    let record = serde_json::json!({"type": "meeting", "id": "M", "kind": "executive",
+        "start": "2011-07-11T09:00:00+08:00", "members": [
+            {"id": "P-1", "role": "vice_mayor", "portfolio": ["a", "b"]},
+            {"id": "P-2", "role": "vice_mayor", "portfolio": ["c"]}]});
+    let messages = judge(&policy, "set.77", record);
+    // An int while every term is one; an absent list adds up to 0, as `count` finds none in it.
+    assert_eq!(messages, ["3 1.5 0"]);
+}
