@@ -25,7 +25,7 @@ fn folder(test: &str, waivers: &str) -> PathBuf {
     dir
 }
 
-const PERIOD: &str = "--period=2024-10-01..2024-10-31";
+const PERIOD: &str = "--period=2024-10-01..2024-12-31";
 
 /// (rule, period, group, waived, message) of each finding of a JSON report.
 fn findings(dir: &Path, waivers: bool) -> Vec<(String, String, String, bool, String)> {
@@ -60,7 +60,8 @@ fn a_split_purchase_is_found_per_supplier_and_month() {
         &dir,
         &["check", "--policy", "policy", PERIOD, "records.json"],
     );
-    assert_eq!(out.status.code(), Some(1));
+    // B-8 has no amount: rule 9.2 cannot total S-3's quarter, which is bad input (exit 2).
+    assert_eq!(out.status.code(), Some(2));
     insta::assert_snapshot!(stdout(&out));
     // Two suppliers in one month are two findings, each with its own fingerprint.
     let json = bylaw_in(
@@ -79,7 +80,7 @@ fn a_split_purchase_is_found_per_supplier_and_month() {
     let prints: Vec<&str> = (report["findings"].as_array().expect("findings").iter())
         .filter_map(|f| f["fingerprint"].as_str())
         .collect();
-    assert_eq!(prints.len(), 2);
+    assert_eq!(prints.len(), 3);
     assert_ne!(prints[0], prints[1]);
     let formatted = bylaw_in(&dir, &["fmt", "--check", "policy"]);
     assert_eq!(formatted.status.code(), Some(0), "the policy is formatted");
@@ -129,7 +130,7 @@ fn a_waiver_names_its_group_or_waives_every_group_of_its_period() {
         .map(|f| (f.2.as_str(), f.3))
         .collect();
     assert_eq!(waived, [("S-7", true), ("S-9", true)]);
-    assert!(found.iter().all(|f| f.0 == "9.1"), "{found:#?}");
+    assert!(found.iter().all(|f| f.0.starts_with("9.")), "{found:#?}");
 
     let dir = folder(
         "no-such-group",
