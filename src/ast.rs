@@ -297,6 +297,11 @@ pub struct Let {
 pub struct CountBody {
     pub count: Scope,
     pub per: Option<Per>,
+    /// `by supplier`: one tally per value of the path in each period.
+    pub by: Option<Path>,
+    /// `sum amount`: the total of the path over the records counted, which `expect` bounds
+    /// instead of their number.
+    pub sum: Option<Path>,
     pub expect: Option<Expect>,
 }
 
@@ -308,14 +313,22 @@ pub struct Per {
     pub span: Span,
 }
 
-/// `expect 1..2`, `expect 1`, `expect 1..` or `expect ..3`: how many records a period must hold.
+/// `expect 1..2`, `expect 1`, `expect 1..` or `expect ..3`: how many records a period must hold
+/// (or, with `sum`, what their total may be).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expect {
     /// 0 for `expect ..3`.
-    pub min: u32,
+    pub min: Bound,
     /// `None` for `expect 1..`: at least one, no upper bound.
-    pub max: Option<u32>,
+    pub max: Option<Bound>,
     pub span: Span,
+}
+
+/// One end of an `expect` range: a whole number, or an `int` parameter (`..tender_threshold`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    Count(u64),
+    Param(Ident),
 }
 
 /// A message with `{expression}` holes, parsed when the policy is: `"chaired by {chair.name}"`.
@@ -484,6 +497,8 @@ pub enum QuantifierKind {
     Last,
     /// Every element for which the condition holds, in order: a list.
     Those,
+    /// `sum(p in purchases: p.amount)`: the total of an `int` or `number` over the elements.
+    Sum,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

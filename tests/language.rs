@@ -736,7 +736,7 @@ rule set.75 warning {
     let bylaw::check::RuleKind::Periodic(p) = &rule.kind else {
         panic!("a periodic rule")
     };
-    assert_eq!((p.min, p.max), (1, u32::MAX));
+    assert_eq!((p.min, p.max), (1, u64::MAX));
 }
 
 #[test]
@@ -747,12 +747,30 @@ fn a_count_range_is_checked() {
     assert!(load_errors(&rule("2..1"))
         .iter()
         .any(|e| e == "the range 2..1 is empty"));
-    assert!(load_errors(&rule("4294967295.."))
+    assert!(load_errors(&rule("99999999999999999999.."))
         .iter()
-        .any(|e| e == "`4294967295` is too large"));
+        .any(|e| e == "`99999999999999999999` is too large"));
     assert!(!load_errors(&rule("..")).is_empty());
     assert!(!load_errors(&rule("1...2")).is_empty());
-    for ok in ["1..", "..3", "0..0", "2"] {
+    // A bound may name an `int` parameter, and nothing else.
+    for (bad, error) in [
+        ("..filing_dayz", "unknown parameter `filing_dayz`"),
+        ("filing_days..1", "the range 30..1 is empty"),
+        ("..message", "expected a whole number, found `message`"),
+    ] {
+        let errors = load_errors(&rule(bad));
+        assert!(errors.iter().any(|e| e == error), "{bad}: {errors:#?}");
+    }
+    let errors = load_errors(&format!(
+        "param share: number = 0.5 \"a share\"\n{}",
+        rule("..share")
+    ));
+    assert!(
+        errors.iter().any(|e| e
+            == "`expect` takes a whole number or an `int` parameter, and `share` is not an `int`"),
+        "{errors:#?}"
+    );
+    for ok in ["1..", "..3", "0..0", "2", "..filing_days", "1..filing_days"] {
         assert_eq!(load_errors(&rule(ok)), Vec::<String>::new(), "{ok}");
     }
 }
@@ -990,4 +1008,25 @@ rule set.92 error {
                 .is_some_and(|h| h.contains("calendar \"cn-mainland\" builtin"))),
         "{errors:#?}"
     );
+}
+
+#[test]
+fn sum_adds_up_an_int_or_a_number_over_a_list() {
+    let policy = policy_with(
+        r#"
+rule set.77 error {
+  title "sums"
+  on meeting
+  require false
+    else "{sum(m in members: count(m.portfolio))} {sum(m in members: count(m.portfolio) / 2)} {sum(m in nonvoting: 1)}"
+}
+"#,
+    );
+    let record = serde_json::json!({"type": "meeting", "id": "M", "kind": "executive",
+        "start": "2011-07-11T09:00:00+08:00", "members": [
+            {"id": "P-1", "role": "vice_mayor", "portfolio": ["a", "b"]},
+            {"id": "P-2", "role": "vice_mayor", "portfolio": ["c"]}]});
+    let messages = judge(&policy, "set.77", record);
+    // An int while every term is one; an absent list adds up to 0, as `count` finds none in it.
+    assert_eq!(messages, ["3 1.5 0"]);
 }

@@ -28,6 +28,8 @@ pub struct Finding {
     pub pointer: Option<String>,
     /// For a finding about a period rather than a record: `2011-08`, `2011-H2`, `2011-W33`.
     pub period: Option<String>,
+    /// For a finding of a rule that counts `by` a value: the group's value (`S-7`).
+    pub group: Option<String>,
     /// The records a periodic finding counted.
     pub counted: Vec<String>,
     /// Names this finding across runs: see [`super::fingerprint`]. Set once, when the audit
@@ -60,13 +62,16 @@ pub struct Tally {
     pub rule: String,
     /// The period's key: `2011-08`, `2011-H2`, `2011-W33`.
     pub period: String,
+    /// With `by`: the group's value; a grouped rule has a tally per group that holds a record.
+    pub group: Option<String>,
     pub from: jiff::civil::Date,
     pub to: jiff::civil::Date,
     /// The ids of the records counted, sorted.
     pub counted: Vec<String>,
-    /// What the rule asks: at least `min` and at most `max` records (`u32::MAX`: no most).
-    pub min: u32,
-    pub max: u32,
+    /// What the rule asks: at least `min` and at most `max` records, or with `sum` a total
+    /// between them (`u64::MAX`: no most).
+    pub min: u64,
+    pub max: u64,
 }
 
 /// An event date and where it was read: what an inferred period under audit runs between.
@@ -187,6 +192,7 @@ pub fn contract_order(a: &Finding, b: &Finding) -> Ordering {
         (
             f.period.is_some(),
             f.period.clone(),
+            f.group.clone(),
             f.file.clone(),
             f.line,
             f.column,
@@ -266,6 +272,7 @@ pub fn locate(
         column: Some(column),
         pointer: Some(pointer.to_string()),
         period: None,
+        group: None,
         counted: Vec::new(),
         fingerprint: String::new(),
         new: None,

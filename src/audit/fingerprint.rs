@@ -4,7 +4,7 @@
 //!
 //! The name is made of what the finding is about, never of where it is printed: the policy's
 //! name, the rule, the record's id and the JSON pointer into the record (for a finding about a
-//! period, the period), plus an ordinal among findings that share all of these, in the report's
+//! period, the period, and the group of a rule that counts `by` one), plus an ordinal among findings that share all of these, in the report's
 //! order (a duplicate id found twice; several findings of one rule on one value). The file's name,
 //! line and column are left out on purpose: re-indenting a file, inserting or reordering records
 //! or renaming the file moves them, and the finding is still the same finding.
@@ -22,7 +22,7 @@ pub const SCHEME: &str = "bylaw/v1";
 /// Gives every finding its fingerprint; `findings` must already be in the report's order, which
 /// the ordinals follow.
 pub fn assign(policy: &str, findings: &mut [Finding]) {
-    let mut seen: HashMap<[Option<&str>; 4], usize> = HashMap::new();
+    let mut seen: HashMap<([Option<&str>; 4], Option<&str>), usize> = HashMap::new();
     let mut prints = Vec::with_capacity(findings.len());
     for f in findings.iter() {
         let key = [
@@ -31,8 +31,14 @@ pub fn assign(policy: &str, findings: &mut [Finding]) {
             f.pointer.as_deref(),
             f.period.as_deref(),
         ];
-        let ordinal = seen.entry(key).or_default();
-        prints.push(fingerprint(policy, key, *ordinal));
+        let group = f.group.as_deref();
+        let ordinal = seen.entry((key, group)).or_default();
+        prints.push(match group {
+            // A group's value joins the key only where there is one, so that every fingerprint
+            // of a rule without `by` stays what it was.
+            Some(group) => grouped_fingerprint(policy, key, group, *ordinal),
+            None => fingerprint(policy, key, *ordinal),
+        });
         *ordinal += 1;
     }
     for (f, print) in findings.iter_mut().zip(prints) {
@@ -47,6 +53,18 @@ pub fn assign(policy: &str, findings: &mut [Finding]) {
 /// are plenty to tell apart the findings of any report, and short enough to read.
 fn fingerprint(policy: &str, key: [Option<&str>; 4], ordinal: usize) -> String {
     let parts = serde_json::json!([SCHEME, policy, key, ordinal]);
+    let digest = Sha256::digest(parts.to_string().as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fingerprint of a finding of one group: its value hashed after the key's other parts.
+fn grouped_fingerprint(
+    policy: &str,
+    key: [Option<&str>; 4],
+    group: &str,
+    ordinal: usize,
+) -> String {
+    let parts = serde_json::json!([SCHEME, policy, key, {"group": group}, ordinal]);
     let digest = Sha256::digest(parts.to_string().as_bytes());
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -71,6 +89,15 @@ mod tests {
         ] {
             assert_ne!(a, other);
         }
+    }
+
+    #[test]
+    fn two_groups_of_one_period_are_two_findings() {
+        let key = [Some("9.1"), None, None, Some("2024-10")];
+        let a = grouped_fingerprint("p", key, "S-1", 0);
+        assert_ne!(a, grouped_fingerprint("p", key, "S-2", 0));
+        assert_ne!(a, fingerprint("p", key, 0));
+        assert_eq!(a, grouped_fingerprint("p", key, "S-1", 0));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Periodic rules: records counted per calendar month, half-year, quarter, year or ISO week, in
 //! every such period that lies wholly inside the period under audit.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value as Json;
 
 use jiff::civil::Date;
 
 use super::finding::{self, BadInput, EventDate, Finding};
+use super::read::{Amount, Counted};
 use super::set::Gathered;
 use super::Outcome;
 use crate::check::{Policy, RuleKind};
@@ -78,45 +79,29 @@ pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace:
         let RuleKind::Periodic(p) = &rule.kind else {
             continue;
         };
-        let mut counted: HashMap<String, Vec<&str>> = HashMap::new();
+        // period → group (`None` without `by`) → what was counted in it.
+        let mut counted: HashMap<String, BTreeMap<Option<&str>, Vec<&Counted>>> = HashMap::new();
         for c in gathered.counted.iter().filter(|c| c.rule == index) {
             let (key, _, _) = eval::period_key(p.unit, c.date);
-            counted.entry(key).or_default().push(&c.id);
+            (counted.entry(key).or_default())
+                .entry(c.group.as_deref())
+                .or_default()
+                .push(c);
         }
         let mut start = period.from;
         while start <= period.to {
             let (key, from, to) = eval::period_key(p.unit, start);
             let next = to.tomorrow();
             if from >= period.from && to <= period.to {
-                let mut ids: Vec<&str> = counted.get(&key).cloned().unwrap_or_default();
-                ids.sort_unstable();
-                let n = ids.len() as u32;
-                outcome.tallies.push(finding::Tally {
-                    rule: rule.id.clone(),
-                    period: key.clone(),
-                    from,
-                    to,
-                    counted: ids.iter().map(|s| s.to_string()).collect(),
-                    min: p.min,
-                    max: p.max,
-                });
-                if trace {
-                    outcome.judged.push(crate::audit::Judged {
-                        rule: rule.id.clone(),
-                        subject: key.clone(),
-                        file: None,
-                    });
+                let mut groups = counted.remove(&key).unwrap_or_default();
+                // Without `by`, every period is judged, an empty one too; with it, only the groups
+                // that hold a record can be named.
+                if p.group.is_none() && groups.is_empty() {
+                    groups.insert(None, Vec::new());
                 }
-                if n < p.min || n > p.max {
-                    outcome.findings.push(periodic_finding(
-                        policy,
-                        rule,
-                        p,
-                        &world,
-                        &key,
-                        &ids,
-                        (from, to),
-                    ));
+                for (group, records) in groups {
+                    let tally = Tallied::of(&key, group, records);
+                    judge_tally(policy, rule, p, &world, tally, (from, to), outcome, trace);
                 }
             }
             match next {
@@ -127,35 +112,155 @@ pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace:
     }
 }
 
+/// What one period (and group) of a periodic rule holds.
+struct Tallied<'a> {
+    key: &'a str,
+    group: Option<&'a str>,
+    ids: Vec<&'a str>,
+    /// With `sum`: the total, `None` when a record has no amount (it cannot be judged).
+    total: Option<Val<'static>>,
+}
+
+impl<'a> Tallied<'a> {
+    fn of(key: &'a str, group: Option<&'a str>, records: Vec<&'a Counted>) -> Tallied<'a> {
+        let mut ids: Vec<&str> = records.iter().map(|c| c.id.as_str()).collect();
+        ids.sort_unstable();
+        let mut total = Some(Amount::Int(0));
+        for c in &records {
+            total = match (total, c.amount) {
+                (Some(Amount::Int(a)), Some(Amount::Int(b))) => Some(
+                    a.checked_add(b)
+                        .map_or(Amount::Number(a as f64 + b as f64), Amount::Int),
+                ),
+                (Some(a), Some(b)) => Some(Amount::Number(a.as_f64() + b.as_f64())),
+                _ => None,
+            };
+        }
+        let total = total.map(|t| match t {
+            Amount::Int(n) => Val::Int(n),
+            Amount::Number(n) => Val::Num(n),
+        });
+        Tallied {
+            key,
+            group,
+            ids,
+            total,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge_tally(
+    policy: &Policy,
+    rule: &crate::check::RuleDef,
+    p: &crate::check::PeriodicRule,
+    world: &World,
+    tally: Tallied<'_>,
+    (from, to): (Date, Date),
+    outcome: &mut Outcome,
+    trace: bool,
+) {
+    // With `sum`, the total is judged; a total that cannot be known is not (its records are
+    // reported as bad input where they are read).
+    let outside = if p.sum.is_some() {
+        match &tally.total {
+            Some(total) => outside(total, p.min, p.max),
+            None => return,
+        }
+    } else {
+        let n = tally.ids.len() as u64;
+        n < p.min || n > p.max
+    };
+    outcome.tallies.push(finding::Tally {
+        rule: rule.id.clone(),
+        period: tally.key.to_string(),
+        group: tally.group.map(str::to_string),
+        from,
+        to,
+        counted: tally.ids.iter().map(|s| s.to_string()).collect(),
+        min: p.min,
+        max: p.max,
+    });
+    if trace {
+        outcome.judged.push(crate::audit::Judged {
+            rule: rule.id.clone(),
+            subject: match tally.group {
+                Some(g) => format!("{} {g}", tally.key),
+                None => tally.key.to_string(),
+            },
+            file: None,
+        });
+    }
+    if outside {
+        let found = periodic_finding(policy, rule, p, world, &tally, (from, to));
+        outcome.findings.push(found);
+    }
+}
+
+/// Whether a total lies outside `min..=max` (`max` `u64::MAX`: no most).
+fn outside(total: &Val<'_>, min: u64, max: u64) -> bool {
+    match total {
+        Val::Int(n) => {
+            let n = i128::from(*n);
+            n < i128::from(min) || (max != u64::MAX && n > i128::from(max))
+        }
+        Val::Num(n) => *n < min as f64 || (max != u64::MAX && *n > max as f64),
+        _ => false,
+    }
+}
+
 fn periodic_finding(
     policy: &Policy,
     rule: &crate::check::RuleDef,
     p: &crate::check::PeriodicRule,
     world: &World,
-    key: &str,
-    ids: &[&str],
+    tally: &Tallied<'_>,
     (from, to): (jiff::civil::Date, jiff::civil::Date),
 ) -> Finding {
+    let (key, ids) = (tally.key, &tally.ids);
     let expected = expected_words(p.min, p.max);
     let null = Json::Null;
     let mut env = eval::Env::new(policy, &null, rule.slots, world);
     env.set(p.locals[0], Traced::plain(Val::Int(ids.len() as i64)));
     env.set(p.locals[1], Traced::plain(Val::Owned(key.to_string())));
     env.set(p.locals[2], Traced::plain(Val::Owned(expected.clone())));
+    if let Some(group) = tally.group {
+        env.set(p.locals[3], Traced::plain(Val::Owned(group.to_string())));
+    }
+    if let Some(total) = &tally.total {
+        env.set(p.locals[4], Traced::plain(total.clone()));
+    }
+    let total = tally.total.as_ref().filter(|_| p.sum.is_some());
+    let of_group = tally.group.map_or(String::new(), |g| format!(" for {g}"));
     let message = match &rule.message {
         Some(t) => eval::render_template(&mut env, t),
-        None => format!(
-            "{} in {key}: counted {}, expected {expected}",
-            rule.title,
-            ids.len()
-        ),
+        None => match total {
+            Some(total) => format!(
+                "{} in {key}{of_group}: a total of {} over {} counted, expected {expected}",
+                rule.title,
+                total.render(),
+                ids.len()
+            ),
+            None => format!(
+                "{} in {key}{of_group}: counted {}, expected {expected}",
+                rule.title,
+                ids.len()
+            ),
+        },
     };
     let counted = if ids.is_empty() {
         "none".to_string()
     } else {
         ids.join(", ")
     };
-    let mut help = format!("period {key} runs {from} – {to}; counted: {counted}");
+    let mut help = format!("period {key} runs {from} – {to}");
+    if let Some(group) = tally.group {
+        help.push_str(&format!("; group {group}"));
+    }
+    help.push_str(&format!("; counted: {counted}"));
+    if let Some(total) = total {
+        help.push_str(&format!("; total {}", total.render()));
+    }
     if let Some(more) = finding::help_text(policy, rule) {
         help = format!("{help}\n{more}");
     }
@@ -173,6 +278,7 @@ fn periodic_finding(
         column: None,
         pointer: None,
         period: Some(key.to_string()),
+        group: tally.group.map(str::to_string),
         counted: ids.iter().map(|s| s.to_string()).collect(),
         fingerprint: String::new(),
         new: None,
@@ -183,10 +289,10 @@ fn periodic_finding(
 
 /// What a periodic rule expects, as its `{expected}` hole says it: `1`, `1..2`, `at least 1`
 /// (`expect 1..`), `at most 3` (`expect ..3`).
-fn expected_words(min: u32, max: u32) -> String {
+fn expected_words(min: u64, max: u64) -> String {
     match (min, max) {
         (a, b) if a == b => a.to_string(),
-        (a, u32::MAX) => format!("at least {a}"),
+        (a, u64::MAX) => format!("at least {a}"),
         (0, b) => format!("at most {b}"),
         (a, b) => format!("{a}..{b}"),
     }

@@ -71,6 +71,27 @@ pub struct Counted {
     pub rule: usize,
     pub date: Date,
     pub id: String,
+    /// With `by`: the value that puts the record in its group.
+    pub group: Option<String>,
+    /// With `sum`: the record's amount; `None` when it has none, which leaves its group's total
+    /// in that period unjudged (and the record reported as bad input).
+    pub amount: Option<Amount>,
+}
+
+/// An amount a periodic rule adds up: a whole number for an `int` field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Amount {
+    Int(i64),
+    Number(f64),
+}
+
+impl Amount {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Amount::Int(n) => n as f64,
+            Amount::Number(n) => n,
+        }
+    }
 }
 
 /// A record refused as bad input (set.3): it stays in the record set by its id, and its type
@@ -638,13 +659,54 @@ fn count_for_period(
     let date = eval::eval(&mut env, &p.date)
         .ok()
         .and_then(|v| eval::builtins::date_of(&v.val));
-    if let (true, Some(date)) = (applies, date) {
-        result.facts.counted.push(Counted {
-            rule: index,
-            date,
-            id: record_id(value),
-        });
-    }
+    let (true, Some(date)) = (applies, date) else {
+        return;
+    };
+    let unjudgeable_here = |e: eval::EvalError<'_>, result: &mut FileResult| {
+        let bad = unjudgeable(policy, rule, e, value, place, source);
+        result.bad_inputs.push(bad);
+    };
+    // A record without a group is not counted, as one without a date is not: it is in no tally.
+    let group = match &p.group {
+        None => None,
+        Some(g) => match eval::eval(&mut env, g) {
+            Ok(v) if v.val.is_null() => return,
+            Ok(v) => Some(v.val.render()),
+            Err(e) => return unjudgeable_here(e, result),
+        },
+    };
+    let amount = match &p.sum {
+        None => None,
+        Some(s) => match eval::eval(&mut env, s) {
+            Ok(v) => match v.val {
+                eval::value::Val::Int(n) => Some(Amount::Int(n)),
+                eval::value::Val::Num(n) => Some(Amount::Number(n)),
+                _ => {
+                    // The total would be a guess: its tally is not judged, and this says why.
+                    let (period, _, _) = eval::period_key(p.unit, date);
+                    let of_group = group
+                        .as_ref()
+                        .map_or(String::new(), |g| format!(" for `{g}`"));
+                    let e = eval::EvalError {
+                        message: format!(
+                            "it has no amount to add, so the total of {period}{of_group} is not judged"
+                        ),
+                        origin: v.origin,
+                    };
+                    unjudgeable_here(e, result);
+                    None
+                }
+            },
+            Err(e) => return unjudgeable_here(e, result),
+        },
+    };
+    result.facts.counted.push(Counted {
+        rule: index,
+        date,
+        id: record_id(value),
+        group,
+        amount,
+    });
 }
 
 /// What a rule may read through a reference to a record: its `id` and `type`, and the fields

@@ -239,6 +239,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             column: Some(column),
             pointer: Some("/id".into()),
             period: None,
+            group: None,
             counted: Vec::new(),
             fingerprint: String::new(),
             new: None,

@@ -6,6 +6,9 @@
 //! [{"rule": "38.3", "period": "2024-03", "reason": "…", "approved_by": {…}, "until": "2024-12-31"}]
 //! ```
 //!
+//! A waiver of a rule that counts `by` group may name the group (`"group": "S-7"`); without one
+//! it waives every group of its period.
+//!
 //! A file that is not such an array (unreadable, not UTF-8, not JSON, a key given twice, a field
 //! missing or of the wrong type, an unknown field) is refused whole, with its place: a waiver that
 //! silently waives nothing would be worse. Whether each waiver may waive (its rule exists and
@@ -23,7 +26,7 @@ use crate::records::pointer::Pointer;
 use crate::source::{SourceFile, Span};
 
 /// The fields a waiver in the file may have.
-const FIELDS: [&str; 5] = ["rule", "period", "reason", "approved_by", "until"];
+const FIELDS: [&str; 6] = ["rule", "period", "group", "reason", "approved_by", "until"];
 
 /// A waivers file that has the right form.
 #[derive(Debug)]
@@ -41,6 +44,8 @@ pub struct WaiverFile {
 pub struct PeriodWaiver {
     pub rule: String,
     pub period: String,
+    /// Of a rule that counts `by` group: the group waived; `None` waives every group of the period.
+    pub group: Option<String>,
     /// Trimmed; empty when the waiver gives none.
     pub reason: String,
     pub until: Option<jiff::civil::Date>,
@@ -100,7 +105,7 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
                 "unknown field",
             );
             d.help = Some(suggest(key, &names).unwrap_or_else(|| {
-                "a waiver's fields are `rule`, `period`, `reason`, `approved_by` and `until`".into()
+                "a waiver's fields are `rule`, `period`, `group`, `reason`, `approved_by` and `until`".into()
             }));
             return Err(d);
         }
@@ -122,6 +127,7 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
         };
         let rule = text("rule", true)?.unwrap_or_default();
         let period = text("period", true)?.unwrap_or_default();
+        let group = text("group", false)?;
         let reason = text("reason", false)?
             .unwrap_or_default()
             .trim()
@@ -149,6 +155,7 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
         waivers.push(PeriodWaiver {
             rule,
             period,
+            group,
             reason,
             until,
         });
@@ -193,12 +200,14 @@ mod tests {
                 PeriodWaiver {
                     rule: "38.3".into(),
                     period: "2024-03".into(),
+                    group: None,
                     reason: "away".into(),
                     until: Some(jiff::civil::date(2024, 12, 31)),
                 },
                 PeriodWaiver {
                     rule: "40.3".into(),
                     period: "2024".into(),
+                    group: None,
                     reason: String::new(),
                     until: None,
                 },

@@ -160,6 +160,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
     let last_day = outcome.period.map(|p| p.to);
     let mut problems: Vec<(usize, Option<&'static str>, String, &'static str)> = Vec::new();
     let mut valid: Vec<(usize, bool)> = Vec::new();
+    let mut repeated: Vec<(usize, usize)> = Vec::new();
     for (i, w) in file.waivers.iter().enumerate() {
         let rule_id = &w.rule;
         let problem = match policy.rule(rule_id).map(|r| &r.kind) {
@@ -178,6 +179,14 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                     unit_example(p.unit)
                 ),
                 "not a period of the rule",
+            )),
+            Some(RuleKind::Periodic(p)) if p.group.is_none() && w.group.is_some() => Some((
+                Some("group"),
+                format!(
+                    "waiver of {rule_id} names the group `{}`, but the rule does not count by group",
+                    w.group.as_deref().unwrap_or_default()
+                ),
+                "no groups in this rule",
             )),
             Some(RuleKind::Periodic(_)) if w.reason.is_empty() => Some((
                 file.doc[i].get("reason").map(|_| "reason"),
@@ -204,16 +213,26 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                 "not a periodic rule",
             )),
         };
+        // A waiver that repeats an earlier valid one waives nothing more: it is reported, as an
+        // unused one is, so that it does not seem to be needed.
+        let same = |j: &(usize, bool)| {
+            let v = &file.waivers[j.0];
+            (&v.rule, &v.period, &v.group) == (&w.rule, &w.period, &w.group)
+        };
         match problem {
             Some((field, message, label)) => problems.push((i, field, message, label)),
-            None => valid.push((i, false)),
+            None => match valid.iter().find(|j| same(j)) {
+                Some(&(first, _)) => repeated.push((i, first)),
+                None => valid.push((i, false)),
+            },
         }
     }
     for f in &mut outcome.findings {
         let Some(period) = &f.period else { continue };
         for (i, used) in &mut valid {
             let w = &file.waivers[*i];
-            if w.rule == f.rule && &w.period == period {
+            let group = w.group.is_none() || w.group == f.group;
+            if w.rule == f.rule && &w.period == period && group {
                 f.waived = true;
                 *used = true;
             }
@@ -241,14 +260,33 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
         }
     }
     if let Some(rule) = policy.builtin(BuiltinRule::UnusedWaivers) {
-        for (i, _) in valid.into_iter().filter(|(_, used)| !used) {
+        let unused = valid
+            .into_iter()
+            .filter(|(_, used)| !used)
+            .map(|(i, _)| (i, None));
+        let mut unused: Vec<(usize, Option<usize>)> = unused
+            .chain(repeated.into_iter().map(|(i, first)| (i, Some(first))))
+            .collect();
+        unused.sort_unstable();
+        for (i, first) in unused {
             let w = &file.waivers[i];
-            let raw = RawFinding {
-                severity: rule.severity,
-                message: format!(
-                    "unused waiver: there is no finding of {} in {} to waive",
+            let of_group = w
+                .group
+                .as_ref()
+                .map_or(String::new(), |g| format!(" for {g}"));
+            let message = match first {
+                Some(first) => format!(
+                    "unused waiver: it repeats waiver {first}, which already waives {} in {}{of_group}",
                     w.rule, w.period
                 ),
+                None => format!(
+                    "unused waiver: there is no finding of {} in {}{of_group} to waive",
+                    w.rule, w.period
+                ),
+            };
+            let raw = RawFinding {
+                severity: rule.severity,
+                message,
                 blame: vec![Blame::primary(
                     Origin::Node(&file.doc[i]),
                     "waives nothing".into(),

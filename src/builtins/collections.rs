@@ -7,7 +7,7 @@ use crate::time::{parse_datetime, DateTime};
 use crate::types::Ty;
 
 /// The family's entries.
-pub static ALL: &[&Builtin] = &[&COUNT, &ORDERED];
+pub static ALL: &[&Builtin] = &[&COUNT, &ORDERED, &SUM];
 
 static COUNT: Builtin = Builtin {
     name: "count",
@@ -28,6 +28,61 @@ static COUNT: Builtin = Builtin {
         })
     },
 };
+
+/// `sum(amounts)`: the total of a list of numbers, as `sum(x in amounts: x)` gives it.
+static SUM: Builtin = Builtin {
+    name: "sum",
+    summary: "the total of a list of numbers (an absent list adds up to 0; a missing element makes it missing)",
+    example: "sum(quotes) <= budget",
+    params: &[Param::List],
+    result: Ty::Number,
+    typing: Some(sum_type),
+    argument_help: Some("give it a list of `int` or `number`, or add up a field: `sum(p in purchases: p.amount)`"),
+    needs_context: false,
+    eval: |args, _| {
+        let Some(items) = args.first().and_then(|a| a.items()) else {
+            return Ok(Out::Int(0));
+        };
+        let mut int = Some(0i64);
+        let mut total = 0f64;
+        for item in items {
+            let Some(n) = item.as_f64() else {
+                return Ok(Out::Null);
+            };
+            int = int.zip(item.as_i64()).and_then(|(a, b)| a.checked_add(b));
+            total += n;
+        }
+        match int {
+            Some(n) => Ok(Out::Int(n)),
+            None if total.is_finite() => Ok(Out::Number(total)),
+            None => Err("the sum is too large to compute".into()),
+        }
+    },
+};
+
+/// `sum` adds a list of `int` (an `int`) or of `number` (a `number`), nothing else.
+fn sum_type(args: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> Option<Ty> {
+    match args.first()? {
+        Ty::Array(element) => match **element {
+            Ty::Int => Some(Ty::Int),
+            Ty::Number | Ty::Unknown => Some(Ty::Number),
+            _ => {
+                let found = env.type_name(&args[0]);
+                problems.push(Problem {
+                    at: At::Argument(0),
+                    code: "policy::type",
+                    message: format!("`sum` adds numbers, found a `{found}`"),
+                    label: "not a list of numbers",
+                    help: Some(
+                        "add up a field of each element: `sum(p in purchases: p.amount)`".into(),
+                    ),
+                });
+                None
+            }
+        },
+        _ => None,
+    }
+}
 
 /// `ordered(steps)`: the list in chain order — by `at` (or the field the step type declares with
 /// `as step(at: …)`), equal times in array order, undated last — so `first(…)` and `last(…)` over

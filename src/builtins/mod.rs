@@ -174,6 +174,8 @@ pub trait Context<'a> {
 pub enum Out<'a> {
     Null,
     Int(i64),
+    /// A number that may have a fraction.
+    Number(f64),
     Date(Date),
     Text(&'a str),
     Owned(String),

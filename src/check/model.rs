@@ -317,11 +317,16 @@ pub struct PeriodicRule {
     pub condition: Option<Ir>,
     pub unit: PeriodUnit,
     pub date: Ir,
-    pub min: u32,
-    /// `u32::MAX` for an open range (`expect 1..`).
-    pub max: u32,
-    /// Slots of `count`, `period` and `expected`, which the rule's message may show.
-    pub locals: [usize; 3],
+    /// `by supplier`: the value that puts a record in its group; one tally per group and period.
+    pub group: Option<Ir>,
+    /// `sum amount`: the amount of each record, whose total `min` and `max` bound.
+    pub sum: Option<Ir>,
+    pub min: u64,
+    /// `u64::MAX` for an open range (`expect 1..`).
+    pub max: u64,
+    /// Slots of `count`, `period`, `expected`, `group` and `total`, which the rule's message may
+    /// show.
+    pub locals: [usize; 5],
 }
 
 impl PeriodicRule {
@@ -333,6 +338,9 @@ impl PeriodicRule {
             condition.root_fields(&mut fields);
         }
         self.date.root_fields(&mut fields);
+        for ir in self.group.iter().chain(&self.sum) {
+            ir.root_fields(&mut fields);
+        }
         fields
     }
 }

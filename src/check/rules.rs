@@ -155,19 +155,57 @@ fn count_rule(
             None
         }
     };
+    let group = body.by.as_ref().and_then(|by| {
+        let group = resolver.path(by, true)?;
+        if !matches!(
+            group.ty,
+            Ty::String | Ty::Enum(_) | Ty::Ref(_) | Ty::Int | Ty::Unknown
+        ) {
+            let found = resolver.policy.type_name(&group.ty);
+            resolver.error(
+                by.span,
+                "policy::type",
+                format!(
+                    "`by` groups records by a string, enum, reference or int, not by a `{found}`"
+                ),
+                "cannot group by this",
+                Some("group by a field such as `by supplier` or `by department`".into()),
+            );
+        }
+        Some(group)
+    });
+    let sum = body.sum.as_ref().and_then(|sum| {
+        let amount = resolver.path(sum, true)?;
+        if !matches!(amount.ty, Ty::Int | Ty::Number | Ty::Unknown) {
+            let found = resolver.policy.type_name(&amount.ty);
+            resolver.error(
+                sum.span,
+                "policy::type",
+                format!("`sum` adds numbers, found a value of type `{found}`"),
+                "not a number",
+                Some("sum an `int` or `number` field, such as `sum amount`".into()),
+            );
+        }
+        Some(amount)
+    });
     let (min, max) = match &body.expect {
         Some(expect) => {
-            let max = expect.max.unwrap_or(u32::MAX);
-            if max < expect.min {
-                resolver.error(
+            let min = bound(resolver, &expect.min);
+            let max = expect
+                .max
+                .as_ref()
+                .map_or(Some(u64::MAX), |b| bound(resolver, b));
+            match (min, max) {
+                (Some(min), Some(max)) if max < min => resolver.error(
                     expect.span,
                     "policy::rule-shape",
-                    format!("the range {}..{max} is empty", expect.min),
+                    format!("the range {min}..{max} is empty"),
                     "empty range",
                     None,
-                );
+                ),
+                _ => {}
             }
-            (expect.min, max)
+            (min.unwrap_or(0), max.unwrap_or(u64::MAX))
         }
         None => {
             resolver.error(
@@ -177,14 +215,51 @@ fn count_rule(
                 "this rule",
                 Some("add e.g. `expect 1..2`".into()),
             );
-            (0, u32::MAX)
+            (0, u64::MAX)
         }
     };
-    // A periodic message may say how many were counted, in which period, against what range.
+    // A periodic message may say how many were counted, in which period, against what range;
+    // with `by`, for which group, and with `sum`, their total. A hole for a clause the rule does
+    // not have is refused: it would show nothing.
+    if let Some(message) = &rule.doc.message {
+        for (name, clause, example) in [
+            ("group", body.by.is_none(), "by supplier"),
+            ("total", body.sum.is_none(), "sum amount"),
+        ] {
+            if let Some(at) = clause.then(|| hole_naming(message, name)).flatten() {
+                resolver.error(
+                    at,
+                    "policy::unknown-name",
+                    format!(
+                        "`{{{name}}}` means nothing in rule `{id}`: it has no `{}` clause",
+                        example.split(' ').next().unwrap_or(name)
+                    ),
+                    "nothing to show",
+                    Some(format!(
+                        "add e.g. `{example}` to the rule, or remove the hole"
+                    )),
+                );
+            }
+        }
+    }
+    let total = match sum.as_ref().map(|s| &s.ty) {
+        Some(Ty::Int) => Ty::Int,
+        Some(_) => Ty::Number,
+        None => Ty::Unknown,
+    };
     let locals = [
         resolver.bind("count", Ty::Int),
         resolver.bind("period", Ty::String),
         resolver.bind("expected", Ty::String),
+        resolver.bind(
+            "group",
+            if body.by.is_some() {
+                Ty::String
+            } else {
+                Ty::Unknown
+            },
+        ),
+        resolver.bind("total", total),
     ];
     let unit = body.per.as_ref().map_or(ast::PeriodUnit::Month, |p| p.unit);
     Some(RuleKind::Periodic(PeriodicRule {
@@ -192,10 +267,109 @@ fn count_rule(
         condition,
         unit,
         date: date?,
+        group,
+        sum,
         min,
         max,
         locals,
     }))
+}
+
+/// One end of an `expect` range: a number, or the value of an `int` parameter (after any
+/// override, which is applied before rules are compiled).
+fn bound(resolver: &mut Resolver<'_>, bound: &ast::Bound) -> Option<u64> {
+    let name = match bound {
+        ast::Bound::Count(n) => return Some(*n),
+        ast::Bound::Param(name) => name,
+    };
+    let param = resolver
+        .policy
+        .params
+        .iter()
+        .find(|p| p.name == name.as_str());
+    match param.map(|p| &p.value) {
+        Some(super::ir::Const::Int(n)) => match u64::try_from(*n) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                resolver.error(
+                    name.span,
+                    "policy::type",
+                    format!("the parameter `{}` is {n}, not a count", name.as_str()),
+                    "negative",
+                    None,
+                );
+                None
+            }
+        },
+        Some(_) => {
+            resolver.error(
+                name.span,
+                "policy::type",
+                format!(
+                    "`expect` takes a whole number or an `int` parameter, and `{}` is not an `int`",
+                    name.as_str()
+                ),
+                "not an `int` parameter",
+                Some(format!("declare it `param {}: int = …`", name.as_str())),
+            );
+            None
+        }
+        None => {
+            let names: Vec<String> = (resolver.policy.params.iter())
+                .filter(|p| matches!(p.value, super::ir::Const::Int(_)))
+                .map(|p| p.name.clone())
+                .collect();
+            let help = super::resolve::suggest(name.as_str(), &names).or_else(|| {
+                Some(if names.is_empty() {
+                    "declare it: `param NAME: int = …`".into()
+                } else {
+                    format!("`int` parameters: {}", names.join(", "))
+                })
+            });
+            resolver.error(
+                name.span,
+                "policy::unknown-name",
+                format!("unknown parameter `{}`", name.as_str()),
+                "no such parameter",
+                help,
+            );
+            None
+        }
+    }
+}
+
+/// Where a message's hole reads the bare name `name` (`{group}`, `{total + 1}`), if one does.
+fn hole_naming(message: &ast::Template, name: &str) -> Option<crate::source::Span> {
+    fn find(e: &ast::Expr, name: &str) -> Option<crate::source::Span> {
+        use ast::ExprKind as K;
+        match &e.kind {
+            K::Path(p) => {
+                (p.segments.first().map(ast::Ident::as_str) == Some(name)).then_some(p.span)
+            }
+            K::Call { args, .. } => args.iter().find_map(|a| find(a, name)),
+            K::Quantifier { source, body, .. } => {
+                find(source, name).or_else(|| body.as_deref().and_then(|b| find(b, name)))
+            }
+            K::Unary { operand, .. } | K::Exists(operand) | K::WorkingDays(operand) => {
+                find(operand, name)
+            }
+            K::Member { base, .. } => find(base, name),
+            K::Is { subject, .. } => find(subject, name),
+            K::Binary { lhs, rhs, .. } => find(lhs, name).or_else(|| find(rhs, name)),
+            K::If {
+                condition,
+                then,
+                otherwise,
+            } => find(condition, name)
+                .or_else(|| find(then, name))
+                .or_else(|| find(otherwise, name)),
+            K::Literal(_) | K::Set(_) => None,
+        }
+    }
+    message.parts.iter().find_map(|part| match part {
+        ast::TemplatePart::Hole(e) => find(e, name),
+        ast::TemplatePart::Text(_) => None,
+    })
 }
 
 /// `on TYPE where …`, an optional `for each`, `let`s and `require`s: each record judged alone.

@@ -42,6 +42,7 @@ pub fn call<'a>(
     let val = match out {
         Out::Null => Val::Null,
         Out::Int(i) => Val::Int(i),
+        Out::Number(n) => Val::Num(n),
         Out::Date(d) => Val::Date(d),
         Out::Text(s) => Val::Str(s),
         Out::Owned(s) => Val::Owned(s),

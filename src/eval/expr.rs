@@ -348,6 +348,9 @@ fn quantifier<'a>(
     let mut count = 0i64;
     let mut chosen: Option<Traced<'a>> = None;
     let mut picked: Vec<&'a Json> = Vec::new();
+    if kind == QuantifierKind::Sum {
+        return sum(env, slot, list, element_ty, body);
+    }
     for item in list.val.elements().into_iter().flatten() {
         let element = Traced::new(convert(item, element_ty), Origin::Node(item));
         env.set(slot, element.clone());
@@ -377,7 +380,60 @@ fn quantifier<'a>(
             chosen.unwrap_or(Traced::new(Val::Null, list.origin))
         }
         QuantifierKind::Those => Traced::new(Val::Items(picked), list.origin),
+        // Returned above.
+        QuantifierKind::Sum => Traced::new(Val::Null, list.origin),
     })
+}
+
+/// `sum(x in list: amount)`: the total of the amounts, an `int` while every term is one. An absent
+/// list adds up to 0, as `count` finds none in it; a missing term makes the total missing, so that
+/// no rule is judged on a part of the sum; a total too large to hold cannot be judged.
+fn sum<'a>(
+    env: &mut Env<'a>,
+    slot: usize,
+    list: Traced<'a>,
+    element_ty: &Ty,
+    body: Option<&'a Ir>,
+) -> Result<Traced<'a>, EvalError<'a>> {
+    let Some(body) = body else {
+        return Ok(Traced::new(Val::Null, list.origin));
+    };
+    let mut total = Val::Int(0);
+    for item in list.val.elements().into_iter().flatten() {
+        env.set(
+            slot,
+            Traced::new(convert(item, element_ty), Origin::Node(item)),
+        );
+        let term = eval(env, body)?;
+        total = match (&total, &term.val) {
+            (Val::Int(a), Val::Int(b)) => match a.checked_add(*b) {
+                Some(n) => Val::Int(n),
+                None => {
+                    return Err(EvalError {
+                        message: format!("the sum passes {} and is too large to compute", i64::MAX),
+                        origin: term.origin,
+                    })
+                }
+            },
+            (Val::Int(_) | Val::Num(_), Val::Int(_) | Val::Num(_)) => {
+                let n = as_f64(&total) + as_f64(&term.val);
+                if !n.is_finite() {
+                    return Err(EvalError {
+                        message: "the sum is too large to compute".into(),
+                        origin: term.origin,
+                    });
+                }
+                Val::Num(n)
+            }
+            _ => {
+                return Ok(Traced::new(
+                    Val::Null,
+                    first_origin(term.origin, Origin::Node(item)),
+                ))
+            }
+        };
+    }
+    Ok(Traced::new(total, list.origin))
 }
 
 /// Every place that makes a failed `none(x in l: c)` false (each element for which `c` holds) or

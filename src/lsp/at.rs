@@ -228,6 +228,7 @@ pub fn rule_body(rule: &RuleDecl) -> RuleBody<'_> {
             body.names.push(&count.count.record);
             body.exprs.extend(&count.count.condition);
             body.paths.extend(count.per.iter().map(|p| &p.field));
+            body.paths.extend(count.by.iter().chain(&count.sum));
         }
         Some(ast::RuleBody::Builtin(_)) | None => {}
     }

@@ -372,6 +372,13 @@ fn finding(out: &mut String, policy: &Policy, f: &Finding, tallies: &Tallies<'_>
             "<dt>period</dt><dd class=\"period\">{}{dates}</dd>",
             text(period)
         );
+        if let Some(group) = &f.group {
+            let _ = writeln!(
+                out,
+                "<dt>group</dt><dd class=\"group\">{}</dd>",
+                text(group)
+            );
+        }
         let counted = if f.counted.is_empty() {
             "none".to_string()
         } else {

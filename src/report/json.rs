@@ -57,6 +57,9 @@ struct FindingOut<'a> {
     pointer: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     period: Option<&'a str>,
+    /// Only for a rule that counts `by` group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     counted: &'a [String],
     fingerprint: &'a str,
@@ -100,6 +103,7 @@ fn finding(f: &Finding) -> FindingOut<'_> {
         column: f.column,
         pointer: f.pointer.as_deref(),
         period: f.period.as_deref(),
+        group: f.group.as_deref(),
         counted: &f.counted,
         fingerprint: &f.fingerprint,
         new: f.new,

@@ -27,12 +27,12 @@ struct Case<'a> {
 pub fn document(policy: &Policy, outcome: &Outcome) -> String {
     // Cases by (rule, file, subject), in the order the audit judged them.
     let mut cases: Vec<Case<'_>> = Vec::new();
-    let mut index: BTreeMap<(&str, Option<&str>, &str), usize> = BTreeMap::new();
+    let mut index: BTreeMap<(&str, Option<&str>, String), usize> = BTreeMap::new();
     for judged in &outcome.judged {
         let key = (
             judged.rule.as_str(),
             judged.file.as_deref(),
-            judged.subject.as_str(),
+            judged.subject.clone(),
         );
         if let std::collections::btree_map::Entry::Vacant(slot) = index.entry(key) {
             slot.insert(cases.len());
@@ -45,19 +45,24 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
         }
     }
     for finding in &outcome.findings {
-        let subject = finding
-            .period
-            .as_deref()
-            .or(finding.record.as_deref())
-            .unwrap_or("");
-        let key = (finding.rule.as_str(), finding.file.as_deref(), subject);
+        // A grouped period finding is judged as "2024-10 S-7", as the audit names its case.
+        let subject = match (&finding.period, &finding.group) {
+            (Some(period), Some(group)) => format!("{period} {group}"),
+            (Some(period), None) => period.clone(),
+            _ => finding.record.clone().unwrap_or_default(),
+        };
+        let key = (
+            finding.rule.as_str(),
+            finding.file.as_deref(),
+            subject.clone(),
+        );
         match index.get(&key) {
             Some(&i) => cases[i].findings.push(finding),
             None => {
                 index.insert(key, cases.len());
                 cases.push(Case {
                     rule: &finding.rule,
-                    subject: subject.to_string(),
+                    subject,
                     file: finding.file.as_deref(),
                     findings: vec![finding],
                 });

@@ -29,13 +29,19 @@ impl Presented {
 /// The message with the period it is about, when the message does not say: for a format that
 /// marks waived findings its own way (SARIF's suppressions).
 pub fn message_with_period(finding: &Finding) -> String {
-    match finding
+    // A group is named with its period, when the message does not name it either.
+    let group = finding
+        .group
+        .as_ref()
+        .filter(|g| !finding.message.contains(g.as_str()));
+    let period = finding
         .period
         .as_ref()
-        .filter(|p| !finding.message.contains(p.as_str()))
-    {
-        Some(period) => format!("{period}: {}", finding.message),
-        None => finding.message.clone(),
+        .filter(|p| !finding.message.contains(p.as_str()) || group.is_some());
+    match (period, group) {
+        (Some(period), Some(group)) => format!("{period} {group}: {}", finding.message),
+        (Some(period), None) => format!("{period}: {}", finding.message),
+        _ => finding.message.clone(),
     }
 }
 
@@ -76,6 +82,7 @@ mod tests {
             column: None,
             pointer: None,
             period: period.map(Into::into),
+            group: None,
             counted: Vec::new(),
             fingerprint: String::new(),
             new: None,

@@ -241,6 +241,9 @@ fn result(policy: &Policy, uris: &Uris, f: &Finding) -> Json {
     }
     if let Some(period) = &f.period {
         properties.insert("period".into(), json!(period));
+        if let Some(group) = &f.group {
+            properties.insert("group".into(), json!(group));
+        }
         properties.insert("counted".into(), json!(f.counted));
     }
     result.insert("properties".into(), Json::Object(properties));

@@ -72,6 +72,8 @@ const KEYWORDS: &[Rule] = &[
     Rule::kw_if,
     Rule::kw_then,
     Rule::kw_else,
+    Rule::kw_by,
+    Rule::kw_sum,
 ];
 
 /// Items of a block that have no keyword of their own but are still one line each; any other node

@@ -375,6 +375,8 @@ impl Lower {
                     let mut body = CountBody {
                         count,
                         per: None,
+                        by: None,
+                        sum: None,
                         expect: None,
                     };
                     for clause in clauses {
@@ -551,6 +553,21 @@ impl Lower {
                     span: whole,
                 });
             }
+            Rule::by_clause | Rule::sum_clause => {
+                let again = trimmed_span(&pair);
+                let kind = pair.as_rule();
+                let mut inner = pair.into_inner();
+                let _keyword = next(&mut inner);
+                let field = path(next(&mut inner));
+                let (slot, keyword) = if kind == Rule::by_clause {
+                    (&mut body.by, "by")
+                } else {
+                    (&mut body.sum, "sum")
+                };
+                let seen = slot.is_some();
+                *slot = Some(field);
+                self.once(&id, keyword, seen, again);
+            }
             Rule::expect_clause => {
                 let again = trimmed_span(&pair);
                 let mut inner = pair.into_inner();
@@ -560,7 +577,7 @@ impl Lower {
                     let Some(max) = self.count_bound(next(&mut first.into_inner())) else {
                         return;
                     };
-                    (0, Some(max))
+                    (Bound::Count(0), Some(max))
                 } else {
                     let Some(min) = self.count_bound(first) else {
                         return;
@@ -573,7 +590,7 @@ impl Lower {
                             },
                             None => (min, None),
                         },
-                        None => (min, Some(min)),
+                        None => (min.clone(), Some(min)),
                     }
                 };
                 self.once(&id, "expect", body.expect.is_some(), again);
@@ -585,7 +602,7 @@ impl Lower {
             }
             _ => {
                 if !self.doc_clause(rule, pair.clone()) {
-                    self.stray(rule, pair, "a rule that counts records", "a `count` rule is judged by how many records each period holds (`per`, `expect`); a requirement on each record is a rule of its own, `on …`");
+                    self.stray(rule, pair, "a rule that counts records", "a `count` rule is judged by how many records each period holds, or their total (`per`, `by`, `sum`, `expect`); a requirement on each record is a rule of its own, `on …`");
                 }
             }
         }
@@ -950,6 +967,7 @@ impl Lower {
                     "count" => QuantifierKind::Count,
                     "first" => QuantifierKind::First,
                     "those" => QuantifierKind::Those,
+                    "sum" => QuantifierKind::Sum,
                     _ => QuantifierKind::Last,
                 };
                 let var = ident(next(&mut inner));
@@ -1089,12 +1107,15 @@ impl Lower {
 
     /// A bound of an `expect` range: a count of records, so at most `u32::MAX - 1` (the largest
     /// stands for no bound at all).
-    fn count_bound(&mut self, pair: Pair<'_, Rule>) -> Option<u32> {
+    fn count_bound(&mut self, pair: Pair<'_, Rule>) -> Option<Bound> {
+        if pair.as_rule() == Rule::ident {
+            return Some(Bound::Param(ident(pair)));
+        }
         let at = span(&pair);
         let text = pair.as_str().to_string();
         let n = self.integer(pair)?;
-        match u32::try_from(n) {
-            Ok(n) if n < u32::MAX => Some(n),
+        match u64::try_from(n) {
+            Ok(n) if n < u64::MAX => Some(Bound::Count(n)),
             _ => {
                 self.error(at, format!("`{text}` is too large"), "too large");
                 None
@@ -1180,6 +1201,8 @@ fn clause_keyword(rule: Rule) -> &'static str {
         Rule::require_clause => "require",
         Rule::per_clause => "per",
         Rule::expect_clause => "expect",
+        Rule::by_clause => "by",
+        Rule::sum_clause => "sum",
         Rule::title_clause => "title",
         Rule::quote_clause => "quote",
         Rule::cites_clause => "cites",

@@ -298,9 +298,23 @@ impl<'p> Resolver<'p> {
             }
         };
         let slot = self.bind(var.as_str(), element.clone());
-        let body = body.map(|b| Box::new(self.condition(b)));
+        let body = body.map(|b| {
+            Box::new(if kind == QuantifierKind::Sum {
+                self.term(b)
+            } else {
+                self.condition(b)
+            })
+        });
         self.unbind();
-        if body.is_none() && kind != QuantifierKind::Count {
+        if body.is_none() && kind == QuantifierKind::Sum {
+            self.error(
+                span,
+                "policy::syntax",
+                "`sum` needs the amount to add up after `:`".into(),
+                "add `: amount`",
+                Some("write e.g. `sum(p in purchases: p.amount)`".into()),
+            );
+        } else if body.is_none() && kind != QuantifierKind::Count {
             self.error(
                 span,
                 "policy::syntax",
@@ -314,6 +328,11 @@ impl<'p> Resolver<'p> {
             QuantifierKind::Count => Ty::Int,
             QuantifierKind::First | QuantifierKind::Last => element,
             QuantifierKind::Those => Ty::Array(Box::new(element)),
+            // An `int` total when every term is one, else a `number`.
+            QuantifierKind::Sum => match body.as_ref().map(|b| &b.ty) {
+                Some(Ty::Int) => Ty::Int,
+                _ => Ty::Number,
+            },
         };
         ir(
             Node::Quantifier {
@@ -325,6 +344,27 @@ impl<'p> Resolver<'p> {
             ty,
             span,
         )
+    }
+}
+
+impl Resolver<'_> {
+    /// A term of a `sum`: an `int` or a `number`.
+    fn term(&mut self, e: &ast::Expr) -> Ir {
+        let compiled = self.expr(e);
+        if !matches!(compiled.ty, Ty::Int | Ty::Number | Ty::Unknown) {
+            let found = self.type_name(&compiled.ty);
+            self.error(
+                compiled.span,
+                "policy::type",
+                format!("`sum` adds numbers, found a value of type `{found}`"),
+                "not a number",
+                Some(
+                    "give it an `int` or `number`, such as `sum(p in purchases: p.amount)`; to count the elements for which a condition holds, write `count(x in …: condition)`"
+                        .into(),
+                ),
+            );
+        }
+        compiled
     }
 }
 

@@ -126,10 +126,12 @@ fn bars(out: &mut String, id: &str, title: &str, rows: &[(String, [usize; 3])]) 
 }
 
 /// For each periodic rule, the periods it judged: counted against asked, the short ones marked.
+/// A rule that counts `by` group or judges a `sum` has no calendar: a period holds a tally per
+/// group, or a total that is not a number of records; its findings say what was counted.
 fn calendars(out: &mut String, policy: &Policy, outcome: &Outcome) {
     let periodic: Vec<_> = (policy.rules.iter())
         .filter_map(|r| match &r.kind {
-            RuleKind::Periodic(p) => Some((r, p)),
+            RuleKind::Periodic(p) if p.group.is_none() && p.sum.is_none() => Some((r, p)),
             _ => None,
         })
         .collect();
@@ -179,10 +181,10 @@ fn calendars(out: &mut String, policy: &Policy, outcome: &Outcome) {
         out.push_str("<ol class=\"periods\">\n");
         for t in tallies {
             let n = t.counted.len();
-            let (class, mark) = if (n as u64) < u64::from(t.min) {
-                ("short", format!("missing {}", u64::from(t.min) - n as u64))
-            } else if n as u64 > u64::from(t.max) {
-                ("over", format!("{} too many", n as u64 - u64::from(t.max)))
+            let (class, mark) = if (n as u64) < t.min {
+                ("short", format!("missing {}", t.min - n as u64))
+            } else if n as u64 > t.max {
+                ("over", format!("{} too many", n as u64 - t.max))
             } else {
                 ("ok", "held".to_string())
             };
@@ -212,10 +214,10 @@ fn calendars(out: &mut String, policy: &Policy, outcome: &Outcome) {
 }
 
 /// What a rule asks, as a reader says it: `1`, `1–2`, `at least 1`.
-fn asked(min: u32, max: u32) -> String {
+fn asked(min: u64, max: u64) -> String {
     match (min, max) {
         (a, b) if a == b => a.to_string(),
-        (a, u32::MAX) => format!("at least {a}"),
+        (a, u64::MAX) => format!("at least {a}"),
         (0, b) => format!("at most {b}"),
         (a, b) => format!("{a}–{b}"),
     }
@@ -289,7 +291,7 @@ mod tests {
     fn what_a_rule_asks_reads_as_said() {
         assert_eq!(asked(1, 1), "1");
         assert_eq!(asked(1, 2), "1–2");
-        assert_eq!(asked(1, u32::MAX), "at least 1");
+        assert_eq!(asked(1, u64::MAX), "at least 1");
         assert_eq!(asked(0, 3), "at most 3");
     }
 }
