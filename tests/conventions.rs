@@ -390,3 +390,31 @@ fn ordered_sorts_steps_by_the_time_field_their_type_declares() {
         )]
     );
 }
+
+#[test]
+fn a_list_of_people_in_a_message_names_each_by_the_role_its_type_declares() {
+    // A `those(…)` list names each person by name, else id, else role: the role is read from
+    // `rank`, the field the type declares, so a person with neither name nor id is "rector", not
+    // counted as an item.
+    let text = university(PERSON, STEP, WAIVABLE)
+        .replace("    name: string required\n", "    name: string\n    id: string\n")
+        .replace(
+            "    area: string required\n",
+            "    area: string required\n    panel: [official]\n",
+        )
+        .replace(
+            "article 1 \"Purchases\" {\n",
+            "article 1 \"Purchases\" {\n    rule 1.2 error {\n        title \"no rector sits on a purchase's panel\"\n        on purchase\n        require none(p in panel: p is rector) else \"rectors {those(p in panel: p is rector)} on the panel\"\n    }\n\n",
+        );
+    let policy = load(&text).expect("the policy loads");
+    let record = r#"{"type": "purchase", "id": "P-1", "area": "library", "panel": [{"rank": "rector"}, {"id": "S-7", "rank": "rector"}, {"name": "吴华", "rank": "rector"}, {"name": "李明", "rank": "dean"}]}"#;
+    let outcome = bylaw::audit::run_in_memory(&policy, vec![("p.jsonl".into(), record.into())]);
+    assert!(outcome.bad_inputs.is_empty(), "{:#?}", outcome.bad_inputs);
+    let messages: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "1.2")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages, ["rectors rector, S-7 and 吴华 on the panel"]);
+}

@@ -4,7 +4,7 @@ use serde_json::Value as Json;
 
 use super::chain;
 use super::expr::{convert, eval, offenders, Env};
-use super::value::{display_name, Origin, Traced, Val};
+use super::value::{display_name_with, Origin, Traced, Val};
 use super::{EvalError, World};
 use crate::ast::{PeriodUnit, QuantifierKind};
 use crate::check::ir::{Ir, Node, Template, TemplatePart};
@@ -322,7 +322,7 @@ fn shown(policy: &Policy, ir: &Ir, value: &Val<'_>) -> String {
             wording::weekday_name(&value.render())
         }
         _ => match named_list(ir, value) {
-            Some(items) => names(&items, ir.ty.element()),
+            Some(items) => names(&items, ir.ty.element(), role_field(policy, &ir.ty)),
             None => value.render_with_role(role_field(policy, &ir.ty)),
         },
     }
@@ -361,14 +361,15 @@ fn named_list<'a>(ir: &Ir, value: &Val<'a>) -> Option<Vec<&'a Json>> {
 /// A list in words, each element by its name: "何平 and 马超". A person is named without the role,
 /// which the words before the list say ("county heads 何平 and 马超"); past nine names the rest are
 /// counted ("… and 3 others"), and elements with no name to show are counted instead ("2 items").
-fn names(items: &[&Json], element: &Ty) -> String {
+/// A person with neither name nor id is called by its role, read from `role_field`.
+fn names(items: &[&Json], element: &Ty, role_field: &str) -> String {
     if items.is_empty() {
         return "none".into();
     }
     let named: Option<Vec<String>> = items
         .iter()
         .map(|item| match item {
-            Json::Object(_) => display_name(item),
+            Json::Object(_) => display_name_with(item, role_field),
             Json::Array(_) => None,
             scalar => Some(convert(scalar, element).render()),
         })

@@ -227,7 +227,14 @@ pub fn person_name_with(node: &Json, role_field: &str) -> Option<String> {
 /// What a message calls an object of the record: its `name`, else its `id`, else its `role`
 /// ("何平", "P-301", "mayor"), the first that is not blank; `None` for an object with none of them.
 pub fn display_name(node: &Json) -> Option<String> {
-    ["name", "id", "role"]
+    display_name_with(node, "role")
+}
+
+/// What a message calls an object of the record whose role, if it is a person, is in
+/// `role_field` (the field its type declares with `as person(role: …)`): its `name`, else its
+/// `id`, else its role, the first that is not blank.
+pub fn display_name_with(node: &Json, role_field: &str) -> Option<String> {
+    ["name", "id", role_field]
         .iter()
         .find_map(|key| {
             node.get(key)
