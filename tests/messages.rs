@@ -53,7 +53,7 @@ fn an_absent_value_in_a_message_is_said_to_be_not_given() {
     assert_eq!(
         found,
         ["answered (date not given) by the unit of (not given), an unknown number of days after \
-          receipt from nobody on record; `by_unit` is missing"]
+          receipt from (not given); `by_unit` is missing"]
     );
 }
 
@@ -67,5 +67,68 @@ fn a_present_value_is_shown_as_it_is() {
         found,
         ["answered on 2024-03-09 by the unit of office, 8 days after receipt from 王芳; `by_unit` \
           is office"]
+    );
+}
+
+/// Letters moved between offices: "from" and "to" before a person, a date and a place.
+const TRANSFERS: &str = r#"
+policy "transfers" {
+    title "Transfers"
+}
+
+enum rank {
+    director
+    clerk
+}
+
+shape person {
+    name: string
+    role: rank required
+}
+
+record transfer {
+    id: string required
+    sender: person
+    recipients: [person]
+    moved_from: date
+    moved_to: date
+    office: string
+}
+
+article 1 "Transfers" {
+    rule 1.1 error {
+        title "a transfer says who sent it, to whom, when and where"
+        on transfer
+        require office exists
+            else "sent from {sender} to {recipients}, moved from {moved_from} to {moved_to}, sent to {office}"
+    }
+}
+"#;
+
+#[test]
+fn nobody_on_record_is_said_only_of_a_missing_person() {
+    // A missing person after "from" or "to" is nobody; a missing date or place is not given.
+    let found = messages(TRANSFERS, r#"{"type": "transfer", "id": "T-1"}"#);
+    assert_eq!(
+        found,
+        [
+            "sent from nobody on record to nobody on record, moved from (date not given) to (date \
+          not given), sent to (not given)"
+        ]
+    );
+}
+
+#[test]
+fn the_same_holes_given_show_their_values() {
+    let found = messages(
+        TRANSFERS,
+        r#"{"type": "transfer", "id": "T-1", "sender": {"name": "王芳", "role": "clerk"}, "recipients": [{"name": "李明", "role": "director"}], "moved_from": "2024-03-01", "moved_to": "2024-03-04"}"#,
+    );
+    assert_eq!(
+        found,
+        [
+            "sent from 王芳 (clerk) to 李明 (director), moved from 2024-03-01 to 2024-03-04, sent \
+          to (not given)"
+        ]
     );
 }

@@ -255,7 +255,7 @@ pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
                             out = wording::agree_before_list(items.len(), &out);
                         }
                         if v.val.is_null() {
-                            absent(ir, &mut out)
+                            absent(env.policy, ir, &mut out)
                         } else {
                             shown(env.policy, ir, &v.val)
                         }
@@ -272,20 +272,23 @@ pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
 }
 
 /// A hole whose value is absent, in words that say it is not given, never a dash or "missing"
-/// ("filed on missing"): "by nobody on record", "filed (date not given)", "an unknown number of
-/// days", "in the name of (not given)", "`interim` is missing". The words before the hole may be reworded: a date's preposition
-/// gives way to the parenthesis.
-fn absent(ir: &Ir, out: &mut String) -> String {
+/// ("filed on missing"): "by nobody on record" for a person, "filed (date not given)", "valid
+/// until (date not given)", "an unknown number of days", "in the name of (not given)",
+/// "`interim` is missing". The words before the hole may be reworded: a date's "on" gives way
+/// to the parenthesis.
+fn absent(policy: &Policy, ir: &Ir, out: &mut String) -> String {
+    // "Nobody" only where the hole holds a person: "postponed to nobody on record" would call a
+    // missing date or place a person.
     let after_person_word = ["by ", "asked ", "from ", "to "]
         .iter()
         .any(|w| out.ends_with(&format!(" {w}")));
-    if after_person_word {
+    if after_person_word && is_person(policy, &ir.ty) {
         return "nobody on record".into();
     }
     match ir.ty {
         Ty::Date | Ty::DateTime => {
             // "filed on {filed.at}" → "filed (date not given)"; a field list such as
-            // "(`office_report`: at {office_report.at}, …)" keeps its label: "at not given".
+            // "(`office_report`: at {office_report.at}, …)" keeps its label: "at missing".
             let preposition = [" on ", " dated ", " at "]
                 .iter()
                 .find(|p| out.ends_with(*p) && !out[..out.len() - p.len()].ends_with(':'));
@@ -295,22 +298,45 @@ fn absent(ir: &Ir, out: &mut String) -> String {
                     out.push(' ');
                     "(date not given)".into()
                 }
+                // A preposition that says more than "on" stays: "valid until (date not given)".
+                None if after_preposition(out) && !out.ends_with(": at ") => {
+                    "(date not given)".into()
+                }
                 None => "missing".into(),
             }
         }
         Ty::Int | Ty::Number => "an unknown number of".into(),
         // After a preposition a bare "missing" would read as a value ("in the name of missing").
-        _ if [
-            " of ", " in ", " on ", " at ", " for ", " with ", " dated ", " within ",
-        ]
-        .iter()
-        .any(|p| out.ends_with(p)) =>
-        {
-            "(not given)".into()
-        }
+        _ if after_preposition(out) => "(not given)".into(),
         // Elsewhere it reads as prose: "`interim` is missing", "contact missing".
         _ => "missing".into(),
     }
+}
+
+/// Whether the message so far ends with a preposition, after which a bare "missing" would read
+/// as a value.
+fn after_preposition(out: &str) -> bool {
+    [
+        " of ", " in ", " on ", " at ", " for ", " with ", " dated ", " within ", " by ", " from ",
+        " to ", " until ", " before ", " after ", " since ", " asked ",
+    ]
+    .iter()
+    .any(|p| out.ends_with(p))
+}
+
+/// Whether a hole of type `ty` holds a person (or a list of people): a type whose role field,
+/// `role` or the one it declares with `as person(role: …)`, is an enum.
+fn is_person(policy: &Policy, ty: &Ty) -> bool {
+    let id = match ty {
+        Ty::Shape(id) | Ty::Ref(id) => *id,
+        Ty::Array(element) => return is_person(policy, element),
+        _ => return false,
+    };
+    policy
+        .shapes
+        .get(id)
+        .and_then(|shape| shape.field(&shape.roles.role))
+        .is_some_and(|field| matches!(field.ty, Ty::Enum(_)))
 }
 
 /// A hole's value in words; a person with the role its type declares (`as person(role: …)`).
