@@ -289,3 +289,110 @@ fn verify_reports_files_that_are_no_example_by_their_name() {
     assert!(!out.contains(".swp"), "{out}");
     insta::assert_snapshot!(out);
 }
+
+/// `bylaw explain RULE --policy DIR`, as a user reads it.
+fn explain_small(dir: &Path, rule: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .args(["explain", rule, "--policy"])
+        .arg(dir)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).replace(&dir.display().to_string(), "DIR")
+}
+
+#[test]
+fn explain_lays_out_a_rule_with_few_or_no_examples() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explain-few-examples");
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    // An article with neither text nor gloss; 1.1 without examples, 1.2 with only a passing one
+    // whose last line has no newline, 1.3 with only a named case.
+    write(
+        "policy.bylaw",
+        r#"policy "rooms" {
+  title "Rooms"
+}
+
+record meeting {
+  id: string required
+  room: string
+  minutes: bool
+}
+
+article 1 "Meetings" {
+  rule 1.1 warning {
+    title "a meeting has a room"
+    on meeting
+    require room exists
+  }
+
+  rule 1.2 warning {
+    title "a meeting has an id that is not blank"
+    on meeting
+    require id != ""
+  }
+
+  rule 1.3 warning {
+    title "a meeting keeps minutes"
+    on meeting
+    require minutes
+  }
+}
+"#,
+    );
+    write(
+        "examples/1.2/pass.json",
+        r#"{ "type": "meeting", "id": "M-1", "room": "301", "minutes": true }"#,
+    );
+    write(
+        "examples/1.3/fail-none.json",
+        "{ \"type\": \"meeting\", \"id\": \"M-1\", \"room\": \"301\", \"minutes\": false }\n",
+    );
+    write(
+        "examples/1.3/pass-none.json",
+        "{ \"type\": \"meeting\", \"id\": \"M-1\", \"room\": \"301\", \"minutes\": true }\n",
+    );
+    assert_eq!(
+        explain_small(&dir, "1.1"),
+        "1.1 (warning) — a meeting has a room\n\
+         \n\
+         what it enforces: article 1 (Meetings)\n\
+         \n\
+         the rule, as written in DIR/policy.bylaw:\n\
+         \n\
+         rule 1.1 warning {\n  title \"a meeting has a room\"\n  on meeting\n  require room exists\n}\n\
+         \n\
+         article 1 — Meetings\n\
+         \n\
+         this rule has no examples yet.\n"
+    );
+    let text = explain_small(&dir, "1.2");
+    assert!(
+        text.ends_with(
+            "a passing example, DIR/examples/1.2/pass.json:\n\
+             \n\
+             { \"type\": \"meeting\", \"id\": \"M-1\", \"room\": \"301\", \"minutes\": true }\n\
+             \n\
+             bylaw reports nothing on it.\n"
+        ),
+        "{text}"
+    );
+    let text = explain_small(&dir, "1.3");
+    assert!(
+        text.contains(
+            "article 1 — Meetings\n\
+             \n\
+             this rule has no `fail.json` or `pass.json` yet, only named cases.\n\
+             \n\
+             more cases, each a `fail-NAME.json`"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("no examples yet"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

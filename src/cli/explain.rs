@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 
 use super::{wrap, PolicyArgs};
 use crate::check::coverage;
-use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind};
+use crate::check::{ArticleDef, BuiltinRule, Policy, RuleDef, RuleKind};
 use crate::examples::{self, Examples, Expect};
 use crate::report::human::Renderer;
 use crate::source::{SourceFile, Span};
@@ -104,10 +104,7 @@ fn written(text: &str) -> u8 {
 fn article(policy: &Policy, number: u32) -> Option<String> {
     let coverage = coverage::article(policy, number)?;
     let article = coverage.article;
-    let mut out = format!(
-        "article {} — {}\n\n{}\n\n{}\n",
-        article.number, article.title, article.text, article.gloss
-    );
+    let mut out = article_text(article);
     let list = |out: &mut String, rules: &[&RuleDef]| {
         for rule in rules {
             out.push_str(&format!(
@@ -136,6 +133,18 @@ fn article(policy: &Policy, number: u32) -> Option<String> {
         list(&mut out, &coverage.cited_by);
     }
     Some(out)
+}
+
+/// An article's heading, then its text and gloss each after a blank line; one the policy leaves
+/// empty is left out, not shown as blank lines.
+fn article_text(article: &ArticleDef) -> String {
+    let mut out = format!("article {} — {}\n", article.number, article.title);
+    for part in [&article.text, &article.gloss] {
+        if !part.trim().is_empty() {
+            out.push_str(&format!("\n{part}\n"));
+        }
+    }
+    out
 }
 
 /// The policy's article numbers, runs shortened: "articles 1–56", "articles 1–3, 7 and 9".
@@ -196,10 +205,8 @@ pub fn explain(
     }
     for number in rule.article.iter().chain(&rule.cites) {
         if let Some(article) = policy.articles.get(number) {
-            out.push_str(&format!(
-                "\narticle {} — {}\n\n{}\n\n{}\n",
-                article.number, article.title, article.text, article.gloss
-            ));
+            out.push('\n');
+            out.push_str(&article_text(article));
         }
     }
     out.push_str(&example_section(policy, examples, id, renderer));
@@ -276,9 +283,12 @@ fn example_section(policy: &Policy, examples: &Examples, id: &str, renderer: &Re
                         .to_string(),
                 );
             }
+            // A file that does not end its last line still ends it here, and a blank line
+            // parts it from what follows.
             None => out.push_str(&format!(
-                "\na passing example, {}:\n\n{}",
-                pass.name, pass.text
+                "\na passing example, {}:\n\n{}\n",
+                pass.name,
+                pass.text.trim_end_matches(['\n', '\r'])
             )),
         }
         match examples::mismatch(policy, id, Expect::Pass, &run) {
@@ -286,10 +296,16 @@ fn example_section(policy: &Policy, examples: &Examples, id: &str, renderer: &Re
             Some(problem) => out.push_str(&format!("\nbut it {problem}; run `bylaw verify`\n")),
         }
     }
+    let cases = named_cases(policy, examples, id);
     if fail.is_none() && pass.is_none() {
-        out.push_str("\nthis rule has no examples yet.\n");
+        // Named cases are examples too: "no examples yet" above them would be untrue.
+        out.push_str(if cases.is_empty() {
+            "\nthis rule has no examples yet.\n"
+        } else {
+            "\nthis rule has no `fail.json` or `pass.json` yet, only named cases.\n"
+        });
     }
-    out.push_str(&named_cases(policy, examples, id));
+    out.push_str(&cases);
     out
 }
 
