@@ -143,3 +143,63 @@ fn a_waiver_names_its_group_or_waives_every_group_of_its_period() {
         "{found:#?}"
     );
 }
+
+/// What a CI user sees of a group in the machine formats: the JSON report's `group`, SARIF's
+/// result properties and message, JUnit's case named "RULE PERIOD GROUP"; a group waived in the
+/// waivers file is a SARIF suppression kept outside the analysed files and a skipped JUnit case.
+#[test]
+fn a_group_is_named_in_json_sarif_and_junit() {
+    let dir = folder(
+        "formats",
+        r#"[{"rule": "9.1", "period": "2024-10", "group": "S-7", "reason": "one framework contract"}]"#,
+    );
+    let run = |format: &str| {
+        let args = [
+            "check",
+            "--policy",
+            "policy",
+            PERIOD,
+            "--waivers",
+            "waivers.json",
+            "--format",
+            format,
+            "records.json",
+        ];
+        let out = bylaw_in(&dir, &args);
+        assert_eq!(out.status.code(), Some(2), "B-8 is bad input");
+        stdout(&out)
+    };
+    let grouped = |findings: &Json| -> Vec<Json> {
+        (findings.as_array().expect("a list").iter())
+            .filter(|f| !f["group"].is_null() || !f["properties"]["group"].is_null())
+            .cloned()
+            .collect()
+    };
+
+    let report: Json = serde_json::from_str(&run("json")).expect("a JSON report");
+    let json = grouped(&report["findings"]);
+    assert_eq!(json.len(), 3);
+    assert_eq!(
+        (&json[0]["group"], &json[0]["waived"]),
+        (&"S-7".into(), &true.into())
+    );
+    insta::assert_json_snapshot!("grouped_json", json);
+
+    let sarif: Json = serde_json::from_str(&run("sarif")).expect("a SARIF log");
+    let results = grouped(&sarif["runs"][0]["results"]);
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[1]["properties"]["group"], "S-9");
+    insta::assert_json_snapshot!("grouped_sarif", results);
+
+    // The suite of article 9, whose cases are named for rule, period and group.
+    let junit = run("junit");
+    let suite: Vec<&str> = (junit.lines())
+        .skip_while(|l| !l.contains(r#"<testsuite name="article 9"#))
+        .take_while(|l| !l.contains("</testsuite>"))
+        .collect();
+    assert!(
+        suite.contains(&r#"    <testcase classname="the period" name="9.1 2024-10 S-9">"#),
+        "{junit}"
+    );
+    insta::assert_snapshot!("grouped_junit", suite.join("\n"));
+}

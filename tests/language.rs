@@ -756,7 +756,10 @@ fn a_count_range_is_checked() {
     for (bad, error) in [
         ("..filing_dayz", "unknown parameter `filing_dayz`"),
         ("filing_days..1", "the range 30..1 is empty"),
-        ("..message", "expected a whole number, found `message`"),
+        (
+            "..message",
+            "expected a whole number or the name of an `int` parameter, found `message`",
+        ),
     ] {
         let errors = load_errors(&rule(bad));
         assert!(errors.iter().any(|e| e == error), "{bad}: {errors:#?}");

@@ -1,6 +1,6 @@
 //! Waivers of period findings, given in a waivers file (`--waivers`, `waivers` in bylaw.toml):
 //! the real binary waives a period finding, reports broken and unused waivers at their place in
-//! the file, and refuses a file that is not a waivers file.
+//! the file, and refuses a file that is not a waivers file; a waiver repeated in a record is unused.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -214,4 +214,66 @@ fn a_file_that_is_not_a_waivers_file_is_refused_with_its_place() {
         stderr(&out)
     );
     insta::assert_snapshot!("refused", shown);
+}
+
+/// A record that repeats the waiver which waives its finding: the first waives it, the repeat is
+/// reported as unused (set.5) at its own place; two records sharing an id (set.1) each keep
+/// their own waiver, neither a repeat of the other.
+#[test]
+fn a_waiver_repeated_in_its_record_is_unused_but_not_across_records() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        std::fs::read_to_string(root.join("fixtures/waivers/one-of-two-findings-waived.json"))
+            .expect("the fixture");
+    // The fixture's one waiver, written again after it.
+    let from = text.find("\n    {\n      \"rule\"").expect("a waiver") + 1;
+    let to = text.rfind("\n  ]").expect("the end of the waivers");
+    let waiver = &text[from..to];
+    let repeated = text.replacen(
+        &format!("{waiver}\n  ]"),
+        &format!("{waiver},\n{waiver}\n  ]"),
+        1,
+    );
+    let dir = folder("repeated-in-record", "[]");
+    std::fs::write(dir.join("records.json"), &repeated).expect("the record");
+    let out = bylaw_in(&dir, &["check", "records.json", "--format", "json"]);
+    let found = report(&out);
+    let second = repeated[..repeated.rfind("\"rule\": \"51.1\"").expect("the repeat")]
+        .lines()
+        .count()
+        - 1;
+    let unused: Vec<_> = found["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "set.5")
+        .map(|f| (f["message"].as_str().unwrap_or_default(), f["line"].clone()))
+        .collect();
+    assert_eq!(
+        unused,
+        [(
+            "unused waiver: it repeats waiver 0, which already waives 51.1 on this record",
+            Json::from(second)
+        )],
+        "{found:#}"
+    );
+    assert!(findings(&found).contains(&("51.1".into(), "records.json:11".into(), true)));
+
+    // The same record twice, once per line: set.1, both 51.1 waived, no repeat.
+    let once: Json = serde_json::from_str(&text).expect("a record");
+    let line = serde_json::to_string(&once).expect("a line");
+    std::fs::write(dir.join("records.jsonl"), format!("{line}\n{line}\n")).expect("the records");
+    let out = bylaw_in(&dir, &["check", "records.jsonl", "--format", "json"]);
+    let rules: Vec<(String, bool)> = findings(&report(&out))
+        .into_iter()
+        .map(|(rule, _, waived)| (rule, waived))
+        .collect();
+    assert!(!rules.iter().any(|(rule, _)| rule == "set.5"), "{rules:?}");
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|r| *r == &("51.1".to_string(), true))
+            .count(),
+        2
+    );
 }

@@ -1,7 +1,8 @@
 //! Waivers: a valid waiver marks its rule's findings on its record as waived (still reported);
 //! a waiver without a reason, for an unknown rule, or past its `until` is itself a finding
-//! (set.4). A valid waiver that matched nothing is reported under its own rule (set.5, a warning
-//! in the bundled policy), so stale waivers do not pile up.
+//! (set.4). A valid waiver that matched nothing, or that repeats an earlier waiver of its record
+//! for the same rule, is reported under its own rule (set.5, a warning in the bundled policy), so
+//! stale waivers do not pile up.
 //!
 //! A finding about a period has no record to carry its waiver: its waivers come from a waivers
 //! file ([`super::waiver_file`]), are checked the same way, and their findings are located there.
@@ -24,6 +25,7 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
     let rule = policy.builtin(BuiltinRule::Waivers);
     let mut valid = Valid::new();
     let mut invalid: Vec<Invalid<'_>> = Vec::new();
+    let mut repeated: Vec<Repeated> = Vec::new();
     let last_day = outcome.period.map(|p| p.to);
     for (k, kept) in gathered.kept.iter().enumerate() {
         let field = super::read::waivers_field(policy, kept.shape);
@@ -66,31 +68,46 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
                     invalid.push((k, origin, message, label));
                 }
                 None => {
-                    valid.insert((id.to_string(), rule_id.to_string()), (k, w, false));
+                    // A second waiver of the same rule on the same record waives nothing more:
+                    // it is reported, as the waivers file's repeats are, not silently merged.
+                    // Records sharing an id (set.1) each keep their own waiver.
+                    let entries = valid
+                        .entry((id.to_string(), rule_id.to_string()))
+                        .or_default();
+                    match entries.iter().find(|e| e.0 == k) {
+                        Some(first) => repeated.push((k, w, first.1, rule_id.to_string())),
+                        None => entries.push((k, w, false)),
+                    }
                 }
             }
         }
     }
     for f in &mut outcome.findings {
         let Some(record) = &f.record else { continue };
-        if let Some(entry) = valid.get_mut(&(record.clone(), f.rule.clone())) {
+        if let Some(entries) = valid.get_mut(&(record.clone(), f.rule.clone())) {
             f.waived = true;
-            entry.2 = true;
+            for entry in entries {
+                entry.2 = true;
+            }
         }
     }
     if let Some(rule) = rule {
         report_invalid(policy, rule, gathered, invalid, outcome);
     }
     if let Some(rule) = policy.builtin(BuiltinRule::UnusedWaivers) {
-        report_unused(policy, rule, gathered, valid, outcome);
+        report_unused(policy, rule, gathered, valid, repeated, outcome);
     }
 }
 
 /// A waiver that waives nothing because it is broken: its record, the value to blame, message and label.
 type Invalid<'a> = (usize, Origin<'a>, String, &'static str);
 
-/// (record id, rule id) → (kept index, waiver index, used)
-type Valid = HashMap<(String, String), (usize, usize, bool)>;
+/// (record id, rule id) → (kept index, waiver index, used), one per record of that id
+type Valid = HashMap<(String, String), Vec<(usize, usize, bool)>>;
+
+/// A valid waiver that repeats an earlier one of its record: (kept index, waiver index, index of
+/// the waiver it repeats, rule id)
+type Repeated = (usize, usize, usize, String);
 
 fn report_invalid(
     policy: &Policy,
@@ -123,21 +140,38 @@ fn report_unused(
     rule: &RuleDef,
     gathered: &Gathered,
     valid: Valid,
+    repeated: Vec<Repeated>,
     outcome: &mut Outcome,
 ) {
-    let mut unused: Vec<_> = valid
+    // (kept index, waiver index, rule id, the waiver it repeats if it is a repeat)
+    let mut unused: Vec<(usize, usize, String, Option<usize>)> = valid
         .into_iter()
-        .filter(|(_, (_, _, used))| !used)
+        .flat_map(|((_, rule_id), entries)| {
+            entries
+                .into_iter()
+                .filter(|(_, _, used)| !used)
+                .map(move |(k, w, _)| (k, w, rule_id.clone(), None))
+        })
         .collect();
-    unused.sort_by_key(|(_, (k, w, _))| (*k, *w));
-    for ((_, rule_id), (k, w, _)) in unused {
+    let repeats = repeated
+        .into_iter()
+        .map(|(k, w, first, rule_id)| (k, w, rule_id, Some(first)));
+    unused.extend(repeats);
+    unused.sort_by_key(|(k, w, _, _)| (*k, *w));
+    for (k, w, rule_id, first) in unused {
         let kept = &gathered.kept[k];
         let field = super::read::waivers_field(policy, kept.shape);
         let node = kept.value.get(field).and_then(|ws| ws.get(w));
+        let message = match first {
+            Some(first) => format!(
+                "unused waiver: it repeats waiver {first}, which already waives {rule_id} on this record"
+            ),
+            None => format!("unused waiver: this record has no finding of {rule_id} to waive"),
+        };
         let raw = RawFinding {
             require: None,
             severity: rule.severity,
-            message: format!("unused waiver: this record has no finding of {rule_id} to waive"),
+            message,
             blame: vec![Blame::primary(
                 node.map_or(Origin::None, Origin::Node),
                 "waives nothing".into(),

@@ -222,8 +222,14 @@ fn result(policy: &Policy, uris: &Uris, f: &Finding) -> Json {
         result.insert("locations".into(), json!([location]));
     }
     if f.waived {
-        // The waiver is written in the record itself.
-        result.insert("suppressions".into(), json!([{ "kind": "inSource" }]));
+        // A record's finding is waived in the record itself; a period's, which has no record,
+        // in the waivers file: a suppression stored outside the files analysed.
+        let kind = if f.period.is_some() {
+            "external"
+        } else {
+            "inSource"
+        };
+        result.insert("suppressions".into(), json!([{ "kind": kind }]));
     }
     let mut prints = Map::new();
     prints.insert(fingerprint::SCHEME.into(), json!(f.fingerprint));

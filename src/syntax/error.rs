@@ -14,6 +14,7 @@ pub fn syntax_error(source: &Arc<SourceFile>, error: pest::error::Error<Rule>) -
         InputLocation::Pos(p) => Span::new(p, next_char_end(&source.text, p)),
         InputLocation::Span((s, e)) => Span::new(s, e),
     };
+    let mut help = "see the README's section on writing rules for the policy language".to_string();
     let (message, label) = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut names: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
@@ -21,6 +22,13 @@ pub fn syntax_error(source: &Arc<SourceFile>, error: pest::error::Error<Rule>) -
             names.dedup();
             let expected = one_of(&names);
             let found = found_at(&source.text, span.start);
+            if positives.contains(&Rule::bound_param) {
+                // `expect ..message`: a clause's word is never read as a parameter's name.
+                help = "a bound of `expect` is a whole number (`..3`) or the name of an `int` \
+                        parameter (`..tender_threshold`), never a word that begins a clause \
+                        (`message`, `by`, `sum`, …)"
+                    .to_string();
+            }
             (
                 format!("expected {expected}, found {found}"),
                 format!("expected {expected}"),
@@ -31,7 +39,7 @@ pub fn syntax_error(source: &Arc<SourceFile>, error: pest::error::Error<Rule>) -
     Diagnostic::error("policy::syntax", message)
         .in_file(source.clone())
         .with_label(Label::primary(span, label))
-        .with_help("see the README's section on writing rules for the policy language")
+        .with_help(help)
 }
 
 fn next_char_end(text: &str, at: usize) -> usize {
@@ -167,6 +175,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         Rule::expect_clause => "`expect`",
         Rule::expect_from | Rule::expect_upto => "a range such as `1..2`, `1..` or `..3`",
         Rule::expect_bound => "a whole number or an `int` parameter",
+        Rule::bound_param => "the name of an `int` parameter",
         Rule::clause_word => "a clause",
         Rule::by_clause | Rule::kw_by => "`by`",
         Rule::sum_clause | Rule::kw_sum => "`sum`",

@@ -1108,7 +1108,8 @@ impl Lower {
     /// A bound of an `expect` range: a count of records, so at most `u32::MAX - 1` (the largest
     /// stands for no bound at all).
     fn count_bound(&mut self, pair: Pair<'_, Rule>) -> Option<Bound> {
-        if pair.as_rule() == Rule::ident {
+        if pair.as_rule() == Rule::bound_param {
+            // Atomic, so it holds no `ident` of its own: its text is the parameter's name.
             return Some(Bound::Param(ident(pair)));
         }
         let at = span(&pair);
