@@ -187,28 +187,16 @@ pub fn judge_files_focused<'a>(
         } else {
             // A waiver waives a finding by its record's id, wherever the record is: findings
             // elsewhere under a focus file's ids tell whether its waivers are used.
-            part.findings = (file.findings.iter())
-                .filter(|f| f.record.as_deref().is_some_and(is_wanted))
-                .cloned()
-                .collect();
+            part.findings = kept_if(&file.findings, |f| {
+                f.record.as_deref().is_some_and(is_wanted)
+            });
         }
-        part.facts.ids = (facts.ids.iter())
-            .filter(|s| is_wanted(&s.id))
-            .cloned()
-            .collect();
-        part.facts.kept = (facts.kept.iter())
-            .filter(|k| {
-                k.value
-                    .get("id")
-                    .and_then(|id| id.as_str())
-                    .is_some_and(is_wanted)
-            })
-            .cloned()
-            .collect();
-        part.facts.refused = (facts.refused.iter())
-            .filter(|r| is_wanted(&r.id))
-            .cloned()
-            .collect();
+        part.facts.ids = kept_if(&facts.ids, |s| is_wanted(&s.id));
+        part.facts.kept = kept_if(&facts.kept, |k| {
+            let id = k.value.get("id").and_then(|id| id.as_str());
+            id.is_some_and(is_wanted)
+        });
+        part.facts.refused = kept_if(&facts.refused, |r| is_wanted(&r.id));
         focused.push(part);
     }
     let mut outcome = complete(policy, focused, &Options::default(), Outcome::default());
@@ -223,6 +211,11 @@ pub fn judge_files_focused<'a>(
     summary.bad_inputs = outcome.bad_inputs.len();
     summary.count(&outcome.findings);
     outcome
+}
+
+/// The items `keep` keeps, copied.
+fn kept_if<T: Clone>(items: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
+    items.iter().filter(|item| keep(item)).cloned().collect()
 }
 
 fn audit_texts(
