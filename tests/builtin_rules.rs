@@ -9,30 +9,7 @@ use std::path::{Path, PathBuf};
 use run::{bylaw_in, stderr, stdout};
 
 /// A policy that declares none of the rules about the record set.
-const REPLIES: &str = r#"
-policy "replies" {
-    title "Replies"
-}
-
-record letter {
-    id: string required
-    received: date required
-}
-
-record reply {
-    id: string required
-    to: -> letter
-    sent: date required
-}
-
-article 1 "Replies" {
-    rule 1.1 warning {
-        title "a reply answers a letter"
-        on reply
-        require to exists
-    }
-}
-"#;
+const REPLIES: &str = include_str!("support/replies-no-set-rules.bylaw");
 
 /// A fresh folder holding `replies.bylaw`.
 fn policy_dir(name: &str) -> PathBuf {

@@ -229,30 +229,7 @@ fn the_bundled_contract_stays_open() {
 }
 
 /// A policy that declares no rule of the record set.
-const NO_SET_RULES: &str = r#"
-policy "replies" {
-    title "Replies"
-}
-
-record letter {
-    id: string required
-    received: date required
-}
-
-record reply {
-    id: string required
-    to: -> letter
-    sent: date required
-}
-
-article 1 "Replies" {
-    rule 1.1 warning {
-        title "a reply answers a letter"
-        on reply
-        require to exists
-    }
-}
-"#;
+const NO_SET_RULES: &str = include_str!("support/replies-no-set-rules.bylaw");
 
 #[test]
 fn the_integrity_of_the_record_set_is_checked_without_set_rules() {
