@@ -77,18 +77,31 @@ fn interim_bytes() -> u64 {
         .unwrap_or(8 << 20)
 }
 
+/// How long the background judgement waits before it starts: nothing, unless
+/// `BYLAW_LSP_PREJUDGE_DELAY_MS` says so — for tests, which must see a document opened while it
+/// runs, whatever the machine's speed.
+fn prejudge_delay() -> std::time::Duration {
+    let ms = std::env::var("BYLAW_LSP_PREJUDGE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    std::time::Duration::from_millis(ms)
+}
+
 impl Prejudging {
     fn start(policy: &Policy, disk: &BTreeMap<String, OnDisk>) -> Option<Prejudging> {
         if disk.is_empty() {
             return None;
         }
         let large = disk.values().map(|d| d.len).sum::<u64>() >= interim_bytes();
+        let delay = prejudge_delay();
         let policy = policy.clone();
         let files: Vec<(String, OnDisk)> =
             disk.iter().map(|(n, d)| (n.clone(), d.clone())).collect();
         let worker = std::thread::Builder::new()
             .name("bylaw-prejudge".into())
             .spawn(move || {
+                std::thread::sleep(delay);
                 // A pool of its own: in the shared one, the open documents' judgement would
                 // queue behind this one's, which is what it is there to avoid.
                 let threads = std::thread::available_parallelism().map_or(1, usize::from);
