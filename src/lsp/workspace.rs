@@ -221,12 +221,21 @@ impl Workspace {
             let judged = audit::judge_file(&policy, name.clone(), text);
             self.judged.insert(name, judged);
         }
+        // The open files on their own, without the records the set stage would read again and
+        // judge: with the set half read, their judgement (and any bad input it found) could be
+        // wrong, and it comes with the whole set.
+        let alone: Vec<(&str, audit::FileResult)> = (self.judged.iter())
+            .filter(|(name, _)| self.open.contains_key(*name))
+            .map(|(name, file)| {
+                let mut file = file.clone();
+                file.facts.deferred.clear();
+                (name.as_str(), file)
+            })
+            .collect();
         let open = &self.open;
         let mut outcome = audit::judge_files_focused(
             &policy,
-            (self.judged.iter())
-                .filter(|(name, _)| open.contains_key(*name))
-                .map(|(name, file)| (name.as_str(), file)),
+            alone.iter().map(|(name, file)| (*name, file)),
             &|name: &str| open.contains_key(name),
         );
         let needs_set = |rule: &str| {
