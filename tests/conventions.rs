@@ -89,6 +89,16 @@ fn refused(text: &str) -> String {
     errors.iter().map(|e| renderer.render(e)).collect()
 }
 
+/// The messages of `rule`'s findings on one JSON Lines record, which must be good input.
+fn messages_of(policy: &bylaw::check::Policy, record: &str, rule: &str) -> Vec<String> {
+    let outcome = bylaw::audit::run_in_memory(policy, vec![("p.jsonl".into(), record.into())]);
+    assert!(outcome.bad_inputs.is_empty(), "{:#?}", outcome.bad_inputs);
+    (outcome.findings.into_iter())
+        .filter(|f| f.rule == rule)
+        .map(|f| f.message)
+        .collect()
+}
+
 fn purchase(id: &str, reviewer_areas: &str, exemptions: &str) -> String {
     format!(
         r#"{{"type": "purchase", "id": "{id}", "area": "library", "approvals": [
@@ -302,14 +312,10 @@ fn a_person_in_a_message_is_shown_with_the_role_its_type_declares() {
         );
     let policy = load(&text).expect("the policy loads");
     let record = r#"{"type": "purchase", "id": "P-1", "area": "library", "buyer": {"name": "李明", "rank": "dean"}}"#;
-    let outcome = bylaw::audit::run_in_memory(&policy, vec![("p.jsonl".into(), record.into())]);
-    let messages: Vec<&str> = outcome
-        .findings
-        .iter()
-        .filter(|f| f.rule == "1.2")
-        .map(|f| f.message.as_str())
-        .collect();
-    assert_eq!(messages, ["bought by 李明 (dean), not by the rector"]);
+    assert_eq!(
+        messages_of(&policy, record, "1.2"),
+        ["bought by 李明 (dean), not by the rector"]
+    );
 }
 
 #[test]
@@ -385,13 +391,8 @@ fn a_list_of_people_in_a_message_names_each_by_the_role_its_type_declares() {
         );
     let policy = load(&text).expect("the policy loads");
     let record = r#"{"type": "purchase", "id": "P-1", "area": "library", "panel": [{"rank": "rector"}, {"id": "S-7", "rank": "rector"}, {"name": "吴华", "rank": "rector"}, {"name": "李明", "rank": "dean"}]}"#;
-    let outcome = bylaw::audit::run_in_memory(&policy, vec![("p.jsonl".into(), record.into())]);
-    assert!(outcome.bad_inputs.is_empty(), "{:#?}", outcome.bad_inputs);
-    let messages: Vec<&str> = outcome
-        .findings
-        .iter()
-        .filter(|f| f.rule == "1.2")
-        .map(|f| f.message.as_str())
-        .collect();
-    assert_eq!(messages, ["rectors rector, S-7 and 吴华 on the panel"]);
+    assert_eq!(
+        messages_of(&policy, record, "1.2"),
+        ["rectors rector, S-7 and 吴华 on the panel"]
+    );
 }

@@ -135,16 +135,27 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A small policy folder: rule 1.1 of two requires (planned, minuted), rule 1.2 of one (a room),
-/// with examples that show every branch. `change` then breaks it for one test.
-fn small_policy(test: &str, change: impl FnOnce(&Path)) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("small-policy-{test}"));
+/// An empty scratch folder of this name.
+fn fresh_folder(name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
-    let write = |path: &str, text: &str| {
+    dir
+}
+
+/// Writes a file under `dir`, making its folders.
+fn writer(dir: &Path) -> impl Fn(&str, &str) + '_ {
+    move |path, text| {
         let path = dir.join(path);
         std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
         std::fs::write(path, text).expect("write");
-    };
+    }
+}
+
+/// A small policy folder: rule 1.1 of two requires (planned, minuted), rule 1.2 of one (a room),
+/// with examples that show every branch. `change` then breaks it for one test.
+fn small_policy(test: &str, change: impl FnOnce(&Path)) -> std::path::PathBuf {
+    let dir = fresh_folder(&format!("small-policy-{test}"));
+    let write = writer(&dir);
     write(
         "policy.bylaw",
         r#"policy "cases" {
@@ -201,6 +212,7 @@ article 1 "Meetings" {
     );
     write("examples/1.2/fail.json", &meeting(false, true, false));
     write("examples/1.2/pass.json", &meeting(false, true, true));
+    drop(write);
     change(&dir);
     dir
 }
@@ -303,13 +315,8 @@ fn explain_small(dir: &Path, rule: &str) -> String {
 
 #[test]
 fn explain_lays_out_a_rule_with_few_or_no_examples() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explain-few-examples");
-    let _ = std::fs::remove_dir_all(&dir);
-    let write = |path: &str, text: &str| {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    };
+    let dir = fresh_folder("explain-few-examples");
+    let write = writer(&dir);
     // An article with neither text nor gloss; 1.1 without examples, 1.2 with only a passing one
     // whose last line has no newline, 1.3 with only a named case.
     write(
