@@ -122,3 +122,20 @@ fn all_fixtures_as_one_workspace() {
     let compared = assert_focused_agrees(&policy, &record_files(&root.join("fixtures")));
     assert!(compared > 100, "only {compared} findings compared");
 }
+
+#[test]
+fn a_stopped_background_judgement_judges_nothing_more() {
+    // What the language server does with its background judgement once the policy changes.
+    let policy = policy();
+    let path = PathBuf::from("fixtures/export/meetings.json");
+    let whole = audit::judge_path(&policy, path.clone(), None);
+    assert!(whole.records > 0 && whole.readable);
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let going_on = audit::judge_path_until(&policy, path.clone(), None, running);
+    assert_eq!(going_on.records, whole.records);
+    assert_eq!(going_on.findings.len(), whole.findings.len());
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let partial = audit::judge_path_until(&policy, path, None, stopped);
+    assert_eq!((partial.records, partial.findings.len()), (0, 0));
+    assert!(partial.bad_inputs.is_empty(), "stopping is not bad input");
+}

@@ -133,6 +133,30 @@ impl Client {
         }
     }
 
+    /// Each publication on `uri` as its codes and severities (`set.1 error`), up to the first
+    /// that holds set.1.
+    fn publications_until_set_1(&mut self, uri: &str) -> Vec<Vec<String>> {
+        let mut published = Vec::new();
+        loop {
+            let diagnostics = self.diagnostics_for(uri);
+            let shown: Vec<String> = (diagnostics.as_array().expect("a list").iter())
+                .map(|d| {
+                    let severity = match d["severity"].as_i64() {
+                        Some(1) => "error",
+                        Some(2) => "warning",
+                        _ => "other",
+                    };
+                    format!("{} {severity}", d["code"].as_str().unwrap_or(""))
+                })
+                .collect();
+            let done = shown.iter().any(|s| s.starts_with("set.1 "));
+            published.push(shown);
+            if done {
+                return published;
+            }
+        }
+    }
+
     fn open(&mut self, uri: &str, language: &str, text: &str) {
         self.send(
             json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
@@ -295,9 +319,71 @@ fn documents_are_checked_as_typed_against_the_workspace() {
 
 #[test]
 fn a_large_workspace_shows_the_open_documents_own_findings_first_and_never_a_false_one() {
-    // Meetings on disk, the one the notice names among them, and a copy of the notice itself,
-    // so that the notice's id is used twice.
     let workspace = empty_workspace("lsp-large");
+    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
+
+    // Any workspace counts as large here, and its judgement starts two seconds late, so the
+    // notice is always opened while it runs: its own findings come first.
+    let mut client = Client::start_env(
+        &[],
+        &[
+            ("BYLAW_LSP_INTERIM_BYTES", "0"),
+            ("BYLAW_LSP_PREJUDGE_DELAY_MS", "2000"),
+        ],
+    );
+    client.initialize(&workspace, json!(null));
+    client.open(notice_uri.as_str(), "json", &notice_text);
+    // First the notice alone (nothing: its own record breaks no rule), then the whole set: its id
+    // is used again. Never a set.2: the meeting it names is on disk, read after the first
+    // publication.
+    assert_eq!(
+        client.publications_until_set_1(&notice_uri),
+        [vec![], vec!["set.1 error".to_string()]]
+    );
+    client.finish(2);
+}
+
+#[test]
+fn a_policy_change_in_a_large_workspace_shows_the_open_documents_own_findings_first() {
+    let base = empty_workspace("lsp-large-policy-change");
+    let policy = base.join("policy");
+    policy_copy(&policy);
+    let records = base.join("records");
+    std::fs::create_dir_all(&records).expect("records");
+    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&records);
+    let mut client = Client::start_env(
+        &["--policy", policy.to_str().expect("path")],
+        &[
+            ("BYLAW_LSP_INTERIM_BYTES", "0"),
+            ("BYLAW_LSP_PREJUDGE_DELAY_MS", "2000"),
+        ],
+    );
+    client.initialize(&records, json!(null));
+    client.open(notice_uri.as_str(), "json", &notice_text);
+    assert_eq!(
+        client.publications_until_set_1(&notice_uri),
+        [vec![], vec!["set.1 error".to_string()]]
+    );
+
+    // The policy, as typed: set.1 becomes a warning. The workspace is judged again in the
+    // background, so the notice first shows its own findings, then the whole set's, with the new
+    // severity: the new policy is the one in force.
+    let path = policy.join("00-policy.bylaw");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let changed = text.replacen("rule set.1 error {", "rule set.1 warning {", 1);
+    assert_ne!(changed, text, "set.1 is declared in 00-policy.bylaw");
+    client.open(&uri(&path), "bylaw", &changed);
+    assert_eq!(
+        client.publications_until_set_1(&notice_uri),
+        [vec![], vec!["set.1 warning".to_string()]]
+    );
+    client.finish(2);
+}
+
+/// Writes 200 copies of a meeting, the meeting itself and a notice naming it as JSON Lines into
+/// `folder`, so the notice's id is used twice; returns the uri and text of a copy of the notice
+/// for the editor to open beside them.
+fn meetings_and_a_notice_naming_one(folder: &Path) -> (String, String) {
     let examples = bylaw::examples::Examples::new(bylaw::policy_files::default_examples());
     let pair = examples
         .get("set.2", bylaw::examples::Expect::Pass)
@@ -311,38 +397,9 @@ fn a_large_workspace_shows_the_open_documents_own_findings_first_and_never_a_fal
         lines.push_str(&format!("{copy}\n"));
     }
     lines.push_str(&format!("{meeting}\n{notice}\n"));
-    std::fs::write(workspace.join("a-records.jsonl"), lines).expect("the records");
-    let notice_uri = uri(&workspace.join("notice.json"));
+    std::fs::write(folder.join("a-records.jsonl"), lines).expect("the records");
     let notice_text = serde_json::to_string_pretty(notice).expect("JSON");
-
-    // Any workspace counts as large here, and its judgement starts two seconds late, so the
-    // notice is always opened while it runs: its own findings come first.
-    let mut client = Client::start_env(
-        &[],
-        &[
-            ("BYLAW_LSP_INTERIM_BYTES", "0"),
-            ("BYLAW_LSP_PREJUDGE_DELAY_MS", "2000"),
-        ],
-    );
-    client.initialize(&workspace, json!(null));
-    client.open(notice_uri.as_str(), "json", &notice_text);
-    let mut published = Vec::new();
-    loop {
-        let diagnostics = client.diagnostics_for(notice_uri.as_str());
-        let codes: Vec<String> = (diagnostics.as_array().expect("a list").iter())
-            .map(|d| d["code"].as_str().unwrap_or("").to_string())
-            .collect();
-        let done = codes.contains(&"set.1".to_string());
-        published.push(codes);
-        if done {
-            break;
-        }
-    }
-    // First the notice alone (nothing: its own record breaks no rule), then the whole set: its id
-    // is used again. Never a set.2: the meeting it names is on disk, read after the first
-    // publication.
-    assert_eq!(published, [vec![], vec!["set.1".to_string()]]);
-    client.finish(2);
+    (uri(&folder.join("notice.json")), notice_text)
 }
 
 fn empty_workspace(name: &str) -> std::path::PathBuf {

@@ -143,6 +143,21 @@ pub fn judge_path(
     )
 }
 
+/// [`judge_path`] for a judgement that may stop being wanted: once `stop` is set, no further
+/// record is judged and the result is partial, to be thrown away.
+pub fn judge_path_until(
+    policy: &Policy,
+    path: PathBuf,
+    format: Option<crate::discover::Format>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> FileResult {
+    let options = read::ReadOptions {
+        stop: Some(stop),
+        ..read::ReadOptions::default()
+    };
+    read::read_and_judge(policy, read::Text::File(path, format), options)
+}
+
 /// The second stage: files already judged one by one, completed by the rules about the set.
 pub fn judge_files(policy: &Policy, files: Vec<FileResult>, options: &Options) -> Outcome {
     complete(policy, files, options, Outcome::default())
@@ -228,6 +243,7 @@ fn audit_texts(
         trace: options.trace,
         limits: options.limits,
         progress: options.progress.clone(),
+        stop: None,
     };
     let files: Vec<FileResult> = texts
         .into_par_iter()

@@ -173,6 +173,9 @@ pub struct ReadOptions {
     pub trace: bool,
     pub limits: records::Limits,
     pub progress: Option<Arc<dyn super::Progress>>,
+    /// Set when the judgement is no longer wanted (the language server's background one, after
+    /// the policy changed): the records left are still read through, but not judged.
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
@@ -267,6 +270,12 @@ impl Batch {
             progress.advance(self.bytes as u64);
         }
         self.bytes = 0;
+        let stopped = (options.stop.as_ref())
+            .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::Relaxed));
+        if stopped {
+            self.items.clear();
+            return;
+        }
         let parts: Vec<FileResult> = std::mem::take(&mut self.items)
             .into_par_iter()
             .map(|item| judge_item(policy, item, options.trace))

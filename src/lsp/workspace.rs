@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use lsp_types::{DidChangeTextDocumentParams, InitializeParams, TextDocumentItem, Uri};
 
@@ -54,15 +56,19 @@ pub struct Workspace {
     judged: BTreeMap<String, audit::FileResult>,
     /// What was last published on each open record document.
     shown: BTreeMap<String, Vec<lsp_types::Diagnostic>>,
-    /// The files on disk, being judged since the server started.
+    /// The files on disk, being judged in the background since the server started or the
+    /// policy last changed.
     prejudging: Option<Prejudging>,
 }
 
-/// The workspace's files on disk judged in the background from the start, so that the first
-/// document opened finds them judged, or nearly: each result is taken if its file still stands
-/// as it was listed and the policy is the same.
+/// The workspace's files on disk judged in the background from the start and after each change
+/// of policy, so that the open documents find them judged, or nearly, and show their own
+/// findings meanwhile: each result is taken if its file still stands as it was listed.
 struct Prejudging {
     worker: std::thread::JoinHandle<Vec<(String, OnDisk, audit::FileResult)>>,
+    /// Set when the policy changes again before the judgement is taken: it stops judging (its
+    /// results, made with a policy no longer in force, are never read).
+    stop: Arc<AtomicBool>,
     /// Whether the files are many bytes enough that the open documents' own findings are worth
     /// publishing first (a small workspace is judged before the eye would see the difference).
     large: bool,
@@ -98,6 +104,8 @@ impl Prejudging {
         let policy = policy.clone();
         let files: Vec<(String, OnDisk)> =
             disk.iter().map(|(n, d)| (n.clone(), d.clone())).collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
         let worker = std::thread::Builder::new()
             .name("bylaw-prejudge".into())
             .spawn(move || {
@@ -110,7 +118,12 @@ impl Prejudging {
                     .thread_name(|i| format!("bylaw-prejudge-{i}"))
                     .build();
                 let judge = |(name, on_disk): (String, OnDisk)| {
-                    let judged = audit::judge_path(&policy, on_disk.path.clone(), on_disk.format);
+                    let judged = audit::judge_path_until(
+                        &policy,
+                        on_disk.path.clone(),
+                        on_disk.format,
+                        stopped.clone(),
+                    );
                     (name, on_disk, judged)
                 };
                 match pool {
@@ -119,7 +132,16 @@ impl Prejudging {
                 }
             })
             .ok()?;
-        Some(Prejudging { worker, large })
+        Some(Prejudging {
+            worker,
+            stop,
+            large,
+        })
+    }
+
+    /// No longer wanted: judges no further record, and is never taken.
+    fn abandon(self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -169,15 +191,21 @@ impl Workspace {
         self.policy.as_ref()
     }
 
-    /// A new policy for the records: every file is judged again.
+    /// A new policy for the records: every file is judged again, the files on disk in the
+    /// background (as at the start), so that the open documents show their own findings first.
     pub fn set_policy(&mut self, policy: Option<Policy>) {
         self.policy = policy;
         self.judged.clear();
         for document in self.open.values_mut() {
             document.near_misses = None;
         }
-        // Judged with the old policy: left to finish unread.
-        self.prejudging = None;
+        // Judging with the old policy: stopped, never read.
+        if let Some(old) = self.prejudging.take() {
+            old.abandon();
+        }
+        if let Some(policy) = &self.policy {
+            self.prejudging = Prejudging::start(policy, &self.disk);
+        }
     }
 
     /// Takes the background judgement of the files on disk, waiting for it if it is still running:
