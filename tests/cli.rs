@@ -51,6 +51,39 @@ fn one_thread_or_many_give_the_same_bytes() {
 }
 
 #[test]
+fn the_order_of_the_inputs_on_the_command_line_does_not_change_the_bytes() {
+    let inputs = [
+        "fixtures/export/meetings.json",
+        "fixtures/export/documents",
+        "fixtures/export/leave.jsonl",
+    ];
+    let report = |order: &[&str], threads: &str| {
+        let mut args = vec!["check"];
+        args.extend_from_slice(order);
+        args.extend(["--format", "json", "--threads", threads]);
+        let out = bylaw(&args, None);
+        assert_eq!(out.status.code(), Some(1), "the export has findings");
+        stdout(&out)
+    };
+    let first = report(&inputs, "2");
+    let mut reversed = inputs;
+    reversed.reverse();
+    for threads in ["1", "2"] {
+        assert_eq!(
+            report(&reversed, threads),
+            first,
+            "reversed, --threads {threads}"
+        );
+        let rotated = [inputs[1], inputs[2], inputs[0]];
+        assert_eq!(
+            report(&rotated, threads),
+            first,
+            "rotated, --threads {threads}"
+        );
+    }
+}
+
+#[test]
 fn same_input_gives_the_same_bytes() {
     let a = stdout(&bylaw(
         &["check", "fixtures/example", "--format", "json"],
