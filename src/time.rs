@@ -234,7 +234,7 @@ impl<'r> Decoded<'r> {
 
     /// Keeps what was decoded of the string at `node` (by validation, which parses it to check
     /// it), so that no reader decodes it again.
-    pub fn keep(&self, node: &'r Json, decoded: Temporal) {
+    pub(crate) fn keep(&self, node: &'r Json, decoded: Temporal) {
         let key = std::ptr::from_ref(node) as usize;
         if self.by_node.borrow_mut().insert(key, decoded).is_none() {
             counters::node_decoded();
