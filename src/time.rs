@@ -3,11 +3,14 @@
 //! A `date` is `YYYY-MM-DD`; a `datetime` is RFC 3339 with an offset. An impossible date or a
 //! datetime without an offset is refused, with a reason a user can act on.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::marker::PhantomData;
 
 use jiff::civil::{Date, Time};
 use jiff::tz::Offset;
 use jiff::Timestamp;
+use serde_json::Value as Json;
 
 /// An instant together with the offset the record wrote it in, so that wall-clock questions
 /// ("Monday morning") are answered in that offset.
@@ -66,6 +69,7 @@ fn expect(s: &[u8], at: usize, c: u8) -> Result<(), String> {
 
 /// Parses `YYYY-MM-DD`, refusing impossible dates such as `2011-02-30`.
 pub fn parse_date(text: &str) -> Result<Date, String> {
+    counters::parsed();
     let s = text.as_bytes();
     if s.len() != 10 {
         return Err("expected the form YYYY-MM-DD".into());
@@ -98,6 +102,7 @@ fn month_name(date: Date) -> String {
 
 /// Parses an RFC 3339 datetime with an offset (`Z` or `±HH:MM`).
 pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
+    counters::parsed();
     let s = text.as_bytes();
     let date = date_at(s)?;
     if !matches!(s.get(10), Some(b'T' | b't' | b' ')) {
@@ -149,6 +154,131 @@ pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
         .to_timestamp(date.to_datetime(time))
         .map_err(|_| "the datetime is out of range".to_string())?;
     Ok(DateTime { timestamp, offset })
+}
+
+/// What a string of a record reads as. A date is exactly `YYYY-MM-DD` (10 characters) and a
+/// datetime is longer, so a string is at most one of them and one decode answers both questions:
+/// "is it a date?" and "is it a datetime?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Temporal {
+    Date(Date),
+    DateTime(DateTime),
+    Neither,
+}
+
+impl Temporal {
+    /// Decodes `text`: a date if it is one, else a datetime if it is one.
+    pub fn of(text: &str) -> Temporal {
+        if text.len() == 10 {
+            parse_date(text).map_or(Temporal::Neither, Temporal::Date)
+        } else {
+            parse_datetime(text).map_or(Temporal::Neither, Temporal::DateTime)
+        }
+    }
+
+    /// The date, for a string that is one.
+    pub fn date(self) -> Option<Date> {
+        match self {
+            Temporal::Date(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The datetime, for a string that is one.
+    pub fn datetime(self) -> Option<DateTime> {
+        match self {
+            Temporal::DateTime(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// The dates and datetimes of one record, each decoded once however many readers want it:
+/// validation, which decodes every date it checks, then every rule on the record, the periodic
+/// counts and the event dates. A record has many rules on its type, and each would otherwise
+/// parse the same strings again.
+///
+/// Keyed by the address of the JSON node: a record's value is not changed while it is judged,
+/// and the store borrows its nodes for `'r`, so no address is reused while the store lives.
+#[derive(Default)]
+pub struct Decoded<'r> {
+    by_node: RefCell<foldhash::HashMap<usize, Temporal>>,
+    nodes: PhantomData<&'r Json>,
+}
+
+impl<'r> Decoded<'r> {
+    /// What the string at `node` reads as, decoded on its first read in this record; `Neither`
+    /// for a node that is not a string.
+    pub fn temporal(&self, node: &'r Json) -> Temporal {
+        let Json::String(text) = node else {
+            return Temporal::Neither;
+        };
+        let key = std::ptr::from_ref(node) as usize;
+        if let Some(known) = self.by_node.borrow().get(&key) {
+            return *known;
+        }
+        let decoded = Temporal::of(text);
+        self.keep(node, decoded);
+        decoded
+    }
+
+    /// The date at `node`, if it is one.
+    pub fn date(&self, node: &'r Json) -> Option<Date> {
+        self.temporal(node).date()
+    }
+
+    /// The datetime at `node`, if it is one.
+    pub fn datetime(&self, node: &'r Json) -> Option<DateTime> {
+        self.temporal(node).datetime()
+    }
+
+    /// Keeps what was decoded of the string at `node` (by validation, which parses it to check
+    /// it), so that no reader decodes it again.
+    pub(crate) fn keep(&self, node: &'r Json, decoded: Temporal) {
+        let key = std::ptr::from_ref(node) as usize;
+        if self.by_node.borrow_mut().insert(key, decoded).is_none() {
+            counters::node_decoded();
+        }
+    }
+}
+
+/// How often dates and datetimes are decoded, counted in test builds (where debug assertions are
+/// on) so that a test can show each decoded once per record; nothing in release builds.
+pub mod counters {
+    #[cfg(debug_assertions)]
+    static PARSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    #[cfg(debug_assertions)]
+    static NODES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[inline]
+    pub(super) fn parsed() {
+        #[cfg(debug_assertions)]
+        PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(super) fn node_decoded() {
+        #[cfg(debug_assertions)]
+        NODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Strings parsed as a date or a datetime since the process started, wherever they came
+    /// from (always 0 in a release build).
+    pub fn dates_parsed() -> usize {
+        #[cfg(debug_assertions)]
+        return PARSED.load(std::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(debug_assertions))]
+        0
+    }
+
+    /// Nodes of records decoded since the process started, each counted once per record's
+    /// [`Decoded`](super::Decoded) store (always 0 in a release build).
+    pub fn nodes_decoded() -> usize {
+        #[cfg(debug_assertions)]
+        return NODES.load(std::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(debug_assertions))]
+        0
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +337,39 @@ mod tests {
                 .subsec_nanosecond(),
             250_000_000
         );
+    }
+
+    /// A string is a date, a datetime or neither, as the two parsers say: one decode answers both.
+    #[test]
+    fn one_decode_answers_date_and_datetime() {
+        for text in [
+            "2011-07-13",
+            "2011-02-30",
+            "2011-07-13T09:00:00+08:00",
+            "2011-07-13T09:00:00",
+            "2011-07-13 09:00:00.5Z",
+            "2011-7-13",
+            "",
+            "yesterday",
+        ] {
+            let decoded = Temporal::of(text);
+            assert_eq!(decoded.date(), parse_date(text).ok(), "{text}");
+            assert_eq!(decoded.datetime(), parse_datetime(text).ok(), "{text}");
+        }
+    }
+
+    /// What validation keeps of a node is what every later read of that node gets, without a
+    /// second decode; another node with the same text is another value of the record.
+    #[test]
+    fn a_kept_node_is_not_decoded_again() {
+        let record = serde_json::json!({"start": "2011-07-13", "end": "2011-07-13", "n": 3});
+        let decoded = Decoded::default();
+        let kept = Date::new(2000, 1, 1).unwrap();
+        decoded.keep(&record["start"], Temporal::Date(kept));
+        assert_eq!(decoded.date(&record["start"]), Some(kept));
+        assert_eq!(decoded.date(&record["end"]), Date::new(2011, 7, 13).ok());
+        assert_eq!(decoded.datetime(&record["end"]), None);
+        assert_eq!(decoded.temporal(&record["n"]), Temporal::Neither);
     }
 
     #[test]

@@ -220,7 +220,8 @@ fn periodic_finding(
     let (key, ids) = (tally.key, &tally.ids);
     let expected = expected_words(p.min, p.max);
     let null = Json::Null;
-    let mut env = eval::Env::new(policy, &null, rule.slots, world);
+    let decoded = std::rc::Rc::default();
+    let mut env = eval::Env::new(policy, &null, decoded, rule.slots, world);
     env.set(p.locals[0], Traced::plain(Val::Int(ids.len() as i64)));
     env.set(p.locals[1], Traced::plain(Val::Owned(key.to_string())));
     env.set(p.locals[2], Traced::plain(Val::Owned(expected.clone())));

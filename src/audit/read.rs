@@ -2,6 +2,7 @@
 //! need nothing but the record. Runs on a worker thread; returns what the set-level rules need.
 
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -14,6 +15,7 @@ use crate::discover::Format;
 use crate::eval::{self, World};
 use crate::records::{self, locate_in_file, Item, Place, Refetch, Reopen};
 use crate::source::{SourceFile, Span};
+use crate::time::Decoded;
 
 pub enum Text {
     File(PathBuf, Option<Format>),
@@ -387,7 +389,9 @@ fn judge(
     let mut refusals: Vec<Refusal> = (record.faults.iter())
         .map(|f| Refusal::of_fault(source, record.place, f))
         .collect();
-    let shape = match records::validate(policy, &record.value) {
+    // The record's dates and datetimes, decoded once: by validation, then read by every rule.
+    let decoded = Rc::new(Decoded::default());
+    let shape = match records::validate(policy, &record.value, &decoded) {
         Ok(shape) if refusals.is_empty() => shape,
         validated => {
             if let Err(problems) = validated {
@@ -397,7 +401,7 @@ fn judge(
                 refusals.extend(located);
             }
             refuse(policy, &record, &refusals, result);
-            return keep_refused(policy, &record, &refusals, world, result);
+            return keep_refused(policy, (&record, &decoded), &refusals, world, result);
         }
     };
     let value = &record.value;
@@ -407,7 +411,7 @@ fn judge(
         policy,
         shape,
         (value, record.place, source),
-        &|_| true,
+        (&|_| true, &decoded),
         result,
     );
     note_references(policy, shape, &record, result);
@@ -422,7 +426,7 @@ fn judge(
                     deferred = true;
                     continue;
                 }
-                match eval::scope(policy, rule, body, value, world) {
+                match eval::scope(policy, rule, body, (value, &decoded), world) {
                     Ok(false) => {}
                     Ok(true) if rule.needs_context => {
                         deferred = true;
@@ -436,7 +440,8 @@ fn judge(
                                 file: Some(source.name.clone()),
                             });
                         }
-                        match eval::judge_in_scope(policy, rule, body, value, world) {
+                        let record = (value, &decoded);
+                        match eval::judge_in_scope(policy, rule, body, record, world) {
                             Ok(raws) => {
                                 result.findings.extend(raws.into_iter().map(|raw| {
                                     finding::locate(policy, rule, raw, value, at.0, at.1)
@@ -453,7 +458,8 @@ fn judge(
                 }
             }
             RuleKind::Periodic(p) if p.record == shape => {
-                count_for_period(policy, (index, rule, p), value, at, world, result)
+                let record = (value, &decoded);
+                count_for_period(policy, (index, rule, p), record, at, world, result)
             }
             _ => {}
         }
@@ -530,9 +536,9 @@ fn note_references(
 /// A refused record stays in the record set (catalogue 1.1): its id counts for duplicates and
 /// resolves references, and each periodic rule counts it when none of the fields the count reads
 /// is at fault. No other rule judges it.
-fn keep_refused(
+fn keep_refused<'r>(
     policy: &Policy,
-    record: &records::Record,
+    (record, decoded): (&'r records::Record, &Rc<Decoded<'r>>),
     refusals: &[Refusal],
     world: &World,
     result: &mut FileResult,
@@ -564,7 +570,8 @@ fn keep_refused(
     }
     let Some(shape) = shape else { return };
     let at = (value, record.place, source);
-    note_event_dates(policy, shape, at, &|field| sound(&|k| k == field), result);
+    let usable = |field: &str| sound(&|k| k == field);
+    note_event_dates(policy, shape, at, (&usable, decoded), result);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Periodic(p) = &rule.kind else {
             continue;
@@ -575,7 +582,8 @@ fn keep_refused(
         let read = p.fields_read();
         if sound(&|k| read.contains(k)) {
             let at = (record.place, source);
-            count_for_period(policy, (index, rule, p), value, at, world, result);
+            let record = (value, decoded);
+            count_for_period(policy, (index, rule, p), record, at, world, result);
         }
     }
 }
@@ -611,11 +619,11 @@ fn refuse(
 
 /// Widens the file's earliest and latest event dates with this record's, from the fields that
 /// are `usable` (of a refused record: those not at fault).
-fn note_event_dates(
+fn note_event_dates<'r>(
     policy: &Policy,
     shape: ShapeId,
-    (value, place, source): (&Json, Place, &Arc<SourceFile>),
-    usable: &dyn Fn(&str) -> bool,
+    (value, place, source): (&'r Json, Place, &Arc<SourceFile>),
+    (usable, decoded): (&dyn Fn(&str) -> bool, &Decoded<'r>),
     result: &mut FileResult,
 ) {
     for field in policy
@@ -623,9 +631,9 @@ fn note_event_dates(
         .into_iter()
         .filter(|f| usable(&f.name))
     {
-        let date = match (value.get(&field.name).and_then(Json::as_str), &field.ty) {
-            (Some(s), Ty::Date) => crate::time::parse_date(s).ok(),
-            (Some(s), _) => crate::time::parse_datetime(s).ok().map(|d| d.date()),
+        let date = match (value.get(&field.name), &field.ty) {
+            (Some(node), Ty::Date) => decoded.date(node),
+            (Some(node), _) => decoded.datetime(node).map(|d| d.date()),
             (None, _) => None,
         };
         if let Some(date) = date {
@@ -645,15 +653,15 @@ fn note_event_dates(
 
 /// A record a periodic rule counts, with the date that puts it in a period. A condition that
 /// cannot be evaluated is bad input, not a silent "not counted".
-fn count_for_period(
+fn count_for_period<'r>(
     policy: &Policy,
     (index, rule, p): (usize, &crate::check::RuleDef, &crate::check::PeriodicRule),
-    value: &Json,
+    (value, decoded): (&'r Json, &Rc<Decoded<'r>>),
     (place, source): (Place, &Arc<SourceFile>),
     world: &World,
     result: &mut FileResult,
 ) {
-    let mut env = eval::Env::new(policy, value, rule.slots, world);
+    let mut env = eval::Env::new(policy, value, decoded.clone(), rule.slots, world);
     let applies = match &p.condition {
         None => true,
         Some(c) => match eval::eval(&mut env, c) {

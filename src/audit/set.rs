@@ -108,6 +108,8 @@ fn judge_deferred(
         outcome.bad_inputs.push(changed(&deferred.refetch));
         return;
     };
+    // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
+    let decoded = std::rc::Rc::new(crate::time::Decoded::default());
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
             continue;
@@ -119,7 +121,7 @@ fn judge_deferred(
         let in_scope = match known || !body.scope_needs_context {
             true => Ok(known),
             // Evaluated now, and only now: the scope needs the set.
-            false => eval::scope(policy, rule, body, &value, world),
+            false => eval::scope(policy, rule, body, (&value, &decoded), world),
         };
         let judged = match in_scope {
             Ok(false) => continue,
@@ -131,7 +133,7 @@ fn judge_deferred(
                         file: Some(source.name.clone()),
                     });
                 }
-                eval::judge_in_scope(policy, rule, body, &value, world)
+                eval::judge_in_scope(policy, rule, body, (&value, &decoded), world)
             }
             Err(e) => Err(e),
         };

@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::{At, Builtin, Out, Param, Problem, TypeEnv};
-use crate::time::{parse_datetime, DateTime};
+use crate::time::{DateTime, Decoded, Temporal};
 use crate::types::Ty;
 
 /// The family's entries.
@@ -96,10 +96,15 @@ static ORDERED: Builtin = Builtin {
     typing: Some(ordered_type),
     argument_help: None,
     needs_context: false,
-    eval: |args, _| {
+    eval: |args, cx| {
         Ok(args.first().map_or(Out::Null, |list| {
             list.items().map_or(Out::Null, |items| {
-                Out::Items(in_chain_order_by(items.into_iter(), list.time_field()))
+                let decoded = cx.decoded();
+                Out::Items(in_chain_order_by(
+                    items.into_iter(),
+                    list.time_field(),
+                    decoded,
+                ))
             })
         }))
     },
@@ -140,16 +145,19 @@ fn ordered_type(args: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> 
 /// When a step was taken, if its field `at` (`at` unless its type declares another) says. A
 /// step dated by day (a `date` field) is taken at the start of that day, so that steps of one
 /// chain, all dated alike, are ordered by day, and steps of one day keep their array order.
-pub fn taken_at(step: &Json, at: &str) -> Option<DateTime> {
-    let text = step.get(at).and_then(Json::as_str)?;
-    parse_datetime(text).ok().or_else(|| {
-        let day = crate::time::parse_date(text).ok()?;
-        let timestamp = day.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
-        Some(DateTime {
-            timestamp,
-            offset: jiff::tz::Offset::UTC,
-        })
-    })
+/// Read from the record's store, `decoded`, so each step's time is decoded once per record.
+pub fn taken_at<'a>(step: &'a Json, at: &str, decoded: &Decoded<'a>) -> Option<DateTime> {
+    match decoded.temporal(step.get(at)?) {
+        Temporal::DateTime(taken) => Some(taken),
+        Temporal::Date(day) => {
+            let timestamp = day.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+            Some(DateTime {
+                timestamp,
+                offset: jiff::tz::Offset::UTC,
+            })
+        }
+        Temporal::Neither => None,
+    }
 }
 
 /// Chain order, for a stable sort: by `at`, so equal times keep their array order; undated last.
@@ -159,16 +167,17 @@ pub fn order_key(at: Option<DateTime>) -> (bool, Option<jiff::Timestamp>) {
 
 /// A list of steps in chain order, each dated by its field `at`.
 pub fn in_chain_order<'a>(steps: impl Iterator<Item = &'a Json>) -> Vec<&'a Json> {
-    in_chain_order_by(steps, "at")
+    in_chain_order_by(steps, "at", &Decoded::default())
 }
 
-/// A list of steps in chain order, each dated by its field `at_field`.
+/// A list of steps in chain order, each dated by its field `at_field`, read from `decoded`.
 pub fn in_chain_order_by<'a>(
     steps: impl Iterator<Item = &'a Json>,
     at_field: &str,
+    decoded: &Decoded<'a>,
 ) -> Vec<&'a Json> {
     let mut keyed: Vec<_> = steps
-        .map(|s| (order_key(taken_at(s, at_field)), s))
+        .map(|s| (order_key(taken_at(s, at_field, decoded)), s))
         .collect();
     keyed.sort_by_key(|(key, _)| *key);
     keyed.into_iter().map(|(_, s)| s).collect()

@@ -153,6 +153,10 @@ impl<'a> Context<'a> for Env<'a> {
             .and_then(|shape| self.policy.shapes.get(shape))
             .map(|shape| shape.name.as_str())
     }
+
+    fn decoded(&self) -> &crate::time::Decoded<'a> {
+        &self.decoded
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use super::expr::{convert, eval, Env};
+use super::expr::{eval, Env};
 use super::judge::Blame;
 use super::value::{person_name_with, Origin, Traced, Val};
 use super::who;
@@ -42,7 +42,7 @@ pub fn check<'a>(
         .map(|node| Step {
             node,
             action: node.get(f.action.as_str()).and_then(Json::as_str),
-            at: taken_at(node, &f.at),
+            at: taken_at(node, &f.at, &env.decoded),
         })
         .collect();
     steps.sort_by_key(|s| order_key(s.at));
@@ -110,7 +110,7 @@ pub fn check<'a>(
         let mut nearest = None;
         for (i, step) in &candidates {
             if let Some(person) = step.node.get(f.by.as_str()) {
-                let by = Traced::new(convert(person, &Ty::Unknown), Origin::Node(person));
+                let by = Traced::new(env.convert(person, &Ty::Unknown), Origin::Node(person));
                 if who::role_matches(env, &expected.by, &by)? {
                     nearest = Some((*i, *step));
                     break;
@@ -165,7 +165,7 @@ fn is_match<'a>(
         return Ok(false);
     }
     let by = match step.node.get(by_field) {
-        Some(person) => Traced::new(convert(person, &Ty::Unknown), Origin::Node(person)),
+        Some(person) => Traced::new(env.convert(person, &Ty::Unknown), Origin::Node(person)),
         None => return Ok(false),
     };
     who::matches(env, &expected.by, &by)

@@ -1,5 +1,7 @@
 //! Evaluating IR expressions against one record.
 
+use std::rc::Rc;
+
 use serde_json::Value as Json;
 
 use super::value::{Origin, Traced, Val};
@@ -7,12 +9,15 @@ use super::{builtins, who, EvalError, World};
 use crate::ast::{BinaryOp, QuantifierKind};
 use crate::check::ir::{Ir, Node};
 use crate::check::{Policy, Ty};
-use crate::time;
+use crate::time::{self, Decoded};
 
 /// The record being judged, bound variables, and what the record set provides.
 pub struct Env<'a> {
     pub policy: &'a Policy,
     pub root: &'a Json,
+    /// The record's dates and datetimes, decoded once for all its rules: one store per record,
+    /// shared by the environments of its rules.
+    pub decoded: Rc<Decoded<'a>>,
     pub locals: Vec<Traced<'a>>,
     pub world: &'a World<'a>,
     /// Set when something read through a reference that names no record of the set: the rule
@@ -22,10 +27,17 @@ pub struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
-    pub fn new(policy: &'a Policy, root: &'a Json, slots: usize, world: &'a World<'a>) -> Env<'a> {
+    pub fn new(
+        policy: &'a Policy,
+        root: &'a Json,
+        decoded: Rc<Decoded<'a>>,
+        slots: usize,
+        world: &'a World<'a>,
+    ) -> Env<'a> {
         Env {
             policy,
             root,
+            decoded,
             locals: vec![Traced::plain(Val::Null); slots],
             world,
             unresolved: false,
@@ -37,14 +49,19 @@ impl<'a> Env<'a> {
             *place = value;
         }
     }
+
+    /// Reads a JSON value of the record as the declared type says.
+    pub fn convert(&self, node: &'a Json, ty: &Ty) -> Val<'a> {
+        convert(node, ty, &self.decoded)
+    }
 }
 
-/// Reads a JSON value as the declared type says.
-pub fn convert<'a>(node: &'a Json, ty: &Ty) -> Val<'a> {
+/// Reads a JSON value as the declared type says, a date or datetime decoded once per record.
+pub fn convert<'a>(node: &'a Json, ty: &Ty, decoded: &Decoded<'a>) -> Val<'a> {
     match (node, ty) {
         (Json::Null, _) => Val::Null,
-        (Json::String(s), Ty::Date) => time::parse_date(s).map_or(Val::Null, Val::Date),
-        (Json::String(s), Ty::DateTime) => time::parse_datetime(s).map_or(Val::Null, Val::DateTime),
+        (Json::String(_), Ty::Date) => decoded.date(node).map_or(Val::Null, Val::Date),
+        (Json::String(_), Ty::DateTime) => decoded.datetime(node).map_or(Val::Null, Val::DateTime),
         (Json::String(s), _) => Val::Str(s),
         (Json::Bool(b), _) => Val::Bool(*b),
         (Json::Number(n), Ty::Int) => n.as_i64().map_or(Val::Null, Val::Int),
@@ -78,7 +95,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             let base = eval(env, base)?;
             match base.val {
                 Val::Node(object @ Json::Object(map)) => match map.get(&**name) {
-                    Some(node) => Traced::new(convert(node, &ir.ty), Origin::Node(node)),
+                    Some(node) => Traced::new(env.convert(node, &ir.ty), Origin::Node(node)),
                     None => Traced::new(Val::Null, Origin::Missing(object, name)),
                 },
                 _ => Traced::new(Val::Null, base.origin),
@@ -211,7 +228,7 @@ fn binary<'a>(
         BinaryOp::Gt => Val::Bool(l.val.compare(&r.val).is_some_and(|o| o.is_gt())),
         BinaryOp::Ge => Val::Bool(l.val.compare(&r.val).is_some_and(|o| o.is_ge())),
         BinaryOp::In | BinaryOp::NotIn => {
-            let found = contains(&r, &rhs.ty, &l.val);
+            let found = contains(env, &r, &rhs.ty, &l.val);
             if l.val.is_null() {
                 Val::Bool(false)
             } else {
@@ -227,7 +244,7 @@ fn binary<'a>(
     Ok(Traced::new(val, origin))
 }
 
-fn contains(container: &Traced<'_>, ty: &Ty, needle: &Val<'_>) -> bool {
+fn contains<'a>(env: &Env<'a>, container: &Traced<'a>, ty: &Ty, needle: &Val<'_>) -> bool {
     match &container.val {
         Val::Set(items) => items.iter().any(|c| Val::from_const(c).equals(needle)),
         list => {
@@ -235,7 +252,7 @@ fn contains(container: &Traced<'_>, ty: &Ty, needle: &Val<'_>) -> bool {
             list.elements()
                 .into_iter()
                 .flatten()
-                .any(|item| convert(item, element).equals(needle))
+                .any(|item| env.convert(item, element).equals(needle))
         }
     }
 }
@@ -352,7 +369,7 @@ fn quantifier<'a>(
         return sum(env, slot, list, element_ty, body);
     }
     for item in list.val.elements().into_iter().flatten() {
-        let element = Traced::new(convert(item, element_ty), Origin::Node(item));
+        let element = Traced::new(env.convert(item, element_ty), Origin::Node(item));
         env.set(slot, element.clone());
         let (holds, origin) = match body {
             Some(body) => {
@@ -402,7 +419,7 @@ fn sum<'a>(
     for item in list.val.elements().into_iter().flatten() {
         env.set(
             slot,
-            Traced::new(convert(item, element_ty), Origin::Node(item)),
+            Traced::new(env.convert(item, element_ty), Origin::Node(item)),
         );
         let term = eval(env, body)?;
         total = match (&total, &term.val) {
@@ -461,7 +478,7 @@ pub fn offenders<'a>(
         if found.len() >= limit {
             break;
         }
-        let element = Traced::new(convert(item, element_ty), Origin::Node(item));
+        let element = Traced::new(env.convert(item, element_ty), Origin::Node(item));
         env.set(*slot, element.clone());
         let result = eval(env, body)?;
         if result.truthy() == (*kind == QuantifierKind::None) {

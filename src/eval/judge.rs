@@ -1,5 +1,7 @@
 //! Judging one record against one rule: scope, `for each`, requirements, messages and blame.
 
+use std::rc::Rc;
+
 use serde_json::Value as Json;
 
 use super::chain;
@@ -10,6 +12,7 @@ use crate::ast::{PeriodUnit, QuantifierKind};
 use crate::check::ir::{Ir, Node, Template, TemplatePart};
 use crate::check::{Policy, RecordRule, Requirement, RuleDef, Ty};
 use crate::diagnostic::Severity;
+use crate::time::Decoded;
 use crate::wording;
 
 /// A place in the record to label, and what the label says.
@@ -53,16 +56,17 @@ pub struct RawFinding<'a> {
 }
 
 /// Whether `record` is in the rule's scope (`on … where …`): the rule judges it. An error (a date
-/// outside the calendar, say) is `judge_record`'s to report.
+/// outside the calendar, say) is `judge_record`'s to report. `decoded` is the record's store of
+/// dates and datetimes, shared by all its rules.
 pub fn scope<'a>(
     policy: &'a Policy,
     rule: &'a RuleDef,
     body: &'a RecordRule,
-    record: &'a Json,
+    (record, decoded): (&'a Json, &Rc<Decoded<'a>>),
     world: &'a World<'a>,
 ) -> Result<bool, EvalError<'a>> {
     counters::scope_evaluated();
-    let mut env = Env::new(policy, record, rule.slots, world);
+    let mut env = Env::new(policy, record, decoded.clone(), rule.slots, world);
     match &body.condition {
         Some(c) => Ok(eval(&mut env, c)?.truthy()),
         None => Ok(true),
@@ -77,7 +81,8 @@ pub fn in_scope<'a>(
     record: &'a Json,
     world: &'a World<'a>,
 ) -> bool {
-    scope(policy, rule, body, record, world).unwrap_or(false)
+    let decoded = Rc::default();
+    scope(policy, rule, body, (record, &decoded), world).unwrap_or(false)
 }
 
 /// Every violation of `rule` by `record`. None when the rule reads through a reference of the
@@ -90,22 +95,24 @@ pub fn judge_record<'a>(
     record: &'a Json,
     world: &'a World<'a>,
 ) -> Result<Vec<RawFinding<'a>>, EvalError<'a>> {
-    if !scope(policy, rule, body, record, world)? {
+    let decoded = Rc::default();
+    if !scope(policy, rule, body, (record, &decoded), world)? {
         return Ok(Vec::new());
     }
-    judge_in_scope(policy, rule, body, record, world)
+    judge_in_scope(policy, rule, body, (record, &decoded), world)
 }
 
 /// [`judge_record`] for a record already known to be in the rule's scope: its scope is not
-/// evaluated again.
+/// evaluated again. `decoded` is the record's store of dates and datetimes, shared by all its
+/// rules.
 pub fn judge_in_scope<'a>(
     policy: &'a Policy,
     rule: &'a RuleDef,
     body: &'a RecordRule,
-    record: &'a Json,
+    (record, decoded): (&'a Json, &Rc<Decoded<'a>>),
     world: &'a World<'a>,
 ) -> Result<Vec<RawFinding<'a>>, EvalError<'a>> {
-    let mut env = Env::new(policy, record, rule.slots, world);
+    let mut env = Env::new(policy, record, decoded.clone(), rule.slots, world);
     let mut findings = Vec::new();
     match &body.for_each {
         None => requirements(&mut env, rule, body, Origin::Node(record), &mut findings)?,
@@ -116,7 +123,7 @@ pub fn judge_in_scope<'a>(
                 for item in items {
                     env.set(
                         each.slot,
-                        Traced::new(super::expr::convert(item, element_ty), Origin::Node(item)),
+                        Traced::new(env.convert(item, element_ty), Origin::Node(item)),
                     );
                     if let Some(condition) = &each.condition {
                         if !eval(&mut env, condition)?.truthy() {
@@ -257,7 +264,7 @@ pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
                         if v.val.is_null() {
                             absent(env.policy, ir, &mut out)
                         } else {
-                            shown(env.policy, ir, &v.val)
+                            shown(env.policy, &env.decoded, ir, &v.val)
                         }
                     }
                     // A value that cannot be computed (a date outside the calendar, say).
@@ -340,7 +347,7 @@ fn is_person(policy: &Policy, ty: &Ty) -> bool {
 }
 
 /// A hole's value in words; a person with the role its type declares (`as person(role: …)`).
-fn shown(policy: &Policy, ir: &Ir, value: &Val<'_>) -> String {
+fn shown<'a>(policy: &Policy, decoded: &Decoded<'a>, ir: &Ir, value: &Val<'a>) -> String {
     match (value, &ir.node) {
         (Val::Str(_) | Val::Owned(_), Node::Call(builtin, _))
             if *builtin == &crate::builtins::time::WEEKDAY =>
@@ -348,7 +355,11 @@ fn shown(policy: &Policy, ir: &Ir, value: &Val<'_>) -> String {
             wording::weekday_name(&value.render())
         }
         _ => match named_list(ir, value) {
-            Some(items) => names(&items, ir.ty.element(), role_field(policy, &ir.ty)),
+            Some(items) => names(
+                &items,
+                (ir.ty.element(), decoded),
+                role_field(policy, &ir.ty),
+            ),
             None => value.render_with_role(role_field(policy, &ir.ty)),
         },
     }
@@ -388,7 +399,11 @@ fn named_list<'a>(ir: &Ir, value: &Val<'a>) -> Option<Vec<&'a Json>> {
 /// which the words before the list say ("county heads 何平 and 马超"); past nine names the rest are
 /// counted ("… and 3 others"), and elements with no name to show are counted instead ("2 items").
 /// A person with neither name nor id is called by its role, read from `role_field`.
-fn names(items: &[&Json], element: &Ty, role_field: &str) -> String {
+fn names<'a>(
+    items: &[&'a Json],
+    (element, decoded): (&Ty, &Decoded<'a>),
+    role_field: &str,
+) -> String {
     if items.is_empty() {
         return "none".into();
     }
@@ -397,7 +412,7 @@ fn names(items: &[&Json], element: &Ty, role_field: &str) -> String {
         .map(|item| match item {
             Json::Object(_) => display_name_with(item, role_field),
             Json::Array(_) => None,
-            scalar => Some(convert(scalar, element).render()),
+            scalar => Some(convert(scalar, element, decoded).render()),
         })
         .collect();
     match named {
@@ -482,8 +497,11 @@ pub fn period_key(
 }
 
 /// How often each costly step runs, counted in test builds (where debug assertions are on) so
-/// that a test can show a scope evaluated once per record and rule; nothing in release builds.
+/// that a test can show a scope evaluated once per record and rule, and a date decoded once per
+/// record; nothing in release builds.
 pub mod counters {
+    pub use crate::time::counters::{dates_parsed, nodes_decoded};
+
     #[cfg(debug_assertions)]
     static SCOPES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 

@@ -4,7 +4,7 @@ use serde_json::Value as Json;
 
 use super::pointer::{At, Pointer};
 use crate::check::{Policy, ShapeId, Ty};
-use crate::time::{parse_date, parse_datetime};
+use crate::time::{parse_date, parse_datetime, Decoded, Temporal};
 use crate::wording;
 
 /// One way a record breaks the contract, and where.
@@ -16,8 +16,13 @@ pub struct Problem {
     pub at_key: bool,
 }
 
-/// The record's type, or every problem found in it.
-pub fn validate(policy: &Policy, record: &Json) -> Result<ShapeId, Vec<Problem>> {
+/// The record's type, or every problem found in it. Each date and datetime it checks is kept in
+/// `decoded`, the record's store, so that no rule decodes it again.
+pub fn validate<'r>(
+    policy: &Policy,
+    record: &'r Json,
+    decoded: &Decoded<'r>,
+) -> Result<ShapeId, Vec<Problem>> {
     let problem = |pointer: Pointer, message: String| {
         vec![Problem {
             pointer,
@@ -50,7 +55,7 @@ pub fn validate(policy: &Policy, record: &Json) -> Result<ShapeId, Vec<Problem>>
         ));
     };
     let mut problems = Vec::new();
-    check_object(policy, shape, record, &At::Root, &mut problems);
+    check_object(policy, shape, record, &At::Root, (&mut problems, decoded));
     if problems.is_empty() {
         Ok(shape)
     } else {
@@ -58,12 +63,12 @@ pub fn validate(policy: &Policy, record: &Json) -> Result<ShapeId, Vec<Problem>>
     }
 }
 
-fn check_object(
+fn check_object<'r>(
     policy: &Policy,
     shape: ShapeId,
-    value: &Json,
+    value: &'r Json,
     at: &At<'_>,
-    problems: &mut Vec<Problem>,
+    (problems, decoded): (&mut Vec<Problem>, &Decoded<'r>),
 ) {
     let Some(def) = policy.shapes.get(shape) else {
         return;
@@ -120,7 +125,7 @@ fn check_object(
             }
             None | Some(Json::Null) => {}
             Some(v) => {
-                check_value(policy, &field.ty, v, &here, problems);
+                check_value(policy, &field.ty, v, &here, (&mut *problems, decoded));
                 let empty = matches!(v, Json::String(s) if s.is_empty())
                     || matches!(v, Json::Array(a) if a.is_empty());
                 if field.nonempty && empty {
@@ -135,7 +140,13 @@ fn check_object(
     }
 }
 
-fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &mut Vec<Problem>) {
+fn check_value<'r>(
+    policy: &Policy,
+    ty: &Ty,
+    value: &'r Json,
+    at: &At<'_>,
+    (problems, decoded): (&mut Vec<Problem>, &Decoded<'r>),
+) {
     // The field is named, since the message is read apart from its label: "`ad_hoc` is true or
     // false, found a string".
     let wrong = |expected: String| Problem {
@@ -152,27 +163,25 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &m
         Ty::String | Ty::Ref(_) if !value.is_string() => problems.push(wrong("a string".into())),
         Ty::Date => match value.as_str() {
             None => problems.push(wrong("a date (YYYY-MM-DD)".into())),
-            Some(s) => {
-                if let Err(e) = parse_date(s) {
-                    problems.push(Problem {
-                        pointer: at.pointer(),
-                        at_key: false,
-                        message: format!("`{s}` is not a date: {e}"),
-                    });
-                }
-            }
+            Some(s) => match parse_date(s) {
+                Ok(date) => decoded.keep(value, Temporal::Date(date)),
+                Err(e) => problems.push(Problem {
+                    pointer: at.pointer(),
+                    at_key: false,
+                    message: format!("`{s}` is not a date: {e}"),
+                }),
+            },
         },
         Ty::DateTime => match value.as_str() {
             None => problems.push(wrong("a datetime (RFC 3339 with an offset)".into())),
-            Some(s) => {
-                if let Err(e) = parse_datetime(s) {
-                    problems.push(Problem {
-                        pointer: at.pointer(),
-                        at_key: false,
-                        message: format!("`{s}` is not a datetime: {e}"),
-                    });
-                }
-            }
+            Some(s) => match parse_datetime(s) {
+                Ok(datetime) => decoded.keep(value, Temporal::DateTime(datetime)),
+                Err(e) => problems.push(Problem {
+                    pointer: at.pointer(),
+                    at_key: false,
+                    message: format!("`{s}` is not a datetime: {e}"),
+                }),
+            },
         },
         Ty::Enum(e) => match (value.as_str(), policy.enums.get(*e)) {
             (Some(s), Some(def)) if !def.has(s) => {
@@ -193,13 +202,14 @@ fn check_value(policy: &Policy, ty: &Ty, value: &Json, at: &At<'_>, problems: &m
             ))),
             _ => {}
         },
-        Ty::Shape(s) => check_object(policy, *s, value, at, problems),
+        Ty::Shape(s) => check_object(policy, *s, value, at, (problems, decoded)),
         Ty::Array(inner) => match value.as_array() {
             None => problems.push(wrong("a list".into())),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if !item.is_null() {
-                        check_value(policy, inner, item, &At::Index(at, i), problems);
+                        let at = &At::Index(at, i);
+                        check_value(policy, inner, item, at, (&mut *problems, decoded));
                     }
                 }
             }
