@@ -56,8 +56,14 @@ pub fn load(
 ) -> Result<Policy, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut files: Vec<PolicyFile> = Vec::new();
-    for source in sources {
-        match crate::syntax::parse(source) {
+    // Parsing is most of loading (the bundled policy is 165 KB in 15 files), and each file is
+    // parsed on its own: on every core, then taken in the files' order, so the errors are too.
+    let parsed: Vec<_> = {
+        use rayon::prelude::*;
+        sources.par_iter().map(crate::syntax::parse).collect()
+    };
+    for parsed in parsed {
+        match parsed {
             Ok(mut file) => {
                 errors.append(&mut file.problems);
                 files.push(file);

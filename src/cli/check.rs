@@ -147,7 +147,23 @@ pub fn run(mut args: CheckArgs) -> u8 {
         Some(_) => crate::report::human::Renderer::new(false),
         None => args.policy.renderer(),
     };
-    let Some(policy) = args.policy.load_reporting(&renderer) else {
+    // `--threads` bounds the loading of the policy (parsed on every core) as well as the audit.
+    let pool = match args.threads {
+        None => None,
+        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.get()).build() {
+            Ok(pool) => Some(pool),
+            Err(e) => {
+                eprintln!("cannot start {n} worker threads: {e}");
+                return 2;
+            }
+        },
+    };
+    let load = || args.policy.load_reporting(&renderer);
+    let loaded = match &pool {
+        None => load(),
+        Some(pool) => pool.install(load),
+    };
+    let Some(policy) = loaded else {
         return 2;
     };
     let baseline = match &args.baseline {
@@ -205,15 +221,9 @@ pub fn run(mut args: CheckArgs) -> u8 {
             std::io::stdin().read_to_end(&mut bytes).map(|_| bytes)
         })
     };
-    let mut outcome = match args.threads {
+    let mut outcome = match &pool {
         None => audit(),
-        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.get()).build() {
-            Ok(pool) => pool.install(audit),
-            Err(e) => {
-                eprintln!("cannot start {n} worker threads: {e}");
-                return 2;
-            }
-        },
+        Some(pool) => pool.install(audit),
     };
     if let Some(bar) = &bar {
         bar.clear();

@@ -23,6 +23,7 @@ pub fn lower_file(
         problems: Vec::new(),
         reported_too_deep: false,
         bare_conditional: false,
+        holes: Default::default(),
     };
     let items = file
         .into_inner()
@@ -51,6 +52,9 @@ struct Lower {
     reported_too_deep: bool,
     /// Whether `if … then … else …` may stand without parentheses (in a message hole).
     bare_conditional: bool,
+    /// The message holes of this file read so far, by their text: a file writes the same few
+    /// (`{chair}`, `{issued}`) in many messages, and each is read once.
+    holes: super::template::Holes,
 }
 
 fn span(pair: &Pair<'_, Rule>) -> Span {
@@ -660,7 +664,7 @@ impl Lower {
     }
 
     fn template(&mut self, text: &Text) -> Template {
-        let (template, mut errors) = super::template::template(&self.source, text);
+        let (template, mut errors) = super::template::template(&self.source, text, &mut self.holes);
         self.problems.append(&mut errors);
         template
     }
@@ -1247,6 +1251,7 @@ pub fn lower_expr(source: &Arc<SourceFile>, pair: Pair<'_, Rule>) -> Result<Expr
         reported_too_deep: false,
         // A message hole: its braces end the conditional, so no `else` can be misread.
         bare_conditional: true,
+        holes: Default::default(),
     };
     let e = lower.expr(pair);
     lower.errors.append(&mut lower.problems);

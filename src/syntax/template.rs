@@ -1,16 +1,26 @@
 //! Message templates: a string with `{expression}` holes, parsed with the policy so that a
 //! mistake in a hole is a syntax error at the hole, and Check sees expressions, not text.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::ast::{Template, TemplatePart, Text};
 use crate::diagnostic::{Diagnostic, Label};
 use crate::source::{SourceFile, Span};
 
+/// The holes of one file read so far: each hole's text, and its expression with spans from the
+/// hole's start (or why it cannot be read). Kept for one file only, so it never outgrows it.
+pub type Holes = HashMap<String, Result<crate::ast::Expr, String>>;
+
 /// Parses `text` as a template; each hole's expression keeps the place in the file where it is
 /// written. A `{` that is never closed is refused: printed as it is, it would show the auditor a
-/// message with a piece of the policy in it. Every mistake is returned, each at its hole.
-pub fn template(file: &Arc<SourceFile>, text: &Text) -> (Template, Vec<Diagnostic>) {
+/// message with a piece of the policy in it. Every mistake is returned, each at its hole. A hole
+/// written before in the file (in `holes`) is not parsed again.
+pub fn template(
+    file: &Arc<SourceFile>,
+    text: &Text,
+    holes: &mut Holes,
+) -> (Template, Vec<Diagnostic>) {
     let offsets = value_offsets(file, text);
     // The file span of value bytes `start..end`; the whole string if they cannot be mapped.
     let at = |start: usize, end: usize| match &offsets {
@@ -45,7 +55,15 @@ pub fn template(file: &Arc<SourceFile>, text: &Text) -> (Template, Vec<Diagnosti
         }
         let hole = &value[open + 1..close];
         let hole_start = open + 1;
-        match super::parse_expr(hole) {
+        let parsed = match holes.get(hole) {
+            Some(parsed) => parsed.clone(),
+            None => {
+                let parsed = super::parse_expr(hole);
+                holes.insert(hole.to_string(), parsed.clone());
+                parsed
+            }
+        };
+        match parsed {
             Ok(mut e) => {
                 // The hole was parsed on its own: move its spans to where it is in the file.
                 e.map_spans(&|s: Span| at(hole_start + s.start, hole_start + s.end));
