@@ -8,6 +8,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
+use super::chunked::Chunked;
 use super::finding::{self, BadInput, EventDate, Finding};
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::discover::Format;
@@ -108,11 +109,11 @@ pub struct Refused {
 /// What the rules about the whole set need of the records read: compact facts, not records.
 #[derive(Clone, Default)]
 pub struct SetFacts {
-    pub ids: Vec<Seen>,
-    pub references: Vec<Reference>,
-    pub counted: Vec<Counted>,
+    pub ids: Chunked<Seen>,
+    pub references: Chunked<Reference>,
+    pub counted: Chunked<Counted>,
     pub kept: Vec<Kept>,
-    pub deferred: Vec<Deferred>,
+    pub deferred: Chunked<Deferred>,
     pub refused: Vec<Refused>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
@@ -121,14 +122,22 @@ pub struct SetFacts {
 impl SetFacts {
     /// Adds the facts of records read after these.
     pub fn absorb(&mut self, later: SetFacts) {
-        self.ids.extend(later.ids);
-        self.references.extend(later.references);
-        self.counted.extend(later.counted);
+        self.ids.absorb(later.ids);
+        self.references.absorb(later.references);
+        self.counted.absorb(later.counted);
         self.kept.extend(later.kept);
-        self.deferred.extend(later.deferred);
+        self.deferred.absorb(later.deferred);
         self.refused.extend(later.refused);
         self.first_event = EventDate::earliest(self.first_event.take(), later.first_event);
         self.last_event = EventDate::latest(self.last_event.take(), later.last_event);
+    }
+
+    /// Seals the facts of the records read since the last seal into chunks of their own size.
+    fn seal(&mut self) {
+        self.ids.seal();
+        self.references.seal();
+        self.counted.seal();
+        self.deferred.seal();
     }
 
     /// From the earliest to the latest event date of the set.
@@ -274,6 +283,7 @@ impl Batch {
         for part in parts {
             result.absorb(part);
         }
+        result.facts.seal();
     }
 }
 
