@@ -166,7 +166,7 @@ pub fn judge_files_focused<'a>(
     for (name, file) in files.clone() {
         if focus(name) {
             wanted.extend(file.facts.ids.iter().map(|s| &*s.id));
-            wanted.extend(file.facts.references.iter().map(|r| r.target.as_str()));
+            wanted.extend(file.facts.references.iter().map(|r| &*r.target));
         }
     }
     let mut focused = Vec::new();
