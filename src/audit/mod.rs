@@ -6,6 +6,7 @@
 //! (`read::SetFacts`: ids, references, what periodic rules count, where to read a record again);
 //! the few records a rule about the set must show are read again from their file at the end.
 
+mod chunked;
 mod finding;
 pub mod fingerprint;
 mod periodic;
@@ -180,7 +181,7 @@ pub fn judge_files_focused<'a>(
     for (name, file) in files.clone() {
         if focus(name) {
             wanted.extend(file.facts.ids.iter().map(|s| &*s.id));
-            wanted.extend(file.facts.references.iter().map(|r| r.target.as_str()));
+            wanted.extend(file.facts.references.iter().map(|r| &*r.target));
         }
     }
     let mut focused = Vec::new();
@@ -206,7 +207,12 @@ pub fn judge_files_focused<'a>(
                 f.record.as_deref().is_some_and(is_wanted)
             });
         }
-        part.facts.ids = kept_if(&facts.ids, |s| is_wanted(&s.id));
+        part.facts.ids = facts
+            .ids
+            .iter()
+            .filter(|s| is_wanted(&s.id))
+            .cloned()
+            .collect();
         part.facts.kept = kept_if(&facts.kept, |k| {
             let id = k.value.get("id").and_then(|id| id.as_str());
             id.is_some_and(is_wanted)

@@ -81,7 +81,7 @@ pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace:
         };
         // period → group (`None` without `by`) → what was counted in it.
         let mut counted: HashMap<String, BTreeMap<Option<&str>, Vec<&Counted>>> = HashMap::new();
-        for c in gathered.counted.iter().filter(|c| c.rule == index) {
+        for c in gathered.counted.iter().filter(|c| c.rule as usize == index) {
             let (key, _, _) = eval::period_key(p.unit, c.date);
             (counted.entry(key).or_default())
                 .entry(c.group.as_deref())
@@ -123,7 +123,7 @@ struct Tallied<'a> {
 
 impl<'a> Tallied<'a> {
     fn of(key: &'a str, group: Option<&'a str>, records: Vec<&'a Counted>) -> Tallied<'a> {
-        let mut ids: Vec<&str> = records.iter().map(|c| c.id.as_str()).collect();
+        let mut ids: Vec<&str> = records.iter().map(|c| &*c.id).collect();
         ids.sort_unstable();
         let mut total = Some(Amount::Int(0));
         for c in &records {

@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
+use super::chunked::Chunked;
 use super::finding::{self, BadInput, EventDate, Finding};
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::discover::Format;
@@ -38,8 +39,8 @@ pub struct Kept {
 /// reference, or the period): where to read it again, not its text.
 #[derive(Clone)]
 pub struct Deferred {
-    pub shape: ShapeId,
-    pub place: Place,
+    /// Its place, and its type (always known).
+    pub spot: Spot,
     pub refetch: Refetch,
     /// The rules (by index) whose scope, evaluated when the record was read, holds it; a rule
     /// whose scope needs the set is not here, its scope evaluated once the set is read.
@@ -51,33 +52,89 @@ pub struct Deferred {
 #[derive(Clone)]
 pub struct Seen {
     pub id: Box<str>,
-    pub place: Place,
     pub refetch: Refetch,
-    /// The record's type, for a valid record (a refused one is in [`FileResult::refused`]).
-    pub shape: Option<ShapeId>,
+    /// Its place, and its type for a valid record (a refused one is in [`FileResult::refused`]).
+    pub spot: Spot,
 }
 
 /// A reference from a record to another, by id.
 #[derive(Clone)]
 pub struct Reference {
-    pub shape: ShapeId,
-    pub field: String,
-    pub target: String,
-    pub place: Place,
+    pub target: Box<str>,
     pub refetch: Refetch,
+    /// The referring record's place and type.
+    pub spot: Spot,
+    /// The referring field: its index in its type's fields.
+    pub field: u32,
 }
 
 /// A record counted by a periodic rule.
 #[derive(Clone)]
 pub struct Counted {
-    pub rule: usize,
+    /// The rule, by index.
+    pub rule: u32,
     pub date: Date,
-    pub id: String,
+    pub id: Box<str>,
     /// With `by`: the value that puts the record in its group.
-    pub group: Option<String>,
+    pub group: Option<Box<str>>,
     /// With `sum`: the record's amount; `None` when it has none, which leaves its group's total
     /// in that period unjudged (and the record reported as bad input).
     pub amount: Option<Amount>,
+}
+
+/// A record's [`Place`] and type, packed in 16 bytes (a `Place` and an `Option<ShapeId>` take
+/// 40): kept for every record of a set. A line or an element index past `u32::MAX` (a file of
+/// more than 8 GiB) is kept as `u32::MAX`, as [`Refetch`] keeps lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spot {
+    /// The line (of JSON Lines) or the element index (of an array).
+    index: u32,
+    /// Where the record starts in its text; at most a record's length, which fits.
+    offset: u32,
+    /// The type; `u32::MAX` for none.
+    shape: u32,
+    kind: SpotKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SpotKind {
+    Whole,
+    Element,
+    Line,
+}
+
+impl Spot {
+    pub fn new(place: Place, shape: Option<ShapeId>) -> Spot {
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let (kind, index, offset) = match place {
+            Place::Whole => (SpotKind::Whole, 0, 0),
+            Place::Element { index, offset } => (SpotKind::Element, index, offset),
+            Place::Line { line, offset } => (SpotKind::Line, line, offset),
+        };
+        Spot {
+            index: small(index),
+            offset: small(offset),
+            // A policy has fewer types than that.
+            shape: shape.map_or(u32::MAX, |s| small(s).min(u32::MAX - 1)),
+            kind,
+        }
+    }
+
+    pub fn place(self) -> Place {
+        let (index, offset) = (self.index as usize, self.offset as usize);
+        match self.kind {
+            SpotKind::Whole => Place::Whole,
+            SpotKind::Element => Place::Element { index, offset },
+            SpotKind::Line => Place::Line {
+                line: index,
+                offset,
+            },
+        }
+    }
+
+    pub fn shape(self) -> Option<ShapeId> {
+        (self.shape != u32::MAX).then_some(self.shape as ShapeId)
+    }
 }
 
 /// An amount a periodic rule adds up: a whole number for an `int` field.
@@ -110,11 +167,11 @@ pub struct Refused {
 /// What the rules about the whole set need of the records read: compact facts, not records.
 #[derive(Clone, Default)]
 pub struct SetFacts {
-    pub ids: Vec<Seen>,
-    pub references: Vec<Reference>,
-    pub counted: Vec<Counted>,
+    pub ids: Chunked<Seen>,
+    pub references: Chunked<Reference>,
+    pub counted: Chunked<Counted>,
     pub kept: Vec<Kept>,
-    pub deferred: Vec<Deferred>,
+    pub deferred: Chunked<Deferred>,
     pub refused: Vec<Refused>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
@@ -123,14 +180,22 @@ pub struct SetFacts {
 impl SetFacts {
     /// Adds the facts of records read after these.
     pub fn absorb(&mut self, later: SetFacts) {
-        self.ids.extend(later.ids);
-        self.references.extend(later.references);
-        self.counted.extend(later.counted);
+        self.ids.absorb(later.ids);
+        self.references.absorb(later.references);
+        self.counted.absorb(later.counted);
         self.kept.extend(later.kept);
-        self.deferred.extend(later.deferred);
+        self.deferred.absorb(later.deferred);
         self.refused.extend(later.refused);
         self.first_event = EventDate::earliest(self.first_event.take(), later.first_event);
         self.last_event = EventDate::latest(self.last_event.take(), later.last_event);
+    }
+
+    /// Seals the facts of the records read since the last seal into chunks of their own size.
+    fn seal(&mut self) {
+        self.ids.seal();
+        self.references.seal();
+        self.counted.seal();
+        self.deferred.seal();
     }
 
     /// From the earliest to the latest event date of the set.
@@ -285,6 +350,7 @@ impl Batch {
         for part in parts {
             result.absorb(part);
         }
+        result.facts.seal();
     }
 }
 
@@ -466,8 +532,7 @@ fn judge(
     }
     if deferred {
         result.facts.deferred.push(Deferred {
-            shape,
-            place: record.place,
+            spot: Spot::new(record.place, Some(shape)),
             refetch: record.refetch.clone(),
             in_scope: later.into_boxed_slice(),
         });
@@ -500,9 +565,8 @@ fn note_id(record: &records::Record, shape: Option<ShapeId>, result: &mut FileRe
     if let Some(id) = record.value.get("id").and_then(Json::as_str) {
         result.facts.ids.push(Seen {
             id: id.into(),
-            place: record.place,
             refetch: record.refetch.clone(),
-            shape,
+            spot: Spot::new(record.place, shape),
         });
     }
 }
@@ -517,17 +581,16 @@ fn note_references(
     let Some(declared) = policy.shapes.get(shape) else {
         return;
     };
-    for field in &declared.fields {
+    for (index, field) in declared.fields.iter().enumerate() {
         if !matches!(field.ty, Ty::Ref(_)) {
             continue;
         }
         if let Some(target) = record.value.get(&field.name).and_then(Json::as_str) {
             result.facts.references.push(Reference {
-                shape,
-                field: field.name.clone(),
-                target: target.to_string(),
-                place: record.place,
+                target: target.into(),
                 refetch: record.refetch.clone(),
+                spot: Spot::new(record.place, Some(shape)),
+                field: u32::try_from(index).expect("a type has fewer fields"),
             });
         }
     }
@@ -688,7 +751,7 @@ fn count_for_period<'r>(
         None => None,
         Some(g) => match eval::eval(&mut env, g) {
             Ok(v) if v.val.is_null() => return,
-            Ok(v) => Some(v.val.render()),
+            Ok(v) => Some(v.val.render().into_boxed_str()),
             Err(e) => return unjudgeable_here(e, result),
         },
     };
@@ -718,9 +781,9 @@ fn count_for_period<'r>(
         },
     };
     result.facts.counted.push(Counted {
-        rule: index,
+        rule: u32::try_from(index).expect("a policy has fewer rules"),
         date,
-        id: record_id(value),
+        id: record_id(value).into_boxed_str(),
         group,
         amount,
     });
@@ -786,4 +849,38 @@ fn is_ref_target(policy: &Policy, shape: ShapeId) -> bool {
         .shapes
         .iter()
         .any(|s| s.fields.iter().any(|f| f.ty == Ty::Ref(shape)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The facts kept for every record of a set (a `Seen`) or many (the rest): a field that
+    /// makes one larger costs that much per record of a million.
+    #[test]
+    fn facts_are_small() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Spot>(), 16);
+        assert_eq!(size_of::<Seen>(), 72);
+        assert_eq!(size_of::<Reference>(), 80);
+        assert_eq!(size_of::<Counted>(), 56);
+        assert_eq!(size_of::<Deferred>(), 72);
+    }
+
+    #[test]
+    fn a_spot_gives_back_its_place_and_type() {
+        for place in [
+            Place::Whole,
+            Place::Element {
+                index: 7,
+                offset: 3,
+            },
+            Place::Line { line: 9, offset: 0 },
+        ] {
+            for shape in [None, Some(0), Some(4)] {
+                let spot = Spot::new(place, shape);
+                assert_eq!((spot.place(), spot.shape()), (place, shape));
+            }
+        }
+    }
 }

@@ -31,7 +31,7 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
         ..World::default()
     };
     for seen in &gathered.ids {
-        if let Some(shape) = seen.shape {
+        if let Some(shape) = seen.spot.shape() {
             let fields = named.get(&*seen.id).unwrap_or(&NO_FIELDS);
             world.records.entry(&seen.id).or_insert((shape, fields));
         }
@@ -74,18 +74,17 @@ fn named_fields(
     gathered: &Gathered,
     outcome: &mut Outcome,
 ) -> HashMap<String, Json> {
-    let wanted: std::collections::HashSet<&str> = gathered
-        .references
-        .iter()
-        .map(|r| r.target.as_str())
-        .collect();
+    let wanted: std::collections::HashSet<&str> =
+        gathered.references.iter().map(|r| &*r.target).collect();
     let mut named = HashMap::new();
     for seen in &gathered.ids {
-        let Some(shape) = seen.shape else { continue };
+        let Some(shape) = seen.spot.shape() else {
+            continue;
+        };
         if !wanted.contains(&*seen.id) || named.contains_key(&*seen.id) {
             continue;
         }
-        match read_again(&seen.refetch, seen.place) {
+        match read_again(&seen.refetch, seen.spot.place()) {
             Some((value, _)) => {
                 let fields = read::reference_fields(policy, shape, &value);
                 named.insert(seen.id.to_string(), fields);
@@ -104,7 +103,7 @@ fn judge_deferred(
     outcome: &mut read::FileResult,
     trace: bool,
 ) {
-    let Some((value, source)) = read_again(&deferred.refetch, deferred.place) else {
+    let Some((value, source)) = read_again(&deferred.refetch, deferred.spot.place()) else {
         outcome.bad_inputs.push(changed(&deferred.refetch));
         return;
     };
@@ -114,7 +113,7 @@ fn judge_deferred(
         let RuleKind::Record(body) = &rule.kind else {
             continue;
         };
-        if !rule.needs_context || body.record != deferred.shape {
+        if !rule.needs_context || Some(body.record) != deferred.spot.shape() {
             continue;
         }
         let known = (deferred.in_scope.iter()).any(|&i| usize::from(i) == index);
@@ -145,7 +144,7 @@ fn judge_deferred(
                         rule,
                         raw,
                         &value,
-                        deferred.place,
+                        deferred.spot.place(),
                         &source,
                     ));
                 }
@@ -155,7 +154,7 @@ fn judge_deferred(
                 rule,
                 e,
                 &value,
-                deferred.place,
+                deferred.spot.place(),
                 &source,
             )),
         }
@@ -189,7 +188,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
     // The original of an id is its first use in the report's order, whatever the order of the
     // paths on the command line: files by name, then position in the file.
     let mut in_report_order: Vec<&Seen> = gathered.ids.iter().collect();
-    in_report_order.sort_by_key(|s| (&s.refetch.origin.name, position(s.place)));
+    in_report_order.sort_by_key(|s| (&s.refetch.origin.name, position(s.spot.place())));
     let mut first: HashMap<&str, &Seen> = HashMap::new();
     for seen in in_report_order {
         let Some(earlier) = first.get(&*seen.id).copied() else {
@@ -207,8 +206,8 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
         let span_of = |source: &SourceFile, place: Place| {
             locate_in_file(source, place, &id_pointer).map_or(Span::new(0, 0), |l| l.span)
         };
-        let here = span_of(&here_source, seen.place);
-        let there = span_of(&there_source, earlier.place);
+        let here = span_of(&here_source, seen.spot.place());
+        let there = span_of(&there_source, earlier.spot.place());
         let (line, column) = here_source.line_column(here.start);
         let (first_line, _) = there_source.line_column(there.start);
         let message = format!(
@@ -266,15 +265,14 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
         return;
     };
     for reference in &gathered.references {
-        let Some(field) = policy
-            .shapes
-            .get(reference.shape)
-            .and_then(|s| s.field(&reference.field))
+        let Some(field) = (reference.spot.shape())
+            .and_then(|shape| policy.shapes.get(shape))
+            .and_then(|s| s.fields.get(reference.field as usize))
         else {
             continue;
         };
         let Ty::Ref(target) = field.ty else { continue };
-        let id = reference.target.as_str();
+        let id = &*reference.target;
         let target_name = policy
             .shapes
             .get(target)
@@ -306,7 +304,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             ),
         };
         // Only a broken reference needs its record's text: read again here.
-        let Some((value, source)) = read_again(&reference.refetch, reference.place) else {
+        let Some((value, source)) = read_again(&reference.refetch, reference.spot.place()) else {
             outcome.bad_inputs.push(changed(&reference.refetch));
             continue;
         };
@@ -326,7 +324,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             rule,
             raw,
             &value,
-            reference.place,
+            reference.spot.place(),
             &source,
         ));
     }
