@@ -18,7 +18,11 @@ pub struct Env<'a> {
     /// The record's dates and datetimes, decoded once for all its rules: one store per record,
     /// shared by the environments of its rules.
     pub decoded: Rc<Decoded<'a>>,
-    pub locals: Vec<Traced<'a>>,
+    /// The values of the rule's variables, by slot; grown on the first `set`, so that a scope
+    /// or rule that binds nothing allocates nothing (an unset slot reads as null).
+    locals: Vec<Traced<'a>>,
+    /// How many slots the rule declares: a slot past them is never stored.
+    slots: usize,
     pub world: &'a World<'a>,
     /// Set when something read through a reference that names no record of the set: the rule
     /// does not judge the record (set.2 reports the reference; catalogue 1.1, of 16.1), so no
@@ -38,16 +42,21 @@ impl<'a> Env<'a> {
             policy,
             root,
             decoded,
-            locals: vec![Traced::plain(Val::Null); slots],
+            locals: Vec::new(),
+            slots,
             world,
             unresolved: false,
         }
     }
 
     pub fn set(&mut self, slot: usize, value: Traced<'a>) {
-        if let Some(place) = self.locals.get_mut(slot) {
-            *place = value;
+        if slot >= self.slots {
+            return;
         }
+        if slot >= self.locals.len() {
+            self.locals.resize(self.slots, Traced::plain(Val::Null));
+        }
+        self.locals[slot] = value;
     }
 
     /// Reads a JSON value of the record as the declared type says.

@@ -86,31 +86,43 @@ fn check_object<'r>(
         });
         return;
     };
-    if def.closed {
-        // A closed type lists every field: another is a misspelling or a field the policy does
-        // not know, and a rule would quietly skip the record.
-        let names: Vec<String> = def.fields.iter().map(|f| f.name.clone()).collect();
-        for key in map.keys().filter(|k| def.field(k).is_none()) {
-            if def.is_record && key == "type" {
-                continue;
+    // One pass over the record's own keys finds each declared field's value (a key is compared
+    // with a field's name only when their lengths agree); the fields are then checked in the
+    // order the policy declares them. A record's fields are few, so their values sit on the stack.
+    let mut on_stack: [Option<&'r Json>; 32] = [None; 32];
+    let mut on_heap: Vec<Option<&'r Json>> = Vec::new();
+    let found: &mut [Option<&'r Json>] = if def.fields.len() <= on_stack.len() {
+        &mut on_stack[..def.fields.len()]
+    } else {
+        on_heap.resize(def.fields.len(), None);
+        &mut on_heap
+    };
+    for (key, v) in map {
+        match def.fields.iter().position(|f| f.name == *key) {
+            Some(index) => found[index] = Some(v),
+            // A closed type lists every field: another is a misspelling or a field the policy
+            // does not know, and a rule would quietly skip the record.
+            None if def.closed && !(def.is_record && key == "type") => {
+                let whose = if def.is_record {
+                    wording::with_article(&def.name)
+                } else {
+                    format!("`{}`", def.name)
+                };
+                let names: Vec<String> = def.fields.iter().map(|f| f.name.clone()).collect();
+                let hint = crate::check::suggest(key, &names)
+                    .map_or_else(String::new, |s| format!("; {s}"));
+                problems.push(Problem {
+                    pointer: At::Key(at, key).pointer(),
+                    message: format!("{whose} has no field `{key}`{hint}"),
+                    at_key: true,
+                });
             }
-            let whose = if def.is_record {
-                wording::with_article(&def.name)
-            } else {
-                format!("`{}`", def.name)
-            };
-            let hint =
-                crate::check::suggest(key, &names).map_or_else(String::new, |s| format!("; {s}"));
-            problems.push(Problem {
-                pointer: At::Key(at, key).pointer(),
-                message: format!("{whose} has no field `{key}`{hint}"),
-                at_key: true,
-            });
+            None => {}
         }
     }
-    for field in &def.fields {
+    for (field, value) in def.fields.iter().zip(found.iter()) {
         let here = At::Key(at, &field.name);
-        match map.get(&field.name) {
+        match value {
             None | Some(Json::Null) if field.required => {
                 let whose = if def.is_record {
                     wording::with_article(&def.name)
