@@ -19,7 +19,9 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use finding::{BadInput, EventDate, Finding, Judged, Summary, Tally};
+pub use finding::{
+    code_of, help_text, BadInput, Elsewhere, EventDate, Finding, Judged, Runs, Site, Summary, Tally,
+};
 pub use read::FileResult;
 
 use crate::check::{Period, Policy};
