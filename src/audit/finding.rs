@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::check::{Policy, RuleDef};
+use crate::check::RuleDef;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::eval::value::Origin;
 use crate::eval::RawFinding;
@@ -329,20 +329,4 @@ pub fn locate(
         }),
         runs: None,
     }
-}
-
-/// The heading code of the findings of rule `id` of `article`: `38.1 · article 38`; a rule about
-/// the set names no article.
-pub fn code_of(id: &str, article: Option<u32>) -> String {
-    match article {
-        Some(a) if !id.starts_with("set.") => format!("{id} · article {a}"),
-        _ => id.to_string(),
-    }
-}
-
-/// The rule's help, then the words of its article that it enforces.
-pub fn help_text(policy: &Policy, rule: &RuleDef) -> Option<String> {
-    let help = rule.help.iter().cloned().chain(policy.article_quote(rule));
-    let help: Vec<String> = help.collect();
-    (!help.is_empty()).then(|| help.join("\n"))
 }

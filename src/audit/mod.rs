@@ -19,9 +19,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use finding::{
-    code_of, help_text, BadInput, Elsewhere, EventDate, Finding, Judged, Runs, Site, Summary, Tally,
-};
+pub use finding::{BadInput, Elsewhere, EventDate, Finding, Judged, Runs, Site, Summary, Tally};
 pub use read::FileResult;
 
 use crate::check::{Period, Policy};

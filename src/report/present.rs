@@ -2,8 +2,8 @@
 //! server take a finding's text from here, so a decoration (known from a baseline, waived, the
 //! period, the record in the header, how to comply) is written once.
 
-use crate::audit::{code_of, help_text, Finding, Runs};
-use crate::check::Policy;
+use crate::audit::{Finding, Runs};
+use crate::check::{Policy, RuleDef};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 
 /// A finding's text, decorated.
@@ -99,6 +99,22 @@ pub fn diagnostic(policy: &Policy, finding: &Finding) -> Diagnostic {
             .collect();
     }
     d
+}
+
+/// The heading code of the findings of rule `id` of `article`: `38.1 · article 38`; a rule about
+/// the set names no article.
+fn code_of(id: &str, article: Option<u32>) -> String {
+    match article {
+        Some(a) if !id.starts_with("set.") => format!("{id} · article {a}"),
+        _ => id.to_string(),
+    }
+}
+
+/// The rule's help, then the words of its article that it enforces.
+fn help_text(policy: &Policy, rule: &RuleDef) -> Option<String> {
+    let help = rule.help.iter().cloned().chain(policy.article_quote(rule));
+    let help: Vec<String> = help.collect();
+    (!help.is_empty()).then(|| help.join("\n"))
 }
 
 /// What a finding about a period says it counted: `period 2011-W32 runs 2011-08-08 – 2011-08-14;
