@@ -330,3 +330,23 @@ pub fn locate(
         runs: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finding holds typed parts and its place, not a rendered diagnostic: its message, code
+    /// and help are held once (the message) or not at all (built when shown).
+    #[test]
+    fn a_finding_holds_no_rendered_text() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Option<Site>>(), 56);
+        assert_eq!(size_of::<Option<Runs>>(), 32);
+        assert_eq!(size_of::<Finding>(), 368);
+        assert_eq!(
+            size_of::<Diagnostic>(),
+            136,
+            "what a finding held besides, with its text"
+        );
+    }
+}
