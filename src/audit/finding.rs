@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::check::{Policy, RuleDef};
+use crate::check::RuleDef;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::eval::value::Origin;
 use crate::eval::RawFinding;
@@ -41,8 +41,58 @@ pub struct Finding {
     /// The index of the rule's `require` clause that gave the finding, for a record rule; what
     /// `bylaw verify` reads to know that each clause has an example breaking it.
     pub require: Option<usize>,
-    /// The rendered form for people: labels on the record file's text.
-    pub diagnostic: Diagnostic,
+    /// Where a finding about a record is shown: the record's text and the places blamed in it.
+    /// `None` for a finding about a period. The diagnostic is built from it when a format shows
+    /// the finding ([`crate::report::present::diagnostic`]), so the message, code and help are not
+    /// held twice.
+    pub place: Option<Site>,
+    /// For a finding about a period: the days the period runs and, for a rule that sums, the total.
+    pub runs: Option<Runs>,
+}
+
+/// Where a finding about a record is shown: the record's own text and the labelled places in it.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The record's text as the reader kept it (for JSON Lines, its line).
+    pub source: Arc<SourceFile>,
+    /// The places blamed, in the rule's order: a primary label marks what is wrong, a secondary
+    /// one what it is wrong against.
+    pub labels: Vec<Label>,
+    /// Places in other records shown beneath the finding: the first use of a duplicate id.
+    pub elsewhere: Vec<Elsewhere>,
+}
+
+impl Site {
+    /// The first primary label's span, or the first label's.
+    pub fn primary_span(&self) -> Option<Span> {
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
+    }
+}
+
+/// A place in another record that a finding is shown with.
+#[derive(Debug, Clone)]
+pub struct Elsewhere {
+    /// That record's text.
+    pub source: Arc<SourceFile>,
+    pub span: Span,
+    /// What the place is: `first used here`.
+    pub label: String,
+    /// The note it is shown under: ``first use of `A-1` ``.
+    pub note: String,
+}
+
+/// The days a period runs, and the total a rule that sums found in it: what the help of a
+/// finding about a period says besides the records counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runs {
+    pub from: jiff::civil::Date,
+    pub to: jiff::civil::Date,
+    /// The sum, rendered as the rule's message would render it.
+    pub total: Option<String>,
 }
 
 /// A rule that judged a record (or a period), whether or not it found anything: what a JUnit
@@ -228,7 +278,6 @@ fn pointer_of(record: &Json, origin: Origin<'_>) -> (Pointer, Option<String>) {
 
 /// Turns a raw finding into a located one on the record file's own text.
 pub fn locate(
-    policy: &Policy,
     rule: &RuleDef,
     raw: RawFinding<'_>,
     record: &Json,
@@ -256,10 +305,6 @@ pub fn locate(
     }
     let (pointer, span) = primary.unwrap_or_else(|| (Pointer::root(), Span::new(0, 0)));
     let (line, column) = source.line_column(span.start);
-    let mut diagnostic =
-        Diagnostic::new(raw.severity, rule_code(rule), raw.message.clone()).in_file(source.clone());
-    diagnostic.labels = labels;
-    diagnostic.help = help_text(policy, rule);
     Finding {
         rule: rule.id.clone(),
         article: rule.article,
@@ -277,21 +322,31 @@ pub fn locate(
         fingerprint: String::new(),
         new: None,
         require: raw.require,
-        diagnostic,
+        place: Some(Site {
+            source: source.clone(),
+            labels,
+            elsewhere: Vec::new(),
+        }),
+        runs: None,
     }
 }
 
-/// The heading code of a rule's findings: `38.1 · article 38`.
-pub fn rule_code(rule: &RuleDef) -> String {
-    match rule.article {
-        Some(a) if !rule.id.starts_with("set.") => format!("{} · article {a}", rule.id),
-        _ => rule.id.clone(),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The rule's help, then the words of its article that it enforces.
-pub fn help_text(policy: &Policy, rule: &RuleDef) -> Option<String> {
-    let help = rule.help.iter().cloned().chain(policy.article_quote(rule));
-    let help: Vec<String> = help.collect();
-    (!help.is_empty()).then(|| help.join("\n"))
+    /// A finding holds typed parts and its place, not a rendered diagnostic: its message, code
+    /// and help are held once (the message) or not at all (built when shown).
+    #[test]
+    fn a_finding_holds_no_rendered_text() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Option<Site>>(), 56);
+        assert_eq!(size_of::<Option<Runs>>(), 32);
+        assert_eq!(size_of::<Finding>(), 368);
+        assert_eq!(
+            size_of::<Diagnostic>(),
+            136,
+            "what a finding held besides, with its text"
+        );
+    }
 }

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use finding::{BadInput, EventDate, Finding, Judged, Summary, Tally};
+pub use finding::{BadInput, Elsewhere, EventDate, Finding, Judged, Runs, Site, Summary, Tally};
 pub use read::FileResult;
 
 use crate::check::{Period, Policy};

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 
 use jiff::civil::Date;
 
-use super::finding::{self, BadInput, EventDate, Finding};
+use super::finding::{BadInput, EventDate, Finding, Runs, Tally};
 use super::read::{Amount, Counted};
 use super::set::Gathered;
 use super::Outcome;
@@ -171,7 +171,7 @@ fn judge_tally(
         let n = tally.ids.len() as u64;
         n < p.min || n > p.max
     };
-    outcome.tallies.push(finding::Tally {
+    outcome.tallies.push(Tally {
         rule: rule.id.clone(),
         period: tally.key.to_string(),
         group: tally.group.map(str::to_string),
@@ -249,24 +249,6 @@ fn periodic_finding(
             ),
         },
     };
-    let counted = if ids.is_empty() {
-        "none".to_string()
-    } else {
-        ids.join(", ")
-    };
-    let mut help = format!("period {key} runs {from} – {to}");
-    if let Some(group) = tally.group {
-        help.push_str(&format!("; group {group}"));
-    }
-    help.push_str(&format!("; counted: {counted}"));
-    if let Some(total) = total {
-        help.push_str(&format!("; total {}", total.render()));
-    }
-    if let Some(more) = finding::help_text(policy, rule) {
-        help = format!("{help}\n{more}");
-    }
-    let diagnostic =
-        Diagnostic::new(rule.severity, finding::rule_code(rule), message.clone()).with_help(help);
     Finding {
         rule: rule.id.clone(),
         article: rule.article,
@@ -284,7 +266,12 @@ fn periodic_finding(
         fingerprint: String::new(),
         new: None,
         require: None,
-        diagnostic,
+        place: None,
+        runs: Some(Runs {
+            from,
+            to,
+            total: total.map(Val::render),
+        }),
     }
 }
 

@@ -508,19 +508,18 @@ fn judge(
                         }
                         let record = (value, &decoded);
                         match eval::judge_in_scope(policy, rule, body, record, world) {
-                            Ok(raws) => {
-                                result.findings.extend(raws.into_iter().map(|raw| {
-                                    finding::locate(policy, rule, raw, value, at.0, at.1)
-                                }))
-                            }
+                            Ok(raws) => result.findings.extend(
+                                raws.into_iter()
+                                    .map(|raw| finding::locate(rule, raw, value, at.0, at.1)),
+                            ),
                             Err(e) => result
                                 .bad_inputs
-                                .push(unjudgeable(policy, rule, e, value, at.0, at.1)),
+                                .push(unjudgeable(rule, e, value, at.0, at.1)),
                         }
                     }
                     Err(e) => result
                         .bad_inputs
-                        .push(unjudgeable(policy, rule, e, value, at.0, at.1)),
+                        .push(unjudgeable(rule, e, value, at.0, at.1)),
                 }
             }
             RuleKind::Periodic(p) if p.record == shape => {
@@ -730,7 +729,7 @@ fn count_for_period<'r>(
         Some(c) => match eval::eval(&mut env, c) {
             Ok(v) => v.truthy(),
             Err(e) => {
-                let bad = unjudgeable(policy, rule, e, value, place, source);
+                let bad = unjudgeable(rule, e, value, place, source);
                 result.bad_inputs.push(bad);
                 return;
             }
@@ -743,7 +742,7 @@ fn count_for_period<'r>(
         return;
     };
     let unjudgeable_here = |e: eval::EvalError<'_>, result: &mut FileResult| {
-        let bad = unjudgeable(policy, rule, e, value, place, source);
+        let bad = unjudgeable(rule, e, value, place, source);
         result.bad_inputs.push(bad);
     };
     // A record without a group is not counted, as one without a date is not: it is in no tally.
@@ -810,7 +809,6 @@ pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json 
 
 /// A record that a rule could not judge (a date outside the calendar, say) is bad input.
 pub fn unjudgeable(
-    policy: &Policy,
     rule: &crate::check::RuleDef,
     e: eval::EvalError<'_>,
     record: &Json,
@@ -823,8 +821,10 @@ pub fn unjudgeable(
         message: e.message.clone(),
         blame: vec![eval::Blame::primary(e.origin, "cannot be judged".into())],
     };
-    let located = finding::locate(policy, rule, raw, record, place, source);
-    let span = located.diagnostic.primary_span().unwrap_or_default();
+    let located = finding::locate(rule, raw, record, place, source);
+    let span = (located.place.as_ref())
+        .and_then(finding::Site::primary_span)
+        .unwrap_or_default();
     BadInput::at(
         source,
         span,

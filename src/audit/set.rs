@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::finding::{self, Finding};
+use super::finding::{self, Elsewhere, Finding, Site};
 use super::read::{self, Deferred, Seen};
 use super::Outcome;
 use crate::check::{BuiltinRule, Policy, RuleKind, Ty};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::Label;
 use crate::eval::{self, World};
 use crate::records::pointer::Pointer;
 use crate::records::{locate_in_file, Place, Refetch};
@@ -140,7 +140,6 @@ fn judge_deferred(
             Ok(raws) => {
                 for raw in raws {
                     outcome.findings.push(finding::locate(
-                        policy,
                         rule,
                         raw,
                         &value,
@@ -150,7 +149,6 @@ fn judge_deferred(
                 }
             }
             Err(e) => outcome.bad_inputs.push(read::unjudgeable(
-                policy,
                 rule,
                 e,
                 &value,
@@ -214,20 +212,6 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             "id `{}` is used again (first at {}:{first_line})",
             seen.id, there_source.name
         );
-        let mut diagnostic =
-            Diagnostic::new(rule.severity, finding::rule_code(rule), message.clone())
-                .in_file(here_source.clone())
-                .with_label(Label::primary(here, "used again here"));
-        diagnostic.help = finding::help_text(policy, rule);
-        diagnostic.related.push(
-            Diagnostic::new(
-                Severity::Advice,
-                rule.id.clone(),
-                format!("first use of `{}`", seen.id),
-            )
-            .in_file(there_source.clone())
-            .with_label(Label::secondary(there, "first used here")),
-        );
         outcome.findings.push(Finding {
             rule: rule.id.clone(),
             article: None,
@@ -245,7 +229,17 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             fingerprint: String::new(),
             new: None,
             require: None,
-            diagnostic,
+            place: Some(Site {
+                source: here_source,
+                labels: vec![Label::primary(here, "used again here")],
+                elsewhere: vec![Elsewhere {
+                    note: format!("first use of `{}`", seen.id),
+                    source: there_source,
+                    span: there,
+                    label: "first used here".into(),
+                }],
+            }),
+            runs: None,
         });
     }
 }
@@ -320,7 +314,6 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             )],
         };
         outcome.findings.push(finding::locate(
-            policy,
             rule,
             raw,
             &value,

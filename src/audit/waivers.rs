@@ -92,7 +92,7 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
         }
     }
     if let Some(rule) = rule {
-        report_invalid(policy, rule, gathered, invalid, outcome);
+        report_invalid(rule, gathered, invalid, outcome);
     }
     if let Some(rule) = policy.builtin(BuiltinRule::UnusedWaivers) {
         report_unused(policy, rule, gathered, valid, repeated, outcome);
@@ -110,7 +110,6 @@ type Valid = HashMap<(String, String), Vec<(usize, usize, bool)>>;
 type Repeated = (usize, usize, usize, String);
 
 fn report_invalid(
-    policy: &Policy,
     rule: &RuleDef,
     gathered: &Gathered,
     invalid: Vec<Invalid<'_>>,
@@ -125,7 +124,6 @@ fn report_invalid(
             blame: vec![Blame::primary(origin, label.to_string())],
         };
         outcome.findings.push(finding::locate(
-            policy,
             rule,
             raw,
             &kept.value,
@@ -178,7 +176,6 @@ fn report_unused(
             )],
         };
         outcome.findings.push(finding::locate(
-            policy,
             rule,
             raw,
             &kept.value,
@@ -289,7 +286,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
                 require: None,
             };
-            let found = finding::locate(policy, rule, raw, &file.doc, Place::Whole, &file.source);
+            let found = finding::locate(rule, raw, &file.doc, Place::Whole, &file.source);
             outcome.findings.push(found);
         }
     }
@@ -327,7 +324,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                 )],
                 require: None,
             };
-            let found = finding::locate(policy, rule, raw, &file.doc, Place::Whole, &file.source);
+            let found = finding::locate(rule, raw, &file.doc, Place::Whole, &file.source);
             outcome.findings.push(found);
         }
     }

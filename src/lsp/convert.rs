@@ -59,20 +59,19 @@ pub fn problem(
     convert(d, &d.code, severity(d.severity), message, uri_of)
 }
 
-/// A finding as the editor shows it: the rule id as its code, how to comply on a second line.
-/// A waived finding is information, not a problem. Findings about a period have no place.
+/// A finding as the editor shows it: the places of the diagnostic every format renders, the rule
+/// id as its code, how to comply on a second line. A waived finding is advice (information), not
+/// a problem. Findings about a period have no place.
 pub fn finding(
     policy: &Policy,
     f: &Finding,
     uri_of: &dyn Fn(&str) -> Option<Uri>,
 ) -> Option<lsp_types::Diagnostic> {
+    // Findings about a period have no place: nothing to build.
+    f.place.as_ref()?;
+    let d = crate::report::present::diagnostic(policy, f);
     let message = crate::report::present::present(policy, f).message_and_help();
-    let severity = if f.waived {
-        DiagnosticSeverity::INFORMATION
-    } else {
-        severity(f.severity)
-    };
-    convert(&f.diagnostic, &f.rule, severity, message, uri_of)
+    convert(&d, &f.rule, severity(d.severity), message, uri_of)
 }
 
 /// Input that could not be judged, at its place.

@@ -391,7 +391,7 @@ fn finding(out: &mut String, policy: &Policy, f: &Finding, tallies: &Tallies<'_>
         );
     }
     out.push_str("</dl>\n");
-    out.push_str(&excerpt(&f.diagnostic));
+    out.push_str(&excerpt(&super::present::diagnostic(policy, f)));
     if let Some(help) = &presented.how_to_comply {
         let _ = writeln!(
             out,

@@ -4,7 +4,7 @@ use std::fmt;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
-use super::present::present;
+use super::present;
 use super::sanitise;
 use super::window::{self, Layout, Windowed};
 use crate::audit::{Finding, Outcome};
@@ -318,15 +318,7 @@ fn diagnostics_in_order(
             out.push_str(&format!("\n── {title}{counted}\n\n"));
             current = Some(title);
         }
-        let presented = present(policy, finding);
-        let mut d = finding.diagnostic.clone();
-        d.code = presented.header;
-        d.message = presented.message;
-        // A waived finding, or one known from the baseline, binds nobody: shown as advice.
-        if finding.waived || finding.new == Some(false) {
-            d.severity = Severity::Advice;
-        }
-        out.push_str(&renderer.render(&d));
+        out.push_str(&renderer.render(&present::diagnostic(policy, finding)));
     }
     out
 }

@@ -2,8 +2,9 @@
 //! server take a finding's text from here, so a decoration (known from a baseline, waived, the
 //! period, the record in the header, how to comply) is written once.
 
-use crate::audit::Finding;
-use crate::check::Policy;
+use crate::audit::{Finding, Runs};
+use crate::check::{Policy, RuleDef};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 
 /// A finding's text, decorated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,16 +54,89 @@ pub fn present(policy: &Policy, finding: &Finding) -> Presented {
     if finding.new == Some(false) {
         message = format!("(known) {message}");
     }
-    // The diagnostic's code is the rule and its article (`38.1 · article 38`).
+    // The rule and its article (`38.1 · article 38`), then the record.
+    let code = code_of(&finding.rule, finding.article);
     let header = match &finding.record {
-        Some(record) => format!("{} · {record}", finding.diagnostic.code),
-        None => finding.diagnostic.code.clone(),
+        Some(record) => format!("{code} · {record}"),
+        None => code,
     };
     Presented {
         header,
         message,
         how_to_comply: policy.rule(&finding.rule).and_then(|r| r.help.clone()),
     }
+}
+
+/// The diagnostic every format and the language server render for a finding: the header as its
+/// code, the decorated message, the places blamed in the record's text (and the other records
+/// shown with it), and help — for a finding about a period, the days it runs, what it counted,
+/// then the rule's help and the words of its article. A waived finding, or one known from the
+/// baseline, binds nobody: it is advice.
+pub fn diagnostic(policy: &Policy, finding: &Finding) -> Diagnostic {
+    let presented = present(policy, finding);
+    let severity = if finding.waived || finding.new == Some(false) {
+        Severity::Advice
+    } else {
+        finding.severity
+    };
+    let mut d = Diagnostic::new(severity, presented.header, presented.message);
+    let rule_help = policy
+        .rule(&finding.rule)
+        .and_then(|rule| help_text(policy, rule));
+    d.help = match (&finding.runs, &finding.period) {
+        (Some(runs), Some(key)) => Some(period_help(finding, key, runs, rule_help)),
+        _ => rule_help,
+    };
+    if let Some(place) = &finding.place {
+        d.source = Some(place.source.clone());
+        d.labels = place.labels.clone();
+        d.related = (place.elsewhere.iter())
+            .map(|other| {
+                Diagnostic::new(Severity::Advice, finding.rule.clone(), other.note.clone())
+                    .in_file(other.source.clone())
+                    .with_label(Label::secondary(other.span, other.label.clone()))
+            })
+            .collect();
+    }
+    d
+}
+
+/// The heading code of the findings of rule `id` of `article`: `38.1 · article 38`; a rule about
+/// the set names no article.
+fn code_of(id: &str, article: Option<u32>) -> String {
+    match article {
+        Some(a) if !id.starts_with("set.") => format!("{id} · article {a}"),
+        _ => id.to_string(),
+    }
+}
+
+/// The rule's help, then the words of its article that it enforces.
+fn help_text(policy: &Policy, rule: &RuleDef) -> Option<String> {
+    let help = rule.help.iter().cloned().chain(policy.article_quote(rule));
+    let help: Vec<String> = help.collect();
+    (!help.is_empty()).then(|| help.join("\n"))
+}
+
+/// What a finding about a period says it counted: `period 2011-W32 runs 2011-08-08 – 2011-08-14;
+/// counted: none`, then the rule's help on lines of its own.
+fn period_help(finding: &Finding, key: &str, runs: &Runs, rule_help: Option<String>) -> String {
+    let mut help = format!("period {key} runs {} – {}", runs.from, runs.to);
+    if let Some(group) = &finding.group {
+        help.push_str(&format!("; group {group}"));
+    }
+    let counted = if finding.counted.is_empty() {
+        "none".to_string()
+    } else {
+        finding.counted.join(", ")
+    };
+    help.push_str(&format!("; counted: {counted}"));
+    if let Some(total) = &runs.total {
+        help.push_str(&format!("; total {total}"));
+    }
+    if let Some(more) = rule_help {
+        help = format!("{help}\n{more}");
+    }
+    help
 }
 
 #[cfg(test)]
@@ -87,7 +161,8 @@ mod tests {
             fingerprint: String::new(),
             new: None,
             require: None,
-            diagnostic: crate::diagnostic::Diagnostic::error(rule, "x"),
+            place: None,
+            runs: None,
         }
     }
 
@@ -107,6 +182,78 @@ mod tests {
             (p.header.as_str(), p.message.as_str()),
             ("set.1 · A-1", "0 briefing meetings")
         );
+    }
+
+    #[test]
+    fn the_diagnostic_is_built_from_the_typed_finding() {
+        use crate::audit::{Elsewhere, Runs, Site};
+        use crate::source::{SourceFile, Span};
+        use std::sync::Arc;
+        let policy = Policy::default();
+        // About a period: no place, the days and what was counted in the help.
+        let mut period = finding("40.3", true, Some("2011-W32"), None);
+        period.article = Some(40);
+        period.group = Some("S-7".into());
+        period.runs = Some(Runs {
+            from: jiff::civil::date(2011, 8, 8),
+            to: jiff::civil::date(2011, 8, 14),
+            total: Some("3".into()),
+        });
+        let d = diagnostic(&policy, &period);
+        assert_eq!(d.code, "40.3 · article 40");
+        assert_eq!(d.message, "(waived) 2011-W32 S-7: 0 briefing meetings");
+        assert_eq!(
+            d.severity,
+            Severity::Advice,
+            "a waived finding binds nobody"
+        );
+        assert_eq!(
+            d.help.as_deref(),
+            Some("period 2011-W32 runs 2011-08-08 – 2011-08-14; group S-7; counted: none; total 3")
+        );
+        assert!(d.source.is_none() && d.labels.is_empty());
+        // About a record: its text, the labels in the rule's order, another record beneath.
+        let here = SourceFile::new("b.json", "{\"id\": \"A-1\"}");
+        let there = SourceFile::new("a.json", "{\"id\": \"A-1\"}");
+        let mut record = finding("set.1", false, None, Some("A-1"));
+        record.article = None;
+        record.place = Some(Site {
+            source: here.clone(),
+            labels: vec![
+                Label::secondary(Span::new(1, 5), "against this"),
+                Label::primary(Span::new(7, 12), "used again here"),
+            ],
+            elsewhere: vec![Elsewhere {
+                source: there.clone(),
+                span: Span::new(7, 12),
+                label: "first used here".into(),
+                note: "first use of `A-1`".into(),
+            }],
+        });
+        let d = diagnostic(&policy, &record);
+        assert_eq!(
+            (d.code.as_str(), d.severity),
+            ("set.1 · A-1", Severity::Warning)
+        );
+        assert_eq!(d.primary_span(), Some(Span::new(7, 12)));
+        assert_eq!(d.labels.len(), 2);
+        assert!(d.help.is_none(), "no rule in the policy, no help");
+        let [related] = d.related.as_slice() else {
+            panic!("one related diagnostic: {:?}", d.related)
+        };
+        assert_eq!(
+            (
+                related.code.as_str(),
+                related.message.as_str(),
+                related.severity
+            ),
+            ("set.1", "first use of `A-1`", Severity::Advice)
+        );
+        assert!(related
+            .source
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, &there)));
+        assert!(d.source.as_ref().is_some_and(|s| Arc::ptr_eq(s, &here)));
     }
 }
 

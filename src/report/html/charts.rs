@@ -246,7 +246,7 @@ fn months_of(policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) -> Vec<O
             if f.period.is_some() {
                 return tally_of(tallies, f).map(|t| month(t.from));
             }
-            let source = f.diagnostic.source.as_ref()?;
+            let source = &f.place.as_ref()?.source;
             let date = *dates
                 .entry(Arc::as_ptr(source))
                 .or_insert_with(|| record_date(policy, source));
