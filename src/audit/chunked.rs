@@ -9,6 +9,8 @@ use rayon::prelude::*;
 #[derive(Clone, Debug)]
 pub struct Chunked<T> {
     sealed: Vec<Box<[T]>>,
+    /// Where each sealed chunk starts in the list, for [`Chunked::get`].
+    starts: Vec<usize>,
     open: Vec<T>,
     len: usize,
 }
@@ -17,6 +19,7 @@ impl<T> Default for Chunked<T> {
     fn default() -> Chunked<T> {
         Chunked {
             sealed: Vec::new(),
+            starts: Vec::new(),
             open: Vec::new(),
             len: 0,
         }
@@ -49,6 +52,7 @@ impl<T> Chunked<T> {
     pub fn seal(&mut self) {
         if !self.open.is_empty() {
             let open = std::mem::take(&mut self.open);
+            self.starts.push(self.len - open.len());
             self.sealed.push(open.into_boxed_slice());
         }
     }
@@ -56,8 +60,8 @@ impl<T> Chunked<T> {
     /// Adds the facts of `later` after these. A list that is only an open tail (one record's
     /// facts) joins the open tail; sealed chunks are moved, not copied.
     pub fn absorb(&mut self, mut later: Chunked<T>) {
-        self.len += later.len;
         if later.sealed.is_empty() {
+            self.len += later.len;
             if self.open.is_empty() {
                 self.open = later.open;
             } else {
@@ -66,8 +70,23 @@ impl<T> Chunked<T> {
             return;
         }
         self.seal();
+        let before = self.len;
+        self.len += later.len;
+        self.starts
+            .extend(later.starts.iter().map(|start| before + start));
         self.sealed.append(&mut later.sealed);
         self.open = later.open;
+    }
+
+    /// The fact at `index` in the order they were added.
+    pub fn get(&self, index: usize) -> Option<&T> {
+        let sealed = self.len - self.open.len();
+        if index >= sealed {
+            return self.open.get(index - sealed);
+        }
+        // The last chunk starting at or before `index`.
+        let chunk = self.starts.partition_point(|&start| start <= index) - 1;
+        self.sealed[chunk].get(index - self.starts[chunk])
     }
 
     /// The facts, in order.
@@ -109,7 +128,7 @@ impl<T> FromIterator<T> for Chunked<T> {
         let mut chunked = Chunked {
             len: open.len(),
             open,
-            sealed: Vec::new(),
+            ..Chunked::default()
         };
         chunked.seal();
         chunked
@@ -133,6 +152,10 @@ mod tests {
         all.absorb(later);
         all.push(6);
         assert_eq!(all.len(), 7);
+        for index in 0..7 {
+            assert_eq!(all.get(index), Some(&(index as u32)));
+        }
+        assert_eq!(all.get(7), None);
         assert_eq!(
             all.iter().copied().collect::<Vec<_>>(),
             (0..7).collect::<Vec<_>>()

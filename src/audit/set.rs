@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
+use super::chunked::Chunked;
 use super::finding::{self, Finding};
 use super::read::{self, Deferred, Seen};
 use super::Outcome;
-use crate::check::{BuiltinRule, Policy, RuleKind, Ty};
+use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::eval::{self, World};
 use crate::records::pointer::Pointer;
@@ -24,28 +25,49 @@ static NO_FIELDS: std::sync::LazyLock<Json> =
     std::sync::LazyLock::new(|| Json::Object(serde_json::Map::new()));
 
 pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome, trace: bool) {
-    duplicates(policy, gathered, outcome);
-    let named = named_fields(policy, gathered, outcome);
-    let mut world = World {
-        period: outcome.period,
-        ..World::default()
+    let gathered = &*gathered;
+    let Some(index) = Index::new(gathered) else {
+        outcome.bad_inputs.push(crate::audit::BadInput::unlocated(
+            "<set>".into(),
+            format!(
+                "more than {} records: too many to check as one set",
+                u32::MAX
+            ),
+        ));
+        return;
     };
-    for seen in &gathered.ids {
-        if let Some(shape) = seen.spot.shape() {
-            let fields = named.get(&*seen.id).unwrap_or(&NO_FIELDS);
-            world.records.entry(&seen.id).or_insert((shape, fields));
-        }
-    }
+    duplicates(policy, &index, outcome);
+    let named = named_fields(policy, gathered, &index, outcome);
+    let mut by_id = ById {
+        index: &index,
+        // What a reference to a record no reference names gives, by its type.
+        plain: (0..policy.shapes.len()).map(|s| (s, &*NO_FIELDS)).collect(),
+        named: (named.iter())
+            .map(|(i, shape, json)| (*i, (*shape, json)))
+            .collect(),
+        refused: HashMap::new(),
+    };
+    let mut refused_ids = HashMap::new();
     for refused in &gathered.refused {
         match (&refused.readable, refused.shape) {
-            (Some(value), Some(shape)) => {
-                world.records.entry(&refused.id).or_insert((shape, value));
+            // A record kept by its id comes first.
+            (Some(value), Some(shape)) if index.first(&refused.id).is_none() => {
+                by_id
+                    .refused
+                    .entry(&*refused.id)
+                    .or_insert((shape, &**value));
             }
+            (Some(_), Some(_)) => {}
             _ => {
-                world.refused.entry(&refused.id).or_insert(refused.shape);
+                refused_ids.entry(&*refused.id).or_insert(refused.shape);
             }
         }
     }
+    let world = World {
+        period: outcome.period,
+        records: eval::Records::new(&by_id),
+        refused: refused_ids,
+    };
     references(policy, gathered, &world, outcome);
     // Read again and judged in parallel; added in the order they were read.
     // Most find nothing: only what they found is kept, boxed, till all are done.
@@ -67,27 +89,108 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
     }
 }
 
+/// Every id of the set, found by a hash of it: the facts' indexes sorted by the id's hash, then
+/// the id, a valid record before a refused one, and the order they were read. Eight bytes a
+/// record, where a table of the ids took some forty.
+struct Index<'g> {
+    ids: &'g Chunked<Seen>,
+    /// (hash of the id, index in `ids`).
+    sorted: Vec<(u32, u32)>,
+}
+
+impl<'g> Index<'g> {
+    /// `None` for a set of more ids than a `u32` counts.
+    fn new(gathered: &'g Gathered) -> Option<Index<'g>> {
+        let ids = &gathered.ids;
+        u32::try_from(ids.len()).ok()?;
+        let mut sorted: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
+        sorted.extend((ids.iter().zip(0u32..)).map(|(seen, i)| (hash(&seen.id), i)));
+        let index = Index {
+            ids,
+            sorted: Vec::new(),
+        };
+        sorted.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                let (x, y) = (index.seen(a.1), index.seen(b.1));
+                (x.id.cmp(&y.id))
+                    .then(x.spot.shape().is_none().cmp(&y.spot.shape().is_none()))
+                    .then(a.1.cmp(&b.1))
+            })
+        });
+        Some(Index { sorted, ..index })
+    }
+
+    fn seen(&self, index: u32) -> &'g Seen {
+        self.ids
+            .get(index as usize)
+            .expect("an index of the set's ids")
+    }
+
+    /// The first valid record of this id, in the order the files were read.
+    fn first(&self, id: &str) -> Option<u32> {
+        let hash = hash(id);
+        let at = (self.sorted)
+            .partition_point(|&(h, i)| h < hash || (h == hash && &*self.seen(i).id < id));
+        let &(h, i) = self.sorted.get(at)?;
+        let seen = self.seen(i);
+        (h == hash && &*seen.id == id && seen.spot.shape().is_some()).then_some(i)
+    }
+
+    /// The indexes of the records of each id, each id's together.
+    fn by_id(&self) -> impl Iterator<Item = &[(u32, u32)]> {
+        (self.sorted).chunk_by(|a, b| a.0 == b.0 && self.seen(a.1).id == self.seen(b.1).id)
+    }
+}
+
+fn hash(id: &str) -> u32 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6964).hash_one(id) as u32
+}
+
+/// The records of the set by id, for the rules ([`World::records`]): the first valid record of
+/// an id, else the first refused one whose fields can be read.
+struct ById<'g> {
+    index: &'g Index<'g>,
+    plain: Vec<(ShapeId, &'g Json)>,
+    /// The records references name (by index), with what rules read through them.
+    named: Vec<(u32, (ShapeId, &'g Json))>,
+    refused: HashMap<&'g str, (ShapeId, &'g Json)>,
+}
+
+impl eval::ById for ById<'_> {
+    fn get(&self, id: &str) -> Option<&(ShapeId, &Json)> {
+        let Some(i) = self.index.first(id) else {
+            return self.refused.get(id);
+        };
+        match self.named.binary_search_by_key(&i, |(n, _)| *n) {
+            Ok(at) => Some(&self.named[at].1),
+            Err(_) => self.plain.get(self.index.seen(i).spot.shape()?),
+        }
+    }
+}
+
 /// What rules may read through a reference, of each record a reference names (the first record
-/// of its id): read again from its file, since only these few are needed.
+/// of its id): read again from its file, since only these few are needed. By index, in order.
 fn named_fields(
     policy: &Policy,
     gathered: &Gathered,
+    index: &Index,
     outcome: &mut Outcome,
-) -> HashMap<String, Json> {
-    let wanted: std::collections::HashSet<&str> =
-        gathered.references.iter().map(|r| &*r.target).collect();
-    let mut named = HashMap::new();
-    for seen in &gathered.ids {
+) -> Vec<(u32, ShapeId, Json)> {
+    let mut wanted: Vec<u32> = (gathered.references.iter())
+        .filter_map(|r| index.first(&r.target))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut named = Vec::with_capacity(wanted.len());
+    for i in wanted {
+        let seen = index.seen(i);
         let Some(shape) = seen.spot.shape() else {
             continue;
         };
-        if !wanted.contains(&*seen.id) || named.contains_key(&*seen.id) {
-            continue;
-        }
         match read_again(&seen.refetch, seen.spot.place()) {
             Some((value, _)) => {
-                let fields = read::reference_fields(policy, shape, &value);
-                named.insert(seen.id.to_string(), fields);
+                named.push((i, shape, read::reference_fields(policy, shape, &value)))
             }
             None => outcome.bad_inputs.push(changed(&seen.refetch)),
         }
@@ -181,20 +284,34 @@ fn changed(refetch: &Refetch) -> crate::audit::BadInput {
 }
 
 /// set.1: every id once; each later occurrence is a finding, labelled with the first as well.
-fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
+fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
     let Some(rule) = policy.builtin(BuiltinRule::UniqueIds) else {
         return;
     };
     // The original of an id is its first use in the report's order, whatever the order of the
-    // paths on the command line: files by name, then position in the file.
-    let mut in_report_order: Vec<&Seen> = gathered.ids.iter().collect();
-    in_report_order.sort_by_key(|s| (&s.refetch.origin.name, position(s.spot.place())));
-    let mut first: HashMap<&str, &Seen> = HashMap::new();
-    for seen in in_report_order {
-        let Some(earlier) = first.get(&*seen.id).copied() else {
-            first.insert(&seen.id, seen);
+    // paths on the command line: files by name, then position in the file, then as read.
+    let report_order = |i: u32| {
+        let seen = index.seen(i);
+        (&seen.refetch.origin.name, position(seen.spot.place()), i)
+    };
+    let mut again: Vec<(u32, u32)> = Vec::new();
+    for records in index.by_id().filter(|records| records.len() > 1) {
+        let Some(first) = records
+            .iter()
+            .map(|&(_, i)| i)
+            .min_by_key(|&i| report_order(i))
+        else {
             continue;
         };
+        again.extend(
+            (records.iter())
+                .filter(|&&(_, i)| i != first)
+                .map(|&(_, i)| (i, first)),
+        );
+    }
+    again.sort_unstable_by_key(|&(i, _)| report_order(i));
+    for (here, first) in again {
+        let (seen, earlier) = (index.seen(here), index.seen(first));
         // The two records' texts are read again: only a duplicate needs them.
         let (Some(here_source), Some(there_source)) =
             (seen.refetch.fetch(), earlier.refetch.fetch())
