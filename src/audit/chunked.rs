@@ -135,6 +135,161 @@ impl<T> FromIterator<T> for Chunked<T> {
     }
 }
 
+/// Facts each with a text (a record's id), grown as a [`Chunked`] is: each chunk's texts are one
+/// string, each fact's the slice up to its end, so a text costs its bytes and four, not an
+/// allocation of its own and the sixteen bytes of a `Box<str>`.
+#[derive(Clone, Debug)]
+pub struct Texted<T> {
+    sealed: Vec<TextChunk<T>>,
+    /// Where each sealed chunk starts in the list, for [`Texted::get`].
+    starts: Vec<usize>,
+    open: OpenChunk<T>,
+    len: usize,
+}
+
+#[derive(Clone, Debug)]
+struct TextChunk<T> {
+    items: Box<[T]>,
+    /// Where each item's text ends in `text`; it starts where the one before ends.
+    ends: Box<[u32]>,
+    text: Box<str>,
+}
+
+#[derive(Clone, Debug)]
+struct OpenChunk<T> {
+    items: Vec<T>,
+    ends: Vec<u32>,
+    text: String,
+}
+
+impl<T> Default for OpenChunk<T> {
+    fn default() -> OpenChunk<T> {
+        OpenChunk {
+            items: Vec::new(),
+            ends: Vec::new(),
+            text: String::new(),
+        }
+    }
+}
+
+impl<T> Default for Texted<T> {
+    fn default() -> Texted<T> {
+        Texted {
+            sealed: Vec::new(),
+            starts: Vec::new(),
+            open: OpenChunk::default(),
+            len: 0,
+        }
+    }
+}
+
+/// The text of the item `index` of a chunk.
+fn text_of<'a>(ends: &[u32], text: &'a str, index: usize) -> &'a str {
+    let start = index.checked_sub(1).map_or(0, |i| ends[i] as usize);
+    &text[start..ends[index] as usize]
+}
+
+impl<T> Texted<T> {
+    /// Adds one fact and its text at the end.
+    pub fn push(&mut self, text: &str, item: T) {
+        // A chunk's texts are counted in a `u32`: a tail that would outgrow it is sealed first
+        // (a text is part of a record, which is shorter).
+        if u32::try_from(self.open.text.len() + text.len()).is_err() {
+            self.seal();
+        }
+        self.open.text.push_str(text);
+        let end = u32::try_from(self.open.text.len()).unwrap_or(u32::MAX);
+        self.open.ends.push(end);
+        self.open.items.push(item);
+        self.len += 1;
+    }
+
+    /// The number of facts.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Makes the facts added since the last seal a chunk of their own size.
+    pub fn seal(&mut self) {
+        if !self.open.items.is_empty() {
+            let open = std::mem::take(&mut self.open);
+            self.starts.push(self.len - open.items.len());
+            self.sealed.push(TextChunk {
+                items: open.items.into_boxed_slice(),
+                ends: open.ends.into_boxed_slice(),
+                text: open.text.into_boxed_str(),
+            });
+        }
+    }
+
+    /// Adds the facts of `later` after these: sealed chunks are moved, not copied.
+    pub fn absorb(&mut self, later: Texted<T>) {
+        if !later.sealed.is_empty() {
+            self.seal();
+            let before = self.len;
+            self.starts
+                .extend(later.starts.iter().map(|start| before + start));
+            self.sealed.extend(later.sealed);
+            self.len += later.len;
+            self.open = later.open;
+            return;
+        }
+        if u32::try_from(self.open.text.len() + later.open.text.len()).is_err() {
+            self.seal();
+        }
+        let shift = self.open.text.len() as u32;
+        self.open.text.push_str(&later.open.text);
+        (self.open.ends).extend(later.open.ends.iter().map(|end| end + shift));
+        self.open.items.extend(later.open.items);
+        self.len += later.len;
+    }
+
+    /// The fact at `index` in the order they were added, and its text.
+    pub fn get(&self, index: usize) -> Option<(&str, &T)> {
+        let sealed = self.len - self.open.items.len();
+        if index >= sealed {
+            let at = index - sealed;
+            let item = self.open.items.get(at)?;
+            return Some((text_of(&self.open.ends, &self.open.text, at), item));
+        }
+        // The last chunk starting at or before `index`.
+        let chunk = self.starts.partition_point(|&start| start <= index) - 1;
+        let (at, chunk) = (index - self.starts[chunk], &self.sealed[chunk]);
+        Some((text_of(&chunk.ends, &chunk.text, at), chunk.items.get(at)?))
+    }
+
+    /// The facts and their texts, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        let sealed = self
+            .sealed
+            .iter()
+            .map(|c| (&c.items[..], &c.ends[..], &c.text[..]));
+        let open = (
+            &self.open.items[..],
+            &self.open.ends[..],
+            &self.open.text[..],
+        );
+        (sealed.chain(std::iter::once(open))).flat_map(|(items, ends, text)| {
+            (items.iter().enumerate()).map(move |(i, item)| (text_of(ends, text, i), item))
+        })
+    }
+}
+
+impl<'a, T> FromIterator<(&'a str, T)> for Texted<T> {
+    fn from_iter<I: IntoIterator<Item = (&'a str, T)>>(items: I) -> Texted<T> {
+        let mut texted = Texted::default();
+        for (text, item) in items {
+            texted.push(text, item);
+        }
+        texted.seal();
+        texted
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +319,28 @@ mod tests {
         assert_eq!(parallel, (0..7).collect::<Vec<_>>());
         all.clear();
         assert!(all.is_empty() && all.iter().next().is_none());
+    }
+
+    #[test]
+    fn keeps_each_text_with_its_fact() {
+        let mut all: Texted<u32> = Texted::default();
+        all.push("zero", 0);
+        let mut one: Texted<u32> = Texted::default();
+        one.push("", 1);
+        one.push("二", 2);
+        all.absorb(one);
+        all.seal();
+        let mut later: Texted<u32> = [("three", 3), ("four", 4)].into_iter().collect();
+        later.push("five", 5);
+        all.absorb(later);
+        all.push("six", 6);
+        let names = ["zero", "", "二", "three", "four", "five", "six"];
+        let expected: Vec<(&str, u32)> = names.into_iter().zip(0..).collect();
+        let got: Vec<(&str, u32)> = all.iter().map(|(t, &i)| (t, i)).collect();
+        assert_eq!(got, expected);
+        for (index, &(text, item)) in expected.iter().enumerate() {
+            assert_eq!(all.get(index), Some((text, &item)));
+        }
+        assert_eq!((all.len(), all.get(7)), (7, None));
     }
 }

@@ -180,7 +180,7 @@ pub fn judge_files_focused<'a>(
     let mut wanted: HashSet<&str> = HashSet::new();
     for (name, file) in files.clone() {
         if focus(name) {
-            wanted.extend(file.facts.ids.iter().map(|s| &*s.id));
+            wanted.extend(file.facts.ids.iter().map(|(id, _)| id));
             wanted.extend(file.facts.references.iter().map(|r| &*r.target));
         }
     }
@@ -210,8 +210,8 @@ pub fn judge_files_focused<'a>(
         part.facts.ids = facts
             .ids
             .iter()
-            .filter(|s| is_wanted(&s.id))
-            .cloned()
+            .filter(|(id, _)| is_wanted(id))
+            .map(|(id, seen)| (id, seen.clone()))
             .collect();
         part.facts.kept = kept_if(&facts.kept, |k| {
             let id = k.value.get("id").and_then(|id| id.as_str());

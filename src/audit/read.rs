@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::chunked::Chunked;
+use super::chunked::{Chunked, Texted};
 use super::finding::{self, BadInput, EventDate, Finding};
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::discover::Format;
@@ -47,11 +47,11 @@ pub struct Deferred {
     pub in_scope: Box<[u16]>,
 }
 
-/// Where an id was seen: every record's compact trace in the set. What a reference to it may
-/// read is not kept: the few records references name are read again once the set is known.
+/// Where an id was seen: every record's compact trace in the set, kept with its id (in
+/// [`SetFacts::ids`]). What a reference to it may read is not kept: the few records references
+/// name are read again once the set is known.
 #[derive(Clone)]
 pub struct Seen {
-    pub id: Box<str>,
     pub refetch: Refetch,
     /// Its place, and its type for a valid record (a refused one is in [`FileResult::refused`]).
     pub spot: Spot,
@@ -167,7 +167,8 @@ pub struct Refused {
 /// What the rules about the whole set need of the records read: compact facts, not records.
 #[derive(Clone, Default)]
 pub struct SetFacts {
-    pub ids: Chunked<Seen>,
+    /// Every record's id, and where it was seen.
+    pub ids: Texted<Seen>,
     pub references: Chunked<Reference>,
     pub counted: Chunked<Counted>,
     pub kept: Vec<Kept>,
@@ -563,11 +564,13 @@ pub fn waivers_field(policy: &Policy, shape: ShapeId) -> &str {
 /// Every record's id, where it is, and its type.
 fn note_id(record: &records::Record, shape: Option<ShapeId>, result: &mut FileResult) {
     if let Some(id) = record.value.get("id").and_then(Json::as_str) {
-        result.facts.ids.push(Seen {
-            id: id.into(),
-            refetch: record.refetch.clone(),
-            spot: Spot::new(record.place, shape),
-        });
+        result.facts.ids.push(
+            id,
+            Seen {
+                refetch: record.refetch.clone(),
+                spot: Spot::new(record.place, shape),
+            },
+        );
     }
 }
 
@@ -861,7 +864,7 @@ mod tests {
     fn facts_are_small() {
         use std::mem::size_of;
         assert_eq!(size_of::<Spot>(), 16);
-        assert_eq!(size_of::<Seen>(), 72);
+        assert_eq!(size_of::<Seen>(), 56);
         assert_eq!(size_of::<Reference>(), 80);
         assert_eq!(size_of::<Counted>(), 56);
         assert_eq!(size_of::<Deferred>(), 72);

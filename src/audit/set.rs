@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::chunked::Chunked;
+use super::chunked::Texted;
 use super::finding::{self, Finding};
 use super::read::{self, Deferred, Seen};
 use super::Outcome;
@@ -93,7 +93,7 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
 /// the id, a valid record before a refused one, and the order they were read. Eight bytes a
 /// record, where a table of the ids took some forty.
 struct Index<'g> {
-    ids: &'g Chunked<Seen>,
+    ids: &'g Texted<Seen>,
     /// (hash of the id, index in `ids`).
     sorted: Vec<(u32, u32)>,
 }
@@ -104,15 +104,15 @@ impl<'g> Index<'g> {
         let ids = &gathered.ids;
         u32::try_from(ids.len()).ok()?;
         let mut sorted: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
-        sorted.extend((ids.iter().zip(0u32..)).map(|(seen, i)| (hash(&seen.id), i)));
+        sorted.extend((ids.iter().zip(0u32..)).map(|((id, _), i)| (hash(id), i)));
         let index = Index {
             ids,
             sorted: Vec::new(),
         };
         sorted.sort_unstable_by(|a, b| {
             a.0.cmp(&b.0).then_with(|| {
-                let (x, y) = (index.seen(a.1), index.seen(b.1));
-                (x.id.cmp(&y.id))
+                let ((x_id, x), (y_id, y)) = (index.id_seen(a.1), index.id_seen(b.1));
+                (x_id.cmp(y_id))
                     .then(x.spot.shape().is_none().cmp(&y.spot.shape().is_none()))
                     .then(a.1.cmp(&b.1))
             })
@@ -120,25 +120,33 @@ impl<'g> Index<'g> {
         Some(Index { sorted, ..index })
     }
 
-    fn seen(&self, index: u32) -> &'g Seen {
+    fn id_seen(&self, index: u32) -> (&'g str, &'g Seen) {
         self.ids
             .get(index as usize)
             .expect("an index of the set's ids")
     }
 
+    fn seen(&self, index: u32) -> &'g Seen {
+        self.id_seen(index).1
+    }
+
+    fn id(&self, index: u32) -> &'g str {
+        self.id_seen(index).0
+    }
+
     /// The first valid record of this id, in the order the files were read.
     fn first(&self, id: &str) -> Option<u32> {
         let hash = hash(id);
-        let at = (self.sorted)
-            .partition_point(|&(h, i)| h < hash || (h == hash && &*self.seen(i).id < id));
+        let at =
+            (self.sorted).partition_point(|&(h, i)| h < hash || (h == hash && self.id(i) < id));
         let &(h, i) = self.sorted.get(at)?;
-        let seen = self.seen(i);
-        (h == hash && &*seen.id == id && seen.spot.shape().is_some()).then_some(i)
+        let (found, seen) = self.id_seen(i);
+        (h == hash && found == id && seen.spot.shape().is_some()).then_some(i)
     }
 
     /// The indexes of the records of each id, each id's together.
     fn by_id(&self) -> impl Iterator<Item = &[(u32, u32)]> {
-        (self.sorted).chunk_by(|a, b| a.0 == b.0 && self.seen(a.1).id == self.seen(b.1).id)
+        (self.sorted).chunk_by(|a, b| a.0 == b.0 && self.id(a.1) == self.id(b.1))
     }
 }
 
@@ -311,7 +319,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
     }
     again.sort_unstable_by_key(|&(i, _)| report_order(i));
     for (here, first) in again {
-        let (seen, earlier) = (index.seen(here), index.seen(first));
+        let ((id, seen), earlier) = (index.id_seen(here), index.seen(first));
         // The two records' texts are read again: only a duplicate needs them.
         let (Some(here_source), Some(there_source)) =
             (seen.refetch.fetch(), earlier.refetch.fetch())
@@ -329,7 +337,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
         let (first_line, _) = there_source.line_column(there.start);
         let message = format!(
             "id `{}` is used again (first at {}:{first_line})",
-            seen.id, there_source.name
+            id, there_source.name
         );
         let mut diagnostic =
             Diagnostic::new(rule.severity, finding::rule_code(rule), message.clone())
@@ -340,7 +348,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
             Diagnostic::new(
                 Severity::Advice,
                 rule.id.clone(),
-                format!("first use of `{}`", seen.id),
+                format!("first use of `{}`", id),
             )
             .in_file(there_source.clone())
             .with_label(Label::secondary(there, "first used here")),
@@ -351,7 +359,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
             severity: rule.severity,
             waived: false,
             message,
-            record: Some(seen.id.to_string()),
+            record: Some(id.to_string()),
             file: Some(here_source.name.clone()),
             line: Some(line),
             column: Some(column),
