@@ -89,6 +89,15 @@ impl<T> Chunked<T> {
         self.sealed[chunk].get(index - self.starts[chunk])
     }
 
+    /// Changes each fact, in place.
+    pub fn for_each_mut(&mut self, mut change: impl FnMut(&mut T)) {
+        self.sealed
+            .iter_mut()
+            .flat_map(|c| c.iter_mut())
+            .for_each(&mut change);
+        self.open.iter_mut().for_each(change);
+    }
+
     /// The facts, in order.
     pub fn iter(&self) -> Iter<'_, T> {
         let chunk: fn(&Box<[T]>) -> &[T] = |chunk| chunk;
@@ -260,6 +269,12 @@ impl<T> Texted<T> {
         let chunk = self.starts.partition_point(|&start| start <= index) - 1;
         let (at, chunk) = (index - self.starts[chunk], &self.sealed[chunk]);
         Some((text_of(&chunk.ends, &chunk.text, at), chunk.items.get(at)?))
+    }
+
+    /// Changes each fact (not its text), in place.
+    pub fn for_each_mut(&mut self, mut change: impl FnMut(&mut T)) {
+        (self.sealed.iter_mut()).for_each(|c| c.items.iter_mut().for_each(&mut change));
+        self.open.items.iter_mut().for_each(change);
     }
 
     /// The facts and their texts, in order.

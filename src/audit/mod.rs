@@ -192,6 +192,7 @@ pub fn judge_files_focused<'a>(
             records: file.records,
             ..FileResult::default()
         };
+        part.facts.origins = facts.origins.clone();
         part.facts.first_event = facts.first_event.clone();
         part.facts.last_event = facts.last_event.clone();
         let is_wanted = |id: &str| wanted.contains(id);

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::chunked::Texted;
 use super::finding::{self, Finding};
 use super::read::{self, Deferred, Seen};
 use super::Outcome;
@@ -14,7 +13,7 @@ use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::eval::{self, World};
 use crate::records::pointer::Pointer;
-use crate::records::{locate_in_file, Place, Refetch};
+use crate::records::{locate_in_file, Fragment, Place};
 use crate::source::{SourceFile, Span};
 
 /// Every file's facts, in the order the files were read.
@@ -76,7 +75,7 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
         .par_iter()
         .map(|deferred| {
             let mut part = read::FileResult::default();
-            judge_deferred(policy, deferred, &world, &mut part, trace);
+            judge_deferred(policy, gathered, deferred, &world, &mut part, trace);
             let found =
                 !(part.findings.is_empty() && part.bad_inputs.is_empty() && part.judged.is_empty());
             found.then(|| Box::new(part))
@@ -93,7 +92,7 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
 /// the id, a valid record before a refused one, and the order they were read. Eight bytes a
 /// record, where a table of the ids took some forty.
 struct Index<'g> {
-    ids: &'g Texted<Seen>,
+    gathered: &'g Gathered,
     /// (hash of the id, index in `ids`).
     sorted: Vec<(u32, u32)>,
 }
@@ -106,7 +105,7 @@ impl<'g> Index<'g> {
         let mut sorted: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
         sorted.extend((ids.iter().zip(0u32..)).map(|((id, _), i)| (hash(id), i)));
         let index = Index {
-            ids,
+            gathered,
             sorted: Vec::new(),
         };
         sorted.sort_unstable_by(|a, b| {
@@ -121,7 +120,7 @@ impl<'g> Index<'g> {
     }
 
     fn id_seen(&self, index: u32) -> (&'g str, &'g Seen) {
-        self.ids
+        (self.gathered.ids)
             .get(index as usize)
             .expect("an index of the set's ids")
     }
@@ -196,11 +195,11 @@ fn named_fields(
         let Some(shape) = seen.spot.shape() else {
             continue;
         };
-        match read_again(&seen.refetch, seen.spot.place()) {
+        match read_again(gathered, &seen.at, seen.spot.place()) {
             Some((value, _)) => {
                 named.push((i, shape, read::reference_fields(policy, shape, &value)))
             }
-            None => outcome.bad_inputs.push(changed(&seen.refetch)),
+            None => outcome.bad_inputs.push(changed(gathered, &seen.at)),
         }
     }
     named
@@ -209,13 +208,14 @@ fn named_fields(
 /// A record read again, now that the set is known, and judged by the rules that needed the set.
 fn judge_deferred(
     policy: &Policy,
+    gathered: &Gathered,
     deferred: &Deferred,
     world: &World,
     outcome: &mut read::FileResult,
     trace: bool,
 ) {
-    let Some((value, source)) = read_again(&deferred.refetch, deferred.spot.place()) else {
-        outcome.bad_inputs.push(changed(&deferred.refetch));
+    let Some((value, source)) = read_again(gathered, &deferred.at, deferred.spot.place()) else {
+        outcome.bad_inputs.push(changed(gathered, &deferred.at));
         return;
     };
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
@@ -273,20 +273,24 @@ fn judge_deferred(
 }
 
 /// A record's text read again from its file, and its value.
-fn read_again(refetch: &Refetch, place: Place) -> Option<(Json, std::sync::Arc<SourceFile>)> {
-    let source = refetch.fetch()?;
+fn read_again(
+    gathered: &Gathered,
+    at: &Fragment,
+    place: Place,
+) -> Option<(Json, std::sync::Arc<SourceFile>)> {
+    let source = gathered.fetch(at)?;
     let start = crate::records::record_start(&source, place).0;
     let value = serde_json::from_str(source.text.get(start..)?).ok()?;
     Some((value, source))
 }
 
 /// A file that changed while it was audited: what was read first no longer reads the same.
-fn changed(refetch: &Refetch) -> crate::audit::BadInput {
+fn changed(gathered: &Gathered, at: &Fragment) -> crate::audit::BadInput {
     crate::audit::BadInput::unlocated(
-        refetch.origin.name.clone(),
+        gathered.source_name(at).to_string(),
         format!(
             "cannot read line {} again: the file changed while it was audited",
-            refetch.start().line
+            at.start().line
         ),
     )
 }
@@ -300,7 +304,11 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
     // paths on the command line: files by name, then position in the file, then as read.
     let report_order = |i: u32| {
         let seen = index.seen(i);
-        (&seen.refetch.origin.name, position(seen.spot.place()), i)
+        (
+            index.gathered.source_name(&seen.at),
+            position(seen.spot.place()),
+            i,
+        )
     };
     let mut again: Vec<(u32, u32)> = Vec::new();
     for records in index.by_id().filter(|records| records.len() > 1) {
@@ -321,10 +329,11 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
     for (here, first) in again {
         let ((id, seen), earlier) = (index.id_seen(here), index.seen(first));
         // The two records' texts are read again: only a duplicate needs them.
-        let (Some(here_source), Some(there_source)) =
-            (seen.refetch.fetch(), earlier.refetch.fetch())
-        else {
-            outcome.bad_inputs.push(changed(&seen.refetch));
+        let (Some(here_source), Some(there_source)) = (
+            index.gathered.fetch(&seen.at),
+            index.gathered.fetch(&earlier.at),
+        ) else {
+            outcome.bad_inputs.push(changed(index.gathered, &seen.at));
             continue;
         };
         let id_pointer = Pointer::root().key("id");
@@ -429,8 +438,9 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             ),
         };
         // Only a broken reference needs its record's text: read again here.
-        let Some((value, source)) = read_again(&reference.refetch, reference.spot.place()) else {
-            outcome.bad_inputs.push(changed(&reference.refetch));
+        let Some((value, source)) = read_again(gathered, &reference.at, reference.spot.place())
+        else {
+            outcome.bad_inputs.push(changed(gathered, &reference.at));
             continue;
         };
         let raw = eval::RawFinding {
