@@ -180,7 +180,7 @@ pub fn judge_files_focused<'a>(
     let mut wanted: HashSet<&str> = HashSet::new();
     for (name, file) in files.clone() {
         if focus(name) {
-            wanted.extend(file.facts.ids.iter().map(|s| &*s.id));
+            wanted.extend(file.facts.ids.iter().map(|(id, _)| id));
             wanted.extend(file.facts.references.iter().map(|r| &*r.target));
         }
     }
@@ -192,6 +192,7 @@ pub fn judge_files_focused<'a>(
             records: file.records,
             ..FileResult::default()
         };
+        part.facts.origins = facts.origins.clone();
         part.facts.first_event = facts.first_event.clone();
         part.facts.last_event = facts.last_event.clone();
         let is_wanted = |id: &str| wanted.contains(id);
@@ -210,8 +211,8 @@ pub fn judge_files_focused<'a>(
         part.facts.ids = facts
             .ids
             .iter()
-            .filter(|s| is_wanted(&s.id))
-            .cloned()
+            .filter(|(id, _)| is_wanted(id))
+            .map(|(id, seen)| (id, seen.clone()))
             .collect();
         part.facts.kept = kept_if(&facts.kept, |k| {
             let id = k.value.get("id").and_then(|id| id.as_str());

@@ -9,12 +9,12 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::chunked::Chunked;
+use super::chunked::{Chunked, Texted};
 use super::finding::{self, BadInput, EventDate, Finding};
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::discover::Format;
 use crate::eval::{self, World};
-use crate::records::{self, locate_in_file, Item, Place, Refetch, Reopen};
+use crate::records::{self, locate_in_file, Fragment, Item, Place, Refetch, Reopen};
 use crate::source::{SourceFile, Span};
 use crate::time::Decoded;
 
@@ -41,18 +41,20 @@ pub struct Kept {
 pub struct Deferred {
     /// Its place, and its type (always known).
     pub spot: Spot,
-    pub refetch: Refetch,
+    /// Where to read it again (its source in [`SetFacts::origins`]).
+    pub at: Fragment,
     /// The rules (by index) whose scope, evaluated when the record was read, holds it; a rule
     /// whose scope needs the set is not here, its scope evaluated once the set is read.
     pub in_scope: Box<[u16]>,
 }
 
-/// Where an id was seen: every record's compact trace in the set. What a reference to it may
-/// read is not kept: the few records references name are read again once the set is known.
+/// Where an id was seen: every record's compact trace in the set, kept with its id (in
+/// [`SetFacts::ids`]). What a reference to it may read is not kept: the few records references
+/// name are read again once the set is known.
 #[derive(Clone)]
 pub struct Seen {
-    pub id: Box<str>,
-    pub refetch: Refetch,
+    /// Where to read it again (its source in [`SetFacts::origins`]).
+    pub at: Fragment,
     /// Its place, and its type for a valid record (a refused one is in [`FileResult::refused`]).
     pub spot: Spot,
 }
@@ -61,7 +63,8 @@ pub struct Seen {
 #[derive(Clone)]
 pub struct Reference {
     pub target: Box<str>,
-    pub refetch: Refetch,
+    /// Where to read the referring record again (its source in [`SetFacts::origins`]).
+    pub at: Fragment,
     /// The referring record's place and type.
     pub spot: Spot,
     /// The referring field: its index in its type's fields.
@@ -167,7 +170,8 @@ pub struct Refused {
 /// What the rules about the whole set need of the records read: compact facts, not records.
 #[derive(Clone, Default)]
 pub struct SetFacts {
-    pub ids: Chunked<Seen>,
+    /// Every record's id, and where it was seen.
+    pub ids: Texted<Seen>,
     pub references: Chunked<Reference>,
     pub counted: Chunked<Counted>,
     pub kept: Vec<Kept>,
@@ -175,11 +179,24 @@ pub struct SetFacts {
     pub refused: Vec<Refused>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
+    /// The sources the facts were read from: a fact's [`Fragment::source`] is its index here
+    /// (four bytes in a fact's padding, not an `Arc` of eight and its count).
+    pub origins: Vec<Arc<records::Origin>>,
 }
 
 impl SetFacts {
     /// Adds the facts of records read after these.
-    pub fn absorb(&mut self, later: SetFacts) {
+    pub fn absorb(&mut self, mut later: SetFacts) {
+        let sources: Vec<u32> = (later.origins.iter()).map(|o| self.source(o)).collect();
+        let moved = (sources.iter().zip(0u32..)).any(|(&now, was)| now != was);
+        if moved {
+            let source = |at: &mut Fragment| {
+                at.source = sources.get(at.source as usize).copied().unwrap_or(u32::MAX);
+            };
+            later.ids.for_each_mut(|s| source(&mut s.at));
+            later.references.for_each_mut(|r| source(&mut r.at));
+            later.deferred.for_each_mut(|d| source(&mut d.at));
+        }
         self.ids.absorb(later.ids);
         self.references.absorb(later.references);
         self.counted.absorb(later.counted);
@@ -188,6 +205,36 @@ impl SetFacts {
         self.refused.extend(later.refused);
         self.first_event = EventDate::earliest(self.first_event.take(), later.first_event);
         self.last_event = EventDate::latest(self.last_event.take(), later.last_event);
+    }
+
+    /// The index of `origin` in [`SetFacts::origins`], added when new. Facts come a file at a
+    /// time: only the last source is looked at.
+    fn source(&mut self, origin: &Arc<records::Origin>) -> u32 {
+        if !self
+            .origins
+            .last()
+            .is_some_and(|last| Arc::ptr_eq(last, origin))
+        {
+            self.origins.push(origin.clone());
+        }
+        u32::try_from(self.origins.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Where a fact of the record read by `refetch` is read again.
+    fn at(&mut self, refetch: &Refetch) -> Fragment {
+        let mut at = refetch.at;
+        at.source = self.source(&refetch.origin);
+        at
+    }
+
+    /// A fact's record's text read again; `None` if its source can no longer be read.
+    pub fn fetch(&self, at: &Fragment) -> Option<Arc<SourceFile>> {
+        at.fetch(self.origins.get(at.source as usize)?)
+    }
+
+    /// The name of a fact's source.
+    pub fn source_name(&self, at: &Fragment) -> &str {
+        (self.origins.get(at.source as usize)).map_or("", |o| o.name.as_str())
     }
 
     /// Seals the facts of the records read since the last seal into chunks of their own size.
@@ -530,9 +577,10 @@ fn judge(
         }
     }
     if deferred {
+        let at = result.facts.at(&record.refetch);
         result.facts.deferred.push(Deferred {
             spot: Spot::new(record.place, Some(shape)),
-            refetch: record.refetch.clone(),
+            at,
             in_scope: later.into_boxed_slice(),
         });
     }
@@ -562,11 +610,14 @@ pub fn waivers_field(policy: &Policy, shape: ShapeId) -> &str {
 /// Every record's id, where it is, and its type.
 fn note_id(record: &records::Record, shape: Option<ShapeId>, result: &mut FileResult) {
     if let Some(id) = record.value.get("id").and_then(Json::as_str) {
-        result.facts.ids.push(Seen {
-            id: id.into(),
-            refetch: record.refetch.clone(),
-            spot: Spot::new(record.place, shape),
-        });
+        let at = result.facts.at(&record.refetch);
+        result.facts.ids.push(
+            id,
+            Seen {
+                at,
+                spot: Spot::new(record.place, shape),
+            },
+        );
     }
 }
 
@@ -585,9 +636,10 @@ fn note_references(
             continue;
         }
         if let Some(target) = record.value.get(&field.name).and_then(Json::as_str) {
+            let at = result.facts.at(&record.refetch);
             result.facts.references.push(Reference {
                 target: target.into(),
-                refetch: record.refetch.clone(),
+                at,
                 spot: Spot::new(record.place, Some(shape)),
                 field: u32::try_from(index).expect("a type has fewer fields"),
             });
@@ -861,10 +913,10 @@ mod tests {
     fn facts_are_small() {
         use std::mem::size_of;
         assert_eq!(size_of::<Spot>(), 16);
-        assert_eq!(size_of::<Seen>(), 72);
-        assert_eq!(size_of::<Reference>(), 80);
+        assert_eq!(size_of::<Seen>(), 48);
+        assert_eq!(size_of::<Reference>(), 72);
         assert_eq!(size_of::<Counted>(), 56);
-        assert_eq!(size_of::<Deferred>(), 72);
+        assert_eq!(size_of::<Deferred>(), 64);
     }
 
     #[test]

@@ -9,11 +9,11 @@ use serde_json::Value as Json;
 use super::finding::{self, Elsewhere, Finding, Site};
 use super::read::{self, Deferred, Seen};
 use super::Outcome;
-use crate::check::{BuiltinRule, Policy, RuleKind, Ty};
+use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::diagnostic::Label;
 use crate::eval::{self, World};
 use crate::records::pointer::Pointer;
-use crate::records::{locate_in_file, Place, Refetch};
+use crate::records::{locate_in_file, Fragment, Place};
 use crate::source::{SourceFile, Span};
 
 /// Every file's facts, in the order the files were read.
@@ -24,28 +24,49 @@ static NO_FIELDS: std::sync::LazyLock<Json> =
     std::sync::LazyLock::new(|| Json::Object(serde_json::Map::new()));
 
 pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome, trace: bool) {
-    duplicates(policy, gathered, outcome);
-    let named = named_fields(policy, gathered, outcome);
-    let mut world = World {
-        period: outcome.period,
-        ..World::default()
+    let gathered = &*gathered;
+    let Some(index) = Index::new(gathered) else {
+        outcome.bad_inputs.push(crate::audit::BadInput::unlocated(
+            "<set>".into(),
+            format!(
+                "more than {} records: too many to check as one set",
+                u32::MAX
+            ),
+        ));
+        return;
     };
-    for seen in &gathered.ids {
-        if let Some(shape) = seen.spot.shape() {
-            let fields = named.get(&*seen.id).unwrap_or(&NO_FIELDS);
-            world.records.entry(&seen.id).or_insert((shape, fields));
-        }
-    }
+    duplicates(policy, &index, outcome);
+    let named = named_fields(policy, gathered, &index, outcome);
+    let mut by_id = ById {
+        index: &index,
+        // What a reference to a record no reference names gives, by its type.
+        plain: (0..policy.shapes.len()).map(|s| (s, &*NO_FIELDS)).collect(),
+        named: (named.iter())
+            .map(|(i, shape, json)| (*i, (*shape, json)))
+            .collect(),
+        refused: HashMap::new(),
+    };
+    let mut refused_ids = HashMap::new();
     for refused in &gathered.refused {
         match (&refused.readable, refused.shape) {
-            (Some(value), Some(shape)) => {
-                world.records.entry(&refused.id).or_insert((shape, value));
+            // A record kept by its id comes first.
+            (Some(value), Some(shape)) if index.first(&refused.id).is_none() => {
+                by_id
+                    .refused
+                    .entry(&*refused.id)
+                    .or_insert((shape, &**value));
             }
+            (Some(_), Some(_)) => {}
             _ => {
-                world.refused.entry(&refused.id).or_insert(refused.shape);
+                refused_ids.entry(&*refused.id).or_insert(refused.shape);
             }
         }
     }
+    let world = World {
+        period: outcome.period,
+        records: eval::Records::new(&by_id),
+        refused: refused_ids,
+    };
     references(policy, gathered, &world, outcome);
     // Read again and judged in parallel; added in the order they were read.
     // Most find nothing: only what they found is kept, boxed, till all are done.
@@ -54,7 +75,7 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
         .par_iter()
         .map(|deferred| {
             let mut part = read::FileResult::default();
-            judge_deferred(policy, deferred, &world, &mut part, trace);
+            judge_deferred(policy, gathered, deferred, &world, &mut part, trace);
             let found =
                 !(part.findings.is_empty() && part.bad_inputs.is_empty() && part.judged.is_empty());
             found.then(|| Box::new(part))
@@ -67,29 +88,118 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
     }
 }
 
+/// Every id of the set, found by a hash of it: the facts' indexes sorted by the id's hash, then
+/// the id, a valid record before a refused one, and the order they were read. Eight bytes a
+/// record, where a table of the ids took some forty.
+struct Index<'g> {
+    gathered: &'g Gathered,
+    /// (hash of the id, index in `ids`).
+    sorted: Vec<(u32, u32)>,
+}
+
+impl<'g> Index<'g> {
+    /// `None` for a set of more ids than a `u32` counts.
+    fn new(gathered: &'g Gathered) -> Option<Index<'g>> {
+        let ids = &gathered.ids;
+        u32::try_from(ids.len()).ok()?;
+        let mut sorted: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
+        sorted.extend((ids.iter().zip(0u32..)).map(|((id, _), i)| (hash(id), i)));
+        let index = Index {
+            gathered,
+            sorted: Vec::new(),
+        };
+        sorted.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                let ((x_id, x), (y_id, y)) = (index.id_seen(a.1), index.id_seen(b.1));
+                (x_id.cmp(y_id))
+                    .then(x.spot.shape().is_none().cmp(&y.spot.shape().is_none()))
+                    .then(a.1.cmp(&b.1))
+            })
+        });
+        Some(Index { sorted, ..index })
+    }
+
+    fn id_seen(&self, index: u32) -> (&'g str, &'g Seen) {
+        (self.gathered.ids)
+            .get(index as usize)
+            .expect("an index of the set's ids")
+    }
+
+    fn seen(&self, index: u32) -> &'g Seen {
+        self.id_seen(index).1
+    }
+
+    fn id(&self, index: u32) -> &'g str {
+        self.id_seen(index).0
+    }
+
+    /// The first valid record of this id, in the order the files were read.
+    fn first(&self, id: &str) -> Option<u32> {
+        let hash = hash(id);
+        let at =
+            (self.sorted).partition_point(|&(h, i)| h < hash || (h == hash && self.id(i) < id));
+        let &(h, i) = self.sorted.get(at)?;
+        let (found, seen) = self.id_seen(i);
+        (h == hash && found == id && seen.spot.shape().is_some()).then_some(i)
+    }
+
+    /// The indexes of the records of each id, each id's together.
+    fn by_id(&self) -> impl Iterator<Item = &[(u32, u32)]> {
+        (self.sorted).chunk_by(|a, b| a.0 == b.0 && self.id(a.1) == self.id(b.1))
+    }
+}
+
+fn hash(id: &str) -> u32 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6964).hash_one(id) as u32
+}
+
+/// The records of the set by id, for the rules ([`World::records`]): the first valid record of
+/// an id, else the first refused one whose fields can be read.
+struct ById<'g> {
+    index: &'g Index<'g>,
+    plain: Vec<(ShapeId, &'g Json)>,
+    /// The records references name (by index), with what rules read through them.
+    named: Vec<(u32, (ShapeId, &'g Json))>,
+    refused: HashMap<&'g str, (ShapeId, &'g Json)>,
+}
+
+impl eval::ById for ById<'_> {
+    fn get(&self, id: &str) -> Option<&(ShapeId, &Json)> {
+        let Some(i) = self.index.first(id) else {
+            return self.refused.get(id);
+        };
+        match self.named.binary_search_by_key(&i, |(n, _)| *n) {
+            Ok(at) => Some(&self.named[at].1),
+            Err(_) => self.plain.get(self.index.seen(i).spot.shape()?),
+        }
+    }
+}
+
 /// What rules may read through a reference, of each record a reference names (the first record
-/// of its id): read again from its file, since only these few are needed.
+/// of its id): read again from its file, since only these few are needed. By index, in order.
 fn named_fields(
     policy: &Policy,
     gathered: &Gathered,
+    index: &Index,
     outcome: &mut Outcome,
-) -> HashMap<String, Json> {
-    let wanted: std::collections::HashSet<&str> =
-        gathered.references.iter().map(|r| &*r.target).collect();
-    let mut named = HashMap::new();
-    for seen in &gathered.ids {
+) -> Vec<(u32, ShapeId, Json)> {
+    let mut wanted: Vec<u32> = (gathered.references.iter())
+        .filter_map(|r| index.first(&r.target))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut named = Vec::with_capacity(wanted.len());
+    for i in wanted {
+        let seen = index.seen(i);
         let Some(shape) = seen.spot.shape() else {
             continue;
         };
-        if !wanted.contains(&*seen.id) || named.contains_key(&*seen.id) {
-            continue;
-        }
-        match read_again(&seen.refetch, seen.spot.place()) {
+        match read_again(gathered, &seen.at, seen.spot.place()) {
             Some((value, _)) => {
-                let fields = read::reference_fields(policy, shape, &value);
-                named.insert(seen.id.to_string(), fields);
+                named.push((i, shape, read::reference_fields(policy, shape, &value)))
             }
-            None => outcome.bad_inputs.push(changed(&seen.refetch)),
+            None => outcome.bad_inputs.push(changed(gathered, &seen.at)),
         }
     }
     named
@@ -98,13 +208,14 @@ fn named_fields(
 /// A record read again, now that the set is known, and judged by the rules that needed the set.
 fn judge_deferred(
     policy: &Policy,
+    gathered: &Gathered,
     deferred: &Deferred,
     world: &World,
     outcome: &mut read::FileResult,
     trace: bool,
 ) {
-    let Some((value, source)) = read_again(&deferred.refetch, deferred.spot.place()) else {
-        outcome.bad_inputs.push(changed(&deferred.refetch));
+    let Some((value, source)) = read_again(gathered, &deferred.at, deferred.spot.place()) else {
+        outcome.bad_inputs.push(changed(gathered, &deferred.at));
         return;
     };
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
@@ -160,44 +271,67 @@ fn judge_deferred(
 }
 
 /// A record's text read again from its file, and its value.
-fn read_again(refetch: &Refetch, place: Place) -> Option<(Json, std::sync::Arc<SourceFile>)> {
-    let source = refetch.fetch()?;
+fn read_again(
+    gathered: &Gathered,
+    at: &Fragment,
+    place: Place,
+) -> Option<(Json, std::sync::Arc<SourceFile>)> {
+    let source = gathered.fetch(at)?;
     let start = crate::records::record_start(&source, place).0;
     let value = serde_json::from_str(source.text.get(start..)?).ok()?;
     Some((value, source))
 }
 
 /// A file that changed while it was audited: what was read first no longer reads the same.
-fn changed(refetch: &Refetch) -> crate::audit::BadInput {
+fn changed(gathered: &Gathered, at: &Fragment) -> crate::audit::BadInput {
     crate::audit::BadInput::unlocated(
-        refetch.origin.name.clone(),
+        gathered.source_name(at).to_string(),
         format!(
             "cannot read line {} again: the file changed while it was audited",
-            refetch.start().line
+            at.start().line
         ),
     )
 }
 
 /// set.1: every id once; each later occurrence is a finding, labelled with the first as well.
-fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
+fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
     let Some(rule) = policy.builtin(BuiltinRule::UniqueIds) else {
         return;
     };
     // The original of an id is its first use in the report's order, whatever the order of the
-    // paths on the command line: files by name, then position in the file.
-    let mut in_report_order: Vec<&Seen> = gathered.ids.iter().collect();
-    in_report_order.sort_by_key(|s| (&s.refetch.origin.name, position(s.spot.place())));
-    let mut first: HashMap<&str, &Seen> = HashMap::new();
-    for seen in in_report_order {
-        let Some(earlier) = first.get(&*seen.id).copied() else {
-            first.insert(&seen.id, seen);
+    // paths on the command line: files by name, then position in the file, then as read.
+    let report_order = |i: u32| {
+        let seen = index.seen(i);
+        (
+            index.gathered.source_name(&seen.at),
+            position(seen.spot.place()),
+            i,
+        )
+    };
+    let mut again: Vec<(u32, u32)> = Vec::new();
+    for records in index.by_id().filter(|records| records.len() > 1) {
+        let Some(first) = records
+            .iter()
+            .map(|&(_, i)| i)
+            .min_by_key(|&i| report_order(i))
+        else {
             continue;
         };
+        again.extend(
+            (records.iter())
+                .filter(|&&(_, i)| i != first)
+                .map(|&(_, i)| (i, first)),
+        );
+    }
+    again.sort_unstable_by_key(|&(i, _)| report_order(i));
+    for (here, first) in again {
+        let ((id, seen), earlier) = (index.id_seen(here), index.seen(first));
         // The two records' texts are read again: only a duplicate needs them.
-        let (Some(here_source), Some(there_source)) =
-            (seen.refetch.fetch(), earlier.refetch.fetch())
-        else {
-            outcome.bad_inputs.push(changed(&seen.refetch));
+        let (Some(here_source), Some(there_source)) = (
+            index.gathered.fetch(&seen.at),
+            index.gathered.fetch(&earlier.at),
+        ) else {
+            outcome.bad_inputs.push(changed(index.gathered, &seen.at));
             continue;
         };
         let id_pointer = Pointer::root().key("id");
@@ -210,7 +344,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
         let (first_line, _) = there_source.line_column(there.start);
         let message = format!(
             "id `{}` is used again (first at {}:{first_line})",
-            seen.id, there_source.name
+            id, there_source.name
         );
         outcome.findings.push(Finding {
             rule: rule.id.clone(),
@@ -218,7 +352,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
             severity: rule.severity,
             waived: false,
             message,
-            record: Some(seen.id.to_string()),
+            record: Some(id.to_string()),
             file: Some(here_source.name.clone()),
             line: Some(line),
             column: Some(column),
@@ -233,7 +367,7 @@ fn duplicates(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
                 source: here_source,
                 labels: vec![Label::primary(here, "used again here")],
                 elsewhere: vec![Elsewhere {
-                    note: format!("first use of `{}`", seen.id),
+                    note: format!("first use of `{id}`"),
                     source: there_source,
                     span: there,
                     label: "first used here".into(),
@@ -298,8 +432,9 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             ),
         };
         // Only a broken reference needs its record's text: read again here.
-        let Some((value, source)) = read_again(&reference.refetch, reference.spot.place()) else {
-            outcome.bad_inputs.push(changed(&reference.refetch));
+        let Some((value, source)) = read_again(gathered, &reference.at, reference.spot.place())
+        else {
+            outcome.bad_inputs.push(changed(gathered, &reference.at));
             continue;
         };
         let raw = eval::RawFinding {

@@ -28,10 +28,45 @@ use crate::check::{Period, ShapeId};
 #[derive(Debug, Default)]
 pub struct World<'r> {
     pub period: Option<Period>,
-    pub records: HashMap<&'r str, (ShapeId, &'r Json)>,
+    pub records: Records<'r>,
     /// Ids of records refused as bad input (set.3), with their type when it is a known one: they
     /// resolve references, but nothing can be read through a reference to them.
     pub refused: HashMap<&'r str, Option<ShapeId>>,
+}
+
+/// The records of a set by id, each with its type and what rules read through a reference to it:
+/// kept by the audit, which knows how its facts are stored (an index into them, not a table of
+/// strings, for a set of a million records).
+#[derive(Clone, Copy, Default)]
+pub struct Records<'r> {
+    by_id: Option<&'r (dyn ById + 'r)>,
+}
+
+/// What [`Records`] asks of the audit's facts.
+pub trait ById: Sync {
+    /// The record of this id (the first one, when several share it), its type and fields.
+    fn get(&self, id: &str) -> Option<&(ShapeId, &Json)>;
+}
+
+impl<'r> Records<'r> {
+    pub fn new(by_id: &'r (dyn ById + 'r)) -> Records<'r> {
+        Records { by_id: Some(by_id) }
+    }
+
+    /// The record of this id, its type and fields.
+    pub fn get(&self, id: &str) -> Option<&(ShapeId, &'r Json)> {
+        self.by_id?.get(id)
+    }
+
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+}
+
+impl std::fmt::Debug for Records<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Records")
+    }
 }
 
 /// A record that cannot be judged (a date outside the working-day calendar, say).

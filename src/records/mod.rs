@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-pub use stream::{Item, Limits, Malformed, Origin, RecordText, Refetch, Reopen};
+pub use stream::{Fragment, Item, Limits, Malformed, Origin, RecordText, Refetch, Reopen};
 pub use validate::{validate, Problem};
 
 use crate::discover::Format;

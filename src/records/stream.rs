@@ -66,10 +66,16 @@ impl Origin {
 
 /// How to read a record's text again: its source, where the fragment lies in it, and a checksum
 /// of its text, so that a record changed since it was read is never judged as if it had not.
-/// Kept for every record of a set, so it is kept small: 40 bytes.
 #[derive(Debug, Clone)]
 pub struct Refetch {
     pub origin: Arc<Origin>,
+    pub at: Fragment,
+}
+
+/// Where a record's text lies in its source, and its checksum; the source is its owner's to
+/// keep. Kept for every record of a set, so it is kept small: 32 bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Fragment {
     offset: u64,
     /// The fragment's length in the source's bytes (before decoding); a record is at most
     /// [`MAX_RECORD_LIMIT`] bytes.
@@ -78,6 +84,9 @@ pub struct Refetch {
     columns: u32,
     utf16_columns: u32,
     checksum: u32,
+    /// Free for its owner: the source, by index in the owner's list of sources (here, in the
+    /// padding a `u64` leaves).
+    pub source: u32,
 }
 
 /// A checksum of a record's text as read: foldhash, fast on long texts, truncated to 32 bits
@@ -97,15 +106,30 @@ impl Refetch {
         let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Refetch {
             origin: origin.clone(),
-            offset: start.offset as u64,
-            len: small(len),
-            line: small(start.line),
-            columns: small(start.columns),
-            utf16_columns: small(start.utf16_columns),
-            checksum: checksum(text),
+            at: Fragment {
+                offset: start.offset as u64,
+                len: small(len),
+                line: small(start.line),
+                columns: small(start.columns),
+                utf16_columns: small(start.utf16_columns),
+                checksum: checksum(text),
+                source: 0,
+            },
         }
     }
 
+    /// Where the fragment starts in its source.
+    pub fn start(&self) -> TextStart {
+        self.at.start()
+    }
+
+    /// The record's text again, as it was read; `None` if the source can no longer be read.
+    pub fn fetch(&self) -> Option<Arc<SourceFile>> {
+        self.at.fetch(&self.origin)
+    }
+}
+
+impl Fragment {
     /// Where the fragment starts in its source.
     pub fn start(&self) -> TextStart {
         TextStart {
@@ -116,14 +140,15 @@ impl Refetch {
         }
     }
 
-    /// The record's text again, as it was read; `None` if the source can no longer be read.
-    pub fn fetch(&self) -> Option<Arc<SourceFile>> {
+    /// The record's text again from `origin` (its source), as it was read; `None` if the source
+    /// can no longer be read.
+    pub fn fetch(&self, origin: &Origin) -> Option<Arc<SourceFile>> {
         let (offset, len) = (self.offset as usize, self.len as usize);
-        let bytes = match &self.origin.reopen {
+        let bytes = match &origin.reopen {
             Reopen::Memory(bytes) => bytes.get(offset..offset + len)?.to_vec(),
             Reopen::File(path) => {
                 let mut bytes = vec![0; len];
-                self.origin.read_at(path, &mut bytes, self.offset).ok()?;
+                origin.read_at(path, &mut bytes, self.offset).ok()?;
                 bytes
             }
         };
@@ -132,7 +157,7 @@ impl Refetch {
         if checksum(&text) != self.checksum {
             return None;
         }
-        Some(SourceFile::fragment(&self.origin.name, text, self.start()))
+        Some(SourceFile::fragment(&origin.name, text, self.start()))
     }
 }
 
@@ -762,5 +787,6 @@ mod tests {
     fn a_refetch_stays_small() {
         // One per record of the set: its size is the set's memory per record.
         assert_eq!(std::mem::size_of::<Refetch>(), 40);
+        assert_eq!(std::mem::size_of::<Fragment>(), 32);
     }
 }
