@@ -3,7 +3,7 @@
 //! A `date` is `YYYY-MM-DD`; a `datetime` is RFC 3339 with an offset. An impossible date or a
 //! datetime without an offset is refused, with a reason a user can act on.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -11,6 +11,8 @@ use jiff::civil::{Date, Time};
 use jiff::tz::Offset;
 use jiff::Timestamp;
 use serde_json::Value as Json;
+
+use crate::types::ShapeId;
 
 /// An instant together with the offset the record wrote it in, so that wall-clock questions
 /// ("Monday morning") are answered in that offset.
@@ -200,16 +202,32 @@ impl Temporal {
 ///
 /// Keyed by the address of the JSON node: a record's value is not changed while it is judged,
 /// and the store borrows its nodes for `'r`, so no address is reused while the store lives.
+///
+/// It also holds the record's own fields by their position in its type
+/// (`policy.shapes[shape].fields`), found by validation in its one pass over the record's keys,
+/// so that each rule's read of a field of the record is an index rather than a lookup by name in
+/// the record's map.
 #[derive(Default)]
 pub struct Decoded<'r> {
     by_node: RefCell<foldhash::HashMap<usize, Temporal>>,
+    fields: OnceCell<Fields<'r>>,
     nodes: PhantomData<&'r Json>,
+}
+
+/// The top-level fields of one record of one type: the value of each declared field, by its
+/// position in the type, or `None` where the record does not have it.
+struct Fields<'r> {
+    /// The address of the record the fields were found in: a read for another value (never made
+    /// while the store is one record's, but cheap to rule out) is answered by a lookup instead.
+    record: usize,
+    shape: ShapeId,
+    nodes: Box<[Option<&'r Json>]>,
 }
 
 impl<'r> Decoded<'r> {
     /// What the string at `node` reads as, decoded on its first read in this record; `Neither`
     /// for a node that is not a string.
-    pub fn temporal(&self, node: &'r Json) -> Temporal {
+    pub fn temporal(&self, node: &Json) -> Temporal {
         let Json::String(text) = node else {
             return Temporal::Neither;
         };
@@ -223,22 +241,79 @@ impl<'r> Decoded<'r> {
     }
 
     /// The date at `node`, if it is one.
-    pub fn date(&self, node: &'r Json) -> Option<Date> {
+    pub fn date(&self, node: &Json) -> Option<Date> {
         self.temporal(node).date()
     }
 
     /// The datetime at `node`, if it is one.
-    pub fn datetime(&self, node: &'r Json) -> Option<DateTime> {
+    pub fn datetime(&self, node: &Json) -> Option<DateTime> {
         self.temporal(node).datetime()
+    }
+
+    /// The value of the field at `index` of type `shape` in `record`: `Some(None)` when the
+    /// record does not have it, `None` when the store cannot say (validation did not find the
+    /// record's fields, as for a record read again for the set's rules, or the store holds another
+    /// record's or another type's fields), and the caller looks the field up by name.
+    pub fn field(&self, record: &Json, shape: ShapeId, index: usize) -> Option<Option<&'r Json>> {
+        let fields = self.fields.get()?;
+        if fields.record != std::ptr::from_ref(record) as usize || fields.shape != shape {
+            return None;
+        }
+        fields.nodes.get(index).copied()
+    }
+
+    /// Keeps the values validation found of the declared fields of `record`, of type `shape`,
+    /// by their position in the type; the first fields kept are the store's.
+    pub(crate) fn keep_fields(&self, record: &'r Json, shape: ShapeId, nodes: &[Option<&'r Json>]) {
+        // A store is one record's, whose fields validation finds once: a second call (which
+        // nothing makes) is ignored rather than trusted.
+        let _ = self.fields.set(Fields {
+            record: std::ptr::from_ref(record) as usize,
+            shape,
+            nodes: nodes.into(),
+        });
     }
 
     /// Keeps what was decoded of the string at `node` (by validation, which parses it to check
     /// it), so that no reader decodes it again.
-    pub(crate) fn keep(&self, node: &'r Json, decoded: Temporal) {
+    pub(crate) fn keep(&self, node: &Json, decoded: Temporal) {
         let key = std::ptr::from_ref(node) as usize;
         if self.by_node.borrow_mut().insert(key, decoded).is_none() {
             counters::node_decoded();
         }
+    }
+}
+
+/// A record's store as the environments of its rules read it. Those borrow the policy and the
+/// record set for less long than the store borrows the record, and a store that keeps the
+/// record's nodes cannot be seen as borrowing them for less long (its nodes could then be
+/// replaced by shorter-lived ones): the environments hold it as this trait object instead.
+pub trait RecordStore<'a> {
+    /// What the string at `node` reads as; see [`Decoded::temporal`].
+    fn temporal(&self, node: &'a Json) -> Temporal;
+
+    /// The value of a field of the record itself, by its position in the record's type; see
+    /// [`Decoded::field`].
+    fn field(&self, record: &'a Json, shape: ShapeId, index: usize) -> Option<Option<&'a Json>>;
+
+    /// The date at `node`, if it is one.
+    fn date(&self, node: &'a Json) -> Option<Date> {
+        self.temporal(node).date()
+    }
+
+    /// The datetime at `node`, if it is one.
+    fn datetime(&self, node: &'a Json) -> Option<DateTime> {
+        self.temporal(node).datetime()
+    }
+}
+
+impl<'a, 'r: 'a> RecordStore<'a> for Decoded<'r> {
+    fn temporal(&self, node: &'a Json) -> Temporal {
+        Decoded::temporal(self, node)
+    }
+
+    fn field(&self, record: &'a Json, shape: ShapeId, index: usize) -> Option<Option<&'a Json>> {
+        Decoded::field(self, record, shape, index)
     }
 }
 

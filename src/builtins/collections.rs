@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::{At, Builtin, Out, Param, Problem, TypeEnv};
-use crate::time::{DateTime, Decoded, Temporal};
+use crate::time::{DateTime, Decoded, RecordStore, Temporal};
 use crate::types::Ty;
 
 /// The family's entries.
@@ -146,7 +146,7 @@ fn ordered_type(args: &[Ty], env: &dyn TypeEnv, problems: &mut Vec<Problem>) -> 
 /// step dated by day (a `date` field) is taken at the start of that day, so that steps of one
 /// chain, all dated alike, are ordered by day, and steps of one day keep their array order.
 /// Read from the record's store, `decoded`, so each step's time is decoded once per record.
-pub fn taken_at<'a>(step: &'a Json, at: &str, decoded: &Decoded<'a>) -> Option<DateTime> {
+pub fn taken_at<'a>(step: &'a Json, at: &str, decoded: &dyn RecordStore<'a>) -> Option<DateTime> {
     match decoded.temporal(step.get(at)?) {
         Temporal::DateTime(taken) => Some(taken),
         Temporal::Date(day) => {
@@ -174,7 +174,7 @@ pub fn in_chain_order<'a>(steps: impl Iterator<Item = &'a Json>) -> Vec<&'a Json
 pub fn in_chain_order_by<'a>(
     steps: impl Iterator<Item = &'a Json>,
     at_field: &str,
-    decoded: &Decoded<'a>,
+    decoded: &dyn RecordStore<'a>,
 ) -> Vec<&'a Json> {
     let mut keyed: Vec<_> = steps
         .map(|s| (order_key(taken_at(s, at_field, decoded)), s))

@@ -28,7 +28,7 @@ use jiff::civil::Date;
 use serde_json::Value as Json;
 
 use crate::calendar::Calendar;
-use crate::time::{DateTime, Decoded};
+use crate::time::{DateTime, RecordStore};
 use crate::types::{ShapeId, Ty};
 
 pub use collections::{in_chain_order, order_key, taken_at};
@@ -168,7 +168,7 @@ pub trait Context<'a> {
     /// The type (`"document"`) of the record with this id, if the record set has one.
     fn record_type(&self, id: &str) -> Option<&'a str>;
     /// The dates and datetimes of the record being judged, each decoded once for all its rules.
-    fn decoded(&self) -> &Decoded<'a>;
+    fn decoded(&self) -> &dyn RecordStore<'a>;
 }
 
 /// The value of a call, which the evaluator turns into its own.

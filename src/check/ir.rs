@@ -37,6 +37,29 @@ impl std::fmt::Display for Const {
 /// A builtin function: its entry in the registry ([`crate::builtins`]), which says how to run it.
 pub type Builtin = &'static crate::builtins::Builtin;
 
+/// A field's name, with its position among the fields of its type (`policy.shapes[shape].fields`):
+/// a field of the record itself is read by that position from the record's store, where
+/// validation put it, rather than looked up by name again by every rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldName {
+    pub name: Box<str>,
+    pub index: usize,
+}
+
+impl std::ops::Deref for FieldName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for FieldName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Ir {
     pub node: Node,
@@ -51,7 +74,7 @@ pub enum Node {
     Root,
     Local(usize),
     /// A field of an object; `ty` of the enclosing `Ir` tells how to read the JSON value.
-    Field(Box<Ir>, Box<str>),
+    Field(Box<Ir>, FieldName),
     /// A reference followed to the record it names.
     Deref(Box<Ir>, ShapeId),
     Call(Builtin, Vec<Ir>),

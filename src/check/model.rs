@@ -61,6 +61,11 @@ impl ShapeDef {
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The field called `name` and its position among the type's fields.
+    pub fn field_at(&self, name: &str) -> Option<(usize, &FieldDef)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
 }
 
 /// The fields that play the language's parts in a type: the language's own names unless the type

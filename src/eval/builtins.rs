@@ -154,8 +154,8 @@ impl<'a> Context<'a> for Env<'a> {
             .map(|shape| shape.name.as_str())
     }
 
-    fn decoded(&self) -> &crate::time::Decoded<'a> {
-        &self.decoded
+    fn decoded(&self) -> &dyn crate::time::RecordStore<'a> {
+        &*self.decoded
     }
 }
 

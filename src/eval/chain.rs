@@ -42,7 +42,7 @@ pub fn check<'a>(
         .map(|node| Step {
             node,
             action: node.get(f.action.as_str()).and_then(Json::as_str),
-            at: taken_at(node, &f.at, &env.decoded),
+            at: taken_at(node, &f.at, &*env.decoded),
         })
         .collect();
     steps.sort_by_key(|s| order_key(s.at));

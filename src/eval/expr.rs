@@ -9,7 +9,7 @@ use super::{builtins, who, EvalError, World};
 use crate::ast::{BinaryOp, QuantifierKind};
 use crate::check::ir::{Ir, Node};
 use crate::check::{Policy, Ty};
-use crate::time::{self, Decoded};
+use crate::time::{self, Decoded, RecordStore};
 
 /// The record being judged, bound variables, and what the record set provides.
 pub struct Env<'a> {
@@ -17,7 +17,7 @@ pub struct Env<'a> {
     pub root: &'a Json,
     /// The record's dates and datetimes, decoded once for all its rules: one store per record,
     /// shared by the environments of its rules.
-    pub decoded: Rc<Decoded<'a>>,
+    pub decoded: Rc<dyn RecordStore<'a> + 'a>,
     /// The values of the rule's variables, by slot; grown on the first `set`, so that a scope
     /// or rule that binds nothing allocates nothing (an unset slot reads as null).
     locals: Vec<Traced<'a>>,
@@ -31,10 +31,12 @@ pub struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
-    pub fn new(
+    /// An environment for one rule on `root`, reading the record's store `decoded`, which may
+    /// borrow the record for longer than the environment borrows the policy and the set.
+    pub fn new<'r: 'a>(
         policy: &'a Policy,
         root: &'a Json,
-        decoded: Rc<Decoded<'a>>,
+        decoded: Rc<Decoded<'r>>,
         slots: usize,
         world: &'a World<'a>,
     ) -> Env<'a> {
@@ -61,12 +63,12 @@ impl<'a> Env<'a> {
 
     /// Reads a JSON value of the record as the declared type says.
     pub fn convert(&self, node: &'a Json, ty: &Ty) -> Val<'a> {
-        convert(node, ty, &self.decoded)
+        convert(node, ty, &*self.decoded)
     }
 }
 
 /// Reads a JSON value as the declared type says, a date or datetime decoded once per record.
-pub fn convert<'a>(node: &'a Json, ty: &Ty, decoded: &Decoded<'a>) -> Val<'a> {
+pub fn convert<'a>(node: &'a Json, ty: &Ty, decoded: &dyn RecordStore<'a>) -> Val<'a> {
     match (node, ty) {
         (Json::Null, _) => Val::Null,
         (Json::String(_), Ty::Date) => decoded.date(node).map_or(Val::Null, Val::Date),
@@ -101,6 +103,17 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             .cloned()
             .unwrap_or(Traced::plain(Val::Null)),
         Node::Field(base, name) => {
+            // A field of the record itself is read from the record's store, by its position in
+            // the record's type; the store answers for the record it holds, so a lookup by name
+            // is left only for what it cannot say.
+            if let (Node::Root, Ty::Shape(shape)) = (&base.node, &base.ty) {
+                if let Some(found) = env.decoded.field(env.root, *shape, name.index) {
+                    return Ok(match found {
+                        Some(node) => Traced::new(env.convert(node, &ir.ty), Origin::Node(node)),
+                        None => Traced::new(Val::Null, Origin::Missing(env.root, name)),
+                    });
+                }
+            }
             let base = eval(env, base)?;
             match base.val {
                 Val::Node(object @ Json::Object(map)) => match map.get(&**name) {

@@ -12,7 +12,7 @@ use crate::ast::{PeriodUnit, QuantifierKind};
 use crate::check::ir::{Ir, Node, Template, TemplatePart};
 use crate::check::{Policy, RecordRule, Requirement, RuleDef, Ty};
 use crate::diagnostic::Severity;
-use crate::time::Decoded;
+use crate::time::{Decoded, RecordStore};
 use crate::wording;
 
 /// A place in the record to label, and what the label says.
@@ -58,11 +58,11 @@ pub struct RawFinding<'a> {
 /// Whether `record` is in the rule's scope (`on … where …`): the rule judges it. An error (a date
 /// outside the calendar, say) is `judge_record`'s to report. `decoded` is the record's store of
 /// dates and datetimes, shared by all its rules.
-pub fn scope<'a>(
+pub fn scope<'a, 'r: 'a>(
     policy: &'a Policy,
     rule: &'a RuleDef,
     body: &'a RecordRule,
-    (record, decoded): (&'a Json, &Rc<Decoded<'a>>),
+    (record, decoded): (&'a Json, &Rc<Decoded<'r>>),
     world: &'a World<'a>,
 ) -> Result<bool, EvalError<'a>> {
     counters::scope_evaluated();
@@ -105,11 +105,11 @@ pub fn judge_record<'a>(
 /// [`judge_record`] for a record already known to be in the rule's scope: its scope is not
 /// evaluated again. `decoded` is the record's store of dates and datetimes, shared by all its
 /// rules.
-pub fn judge_in_scope<'a>(
+pub fn judge_in_scope<'a, 'r: 'a>(
     policy: &'a Policy,
     rule: &'a RuleDef,
     body: &'a RecordRule,
-    (record, decoded): (&'a Json, &Rc<Decoded<'a>>),
+    (record, decoded): (&'a Json, &Rc<Decoded<'r>>),
     world: &'a World<'a>,
 ) -> Result<Vec<RawFinding<'a>>, EvalError<'a>> {
     let mut env = Env::new(policy, record, decoded.clone(), rule.slots, world);
@@ -264,7 +264,7 @@ pub fn render<'a>(env: &mut Env<'a>, template: &'a Template) -> String {
                         if v.val.is_null() {
                             absent(env.policy, ir, &mut out)
                         } else {
-                            shown(env.policy, &env.decoded, ir, &v.val)
+                            shown(env.policy, &*env.decoded, ir, &v.val)
                         }
                     }
                     // A value that cannot be computed (a date outside the calendar, say).
@@ -347,7 +347,7 @@ fn is_person(policy: &Policy, ty: &Ty) -> bool {
 }
 
 /// A hole's value in words; a person with the role its type declares (`as person(role: …)`).
-fn shown<'a>(policy: &Policy, decoded: &Decoded<'a>, ir: &Ir, value: &Val<'a>) -> String {
+fn shown<'a>(policy: &Policy, decoded: &dyn RecordStore<'a>, ir: &Ir, value: &Val<'a>) -> String {
     match (value, &ir.node) {
         (Val::Str(_) | Val::Owned(_), Node::Call(builtin, _))
             if *builtin == &crate::builtins::time::WEEKDAY =>
@@ -401,7 +401,7 @@ fn named_list<'a>(ir: &Ir, value: &Val<'a>) -> Option<Vec<&'a Json>> {
 /// A person with neither name nor id is called by its role, read from `role_field`.
 fn names<'a>(
     items: &[&'a Json],
-    (element, decoded): (&Ty, &Decoded<'a>),
+    (element, decoded): (&Ty, &dyn RecordStore<'a>),
     role_field: &str,
 ) -> String {
     if items.is_empty() {

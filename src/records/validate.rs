@@ -16,8 +16,9 @@ pub struct Problem {
     pub at_key: bool,
 }
 
-/// The record's type, or every problem found in it. Each date and datetime it checks is kept in
-/// `decoded`, the record's store, so that no rule decodes it again.
+/// The record's type, or every problem found in it. Each date and datetime it checks, and the
+/// record's own fields, are kept in `decoded`, the record's store, so that no rule decodes a date
+/// again or looks a field of the record up by name.
 pub fn validate<'r>(
     policy: &Policy,
     record: &'r Json,
@@ -119,6 +120,10 @@ fn check_object<'r>(
             }
             None => {}
         }
+    }
+    // The record's own fields, found here once, are what every rule on the record reads.
+    if matches!(at, At::Root) {
+        decoded.keep_fields(value, shape, found);
     }
     for (field, value) in def.fields.iter().zip(found.iter()) {
         let here = At::Key(at, &field.name);
@@ -246,5 +251,42 @@ fn kind(value: &Json) -> &'static str {
         Json::String(_) => "a string",
         Json::Array(_) => "a list",
         Json::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::validate;
+    use crate::time::Decoded;
+
+    /// Validation keeps the record's own fields in its store, by their position in the record's
+    /// type, even when it refuses the record; a rule reads them there. The store answers only for
+    /// its record and type; a record of an unknown type leaves it empty, so that a rule looks
+    /// its fields up by name.
+    #[test]
+    fn validation_keeps_the_records_fields_by_position() {
+        let files = crate::policy_files::default_policy();
+        let policy = crate::check::load(&files, &[]).expect("the bundled policy loads");
+        let shape = policy.records["meeting"];
+        let fields = &policy.shapes[shape].fields;
+        // Refused (no `start`, `kind` not a meeting kind), with a nested object of its own.
+        let record = json!({"type": "meeting", "id": "m-1", "kind": "tea", "chair": {"name": "x"}});
+        let decoded = Decoded::default();
+        assert!(validate(&policy, &record, &decoded).is_err());
+        for (index, field) in fields.iter().enumerate() {
+            let kept = decoded.field(&record, shape, index);
+            assert_eq!(kept, Some(record.get(&field.name)), "{}", field.name);
+        }
+        assert_eq!(decoded.field(&record, shape, fields.len()), None);
+        let copy = record.clone();
+        assert_eq!(decoded.field(&copy, shape, 0), None, "another record");
+        assert_eq!(decoded.field(&record, shape + 1, 0), None, "another type");
+
+        let unknown = json!({"type": "memo", "kind": "plenary"});
+        let decoded = Decoded::default();
+        assert!(validate(&policy, &unknown, &decoded).is_err());
+        assert_eq!(decoded.field(&unknown, shape, 0), None);
     }
 }

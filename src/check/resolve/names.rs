@@ -3,7 +3,7 @@
 
 use super::{ir, poison, suggest, Resolver, MAX_EXPANSIONS};
 use crate::ast::{self, ExprKind};
-use crate::check::ir::{Ir, Node};
+use crate::check::ir::{FieldName, Ir, Node};
 use crate::check::model::{DefineDef, EnumId, Ty};
 use crate::diagnostic::{Diagnostic, Label};
 use crate::source::Span;
@@ -16,10 +16,10 @@ impl Resolver<'_> {
         let mut current =
             if let Some(local) = self.locals.iter().rev().find(|l| l.name == first.as_str()) {
                 ir(Node::Local(local.slot), local.ty.clone(), first.span)
-            } else if let Some(field) = self
+            } else if let Some((index, field)) = self
                 .root
                 .and_then(|r| self.policy.shapes.get(r))
-                .and_then(|s| s.field(first.as_str()))
+                .and_then(|s| s.field_at(first.as_str()))
             {
                 let ty = field.ty.clone();
                 let root = ir(
@@ -27,11 +27,11 @@ impl Resolver<'_> {
                     Ty::Shape(self.root.unwrap_or_default()),
                     first.span,
                 );
-                ir(
-                    Node::Field(Box::new(root), first.name.clone()),
-                    ty,
-                    first.span,
-                )
+                let name = FieldName {
+                    name: first.name.clone(),
+                    index,
+                };
+                ir(Node::Field(Box::new(root), name), ty, first.span)
             } else if let Some(define) = self.root.and_then(|r| {
                 self.policy
                     .defines
@@ -147,14 +147,14 @@ impl Resolver<'_> {
         match &base.ty {
             Ty::Shape(s) => {
                 let shape = self.policy.shapes.get(*s)?;
-                match shape.field(segment.as_str()) {
-                    Some(field) => {
+                match shape.field_at(segment.as_str()) {
+                    Some((index, field)) => {
                         let ty = field.ty.clone();
-                        Some(ir(
-                            Node::Field(Box::new(base), segment.name.clone()),
-                            ty,
-                            span,
-                        ))
+                        let name = FieldName {
+                            name: segment.name.clone(),
+                            index,
+                        };
+                        Some(ir(Node::Field(Box::new(base), name), ty, span))
                     }
                     None => {
                         let names: Vec<String> =
