@@ -42,6 +42,15 @@ pub struct Label {
 }
 
 impl Label {
+    /// The first primary label's span, or the first label's.
+    pub fn primary_span(labels: &[Label]) -> Option<Span> {
+        labels
+            .iter()
+            .find(|l| l.primary)
+            .or(labels.first())
+            .map(|l| l.span)
+    }
+
     pub fn primary(span: Span, text: impl Into<String>) -> Label {
         Label {
             span,
@@ -110,11 +119,7 @@ impl Diagnostic {
 
     /// The first primary label's span, if any.
     pub fn primary_span(&self) -> Option<Span> {
-        self.labels
-            .iter()
-            .find(|l| l.primary)
-            .or(self.labels.first())
-            .map(|l| l.span)
+        Label::primary_span(&self.labels)
     }
 
     /// 1-based line and column of the primary label.

@@ -11,30 +11,9 @@ use bylaw::audit;
 use bylaw::check::RuleKind;
 use bylaw::eval::counters;
 
-/// Every record of the export, one `serde_json::Value` each.
-fn export_records(root: &Path) -> Vec<serde_json::Value> {
-    let mut records = Vec::new();
-    for entry in walkdir::WalkDir::new(root.join("fixtures/export")) {
-        let path = entry.expect("a file").into_path();
-        let text = match path.extension().and_then(|e| e.to_str()) {
-            Some("json" | "jsonl") => std::fs::read_to_string(&path).expect("reads"),
-            _ => continue,
-        };
-        if path.extension().is_some_and(|e| e == "jsonl") {
-            records.extend(
-                text.lines()
-                    .map(|l| serde_json::from_str(l).expect("a record")),
-            );
-        } else {
-            let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-            match value {
-                serde_json::Value::Array(items) => records.extend(items),
-                one => records.push(one),
-            }
-        }
-    }
-    records
-}
+#[path = "support/export.rs"]
+mod export;
+use export::export_records;
 
 #[test]
 fn each_scope_is_evaluated_once_per_record_and_rule() {

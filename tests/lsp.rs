@@ -24,6 +24,19 @@ impl Client {
         Client::start_env(args, &[])
     }
 
+    /// A server for which any workspace counts as large and whose background judgement starts
+    /// two seconds late, so a document opened (or a policy changed) at once is always so while
+    /// it runs: its own findings come first.
+    fn start_while_the_workspace_is_judged(args: &[&str]) -> Client {
+        Client::start_env(
+            args,
+            &[
+                ("BYLAW_LSP_INTERIM_BYTES", "0"),
+                ("BYLAW_LSP_PREJUDGE_DELAY_MS", "2000"),
+            ],
+        )
+    }
+
     fn start_env(args: &[&str], env: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
             .arg("lsp")
@@ -322,15 +335,7 @@ fn a_large_workspace_shows_the_open_documents_own_findings_first_and_never_a_fal
     let workspace = empty_workspace("lsp-large");
     let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
 
-    // Any workspace counts as large here, and its judgement starts two seconds late, so the
-    // notice is always opened while it runs: its own findings come first.
-    let mut client = Client::start_env(
-        &[],
-        &[
-            ("BYLAW_LSP_INTERIM_BYTES", "0"),
-            ("BYLAW_LSP_PREJUDGE_DELAY_MS", "2000"),
-        ],
-    );
+    let mut client = Client::start_while_the_workspace_is_judged(&[]);
     client.initialize(&workspace, json!(null));
     client.open(notice_uri.as_str(), "json", &notice_text);
     // First the notice alone (nothing: its own record breaks no rule), then the whole set: its id
@@ -351,13 +356,8 @@ fn a_policy_change_in_a_large_workspace_shows_the_open_documents_own_findings_fi
     let records = base.join("records");
     std::fs::create_dir_all(&records).expect("records");
     let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&records);
-    let mut client = Client::start_env(
-        &["--policy", policy.to_str().expect("path")],
-        &[
-            ("BYLAW_LSP_INTERIM_BYTES", "0"),
-            ("BYLAW_LSP_PREJUDGE_DELAY_MS", "2000"),
-        ],
-    );
+    let mut client =
+        Client::start_while_the_workspace_is_judged(&["--policy", policy.to_str().expect("path")]);
     client.initialize(&records, json!(null));
     client.open(notice_uri.as_str(), "json", &notice_text);
     assert_eq!(

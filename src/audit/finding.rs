@@ -65,11 +65,7 @@ pub struct Site {
 impl Site {
     /// The first primary label's span, or the first label's.
     pub fn primary_span(&self) -> Option<Span> {
-        self.labels
-            .iter()
-            .find(|l| l.primary)
-            .or(self.labels.first())
-            .map(|l| l.span)
+        Label::primary_span(&self.labels)
     }
 }
 
