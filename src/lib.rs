@@ -20,6 +20,7 @@ pub mod builtins;
 pub mod calendar;
 pub mod check;
 pub mod cli;
+pub mod counter;
 pub mod diagnostic;
 pub mod discover;
 pub mod eval;

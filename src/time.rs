@@ -320,39 +320,31 @@ impl<'a, 'r: 'a> RecordStore<'a> for Decoded<'r> {
 /// How often dates and datetimes are decoded, counted in test builds (where debug assertions are
 /// on) so that a test can show each decoded once per record; nothing in release builds.
 pub mod counters {
-    #[cfg(debug_assertions)]
-    static PARSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    #[cfg(debug_assertions)]
-    static NODES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    use crate::counter::Counter;
+
+    static PARSED: Counter = Counter::new();
+    static NODES: Counter = Counter::new();
 
     #[inline]
     pub(super) fn parsed() {
-        #[cfg(debug_assertions)]
-        PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        PARSED.add();
     }
 
     #[inline]
     pub(super) fn node_decoded() {
-        #[cfg(debug_assertions)]
-        NODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        NODES.add();
     }
 
     /// Strings parsed as a date or a datetime since the process started, wherever they came
     /// from (always 0 in a release build).
     pub fn dates_parsed() -> usize {
-        #[cfg(debug_assertions)]
-        return PARSED.load(std::sync::atomic::Ordering::Relaxed);
-        #[cfg(not(debug_assertions))]
-        0
+        PARSED.get()
     }
 
     /// Nodes of records decoded since the process started, each counted once per record's
     /// [`Decoded`](super::Decoded) store (always 0 in a release build).
     pub fn nodes_decoded() -> usize {
-        #[cfg(debug_assertions)]
-        return NODES.load(std::sync::atomic::Ordering::Relaxed);
-        #[cfg(not(debug_assertions))]
-        0
+        NODES.get()
     }
 }
 

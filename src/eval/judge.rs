@@ -502,21 +502,16 @@ pub fn period_key(
 pub mod counters {
     pub use crate::time::counters::{dates_parsed, nodes_decoded};
 
-    #[cfg(debug_assertions)]
-    static SCOPES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static SCOPES: crate::counter::Counter = crate::counter::Counter::new();
 
     /// A rule's scope was evaluated for a record.
     #[inline]
     pub fn scope_evaluated() {
-        #[cfg(debug_assertions)]
-        SCOPES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        SCOPES.add();
     }
 
     /// Scopes evaluated since the process started (always 0 in a release build).
     pub fn scopes_evaluated() -> usize {
-        #[cfg(debug_assertions)]
-        return SCOPES.load(std::sync::atomic::Ordering::Relaxed);
-        #[cfg(not(debug_assertions))]
-        0
+        SCOPES.get()
     }
 }
