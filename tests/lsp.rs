@@ -350,11 +350,7 @@ fn a_large_workspace_shows_the_open_documents_own_findings_first_and_never_a_fal
 
 #[test]
 fn a_policy_change_in_a_large_workspace_shows_the_open_documents_own_findings_first() {
-    let base = empty_workspace("lsp-large-policy-change");
-    let policy = base.join("policy");
-    policy_copy(&policy);
-    let records = base.join("records");
-    std::fs::create_dir_all(&records).expect("records");
+    let (policy, records) = policy_and_records("lsp-large-policy-change");
     let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&records);
     let mut client =
         Client::start_while_the_workspace_is_judged(&["--policy", policy.to_str().expect("path")]);
@@ -518,6 +514,15 @@ fn paths_outside_the_workspace_are_refused() {
 }
 
 /// A copy of the bundled policy in `dir`, with `edit` applied to the text of file `name`.
+/// A workspace `name` holding a copy of the bundled policy (`policy/`) and an empty `records/`.
+fn policy_and_records(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let base = empty_workspace(name);
+    let (policy, records) = (base.join("policy"), base.join("records"));
+    policy_copy(&policy);
+    std::fs::create_dir_all(&records).expect("records");
+    (policy, records)
+}
+
 fn policy_copy(dir: &Path) {
     std::fs::create_dir_all(dir).expect("policy folder");
     for entry in
@@ -711,16 +716,12 @@ fn policy_files_are_checked_and_navigable_as_typed() {
 
 #[test]
 fn a_broken_policy_keeps_the_server_up_until_fixed_then_findings_can_be_waived() {
-    let base = empty_workspace("lsp-broken-policy");
-    let policy = base.join("policy");
-    policy_copy(&policy);
+    let (policy, records) = policy_and_records("lsp-broken-policy");
     let records_text = std::fs::read_to_string(policy.join("01-records.bylaw")).expect("read");
     let broken = records_text.replace("rule: string required", "rule: strng required");
     std::fs::write(policy.join("01-records.bylaw"), &broken).expect("plant");
     // A policy file that is not UTF-8 on disk is a problem of its own, not a crash.
     std::fs::write(policy.join("zz-bad.bylaw"), b"group \xff\xfe").expect("bad bytes");
-    let records = base.join("records");
-    std::fs::create_dir_all(&records).expect("records");
 
     let mut client = Client::start_with(&["--policy", policy.to_str().expect("path")]);
     let before = client.initialize(&records, json!({}));
@@ -872,9 +873,7 @@ fn line_col_offset(text: &str, line: usize, column: usize) -> usize {
 
 #[test]
 fn a_policy_fixed_on_disk_is_taken_up() {
-    let base = empty_workspace("lsp-policy-on-disk");
-    let policy = base.join("policy");
-    policy_copy(&policy);
+    let (policy, records) = policy_and_records("lsp-policy-on-disk");
     let path = policy.join("01-records.bylaw");
     let fixed = std::fs::read_to_string(&path).expect("read");
     std::fs::write(
@@ -882,8 +881,6 @@ fn a_policy_fixed_on_disk_is_taken_up() {
         fixed.replace("record meeting", "record meeting meeting"),
     )
     .expect("plant");
-    let records = base.join("records");
-    std::fs::create_dir_all(&records).expect("records");
     let mut client = Client::start_with(&["--policy", policy.to_str().expect("path")]);
     client.initialize(&records, json!({}));
     let examples = bylaw::examples::Examples::new(bylaw::policy_files::default_examples());

@@ -178,28 +178,30 @@ fn check_value<'r>(
         }
         Ty::Number if !value.is_number() => problems.push(wrong("a number".into())),
         Ty::String | Ty::Ref(_) if !value.is_string() => problems.push(wrong("a string".into())),
-        Ty::Date => match value.as_str() {
-            None => problems.push(wrong("a date (YYYY-MM-DD)".into())),
-            Some(s) => match parse_date(s) {
-                Ok(date) => decoded.keep(value, Temporal::Date(date)),
+        Ty::Date | Ty::DateTime => {
+            let date = matches!(ty, Ty::Date);
+            let (what, form) = if date {
+                ("date", "a date (YYYY-MM-DD)")
+            } else {
+                ("datetime", "a datetime (RFC 3339 with an offset)")
+            };
+            let Some(s) = value.as_str() else {
+                return problems.push(wrong(form.into()));
+            };
+            let parsed = if date {
+                parse_date(s).map(Temporal::Date)
+            } else {
+                parse_datetime(s).map(Temporal::DateTime)
+            };
+            match parsed {
+                Ok(temporal) => decoded.keep(value, temporal),
                 Err(e) => problems.push(Problem {
                     pointer: at.pointer(),
                     at_key: false,
-                    message: format!("`{s}` is not a date: {e}"),
+                    message: format!("`{s}` is not a {what}: {e}"),
                 }),
-            },
-        },
-        Ty::DateTime => match value.as_str() {
-            None => problems.push(wrong("a datetime (RFC 3339 with an offset)".into())),
-            Some(s) => match parse_datetime(s) {
-                Ok(datetime) => decoded.keep(value, Temporal::DateTime(datetime)),
-                Err(e) => problems.push(Problem {
-                    pointer: at.pointer(),
-                    at_key: false,
-                    message: format!("`{s}` is not a datetime: {e}"),
-                }),
-            },
-        },
+            }
+        }
         Ty::Enum(e) => match (value.as_str(), policy.enums.get(*e)) {
             (Some(s), Some(def)) if !def.has(s) => {
                 let values: Vec<&str> = def.variants.iter().map(|(v, _)| v.as_str()).collect();
