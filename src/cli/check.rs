@@ -1,6 +1,6 @@
 //! `bylaw check`: audit record files and report.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -235,18 +235,8 @@ pub fn run(mut args: CheckArgs) -> u8 {
         Format::Human if args.summary => {
             report::human::summary_within(&policy, &outcome, renderer.width())
         }
-        Format::Human => {
-            let group = match args.group_by {
-                None => report::human::GroupBy::File,
-                Some(GroupBy::Rule) => report::human::GroupBy::Rule,
-                Some(GroupBy::Record) => report::human::GroupBy::Record,
-            };
-            let view = report::human::View {
-                group,
-                show_known: args.show_known,
-            };
-            report::human::render_view(&policy, &outcome, &renderer, view)
-        }
+        // Written as it is rendered, below.
+        Format::Human => String::new(),
         Format::Json => report::json::document(&policy, &outcome),
         Format::Jsonl => report::json::lines(&outcome),
         Format::Sarif => {
@@ -258,20 +248,45 @@ pub fn run(mut args: CheckArgs) -> u8 {
         Format::Github => report::github::commands(&policy, &outcome),
         Format::Html => report::html::document(&policy, &outcome),
     };
-    match &args.output {
+    let human = (format == Format::Human && !args.summary).then(|| {
+        let group = match args.group_by {
+            None => report::human::GroupBy::File,
+            Some(GroupBy::Rule) => report::human::GroupBy::Rule,
+            Some(GroupBy::Record) => report::human::GroupBy::Record,
+        };
+        report::human::View {
+            group,
+            show_known: args.show_known,
+        }
+    });
+    // The human report is rendered on the worker threads as it is written.
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        match human {
+            Some(view) => report::human::write_view(&policy, &outcome, &renderer, view, out)?,
+            None => out.write_all(text.as_bytes())?,
+        }
+        out.flush()
+    };
+    let written = || match &args.output {
         // A reader that stopped early (`| head`) still gets the audit's verdict as the status:
         // a report cut short is no reason to turn findings into a success.
-        None => {
-            if !super::emit(&text) {
-                return 2;
+        None => match write(&mut std::io::stdout().lock()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(format!("cannot write to standard output: {e}"))
             }
-        }
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
-                eprintln!("cannot write the report to `{}`: {e}", path.display());
-                return 2;
-            }
-        }
+            _ => Ok(()),
+        },
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| write(&mut std::io::BufWriter::new(file)))
+            .map_err(|e| format!("cannot write the report to `{}`: {e}", path.display())),
+    };
+    let written = match &pool {
+        None => written(),
+        Some(pool) => pool.install(written),
+    };
+    if let Err(message) = written {
+        eprintln!("{message}");
+        return 2;
     }
     report::exit_code(&outcome, args.deny_warnings.unwrap_or(false))
 }

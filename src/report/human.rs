@@ -1,8 +1,12 @@
 //! Human output: each finding as a miette diagnostic on the record file's text, then a summary.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::io;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+use rayon::prelude::*;
 
 use super::present;
 use super::sanitise;
@@ -19,12 +23,23 @@ pub const MIN_WIDTH: usize = 40;
 /// Wider than this is a mistake (and miette's padding overflows at 65,536).
 pub const MAX_WIDTH: usize = 4096;
 
+/// Help footers kept wrapped at most: the rules' helps repeat, a period finding's help does not.
+const MAX_FOOTERS: usize = 512;
+
 /// Renders diagnostics with or without colour; tests and pipes get plain Unicode. No line of a
 /// snippet is wider than the width: long source lines are windowed (see [`window`]).
+///
+/// Shared by the threads that render a report: the help footers it has wrapped are kept, by help
+/// text, because every finding of a rule carries the same help (with its article's words, wrapped
+/// by miette at a cost of hundreds of thousands of instructions each time).
 pub struct Renderer {
     colour: bool,
     width: usize,
     handler: GraphicalReportHandler,
+    /// Wrapped help footers by the help's text, as miette writes them.
+    footers: Mutex<HashMap<String, Arc<str>>>,
+    /// A bare diagnostic's rendering without help: what precedes its footer (see [`Self::footer`]).
+    bare: OnceLock<Option<String>>,
 }
 
 impl Renderer {
@@ -52,6 +67,8 @@ impl Renderer {
             colour,
             width,
             handler,
+            footers: Mutex::new(HashMap::new()),
+            bare: OnceLock::new(),
         }
     }
 
@@ -75,12 +92,60 @@ impl Renderer {
             width: self.width,
             context: if lines { 0 } else { 1 },
         };
-        let shown = Shown::of(diagnostic, layout);
+        // miette writes the help last but for the related diagnostics: without those, the help's
+        // footer is appended as wrapped before for the same text.
+        let footer = match &diagnostic.help {
+            Some(help) if diagnostic.related.is_empty() => self.footer(help),
+            _ => None,
+        };
+        let shown = Shown::of(diagnostic, layout, footer.is_none());
         let mut out = String::new();
         if self.handler.render_report(&mut out, &shown).is_err() {
-            out = format!("{}: {}\n", shown.code, shown.message);
+            return format!("{}: {}\n", shown.code, shown.message);
+        }
+        if let Some(footer) = footer {
+            out.push_str(&footer);
         }
         out
+    }
+
+    /// The footer miette writes for `help` (sanitised), wrapped once per text. It is cut from
+    /// miette's own rendering, so its bytes are miette's: a bare diagnostic rendered with the help,
+    /// less the same rendered without (miette writes the footer after the header and message,
+    /// which do not depend on the help). `None` if miette fails or the two disagree.
+    fn footer(&self, help: &str) -> Option<Arc<str>> {
+        let footers = self.footers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(footer) = footers.get(help) {
+            return Some(footer.clone());
+        }
+        drop(footers);
+        let bare = self
+            .bare
+            .get_or_init(|| self.render_bare(None))
+            .as_deref()?;
+        let with = self.render_bare(Some(sanitise::block(help).into_owned()))?;
+        let footer: Arc<str> = Arc::from(with.strip_prefix(bare)?);
+        let mut footers = self.footers.lock().unwrap_or_else(|e| e.into_inner());
+        if footers.len() < MAX_FOOTERS {
+            footers.insert(help.to_string(), footer.clone());
+        }
+        Some(footer)
+    }
+
+    /// A diagnostic with no source and a fixed message, with `help` or without.
+    fn render_bare(&self, help: Option<String>) -> Option<String> {
+        let bare = Shown {
+            severity: Severity::Error,
+            code: "bare".to_string(),
+            message: "bare".to_string(),
+            help,
+            source: None,
+            labels: Vec::new(),
+            related: Vec::new(),
+        };
+        let mut out = String::new();
+        self.handler.render_report(&mut out, &bare).ok()?;
+        Some(out)
     }
 }
 
@@ -106,7 +171,8 @@ struct Shown {
 }
 
 impl Shown {
-    fn of(d: &Diagnostic, layout: Layout) -> Shown {
+    /// `d` as shown; without its help when the caller writes the help's footer itself.
+    fn of(d: &Diagnostic, layout: Layout, with_help: bool) -> Shown {
         let windowed = d
             .source
             .as_ref()
@@ -119,10 +185,16 @@ impl Shown {
             severity: d.severity,
             code: sanitise::line(&d.code).into_owned(),
             message: sanitise::line(&d.message).into_owned(),
-            help: d.help.as_deref().map(|h| sanitise::block(h).into_owned()),
+            help: (d.help.as_deref())
+                .filter(|_| with_help)
+                .map(|h| sanitise::block(h).into_owned()),
             source,
             labels,
-            related: d.related.iter().map(|r| Shown::of(r, layout)).collect(),
+            related: d
+                .related
+                .iter()
+                .map(|r| Shown::of(r, layout, true))
+                .collect(),
         }
     }
 }
@@ -224,8 +296,34 @@ pub fn render_grouped(
 /// The findings as `view` asks, then the summary; findings known from a baseline are left out
 /// unless asked for, and the summary says how many were.
 pub fn render_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, view: View) -> String {
-    let mut out = diagnostics_view(policy, outcome, renderer, view);
-    out.push_str(&summary_within(policy, outcome, renderer.width()));
+    let mut out = String::new();
+    // A String takes every write.
+    let _ = view_into(policy, outcome, renderer, view, &mut out);
+    out
+}
+
+/// [`render_view`] written to `out` as it is rendered, a few hundred findings at a time (on every
+/// thread of the current rayon pool), so a report of a large export is never held whole. Stops at
+/// the first error writing.
+pub fn write_view(
+    policy: &Policy,
+    outcome: &Outcome,
+    renderer: &Renderer,
+    view: View,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    view_into(policy, outcome, renderer, view, &mut Writer(out))
+}
+
+fn view_into(
+    policy: &Policy,
+    outcome: &Outcome,
+    renderer: &Renderer,
+    view: View,
+    out: &mut dyn Sink,
+) -> io::Result<()> {
+    diagnostics_view(policy, outcome, renderer, view, out)?;
+    out.put(&summary_within(policy, outcome, renderer.width()))?;
     let known = outcome
         .findings
         .iter()
@@ -233,22 +331,43 @@ pub fn render_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, view
         .count();
     if known > 0 && !view.show_known {
         let plural = if known == 1 { "finding" } else { "findings" };
-        out.push_str(&format!(
+        out.put(&format!(
             "{known} known {plural} from the baseline not shown; --show-known shows them\n"
-        ));
+        ))?;
     }
-    out
+    Ok(())
 }
+
+/// Where a human report goes as it is rendered.
+trait Sink {
+    fn put(&mut self, text: &str) -> io::Result<()>;
+}
+
+impl Sink for String {
+    fn put(&mut self, text: &str) -> io::Result<()> {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+struct Writer<'a>(&'a mut dyn io::Write);
+
+impl Sink for Writer<'_> {
+    fn put(&mut self, text: &str) -> io::Result<()> {
+        self.0.write_all(text.as_bytes())
+    }
+}
+
+/// Diagnostics rendered at a time: enough to keep every thread busy, few enough that the report
+/// is never held whole (a few hundred kilobytes).
+const CHUNK: usize = 256;
 
 /// Bad inputs, then findings (waived ones marked, period ones named by their period).
 pub fn diagnostics(policy: &Policy, outcome: &Outcome, renderer: &Renderer) -> String {
-    diagnostics_in_order(
-        policy,
-        outcome,
-        renderer,
-        outcome.findings.iter().collect(),
-        |_| None,
-    )
+    let mut out = String::new();
+    let findings = outcome.findings.iter().collect();
+    let _ = diagnostics_in_order(policy, outcome, renderer, findings, |_| None, &mut out);
+    out
 }
 
 /// [`diagnostics`], with the findings grouped under a heading per rule or per record.
@@ -258,10 +377,18 @@ pub fn diagnostics_grouped(
     renderer: &Renderer,
     group: GroupBy,
 ) -> String {
-    diagnostics_view(policy, outcome, renderer, View::grouped(group))
+    let mut out = String::new();
+    let _ = diagnostics_view(policy, outcome, renderer, View::grouped(group), &mut out);
+    out
 }
 
-fn diagnostics_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, view: View) -> String {
+fn diagnostics_view(
+    policy: &Policy,
+    outcome: &Outcome,
+    renderer: &Renderer,
+    view: View,
+    out: &mut dyn Sink,
+) -> io::Result<()> {
     let group = view.group;
     let mut findings: Vec<&Finding> = outcome
         .findings
@@ -269,11 +396,12 @@ fn diagnostics_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, vie
         .filter(|f| view.show_known || f.new != Some(false))
         .collect();
     let rank = |f: &Finding| policy.all_rules().position(|r| r.id == f.rule);
-    // A stable sort keeps the file order inside each group; period findings stay last.
+    // A stable sort keeps the file order inside each group; period findings stay last. Each key
+    // is made once, not at every comparison.
     match group {
         GroupBy::File => {}
-        GroupBy::Rule => findings.sort_by_key(|f| (f.period.is_some(), rank(f))),
-        GroupBy::Record => findings.sort_by_key(|f| (f.period.is_some(), f.record.clone())),
+        GroupBy::Rule => findings.sort_by_cached_key(|f| (f.period.is_some(), rank(f))),
+        GroupBy::Record => findings.sort_by_cached_key(|f| (f.period.is_some(), f.record.clone())),
     }
     let heading = |f: &Finding| -> Option<String> {
         match group {
@@ -289,7 +417,31 @@ fn diagnostics_view(policy: &Policy, outcome: &Outcome, renderer: &Renderer, vie
             }),
         }
     };
-    diagnostics_in_order(policy, outcome, renderer, findings, heading)
+    diagnostics_in_order(policy, outcome, renderer, findings, heading, out)
+}
+
+/// Renders `diagnostics` on every thread of the current pool, [`CHUNK`] at a time, and writes
+/// them in their order, each after what `before` puts ahead of it.
+fn render_chunked<T: Sync>(
+    items: &[T],
+    diagnostic: impl Fn(&T) -> Diagnostic + Sync,
+    renderer: &Renderer,
+    mut before: impl FnMut(&T, &mut String),
+    out: &mut dyn Sink,
+) -> io::Result<()> {
+    for chunk in items.chunks(CHUNK) {
+        let rendered: Vec<String> = chunk
+            .par_iter()
+            .map(|item| renderer.render(&diagnostic(item)))
+            .collect();
+        let mut text = String::with_capacity(rendered.iter().map(String::len).sum());
+        for (item, one) in chunk.iter().zip(rendered) {
+            before(item, &mut text);
+            text.push_str(&one);
+        }
+        out.put(&text)?;
+    }
+    Ok(())
 }
 
 fn diagnostics_in_order(
@@ -298,29 +450,38 @@ fn diagnostics_in_order(
     renderer: &Renderer,
     findings: Vec<&Finding>,
     heading: impl Fn(&Finding) -> Option<String>,
-) -> String {
-    let mut out = String::new();
-    for bad in &outcome.bad_inputs {
-        out.push_str(&renderer.render(&bad.diagnostic));
-    }
-    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    out: &mut dyn Sink,
+) -> io::Result<()> {
+    render_chunked(
+        &outcome.bad_inputs,
+        |bad| bad.diagnostic.clone(),
+        renderer,
+        |_, _| {},
+        out,
+    )?;
+    let mut counts: HashMap<String, usize> = HashMap::new();
     for title in findings.iter().filter_map(|f| heading(f)) {
         *counts.entry(title).or_default() += 1;
     }
     let mut current: Option<String> = None;
-    for finding in findings {
+    let before = |finding: &&Finding, text: &mut String| {
         if let Some(title) = heading(finding).filter(|t| current.as_ref() != Some(t)) {
             let count = counts.get(&title).copied().unwrap_or(0);
             let plural = if count == 1 { "finding" } else { "findings" };
             let counted = format!(" ({count} {plural})");
             let room = renderer.width().saturating_sub(3 + counted.chars().count());
             let title = fit(&sanitise::line(&title), room);
-            out.push_str(&format!("\n── {title}{counted}\n\n"));
+            text.push_str(&format!("\n── {title}{counted}\n\n"));
             current = Some(title);
         }
-        out.push_str(&renderer.render(&present::diagnostic(policy, finding)));
-    }
-    out
+    };
+    render_chunked(
+        &findings,
+        |finding| present::diagnostic(policy, finding),
+        renderer,
+        before,
+        out,
+    )
 }
 
 /// The summary, within 100 columns.
@@ -437,4 +598,35 @@ fn fit(text: &str, width: usize) -> String {
     }
     out.push('…');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A help footer taken from the cache is the one miette writes, in colour too.
+    #[test]
+    fn cached_footers_are_miettes() {
+        let help =
+            "one line of help that is long enough to be wrapped by miette at forty columns\n\
+                    文件应当经分管副秘书长、秘书长审核,分管副市长审阅后,由市长签发 \u{1b}[2J";
+        for colour in [false, true] {
+            let renderer = Renderer::with_width(colour, 40);
+            let mut d = Diagnostic::error("r.1", "a finding");
+            d.help = Some(help.to_string());
+            let shown = Shown::of(
+                &d,
+                Layout {
+                    width: 40,
+                    context: 1,
+                },
+                true,
+            );
+            let mut whole = String::new();
+            renderer.handler.render_report(&mut whole, &shown).unwrap();
+            assert_eq!(renderer.render(&d), whole);
+            assert_eq!(renderer.render(&d), whole, "from the cache");
+            assert_eq!(renderer.footers.lock().unwrap().len(), 1);
+        }
+    }
 }

@@ -25,7 +25,12 @@ pub fn block(text: &str) -> Cow<'_, str> {
 }
 
 /// The visible form of one character, or `None` when it may reach a terminal as it is.
+#[inline]
 pub fn escape(c: char, keep_newline: bool) -> Option<String> {
+    // Most of a record is printable ASCII: answered before the lists below.
+    if c == ' ' || c.is_ascii_graphic() {
+        return None;
+    }
     match c {
         '\n' if keep_newline => None,
         '\n' => Some("\\n".into()),
@@ -57,6 +62,9 @@ fn is_invisible(c: char) -> bool {
 }
 
 fn sanitise(text: &str, keep_newline: bool) -> Cow<'_, str> {
+    if text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Cow::Borrowed(text);
+    }
     if !text.chars().any(|c| escape(c, keep_newline).is_some()) {
         return Cow::Borrowed(text);
     }

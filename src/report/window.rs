@@ -346,7 +346,7 @@ fn cells_of(source: &SourceFile, n: usize) -> ShownLine {
     let span = source.line_span(n);
     let text = &source.text[span.start..span.end];
     let content = text.strip_suffix('\r').unwrap_or(text);
-    let mut cells = Vec::new();
+    let mut cells = Vec::with_capacity(content.chars().count());
     let mut col = 0;
     for (i, c) in content.char_indices() {
         let orig = span.start + i;
