@@ -356,6 +356,8 @@ fn cells_of(source: &SourceFile, n: usize) -> ShownLine {
                 (w, Some(" ".repeat(w)))
             }
             '\u{feff}' if orig == 0 => (0, Some(String::new())),
+            // Most of a record: one column, shown as it is.
+            c if c == ' ' || c.is_ascii_graphic() => (1, None),
             c => match sanitise::escape(c, false) {
                 Some(visible) => (visible.width(), Some(visible)),
                 None => (c.width().unwrap_or(0), None),
