@@ -862,6 +862,38 @@ fn findings_can_be_grouped_by_rule_or_by_record() {
 }
 
 #[test]
+fn a_group_heading_cut_to_fit_a_narrow_terminal_is_written_once() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .args([
+            "check",
+            "fixtures/example",
+            "--group-by",
+            "rule",
+            "--color",
+            "never",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("COLUMNS", "40")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let headings: Vec<&str> = text.lines().filter(|l| l.starts_with("── ")).collect();
+    assert!(
+        headings.iter().any(|h| h.contains('…')),
+        "some title is cut at 40 columns: {headings:?}"
+    );
+    let mut distinct = headings.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(
+        headings.len(),
+        distinct.len(),
+        "each group headed once: {headings:?}"
+    );
+}
+
+#[test]
 fn no_color_turns_colour_off_unless_it_is_asked_for() {
     // `script` gives the binary a terminal, where colour is on by default.
     let binary = env!("CARGO_BIN_EXE_bylaw");

@@ -470,8 +470,9 @@ fn diagnostics_in_order(
             let plural = if count == 1 { "finding" } else { "findings" };
             let counted = format!(" ({count} {plural})");
             let room = renderer.width().saturating_sub(3 + counted.chars().count());
-            let title = fit(&sanitise::line(&title), room);
-            text.push_str(&format!("\n── {title}{counted}\n\n"));
+            let shown = fit(&sanitise::line(&title), room);
+            text.push_str(&format!("\n── {shown}{counted}\n\n"));
+            // The group is remembered by its title, not by how it was cut to fit.
             current = Some(title);
         }
     };
