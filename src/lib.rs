@@ -25,6 +25,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod eval;
 pub mod examples;
+pub mod finding;
 pub mod lsp;
 pub mod policy_files;
 pub mod records;

@@ -7,7 +7,6 @@
 //! the few records a rule about the set must show are read again from their file at the end.
 
 mod chunked;
-mod finding;
 pub mod fingerprint;
 mod periodic;
 mod read;
@@ -19,11 +18,11 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use finding::{BadInput, Elsewhere, EventDate, Finding, Judged, Runs, Site, Summary, Tally};
 pub use read::FileResult;
 
 use crate::check::{Period, Policy};
 use crate::discover::{discover_skipping, Input};
+use crate::finding::{self, BadInput, EventDate, Finding, Judged, Summary, Tally};
 
 /// How to run an audit.
 #[derive(Debug, Clone, Default)]

@@ -7,7 +7,6 @@ use serde_json::Value as Json;
 
 use jiff::civil::Date;
 
-use super::finding::{BadInput, EventDate, Finding, Runs, Tally};
 use super::read::{Amount, Counted};
 use super::set::Gathered;
 use super::Outcome;
@@ -15,6 +14,7 @@ use crate::check::{Policy, RuleKind};
 use crate::diagnostic::{Diagnostic, Label};
 use crate::eval::value::{Traced, Val};
 use crate::eval::{self, World};
+use crate::finding::{BadInput, EventDate, Finding, Runs, Tally};
 
 /// The longest period under audit that is inferred from the records (catalogue 1.1).
 const LONGEST_INFERRED_YEARS: i16 = 10;
@@ -182,7 +182,7 @@ fn judge_tally(
         max: p.max,
     });
     if trace {
-        outcome.judged.push(crate::audit::Judged {
+        outcome.judged.push(crate::finding::Judged {
             rule: rule.id.clone(),
             subject: match tally.group {
                 Some(g) => format!("{} {g}", tally.key),

@@ -10,10 +10,10 @@ use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use super::chunked::{Chunked, Texted};
-use super::finding::{self, BadInput, EventDate, Finding};
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::discover::Format;
-use crate::eval::{self, World};
+use crate::eval::{self, record_id, unjudgeable, World};
+use crate::finding::{self, BadInput, EventDate, Finding};
 use crate::records::{self, locate_in_file, Fragment, Item, Place, Refetch, Reopen};
 use crate::source::{SourceFile, Span};
 use crate::time::Decoded;
@@ -557,7 +557,7 @@ fn judge(
                         match eval::judge_in_scope(policy, rule, body, record, world) {
                             Ok(raws) => result.findings.extend(
                                 raws.into_iter()
-                                    .map(|raw| finding::locate(rule, raw, value, at.0, at.1)),
+                                    .map(|raw| eval::locate(rule, raw, value, at.0, at.1)),
                             ),
                             Err(e) => result
                                 .bad_inputs
@@ -857,43 +857,6 @@ pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json 
         _ => serde_json::Map::new(),
     };
     Json::Object(fields)
-}
-
-/// A record that a rule could not judge (a date outside the calendar, say) is bad input.
-pub fn unjudgeable(
-    rule: &crate::check::RuleDef,
-    e: eval::EvalError<'_>,
-    record: &Json,
-    place: Place,
-    source: &Arc<SourceFile>,
-) -> BadInput {
-    let raw = eval::RawFinding {
-        require: None,
-        severity: crate::diagnostic::Severity::Error,
-        message: e.message.clone(),
-        blame: vec![eval::Blame::primary(e.origin, "cannot be judged".into())],
-    };
-    let located = finding::locate(rule, raw, record, place, source);
-    let span = (located.place.as_ref())
-        .and_then(finding::Site::primary_span)
-        .unwrap_or_default();
-    BadInput::at(
-        source,
-        span,
-        format!("rule {} cannot judge this record: {}", rule.id, e.message),
-        "bad-input::unjudgeable",
-        "cannot be judged",
-        None,
-    )
-}
-
-/// A record's id, as reports name it.
-pub fn record_id(record: &Json) -> String {
-    record
-        .get("id")
-        .and_then(Json::as_str)
-        .unwrap_or("")
-        .to_string()
 }
 
 fn is_ref_target(policy: &Policy, shape: ShapeId) -> bool {

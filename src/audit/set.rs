@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::finding::{self, Elsewhere, Finding, Site};
 use super::read::{self, Deferred, Seen};
 use super::Outcome;
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::diagnostic::Label;
 use crate::eval::{self, World};
+use crate::finding::{Elsewhere, Finding, Site};
 use crate::records::pointer::Pointer;
 use crate::records::{locate_in_file, Fragment, Place};
 use crate::source::{SourceFile, Span};
@@ -26,7 +26,7 @@ static NO_FIELDS: std::sync::LazyLock<Json> =
 pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome, trace: bool) {
     let gathered = &*gathered;
     let Some(index) = Index::new(gathered) else {
-        outcome.bad_inputs.push(crate::audit::BadInput::unlocated(
+        outcome.bad_inputs.push(crate::finding::BadInput::unlocated(
             "<set>".into(),
             format!(
                 "more than {} records: too many to check as one set",
@@ -237,9 +237,9 @@ fn judge_deferred(
             Ok(false) => continue,
             Ok(true) => {
                 if trace {
-                    outcome.judged.push(crate::audit::Judged {
+                    outcome.judged.push(crate::finding::Judged {
                         rule: rule.id.clone(),
-                        subject: read::record_id(&value),
+                        subject: eval::record_id(&value),
                         file: Some(source.name.clone()),
                     });
                 }
@@ -250,7 +250,7 @@ fn judge_deferred(
         match judged {
             Ok(raws) => {
                 for raw in raws {
-                    outcome.findings.push(finding::locate(
+                    outcome.findings.push(eval::locate(
                         rule,
                         raw,
                         &value,
@@ -259,7 +259,7 @@ fn judge_deferred(
                     ));
                 }
             }
-            Err(e) => outcome.bad_inputs.push(read::unjudgeable(
+            Err(e) => outcome.bad_inputs.push(eval::unjudgeable(
                 rule,
                 e,
                 &value,
@@ -283,8 +283,8 @@ fn read_again(
 }
 
 /// A file that changed while it was audited: what was read first no longer reads the same.
-fn changed(gathered: &Gathered, at: &Fragment) -> crate::audit::BadInput {
-    crate::audit::BadInput::unlocated(
+fn changed(gathered: &Gathered, at: &Fragment) -> crate::finding::BadInput {
+    crate::finding::BadInput::unlocated(
         gathered.source_name(at).to_string(),
         format!(
             "cannot read line {} again: the file changed while it was audited",
@@ -448,7 +448,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                 format!("should name {}", crate::wording::with_article(target_name)),
             )],
         };
-        outcome.findings.push(finding::locate(
+        outcome.findings.push(eval::locate(
             rule,
             raw,
             &value,

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::finding;
 use super::set::Gathered;
 use super::waiver_file::WaiverFile;
 use super::Outcome;
@@ -123,7 +122,7 @@ fn report_invalid(
             message,
             blame: vec![Blame::primary(origin, label.to_string())],
         };
-        outcome.findings.push(finding::locate(
+        outcome.findings.push(crate::eval::locate(
             rule,
             raw,
             &kept.value,
@@ -175,7 +174,7 @@ fn report_unused(
                 "waives nothing".into(),
             )],
         };
-        outcome.findings.push(finding::locate(
+        outcome.findings.push(crate::eval::locate(
             rule,
             raw,
             &kept.value,
@@ -286,7 +285,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
                 require: None,
             };
-            let found = finding::locate(rule, raw, &file.doc, Place::Whole, &file.source);
+            let found = crate::eval::locate(rule, raw, &file.doc, Place::Whole, &file.source);
             outcome.findings.push(found);
         }
     }
@@ -324,7 +323,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                 )],
                 require: None,
             };
-            let found = finding::locate(rule, raw, &file.doc, Place::Whole, &file.source);
+            let found = crate::eval::locate(rule, raw, &file.doc, Place::Whole, &file.source);
             outcome.findings.push(found);
         }
     }

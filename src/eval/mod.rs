@@ -8,6 +8,7 @@ pub mod builtins;
 pub(crate) mod chain;
 mod expr;
 mod judge;
+mod locate;
 pub mod value;
 mod who;
 
@@ -20,6 +21,7 @@ pub use judge::{
     counters, in_scope, judge_in_scope, judge_record, period_key, render as render_template, scope,
     Blame, RawFinding,
 };
+pub use locate::{locate, record_id, unjudgeable};
 
 use crate::check::{Period, ShapeId};
 
