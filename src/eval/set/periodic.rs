@@ -7,9 +7,8 @@ use serde_json::Value as Json;
 
 use jiff::civil::Date;
 
-use super::read::{Amount, Counted};
-use super::set::Gathered;
-use super::Outcome;
+use super::facts::{Amount, Counted};
+use super::{Found, Gathered};
 use crate::check::{Policy, RuleKind};
 use crate::diagnostic::{Diagnostic, Label};
 use crate::eval::value::{Traced, Val};
@@ -69,7 +68,7 @@ pub fn refuse_long_period(policy: &Policy, first: &EventDate, last: &EventDate) 
     bad
 }
 
-pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace: bool) {
+pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool) {
     let Some(period) = outcome.period else { return };
     let world = World {
         period: Some(period),
@@ -157,7 +156,7 @@ fn judge_tally(
     world: &World,
     tally: Tallied<'_>,
     (from, to): (Date, Date),
-    outcome: &mut Outcome,
+    outcome: &mut Found,
     trace: bool,
 ) {
     // With `sum`, the total is judged; a total that cannot be known is not (its records are
