@@ -7,12 +7,14 @@
 //! language and [`builtins`] the registry of builtin functions, both below `check` and `eval`;
 //! [`syntax`] parses policy files with pest into the [`ast`]; [`check`] resolves names and types
 //! against the record types the policy declares and compiles each rule; [`eval`] judges a record
-//! against a compiled rule; [`audit`] runs a whole record set (files in parallel, then the rules
-//! about the set); [`report`] turns findings into human and machine output; [`cli`] ties it to the
-//! command line. [`diagnostic`] is the one problem type every stage reports with. [`examples`]
-//! holds each rule's passing and failing example, which `explain` shows and `verify` checks.
-//! [`wording`] holds the shared rules of message prose (a/an, a number's noun, weekday names).
-//! [`lsp`] is the other front end: the language server that checks records as they are typed.
+//! against a compiled rule, and (its record-set stage, [`eval::set`]) the record set from the facts
+//! gathered as it was read; [`finding`] is what evaluation finds, typed, below the stages that read
+//! it; [`audit`] drives a whole record set (files in parallel, then the record-set stage) into one
+//! outcome; [`report`] turns findings into human and machine output; [`cli`] ties it to the command
+//! line. [`diagnostic`] is the one problem type every stage reports with. [`examples`] holds each
+//! rule's passing and failing example, which `explain` shows and `verify` checks. [`wording`] holds
+//! the shared rules of message prose (a/an, a number's noun, weekday names). [`lsp`] is the other
+//! front end: the language server that checks records as they are typed.
 
 pub mod ast;
 pub mod audit;
@@ -25,6 +27,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod eval;
 pub mod examples;
+pub mod finding;
 pub mod lsp;
 pub mod policy_files;
 pub mod records;

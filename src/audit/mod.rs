@@ -1,29 +1,29 @@
-//! Stage 5: the audit of a record set. Reads every input (in parallel, one file per task), judges
-//! each record against the rules that need only that record, then — once every record is read —
-//! the rules that need the record set: duplicates, references, periods and waivers.
+//! The driver of an audit: it runs the stages over a record set and merges what they find into
+//! one [`Outcome`]. Discovers the inputs, reads each file and judges its records in batches, in
+//! parallel, against the rules that need only the record (`read`); gathers the compact set facts
+//! each file leaves ([`crate::eval::set::SetFacts`]) and hands them to evaluation's record-set
+//! stage ([`crate::eval::set::judge`]); then puts the findings in the contract's order and names
+//! each by its fingerprint. The judging is evaluation's: the driver decides what is read when,
+//! on which thread, and merges.
 //!
-//! Records are streamed: each is judged and dropped as it is read, leaving only compact set facts
-//! (`read::SetFacts`: ids, references, what periodic rules count, where to read a record again);
-//! the few records a rule about the set must show are read again from their file at the end.
+//! Records are streamed: each is judged and dropped as it is read, leaving only the set facts
+//! (ids, references, what periodic rules count, where to read a record again); the few records a
+//! rule about the set must show are read again from their file at the end.
 
-mod chunked;
-mod finding;
 pub mod fingerprint;
-mod periodic;
 mod read;
-mod set;
-pub mod waiver_file;
-mod waivers;
 
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use finding::{BadInput, Elsewhere, EventDate, Finding, Judged, Runs, Site, Summary, Tally};
 pub use read::FileResult;
 
 use crate::check::{Period, Policy};
 use crate::discover::{discover_skipping, Input};
+use crate::eval::set::{self, SetFacts};
+use crate::finding::{self, BadInput, EventDate, Finding, Judged, Summary, Tally};
+use crate::records::waiver_file::WaiverFile;
 
 /// How to run an audit.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +40,7 @@ pub struct Options {
     /// Told how far reading has got, for a progress bar.
     pub progress: Option<std::sync::Arc<dyn Progress>>,
     /// Waivers of period findings, from a waivers file (`--waivers`).
-    pub waivers: Option<std::sync::Arc<waiver_file::WaiverFile>>,
+    pub waivers: Option<std::sync::Arc<WaiverFile>>,
 }
 
 /// Follows an audit's reading: the bytes of record files to read, then each part read.
@@ -259,43 +259,36 @@ fn audit_texts(
     complete(policy, files, options, outcome)
 }
 
-/// Duplicates, references, periods and waivers, once every file is in; then the contract's order
-/// and the fingerprints.
+/// The files' findings and facts merged, completed by the record-set stage; then the contract's
+/// order and the fingerprints.
 fn complete(
     policy: &Policy,
     files: Vec<FileResult>,
     options: &Options,
     mut outcome: Outcome,
 ) -> Outcome {
-    let mut gathered = set::Gathered::default();
+    let mut facts = SetFacts::default();
+    let mut findings = std::mem::take(&mut outcome.findings);
     for file in files {
         outcome.summary.files += usize::from(file.readable);
         outcome.summary.records += file.records;
-        outcome.findings.extend(file.findings);
+        findings.extend(file.findings);
         outcome.bad_inputs.extend(file.bad_inputs);
         outcome.judged.extend(file.judged);
-        gathered.absorb(file.facts);
+        facts.absorb(file.facts);
     }
-    outcome.period = options.period.or(gathered.inferred_period());
-    if options.period.is_none() {
-        outcome.period_bounds = gathered
-            .first_event
-            .clone()
-            .zip(gathered.last_event.clone());
-    }
-    set::judge_set(policy, &mut gathered, &mut outcome, options.trace);
-    match &outcome.period_bounds {
-        // An inferred period of more than ten years is most likely one mistyped year.
-        Some((first, last)) if periodic::too_long(first.date, last.date) => {
-            let refused = periodic::refuse_long_period(policy, first, last);
-            outcome.bad_inputs.push(refused);
-        }
-        _ => periodic::judge(policy, &gathered, &mut outcome, options.trace),
-    }
-    waivers::apply(policy, &gathered, &mut outcome);
-    if let Some(file) = &options.waivers {
-        waivers::apply_to_periods(policy, file, &mut outcome);
-    }
+    let given = set::Given {
+        period: options.period,
+        trace: options.trace,
+        waivers: options.waivers.as_deref(),
+    };
+    let found = set::judge(policy, facts, findings, given);
+    outcome.period = found.period;
+    outcome.period_bounds = found.period_bounds;
+    outcome.findings = found.findings;
+    outcome.bad_inputs.extend(found.bad_inputs);
+    outcome.judged.extend(found.judged);
+    outcome.tallies.extend(found.tallies);
     outcome.findings.sort_by(finding::contract_order);
     // After the sort: the ordinals in a fingerprint follow the report's order.
     fingerprint::assign(&policy.name, &mut outcome.findings);

@@ -5,16 +5,18 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use jiff::civil::Date;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::chunked::{Chunked, Texted};
-use super::finding::{self, BadInput, EventDate, Finding};
 use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
 use crate::discover::Format;
-use crate::eval::{self, World};
-use crate::records::{self, locate_in_file, Fragment, Item, Place, Refetch, Reopen};
+use crate::eval::set;
+use crate::eval::set::facts::{
+    Amount, Counted, Deferred, Kept, Reference, Refused, Seen, SetFacts, Spot,
+};
+use crate::eval::{self, record_id, unjudgeable, World};
+use crate::finding::{self, BadInput, EventDate, Finding};
+use crate::records::{self, locate_in_file, Item, Place, Reopen};
 use crate::source::{SourceFile, Span};
 use crate::time::Decoded;
 
@@ -23,235 +25,6 @@ pub enum Text {
     Stdin(std::io::Result<Vec<u8>>),
     /// A named text already in memory, such as a policy's example.
     Memory(String, Format, String),
-}
-
-/// A record kept whole after its file is done: one that carries waivers.
-#[derive(Clone)]
-pub struct Kept {
-    /// Shared, so a judged file kept for later (the language server's) is cheap to hand over.
-    pub value: Arc<Json>,
-    pub shape: ShapeId,
-    pub place: Place,
-    pub source: Arc<SourceFile>,
-}
-
-/// A record one rule or more can judge only once the whole set is read (it reads through a
-/// reference, or the period): where to read it again, not its text.
-#[derive(Clone)]
-pub struct Deferred {
-    /// Its place, and its type (always known).
-    pub spot: Spot,
-    /// Where to read it again (its source in [`SetFacts::origins`]).
-    pub at: Fragment,
-    /// The rules (by index) whose scope, evaluated when the record was read, holds it; a rule
-    /// whose scope needs the set is not here, its scope evaluated once the set is read.
-    pub in_scope: Box<[u16]>,
-}
-
-/// Where an id was seen: every record's compact trace in the set, kept with its id (in
-/// [`SetFacts::ids`]). What a reference to it may read is not kept: the few records references
-/// name are read again once the set is known.
-#[derive(Clone)]
-pub struct Seen {
-    /// Where to read it again (its source in [`SetFacts::origins`]).
-    pub at: Fragment,
-    /// Its place, and its type for a valid record (a refused one is in [`FileResult::refused`]).
-    pub spot: Spot,
-}
-
-/// A reference from a record to another, by id.
-#[derive(Clone)]
-pub struct Reference {
-    pub target: Box<str>,
-    /// Where to read the referring record again (its source in [`SetFacts::origins`]).
-    pub at: Fragment,
-    /// The referring record's place and type.
-    pub spot: Spot,
-    /// The referring field: its index in its type's fields.
-    pub field: u32,
-}
-
-/// A record counted by a periodic rule.
-#[derive(Clone)]
-pub struct Counted {
-    /// The rule, by index.
-    pub rule: u32,
-    pub date: Date,
-    pub id: Box<str>,
-    /// With `by`: the value that puts the record in its group.
-    pub group: Option<Box<str>>,
-    /// With `sum`: the record's amount; `None` when it has none, which leaves its group's total
-    /// in that period unjudged (and the record reported as bad input).
-    pub amount: Option<Amount>,
-}
-
-/// A record's [`Place`] and type, packed in 16 bytes (a `Place` and an `Option<ShapeId>` take
-/// 40): kept for every record of a set. A line or an element index past `u32::MAX` (a file of
-/// more than 8 GiB) is kept as `u32::MAX`, as [`Refetch`] keeps lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Spot {
-    /// The line (of JSON Lines) or the element index (of an array).
-    index: u32,
-    /// Where the record starts in its text; at most a record's length, which fits.
-    offset: u32,
-    /// The type; `u32::MAX` for none.
-    shape: u32,
-    kind: SpotKind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SpotKind {
-    Whole,
-    Element,
-    Line,
-}
-
-impl Spot {
-    pub fn new(place: Place, shape: Option<ShapeId>) -> Spot {
-        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let (kind, index, offset) = match place {
-            Place::Whole => (SpotKind::Whole, 0, 0),
-            Place::Element { index, offset } => (SpotKind::Element, index, offset),
-            Place::Line { line, offset } => (SpotKind::Line, line, offset),
-        };
-        Spot {
-            index: small(index),
-            offset: small(offset),
-            // A policy has fewer types than that.
-            shape: shape.map_or(u32::MAX, |s| small(s).min(u32::MAX - 1)),
-            kind,
-        }
-    }
-
-    pub fn place(self) -> Place {
-        let (index, offset) = (self.index as usize, self.offset as usize);
-        match self.kind {
-            SpotKind::Whole => Place::Whole,
-            SpotKind::Element => Place::Element { index, offset },
-            SpotKind::Line => Place::Line {
-                line: index,
-                offset,
-            },
-        }
-    }
-
-    pub fn shape(self) -> Option<ShapeId> {
-        (self.shape != u32::MAX).then_some(self.shape as ShapeId)
-    }
-}
-
-/// An amount a periodic rule adds up: a whole number for an `int` field.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Amount {
-    Int(i64),
-    Number(f64),
-}
-
-impl Amount {
-    pub fn as_f64(self) -> f64 {
-        match self {
-            Amount::Int(n) => n as f64,
-            Amount::Number(n) => n,
-        }
-    }
-}
-
-/// A record refused as bad input (set.3): it stays in the record set by its id, and its type
-/// when that is a known one.
-#[derive(Clone)]
-pub struct Refused {
-    pub id: String,
-    pub shape: Option<ShapeId>,
-    /// What rules read through a reference to it (as for a valid record), when none of those
-    /// fields is at fault; else a reference to it can be followed no further.
-    pub readable: Option<Arc<Json>>,
-}
-
-/// What the rules about the whole set need of the records read: compact facts, not records.
-#[derive(Clone, Default)]
-pub struct SetFacts {
-    /// Every record's id, and where it was seen.
-    pub ids: Texted<Seen>,
-    pub references: Chunked<Reference>,
-    pub counted: Chunked<Counted>,
-    pub kept: Vec<Kept>,
-    pub deferred: Chunked<Deferred>,
-    pub refused: Vec<Refused>,
-    pub first_event: Option<EventDate>,
-    pub last_event: Option<EventDate>,
-    /// The sources the facts were read from: a fact's [`Fragment::source`] is its index here
-    /// (four bytes in a fact's padding, not an `Arc` of eight and its count).
-    pub origins: Vec<Arc<records::Origin>>,
-}
-
-impl SetFacts {
-    /// Adds the facts of records read after these.
-    pub fn absorb(&mut self, mut later: SetFacts) {
-        let sources: Vec<u32> = (later.origins.iter()).map(|o| self.source(o)).collect();
-        let moved = (sources.iter().zip(0u32..)).any(|(&now, was)| now != was);
-        if moved {
-            let source = |at: &mut Fragment| {
-                at.source = sources.get(at.source as usize).copied().unwrap_or(u32::MAX);
-            };
-            later.ids.for_each_mut(|s| source(&mut s.at));
-            later.references.for_each_mut(|r| source(&mut r.at));
-            later.deferred.for_each_mut(|d| source(&mut d.at));
-        }
-        self.ids.absorb(later.ids);
-        self.references.absorb(later.references);
-        self.counted.absorb(later.counted);
-        self.kept.extend(later.kept);
-        self.deferred.absorb(later.deferred);
-        self.refused.extend(later.refused);
-        self.first_event = EventDate::earliest(self.first_event.take(), later.first_event);
-        self.last_event = EventDate::latest(self.last_event.take(), later.last_event);
-    }
-
-    /// The index of `origin` in [`SetFacts::origins`], added when new. Facts come a file at a
-    /// time: only the last source is looked at.
-    fn source(&mut self, origin: &Arc<records::Origin>) -> u32 {
-        if !self
-            .origins
-            .last()
-            .is_some_and(|last| Arc::ptr_eq(last, origin))
-        {
-            self.origins.push(origin.clone());
-        }
-        u32::try_from(self.origins.len() - 1).unwrap_or(u32::MAX)
-    }
-
-    /// Where a fact of the record read by `refetch` is read again.
-    fn at(&mut self, refetch: &Refetch) -> Fragment {
-        let mut at = refetch.at;
-        at.source = self.source(&refetch.origin);
-        at
-    }
-
-    /// A fact's record's text read again; `None` if its source can no longer be read.
-    pub fn fetch(&self, at: &Fragment) -> Option<Arc<SourceFile>> {
-        at.fetch(self.origins.get(at.source as usize)?)
-    }
-
-    /// The name of a fact's source.
-    pub fn source_name(&self, at: &Fragment) -> &str {
-        (self.origins.get(at.source as usize)).map_or("", |o| o.name.as_str())
-    }
-
-    /// Seals the facts of the records read since the last seal into chunks of their own size.
-    fn seal(&mut self) {
-        self.ids.seal();
-        self.references.seal();
-        self.counted.seal();
-        self.deferred.seal();
-    }
-
-    /// From the earliest to the latest event date of the set.
-    pub fn inferred_period(&self) -> Option<crate::check::Period> {
-        Some(crate::check::Period {
-            from: self.first_event.as_ref()?.date,
-            to: self.last_event.as_ref()?.date,
-        })
-    }
 }
 
 /// One file read and judged on its own: its findings, and what the rules about the set need.
@@ -557,7 +330,7 @@ fn judge(
                         match eval::judge_in_scope(policy, rule, body, record, world) {
                             Ok(raws) => result.findings.extend(
                                 raws.into_iter()
-                                    .map(|raw| finding::locate(rule, raw, value, at.0, at.1)),
+                                    .map(|raw| eval::locate(rule, raw, value, at.0, at.1)),
                             ),
                             Err(e) => result
                                 .bad_inputs
@@ -585,7 +358,7 @@ fn judge(
         });
     }
     let has_waivers = value
-        .get(waivers_field(policy, shape))
+        .get(set::waivers_field(policy, shape))
         .and_then(Json::as_array)
         .is_some_and(|w| !w.is_empty());
     if has_waivers {
@@ -596,15 +369,6 @@ fn judge(
             source: record.source,
         });
     }
-}
-
-/// The field of a record of type `shape` that holds its waivers: `waivers`, or the field its type
-/// declares with `as waivable(waivers: …)`.
-pub fn waivers_field(policy: &Policy, shape: ShapeId) -> &str {
-    policy
-        .shapes
-        .get(shape)
-        .map_or("waivers", |s| s.roles.waivers.as_str())
 }
 
 /// Every record's id, where it is, and its type.
@@ -679,7 +443,8 @@ fn keep_refused<'r>(
         result.facts.refused.push(Refused {
             id: id.to_string(),
             shape,
-            readable: readable.map(|shape| Arc::new(reference_fields(policy, shape, value))),
+            readable: readable
+                .map(|shape| Arc::new(set::facts::reference_fields(policy, shape, value))),
         });
     }
     let Some(shape) = shape else { return };
@@ -840,99 +605,9 @@ fn count_for_period<'r>(
     });
 }
 
-/// What a rule may read through a reference to a record: its `id` and `type`, and the fields
-/// rules read through a reference to its type. Memory then grows with the ids in a set, not with
-/// its records' size.
-pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json {
-    let read = policy.read_through_references.get(&shape);
-    let wanted = |name: &str| {
-        name == "id" || name == "type" || read.is_some_and(|fields| fields.contains(name))
-    };
-    let fields = match record {
-        Json::Object(map) => map
-            .iter()
-            .filter(|(name, _)| wanted(name))
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect(),
-        _ => serde_json::Map::new(),
-    };
-    Json::Object(fields)
-}
-
-/// A record that a rule could not judge (a date outside the calendar, say) is bad input.
-pub fn unjudgeable(
-    rule: &crate::check::RuleDef,
-    e: eval::EvalError<'_>,
-    record: &Json,
-    place: Place,
-    source: &Arc<SourceFile>,
-) -> BadInput {
-    let raw = eval::RawFinding {
-        require: None,
-        severity: crate::diagnostic::Severity::Error,
-        message: e.message.clone(),
-        blame: vec![eval::Blame::primary(e.origin, "cannot be judged".into())],
-    };
-    let located = finding::locate(rule, raw, record, place, source);
-    let span = (located.place.as_ref())
-        .and_then(finding::Site::primary_span)
-        .unwrap_or_default();
-    BadInput::at(
-        source,
-        span,
-        format!("rule {} cannot judge this record: {}", rule.id, e.message),
-        "bad-input::unjudgeable",
-        "cannot be judged",
-        None,
-    )
-}
-
-/// A record's id, as reports name it.
-pub fn record_id(record: &Json) -> String {
-    record
-        .get("id")
-        .and_then(Json::as_str)
-        .unwrap_or("")
-        .to_string()
-}
-
 fn is_ref_target(policy: &Policy, shape: ShapeId) -> bool {
     policy
         .shapes
         .iter()
         .any(|s| s.fields.iter().any(|f| f.ty == Ty::Ref(shape)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The facts kept for every record of a set (a `Seen`) or many (the rest): a field that
-    /// makes one larger costs that much per record of a million.
-    #[test]
-    fn facts_are_small() {
-        use std::mem::size_of;
-        assert_eq!(size_of::<Spot>(), 16);
-        assert_eq!(size_of::<Seen>(), 48);
-        assert_eq!(size_of::<Reference>(), 72);
-        assert_eq!(size_of::<Counted>(), 56);
-        assert_eq!(size_of::<Deferred>(), 64);
-    }
-
-    #[test]
-    fn a_spot_gives_back_its_place_and_type() {
-        for place in [
-            Place::Whole,
-            Place::Element {
-                index: 7,
-                offset: 3,
-            },
-            Place::Line { line: 9, offset: 0 },
-        ] {
-            for shape in [None, Some(0), Some(4)] {
-                let spot = Spot::new(place, shape);
-                assert_eq!((spot.place(), spot.shape()), (place, shape));
-            }
-        }
-    }
 }

@@ -181,7 +181,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
         None => None,
         Some(path) => {
             let name = path.display().to_string();
-            match audit::waiver_file::read(&name, std::fs::read(path)) {
+            match crate::records::waiver_file::read(&name, std::fs::read(path)) {
                 Ok(file) => Some(std::sync::Arc::new(file)),
                 Err(d) => {
                     eprint!("{}", renderer.render(&d));

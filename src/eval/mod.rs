@@ -2,12 +2,17 @@
 //!
 //! Values carry the node they were read from ([`value::Origin`]), so when a requirement fails the
 //! node that made it fail is known without a second pass; its line and column are found later,
-//! only for findings.
+//! only for findings ([`locate()`], which makes the typed [`crate::finding::Finding`]).
+//!
+//! Then the record set ([`set`]): once every record is read, the rules about the set are judged
+//! from the compact facts gathered as the records were read.
 
 pub mod builtins;
 pub(crate) mod chain;
 mod expr;
 mod judge;
+mod locate;
+pub mod set;
 pub mod value;
 mod who;
 
@@ -20,11 +25,12 @@ pub use judge::{
     counters, in_scope, judge_in_scope, judge_record, period_key, render as render_template, scope,
     Blame, RawFinding,
 };
+pub use locate::{locate, record_id, unjudgeable};
 
 use crate::check::{Period, ShapeId};
 
 /// What rules may know beyond the record itself: the period under audit and the records that
-/// references point at, borrowed from the records the audit kept.
+/// references point at, borrowed from the set's facts.
 #[derive(Debug, Default)]
 pub struct World<'r> {
     pub period: Option<Period>,
@@ -35,14 +41,14 @@ pub struct World<'r> {
 }
 
 /// The records of a set by id, each with its type and what rules read through a reference to it:
-/// kept by the audit, which knows how its facts are stored (an index into them, not a table of
-/// strings, for a set of a million records).
+/// kept by the record-set stage ([`set`]), which knows how its facts are stored (an index into
+/// them, not a table of strings, for a set of a million records).
 #[derive(Clone, Copy, Default)]
 pub struct Records<'r> {
     by_id: Option<&'r (dyn ById + 'r)>,
 }
 
-/// What [`Records`] asks of the audit's facts.
+/// What [`Records`] asks of the set's facts.
 pub trait ById: Sync {
     /// The record of this id (the first one, when several share it), its type and fields.
     fn get(&self, id: &str) -> Option<&(ShapeId, &Json)>;

@@ -6,9 +6,9 @@ use lsp_types::{
     Uri,
 };
 
-use crate::audit::{BadInput, Finding};
 use crate::check::Policy;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::finding::{BadInput, Finding};
 use crate::source::{SourceFile, Span};
 
 /// A byte span of a file as a protocol range.

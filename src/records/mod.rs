@@ -7,6 +7,7 @@ pub mod schema;
 pub mod stream;
 pub(crate) mod strict;
 mod validate;
+pub mod waiver_file;
 
 use std::sync::Arc;
 

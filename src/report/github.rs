@@ -4,9 +4,10 @@
 use std::fmt::Write;
 
 use super::sanitise;
-use crate::audit::{Finding, Outcome};
+use crate::audit::Outcome;
 use crate::check::Policy;
 use crate::diagnostic::Severity;
+use crate::finding::Finding;
 
 /// One workflow command per finding and bad input, then a plain summary line for the log.
 pub fn commands(policy: &Policy, outcome: &Outcome) -> String {

@@ -24,10 +24,11 @@ use sha2::{Digest, Sha256};
 
 use super::present::present;
 use super::sanitise;
-use crate::audit::{Finding, Outcome, Tally};
+use crate::audit::Outcome;
 use crate::check::Policy;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::Format;
+use crate::finding::{Finding, Tally};
 use crate::source::{SourceFile, Span};
 
 /// The page's style and script, hashed into its Content-Security-Policy.

@@ -11,10 +11,11 @@ use rayon::prelude::*;
 use super::present;
 use super::sanitise;
 use super::window::{self, Layout, Windowed};
-use crate::audit::{Finding, Outcome};
+use crate::audit::Outcome;
 use crate::check::Policy;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{format_of, Format};
+use crate::finding::Finding;
 
 /// The width a report gets when nothing says otherwise (not a terminal, `COLUMNS` unset).
 pub const DEFAULT_WIDTH: usize = 100;

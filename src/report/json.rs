@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use crate::audit::{BadInput, Finding, Outcome, Summary};
+use crate::audit::Outcome;
 use crate::check::Policy;
+use crate::finding::{BadInput, Finding, Summary};
 
 #[derive(Serialize)]
 struct Document<'a> {

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::sanitise;
-use crate::audit::{Finding, Outcome};
+use crate::audit::Outcome;
 use crate::check::Policy;
+use crate::finding::Finding;
 
 /// A testcase: which rule, about what, and the findings that fail it.
 struct Case<'a> {

@@ -2,9 +2,9 @@
 //! server take a finding's text from here, so a decoration (known from a baseline, waived, the
 //! period, the record in the header, how to comply) is written once.
 
-use crate::audit::{Finding, Runs};
 use crate::check::{Policy, RuleDef};
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::finding::{Finding, Runs};
 
 /// A finding's text, decorated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn the_diagnostic_is_built_from_the_typed_finding() {
-        use crate::audit::{Elsewhere, Runs, Site};
+        use crate::finding::{Elsewhere, Runs, Site};
         use crate::source::{SourceFile, Span};
         use std::sync::Arc;
         let policy = Policy::default();

@@ -13,9 +13,10 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{json, Map, Value as Json};
 use url::Url;
 
-use crate::audit::{fingerprint, BadInput, Finding, Outcome};
+use crate::audit::{fingerprint, Outcome};
 use crate::check::{Policy, RuleDef};
 use crate::diagnostic::Severity;
+use crate::finding::{BadInput, Finding};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

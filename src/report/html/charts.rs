@@ -13,8 +13,9 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::{severity_class, tally_of, text, Tallies};
-use crate::audit::{Finding, Outcome, Tally};
+use crate::audit::Outcome;
 use crate::check::{Policy, RuleKind, Ty};
+use crate::finding::{Finding, Tally};
 
 use crate::source::SourceFile;
 

@@ -13,7 +13,7 @@
 //! missing or of the wrong type, an unknown field) is refused whole, with its place: a waiver that
 //! silently waives nothing would be worse. Whether each waiver may waive (its rule exists and
 //! counts per period, it gives a reason, it has not run out, its period is written as the rule's
-//! periods are) is judged with the audit, as the waivers in records are ([`super::waivers`]).
+//! periods are) is judged by the record-set stage ([`crate::eval::set`]), as the waivers in records are.
 
 use std::sync::Arc;
 

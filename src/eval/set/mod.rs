@@ -1,32 +1,100 @@
-//! The record set: gathering what each file kept, then the rules about the set itself —
-//! duplicate ids (set.1), references (set.2) and the rules that needed the whole set.
+//! The record-set stage of evaluation: the rules about the set, judged once every record is
+//! read, from the compact facts gathered as the records were read ([`SetFacts`]) — duplicate ids
+//! (set.1), references (set.2), the record rules that needed the whole set, the periodic rules
+//! and waivers (set.4, set.5). Its one entry point, [`judge`], consumes the facts and returns what
+//! it found ([`Found`]) as typed findings; the few records it must show are read again from their
+//! source through [`crate::records`].
+
+mod chunked;
+pub mod facts;
+mod periodic;
+mod waivers;
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::finding::{self, Elsewhere, Finding, Site};
-use super::read::{self, Deferred, Seen};
-use super::Outcome;
-use crate::check::{BuiltinRule, Policy, RuleKind, ShapeId, Ty};
+pub use facts::{Deferred, Kept, Refused, Seen, SetFacts};
+pub use waivers::waivers_field;
+
+use crate::check::{BuiltinRule, Period, Policy, RuleKind, ShapeId, Ty};
 use crate::diagnostic::Label;
 use crate::eval::{self, World};
+use crate::finding::{BadInput, Elsewhere, EventDate, Finding, Judged, Site, Tally};
 use crate::records::pointer::Pointer;
+use crate::records::waiver_file::WaiverFile;
 use crate::records::{locate_in_file, Fragment, Place};
 use crate::source::{SourceFile, Span};
 
 /// Every file's facts, in the order the files were read.
-pub type Gathered = super::read::SetFacts;
+type Gathered = SetFacts;
+
+/// What the record-set stage is given besides the policy, the facts and the findings so far.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Given<'a> {
+    /// The period under audit, when the user gave one; else it is inferred from the records.
+    pub period: Option<Period>,
+    /// List every rule × record (or period) judged, in [`Found::judged`].
+    pub trace: bool,
+    /// Waivers of period findings, from a waivers file.
+    pub waivers: Option<&'a WaiverFile>,
+}
+
+/// What the record-set stage found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The period under audit: the one given, else the one the records' event dates span.
+    pub period: Option<Period>,
+    /// When the period under audit was inferred, the event dates it runs between.
+    pub period_bounds: Option<(EventDate, EventDate)>,
+    /// The findings it was given, each waived when a waiver says so, then its own; unsorted.
+    pub findings: Vec<Finding>,
+    /// What could not be judged, in the order it was met.
+    pub bad_inputs: Vec<BadInput>,
+    /// With [`Given::trace`]: what each rule about the set judged.
+    pub judged: Vec<Judged>,
+    /// Every period each periodic rule judged, with what it counted, in policy and time order.
+    pub tallies: Vec<Tally>,
+}
+
+/// The record-set stage: duplicates, references, the records whose rules needed the set,
+/// periods and waivers, judged from the gathered `facts` (consumed: they are not needed after).
+/// `findings` are those of the records judged one by one, which the waivers in records may
+/// waive; they come back first in [`Found::findings`].
+pub fn judge(policy: &Policy, facts: SetFacts, findings: Vec<Finding>, given: Given<'_>) -> Found {
+    let mut found = Found {
+        period: given.period.or(facts.inferred_period()),
+        findings,
+        ..Found::default()
+    };
+    if given.period.is_none() {
+        found.period_bounds = facts.first_event.clone().zip(facts.last_event.clone());
+    }
+    whole(policy, &facts, &mut found, given.trace);
+    match &found.period_bounds {
+        // An inferred period of more than ten years is most likely one mistyped year.
+        Some((first, last)) if periodic::too_long(first.date, last.date) => {
+            let refused = periodic::refuse_long_period(policy, first, last);
+            found.bad_inputs.push(refused);
+        }
+        _ => periodic::judge(policy, &facts, &mut found, given.trace),
+    }
+    waivers::apply(policy, &facts, &mut found);
+    if let Some(file) = given.waivers {
+        waivers::apply_to_periods(policy, file, &mut found);
+    }
+    found
+}
 
 /// What a reference to a record no reference names gives: nothing (no rule reads it).
 static NO_FIELDS: std::sync::LazyLock<Json> =
     std::sync::LazyLock::new(|| Json::Object(serde_json::Map::new()));
 
-pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome, trace: bool) {
-    let gathered = &*gathered;
+/// Duplicates, references and the records whose rules needed the set.
+fn whole(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool) {
     let Some(index) = Index::new(gathered) else {
-        outcome.bad_inputs.push(crate::audit::BadInput::unlocated(
+        outcome.bad_inputs.push(BadInput::unlocated(
             "<set>".into(),
             format!(
                 "more than {} records: too many to check as one set",
@@ -70,11 +138,11 @@ pub fn judge_set(policy: &Policy, gathered: &mut Gathered, outcome: &mut Outcome
     references(policy, gathered, &world, outcome);
     // Read again and judged in parallel; added in the order they were read.
     // Most find nothing: only what they found is kept, boxed, till all are done.
-    let parts: Vec<Option<Box<read::FileResult>>> = gathered
+    let parts: Vec<Option<Box<Found>>> = gathered
         .deferred
         .par_iter()
         .map(|deferred| {
-            let mut part = read::FileResult::default();
+            let mut part = Found::default();
             judge_deferred(policy, gathered, deferred, &world, &mut part, trace);
             let found =
                 !(part.findings.is_empty() && part.bad_inputs.is_empty() && part.judged.is_empty());
@@ -182,7 +250,7 @@ fn named_fields(
     policy: &Policy,
     gathered: &Gathered,
     index: &Index,
-    outcome: &mut Outcome,
+    outcome: &mut Found,
 ) -> Vec<(u32, ShapeId, Json)> {
     let mut wanted: Vec<u32> = (gathered.references.iter())
         .filter_map(|r| index.first(&r.target))
@@ -197,7 +265,7 @@ fn named_fields(
         };
         match read_again(gathered, &seen.at, seen.spot.place()) {
             Some((value, _)) => {
-                named.push((i, shape, read::reference_fields(policy, shape, &value)))
+                named.push((i, shape, facts::reference_fields(policy, shape, &value)))
             }
             None => outcome.bad_inputs.push(changed(gathered, &seen.at)),
         }
@@ -211,7 +279,7 @@ fn judge_deferred(
     gathered: &Gathered,
     deferred: &Deferred,
     world: &World,
-    outcome: &mut read::FileResult,
+    outcome: &mut Found,
     trace: bool,
 ) {
     let Some((value, source)) = read_again(gathered, &deferred.at, deferred.spot.place()) else {
@@ -237,9 +305,9 @@ fn judge_deferred(
             Ok(false) => continue,
             Ok(true) => {
                 if trace {
-                    outcome.judged.push(crate::audit::Judged {
+                    outcome.judged.push(Judged {
                         rule: rule.id.clone(),
-                        subject: read::record_id(&value),
+                        subject: eval::record_id(&value),
                         file: Some(source.name.clone()),
                     });
                 }
@@ -250,7 +318,7 @@ fn judge_deferred(
         match judged {
             Ok(raws) => {
                 for raw in raws {
-                    outcome.findings.push(finding::locate(
+                    outcome.findings.push(eval::locate(
                         rule,
                         raw,
                         &value,
@@ -259,7 +327,7 @@ fn judge_deferred(
                     ));
                 }
             }
-            Err(e) => outcome.bad_inputs.push(read::unjudgeable(
+            Err(e) => outcome.bad_inputs.push(eval::unjudgeable(
                 rule,
                 e,
                 &value,
@@ -283,8 +351,8 @@ fn read_again(
 }
 
 /// A file that changed while it was audited: what was read first no longer reads the same.
-fn changed(gathered: &Gathered, at: &Fragment) -> crate::audit::BadInput {
-    crate::audit::BadInput::unlocated(
+fn changed(gathered: &Gathered, at: &Fragment) -> BadInput {
+    BadInput::unlocated(
         gathered.source_name(at).to_string(),
         format!(
             "cannot read line {} again: the file changed while it was audited",
@@ -294,7 +362,7 @@ fn changed(gathered: &Gathered, at: &Fragment) -> crate::audit::BadInput {
 }
 
 /// set.1: every id once; each later occurrence is a finding, labelled with the first as well.
-fn duplicates(policy: &Policy, index: &Index, outcome: &mut Outcome) {
+fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
     let Some(rule) = policy.builtin(BuiltinRule::UniqueIds) else {
         return;
     };
@@ -388,7 +456,7 @@ fn position(place: Place) -> usize {
 }
 
 /// set.2: every reference names a record of the set, of the declared type.
-fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut Outcome) {
+fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut Found) {
     let Some(rule) = policy.builtin(BuiltinRule::References) else {
         return;
     };
@@ -448,7 +516,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                 format!("should name {}", crate::wording::with_article(target_name)),
             )],
         };
-        outcome.findings.push(finding::locate(
+        outcome.findings.push(eval::locate(
             rule,
             raw,
             &value,

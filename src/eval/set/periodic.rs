@@ -7,14 +7,13 @@ use serde_json::Value as Json;
 
 use jiff::civil::Date;
 
-use super::finding::{BadInput, EventDate, Finding, Runs, Tally};
-use super::read::{Amount, Counted};
-use super::set::Gathered;
-use super::Outcome;
+use super::facts::{Amount, Counted};
+use super::{Found, Gathered};
 use crate::check::{Policy, RuleKind};
 use crate::diagnostic::{Diagnostic, Label};
 use crate::eval::value::{Traced, Val};
 use crate::eval::{self, World};
+use crate::finding::{BadInput, EventDate, Finding, Runs, Tally};
 
 /// The longest period under audit that is inferred from the records (catalogue 1.1).
 const LONGEST_INFERRED_YEARS: i16 = 10;
@@ -69,7 +68,7 @@ pub fn refuse_long_period(policy: &Policy, first: &EventDate, last: &EventDate) 
     bad
 }
 
-pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome, trace: bool) {
+pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool) {
     let Some(period) = outcome.period else { return };
     let world = World {
         period: Some(period),
@@ -157,7 +156,7 @@ fn judge_tally(
     world: &World,
     tally: Tallied<'_>,
     (from, to): (Date, Date),
-    outcome: &mut Outcome,
+    outcome: &mut Found,
     trace: bool,
 ) {
     // With `sum`, the total is judged; a total that cannot be known is not (its records are
@@ -182,7 +181,7 @@ fn judge_tally(
         max: p.max,
     });
     if trace {
-        outcome.judged.push(crate::audit::Judged {
+        outcome.judged.push(crate::finding::Judged {
             rule: rule.id.clone(),
             subject: match tally.group {
                 Some(g) => format!("{} {g}", tally.key),

@@ -1,14 +1,16 @@
-//! Findings and bad inputs as the reports read them, and how a raw finding is located.
+//! Typed findings: what evaluation found (a rule broken by a record or in a period, input that
+//! could not be judged, what was judged and counted), as every report and the language server
+//! read them. They hold typed parts and places, never rendered text: one presenter
+//! ([`crate::report::present`]) turns a finding into a diagnostic.
+//!
+//! Below evaluation: this module reads only the stages beneath it (records' places, sources,
+//! diagnostics), so evaluation makes findings and the reports read them without either importing
+//! the other.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use serde_json::Value as Json;
-
-use crate::check::RuleDef;
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::eval::value::Origin;
-use crate::eval::RawFinding;
 use crate::records::pointer::Pointer;
 use crate::records::{locate_in_file, Place};
 use crate::source::{SourceFile, Span};
@@ -32,7 +34,7 @@ pub struct Finding {
     pub group: Option<String>,
     /// The records a periodic finding counted.
     pub counted: Vec<String>,
-    /// Names this finding across runs: see [`super::fingerprint`]. Set once, when the audit
+    /// Names this finding across runs: see [`crate::audit::fingerprint`]. Set once, when the audit
     /// completes, so every format reads the same value.
     pub fingerprint: String,
     /// Against a baseline (an earlier report): whether the finding is new (`Some(true)`) or was
@@ -92,7 +94,7 @@ pub struct Runs {
 }
 
 /// A rule that judged a record (or a period), whether or not it found anything: what a JUnit
-/// report lists as test cases. Collected only when [`super::Options::trace`] asks for it.
+/// report lists as test cases. Collected only when [`crate::audit::Options::trace`] asks for it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Judged {
     pub rule: String,
@@ -258,73 +260,6 @@ fn rule_key(id: &str) -> (u32, u32, String) {
         .unwrap_or(u32::MAX);
     let n = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
     (article, n, id.to_string())
-}
-
-/// The pointer of a blamed place, and whether the value is there or missing.
-fn pointer_of(record: &Json, origin: Origin<'_>) -> (Pointer, Option<String>) {
-    match origin {
-        Origin::Node(node) => (Pointer::locate(record, node).unwrap_or_default(), None),
-        Origin::Missing(parent, field) => (
-            Pointer::locate(record, parent).unwrap_or_default(),
-            Some(field.to_string()),
-        ),
-        Origin::None => (Pointer::root(), None),
-    }
-}
-
-/// Turns a raw finding into a located one on the record file's own text.
-pub fn locate(
-    rule: &RuleDef,
-    raw: RawFinding<'_>,
-    record: &Json,
-    place: Place,
-    source: &Arc<SourceFile>,
-) -> Finding {
-    let id = record.get("id").and_then(Json::as_str).map(str::to_string);
-    let mut labels = Vec::new();
-    let mut primary: Option<(Pointer, Span)> = None;
-    for blame in &raw.blame {
-        let (pointer, missing) = pointer_of(record, blame.origin);
-        let pointer = match &missing {
-            Some(field) => pointer.key(field),
-            None => pointer,
-        };
-        let span = locate_in_file(source, place, &pointer).map_or(Span::new(0, 0), |l| l.span);
-        if blame.primary && primary.is_none() {
-            primary = Some((pointer.clone(), span));
-        }
-        labels.push(if blame.primary {
-            Label::primary(span, blame.text.clone())
-        } else {
-            Label::secondary(span, blame.text.clone())
-        });
-    }
-    let (pointer, span) = primary.unwrap_or_else(|| (Pointer::root(), Span::new(0, 0)));
-    let (line, column) = source.line_column(span.start);
-    Finding {
-        rule: rule.id.clone(),
-        article: rule.article,
-        severity: raw.severity,
-        waived: false,
-        message: raw.message,
-        record: id,
-        file: Some(source.name.clone()),
-        line: Some(line),
-        column: Some(column),
-        pointer: Some(pointer.to_string()),
-        period: None,
-        group: None,
-        counted: Vec::new(),
-        fingerprint: String::new(),
-        new: None,
-        require: raw.require,
-        place: Some(Site {
-            source: source.clone(),
-            labels,
-            elsewhere: Vec::new(),
-        }),
-        runs: None,
-    }
 }
 
 #[cfg(test)]

@@ -5,30 +5,29 @@
 //! stale waivers do not pile up.
 //!
 //! A finding about a period has no record to carry its waiver: its waivers come from a waivers
-//! file ([`super::waiver_file`]), are checked the same way, and their findings are located there.
+//! file ([`crate::records::waiver_file`]), are checked the same way, and their findings are
+//! located there.
 
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::finding;
-use super::set::Gathered;
-use super::waiver_file::WaiverFile;
-use super::Outcome;
+use super::{Found, Gathered};
 use crate::ast::PeriodUnit;
-use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind};
+use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind, ShapeId};
 use crate::eval::value::Origin;
 use crate::eval::{Blame, RawFinding};
+use crate::records::waiver_file::WaiverFile;
 use crate::records::Place;
 
-pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Outcome) {
+pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
     let rule = policy.builtin(BuiltinRule::Waivers);
     let mut valid = Valid::new();
     let mut invalid: Vec<Invalid<'_>> = Vec::new();
     let mut repeated: Vec<Repeated> = Vec::new();
     let last_day = outcome.period.map(|p| p.to);
     for (k, kept) in gathered.kept.iter().enumerate() {
-        let field = super::read::waivers_field(policy, kept.shape);
+        let field = waivers_field(policy, kept.shape);
         let Some(waivers) = kept.value.get(field).and_then(Json::as_array) else {
             continue;
         };
@@ -113,7 +112,7 @@ fn report_invalid(
     rule: &RuleDef,
     gathered: &Gathered,
     invalid: Vec<Invalid<'_>>,
-    outcome: &mut Outcome,
+    outcome: &mut Found,
 ) {
     for (k, origin, message, label) in invalid {
         let kept = &gathered.kept[k];
@@ -123,7 +122,7 @@ fn report_invalid(
             message,
             blame: vec![Blame::primary(origin, label.to_string())],
         };
-        outcome.findings.push(finding::locate(
+        outcome.findings.push(crate::eval::locate(
             rule,
             raw,
             &kept.value,
@@ -139,7 +138,7 @@ fn report_unused(
     gathered: &Gathered,
     valid: Valid,
     repeated: Vec<Repeated>,
-    outcome: &mut Outcome,
+    outcome: &mut Found,
 ) {
     // (kept index, waiver index, rule id, the waiver it repeats if it is a repeat)
     let mut unused: Vec<(usize, usize, String, Option<usize>)> = valid
@@ -158,7 +157,7 @@ fn report_unused(
     unused.sort_by_key(|(k, w, _, _)| (*k, *w));
     for (k, w, rule_id, first) in unused {
         let kept = &gathered.kept[k];
-        let field = super::read::waivers_field(policy, kept.shape);
+        let field = waivers_field(policy, kept.shape);
         let node = kept.value.get(field).and_then(|ws| ws.get(w));
         let message = match first {
             Some(first) => format!(
@@ -175,7 +174,7 @@ fn report_unused(
                 "waives nothing".into(),
             )],
         };
-        outcome.findings.push(finding::locate(
+        outcome.findings.push(crate::eval::locate(
             rule,
             raw,
             &kept.value,
@@ -185,9 +184,18 @@ fn report_unused(
     }
 }
 
+/// The field of a record of type `shape` that holds its waivers: `waivers`, or the field its type
+/// declares with `as waivable(waivers: …)`.
+pub fn waivers_field(policy: &Policy, shape: ShapeId) -> &str {
+    policy
+        .shapes
+        .get(shape)
+        .map_or("waivers", |s| s.roles.waivers.as_str())
+}
+
 /// Waives the period findings that a valid waiver of the waivers file names by rule and period;
 /// reports the broken waivers (set.4) and the unused ones (set.5) at their place in the file.
-pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcome) {
+pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found) {
     let last_day = outcome.period.map(|p| p.to);
     let mut problems: Vec<(usize, Option<&'static str>, String, &'static str)> = Vec::new();
     let mut valid: Vec<(usize, bool)> = Vec::new();
@@ -286,7 +294,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
                 require: None,
             };
-            let found = finding::locate(rule, raw, &file.doc, Place::Whole, &file.source);
+            let found = crate::eval::locate(rule, raw, &file.doc, Place::Whole, &file.source);
             outcome.findings.push(found);
         }
     }
@@ -324,7 +332,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Outcom
                 )],
                 require: None,
             };
-            let found = finding::locate(rule, raw, &file.doc, Place::Whole, &file.source);
+            let found = crate::eval::locate(rule, raw, &file.doc, Place::Whole, &file.source);
             outcome.findings.push(found);
         }
     }

@@ -1,0 +1,120 @@
+//! A raw finding located: the JSON nodes evaluation blamed turned into places in the record's
+//! own text, giving a typed [`Finding`] (or, for a record a rule could not judge, a
+//! [`BadInput`]).
+
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::value::Origin;
+use super::{Blame, EvalError, RawFinding};
+use crate::check::RuleDef;
+use crate::diagnostic::{Label, Severity};
+use crate::finding::{BadInput, Finding, Site};
+use crate::records::pointer::Pointer;
+use crate::records::{locate_in_file, Place};
+use crate::source::{SourceFile, Span};
+
+/// The pointer of a blamed place, and whether the value is there or missing.
+fn pointer_of(record: &Json, origin: Origin<'_>) -> (Pointer, Option<String>) {
+    match origin {
+        Origin::Node(node) => (Pointer::locate(record, node).unwrap_or_default(), None),
+        Origin::Missing(parent, field) => (
+            Pointer::locate(record, parent).unwrap_or_default(),
+            Some(field.to_string()),
+        ),
+        Origin::None => (Pointer::root(), None),
+    }
+}
+
+/// Turns a raw finding into a located one on the record file's own text.
+pub fn locate(
+    rule: &RuleDef,
+    raw: RawFinding<'_>,
+    record: &Json,
+    place: Place,
+    source: &Arc<SourceFile>,
+) -> Finding {
+    let id = record.get("id").and_then(Json::as_str).map(str::to_string);
+    let mut labels = Vec::new();
+    let mut primary: Option<(Pointer, Span)> = None;
+    for blame in &raw.blame {
+        let (pointer, missing) = pointer_of(record, blame.origin);
+        let pointer = match &missing {
+            Some(field) => pointer.key(field),
+            None => pointer,
+        };
+        let span = locate_in_file(source, place, &pointer).map_or(Span::new(0, 0), |l| l.span);
+        if blame.primary && primary.is_none() {
+            primary = Some((pointer.clone(), span));
+        }
+        labels.push(if blame.primary {
+            Label::primary(span, blame.text.clone())
+        } else {
+            Label::secondary(span, blame.text.clone())
+        });
+    }
+    let (pointer, span) = primary.unwrap_or_else(|| (Pointer::root(), Span::new(0, 0)));
+    let (line, column) = source.line_column(span.start);
+    Finding {
+        rule: rule.id.clone(),
+        article: rule.article,
+        severity: raw.severity,
+        waived: false,
+        message: raw.message,
+        record: id,
+        file: Some(source.name.clone()),
+        line: Some(line),
+        column: Some(column),
+        pointer: Some(pointer.to_string()),
+        period: None,
+        group: None,
+        counted: Vec::new(),
+        fingerprint: String::new(),
+        new: None,
+        require: raw.require,
+        place: Some(Site {
+            source: source.clone(),
+            labels,
+            elsewhere: Vec::new(),
+        }),
+        runs: None,
+    }
+}
+
+/// A record that a rule could not judge (a date outside the calendar, say) is bad input.
+pub fn unjudgeable(
+    rule: &RuleDef,
+    e: EvalError<'_>,
+    record: &Json,
+    place: Place,
+    source: &Arc<SourceFile>,
+) -> BadInput {
+    let raw = RawFinding {
+        require: None,
+        severity: Severity::Error,
+        message: e.message.clone(),
+        blame: vec![Blame::primary(e.origin, "cannot be judged".into())],
+    };
+    let located = locate(rule, raw, record, place, source);
+    let span = (located.place.as_ref())
+        .and_then(Site::primary_span)
+        .unwrap_or_default();
+    BadInput::at(
+        source,
+        span,
+        format!("rule {} cannot judge this record: {}", rule.id, e.message),
+        "bad-input::unjudgeable",
+        "cannot be judged",
+        None,
+    )
+}
+
+/// A record's id, as reports name it.
+pub fn record_id(record: &Json) -> String {
+    record
+        .get("id")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_string()
+}

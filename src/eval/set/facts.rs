@@ -1,0 +1,297 @@
+//! The facts the rules about the record set need, gathered as each record is read: compact
+//! and packed (ids, references, what periodic rules count, where to read a record again), not
+//! records, so a set of a million records fits. Made as the audit reads each file, a batch of
+//! records at a time, and consumed by the record-set stage ([`super::judge`]).
+
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use serde_json::Value as Json;
+
+use super::chunked::{Chunked, Texted};
+use crate::check::{Policy, ShapeId};
+use crate::finding::EventDate;
+use crate::records::{self, Fragment, Place, Refetch};
+use crate::source::SourceFile;
+
+/// A record kept whole after its file is done: one that carries waivers.
+#[derive(Clone)]
+pub struct Kept {
+    /// Shared, so a judged file kept for later (the language server's) is cheap to hand over.
+    pub value: Arc<Json>,
+    pub shape: ShapeId,
+    pub place: Place,
+    pub source: Arc<SourceFile>,
+}
+
+/// A record one rule or more can judge only once the whole set is read (it reads through a
+/// reference, or the period): where to read it again, not its text.
+#[derive(Clone)]
+pub struct Deferred {
+    /// Its place, and its type (always known).
+    pub spot: Spot,
+    /// Where to read it again (its source in [`SetFacts::origins`]).
+    pub at: Fragment,
+    /// The rules (by index) whose scope, evaluated when the record was read, holds it; a rule
+    /// whose scope needs the set is not here, its scope evaluated once the set is read.
+    pub in_scope: Box<[u16]>,
+}
+
+/// Where an id was seen: every record's compact trace in the set, kept with its id (in
+/// [`SetFacts::ids`]). What a reference to it may read is not kept: the few records references
+/// name are read again once the set is known.
+#[derive(Clone)]
+pub struct Seen {
+    /// Where to read it again (its source in [`SetFacts::origins`]).
+    pub at: Fragment,
+    /// Its place, and its type for a valid record (a refused one is in [`SetFacts::refused`]).
+    pub spot: Spot,
+}
+
+/// A reference from a record to another, by id.
+#[derive(Clone)]
+pub struct Reference {
+    pub target: Box<str>,
+    /// Where to read the referring record again (its source in [`SetFacts::origins`]).
+    pub at: Fragment,
+    /// The referring record's place and type.
+    pub spot: Spot,
+    /// The referring field: its index in its type's fields.
+    pub field: u32,
+}
+
+/// A record counted by a periodic rule.
+#[derive(Clone)]
+pub struct Counted {
+    /// The rule, by index.
+    pub rule: u32,
+    pub date: Date,
+    pub id: Box<str>,
+    /// With `by`: the value that puts the record in its group.
+    pub group: Option<Box<str>>,
+    /// With `sum`: the record's amount; `None` when it has none, which leaves its group's total
+    /// in that period unjudged (and the record reported as bad input).
+    pub amount: Option<Amount>,
+}
+
+/// A record's [`Place`] and type, packed in 16 bytes (a `Place` and an `Option<ShapeId>` take
+/// 40): kept for every record of a set. A line or an element index past `u32::MAX` (a file of
+/// more than 8 GiB) is kept as `u32::MAX`, as [`Refetch`] keeps lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spot {
+    /// The line (of JSON Lines) or the element index (of an array).
+    index: u32,
+    /// Where the record starts in its text; at most a record's length, which fits.
+    offset: u32,
+    /// The type; `u32::MAX` for none.
+    shape: u32,
+    kind: SpotKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SpotKind {
+    Whole,
+    Element,
+    Line,
+}
+
+impl Spot {
+    pub fn new(place: Place, shape: Option<ShapeId>) -> Spot {
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let (kind, index, offset) = match place {
+            Place::Whole => (SpotKind::Whole, 0, 0),
+            Place::Element { index, offset } => (SpotKind::Element, index, offset),
+            Place::Line { line, offset } => (SpotKind::Line, line, offset),
+        };
+        Spot {
+            index: small(index),
+            offset: small(offset),
+            // A policy has fewer types than that.
+            shape: shape.map_or(u32::MAX, |s| small(s).min(u32::MAX - 1)),
+            kind,
+        }
+    }
+
+    pub fn place(self) -> Place {
+        let (index, offset) = (self.index as usize, self.offset as usize);
+        match self.kind {
+            SpotKind::Whole => Place::Whole,
+            SpotKind::Element => Place::Element { index, offset },
+            SpotKind::Line => Place::Line {
+                line: index,
+                offset,
+            },
+        }
+    }
+
+    pub fn shape(self) -> Option<ShapeId> {
+        (self.shape != u32::MAX).then_some(self.shape as ShapeId)
+    }
+}
+
+/// An amount a periodic rule adds up: a whole number for an `int` field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Amount {
+    Int(i64),
+    Number(f64),
+}
+
+impl Amount {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Amount::Int(n) => n as f64,
+            Amount::Number(n) => n,
+        }
+    }
+}
+
+/// A record refused as bad input (set.3): it stays in the record set by its id, and its type
+/// when that is a known one.
+#[derive(Clone)]
+pub struct Refused {
+    pub id: String,
+    pub shape: Option<ShapeId>,
+    /// What rules read through a reference to it (as for a valid record), when none of those
+    /// fields is at fault; else a reference to it can be followed no further.
+    pub readable: Option<Arc<Json>>,
+}
+
+/// What the rules about the whole set need of the records read: compact facts, not records.
+#[derive(Clone, Default)]
+pub struct SetFacts {
+    /// Every record's id, and where it was seen.
+    pub ids: Texted<Seen>,
+    pub references: Chunked<Reference>,
+    pub counted: Chunked<Counted>,
+    pub kept: Vec<Kept>,
+    pub deferred: Chunked<Deferred>,
+    pub refused: Vec<Refused>,
+    pub first_event: Option<EventDate>,
+    pub last_event: Option<EventDate>,
+    /// The sources the facts were read from: a fact's [`Fragment::source`] is its index here
+    /// (four bytes in a fact's padding, not an `Arc` of eight and its count).
+    pub origins: Vec<Arc<records::Origin>>,
+}
+
+impl SetFacts {
+    /// Adds the facts of records read after these.
+    pub fn absorb(&mut self, mut later: SetFacts) {
+        let sources: Vec<u32> = (later.origins.iter()).map(|o| self.source(o)).collect();
+        let moved = (sources.iter().zip(0u32..)).any(|(&now, was)| now != was);
+        if moved {
+            let source = |at: &mut Fragment| {
+                at.source = sources.get(at.source as usize).copied().unwrap_or(u32::MAX);
+            };
+            later.ids.for_each_mut(|s| source(&mut s.at));
+            later.references.for_each_mut(|r| source(&mut r.at));
+            later.deferred.for_each_mut(|d| source(&mut d.at));
+        }
+        self.ids.absorb(later.ids);
+        self.references.absorb(later.references);
+        self.counted.absorb(later.counted);
+        self.kept.extend(later.kept);
+        self.deferred.absorb(later.deferred);
+        self.refused.extend(later.refused);
+        self.first_event = EventDate::earliest(self.first_event.take(), later.first_event);
+        self.last_event = EventDate::latest(self.last_event.take(), later.last_event);
+    }
+
+    /// The index of `origin` in [`SetFacts::origins`], added when new. Facts come a file at a
+    /// time: only the last source is looked at.
+    fn source(&mut self, origin: &Arc<records::Origin>) -> u32 {
+        if !self
+            .origins
+            .last()
+            .is_some_and(|last| Arc::ptr_eq(last, origin))
+        {
+            self.origins.push(origin.clone());
+        }
+        u32::try_from(self.origins.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Where a fact of the record read by `refetch` is read again.
+    pub fn at(&mut self, refetch: &Refetch) -> Fragment {
+        let mut at = refetch.at;
+        at.source = self.source(&refetch.origin);
+        at
+    }
+
+    /// A fact's record's text read again; `None` if its source can no longer be read.
+    pub fn fetch(&self, at: &Fragment) -> Option<Arc<SourceFile>> {
+        at.fetch(self.origins.get(at.source as usize)?)
+    }
+
+    /// The name of a fact's source.
+    pub fn source_name(&self, at: &Fragment) -> &str {
+        (self.origins.get(at.source as usize)).map_or("", |o| o.name.as_str())
+    }
+
+    /// Seals the facts of the records read since the last seal into chunks of their own size.
+    pub fn seal(&mut self) {
+        self.ids.seal();
+        self.references.seal();
+        self.counted.seal();
+        self.deferred.seal();
+    }
+
+    /// From the earliest to the latest event date of the set.
+    pub fn inferred_period(&self) -> Option<crate::check::Period> {
+        Some(crate::check::Period {
+            from: self.first_event.as_ref()?.date,
+            to: self.last_event.as_ref()?.date,
+        })
+    }
+}
+
+/// What a rule may read through a reference to a record: its `id` and `type`, and the fields
+/// rules read through a reference to its type. Memory then grows with the ids in a set, not with
+/// its records' size.
+pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json {
+    let read = policy.read_through_references.get(&shape);
+    let wanted = |name: &str| {
+        name == "id" || name == "type" || read.is_some_and(|fields| fields.contains(name))
+    };
+    let fields = match record {
+        Json::Object(map) => map
+            .iter()
+            .filter(|(name, _)| wanted(name))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
+    Json::Object(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The facts kept for every record of a set (a `Seen`) or many (the rest): a field that
+    /// makes one larger costs that much per record of a million.
+    #[test]
+    fn facts_are_small() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Spot>(), 16);
+        assert_eq!(size_of::<Seen>(), 48);
+        assert_eq!(size_of::<Reference>(), 72);
+        assert_eq!(size_of::<Counted>(), 56);
+        assert_eq!(size_of::<Deferred>(), 64);
+    }
+
+    #[test]
+    fn a_spot_gives_back_its_place_and_type() {
+        for place in [
+            Place::Whole,
+            Place::Element {
+                index: 7,
+                offset: 3,
+            },
+            Place::Line { line: 9, offset: 0 },
+        ] {
+            for shape in [None, Some(0), Some(4)] {
+                let spot = Spot::new(place, shape);
+                assert_eq!((spot.place(), spot.shape()), (place, shape));
+            }
+        }
+    }
+}
