@@ -279,6 +279,11 @@ pub struct RecordRule {
     /// The scope itself reads the record set (a reference, the period), so whether a record is in
     /// scope is known only once the set is read.
     pub scope_needs_context: bool,
+    /// The id of each conjunct of `condition` ([`Ir::conjuncts`], in that order), shared by every
+    /// equal conjunct of the policy's scopes: what a conjunct comes to on a record is worked out
+    /// once, for all the rules whose scopes share it (`kind in {plenary, executive}`). Numbered
+    /// from 0 when the policy is loaded; a conjunct without an id is evaluated every time.
+    pub scope_ids: Vec<usize>,
     pub for_each: Option<ForEach>,
     /// Names bound, in order, before the requirements are judged.
     pub lets: Vec<LetDef>,

@@ -8,7 +8,7 @@ use super::chain;
 use super::expr::{convert, eval, offenders, Env};
 use super::value::{display_name_with, Origin, Traced, Val};
 use super::{EvalError, World};
-use crate::ast::{PeriodUnit, QuantifierKind};
+use crate::ast::{BinaryOp, PeriodUnit, QuantifierKind};
 use crate::check::ir::{Ir, Node, Template, TemplatePart};
 use crate::check::{Policy, RecordRule, Requirement, RuleDef, Ty};
 use crate::diagnostic::Severity;
@@ -66,11 +66,44 @@ pub fn scope<'a, 'r: 'a>(
     world: &'a World<'a>,
 ) -> Result<bool, EvalError<'a>> {
     counters::scope_evaluated();
-    let mut env = Env::new(policy, record, decoded.clone(), rule.slots, world);
-    match &body.condition {
-        Some(c) => Ok(eval(&mut env, c)?.truthy()),
-        None => Ok(true),
+    let Some(condition) = &body.condition else {
+        return Ok(true);
+    };
+    // Conjunct by conjunct, as `and` evaluates them, each worked out once per record for all the
+    // rules whose scopes share it (the checker numbered them). Only a value is kept: a conjunct
+    // that cannot be evaluated is evaluated again by the next rule, which reports it as this
+    // one does.
+    let mut env = None;
+    let mut next = 0;
+    holds(condition, &body.scope_ids, &mut next, &mut |part, id| {
+        if let Some(known) = id.and_then(|id| decoded.condition(record, id)) {
+            return Ok(known);
+        }
+        let env =
+            env.get_or_insert_with(|| Env::new(policy, record, decoded.clone(), rule.slots, world));
+        counters::condition_evaluated();
+        let value = eval(env, part)?.truthy();
+        if let Some(id) = id {
+            decoded.keep_condition(record, id, value);
+        }
+        Ok(value)
+    })
+}
+
+/// Whether every conjunct of `condition` holds ([`Ir::conjuncts`]), in order, stopping at the
+/// first that does not; `ids` are the conjuncts' ids, `next` the position of the next one.
+fn holds<'a>(
+    condition: &'a Ir,
+    ids: &[usize],
+    next: &mut usize,
+    conjunct: &mut impl FnMut(&'a Ir, Option<usize>) -> Result<bool, EvalError<'a>>,
+) -> Result<bool, EvalError<'a>> {
+    if let Node::Binary(BinaryOp::And, left, right) = &condition.node {
+        return Ok(holds(left, ids, next, conjunct)? && holds(right, ids, next, conjunct)?);
     }
+    let id = ids.get(*next).copied();
+    *next += 1;
+    conjunct(condition, id)
 }
 
 /// [`scope`], with a scope that cannot be evaluated counted as out of it.
@@ -513,5 +546,19 @@ pub mod counters {
     /// Scopes evaluated since the process started (always 0 in a release build).
     pub fn scopes_evaluated() -> usize {
         SCOPES.get()
+    }
+
+    static CONDITIONS: crate::counter::Counter = crate::counter::Counter::new();
+
+    /// A conjunct of a rule's scope was evaluated for a record: not known yet from another rule's
+    /// scope that shares it.
+    #[inline]
+    pub fn condition_evaluated() {
+        CONDITIONS.add();
+    }
+
+    /// Scope conjuncts evaluated since the process started (always 0 in a release build).
+    pub fn conditions_evaluated() -> usize {
+        CONDITIONS.get()
     }
 }
