@@ -299,7 +299,8 @@ impl<'r> Decoded<'r> {
             known.1.clear();
         }
         if known.1.len() <= id {
-            known.1.resize(id + 1, None);
+            // Room for the ids of a policy's scopes at once, rather than one more each time.
+            known.1.resize((id + 1).next_power_of_two().max(64), None);
         }
         known.1[id] = Some(holds);
     }
