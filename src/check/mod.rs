@@ -161,12 +161,18 @@ fn number_scope_conditions(rules: &mut [RuleDef]) {
         let Some(condition) = &body.condition else {
             continue;
         };
-        body.scope_ids = (condition.conjuncts().into_iter())
-            .map(|part| match distinct.iter().position(|d| d == part) {
-                Some(id) => id,
-                None => {
-                    distinct.push(part.clone());
-                    distinct.len() - 1
+        body.scope = (condition.conjuncts().into_iter())
+            .map(|part| {
+                let id = match distinct.iter().position(|d| d == part) {
+                    Some(id) => id,
+                    None => {
+                        distinct.push(part.clone());
+                        distinct.len() - 1
+                    }
+                };
+                ScopePart {
+                    id,
+                    condition: part.clone(),
                 }
             })
             .collect();

@@ -431,7 +431,7 @@ fn record_rule(
         condition,
         scope_needs_context,
         // Numbered once every rule is compiled ([`super::number_scope_conditions`]).
-        scope_ids: Vec::new(),
+        scope: Vec::new(),
         for_each,
         lets,
         requires,

@@ -8,7 +8,7 @@ use super::chain;
 use super::expr::{convert, eval, offenders, Env};
 use super::value::{display_name_with, Origin, Traced, Val};
 use super::{EvalError, World};
-use crate::ast::{BinaryOp, PeriodUnit, QuantifierKind};
+use crate::ast::{PeriodUnit, QuantifierKind};
 use crate::check::ir::{Ir, Node, Template, TemplatePart};
 use crate::check::{Policy, RecordRule, Requirement, RuleDef, Ty};
 use crate::diagnostic::Severity;
@@ -66,44 +66,39 @@ pub fn scope<'a, 'r: 'a>(
     world: &'a World<'a>,
 ) -> Result<bool, EvalError<'a>> {
     counters::scope_evaluated();
-    let Some(condition) = &body.condition else {
-        return Ok(true);
-    };
-    // Conjunct by conjunct, as `and` evaluates them, each worked out once per record for all the
-    // rules whose scopes share it (the checker numbered them). Only a value is kept: a conjunct
-    // that cannot be evaluated is evaluated again by the next rule, which reports it as this
-    // one does.
-    let mut env = None;
-    let mut next = 0;
-    holds(condition, &body.scope_ids, &mut next, &mut |part, id| {
-        if let Some(known) = id.and_then(|id| decoded.condition(record, id)) {
-            return Ok(known);
-        }
-        let env =
-            env.get_or_insert_with(|| Env::new(policy, record, decoded.clone(), rule.slots, world));
-        counters::condition_evaluated();
-        let value = eval(env, part)?.truthy();
-        if let Some(id) = id {
-            decoded.keep_condition(record, id, value);
-        }
-        Ok(value)
-    })
-}
-
-/// Whether every conjunct of `condition` holds ([`Ir::conjuncts`]), in order, stopping at the
-/// first that does not; `ids` are the conjuncts' ids, `next` the position of the next one.
-fn holds<'a>(
-    condition: &'a Ir,
-    ids: &[usize],
-    next: &mut usize,
-    conjunct: &mut impl FnMut(&'a Ir, Option<usize>) -> Result<bool, EvalError<'a>>,
-) -> Result<bool, EvalError<'a>> {
-    if let Node::Binary(BinaryOp::And, left, right) = &condition.node {
-        return Ok(holds(left, ids, next, conjunct)? && holds(right, ids, next, conjunct)?);
+    if body.scope.is_empty() {
+        // Not split into conjuncts (a rule not compiled by `check::load`): evaluated whole.
+        return match &body.condition {
+            Some(c) => {
+                let mut env = Env::new(policy, record, decoded.clone(), rule.slots, world);
+                Ok(eval(&mut env, c)?.truthy())
+            }
+            None => Ok(true),
+        };
     }
-    let id = ids.get(*next).copied();
-    *next += 1;
-    conjunct(condition, id)
+    // Conjunct by conjunct, as `and` evaluates them, stopping at the first that does not hold;
+    // each worked out once per record for all the rules whose scopes share it (the checker
+    // numbered them). Only a value is kept: a conjunct that cannot be evaluated is evaluated
+    // again by the next rule, which reports it as this one does.
+    let mut env = None;
+    for part in &body.scope {
+        let holds = match decoded.condition(record, part.id) {
+            Some(known) => known,
+            None => {
+                let env = env.get_or_insert_with(|| {
+                    Env::new(policy, record, decoded.clone(), rule.slots, world)
+                });
+                counters::condition_evaluated();
+                let holds = eval(env, &part.condition)?.truthy();
+                decoded.keep_condition(record, part.id, holds);
+                holds
+            }
+        };
+        if !holds {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// [`scope`], with a scope that cannot be evaluated counted as out of it.
