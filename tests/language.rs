@@ -300,6 +300,29 @@ rule set.98 warning {
     assert_leave_after_the_calendar_cannot_be_judged(&policy, "set.98");
 }
 
+#[test]
+fn a_scope_condition_shared_by_rules_that_cannot_be_judged_is_reported_by_each() {
+    // Both scopes start with the same condition, worked out once per record for both rules: one
+    // that cannot be evaluated is not kept, so each rule still reports the record.
+    let policy = policy_with(
+        r#"
+rule set.95 error {
+  title "first rule over working days"
+  on leave where working_days(start, end) > 0 and kind is leave_city
+  require end >= start
+}
+
+rule set.96 error {
+  title "second rule over working days"
+  on leave where working_days(start, end) > 0
+  require end >= start
+}
+"#,
+    );
+    assert_leave_after_the_calendar_cannot_be_judged(&policy, "set.95");
+    assert_leave_after_the_calendar_cannot_be_judged(&policy, "set.96");
+}
+
 /// A leave in 2030, past the working-day calendar: `rule` must report it as bad input.
 fn assert_leave_after_the_calendar_cannot_be_judged(policy: &Policy, rule: &str) {
     let record = r#"{"type": "leave", "id": "LV-2030-001",

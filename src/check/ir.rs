@@ -60,14 +60,16 @@ impl std::fmt::Display for FieldName {
     }
 }
 
-#[derive(Debug, Clone)]
+/// An expression. Equal (`==`) when the same computation: spans take no part in equality, so two
+/// rules that write the same condition have equal expressions.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ir {
     pub node: Node,
     pub ty: Ty,
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Const(Const),
     /// The record being judged.
@@ -106,7 +108,7 @@ pub enum Node {
 }
 
 /// A compiled who-pattern.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Who {
     /// The value (or, for a person, its role) is one of these enum variants.
     OneOf {
@@ -176,6 +178,25 @@ pub enum TemplatePart {
 }
 
 impl Ir {
+    /// The conjuncts of a condition, left to right: `a`, `b` and `c` of `a and b and c` (however
+    /// the `and`s nest), or the condition itself. The condition holds when each holds, judged in
+    /// this order and stopping at the first that does not, as `and` evaluates.
+    pub fn conjuncts(&self) -> Vec<&Ir> {
+        let mut found = Vec::new();
+        self.each_conjunct(&mut |c| found.push(c));
+        found
+    }
+
+    fn each_conjunct<'i>(&'i self, f: &mut impl FnMut(&'i Ir)) {
+        match &self.node {
+            Node::Binary(BinaryOp::And, left, right) => {
+                left.each_conjunct(f);
+                right.each_conjunct(f);
+            }
+            _ => f(self),
+        }
+    }
+
     /// The names of the record's own fields that this expression reads (`kind` in `kind is
     /// executive`, `minutes` in `minutes.area`), added to `into`.
     pub fn root_fields(&self, into: &mut std::collections::BTreeSet<String>) {

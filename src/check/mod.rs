@@ -124,6 +124,7 @@ pub fn load(
         }
     }
     policy.rules = rules;
+    number_scope_conditions(&mut policy.rules);
     errors.extend(checked_and_not_checked(&policy));
     errors.extend(waivers_unread(&policy, &files));
     policy.implicit = implicit_rules(&policy);
@@ -144,6 +145,37 @@ pub fn load(
         Ok(policy)
     } else {
         Err(errors)
+    }
+}
+
+/// Gives each distinct conjunct of the rules' scopes an id (equal conjuncts, `==`, share one), so
+/// that evaluation works each out once per record however many rules' scopes it is part of: a
+/// meeting is in the scope of a dozen rules that start `kind in {plenary, executive} and …`.
+/// Compared once here, when the policy is loaded, never while records are judged.
+fn number_scope_conditions(rules: &mut [RuleDef]) {
+    let mut distinct: Vec<ir::Ir> = Vec::new();
+    for rule in rules {
+        let RuleKind::Record(body) = &mut rule.kind else {
+            continue;
+        };
+        let Some(condition) = &body.condition else {
+            continue;
+        };
+        body.scope = (condition.conjuncts().into_iter())
+            .map(|part| {
+                let id = match distinct.iter().position(|d| d == part) {
+                    Some(id) => id,
+                    None => {
+                        distinct.push(part.clone());
+                        distinct.len() - 1
+                    }
+                };
+                ScopePart {
+                    id,
+                    condition: part.clone(),
+                }
+            })
+            .collect();
     }
 }
 

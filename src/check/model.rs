@@ -279,10 +279,23 @@ pub struct RecordRule {
     /// The scope itself reads the record set (a reference, the period), so whether a record is in
     /// scope is known only once the set is read.
     pub scope_needs_context: bool,
+    /// The conjuncts of `condition` ([`Ir::conjuncts`], in that order), each with an id shared by
+    /// every equal conjunct of the policy's scopes: what a conjunct comes to on a record is worked
+    /// out once, for all the rules whose scopes share it (`kind in {plenary, executive}`), and a
+    /// flat list is walked without recursing through the `and`s. Filled in when the policy is
+    /// loaded; empty, `condition` is evaluated whole.
+    pub scope: Vec<ScopePart>,
     pub for_each: Option<ForEach>,
     /// Names bound, in order, before the requirements are judged.
     pub lets: Vec<LetDef>,
     pub requires: Vec<RequireDef>,
+}
+
+/// One conjunct of a rule's scope and its id among the distinct conjuncts of the policy's scopes.
+#[derive(Debug, Clone)]
+pub struct ScopePart {
+    pub id: usize,
+    pub condition: Ir,
 }
 
 /// `let name = value`: `value` is evaluated into local `slot`.

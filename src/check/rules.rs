@@ -430,6 +430,8 @@ fn record_rule(
         record: shape?,
         condition,
         scope_needs_context,
+        // Numbered once every rule is compiled ([`super::number_scope_conditions`]).
+        scope: Vec::new(),
         for_each,
         lets,
         requires,

@@ -66,11 +66,39 @@ pub fn scope<'a, 'r: 'a>(
     world: &'a World<'a>,
 ) -> Result<bool, EvalError<'a>> {
     counters::scope_evaluated();
-    let mut env = Env::new(policy, record, decoded.clone(), rule.slots, world);
-    match &body.condition {
-        Some(c) => Ok(eval(&mut env, c)?.truthy()),
-        None => Ok(true),
+    if body.scope.is_empty() {
+        // Not split into conjuncts (a rule not compiled by `check::load`): evaluated whole.
+        return match &body.condition {
+            Some(c) => {
+                let mut env = Env::new(policy, record, decoded.clone(), rule.slots, world);
+                Ok(eval(&mut env, c)?.truthy())
+            }
+            None => Ok(true),
+        };
     }
+    // Conjunct by conjunct, as `and` evaluates them, stopping at the first that does not hold;
+    // each worked out once per record for all the rules whose scopes share it (the checker
+    // numbered them). Only a value is kept: a conjunct that cannot be evaluated is evaluated
+    // again by the next rule, which reports it as this one does.
+    let mut env = None;
+    for part in &body.scope {
+        let holds = match decoded.condition(record, part.id) {
+            Some(known) => known,
+            None => {
+                let env = env.get_or_insert_with(|| {
+                    Env::new(policy, record, decoded.clone(), rule.slots, world)
+                });
+                counters::condition_evaluated();
+                let holds = eval(env, &part.condition)?.truthy();
+                decoded.keep_condition(record, part.id, holds);
+                holds
+            }
+        };
+        if !holds {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// [`scope`], with a scope that cannot be evaluated counted as out of it.
@@ -513,5 +541,19 @@ pub mod counters {
     /// Scopes evaluated since the process started (always 0 in a release build).
     pub fn scopes_evaluated() -> usize {
         SCOPES.get()
+    }
+
+    static CONDITIONS: crate::counter::Counter = crate::counter::Counter::new();
+
+    /// A conjunct of a rule's scope was evaluated for a record: not known yet from another rule's
+    /// scope that shares it.
+    #[inline]
+    pub fn condition_evaluated() {
+        CONDITIONS.add();
+    }
+
+    /// Scope conjuncts evaluated since the process started (always 0 in a release build).
+    pub fn conditions_evaluated() -> usize {
+        CONDITIONS.get()
     }
 }

@@ -128,6 +128,12 @@ impl<'a> Val<'a> {
 
     /// Equality across compatible kinds; a datetime meets a date as its calendar date.
     pub fn equals(&self, other: &Val<'_>) -> bool {
+        // Two strings (a field against an enum value or a set's strings, most comparisons a scope
+        // makes) are equal as `==` says, which compares the lengths first; their order, which
+        // compares bytes before lengths, is not needed.
+        if let (Some(a), Some(b)) = (self.as_str(), other.as_str()) {
+            return a == b;
+        }
         self.compare(other) == Some(Ordering::Equal)
     }
 
