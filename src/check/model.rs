@@ -431,7 +431,7 @@ pub struct Policy {
     pub defines: Vec<DefineDef>,
     /// The checks of the record set's integrity that the policy does not declare as rules (unique
     /// ids, references, the records contract, waivers): they run all the same, under the ids and
-    /// titles of [`BuiltinRule::default_rule`]. Not among `rules`, so they need no examples.
+    /// titles of [`BuiltinRule::BY_DEFAULT`]. Not among `rules`, so they need no examples.
     pub implicit: Vec<RuleDef>,
     /// For each record type that references name, the fields rules read through a reference.
     pub read_through_references: BTreeMap<ShapeId, BTreeSet<String>>,

@@ -3,10 +3,10 @@
 //! duplicate ids resolve as they do in `bylaw check`; policy files are loaded as they are typed,
 //! their problems shown at their places, with hover, go to definition and completion. The server
 //! stays up when the policy given with `--policy` does not load, and checks the records once it
-//! does. [`workspace`] holds the record documents and runs the audit, [`policy`] the policy
-//! documents; [`at`] finds what is under the cursor in a policy file, [`navigate`] answers about
-//! it; [`records`] answers hover and code actions on record files, [`fields`] finds the keys of
-//! an open record file that look like a misspelled field; [`convert`] turns byte spans and
+//! does. `workspace` holds the record documents and runs the audit, `policy` the policy
+//! documents; `at` finds what is under the cursor in a policy file, `navigate` answers about
+//! it; `records` answers hover and code actions on record files, `fields` finds the keys of
+//! an open record file that look like a misspelled field; `convert` turns byte spans and
 //! diagnostics into the protocol's terms, in one place.
 
 mod at;

@@ -19,7 +19,7 @@ pub fn line(text: &str) -> Cow<'_, str> {
     sanitise(text, false)
 }
 
-/// Text of several lines (help, JUnit details): newlines kept, everything else as [`line`].
+/// Text of several lines (help, JUnit details): newlines kept, everything else as [`line()`].
 pub fn block(text: &str) -> Cow<'_, str> {
     sanitise(text, true)
 }
