@@ -12,11 +12,13 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
+use super::facts::Kept;
 use super::{Found, Gathered};
 use crate::ast::PeriodUnit;
 use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind, ShapeId};
 use crate::eval::value::Origin;
 use crate::eval::{Blame, RawFinding};
+use crate::finding::Finding;
 use crate::records::waiver_file::WaiverFile;
 use crate::records::Place;
 
@@ -115,21 +117,26 @@ fn report_invalid(
     outcome: &mut Found,
 ) {
     for (k, origin, message, label) in invalid {
-        let kept = &gathered.kept[k];
-        let raw = RawFinding {
-            require: None,
-            severity: rule.severity,
-            message,
-            blame: vec![Blame::primary(origin, label.to_string())],
-        };
-        outcome.findings.push(crate::eval::locate(
-            rule,
-            raw,
-            &kept.value,
-            kept.place,
-            &kept.source,
-        ));
+        let finding = about_waiver(rule, &gathered.kept[k], origin, message, label);
+        outcome.findings.push(finding);
     }
+}
+
+/// A finding of `rule` about a waiver of a kept record, at `origin` (the waiver, or its field).
+fn about_waiver(
+    rule: &RuleDef,
+    kept: &Kept,
+    origin: Origin<'_>,
+    message: String,
+    label: &str,
+) -> Finding {
+    let raw = RawFinding {
+        require: None,
+        severity: rule.severity,
+        message,
+        blame: vec![Blame::primary(origin, label.to_string())],
+    };
+    crate::eval::locate(rule, raw, &kept.value, kept.place, &kept.source)
 }
 
 fn report_unused(
@@ -165,22 +172,9 @@ fn report_unused(
             ),
             None => format!("unused waiver: this record has no finding of {rule_id} to waive"),
         };
-        let raw = RawFinding {
-            require: None,
-            severity: rule.severity,
-            message,
-            blame: vec![Blame::primary(
-                node.map_or(Origin::None, Origin::Node),
-                "waives nothing".into(),
-            )],
-        };
-        outcome.findings.push(crate::eval::locate(
-            rule,
-            raw,
-            &kept.value,
-            kept.place,
-            &kept.source,
-        ));
+        let origin = node.map_or(Origin::None, Origin::Node);
+        let finding = about_waiver(rule, kept, origin, message, "waives nothing");
+        outcome.findings.push(finding);
     }
 }
 
