@@ -1,6 +1,7 @@
 //! The driver of an audit: it runs the stages over a record set and merges what they find into
-//! one [`Outcome`]. Discovers the inputs, reads each file and judges its records in batches, in
-//! parallel, against the rules that need only the record (`read`); gathers the compact set facts
+//! one [`Outcome`]. Discovers the inputs, reads each file and has its records judged in batches,
+//! in parallel, each by evaluation ([`crate::eval::judge_item`]) against the rules that need only
+//! the record (`read`); gathers the compact set facts
 //! each file leaves ([`crate::eval::set::SetFacts`]) and hands them to evaluation's record-set
 //! stage ([`crate::eval::set::judge`]); then puts the findings in the contract's order and names
 //! each by its fingerprint. The judging is evaluation's: the driver decides what is read when,
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-pub use read::FileResult;
+pub use crate::eval::FileResult;
 
 use crate::check::{Period, Policy};
 use crate::discover::{discover_skipping, Input};

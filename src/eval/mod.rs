@@ -4,6 +4,9 @@
 //! node that made it fail is known without a second pass; its line and column are found later,
 //! only for findings ([`locate()`], which makes the typed [`crate::finding::Finding`]).
 //!
+//! One record as the reader gives it (`record.rs`, its entry point [`judge_item`]): validated,
+//! judged against the rules that need nothing but the record, and its set facts made.
+//!
 //! Then the record set ([`set`]): once every record is read, the rules about the set are judged
 //! from the compact facts gathered as the records were read.
 
@@ -12,6 +15,7 @@ pub(crate) mod chain;
 mod expr;
 mod judge;
 mod locate;
+mod record;
 pub mod set;
 pub mod value;
 mod who;
@@ -26,6 +30,7 @@ pub use judge::{
     Blame, RawFinding,
 };
 pub use locate::{locate, record_id, unjudgeable};
+pub use record::{judge_item, FileResult};
 
 use crate::check::{Period, ShapeId};
 

@@ -1,7 +1,8 @@
 //! The facts the rules about the record set need, gathered as each record is read: compact
 //! and packed (ids, references, what periodic rules count, where to read a record again), not
-//! records, so a set of a million records fits. Made as the audit reads each file, a batch of
-//! records at a time, and consumed by the record-set stage ([`super::judge`]).
+//! records, so a set of a million records fits. Made as each record is judged
+//! ([`crate::eval::judge_item`]; a record's id, references and event dates are noted here), a
+//! batch of records at a time, and consumed by the record-set stage ([`super::judge`]).
 
 use std::sync::Arc;
 
@@ -9,10 +10,12 @@ use jiff::civil::Date;
 use serde_json::Value as Json;
 
 use super::chunked::{Chunked, Texted};
-use crate::check::{Policy, ShapeId};
+use crate::check::{Policy, ShapeId, Ty};
+use crate::eval::record_id;
 use crate::finding::EventDate;
 use crate::records::{self, Fragment, Place, Refetch};
 use crate::source::SourceFile;
+use crate::time::Decoded;
 
 /// A record kept whole after its file is done: one that carries waivers.
 #[derive(Clone)]
@@ -260,6 +263,91 @@ pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json 
         _ => serde_json::Map::new(),
     };
     Json::Object(fields)
+}
+
+/// Every record's id, where it is, and its type.
+pub(in crate::eval) fn note_id(
+    record: &records::Record,
+    shape: Option<ShapeId>,
+    facts: &mut SetFacts,
+) {
+    if let Some(id) = record.value.get("id").and_then(Json::as_str) {
+        let at = facts.at(&record.refetch);
+        facts.ids.push(
+            id,
+            Seen {
+                at,
+                spot: Spot::new(record.place, shape),
+            },
+        );
+    }
+}
+
+/// The references a record makes, for set.2 and for the rules that read through them.
+pub(in crate::eval) fn note_references(
+    policy: &Policy,
+    shape: ShapeId,
+    record: &records::Record,
+    facts: &mut SetFacts,
+) {
+    let Some(declared) = policy.shapes.get(shape) else {
+        return;
+    };
+    for (index, field) in declared.fields.iter().enumerate() {
+        if !matches!(field.ty, Ty::Ref(_)) {
+            continue;
+        }
+        if let Some(target) = record.value.get(&field.name).and_then(Json::as_str) {
+            let at = facts.at(&record.refetch);
+            facts.references.push(Reference {
+                target: target.into(),
+                at,
+                spot: Spot::new(record.place, Some(shape)),
+                field: u32::try_from(index).expect("a type has fewer fields"),
+            });
+        }
+    }
+}
+
+/// Widens the file's earliest and latest event dates with this record's, from the fields that
+/// are `usable` (of a refused record: those not at fault).
+pub(in crate::eval) fn note_event_dates<'r>(
+    policy: &Policy,
+    shape: ShapeId,
+    (value, place, source): (&'r Json, Place, &Arc<SourceFile>),
+    (usable, decoded): (&dyn Fn(&str) -> bool, &Decoded<'r>),
+    facts: &mut SetFacts,
+) {
+    for field in policy
+        .event_fields(shape)
+        .into_iter()
+        .filter(|f| usable(&f.name))
+    {
+        let date = match (value.get(&field.name), &field.ty) {
+            (Some(node), Ty::Date) => decoded.date(node),
+            (Some(node), _) => decoded.datetime(node).map(|d| d.date()),
+            (None, _) => None,
+        };
+        if let Some(date) = date {
+            let seen = EventDate {
+                date,
+                record: record_id(value),
+                field: field.name.clone(),
+                source: source.clone(),
+                place,
+            };
+            facts.first_event = EventDate::earliest(facts.first_event.take(), Some(seen.clone()));
+            facts.last_event = EventDate::latest(facts.last_event.take(), Some(seen));
+        }
+    }
+}
+
+/// Whether a field of some type refers to records of this one.
+pub(in crate::eval) fn is_ref_target(policy: &Policy, shape: ShapeId) -> bool {
+    policy
+        .shapes
+        .iter()
+        .any(|s| s.fields.iter().any(|f| f.ty == Ty::Ref(shape)))
 }
 
 #[cfg(test)]

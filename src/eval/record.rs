@@ -1,0 +1,404 @@
+//! Judging one record of a file, on its own: the record validated against the records contract
+//! (through [`crate::records`]), then judged against the rules that need nothing but the record,
+//! giving its findings and its bad inputs; and the facts the rules about the set will need of it
+//! (its id, its references, what periodic rules count, whether it waits for the set, whether it is
+//! kept or refused, its event dates), made beside those facts in [`set::facts`]. A refused record
+//! (set.3) is bad input, yet stays in the set as the catalogue says.
+//!
+//! Its one entry point, [`judge_item`], takes a record (or a fault) as the reader gives it and
+//! returns a [`FileResult`], which the driver adds to its file's.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::check::{BuiltinRule, Policy, RuleKind};
+use crate::eval::set;
+use crate::eval::set::facts::{self, Amount, Counted, Deferred, Kept, Refused, SetFacts, Spot};
+use crate::eval::{self, record_id, unjudgeable, World};
+use crate::finding::{self, BadInput, Finding};
+use crate::records::{self, locate_in_file, Item, Place};
+use crate::source::{SourceFile, Span};
+use crate::time::Decoded;
+
+/// One file read and judged on its own (or one record of it, added to its file's): its findings,
+/// and what the rules about the set need.
+#[derive(Clone, Default)]
+pub struct FileResult {
+    pub readable: bool,
+    pub records: usize,
+    pub findings: Vec<Finding>,
+    pub bad_inputs: Vec<BadInput>,
+    pub judged: Vec<finding::Judged>,
+    pub facts: SetFacts,
+}
+
+impl FileResult {
+    /// Adds what a later part of the same file found.
+    pub fn absorb(&mut self, part: FileResult) {
+        self.records += part.records;
+        self.findings.extend(part.findings);
+        self.bad_inputs.extend(part.bad_inputs);
+        self.judged.extend(part.judged);
+        self.facts.absorb(part.facts);
+    }
+}
+
+/// One record (or fault) of a file, judged against the rules that need nothing but the record.
+pub fn judge_item(policy: &Policy, item: Item, trace: bool) -> FileResult {
+    let mut result = FileResult::default();
+    let record = match item {
+        Item::Record(text) => records::parse(text),
+        Item::Malformed(m) => Err(vec![m]),
+    };
+    match record {
+        Ok(record) => {
+            // A value that is not an object is refused, and is not a record.
+            result.records += usize::from(record.value.is_object());
+            judge(policy, record, &World::default(), trace, &mut result);
+        }
+        Err(malformed) => {
+            for m in malformed {
+                result.bad_inputs.push(BadInput::at(
+                    &m.source,
+                    m.span,
+                    m.message,
+                    "bad-input::json",
+                    "malformed JSON here",
+                    Some(
+                        "fix the JSON; the rest of the file's records are still checked where possible"
+                            .into(),
+                    ),
+                ));
+            }
+        }
+    }
+    result
+}
+
+/// Why a record is refused (set.3), located: a fault of its text or a break of the contract.
+struct Refusal {
+    span: Span,
+    message: String,
+    /// The record's own field at fault; `None` when the whole record is.
+    field: Option<String>,
+}
+
+impl Refusal {
+    fn of_problem(source: &SourceFile, place: Place, problem: &records::Problem) -> Refusal {
+        let span =
+            locate_in_file(source, place, &problem.pointer).map_or(Span::new(0, 0), |l| l.span);
+        // An unknown field is its key's fault, not its value's.
+        let span = if problem.at_key {
+            records::locate::key_before(&source.text, span.start).unwrap_or(span)
+        } else {
+            span
+        };
+        Refusal {
+            span,
+            message: problem.message.clone(),
+            field: top_field(&problem.pointer),
+        }
+    }
+
+    fn of_fault(source: &SourceFile, place: Place, fault: &records::Fault) -> Refusal {
+        match fault {
+            records::Fault::DuplicateKey(pointer) => {
+                let key = match pointer.0.last() {
+                    Some(records::pointer::Segment::Key(key)) => key.as_str(),
+                    _ => "",
+                };
+                let span =
+                    locate_in_file(source, place, pointer).map_or(Span::new(0, 0), |l| l.span);
+                Refusal {
+                    span,
+                    message: format!(
+                        "the key `{key}` is given twice in one object, so its value is unclear"
+                    ),
+                    field: top_field(pointer),
+                }
+            }
+            records::Fault::NotUtf8 { offset, byte, more } => Refusal {
+                span: Span::new(*offset, offset + char::REPLACEMENT_CHARACTER.len_utf8()),
+                message: records::not_utf8_message(*byte, *more),
+                field: None,
+            },
+        }
+    }
+}
+
+fn top_field(pointer: &records::pointer::Pointer) -> Option<String> {
+    match pointer.0.first() {
+        Some(records::pointer::Segment::Key(key)) => Some(key.clone()),
+        _ => None,
+    }
+}
+
+fn judge(
+    policy: &Policy,
+    record: records::Record,
+    world: &World,
+    trace: bool,
+    result: &mut FileResult,
+) {
+    let source = &record.source;
+    let mut refusals: Vec<Refusal> = (record.faults.iter())
+        .map(|f| Refusal::of_fault(source, record.place, f))
+        .collect();
+    // The record's dates and datetimes, decoded once: by validation, then read by every rule.
+    let decoded = Rc::new(Decoded::default());
+    let shape = match records::validate(policy, &record.value, &decoded) {
+        Ok(shape) if refusals.is_empty() => shape,
+        validated => {
+            if let Err(problems) = validated {
+                let located = problems
+                    .iter()
+                    .map(|p| Refusal::of_problem(source, record.place, p));
+                refusals.extend(located);
+            }
+            refuse(policy, &record, &refusals, result);
+            return keep_refused(policy, (&record, &decoded), &refusals, world, result);
+        }
+    };
+    let value = &record.value;
+    let at = (record.place, source);
+    facts::note_id(&record, Some(shape), &mut result.facts);
+    facts::note_event_dates(
+        policy,
+        shape,
+        (value, record.place, source),
+        (&|_| true, &decoded),
+        &mut result.facts,
+    );
+    facts::note_references(policy, shape, &record, &mut result.facts);
+    // The rules about the set that will judge this record once the set is read, known to be in
+    // their scope now (a scope that needs the set is evaluated then, once).
+    let mut later: Vec<u16> = Vec::new();
+    let mut deferred = false;
+    for (index, rule) in policy.rules.iter().enumerate() {
+        match &rule.kind {
+            RuleKind::Record(body) if body.record == shape => {
+                if rule.needs_context && body.scope_needs_context {
+                    deferred = true;
+                    continue;
+                }
+                match eval::scope(policy, rule, body, (value, &decoded), world) {
+                    Ok(false) => {}
+                    Ok(true) if rule.needs_context => {
+                        deferred = true;
+                        later.push(u16::try_from(index).expect("a policy has fewer rules"));
+                    }
+                    Ok(true) => {
+                        if trace {
+                            result.judged.push(finding::Judged {
+                                rule: rule.id.clone(),
+                                subject: record_id(value),
+                                file: Some(source.name.clone()),
+                            });
+                        }
+                        let record = (value, &decoded);
+                        match eval::judge_in_scope(policy, rule, body, record, world) {
+                            Ok(raws) => result.findings.extend(
+                                raws.into_iter()
+                                    .map(|raw| eval::locate(rule, raw, value, at.0, at.1)),
+                            ),
+                            Err(e) => result
+                                .bad_inputs
+                                .push(unjudgeable(rule, e, value, at.0, at.1)),
+                        }
+                    }
+                    Err(e) => result
+                        .bad_inputs
+                        .push(unjudgeable(rule, e, value, at.0, at.1)),
+                }
+            }
+            RuleKind::Periodic(p) if p.record == shape => {
+                let record = (value, &decoded);
+                count_for_period(policy, (index, rule, p), record, at, world, result)
+            }
+            _ => {}
+        }
+    }
+    if deferred {
+        let at = result.facts.at(&record.refetch);
+        result.facts.deferred.push(Deferred {
+            spot: Spot::new(record.place, Some(shape)),
+            at,
+            in_scope: later.into_boxed_slice(),
+        });
+    }
+    let has_waivers = value
+        .get(set::waivers_field(policy, shape))
+        .and_then(Json::as_array)
+        .is_some_and(|w| !w.is_empty());
+    if has_waivers {
+        result.facts.kept.push(Kept {
+            value: Arc::new(record.value),
+            shape,
+            place: record.place,
+            source: record.source,
+        });
+    }
+}
+
+/// A refused record stays in the record set (catalogue 1.1): its id counts for duplicates and
+/// resolves references, and each periodic rule counts it when none of the fields the count reads
+/// is at fault. No other rule judges it.
+fn keep_refused<'r>(
+    policy: &Policy,
+    (record, decoded): (&'r records::Record, &Rc<Decoded<'r>>),
+    refusals: &[Refusal],
+    world: &World,
+    result: &mut FileResult,
+) {
+    let value = &record.value;
+    let source = &record.source;
+    facts::note_id(record, None, &mut result.facts);
+    let shape = value
+        .get("type")
+        .and_then(Json::as_str)
+        .and_then(|t| policy.records.get(t).copied());
+    // A problem at the record itself (not an object, no type) spoils every field.
+    let faulty: Vec<Option<&str>> = refusals.iter().map(|r| r.field.as_deref()).collect();
+    let sound = |read: &dyn Fn(&str) -> bool| faulty.iter().all(|f| f.is_some_and(|k| !read(k)));
+    if let Some(id) = value
+        .get("id")
+        .and_then(Json::as_str)
+        .filter(|id| !id.is_empty())
+    {
+        let readable = shape.filter(|&shape| {
+            let through = policy.read_through_references.get(&shape);
+            facts::is_ref_target(policy, shape)
+                && sound(&|k| through.is_some_and(|f| f.contains(k)))
+        });
+        result.facts.refused.push(Refused {
+            id: id.to_string(),
+            shape,
+            readable: readable
+                .map(|shape| Arc::new(set::facts::reference_fields(policy, shape, value))),
+        });
+    }
+    let Some(shape) = shape else { return };
+    let at = (value, record.place, source);
+    let usable = |field: &str| sound(&|k| k == field);
+    facts::note_event_dates(policy, shape, at, (&usable, decoded), &mut result.facts);
+    for (index, rule) in policy.rules.iter().enumerate() {
+        let RuleKind::Periodic(p) = &rule.kind else {
+            continue;
+        };
+        if p.record != shape {
+            continue;
+        }
+        let read = p.fields_read();
+        if sound(&|k| read.contains(k)) {
+            let at = (record.place, source);
+            let record = (value, decoded);
+            count_for_period(policy, (index, rule, p), record, at, world, result);
+        }
+    }
+}
+
+/// A record that breaks the records contract (set.3): each problem is bad input at its place.
+fn refuse(
+    policy: &Policy,
+    record: &records::Record,
+    refusals: &[Refusal],
+    result: &mut FileResult,
+) {
+    let source = &record.source;
+    let id = record
+        .value
+        .get("id")
+        .and_then(Json::as_str)
+        .map(|id| format!("record `{id}`: "))
+        .unwrap_or_default();
+    let help = policy
+        .builtin(BuiltinRule::RecordContract)
+        .and_then(|r| r.help.clone());
+    for refusal in refusals {
+        result.bad_inputs.push(BadInput::at(
+            source,
+            refusal.span,
+            format!("{id}{}", refusal.message),
+            "set.3",
+            "breaks the records contract",
+            help.clone(),
+        ));
+    }
+}
+
+/// A record a periodic rule counts, with the date that puts it in a period. A condition that
+/// cannot be evaluated is bad input, not a silent "not counted".
+fn count_for_period<'r>(
+    policy: &Policy,
+    (index, rule, p): (usize, &crate::check::RuleDef, &crate::check::PeriodicRule),
+    (value, decoded): (&'r Json, &Rc<Decoded<'r>>),
+    (place, source): (Place, &Arc<SourceFile>),
+    world: &World,
+    result: &mut FileResult,
+) {
+    let mut env = eval::Env::new(policy, value, decoded.clone(), rule.slots, world);
+    let applies = match &p.condition {
+        None => true,
+        Some(c) => match eval::eval(&mut env, c) {
+            Ok(v) => v.truthy(),
+            Err(e) => {
+                let bad = unjudgeable(rule, e, value, place, source);
+                result.bad_inputs.push(bad);
+                return;
+            }
+        },
+    };
+    let date = eval::eval(&mut env, &p.date)
+        .ok()
+        .and_then(|v| eval::builtins::date_of(&v.val));
+    let (true, Some(date)) = (applies, date) else {
+        return;
+    };
+    let unjudgeable_here = |e: eval::EvalError<'_>, result: &mut FileResult| {
+        let bad = unjudgeable(rule, e, value, place, source);
+        result.bad_inputs.push(bad);
+    };
+    // A record without a group is not counted, as one without a date is not: it is in no tally.
+    let group = match &p.group {
+        None => None,
+        Some(g) => match eval::eval(&mut env, g) {
+            Ok(v) if v.val.is_null() => return,
+            Ok(v) => Some(v.val.render().into_boxed_str()),
+            Err(e) => return unjudgeable_here(e, result),
+        },
+    };
+    let amount = match &p.sum {
+        None => None,
+        Some(s) => match eval::eval(&mut env, s) {
+            Ok(v) => match v.val {
+                eval::value::Val::Int(n) => Some(Amount::Int(n)),
+                eval::value::Val::Num(n) => Some(Amount::Number(n)),
+                _ => {
+                    // The total would be a guess: its tally is not judged, and this says why.
+                    let (period, _, _) = eval::period_key(p.unit, date);
+                    let of_group = group
+                        .as_ref()
+                        .map_or(String::new(), |g| format!(" for `{g}`"));
+                    let e = eval::EvalError {
+                        message: format!(
+                            "it has no amount to add, so the total of {period}{of_group} is not judged"
+                        ),
+                        origin: v.origin,
+                    };
+                    unjudgeable_here(e, result);
+                    None
+                }
+            },
+            Err(e) => return unjudgeable_here(e, result),
+        },
+    };
+    result.facts.counted.push(Counted {
+        rule: u32::try_from(index).expect("a policy has fewer rules"),
+        date,
+        id: record_id(value).into_boxed_str(),
+        group,
+        amount,
+    });
+}
