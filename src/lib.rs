@@ -28,6 +28,7 @@ pub mod discover;
 pub mod eval;
 pub mod examples;
 pub mod finding;
+pub mod json;
 pub mod lsp;
 pub mod policy_files;
 pub mod records;

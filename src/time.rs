@@ -7,10 +7,10 @@ use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 
+use crate::json::Json;
 use jiff::civil::{Date, Time};
 use jiff::tz::Offset;
 use jiff::Timestamp;
-use serde_json::Value as Json;
 
 use crate::types::ShapeId;
 
@@ -232,7 +232,7 @@ impl<'r> Decoded<'r> {
     /// What the string at `node` reads as, decoded on its first read in this record; `Neither`
     /// for a node that is not a string.
     pub fn temporal(&self, node: &Json) -> Temporal {
-        let Json::String(text) = node else {
+        let Some(text) = node.as_str() else {
             return Temporal::Neither;
         };
         let key = std::ptr::from_ref(node) as usize;
@@ -460,7 +460,8 @@ mod tests {
     /// second decode; another node with the same text is another value of the record.
     #[test]
     fn a_kept_node_is_not_decoded_again() {
-        let record = serde_json::json!({"start": "2011-07-13", "end": "2011-07-13", "n": 3});
+        let record: Json =
+            serde_json::json!({"start": "2011-07-13", "end": "2011-07-13", "n": 3}).into();
         let decoded = Decoded::default();
         let kept = Date::new(2000, 1, 1).unwrap();
         decoded.keep(&record["start"], Temporal::Date(kept));

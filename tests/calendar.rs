@@ -59,9 +59,9 @@ fn messages(policy: &Policy, received: &str, answered: &str) -> Vec<String> {
     let RuleKind::Record(body) = &rule.kind else {
         panic!("a record rule")
     };
-    let record = serde_json::json!({
+    let record = bylaw::json::Json::from(serde_json::json!({
         "type": "letter", "id": "L-1", "received": received, "answered": answered
-    });
+    }));
     judge_record(policy, rule, body, &record, &World::default())
         .expect("judged")
         .into_iter()

@@ -15,6 +15,13 @@ fn policy_with(rules: &str) -> Policy {
     }
 }
 
+/// `record` read as a record is read from a file.
+fn read(record: &serde_json::Value) -> bylaw::json::Json {
+    bylaw::records::read_value(&record.to_string())
+        .expect("JSON")
+        .0
+}
+
 /// Messages of the findings of rule `id` on `record`.
 fn judge(policy: &Policy, id: &str, record: serde_json::Value) -> Vec<String> {
     let rule = policy.rule(id).expect("rule exists");
@@ -22,6 +29,7 @@ fn judge(policy: &Policy, id: &str, record: serde_json::Value) -> Vec<String> {
         panic!("a record rule")
     };
     let world = World::default();
+    let record = read(&record);
     judge_record(policy, rule, body, &record, &world)
         .expect("judged")
         .into_iter()
@@ -538,6 +546,7 @@ rule set.81 error {
         panic!("a record rule")
     };
     let world = World::default();
+    let all = read(&all);
     let findings = judge_record(&policy, rule, body, &all, &world).expect("judged");
     let labelled: Vec<(String, bool)> = findings[0]
         .blame
@@ -565,6 +574,7 @@ rule set.81 error {
         judge(&policy, "set.81", many.clone()),
         ["county heads H1, H2, H3, H4, H5, H6, H7, H8, H9 and 3 others invited (12 in all)"]
     );
+    let many = read(&many);
     let findings = judge_record(&policy, rule, body, &many, &world).expect("judged");
     assert_eq!(findings[0].blame.len(), 10);
 }

@@ -19,13 +19,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("wording", &[]),
     ("discover", &[]),
     ("types", &[]),
+    // The value records are read into.
+    ("json", &[]),
     ("calendar", &[]),
     ("diagnostic", &["source"]),
     // The bundled policy's files, as data.
     ("policy_files", &["diagnostic", "source"]),
     // Dates and datetimes, shared by every stage.
-    ("time", &["counter", "types"]),
-    ("builtins", &["calendar", "time", "types"]),
+    ("time", &["counter", "json", "types"]),
+    ("builtins", &["calendar", "json", "time", "types"]),
     // The policy language: parsed, then checked and compiled.
     ("ast", &["diagnostic", "source", "time", "types"]),
     ("syntax", &["ast", "diagnostic", "source", "time", "types"]),
@@ -53,6 +55,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "check",
             "counter",
             "diagnostic",
+            "json",
             "discover",
             "policy_files",
             "source",
@@ -76,6 +79,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "check",
             "counter",
             "diagnostic",
+            "json",
             "discover",
             "finding",
             "policy_files",
@@ -97,6 +101,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "discover",
             "eval",
             "finding",
+            "json",
             "records",
             "source",
             "time",

@@ -118,8 +118,10 @@ fn an_expression_at_the_limit_is_judged_on_a_test_thread() {
     let RuleKind::Record(body) = &rule.kind else {
         panic!("a record rule")
     };
-    let meeting = serde_json::json!({"type": "meeting", "id": "M", "kind": "executive",
-        "start": "2011-07-11T09:00:00+08:00", "chair": {"id": "P-001", "role": "mayor"}});
+    let meeting = bylaw::json::Json::from(
+        serde_json::json!({"type": "meeting", "id": "M", "kind": "executive",
+        "start": "2011-07-11T09:00:00+08:00", "chair": {"id": "P-001", "role": "mayor"}}),
+    );
     let world = World::default();
     let findings = judge_record(&policy, rule, body, &meeting, &world).expect("judged");
     assert!(findings.is_empty());

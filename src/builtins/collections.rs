@@ -1,6 +1,6 @@
 //! Functions over lists.
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::{At, Builtin, Out, Param, Problem, TypeEnv};
 use crate::time::{DateTime, Decoded, RecordStore, Temporal};

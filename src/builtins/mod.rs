@@ -24,8 +24,8 @@ pub(crate) mod testing;
 pub mod time;
 mod working_days;
 
+use crate::json::Json;
 use jiff::civil::Date;
-use serde_json::Value as Json;
 
 use crate::calendar::Calendar;
 use crate::time::{DateTime, RecordStore};

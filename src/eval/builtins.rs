@@ -2,7 +2,7 @@
 //! (see [`crate::builtins`]) run on them, with the evaluator's values and world behind the
 //! registry's [`Value`] and [`Context`].
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::expr::{eval, Env};
 use super::value::{Origin, Traced, Val};
@@ -188,7 +188,7 @@ mod tests {
         };
         let world = World::default();
         let judge = |start: &str| -> Vec<String> {
-            let record = serde_json::json!({"type": "meeting", "id": "M", "kind": "executive", "start": start});
+            let record: crate::json::Json = serde_json::json!({"type": "meeting", "id": "M", "kind": "executive", "start": start}).into();
             judge_record(&policy, rule, body, &record, &world)
                 .expect("judged")
                 .into_iter()

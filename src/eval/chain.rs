@@ -2,7 +2,7 @@
 //! steps (other steps may come between). A failure says which step is missing, who acted
 //! instead, or which two steps are out of order.
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::expr::{eval, Env};
 use super::judge::Blame;
@@ -151,7 +151,7 @@ pub fn check<'a>(
 fn list_node<'a>(list: &Traced<'a>) -> &'a Json {
     match list.val {
         Val::Node(node) => node,
-        _ => &Json::Null,
+        _ => &crate::json::NULL,
     }
 }
 

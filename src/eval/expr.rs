@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::value::{Origin, Traced, Val};
 use super::{builtins, who, EvalError, World};

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::chain;
 use super::expr::{convert, eval, offenders, Env};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::value::Origin;
 use super::{Blame, EvalError, RawFinding};

@@ -22,7 +22,7 @@ mod who;
 
 use std::collections::HashMap;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 pub use expr::{eval, Env};
 pub use judge::{

@@ -11,7 +11,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use crate::check::{BuiltinRule, Policy, RuleKind};
 use crate::eval::set;

@@ -2,8 +2,8 @@
 
 use std::cmp::Ordering;
 
+use crate::json::Json;
 use jiff::civil::Date;
-use serde_json::Value as Json;
 
 use crate::check::ir::Const;
 use crate::time::DateTime;
@@ -202,7 +202,7 @@ impl<'a> Val<'a> {
                 }
             }
             Val::Node(node) => {
-                person_name_with(node, role_field).unwrap_or_else(|| node.to_string())
+                person_name_with(node, role_field).unwrap_or_else(|| crate::json::written(node))
             }
             Val::Set(items) => items
                 .iter()

@@ -1,6 +1,6 @@
 //! Matching who-patterns against a person (or an enum value).
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::expr::{eval, Env};
 use super::value::{Traced, Val};

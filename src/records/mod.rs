@@ -11,7 +11,7 @@ pub mod waiver_file;
 
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 pub use stream::{Fragment, Item, Limits, Malformed, Origin, RecordText, Refetch, Reopen};
 pub use validate::{validate, Problem};
@@ -119,6 +119,12 @@ pub fn sniff_format(text: &str) -> Format {
     } else {
         Format::Json
     }
+}
+
+/// Reads a JSON text as records are read: its value, and the pointer of every key it gives
+/// twice (`strict` says how each is read).
+pub fn read_value(text: &str) -> Result<(Json, Vec<pointer::Pointer>), serde_json::Error> {
+    strict::parse(text)
 }
 
 /// Parses one record's text. A text that is not JSON is malformed (after the bytes in it that

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde_json::Value;
+use crate::json::Json as Value;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Segment {
@@ -73,7 +73,7 @@ fn find(here: &Value, target: &Value, path: &mut Vec<Segment>) -> bool {
     }
     match here {
         Value::Object(map) => map.iter().any(|(k, v)| {
-            path.push(Segment::Key(k.clone()));
+            path.push(Segment::Key(k.to_string()));
             let found = find(v, target, path);
             if !found {
                 path.pop();

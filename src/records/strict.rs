@@ -1,15 +1,20 @@
-//! Reading JSON strictly: the same `Value` serde_json builds, but an object that gives a key twice
-//! is noticed instead of silently keeping the last value (records contract: a duplicate key is bad
-//! input). One pass; the place of a value is built only when a duplicate is found.
+//! Reading JSON strictly: a record's value (crate::json), but an object that gives a key twice
+//! is noticed instead of silently keeping the last value (records contract: a duplicate key is
+//! bad input). serde_json's parser reads the text, so its verdicts, messages and places are the
+//! ones reported, its nesting limit holds, and a number reads as serde_json reads it. One pass;
+//! the place of a value is built only when a duplicate is found.
 
 use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value as Json};
 
 use super::pointer::{At, Pointer};
+use crate::json::{Json, Number, Object};
 
+/// Beyond this many members, an object finds a key given again through a hash map of its keys
+/// rather than by comparing it with each member before it (a hostile record may give millions).
+const MEMBERS_COMPARED: usize = 32;
 /// Parses `text` as one JSON value; also returns the pointer of every key given a second time.
 pub fn parse(text: &str) -> Result<(Json, Vec<Pointer>), serde_json::Error> {
     let duplicates = RefCell::new(Vec::new());
@@ -60,11 +65,11 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_string()))
+        Ok(Json::String(v.into()))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
+        Ok(Json::String(v.into_boxed_str()))
     }
 
     fn visit_unit<E>(self) -> Result<Json, E> {
@@ -95,19 +100,36 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut object = Map::new();
+        let mut members: Vec<(Box<str>, Json)> = Vec::new();
+        let mut index: Option<foldhash::HashMap<Box<str>, usize>> = None;
         while let Some(key) = map.next_key::<String>()? {
             let value = map.next_value_seed(Strict {
                 at: At::Key(&self.at, &key),
                 duplicates: self.duplicates,
             })?;
-            if object.contains_key(&key) {
+            let key = key.into_boxed_str();
+            let given = match &index {
+                Some(index) => index.get(&key).copied(),
+                None => members.iter().position(|(k, _)| *k == key),
+            };
+            if let Some(at) = given {
                 let pointer = At::Key(&self.at, &key).pointer();
                 self.duplicates.borrow_mut().push(pointer);
+                // The last value of a key given twice, as serde_json keeps.
+                members[at].1 = value;
+                continue;
             }
-            object.insert(key, value);
+            if let Some(index) = &mut index {
+                index.insert(key.clone(), members.len());
+            } else if members.len() == MEMBERS_COMPARED {
+                let keys = members.iter().enumerate().map(|(i, (k, _))| (k.clone(), i));
+                let mut built: foldhash::HashMap<Box<str>, usize> = keys.collect();
+                built.insert(key.clone(), members.len());
+                index = Some(built);
+            }
+            members.push((key, value));
         }
-        Ok(Json::Object(object))
+        Ok(Json::Object(Object::from_members(members)))
     }
 }
 
@@ -120,8 +142,8 @@ mod tests {
         let text = r#"{"a": [1, -2, 3.5, "x", null, true, {"b": {}}], "c": 18446744073709551615}"#;
         let (value, duplicates) = parse(text).expect("valid JSON");
         assert_eq!(
-            value,
-            serde_json::from_str::<Json>(text).expect("valid JSON")
+            serde_json::to_value(&value).expect("a value"),
+            serde_json::from_str::<serde_json::Value>(text).expect("valid JSON")
         );
         assert!(duplicates.is_empty());
     }
@@ -130,9 +152,26 @@ mod tests {
     fn finds_every_key_given_twice_with_its_place() {
         let text = r#"[{"id": "a", "id": "b"}, {"x": [{"k": 1, "k": 2}], "y": 1}]"#;
         let (value, duplicates) = parse(text).expect("valid JSON");
-        assert_eq!(value[0]["id"], "b", "the last value, as serde_json keeps");
+        assert_eq!(
+            value[0]["id"].as_str(),
+            Some("b"),
+            "the last value, as serde_json keeps"
+        );
         let shown: Vec<String> = duplicates.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["/0/id", "/1/x/0/k"]);
+    }
+
+    #[test]
+    fn keeps_the_order_of_the_text_and_finds_a_key_given_again_in_a_large_object() {
+        let keys: Vec<String> = (0..200).rev().map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("{{{}, \"k7\": \"again\"}}", keys.join(", "));
+        let (value, duplicates) = parse(&text).expect("valid JSON");
+        let object = value.as_object().expect("an object");
+        assert_eq!(object.len(), 200);
+        assert_eq!(object.iter().next().map(|(k, _)| k), Some("k199"));
+        assert_eq!(value["k7"].as_str(), Some("again"));
+        let shown: Vec<String> = duplicates.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["/k7"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Validation of a record against the record types declared in the policy (rule set.3).
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::pointer::{At, Pointer};
 use crate::check::{Policy, ShapeId, Ty};
@@ -44,7 +44,7 @@ pub fn validate<'r>(
         }
         None => return Err(problem(Pointer::root(), "the record has no `type`".into())),
     };
-    let Some(&shape) = policy.records.get(type_name.as_str()) else {
+    let Some(&shape) = policy.records.get(&**type_name) else {
         let mut known: Vec<&str> = policy.records.keys().map(String::as_str).collect();
         known.sort_unstable();
         return Err(problem(
@@ -98,28 +98,33 @@ fn check_object<'r>(
         on_heap.resize(def.fields.len(), None);
         &mut on_heap
     };
-    for (key, v) in map {
-        match def.fields.iter().position(|f| f.name == *key) {
+    // Keys a closed type does not declare, reported in the order of their names (as a sorted
+    // map would give them), whatever order the text gives them in.
+    let mut undeclared: Vec<&str> = Vec::new();
+    for (key, v) in map.iter() {
+        match def.fields.iter().position(|f| f.name == key) {
             Some(index) => found[index] = Some(v),
             // A closed type lists every field: another is a misspelling or a field the policy
             // does not know, and a rule would quietly skip the record.
-            None if def.closed && !(def.is_record && key == "type") => {
-                let whose = if def.is_record {
-                    wording::with_article(&def.name)
-                } else {
-                    format!("`{}`", def.name)
-                };
-                let names: Vec<String> = def.fields.iter().map(|f| f.name.clone()).collect();
-                let hint = crate::check::suggest(key, &names)
-                    .map_or_else(String::new, |s| format!("; {s}"));
-                problems.push(Problem {
-                    pointer: At::Key(at, key).pointer(),
-                    message: format!("{whose} has no field `{key}`{hint}"),
-                    at_key: true,
-                });
-            }
+            None if def.closed && !(def.is_record && key == "type") => undeclared.push(key),
             None => {}
         }
+    }
+    undeclared.sort_unstable();
+    for key in undeclared {
+        let whose = if def.is_record {
+            wording::with_article(&def.name)
+        } else {
+            format!("`{}`", def.name)
+        };
+        let names: Vec<String> = def.fields.iter().map(|f| f.name.clone()).collect();
+        let hint =
+            crate::check::suggest(key, &names).map_or_else(String::new, |s| format!("; {s}"));
+        problems.push(Problem {
+            pointer: At::Key(at, key).pointer(),
+            message: format!("{whose} has no field `{key}`{hint}"),
+            at_key: true,
+        });
     }
     // The record's own fields, found here once, are what every rule on the record reads.
     if matches!(at, At::Root) {
@@ -237,14 +242,6 @@ fn check_value<'r>(
     }
 }
 
-/// The field a value sits in, in backticks, or "the record" for the record itself.
-fn subject(at: &At<'_>) -> String {
-    match at {
-        At::Root => "the record".into(),
-        _ => format!("`{}`", at.path()),
-    }
-}
-
 fn kind(value: &Json) -> &'static str {
     match value {
         Json::Null => "null",
@@ -256,9 +253,19 @@ fn kind(value: &Json) -> &'static str {
     }
 }
 
+/// The field a value sits in, in backticks, or "the record" for the record itself.
+fn subject(at: &At<'_>) -> String {
+    match at {
+        At::Root => "the record".into(),
+        _ => format!("`{}`", at.path()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use crate::json::Json;
 
     use super::validate;
     use crate::time::Decoded;
@@ -274,7 +281,8 @@ mod tests {
         let shape = policy.records["meeting"];
         let fields = &policy.shapes[shape].fields;
         // Refused (no `start`, `kind` not a meeting kind), with a nested object of its own.
-        let record = json!({"type": "meeting", "id": "m-1", "kind": "tea", "chair": {"name": "x"}});
+        let record: Json =
+            json!({"type": "meeting", "id": "m-1", "kind": "tea", "chair": {"name": "x"}}).into();
         let decoded = Decoded::default();
         assert!(validate(&policy, &record, &decoded).is_err());
         for (index, field) in fields.iter().enumerate() {
@@ -286,7 +294,7 @@ mod tests {
         assert_eq!(decoded.field(&copy, shape, 0), None, "another record");
         assert_eq!(decoded.field(&record, shape + 1, 0), None, "another type");
 
-        let unknown = json!({"type": "memo", "kind": "plenary"});
+        let unknown: Json = json!({"type": "memo", "kind": "plenary"}).into();
         let decoded = Decoded::default();
         assert!(validate(&policy, &unknown, &decoded).is_err());
         assert_eq!(decoded.field(&unknown, shape, 0), None);

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use crate::check::suggest;
 use crate::diagnostic::{Diagnostic, Label};
@@ -97,7 +97,12 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
             let what = format!("waiver {i} is not an object");
             return Err(malformed(&here, what, "not an object"));
         };
-        if let Some(key) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        // The first unknown field by name, whatever order the file gives them in.
+        let unknown = fields
+            .iter()
+            .map(|(key, _)| key)
+            .filter(|k| !FIELDS.contains(k));
+        if let Some(key) = unknown.min() {
             let names: Vec<String> = FIELDS.iter().map(|f| f.to_string()).collect();
             let mut d = malformed(
                 &here.clone().key(key),
@@ -111,7 +116,7 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
         }
         let text = |field: &str, required: bool| -> Result<Option<String>, Box<Diagnostic>> {
             match fields.get(field) {
-                Some(Json::String(s)) => Ok(Some(s.clone())),
+                Some(Json::String(s)) => Ok(Some(s.to_string())),
                 None if !required => Ok(None),
                 None => Err(malformed(
                     &here,

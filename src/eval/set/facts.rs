@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::json::Json;
 use jiff::civil::Date;
-use serde_json::Value as Json;
 
 use super::chunked::{Chunked, Texted};
 use crate::check::{Policy, ShapeId, Ty};
@@ -254,15 +254,12 @@ pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json 
     let wanted = |name: &str| {
         name == "id" || name == "type" || read.is_some_and(|fields| fields.contains(name))
     };
-    let fields = match record {
-        Json::Object(map) => map
-            .iter()
-            .filter(|(name, _)| wanted(name))
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect(),
-        _ => serde_json::Map::new(),
-    };
-    Json::Object(fields)
+    let members = (record.as_object().into_iter())
+        .flat_map(|object| object.iter())
+        .filter(|(name, _)| wanted(name))
+        .map(|(name, value)| (name.into(), value.clone()))
+        .collect();
+    Json::Object(crate::json::Object::from_members(members))
 }
 
 /// Every record's id, where it is, and its type.

@@ -12,8 +12,8 @@ mod waivers;
 
 use std::collections::HashMap;
 
+use crate::json::Json;
 use rayon::prelude::*;
-use serde_json::Value as Json;
 
 pub use facts::{Deferred, Kept, Refused, Seen, SetFacts};
 pub use waivers::waivers_field;
@@ -88,8 +88,7 @@ pub fn judge(policy: &Policy, facts: SetFacts, findings: Vec<Finding>, given: Gi
 }
 
 /// What a reference to a record no reference names gives: nothing (no rule reads it).
-static NO_FIELDS: std::sync::LazyLock<Json> =
-    std::sync::LazyLock::new(|| Json::Object(serde_json::Map::new()));
+static NO_FIELDS: Json = Json::Object(crate::json::Object::new());
 
 /// Duplicates, references and the records whose rules needed the set.
 fn whole(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool) {
@@ -108,7 +107,7 @@ fn whole(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool)
     let mut by_id = ById {
         index: &index,
         // What a reference to a record no reference names gives, by its type.
-        plain: (0..policy.shapes.len()).map(|s| (s, &*NO_FIELDS)).collect(),
+        plain: (0..policy.shapes.len()).map(|s| (s, &NO_FIELDS)).collect(),
         named: (named.iter())
             .map(|(i, shape, json)| (*i, (*shape, json)))
             .collect(),
@@ -346,7 +345,7 @@ fn read_again(
 ) -> Option<(Json, std::sync::Arc<SourceFile>)> {
     let source = gathered.fetch(at)?;
     let start = crate::records::record_start(&source, place).0;
-    let value = serde_json::from_str(source.text.get(start..)?).ok()?;
+    let (value, _) = crate::records::read_value(source.text.get(start..)?).ok()?;
     Some((value, source))
 }
 

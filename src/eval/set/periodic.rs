@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use jiff::civil::Date;
 

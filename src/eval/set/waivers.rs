@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value as Json;
+use crate::json::Json;
 
 use super::facts::Kept;
 use super::{Found, Gathered};
@@ -165,7 +165,11 @@ fn report_unused(
     for (k, w, rule_id, first) in unused {
         let kept = &gathered.kept[k];
         let field = waivers_field(policy, kept.shape);
-        let node = kept.value.get(field).and_then(|ws| ws.get(w));
+        let node = kept
+            .value
+            .get(field)
+            .and_then(Json::as_array)
+            .and_then(|ws| ws.get(w));
         let message = match first {
             Some(first) => format!(
                 "unused waiver: it repeats waiver {first}, which already waives {rule_id} on this record"
