@@ -4,11 +4,14 @@
 //! most of the cost of reading a record (callgrind, 10k records on one thread: 361 M instructions
 //! to parse, 132 M to drop, of 1,152 M for the whole check). Here an object is its pairs in the
 //! order the text gives them, looked up by a scan that compares lengths first: a record's objects
-//! are small, and each is built once and read a few times. Reading a text into this value is
-//! `records::strict`'s (serde_json's parser, so its verdicts and messages are kept).
+//! are small, and each is built once and read a few times. Strings and keys of up to 24 bytes
+//! (keys, ids, names, roles, dates) are held inline, so a record allocates for its long strings
+//! only. Reading a text into this value is `records::strict`'s (serde_json's parser, so its
+//! verdicts and messages are kept).
 
 use std::fmt;
 
+pub use compact_str::CompactString;
 pub use serde_json::Number;
 
 /// A JSON value as a record holds it.
@@ -18,14 +21,14 @@ pub enum Json {
     Null,
     Bool(bool),
     Number(Number),
-    String(Box<str>),
+    String(CompactString),
     Array(Vec<Json>),
     Object(Object),
 }
 
 /// An object's members, in the order the text gives them, each key once.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Object(Vec<(Box<str>, Json)>);
+pub struct Object(Vec<(CompactString, Json)>);
 
 /// The null value, for a field a record does not give.
 pub static NULL: Json = Json::Null;
@@ -38,7 +41,7 @@ impl Object {
 
     /// An object with these members; each key is given once (the reader keeps the last value
     /// of a key given twice).
-    pub fn from_members(members: Vec<(Box<str>, Json)>) -> Object {
+    pub fn from_members(members: Vec<(CompactString, Json)>) -> Object {
         Object(members)
     }
 
@@ -212,13 +215,13 @@ impl From<serde_json::Value> for Json {
             serde_json::Value::Null => Json::Null,
             serde_json::Value::Bool(b) => Json::Bool(b),
             serde_json::Value::Number(n) => Json::Number(n),
-            serde_json::Value::String(s) => Json::String(s.into_boxed_str()),
+            serde_json::Value::String(s) => Json::String(s.into()),
             serde_json::Value::Array(items) => {
                 Json::Array(items.into_iter().map(Json::from).collect())
             }
             serde_json::Value::Object(map) => Json::Object(Object::from_members(
                 map.into_iter()
-                    .map(|(k, v)| (k.into_boxed_str(), Json::from(v)))
+                    .map(|(k, v)| (k.into(), Json::from(v)))
                     .collect(),
             )),
         }

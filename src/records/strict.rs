@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::pointer::{At, Pointer};
-use crate::json::{Json, Number, Object};
+use crate::json::{CompactString, Json, Number, Object};
 
 /// Beyond this many members, an object finds a key given again through a hash map of its keys
 /// rather than by comparing it with each member before it (a hostile record may give millions).
@@ -65,11 +65,11 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.into()))
+        Ok(Json::String(CompactString::new(v)))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v.into_boxed_str()))
+        Ok(Json::String(CompactString::from(v)))
     }
 
     fn visit_unit<E>(self) -> Result<Json, E> {
@@ -100,14 +100,13 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut members: Vec<(Box<str>, Json)> = Vec::new();
-        let mut index: Option<foldhash::HashMap<Box<str>, usize>> = None;
-        while let Some(key) = map.next_key::<String>()? {
+        let mut members: Vec<(CompactString, Json)> = Vec::new();
+        let mut index: Option<foldhash::HashMap<CompactString, usize>> = None;
+        while let Some(key) = map.next_key::<CompactString>()? {
             let value = map.next_value_seed(Strict {
                 at: At::Key(&self.at, &key),
                 duplicates: self.duplicates,
             })?;
-            let key = key.into_boxed_str();
             let given = match &index {
                 Some(index) => index.get(&key).copied(),
                 None => members.iter().position(|(k, _)| *k == key),
@@ -123,7 +122,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
                 index.insert(key.clone(), members.len());
             } else if members.len() == MEMBERS_COMPARED {
                 let keys = members.iter().enumerate().map(|(i, (k, _))| (k.clone(), i));
-                let mut built: foldhash::HashMap<Box<str>, usize> = keys.collect();
+                let mut built: foldhash::HashMap<CompactString, usize> = keys.collect();
                 built.insert(key.clone(), members.len());
                 index = Some(built);
             }
