@@ -3,7 +3,7 @@
 //! Every later stage talks about places as a [`Span`] into a [`SourceFile`]; the conversion to
 //! line and column (in Unicode scalar values, as the output contract counts them) happens here once.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
@@ -14,7 +14,9 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 pub struct SourceFile {
     pub name: String,
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Where each line starts, found the first time a position is asked for: most records'
+    /// texts are never asked (they have no finding).
+    line_starts: OnceLock<Vec<usize>>,
     start: TextStart,
 }
 
@@ -81,12 +83,10 @@ impl SourceFile {
         text: impl Into<String>,
         start: TextStart,
     ) -> Arc<SourceFile> {
-        let text = text.into();
-        let line_starts = line_starts(&text);
         Arc::new(SourceFile {
             name: name.into(),
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: OnceLock::new(),
             start,
         })
     }
@@ -109,14 +109,19 @@ impl SourceFile {
         (self.file_line(line), taken + before.chars().count() + 1)
     }
 
+    /// Where each line of the text starts (the first at 0).
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| line_starts(&self.text))
+    }
+
     /// The 1-based line holding a byte offset (clamped to the text), and the line's text before it.
     fn line_of(&self, offset: usize) -> (usize, &str) {
         let offset = offset.min(self.text.len());
         let line = self
-            .line_starts
+            .line_starts()
             .partition_point(|&start| start <= offset)
             .max(1);
-        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let start = self.line_starts().get(line - 1).copied().unwrap_or(0);
         let before = self.text.get(start..offset).unwrap_or("");
         // A byte-order mark is not a character of the first line: columns start after it.
         let before = if line == 1 && self.start.offset == 0 {
@@ -129,7 +134,7 @@ impl SourceFile {
 
     /// The number of lines (a final newline starts an empty last line).
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// The 1-based line holding a byte offset (clamped to the text).
@@ -139,10 +144,10 @@ impl SourceFile {
 
     /// The bytes of a 1-based line, without its newline (clamped to the text).
     pub fn line_span(&self, line: usize) -> Span {
-        let index = line.clamp(1, self.line_starts.len()) - 1;
-        let start = self.line_starts[index];
+        let index = line.clamp(1, self.line_starts().len()) - 1;
+        let start = self.line_starts()[index];
         let end = self
-            .line_starts
+            .line_starts()
             .get(index + 1)
             .map_or(self.text.len(), |next| next - 1);
         Span::new(start, end)
@@ -165,7 +170,7 @@ impl SourceFile {
     /// The byte offset of a 1-based line and byte column, clamped to the text.
     pub fn offset_of(&self, line: usize, byte_column: usize) -> usize {
         let start = self
-            .line_starts
+            .line_starts()
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or(self.text.len());
@@ -175,7 +180,7 @@ impl SourceFile {
 
 fn line_starts(text: &str) -> Vec<usize> {
     std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
         .collect()
 }
 

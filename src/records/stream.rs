@@ -527,7 +527,7 @@ impl Reader<'_> {
         let bytes = &buffer[..n];
         self.at = position_after(self.at, bytes);
         let blank = |t: &[u8]| t.iter().all(|&b| b == b' ' || b == b'\t');
-        match bytes.iter().rposition(|&b| b == b'\n') {
+        match memchr::memrchr(b'\n', bytes) {
             Some(i) => self.indent = blank(&bytes[i + 1..]).then(|| bytes[i + 1..].to_vec()),
             None if blank(bytes) => {
                 if let Some(indent) = &mut self.indent {
@@ -623,7 +623,9 @@ enum Step {
 impl Scan {
     fn feed(&mut self, chunk: &[u8]) -> Step {
         self.too_deep_at = None;
-        for (i, &b) in chunk.iter().enumerate() {
+        let mut i = 0;
+        while i < chunk.len() {
+            let b = chunk[i];
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
@@ -634,7 +636,13 @@ impl Scan {
                     if self.depth == 0 {
                         return self.end(i + 1);
                     }
+                } else {
+                    // A string's body holds neither: skip to the next quote or backslash.
+                    let rest = &chunk[i..];
+                    i += memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+                    continue;
                 }
+                i += 1;
                 continue;
             }
             match b {
@@ -666,6 +674,7 @@ impl Scan {
                 _ => {}
             }
             self.started = true;
+            i += 1;
         }
         Step::More
     }
@@ -681,12 +690,12 @@ fn position_after(at: TextStart, bytes: &[u8]) -> TextStart {
     let chars = |s: &[u8]| s.iter().filter(|&&b| b & 0xC0 != 0x80).count();
     // A scalar value of four UTF-8 bytes is two UTF-16 units.
     let units = |s: &[u8]| chars(s) + s.iter().filter(|&&b| b >= 0xF0).count();
-    match bytes.iter().rposition(|&b| b == b'\n') {
+    match memchr::memrchr(b'\n', bytes) {
         Some(last) => {
             let tail = &bytes[last + 1..];
             TextStart {
                 offset: at.offset + bytes.len(),
-                line: at.line + bytes.iter().filter(|&&b| b == b'\n').count(),
+                line: at.line + memchr::memchr_iter(b'\n', bytes).count(),
                 columns: chars(tail),
                 utf16_columns: units(tail),
             }
