@@ -10,7 +10,10 @@
 //! original file's numbers, so the header's `file:line:column` is the one the JSON report gives
 //! ([`SourceFile::line_column`], columns in characters), whatever was cut.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+use std::rc::Rc;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -59,7 +62,7 @@ struct Cell {
 
 /// A line as shown: its cells, and the window chosen over them.
 struct ShownLine {
-    cells: Vec<Cell>,
+    cells: Rc<[Cell]>,
     /// Included cells, as ranges of indices in order; a `…` stands for each gap, and for
     /// what is left out before the first and after the last.
     ranges: Vec<(usize, usize)>,
@@ -340,16 +343,65 @@ fn choose(
     segments.first().map_or(0, |s| s.0)
 }
 
-/// The cells of a 1-based line: each character sanitised, tabs expanded, a file's byte-order
-/// mark dropped, with its display column.
+/// The lines whose cells are kept for the next diagnostics on the same thread: long enough that
+/// building their cells again for each finding on them would cost more than comparing their text
+/// (a record on one long line with thousands of findings), short enough to keep a few.
+const KEPT_LINE_BYTES: RangeInclusive<usize> = 1024..=(1 << 20);
+/// How many such lines are kept.
+const KEPT_LINES: usize = 4;
+
+/// A long line's cells, by where the line starts in its file and its text: the cells depend on
+/// nothing else.
+struct KeptLine {
+    start: usize,
+    text: String,
+    cells: Rc<[Cell]>,
+}
+
+thread_local! {
+    /// The last long lines windowed on this thread.
+    static KEPT: RefCell<Vec<KeptLine>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The cells of a 1-based line, with the window over all of it.
 fn cells_of(source: &SourceFile, n: usize) -> ShownLine {
     let span = source.line_span(n);
     let text = &source.text[span.start..span.end];
+    let cells = if KEPT_LINE_BYTES.contains(&text.len()) {
+        KEPT.with_borrow_mut(|kept| {
+            let same = |line: &&KeptLine| line.start == span.start && line.text == text;
+            if let Some(line) = kept.iter().find(same) {
+                return line.cells.clone();
+            }
+            let cells: Rc<[Cell]> = line_cells(text, span.start).into();
+            if kept.len() == KEPT_LINES {
+                kept.remove(0);
+            }
+            kept.push(KeptLine {
+                start: span.start,
+                text: text.to_string(),
+                cells: cells.clone(),
+            });
+            cells
+        })
+    } else {
+        line_cells(text, span.start).into()
+    };
+    ShownLine {
+        ranges: vec![(0, cells.len())],
+        cells,
+        at: 0,
+    }
+}
+
+/// The cells of a line's `text`, which starts at `start` of its file: each character
+/// sanitised, tabs expanded, a file's byte-order mark dropped, with its display column.
+fn line_cells(text: &str, start: usize) -> Vec<Cell> {
     let content = text.strip_suffix('\r').unwrap_or(text);
     let mut cells = Vec::with_capacity(content.chars().count());
     let mut col = 0;
     for (i, c) in content.char_indices() {
-        let orig = span.start + i;
+        let orig = start + i;
         let (width, replaced) = match c {
             '\t' => {
                 let w = TAB - col % TAB;
@@ -371,12 +423,7 @@ fn cells_of(source: &SourceFile, n: usize) -> ShownLine {
         });
         col += width;
     }
-    let len = cells.len();
-    ShownLine {
-        cells,
-        ranges: vec![(0, len)],
-        at: 0,
-    }
+    cells
 }
 
 fn char_at(text: &str, offset: usize) -> &str {
@@ -473,5 +520,41 @@ mod tests {
         assert_eq!(wrap("aa bb cc", 5), "aa bb\ncc");
         assert_eq!(wrap("abcdefg", 3), "abc\ndef\ng");
         assert_eq!(wrap("市政府会议", 4), "市政\n府会\n议");
+    }
+
+    /// The cells kept of a long line give each finding on it the window built afresh, and a line
+    /// with other text at the same place gets its own.
+    #[test]
+    fn a_kept_long_line_windows_as_a_fresh_one() {
+        let items: Vec<String> = (0..400).map(|i| format!("\"市{i}\t\"")).collect();
+        let line = format!("{{\"members\": [{}]}}", items.join(","));
+        // The same bytes at the same places, other widths.
+        let other = line.replace('市', "abc");
+        let layout = Layout {
+            width: 80,
+            context: 0,
+        };
+        let label = |at: usize| Label {
+            span: Span::new(at, at + 3),
+            text: Some("here".into()),
+            primary: true,
+        };
+        let shown = |text: &str, at: usize| {
+            let source = SourceFile::new("r.jsonl", text);
+            let (windowed, labels) = window(&source, &[label(at)], layout).expect("a window");
+            format!("{windowed:?} {labels:?}")
+        };
+        let fresh = |text: &str, at: usize| {
+            KEPT.with_borrow_mut(Vec::clear);
+            shown(text, at)
+        };
+        for at in [20, 2_000, line.len() - 10] {
+            let (expected, expected_other) = (fresh(&line, at), fresh(&other, at));
+            KEPT.with_borrow_mut(Vec::clear);
+            assert_eq!(shown(&line, at), expected, "built");
+            assert_eq!(shown(&line, at), expected, "kept");
+            assert_eq!(shown(&other, at), expected_other, "another text");
+            assert_eq!(shown(&line, at), expected, "after another text");
+        }
     }
 }
