@@ -86,12 +86,11 @@ struct Refusal {
 }
 
 impl Refusal {
-    fn of_problem(source: &SourceFile, place: Place, problem: &records::Problem) -> Refusal {
-        let span =
-            locate_in_file(source, place, &problem.pointer).map_or(Span::new(0, 0), |l| l.span);
+    fn of_problem(locator: &records::RecordLocator<'_>, problem: &records::Problem) -> Refusal {
+        let span = (locator.locate(&problem.pointer)).map_or(Span::new(0, 0), |l| l.span);
         // An unknown field is its key's fault, not its value's.
         let span = if problem.at_key {
-            records::locate::key_before(&source.text, span.start).unwrap_or(span)
+            records::locate::key_before(&locator.source.text, span.start).unwrap_or(span)
         } else {
             span
         };
@@ -152,10 +151,9 @@ fn judge(
         Ok(shape) if refusals.is_empty() => shape,
         validated => {
             if let Err(problems) = validated {
-                let located = problems
-                    .iter()
-                    .map(|p| Refusal::of_problem(source, record.place, p));
-                refusals.extend(located);
+                // One locator for the record: its problems come in the order of their places.
+                let locator = records::RecordLocator::new(source, record.place);
+                refusals.extend(problems.iter().map(|p| Refusal::of_problem(&locator, p)));
             }
             refuse(policy, &record, &refusals, result);
             return keep_refused(policy, (&record, &decoded), &refusals, world, result);

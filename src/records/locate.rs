@@ -3,6 +3,8 @@
 //! serde_json parses fast but keeps no positions, so when a finding needs a line and column this
 //! small scanner walks the text to the pointed value, skipping everything else without allocating.
 
+use std::cell::Cell;
+
 use super::pointer::{Pointer, Segment};
 use crate::source::Span;
 
@@ -25,30 +27,87 @@ impl Eq for Located {}
 
 /// Locates `pointer` in the JSON value that starts at or after byte `start` of `text`.
 pub fn locate(text: &str, start: usize, pointer: &Pointer) -> Option<Located> {
-    let s = text.as_bytes();
-    let mut at = skip_ws(s, start);
-    for segment in &pointer.0 {
-        let container = at;
-        let next = match (s.get(at), segment) {
-            (Some(b'{'), Segment::Key(key)) => member(s, at, key)?,
-            (Some(b'['), Segment::Index(index)) => element(s, at, *index)?,
-            _ => None,
-        };
-        match next {
-            Some(value_at) => at = value_at,
-            None => {
-                return Some(Located {
-                    span: Span::new(container, container + 1),
-                    found: false,
-                })
-            }
+    Locator::new(text).locate(start, pointer)
+}
+
+/// Locates pointers in one text, remembering how far it walked the last array: the findings of
+/// a record on many elements of one array, located in order, cost one walk over it rather than
+/// one from its start for each (20,000 wrong elements: seconds, not minutes).
+pub struct Locator<'t> {
+    text: &'t str,
+    last_array: Cell<Option<ArrayCursor>>,
+}
+
+/// An element reached in an array: the array's `[`, the element's index and where it starts.
+#[derive(Clone, Copy)]
+struct ArrayCursor {
+    array: usize,
+    index: usize,
+    at: usize,
+}
+
+impl<'t> Locator<'t> {
+    pub fn new(text: &'t str) -> Locator<'t> {
+        Locator {
+            text,
+            last_array: Cell::new(None),
         }
     }
-    let end = skip_value(s, at)?;
-    Some(Located {
-        span: Span::new(at, end),
-        found: true,
-    })
+
+    /// Locates `pointer` in the JSON value that starts at or after byte `start` of the text.
+    pub fn locate(&self, start: usize, pointer: &Pointer) -> Option<Located> {
+        let s = self.text.as_bytes();
+        let mut at = skip_ws(s, start);
+        for segment in &pointer.0 {
+            let container = at;
+            let next = match (s.get(at), segment) {
+                (Some(b'{'), Segment::Key(key)) => member(s, at, key)?,
+                (Some(b'['), Segment::Index(index)) => self.element(s, at, *index)?,
+                _ => None,
+            };
+            match next {
+                Some(value_at) => at = value_at,
+                None => {
+                    return Some(Located {
+                        span: Span::new(container, container + 1),
+                        found: false,
+                    })
+                }
+            }
+        }
+        let end = skip_value(s, at)?;
+        Some(Located {
+            span: Span::new(at, end),
+            found: true,
+        })
+    }
+
+    /// The offset of element `index` in the array at `array` (Ok(None) when it is shorter),
+    /// walked on from the element reached last in the same array when that comes before.
+    fn element(&self, s: &[u8], array: usize, index: usize) -> Option<Option<usize>> {
+        let (mut at, mut reached) = match self.last_array.get() {
+            Some(cursor) if cursor.array == array && cursor.index <= index => {
+                (cursor.at, cursor.index)
+            }
+            _ => {
+                let at = skip_ws(s, array + 1);
+                if s.get(at) == Some(&b']') {
+                    return Some(None);
+                }
+                (at, 0)
+            }
+        };
+        while reached < index {
+            at = skip_ws(s, skip_value(s, at)?);
+            match s.get(at) {
+                Some(b',') => at = skip_ws(s, at + 1),
+                _ => return Some(None),
+            }
+            reached += 1;
+        }
+        self.last_array.set(Some(ArrayCursor { array, index, at }));
+        Some(Some(at))
+    }
 }
 
 /// The span of the key (with its quotes) whose value starts at `value_at`, read backwards over
@@ -120,22 +179,6 @@ fn member(s: &[u8], at: usize, key: &str) -> Option<Option<usize>> {
             _ => return Some(None),
         }
     }
-}
-
-/// The offset of element `index` in the array at `at` (Ok(None) when it is shorter).
-fn element(s: &[u8], at: usize, index: usize) -> Option<Option<usize>> {
-    let mut at = skip_ws(s, at + 1);
-    if s.get(at) == Some(&b']') {
-        return Some(None);
-    }
-    for _ in 0..index {
-        at = skip_ws(s, skip_value(s, at)?);
-        match s.get(at) {
-            Some(b',') => at = skip_ws(s, at + 1),
-            _ => return Some(None),
-        }
-    }
-    Some(Some(at))
 }
 
 /// The offset of every element of the array that starts at or after byte `start`, in one pass:
@@ -264,6 +307,39 @@ mod tests {
         );
         assert_eq!(at(text, &Pointer::root().key("e")), ("null", true));
         assert_eq!(at(text, &Pointer::root().key("a")).0.len(), 36);
+    }
+
+    /// One locator asked for many places, in order, backwards, in another array and past an
+    /// array's end, answers as a fresh walk from the start does for each.
+    #[test]
+    fn a_locator_asked_many_times_answers_as_a_fresh_walk() {
+        let text = r#"{"m": [1, [10, 11, 12], "x", {"k": [7, 8]}, 4, 5], "n": [0, 1]}"#;
+        let m = |i: usize| Pointer::root().key("m").index(i);
+        let pointers = [
+            m(0),
+            m(2),
+            m(5),
+            m(1).index(2),
+            m(3).key("k").index(1),
+            m(4),
+            m(1),
+            Pointer::root().key("n").index(1),
+            m(6),
+            m(3).key("k").index(0),
+            m(2),
+            Pointer::root().key("n").index(5),
+            m(5),
+        ];
+        let locator = Locator::new(text);
+        for pointer in &pointers {
+            assert_eq!(
+                locator.locate(0, pointer),
+                locate(text, 0, pointer),
+                "{pointer}"
+            );
+        }
+        let (last, fresh) = (locator.locate(0, &m(5)), locate(text, 0, &m(5)));
+        assert_eq!(last.map(|l| l.span.start), fresh.map(|l| l.span.start));
     }
 
     #[test]

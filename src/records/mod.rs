@@ -235,10 +235,33 @@ pub fn locate_in_file(
     place: Place,
     pointer: &pointer::Pointer,
 ) -> Option<locate::Located> {
-    let (start, prefix) = record_start(source, place);
-    let mut full = prefix;
-    full.0.extend(pointer.0.iter().cloned());
-    locate::locate(&source.text, start, &full)
+    RecordLocator::new(source, place).locate(pointer)
+}
+
+/// Locates many pointers inside one record, walking each array once while they point at its
+/// elements in order (see [`locate::Locator`]).
+pub struct RecordLocator<'s> {
+    pub source: &'s SourceFile,
+    place: Place,
+    locator: locate::Locator<'s>,
+}
+
+impl<'s> RecordLocator<'s> {
+    pub fn new(source: &'s SourceFile, place: Place) -> RecordLocator<'s> {
+        RecordLocator {
+            source,
+            place,
+            locator: locate::Locator::new(&source.text),
+        }
+    }
+
+    /// Locates `pointer` (inside the record) in the file's text.
+    pub fn locate(&self, pointer: &pointer::Pointer) -> Option<locate::Located> {
+        let (start, prefix) = record_start(self.source, self.place);
+        let mut full = prefix;
+        full.0.extend(pointer.0.iter().cloned());
+        self.locator.locate(start, &full)
+    }
 }
 
 #[cfg(test)]
