@@ -27,8 +27,31 @@ pub enum Json {
 }
 
 /// An object's members, in the order the text gives them, each key once.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Object(Vec<(CompactString, Json)>);
+
+/// Beyond this many members, two objects are compared by their members sorted by key rather
+/// than by looking each key up in the other.
+const MEMBERS_LOOKED_UP: usize = 32;
+
+impl PartialEq for Object {
+    /// Equal when they give the same keys equal values, in whatever order: as JSON means it, and
+    /// as a rule comparing two people (`chair == convener`) expects.
+    fn eq(&self, other: &Object) -> bool {
+        if self.len() != other.len() {
+            return false;
+        }
+        if self.len() <= MEMBERS_LOOKED_UP {
+            return self.iter().all(|(k, v)| other.get(k) == Some(v));
+        }
+        fn sorted(object: &Object) -> Vec<&(CompactString, Json)> {
+            let mut members: Vec<&(CompactString, Json)> = object.0.iter().collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            members
+        }
+        sorted(self) == sorted(other)
+    }
+}
 
 /// The null value, for a field a record does not give.
 pub static NULL: Json = Json::Null;
@@ -233,4 +256,59 @@ impl From<serde_json::Value> for Json {
 /// gives its keys in.
 pub fn written(value: &Json) -> String {
     serde_json::to_value(value).map_or_else(|_| value.to_string(), |sorted| sorted.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Json {
+        let value: serde_json::Value = serde_json::from_str(text).expect("JSON");
+        let mut members = Vec::new();
+        // In the text's order, which serde_json's map does not keep: built by hand.
+        if let serde_json::Value::Object(map) = value {
+            let mut keys: Vec<(usize, String)> = map
+                .keys()
+                .map(|k| (text.find(&format!("\"{k}\"")).unwrap_or(0), k.clone()))
+                .collect();
+            keys.sort();
+            for (_, k) in keys {
+                members.push((k.as_str().into(), Json::from(map[&k].clone())));
+            }
+        }
+        Json::Object(Object::from_members(members))
+    }
+
+    /// Objects are equal whatever the order of their keys, as serde_json's were; small and large.
+    #[test]
+    fn objects_are_equal_whatever_the_order_of_their_keys() {
+        let a = read(r#"{"id": "P-1", "name": "李强", "roles": ["mayor"]}"#);
+        let b = read(r#"{"roles": ["mayor"], "name": "李强", "id": "P-1"}"#);
+        assert_eq!(
+            a.as_object().and_then(|o| o.iter().next()).map(|m| m.0),
+            Some("id")
+        );
+        assert_eq!(
+            b.as_object().and_then(|o| o.iter().next()).map(|m| m.0),
+            Some("roles")
+        );
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            read(r#"{"id": "P-1", "name": "李强", "roles": ["vice_mayor"]}"#)
+        );
+        assert_ne!(a, read(r#"{"id": "P-1", "name": "李强"}"#));
+        assert_ne!(
+            a,
+            read(r#"{"id": "P-1", "name": "李强", "role": ["mayor"]}"#)
+        );
+
+        let wide = |order: &mut dyn Iterator<Item = usize>| {
+            let members: Vec<String> = order.map(|i| format!("\"k{i}\": {i}")).collect();
+            read(&format!("{{{}}}", members.join(", ")))
+        };
+        let up = wide(&mut (0..100));
+        assert_eq!(up, wide(&mut (0..100).rev()));
+        assert_ne!(up, wide(&mut (1..101)));
+    }
 }
