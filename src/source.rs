@@ -17,8 +17,52 @@ pub struct SourceFile {
     /// Where each line starts, found the first time a position is asked for: most records'
     /// texts are never asked (they have no finding).
     line_starts: OnceLock<Vec<usize>>,
+    /// Characters counted up to every [`MARK_BYTES`]th byte, found the first time a column far
+    /// from its line's start is asked for: one long line with thousands of findings counts each
+    /// column from the mark before it, not from the line's start.
+    marks: OnceLock<Vec<Units>>,
     start: TextStart,
 }
+
+/// Characters of a text counted as the output contract counts them (Unicode scalar values) and
+/// as the Language Server Protocol does (UTF-16 code units).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Units {
+    chars: usize,
+    utf16: usize,
+}
+
+impl Units {
+    /// The characters of bytes that may start or end inside a character: each character is
+    /// counted at its first byte.
+    fn of(bytes: &[u8]) -> Units {
+        let (mut chars, mut astral) = (0, 0);
+        for &b in bytes {
+            // Not a continuation byte (0b10xx_xxxx).
+            chars += usize::from((b as i8) >= -0x40);
+            // The first byte of four: a character outside the BMP, two UTF-16 units.
+            astral += usize::from(b >= 0xf0);
+        }
+        Units {
+            chars,
+            utf16: chars + astral,
+        }
+    }
+}
+
+impl std::ops::Sub for Units {
+    type Output = Units;
+    fn sub(self, before: Units) -> Units {
+        Units {
+            chars: self.chars - before.chars,
+            utf16: self.utf16 - before.utf16,
+        }
+    }
+}
+
+/// How far apart the marks of a long text are, and how far from its line's start a column is
+/// counted directly rather than from them.
+const MARK_BYTES: usize = 1024;
 
 /// Where a text starts in its file: byte offset, 1-based line, and the columns already taken on
 /// that line (in Unicode scalar values, and in UTF-16 units for the language server).
@@ -87,6 +131,7 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
             line_starts: OnceLock::new(),
+            marks: OnceLock::new(),
             start,
         })
     }
@@ -106,7 +151,7 @@ impl SourceFile {
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let (line, before) = self.line_of(offset);
         let taken = if line == 1 { self.start.columns } else { 0 };
-        (self.file_line(line), taken + before.chars().count() + 1)
+        (self.file_line(line), taken + before.chars + 1)
     }
 
     /// Where each line of the text starts (the first at 0).
@@ -114,22 +159,57 @@ impl SourceFile {
         self.line_starts.get_or_init(|| line_starts(&self.text))
     }
 
-    /// The 1-based line holding a byte offset (clamped to the text), and the line's text before it.
-    fn line_of(&self, offset: usize) -> (usize, &str) {
+    /// The 1-based line holding a byte offset (clamped to the text), and the characters on that
+    /// line before it.
+    fn line_of(&self, offset: usize) -> (usize, Units) {
+        let (line, mut start, offset) = self.line_start_of(offset);
+        // A byte-order mark is not a character of the first line: columns start after it.
+        if line == 1 && self.start.offset == 0 && self.text.starts_with('\u{feff}') {
+            start = start.max('\u{feff}'.len_utf8()).min(offset);
+        }
+        (line, self.units_between(start, offset))
+    }
+
+    /// The 1-based line holding a byte offset, where that line starts, and the offset clamped
+    /// to the text.
+    fn line_start_of(&self, offset: usize) -> (usize, usize, usize) {
         let offset = offset.min(self.text.len());
         let line = self
             .line_starts()
             .partition_point(|&start| start <= offset)
             .max(1);
         let start = self.line_starts().get(line - 1).copied().unwrap_or(0);
-        let before = self.text.get(start..offset).unwrap_or("");
-        // A byte-order mark is not a character of the first line: columns start after it.
-        let before = if line == 1 && self.start.offset == 0 {
-            before.strip_prefix('\u{feff}').unwrap_or(before)
-        } else {
-            before
-        };
-        (line, before)
+        (line, start, offset)
+    }
+
+    /// The characters between two byte offsets: counted directly when they are near, from the
+    /// marks before each when they are far apart.
+    fn units_between(&self, start: usize, end: usize) -> Units {
+        if end - start <= 2 * MARK_BYTES {
+            return Units::of(&self.text.as_bytes()[start..end]);
+        }
+        self.units_before(end) - self.units_before(start)
+    }
+
+    /// The characters before a byte offset, counted from the mark before it.
+    fn units_before(&self, offset: usize) -> Units {
+        let marks = self.marks.get_or_init(|| {
+            let mut total = Units::default();
+            let mut marks = vec![total];
+            for block in self.text.as_bytes().chunks_exact(MARK_BYTES) {
+                let units = Units::of(block);
+                total.chars += units.chars;
+                total.utf16 += units.utf16;
+                marks.push(total);
+            }
+            marks
+        });
+        let mark = offset / MARK_BYTES;
+        let rest = Units::of(&self.text.as_bytes()[mark * MARK_BYTES..offset]);
+        Units {
+            chars: marks[mark].chars + rest.chars,
+            utf16: marks[mark].utf16 + rest.utf16,
+        }
     }
 
     /// The number of lines (a final newline starts an empty last line).
@@ -139,7 +219,7 @@ impl SourceFile {
 
     /// The 1-based line holding a byte offset (clamped to the text).
     pub fn line_number(&self, offset: usize) -> usize {
-        self.line_of(offset).0
+        self.line_start_of(offset).0
     }
 
     /// The bytes of a 1-based line, without its newline (clamped to the text).
@@ -162,9 +242,8 @@ impl SourceFile {
         } else {
             0
         };
-        let units: usize = before.chars().map(char::len_utf16).sum();
         let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        (clamp(self.file_line(line) - 1), clamp(taken + units))
+        (clamp(self.file_line(line) - 1), clamp(taken + before.utf16))
     }
 
     /// The byte offset of a 1-based line and byte column, clamped to the text.
@@ -281,6 +360,44 @@ mod tests {
         assert_eq!(file.line_column(0), (1, 1));
         let last = file.text.len() - 1;
         assert_eq!(file.line_column(last), (3, 1));
+    }
+
+    /// Columns on a long line, counted from the marks, are the characters before them on the
+    /// line, in scalar values and UTF-16 units, whatever the characters around the marks.
+    #[test]
+    fn columns_on_long_lines_count_from_the_marks_as_from_the_line_start() {
+        let pieces = ["ab", "市", "𠮷", "\u{feff}", "é\t"];
+        let mut text = String::from("\u{feff}");
+        for i in 0..12_000 {
+            text.push_str(pieces[i % pieces.len()]);
+            if i % 5_000 == 4_999 {
+                text.push('\n');
+            }
+        }
+        let start = TextStart {
+            offset: 0,
+            line: 1,
+            columns: 0,
+            utf16_columns: 0,
+        };
+        let file = SourceFile::fragment("long.jsonl", text.clone(), start);
+        let mut checked = 0;
+        for (offset, _) in text.char_indices().step_by(7) {
+            let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let before = text[line_start..offset]
+                .strip_prefix(if line_start == 0 { "\u{feff}" } else { "" })
+                .unwrap_or(&text[line_start..offset]);
+            let line = 1 + text[..offset].matches('\n').count();
+            let utf16: usize = before.chars().map(char::len_utf16).sum();
+            assert_eq!(
+                file.line_column(offset),
+                (line, before.chars().count() + 1),
+                "{offset}"
+            );
+            assert_eq!(file.utf16_position(offset), (line as u32 - 1, utf16 as u32));
+            checked += 1;
+        }
+        assert!(checked > 2_000 && file.marks.get().is_some());
     }
 
     #[test]

@@ -128,6 +128,73 @@ fn a_minified_export_past_column_65535_is_reported_not_a_panic() {
     insta::assert_snapshot!("minified_export_first_finding", first);
 }
 
+/// One record on one long line with thousands of findings (a department meeting with 3,000
+/// city leaders among its members, a record of a hostile or broken export): every finding is
+/// reported at its own member, the snippet header at the JSON report's place, each snippet
+/// within the width and showing the member it blames.
+#[test]
+fn thousands_of_findings_on_one_long_line_are_each_at_their_place() {
+    let dir = scratch("many-findings");
+    let mut record = example_records()
+        .into_iter()
+        .find(|r| r["kind"] == "department")
+        .expect("the example has a department meeting");
+    let leaders = 3_000;
+    record["members"] = (0..leaders)
+        .map(|i| serde_json::json!({"id": format!("P-{}", 2 + i % 3), "name": format!("副市长{i}"), "role": "vice_mayor"}))
+        .collect();
+    let line = serde_json::to_string(&record).expect("a record serializes");
+    assert!(line.len() > 150_000);
+    std::fs::write(dir.join("meetings.jsonl"), format!("{line}\n")).expect("written");
+
+    let out = bylaw(&dir, &["check", "meetings.jsonl", "--format", "json"], None);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let at_members: Vec<(String, u64)> = (doc["findings"].as_array().expect("findings"))
+        .iter()
+        .filter(|f| f["rule"] == "55.1")
+        .map(|f| {
+            (
+                f["pointer"].as_str().unwrap_or("").to_string(),
+                f["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    // Where each member starts on the line, in characters, as the report counts columns.
+    let starts: Vec<(String, u64)> = (0..leaders)
+        .map(|i| {
+            let member = format!("{{\"id\":\"P-{}\",\"name\":\"副市长{i}\",", 2 + i % 3);
+            let at = line.find(&member).expect("the member is on the line");
+            (
+                format!("/members/{i}"),
+                line[..at].chars().count() as u64 + 1,
+            )
+        })
+        .collect();
+    assert_eq!(at_members.len(), leaders);
+    assert_eq!(
+        at_members.iter().collect::<std::collections::BTreeSet<_>>(),
+        starts.iter().collect(),
+    );
+
+    let out = bylaw(
+        &dir,
+        &["check", "meetings.jsonl", "--color", "never"],
+        Some("80"),
+    );
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(headers(&report), json_positions(&dir, "meetings.jsonl"));
+    for line in source_lines(&report) {
+        assert!(line.width() <= 80, "{line}");
+    }
+    for i in [0, 1_234, leaders - 1] {
+        assert!(
+            source_lines(&report).any(|l| l.contains(&format!("\"副市长{i}\""))),
+            "member {i} is shown"
+        );
+    }
+}
+
 #[test]
 fn json_lines_show_only_the_record_line_windowed_to_the_width() {
     let dir = scratch("lines");

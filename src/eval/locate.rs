@@ -11,40 +11,55 @@ use super::{Blame, EvalError, RawFinding};
 use crate::check::RuleDef;
 use crate::diagnostic::{Label, Severity};
 use crate::finding::{BadInput, Finding, Site};
-use crate::records::pointer::Pointer;
-use crate::records::{locate_in_file, Place};
+use crate::records::pointer::{Pointer, PointerIndex};
+use crate::records::{Place, RecordLocator};
 use crate::source::{SourceFile, Span};
 
-/// The pointer of a blamed place, and whether the value is there or missing.
-fn pointer_of(record: &Json, origin: Origin<'_>) -> (Pointer, Option<String>) {
-    match origin {
-        Origin::Node(node) => (Pointer::locate(record, node).unwrap_or_default(), None),
-        Origin::Missing(parent, field) => (
-            Pointer::locate(record, parent).unwrap_or_default(),
-            Some(field.to_string()),
-        ),
-        Origin::None => (Pointer::root(), None),
+/// One record as findings are located in it: the pointers of the nodes evaluation blamed (by
+/// identity) and their places in the record's text, each found once for all the record's
+/// findings, so a rule blaming thousands of elements walks the record once, not once for each.
+pub struct RecordPlaces<'r> {
+    record: &'r Json,
+    pub place: Place,
+    pub source: &'r Arc<SourceFile>,
+    pointers: PointerIndex<'r>,
+    locator: RecordLocator<'r>,
+}
+
+impl<'r> RecordPlaces<'r> {
+    pub fn new(record: &'r Json, place: Place, source: &'r Arc<SourceFile>) -> RecordPlaces<'r> {
+        RecordPlaces {
+            record,
+            place,
+            source,
+            pointers: PointerIndex::new(record),
+            locator: RecordLocator::new(source, place),
+        }
+    }
+
+    /// The pointer of a blamed place (the missing field's, for a field that is not there).
+    fn pointer_of(&self, origin: Origin<'_>) -> Pointer {
+        let found = |node| self.pointers.pointer_of(node).unwrap_or_default();
+        match origin {
+            Origin::Node(node) => found(node),
+            Origin::Missing(parent, field) => found(parent).key(field),
+            Origin::None => Pointer::root(),
+        }
     }
 }
 
 /// Turns a raw finding into a located one on the record file's own text.
-pub fn locate(
-    rule: &RuleDef,
-    raw: RawFinding<'_>,
-    record: &Json,
-    place: Place,
-    source: &Arc<SourceFile>,
-) -> Finding {
+pub fn locate(rule: &RuleDef, raw: RawFinding<'_>, at: &RecordPlaces<'_>) -> Finding {
+    let (record, source) = (at.record, at.source);
     let id = record.get("id").and_then(Json::as_str).map(str::to_string);
     let mut labels = Vec::new();
     let mut primary: Option<(Pointer, Span)> = None;
     for blame in &raw.blame {
-        let (pointer, missing) = pointer_of(record, blame.origin);
-        let pointer = match &missing {
-            Some(field) => pointer.key(field),
-            None => pointer,
-        };
-        let span = locate_in_file(source, place, &pointer).map_or(Span::new(0, 0), |l| l.span);
+        let pointer = at.pointer_of(blame.origin);
+        let span = at
+            .locator
+            .locate(&pointer)
+            .map_or(Span::new(0, 0), |l| l.span);
         if blame.primary && primary.is_none() {
             primary = Some((pointer.clone(), span));
         }
@@ -83,25 +98,19 @@ pub fn locate(
 }
 
 /// A record that a rule could not judge (a date outside the calendar, say) is bad input.
-pub fn unjudgeable(
-    rule: &RuleDef,
-    e: EvalError<'_>,
-    record: &Json,
-    place: Place,
-    source: &Arc<SourceFile>,
-) -> BadInput {
+pub fn unjudgeable(rule: &RuleDef, e: EvalError<'_>, at: &RecordPlaces<'_>) -> BadInput {
     let raw = RawFinding {
         require: None,
         severity: Severity::Error,
         message: e.message.clone(),
         blame: vec![Blame::primary(e.origin, "cannot be judged".into())],
     };
-    let located = locate(rule, raw, record, place, source);
+    let located = locate(rule, raw, at);
     let span = (located.place.as_ref())
         .and_then(Site::primary_span)
         .unwrap_or_default();
     BadInput::at(
-        source,
+        at.source,
         span,
         format!("rule {} cannot judge this record: {}", rule.id, e.message),
         "bad-input::unjudgeable",

@@ -160,7 +160,7 @@ fn judge(
         }
     };
     let value = &record.value;
-    let at = (record.place, source);
+    let at = eval::RecordPlaces::new(value, record.place, source);
     facts::note_id(&record, Some(shape), &mut result.facts);
     facts::note_event_dates(
         policy,
@@ -197,23 +197,18 @@ fn judge(
                         }
                         let record = (value, &decoded);
                         match eval::judge_in_scope(policy, rule, body, record, world) {
-                            Ok(raws) => result.findings.extend(
-                                raws.into_iter()
-                                    .map(|raw| eval::locate(rule, raw, value, at.0, at.1)),
-                            ),
-                            Err(e) => result
-                                .bad_inputs
-                                .push(unjudgeable(rule, e, value, at.0, at.1)),
+                            Ok(raws) => result
+                                .findings
+                                .extend(raws.into_iter().map(|raw| eval::locate(rule, raw, &at))),
+                            Err(e) => result.bad_inputs.push(unjudgeable(rule, e, &at)),
                         }
                     }
-                    Err(e) => result
-                        .bad_inputs
-                        .push(unjudgeable(rule, e, value, at.0, at.1)),
+                    Err(e) => result.bad_inputs.push(unjudgeable(rule, e, &at)),
                 }
             }
             RuleKind::Periodic(p) if p.record == shape => {
                 let record = (value, &decoded);
-                count_for_period(policy, (index, rule, p), record, at, world, result)
+                count_for_period(policy, (index, rule, p), record, &at, world, result)
             }
             _ => {}
         }
@@ -278,9 +273,10 @@ fn keep_refused<'r>(
         });
     }
     let Some(shape) = shape else { return };
-    let at = (value, record.place, source);
     let usable = |field: &str| sound(&|k| k == field);
-    facts::note_event_dates(policy, shape, at, (&usable, decoded), &mut result.facts);
+    let dated = (value, record.place, source);
+    facts::note_event_dates(policy, shape, dated, (&usable, decoded), &mut result.facts);
+    let at = eval::RecordPlaces::new(value, record.place, source);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Periodic(p) = &rule.kind else {
             continue;
@@ -290,9 +286,8 @@ fn keep_refused<'r>(
         }
         let read = p.fields_read();
         if sound(&|k| read.contains(k)) {
-            let at = (record.place, source);
             let record = (value, decoded);
-            count_for_period(policy, (index, rule, p), record, at, world, result);
+            count_for_period(policy, (index, rule, p), record, &at, world, result);
         }
     }
 }
@@ -332,7 +327,7 @@ fn count_for_period<'r>(
     policy: &Policy,
     (index, rule, p): (usize, &crate::check::RuleDef, &crate::check::PeriodicRule),
     (value, decoded): (&'r Json, &Rc<Decoded<'r>>),
-    (place, source): (Place, &Arc<SourceFile>),
+    at: &eval::RecordPlaces<'_>,
     world: &World,
     result: &mut FileResult,
 ) {
@@ -342,7 +337,7 @@ fn count_for_period<'r>(
         Some(c) => match eval::eval(&mut env, c) {
             Ok(v) => v.truthy(),
             Err(e) => {
-                let bad = unjudgeable(rule, e, value, place, source);
+                let bad = unjudgeable(rule, e, at);
                 result.bad_inputs.push(bad);
                 return;
             }
@@ -355,7 +350,7 @@ fn count_for_period<'r>(
         return;
     };
     let unjudgeable_here = |e: eval::EvalError<'_>, result: &mut FileResult| {
-        let bad = unjudgeable(rule, e, value, place, source);
+        let bad = unjudgeable(rule, e, at);
         result.bad_inputs.push(bad);
     };
     // A record without a group is not counted, as one without a date is not: it is in no tally.

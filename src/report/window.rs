@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 use std::rc::Rc;
+use std::sync::{Arc, Weak};
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -62,7 +63,7 @@ struct Cell {
 
 /// A line as shown: its cells, and the window chosen over them.
 struct ShownLine {
-    cells: Rc<[Cell]>,
+    cells: Rc<Vec<Cell>>,
     /// Included cells, as ranges of indices in order; a `…` stands for each gap, and for
     /// what is left out before the first and after the last.
     ranges: Vec<(usize, usize)>,
@@ -129,9 +130,19 @@ fn cell_text<'a>(text: &'a str, cell: &'a Cell) -> &'a str {
 /// A copy of the source for one diagnostic, and its labels moved into it with their texts
 /// wrapped to the width left beside them. `None` when there is nothing to show.
 pub fn window(
-    source: &SourceFile,
+    source: &Arc<SourceFile>,
     labels: &[Label],
     layout: Layout,
+) -> Option<(Windowed, Vec<Label>)> {
+    window_with(source, labels, layout, WHOLE_LINE_BYTES)
+}
+
+/// [`window`], with the length past which a line is shown from pieces around its labels.
+fn window_with(
+    source: &Arc<SourceFile>,
+    labels: &[Label],
+    layout: Layout,
+    whole_line_bytes: usize,
 ) -> Option<(Windowed, Vec<Label>)> {
     if labels.is_empty() {
         return None;
@@ -184,8 +195,24 @@ pub fn window(
     let budget = layout.width.saturating_sub(linum + 4 + gutter).max(12);
 
     let mut shown: BTreeMap<usize, ShownLine> = BTreeMap::new();
+    // On a line too long to take whole, the bytes around each label's ends that a window can
+    // show: a column is at most four bytes.
+    let reach = 4 * layout.width.max(LEFT_CONTEXT);
     for &n in needed.keys() {
-        shown.insert(n, cells_of(source, n));
+        let span = source.line_span(n);
+        let cells = if span.len() > whole_line_bytes {
+            Rc::new(piece_cells(text, span, &spans, reach))
+        } else {
+            cells_of(source, span)
+        };
+        shown.insert(
+            n,
+            ShownLine {
+                ranges: vec![(0, cells.len())],
+                cells,
+                at: 0,
+            },
+        );
     }
     // Labelled lines choose their window around their labels; primary labels first.
     let mut order: Vec<usize> = (0..labels.len()).collect();
@@ -343,19 +370,25 @@ fn choose(
     segments.first().map_or(0, |s| s.0)
 }
 
+/// Lines longer than this are shown from pieces around their labels (see [`piece_cells`]): a
+/// line of megabytes with thousands of findings (one record of a minified export) would
+/// otherwise build the cells of all of it for each.
+const WHOLE_LINE_BYTES: usize = 64 * 1024;
+
 /// The lines whose cells are kept for the next diagnostics on the same thread: long enough that
-/// building their cells again for each finding on them would cost more than comparing their text
+/// building their cells again for each finding on them would cost more than finding them kept
 /// (a record on one long line with thousands of findings), short enough to keep a few.
-const KEPT_LINE_BYTES: RangeInclusive<usize> = 1024..=(1 << 20);
+const KEPT_LINE_BYTES: RangeInclusive<usize> = 1024..=WHOLE_LINE_BYTES;
 /// How many such lines are kept.
 const KEPT_LINES: usize = 4;
 
-/// A long line's cells, by where the line starts in its file and its text: the cells depend on
-/// nothing else.
+/// A long line's cells, by its source and where the line starts in it: a source's text never
+/// changes, and the weak reference keeps the source's address from being given to another
+/// source while the line is kept (its text is freed with the source).
 struct KeptLine {
+    source: Weak<SourceFile>,
     start: usize,
-    text: String,
-    cells: Rc<[Cell]>,
+    cells: Rc<Vec<Cell>>,
 }
 
 thread_local! {
@@ -363,35 +396,83 @@ thread_local! {
     static KEPT: RefCell<Vec<KeptLine>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The cells of a 1-based line, with the window over all of it.
-fn cells_of(source: &SourceFile, n: usize) -> ShownLine {
-    let span = source.line_span(n);
+/// The cells of the line at `span`, kept for the next diagnostics on it when it is long.
+fn cells_of(source: &Arc<SourceFile>, span: Span) -> Rc<Vec<Cell>> {
     let text = &source.text[span.start..span.end];
-    let cells = if KEPT_LINE_BYTES.contains(&text.len()) {
-        KEPT.with_borrow_mut(|kept| {
-            let same = |line: &&KeptLine| line.start == span.start && line.text == text;
-            if let Some(line) = kept.iter().find(same) {
-                return line.cells.clone();
-            }
-            let cells: Rc<[Cell]> = line_cells(text, span.start).into();
-            if kept.len() == KEPT_LINES {
-                kept.remove(0);
-            }
-            kept.push(KeptLine {
-                start: span.start,
-                text: text.to_string(),
-                cells: cells.clone(),
-            });
-            cells
-        })
-    } else {
-        line_cells(text, span.start).into()
-    };
-    ShownLine {
-        ranges: vec![(0, cells.len())],
-        cells,
-        at: 0,
+    if !KEPT_LINE_BYTES.contains(&text.len()) {
+        return Rc::new(line_cells(text, span.start));
     }
+    KEPT.with_borrow_mut(|kept| {
+        let same = |line: &&KeptLine| {
+            line.start == span.start && std::ptr::eq(line.source.as_ptr(), Arc::as_ptr(source))
+        };
+        if let Some(line) = kept.iter().find(same) {
+            return line.cells.clone();
+        }
+        let cells: Rc<Vec<Cell>> = Rc::new(line_cells(text, span.start));
+        if kept.len() == KEPT_LINES {
+            kept.remove(0);
+        }
+        kept.push(KeptLine {
+            source: Arc::downgrade(source),
+            start: span.start,
+            cells: cells.clone(),
+        });
+        cells
+    })
+}
+
+/// The cells of pieces of a very long line: the bytes within `reach` of each end of a label on
+/// it (of its start, for a line without one), with a cell `…` for each part left out. A window
+/// over them shows what one over the whole line would, but that a tab left of a label is
+/// expanded from where its piece starts.
+fn piece_cells(text: &str, line: Span, spans: &[(usize, usize)], reach: usize) -> Vec<Cell> {
+    let on_line = |at: usize| (line.start..=line.end).contains(&at).then_some(at);
+    let mut ends: Vec<usize> = (spans.iter())
+        .flat_map(|&(start, end)| [on_line(start), on_line(end)])
+        .flatten()
+        .collect();
+    if ends.is_empty() {
+        ends.push(line.start);
+    }
+    ends.sort_unstable();
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    for at in ends {
+        let from = floor_boundary(text, at.saturating_sub(reach).max(line.start));
+        let to = ceil_boundary(text, (at + reach).min(line.end));
+        match pieces.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => pieces.push((from, to)),
+        }
+    }
+    let mut cells = Vec::with_capacity(pieces.iter().map(|(from, to)| to - from + 1).sum());
+    let mut done = line.start;
+    let left_out = |orig: usize, col: usize| Cell {
+        orig,
+        col,
+        width: 1,
+        text: Some(ELLIPSIS.to_string()),
+    };
+    for (from, to) in pieces {
+        let col = cells.last().map_or(0, |c: &Cell| c.col + c.width);
+        if from > done {
+            cells.push(left_out(done, col));
+        }
+        let col = cells.last().map_or(0, |c: &Cell| c.col + c.width);
+        let piece = &text[from..to];
+        let piece = if to == line.end {
+            piece.strip_suffix('\r').unwrap_or(piece)
+        } else {
+            piece
+        };
+        push_cells(&mut cells, piece, from, col);
+        done = to;
+    }
+    if done < line.end {
+        let col = cells.last().map_or(0, |c| c.col + c.width);
+        cells.push(left_out(done, col));
+    }
+    cells
 }
 
 /// The cells of a line's `text`, which starts at `start` of its file: each character
@@ -399,8 +480,13 @@ fn cells_of(source: &SourceFile, n: usize) -> ShownLine {
 fn line_cells(text: &str, start: usize) -> Vec<Cell> {
     let content = text.strip_suffix('\r').unwrap_or(text);
     let mut cells = Vec::with_capacity(content.chars().count());
-    let mut col = 0;
-    for (i, c) in content.char_indices() {
+    push_cells(&mut cells, content, start, 0);
+    cells
+}
+
+/// The cells of `text`, which starts at byte `start` of its file and at display column `col`.
+fn push_cells(cells: &mut Vec<Cell>, text: &str, start: usize, mut col: usize) {
+    for (i, c) in text.char_indices() {
         let orig = start + i;
         let (width, replaced) = match c {
             '\t' => {
@@ -423,7 +509,6 @@ fn line_cells(text: &str, start: usize) -> Vec<Cell> {
         });
         col += width;
     }
-    cells
 }
 
 fn char_at(text: &str, offset: usize) -> &str {
@@ -522,8 +607,43 @@ mod tests {
         assert_eq!(wrap("市政府会议", 4), "市政\n府会\n议");
     }
 
+    /// A very long line shown from pieces around its labels gives the window the whole line
+    /// gives: one label, two far apart, one over the rest of the line, at its start and end.
+    #[test]
+    fn a_line_shown_from_pieces_windows_as_the_whole_line() {
+        let items: Vec<String> = (0..3_000)
+            .map(|i| format!("{{\"id\": \"市{i}\"}}"))
+            .collect();
+        let line = format!("{{\"members\": [{}]}}\r", items.join(", "));
+        let source = SourceFile::new("r.jsonl", format!("{line}\n{{}}\n"));
+        let end = line.len() - 1;
+        let label = |start: usize, end: usize, primary: bool| Label {
+            span: Span::new(start, end),
+            text: Some("here".into()),
+            primary,
+        };
+        let cases = [
+            vec![label(0, 1, true)],
+            vec![label(30_000, 30_004, true)],
+            vec![label(end - 3, end, true)],
+            vec![label(50_000, 50_008, true), label(11, end - 1, false)],
+            vec![label(40_000, 40_008, true), label(12, 13, false)],
+        ];
+        for width in [40, 100, 300] {
+            let layout = Layout { width, context: 1 };
+            for labels in &cases {
+                let shown = |whole: usize| {
+                    let (windowed, labels) =
+                        window_with(&source, labels, layout, whole).expect("a window");
+                    format!("{windowed:?} {labels:?}")
+                };
+                assert_eq!(shown(1_000), shown(usize::MAX), "{width} {labels:?}");
+            }
+        }
+    }
+
     /// The cells kept of a long line give each finding on it the window built afresh, and a line
-    /// with other text at the same place gets its own.
+    /// of another source at the same place gets its own, even when the first source is gone.
     #[test]
     fn a_kept_long_line_windows_as_a_fresh_one() {
         let items: Vec<String> = (0..400).map(|i| format!("\"市{i}\t\"")).collect();

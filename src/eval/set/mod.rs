@@ -287,6 +287,7 @@ fn judge_deferred(
     };
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
+    let at = eval::RecordPlaces::new(&value, deferred.spot.place(), &source);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
             continue;
@@ -317,22 +318,10 @@ fn judge_deferred(
         match judged {
             Ok(raws) => {
                 for raw in raws {
-                    outcome.findings.push(eval::locate(
-                        rule,
-                        raw,
-                        &value,
-                        deferred.spot.place(),
-                        &source,
-                    ));
+                    outcome.findings.push(eval::locate(rule, raw, &at));
                 }
             }
-            Err(e) => outcome.bad_inputs.push(eval::unjudgeable(
-                rule,
-                e,
-                &value,
-                deferred.spot.place(),
-                &source,
-            )),
+            Err(e) => outcome.bad_inputs.push(eval::unjudgeable(rule, e, &at)),
         }
     }
 }
@@ -515,12 +504,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                 format!("should name {}", crate::wording::with_article(target_name)),
             )],
         };
-        outcome.findings.push(eval::locate(
-            rule,
-            raw,
-            &value,
-            reference.spot.place(),
-            &source,
-        ));
+        let at = eval::RecordPlaces::new(&value, reference.spot.place(), &source);
+        outcome.findings.push(eval::locate(rule, raw, &at));
     }
 }

@@ -136,7 +136,8 @@ fn about_waiver(
         message,
         blame: vec![Blame::primary(origin, label.to_string())],
     };
-    crate::eval::locate(rule, raw, &kept.value, kept.place, &kept.source)
+    let at = crate::eval::RecordPlaces::new(&kept.value, kept.place, &kept.source);
+    crate::eval::locate(rule, raw, &at)
 }
 
 fn report_unused(
@@ -292,7 +293,8 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
                 require: None,
             };
-            let found = crate::eval::locate(rule, raw, &file.doc, Place::Whole, &file.source);
+            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source);
+            let found = crate::eval::locate(rule, raw, &at);
             outcome.findings.push(found);
         }
     }
@@ -330,7 +332,8 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 )],
                 require: None,
             };
-            let found = crate::eval::locate(rule, raw, &file.doc, Place::Whole, &file.source);
+            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source);
+            let found = crate::eval::locate(rule, raw, &at);
             outcome.findings.push(found);
         }
     }
