@@ -101,9 +101,19 @@ fn check_object<'r>(
     // Keys a closed type does not declare, reported in the order of their names (as a sorted
     // map would give them), whatever order the text gives them in.
     let mut undeclared: Vec<&str> = Vec::new();
+    // Exports mostly give a record's keys in the order the policy declares its fields (leaving
+    // out those it lacks): each key is looked for from the field after the last one found.
+    let mut next = 0;
+    let fields = def.fields.len();
     for (key, v) in map.iter() {
-        match def.fields.iter().position(|f| f.name == key) {
-            Some(index) => found[index] = Some(v),
+        match (next..fields)
+            .chain(0..next)
+            .find(|&i| def.fields[i].name == key)
+        {
+            Some(index) => {
+                found[index] = Some(v);
+                next = index + 1;
+            }
             // A closed type lists every field: another is a misspelling or a field the policy
             // does not know, and a rule would quietly skip the record.
             None if def.closed && !(def.is_record && key == "type") => undeclared.push(key),
