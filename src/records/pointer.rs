@@ -1,7 +1,6 @@
 //! JSON pointers (RFC 6901): the typed location of a value inside a record.
 
 use std::cell::{Cell, OnceCell};
-use std::collections::HashMap;
 use std::fmt;
 
 use crate::json::Json as Value;
@@ -51,7 +50,7 @@ pub struct PointerIndex<'v> {
 
 /// Each node of a value: its parent's slot and the step from it (the root is slot 0).
 struct NodeTable<'v> {
-    slot_of: HashMap<*const Value, usize>,
+    slot_of: foldhash::HashMap<*const Value, usize>,
     steps: Vec<(usize, Step<'v>)>,
 }
 
@@ -100,7 +99,7 @@ impl<'v> PointerIndex<'v> {
 impl<'v> NodeTable<'v> {
     fn of(root: &'v Value) -> NodeTable<'v> {
         let mut table = NodeTable {
-            slot_of: HashMap::new(),
+            slot_of: foldhash::HashMap::default(),
             steps: Vec::new(),
         };
         // Depth first with a stack of our own: a record's depth is limited, but not this walk's
