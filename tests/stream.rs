@@ -272,3 +272,50 @@ fn the_progress_bar_shows_only_on_a_terminal_and_never_in_the_report() {
     let written = std::fs::read(&report).expect("the report is written");
     assert_eq!(written, plain.stdout);
 }
+
+/// Ids used again and again, interleaved (an export that repeats its records): each later use is
+/// one finding at its own line, and names the first use of its own id.
+#[test]
+fn ids_used_again_each_name_the_first_use_of_their_own_id() {
+    let dir = folder("ids-again");
+    let records: Vec<Json> = example("meetings-2011-q3.json")
+        .parse::<Json>()
+        .ok()
+        .and_then(|all| all.as_array().cloned())
+        .expect("the example is an array");
+    let (a, b) = (&records[0], &records[1]);
+    let lines: Vec<String> = [a, b, a, b, a, a]
+        .iter()
+        .map(|r| serde_json::to_string(r).expect("a record serializes"))
+        .collect();
+    let path = dir.join("meetings.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("written");
+    let (_, report) = check(&path, &[]);
+    let again: Vec<(u64, String)> = (report["findings"].as_array().expect("findings"))
+        .iter()
+        .filter(|f| f["rule"] == "set.1")
+        .map(|f| {
+            let line = f["line"].as_u64().unwrap_or(0);
+            (line, f["message"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    let (a_id, b_id) = (
+        a["id"].as_str().expect("an id"),
+        b["id"].as_str().expect("an id"),
+    );
+    let message = |id: &str, first: u64| {
+        format!(
+            "id `{id}` is used again (first at {}:{first})",
+            path.display()
+        )
+    };
+    assert_eq!(
+        again,
+        [
+            (3, message(a_id, 1)),
+            (4, message(b_id, 2)),
+            (5, message(a_id, 1)),
+            (6, message(a_id, 1)),
+        ]
+    );
+}

@@ -378,7 +378,7 @@ const WHOLE_LINE_BYTES: usize = 64 * 1024;
 /// The lines whose cells are kept for the next diagnostics on the same thread: long enough that
 /// building their cells again for each finding on them would cost more than finding them kept
 /// (a record on one long line with thousands of findings), short enough to keep a few.
-const KEPT_LINE_BYTES: RangeInclusive<usize> = 1024..=WHOLE_LINE_BYTES;
+const KEPT_LINE_BYTES: RangeInclusive<usize> = 256..=WHOLE_LINE_BYTES;
 /// How many such lines are kept.
 const KEPT_LINES: usize = 4;
 

@@ -11,6 +11,7 @@ mod periodic;
 mod waivers;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::json::Json;
 use rayon::prelude::*;
@@ -380,22 +381,28 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
         );
     }
     again.sort_unstable_by_key(|&(i, _)| report_order(i));
+    let id_pointer = Pointer::root().key("id");
+    let span_of = |source: &SourceFile, place: Place| {
+        locate_in_file(source, place, &id_pointer).map_or(Span::new(0, 0), |l| l.span)
+    };
+    // Each first use read again once, however many records use its id again (an export that
+    // gives every record one id has as many findings as records, all showing the same first).
+    let mut firsts: HashMap<u32, Option<(Arc<SourceFile>, Span)>> = HashMap::new();
     for (here, first) in again {
         let ((id, seen), earlier) = (index.id_seen(here), index.seen(first));
         // The two records' texts are read again: only a duplicate needs them.
-        let (Some(here_source), Some(there_source)) = (
-            index.gathered.fetch(&seen.at),
-            index.gathered.fetch(&earlier.at),
-        ) else {
+        let there = firsts.entry(first).or_insert_with(|| {
+            let source = index.gathered.fetch(&earlier.at)?;
+            let span = span_of(&source, earlier.spot.place());
+            Some((source, span))
+        });
+        let (Some(here_source), Some((there_source, there))) =
+            (index.gathered.fetch(&seen.at), there.clone())
+        else {
             outcome.bad_inputs.push(changed(index.gathered, &seen.at));
             continue;
         };
-        let id_pointer = Pointer::root().key("id");
-        let span_of = |source: &SourceFile, place: Place| {
-            locate_in_file(source, place, &id_pointer).map_or(Span::new(0, 0), |l| l.span)
-        };
         let here = span_of(&here_source, seen.spot.place());
-        let there = span_of(&there_source, earlier.spot.place());
         let (line, column) = here_source.line_column(here.start);
         let (first_line, _) = there_source.line_column(there.start);
         let message = format!(
