@@ -319,3 +319,66 @@ fn ids_used_again_each_name_the_first_use_of_their_own_id() {
         ]
     );
 }
+
+/// A record's waivers are kept, not the record: a finding about a waiver of a JSON Lines record
+/// is located in the record's line, read again, at the waiver's own place.
+#[test]
+fn findings_about_waivers_are_at_their_place_in_a_line_read_again() {
+    let dir = folder("waivers-again");
+    let records: Vec<Json> = example("meetings-2011-q3.json")
+        .parse::<Json>()
+        .ok()
+        .and_then(|all| all.as_array().cloned())
+        .expect("the example is an array");
+    let approver = serde_json::json!({"id": "P-001", "name": "李强", "role": "mayor"});
+    let mut lines: Vec<String> = Vec::new();
+    for (i, record) in records.iter().take(4).enumerate() {
+        let mut record = record.clone();
+        if i == 2 {
+            record["waivers"] = serde_json::json!([
+                {"rule": "55.1", "reason": "经市长同意", "approved_by": approver, "until": "2011-12-31"},
+                {"rule": "55.3", "reason": " ", "approved_by": approver, "until": "2011-12-31"}
+            ]);
+        }
+        lines.push(serde_json::to_string(&record).expect("a record serializes"));
+    }
+    let path = dir.join("meetings.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("written");
+    let (_, report) = check(&path, &[]);
+    let about_waivers: Vec<(String, u64, u64, String)> =
+        (report["findings"].as_array().expect("findings"))
+            .iter()
+            .filter(|f| f["rule"] == "set.4" || f["rule"] == "set.5")
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap_or("").to_string(),
+                    f["line"].as_u64().unwrap_or(0),
+                    f["column"].as_u64().unwrap_or(0),
+                    f["pointer"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+    // Columns count characters, as the report does.
+    // (The test's JSON has its keys in the order of their names.)
+    let column = |needle: &str, skip: usize| {
+        let at = lines[2].find(needle).expect("on the line") + skip;
+        lines[2][..at].chars().count() as u64 + 1
+    };
+    assert_eq!(
+        about_waivers,
+        [
+            (
+                "set.5".into(),
+                3,
+                column("\"waivers\":[", 11),
+                "/waivers/0".into()
+            ),
+            (
+                "set.4".into(),
+                3,
+                column("\"reason\":\" \"", 9),
+                "/waivers/1/reason".into()
+            ),
+        ]
+    );
+}

@@ -221,16 +221,23 @@ fn judge(
             in_scope: later.into_boxed_slice(),
         });
     }
-    let has_waivers = value
-        .get(set::waivers_field(policy, shape))
-        .and_then(Json::as_array)
-        .is_some_and(|w| !w.is_empty());
-    if has_waivers {
+    let waivers_field = set::waivers_field(policy, shape);
+    let waivers = value
+        .get(waivers_field)
+        .filter(|w| w.as_array().is_some_and(|w| !w.is_empty()));
+    if let Some(waivers) = waivers {
+        // Only what the waivers need: the id and the waivers, at the pointers they have in the
+        // record; its text is read again for a finding about a waiver.
+        let id = value.get("id").map(|id| ("id".into(), id.clone()));
+        let members = id
+            .into_iter()
+            .chain([(waivers_field.into(), waivers.clone())]);
+        let at = result.facts.at(&record.refetch);
         result.facts.kept.push(Kept {
-            value: Arc::new(record.value),
+            value: Json::Object(crate::json::Object::from_members(members.collect())),
             shape,
             place: record.place,
-            source: record.source,
+            at,
         });
     }
 }

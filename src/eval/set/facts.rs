@@ -17,14 +17,16 @@ use crate::records::{self, Fragment, Place, Refetch};
 use crate::source::SourceFile;
 use crate::time::Decoded;
 
-/// A record kept whole after its file is done: one that carries waivers.
+/// What the waiver stage keeps of a record that carries waivers: not the record, but its id
+/// and its waivers (an object of those two fields, so each has the pointer it has in the
+/// record), its type and place, and where to read its text again for a finding about a waiver.
 #[derive(Clone)]
 pub struct Kept {
-    /// Shared, so a judged file kept for later (the language server's) is cheap to hand over.
-    pub value: Arc<Json>,
+    pub value: Json,
     pub shape: ShapeId,
     pub place: Place,
-    pub source: Arc<SourceFile>,
+    /// Where to read it again (its source in [`SetFacts::origins`]).
+    pub at: Fragment,
 }
 
 /// A record one rule or more can judge only once the whole set is read (it reads through a
@@ -188,6 +190,7 @@ impl SetFacts {
             later.ids.for_each_mut(|s| source(&mut s.at));
             later.references.for_each_mut(|r| source(&mut r.at));
             later.deferred.for_each_mut(|d| source(&mut d.at));
+            later.kept.iter_mut().for_each(|k| source(&mut k.at));
         }
         self.ids.absorb(later.ids);
         self.references.absorb(later.references);

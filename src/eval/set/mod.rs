@@ -340,7 +340,7 @@ fn read_again(
 }
 
 /// A file that changed while it was audited: what was read first no longer reads the same.
-fn changed(gathered: &Gathered, at: &Fragment) -> BadInput {
+pub(super) fn changed(gathered: &Gathered, at: &Fragment) -> BadInput {
     BadInput::unlocated(
         gathered.source_name(at).to_string(),
         format!(

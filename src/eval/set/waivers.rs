@@ -18,7 +18,6 @@ use crate::ast::PeriodUnit;
 use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind, ShapeId};
 use crate::eval::value::Origin;
 use crate::eval::{Blame, RawFinding};
-use crate::finding::Finding;
 use crate::records::waiver_file::WaiverFile;
 use crate::records::Place;
 
@@ -117,27 +116,37 @@ fn report_invalid(
     outcome: &mut Found,
 ) {
     for (k, origin, message, label) in invalid {
-        let finding = about_waiver(rule, &gathered.kept[k], origin, message, label);
-        outcome.findings.push(finding);
+        about_waiver(
+            rule,
+            gathered,
+            &gathered.kept[k],
+            (origin, message, label),
+            outcome,
+        );
     }
 }
 
-/// A finding of `rule` about a waiver of a kept record, at `origin` (the waiver, or its field).
+/// A finding of `rule` about a waiver of a kept record, at `origin` (the waiver, or its field),
+/// located in the record's text read again (bad input if the file changed meanwhile).
 fn about_waiver(
     rule: &RuleDef,
+    gathered: &Gathered,
     kept: &Kept,
-    origin: Origin<'_>,
-    message: String,
-    label: &str,
-) -> Finding {
+    (origin, message, label): (Origin<'_>, String, &str),
+    outcome: &mut Found,
+) {
+    let Some(source) = gathered.fetch(&kept.at) else {
+        outcome.bad_inputs.push(super::changed(gathered, &kept.at));
+        return;
+    };
     let raw = RawFinding {
         require: None,
         severity: rule.severity,
         message,
         blame: vec![Blame::primary(origin, label.to_string())],
     };
-    let at = crate::eval::RecordPlaces::new(&kept.value, kept.place, &kept.source);
-    crate::eval::locate(rule, raw, &at)
+    let at = crate::eval::RecordPlaces::new(&kept.value, kept.place, &source);
+    outcome.findings.push(crate::eval::locate(rule, raw, &at));
 }
 
 fn report_unused(
@@ -178,8 +187,13 @@ fn report_unused(
             None => format!("unused waiver: this record has no finding of {rule_id} to waive"),
         };
         let origin = node.map_or(Origin::None, Origin::Node);
-        let finding = about_waiver(rule, kept, origin, message, "waives nothing");
-        outcome.findings.push(finding);
+        about_waiver(
+            rule,
+            gathered,
+            kept,
+            (origin, message, "waives nothing"),
+            outcome,
+        );
     }
 }
 
