@@ -25,6 +25,15 @@ fn example(name: &str) -> String {
     std::fs::read_to_string(path).expect("example reads")
 }
 
+/// The example's meetings, as records.
+fn example_meetings() -> Vec<Json> {
+    example("meetings-2011-q3.json")
+        .parse::<Json>()
+        .ok()
+        .and_then(|all| all.as_array().cloned())
+        .expect("the example is an array")
+}
+
 /// `bylaw check --format json` on `path`, with more arguments: (exit status, report).
 fn check(path: &Path, more: &[&str]) -> (i32, Json) {
     let out = Command::new(env!("CARGO_BIN_EXE_bylaw"))
@@ -278,11 +287,7 @@ fn the_progress_bar_shows_only_on_a_terminal_and_never_in_the_report() {
 #[test]
 fn ids_used_again_each_name_the_first_use_of_their_own_id() {
     let dir = folder("ids-again");
-    let records: Vec<Json> = example("meetings-2011-q3.json")
-        .parse::<Json>()
-        .ok()
-        .and_then(|all| all.as_array().cloned())
-        .expect("the example is an array");
+    let records = example_meetings();
     let (a, b) = (&records[0], &records[1]);
     let lines: Vec<String> = [a, b, a, b, a, a]
         .iter()
@@ -325,11 +330,7 @@ fn ids_used_again_each_name_the_first_use_of_their_own_id() {
 #[test]
 fn findings_about_waivers_are_at_their_place_in_a_line_read_again() {
     let dir = folder("waivers-again");
-    let records: Vec<Json> = example("meetings-2011-q3.json")
-        .parse::<Json>()
-        .ok()
-        .and_then(|all| all.as_array().cloned())
-        .expect("the example is an array");
+    let records = example_meetings();
     let approver = serde_json::json!({"id": "P-001", "name": "李强", "role": "mayor"});
     let mut lines: Vec<String> = Vec::new();
     for (i, record) in records.iter().take(4).enumerate() {
