@@ -243,6 +243,32 @@ struct Reader<'a> {
     indent: Option<Vec<u8>>,
 }
 
+/// Reads through the next line break (kept) into `line`, or `limit` bytes, or to the end, as
+/// `take(limit).read_until(b'\n', line)` does, but finding the break with memchr (SIMD): the
+/// standard library's byte search took a tenth of the reading of a JSON Lines export.
+fn read_line(input: &mut dyn BufRead, limit: usize, line: &mut Vec<u8>) -> io::Result<usize> {
+    let mut read = 0;
+    while read < limit {
+        let buffer = match input.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let window = &buffer[..buffer.len().min(limit - read)];
+        let (taken, ended) = match memchr::memchr(b'\n', window) {
+            Some(at) => (at + 1, true),
+            None => (window.len(), window.is_empty()),
+        };
+        line.extend_from_slice(&window[..taken]);
+        input.consume(taken);
+        read += taken;
+        if ended {
+            break;
+        }
+    }
+    Ok(read)
+}
+
 impl Reader<'_> {
     fn lines(&mut self, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
         let max = self.limits.max_record_bytes;
@@ -250,9 +276,7 @@ impl Reader<'_> {
         loop {
             line.clear();
             let start = self.at;
-            let read = (&mut *self.input)
-                .take(max as u64 + 1)
-                .read_until(b'\n', &mut line)?;
+            let read = read_line(self.input, max + 1, &mut line)?;
             if read == 0 {
                 return Ok(());
             }
@@ -731,6 +755,31 @@ pub fn replacement_span(offset: usize) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines read with memchr are the standard library's, however the buffer cuts them and
+    /// wherever the limit falls.
+    #[test]
+    fn lines_read_as_read_until_reads_them() {
+        let text = b"{\"a\": 1}\n\nlong line without end\r\n\xff\xfe\nlast";
+        for capacity in [1, 2, 3, 7, 64] {
+            for limit in [1, 2, 5, 9, 10, 11, 30, 100] {
+                let mut ours = io::BufReader::with_capacity(capacity, &text[..]);
+                let mut theirs = io::BufReader::with_capacity(capacity, &text[..]);
+                loop {
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    let read = read_line(&mut ours, limit, &mut a).expect("read");
+                    let expected = (&mut theirs)
+                        .take(limit as u64)
+                        .read_until(b'\n', &mut b)
+                        .expect("read");
+                    assert_eq!((read, &a), (expected, &b), "{capacity} {limit}");
+                    if read == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
 
     /// Every record of a file on disk, read as `format`, and how to read each again.
     fn refetches(path: &std::path::Path, format: Format) -> Vec<Refetch> {
