@@ -50,6 +50,16 @@ impl Units {
     }
 }
 
+impl std::ops::Add for Units {
+    type Output = Units;
+    fn add(self, more: Units) -> Units {
+        Units {
+            chars: self.chars + more.chars,
+            utf16: self.utf16 + more.utf16,
+        }
+    }
+}
+
 impl std::ops::Sub for Units {
     type Output = Units;
     fn sub(self, before: Units) -> Units {
@@ -197,19 +207,13 @@ impl SourceFile {
             let mut total = Units::default();
             let mut marks = vec![total];
             for block in self.text.as_bytes().chunks_exact(MARK_BYTES) {
-                let units = Units::of(block);
-                total.chars += units.chars;
-                total.utf16 += units.utf16;
+                total = total + Units::of(block);
                 marks.push(total);
             }
             marks
         });
         let mark = offset / MARK_BYTES;
-        let rest = Units::of(&self.text.as_bytes()[mark * MARK_BYTES..offset]);
-        Units {
-            chars: marks[mark].chars + rest.chars,
-            utf16: marks[mark].utf16 + rest.utf16,
-        }
+        marks[mark] + Units::of(&self.text.as_bytes()[mark * MARK_BYTES..offset])
     }
 
     /// The number of lines (a final newline starts an empty last line).

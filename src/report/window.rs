@@ -453,12 +453,13 @@ fn piece_cells(text: &str, line: Span, spans: &[(usize, usize)], reach: usize) -
         width: 1,
         text: Some(ELLIPSIS.to_string()),
     };
+    // The display column after the cells so far.
+    let next_col = |cells: &[Cell]| cells.last().map_or(0, |c| c.col + c.width);
     for (from, to) in pieces {
-        let col = cells.last().map_or(0, |c: &Cell| c.col + c.width);
         if from > done {
-            cells.push(left_out(done, col));
+            cells.push(left_out(done, next_col(&cells)));
         }
-        let col = cells.last().map_or(0, |c: &Cell| c.col + c.width);
+        let col = next_col(&cells);
         let piece = &text[from..to];
         let piece = if to == line.end {
             piece.strip_suffix('\r').unwrap_or(piece)
@@ -469,8 +470,7 @@ fn piece_cells(text: &str, line: Span, spans: &[(usize, usize)], reach: usize) -
         done = to;
     }
     if done < line.end {
-        let col = cells.last().map_or(0, |c| c.col + c.width);
-        cells.push(left_out(done, col));
+        cells.push(left_out(done, next_col(&cells)));
     }
     cells
 }
