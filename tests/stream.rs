@@ -383,3 +383,79 @@ fn findings_about_waivers_are_at_their_place_in_a_line_read_again() {
         ]
     );
 }
+
+/// A record of a type without ids, judged once the set is read (its rule reads the period), is
+/// read again from its own place: records with and without ids, interleaved over many batches,
+/// each found at its own line.
+#[test]
+fn records_without_ids_judged_with_the_set_are_found_at_their_own_lines() {
+    let dir = folder("without-ids");
+    let policy = dir.join("notes.bylaw");
+    std::fs::write(
+        &policy,
+        r#"
+policy "notes" {
+  title "notes, some without ids"
+  source "a test"
+  issued 2024-01-01
+}
+
+record note {
+  id: string
+  type: string required
+  sent: date required
+}
+
+article 1 "Notes" {
+  text """一、通知在期内发出。"""
+  gloss """A note is sent before the last day of the period."""
+
+  rule 1.1 error {
+    title "a note sent on the period's last day"
+    on note
+    require sent < period_end() else "sent on the period's last day"
+  }
+}
+"#,
+    )
+    .expect("written");
+    let late = |i: usize| i.is_multiple_of(7);
+    let lines: Vec<String> = (0..5000)
+        .map(|i| {
+            let sent = if late(i) { "2024-12-31" } else { "2024-06-01" };
+            let mut note = serde_json::json!({"type": "note", "sent": sent});
+            if i.is_multiple_of(2) {
+                note["id"] = format!("N-{i}").into();
+            }
+            note.to_string()
+        })
+        .collect();
+    let path = dir.join("notes.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("written");
+    let policy = policy.to_str().expect("a UTF-8 path");
+    for threads in ["1", "2"] {
+        let period = ["--period", "2024-01-01..2024-12-31"];
+        let more = [&["--policy", policy, "--threads", threads][..], &period].concat();
+        let (status, report) = check(&path, &more);
+        assert_eq!(status, 1);
+        let found: Vec<(u64, Json, &str)> = (report["findings"].as_array().expect("findings"))
+            .iter()
+            .map(|f| {
+                let line = f["line"].as_u64().unwrap_or(0);
+                (
+                    line,
+                    f["record"].clone(),
+                    f["pointer"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        let expected: Vec<(u64, Json, &str)> = (0..5000)
+            .filter(|&i| late(i))
+            .map(|i| {
+                let id = i.is_multiple_of(2).then(|| format!("N-{i}"));
+                (i as u64 + 1, id.map_or(Json::Null, Json::from), "/sent")
+            })
+            .collect();
+        assert_eq!(found, expected, "on {threads} threads");
+    }
+}

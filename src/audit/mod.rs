@@ -201,20 +201,24 @@ pub fn judge_files_focused<'a>(
             part.findings = file.findings.clone();
             part.bad_inputs = file.bad_inputs.clone();
             part.facts.references = facts.references.clone();
+            // Its ids are all wanted, and its deferred records name theirs by index: whole.
             part.facts.deferred = facts.deferred.clone();
+            part.facts.ids = facts.ids.clone();
+            part.facts.unnamed = facts.unnamed.clone();
+            part.facts.scopes = facts.scopes.clone();
         } else {
             // A waiver waives a finding by its record's id, wherever the record is: findings
             // elsewhere under a focus file's ids tell whether its waivers are used.
             part.findings = kept_if(&file.findings, |f| {
                 f.record.as_deref().is_some_and(is_wanted)
             });
+            part.facts.ids = facts
+                .ids
+                .iter()
+                .filter(|(id, _)| is_wanted(id))
+                .map(|(id, seen)| (id, seen.clone()))
+                .collect();
         }
-        part.facts.ids = facts
-            .ids
-            .iter()
-            .filter(|(id, _)| is_wanted(id))
-            .map(|(id, seen)| (id, seen.clone()))
-            .collect();
         part.facts.kept = kept_if(&facts.kept, |k| {
             let id = k.value.get("id").and_then(|id| id.as_str());
             id.is_some_and(is_wanted)

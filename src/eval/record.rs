@@ -15,7 +15,7 @@ use crate::json::Json;
 
 use crate::check::{BuiltinRule, Policy, RuleKind};
 use crate::eval::set;
-use crate::eval::set::facts::{self, Amount, Counted, Deferred, Kept, Refused, SetFacts, Spot};
+use crate::eval::set::facts::{self, Amount, Counted, Deferred, Kept, Refused, SetFacts};
 use crate::eval::{self, record_id, unjudgeable, World};
 use crate::finding::{self, BadInput, Finding};
 use crate::records::{self, locate_in_file, Item, Place};
@@ -161,7 +161,6 @@ fn judge(
     };
     let value = &record.value;
     let at = eval::RecordPlaces::new(value, record.place, source);
-    facts::note_id(&record, Some(shape), &mut result.facts);
     facts::note_event_dates(
         policy,
         shape,
@@ -213,13 +212,10 @@ fn judge(
             _ => {}
         }
     }
-    if deferred {
-        let at = result.facts.at(&record.refetch);
-        result.facts.deferred.push(Deferred {
-            spot: Spot::new(record.place, Some(shape)),
-            at,
-            in_scope: later.into_boxed_slice(),
-        });
+    let seen = facts::note_id(&record, Some(shape), deferred, &mut result.facts);
+    if let (true, Some(seen)) = (deferred, seen) {
+        let in_scope = result.facts.scopes.number(&later);
+        result.facts.deferred.push(Deferred { seen, in_scope });
     }
     let waivers_field = set::waivers_field(policy, shape);
     let waivers = value
@@ -254,7 +250,7 @@ fn keep_refused<'r>(
 ) {
     let value = &record.value;
     let source = &record.source;
-    facts::note_id(record, None, &mut result.facts);
+    facts::note_id(record, None, false, &mut result.facts);
     let shape = value
         .get("type")
         .and_then(Json::as_str)

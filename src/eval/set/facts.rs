@@ -30,20 +30,53 @@ pub struct Kept {
 }
 
 /// A record one rule or more can judge only once the whole set is read (it reads through a
-/// reference, or the period): where to read it again, not its text.
-#[derive(Clone)]
+/// reference, or the period): twelve bytes, since where to read it again is its [`Seen`].
+#[derive(Clone, Copy)]
 pub struct Deferred {
-    /// Its place, and its type (always known).
-    pub spot: Spot,
-    /// Where to read it again (its source in [`SetFacts::origins`]).
-    pub at: Fragment,
-    /// The rules (by index) whose scope, evaluated when the record was read, holds it; a rule
-    /// whose scope needs the set is not here, its scope evaluated once the set is read.
-    pub in_scope: Box<[u16]>,
+    pub seen: SeenAt,
+    /// The rules (by index) whose scope, evaluated when the record was read, holds it, as a
+    /// list in [`SetFacts::scopes`]; a rule whose scope needs the set is not there, its scope
+    /// evaluated once the set is read.
+    pub in_scope: u32,
 }
 
-/// Where an id was seen: every record's compact trace in the set, kept with its id (in
-/// [`SetFacts::ids`]). What a reference to it may read is not kept: the few records references
+/// Where a record's [`Seen`] is kept: with its id, or (a record of a type without ids) alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeenAt {
+    /// By index in [`SetFacts::ids`].
+    Id(u32),
+    /// By index in [`SetFacts::unnamed`].
+    Unnamed(u32),
+}
+
+/// Lists of rules, each kept once: the records of a set fall in scope of a few combinations of
+/// rules, so a record names its combination by number.
+#[derive(Clone, Default)]
+pub struct ScopeLists {
+    lists: Vec<Box<[u16]>>,
+    numbers: std::collections::HashMap<Box<[u16]>, u32>,
+}
+
+impl ScopeLists {
+    /// The number of `list`, added when new.
+    pub fn number(&mut self, list: &[u16]) -> u32 {
+        if let Some(&number) = self.numbers.get(list) {
+            return number;
+        }
+        let number = u32::try_from(self.lists.len()).expect("fewer lists of rules");
+        self.lists.push(list.into());
+        self.numbers.insert(list.into(), number);
+        number
+    }
+
+    /// The list numbered `number`.
+    pub fn get(&self, number: u32) -> &[u16] {
+        self.lists.get(number as usize).map_or(&[], |list| list)
+    }
+}
+
+/// Where a record was seen: every record's compact trace in the set, kept with its id (in
+/// [`SetFacts::ids`]; a record without an id only when read again, in [`SetFacts::unnamed`]). What a reference to it may read is not kept: the few records references
 /// name are read again once the set is known.
 #[derive(Clone)]
 pub struct Seen {
@@ -170,6 +203,10 @@ pub struct SetFacts {
     pub counted: Chunked<Counted>,
     pub kept: Vec<Kept>,
     pub deferred: Chunked<Deferred>,
+    /// Where the records without an id were seen, when a rule reads them again.
+    pub unnamed: Chunked<Seen>,
+    /// The lists of rules [`Deferred::in_scope`] names.
+    pub scopes: ScopeLists,
     pub refused: Vec<Refused>,
     pub first_event: Option<EventDate>,
     pub last_event: Option<EventDate>,
@@ -189,14 +226,29 @@ impl SetFacts {
             };
             later.ids.for_each_mut(|s| source(&mut s.at));
             later.references.for_each_mut(|r| source(&mut r.at));
-            later.deferred.for_each_mut(|d| source(&mut d.at));
+            later.unnamed.for_each_mut(|s| source(&mut s.at));
             later.kept.iter_mut().for_each(|k| source(&mut k.at));
         }
+        // The later facts' indexes, now after these.
+        // (A set of more records than a `u32` counts is refused before they are read again.)
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let (ids, unnamed) = (small(self.ids.len()), small(self.unnamed.len()));
+        let scopes: Vec<u32> = (later.scopes.lists.iter())
+            .map(|list| self.scopes.number(list))
+            .collect();
+        later.deferred.for_each_mut(|d| {
+            d.seen = match d.seen {
+                SeenAt::Id(i) => SeenAt::Id(ids.saturating_add(i)),
+                SeenAt::Unnamed(i) => SeenAt::Unnamed(unnamed.saturating_add(i)),
+            };
+            d.in_scope = scopes[d.in_scope as usize];
+        });
         self.ids.absorb(later.ids);
         self.references.absorb(later.references);
         self.counted.absorb(later.counted);
         self.kept.extend(later.kept);
         self.deferred.absorb(later.deferred);
+        self.unnamed.absorb(later.unnamed);
         self.refused.extend(later.refused);
         self.first_event = EventDate::earliest(self.first_event.take(), later.first_event);
         self.last_event = EventDate::latest(self.last_event.take(), later.last_event);
@@ -238,6 +290,15 @@ impl SetFacts {
         self.references.seal();
         self.counted.seal();
         self.deferred.seal();
+        self.unnamed.seal();
+    }
+
+    /// Where a record was seen.
+    pub fn seen(&self, at: SeenAt) -> Option<&Seen> {
+        match at {
+            SeenAt::Id(i) => self.ids.get(i as usize).map(|(_, seen)| seen),
+            SeenAt::Unnamed(i) => self.unnamed.get(i as usize),
+        }
     }
 
     /// From the earliest to the latest event date of the set.
@@ -265,21 +326,30 @@ pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json 
     Json::Object(crate::json::Object::from_members(members))
 }
 
-/// Every record's id, where it is, and its type.
+/// Every record's id, where it is, and its type; where its [`Seen`] is kept (a record without
+/// an id is kept apart only when `needed`: a rule reads it again).
 pub(in crate::eval) fn note_id(
     record: &records::Record,
     shape: Option<ShapeId>,
+    needed: bool,
     facts: &mut SetFacts,
-) {
-    if let Some(id) = record.value.get("id").and_then(Json::as_str) {
-        let at = facts.at(&record.refetch);
-        facts.ids.push(
-            id,
-            Seen {
-                at,
-                spot: Spot::new(record.place, shape),
-            },
-        );
+) -> Option<SeenAt> {
+    let at = facts.at(&record.refetch);
+    let seen = Seen {
+        at,
+        spot: Spot::new(record.place, shape),
+    };
+    let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    match record.value.get("id").and_then(Json::as_str) {
+        Some(id) => {
+            facts.ids.push(id, seen);
+            Some(SeenAt::Id(small(facts.ids.len() - 1)))
+        }
+        None if needed => {
+            facts.unnamed.push(seen);
+            Some(SeenAt::Unnamed(small(facts.unnamed.len() - 1)))
+        }
+        None => None,
     }
 }
 
@@ -363,7 +433,7 @@ mod tests {
         assert_eq!(size_of::<Seen>(), 48);
         assert_eq!(size_of::<Reference>(), 72);
         assert_eq!(size_of::<Counted>(), 56);
-        assert_eq!(size_of::<Deferred>(), 64);
+        assert_eq!(size_of::<Deferred>(), 12);
     }
 
     #[test]

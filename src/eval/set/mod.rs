@@ -282,21 +282,23 @@ fn judge_deferred(
     outcome: &mut Found,
     trace: bool,
 ) {
-    let Some((value, source)) = read_again(gathered, &deferred.at, deferred.spot.place()) else {
-        outcome.bad_inputs.push(changed(gathered, &deferred.at));
+    let seen = (gathered.seen(deferred.seen)).expect("a deferred record's trace is kept");
+    let Some((value, source)) = read_again(gathered, &seen.at, seen.spot.place()) else {
+        outcome.bad_inputs.push(changed(gathered, &seen.at));
         return;
     };
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
-    let at = eval::RecordPlaces::new(&value, deferred.spot.place(), &source);
+    let at = eval::RecordPlaces::new(&value, seen.spot.place(), &source);
+    let in_scope = gathered.scopes.get(deferred.in_scope);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
             continue;
         };
-        if !rule.needs_context || Some(body.record) != deferred.spot.shape() {
+        if !rule.needs_context || Some(body.record) != seen.spot.shape() {
             continue;
         }
-        let known = (deferred.in_scope.iter()).any(|&i| usize::from(i) == index);
+        let known = in_scope.iter().any(|&i| usize::from(i) == index);
         let in_scope = match known || !body.scope_needs_context {
             true => Ok(known),
             // Evaluated now, and only now: the scope needs the set.
