@@ -54,7 +54,7 @@ pub enum SeenAt {
 #[derive(Clone, Default)]
 pub struct ScopeLists {
     lists: Vec<Box<[u16]>>,
-    numbers: std::collections::HashMap<Box<[u16]>, u32>,
+    numbers: foldhash::HashMap<Box<[u16]>, u32>,
 }
 
 impl ScopeLists {
@@ -233,15 +233,14 @@ impl SetFacts {
         // (A set of more records than a `u32` counts is refused before they are read again.)
         let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let (ids, unnamed) = (small(self.ids.len()), small(self.unnamed.len()));
-        let scopes: Vec<u32> = (later.scopes.lists.iter())
-            .map(|list| self.scopes.number(list))
-            .collect();
+        // (Renumbered one by one: most later facts are one record's, with one list.)
+        let scopes = &mut self.scopes;
         later.deferred.for_each_mut(|d| {
             d.seen = match d.seen {
                 SeenAt::Id(i) => SeenAt::Id(ids.saturating_add(i)),
                 SeenAt::Unnamed(i) => SeenAt::Unnamed(unnamed.saturating_add(i)),
             };
-            d.in_scope = scopes[d.in_scope as usize];
+            d.in_scope = scopes.number(later.scopes.get(d.in_scope));
         });
         self.ids.absorb(later.ids);
         self.references.absorb(later.references);
