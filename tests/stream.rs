@@ -431,7 +431,8 @@ article 1 "Notes" {
         })
         .collect();
     let path = dir.join("notes.jsonl");
-    std::fs::write(&path, lines.join("\n") + "\n").expect("written");
+    // The first line, read again, starts after a byte-order mark.
+    std::fs::write(&path, format!("\u{feff}{}\n", lines.join("\n"))).expect("written");
     let policy = policy.to_str().expect("a UTF-8 path");
     for threads in ["1", "2"] {
         let period = ["--period", "2024-01-01..2024-12-31"];
@@ -457,5 +458,51 @@ article 1 "Notes" {
             })
             .collect();
         assert_eq!(found, expected, "on {threads} threads");
+    }
+}
+
+/// Where a record starts in its text is not kept but found again when it is read again (after
+/// the indentation of an element, after a byte-order mark): an id used again is found at its
+/// own line and column in a tab-indented array, and on the first line of a file with a mark.
+#[test]
+fn ids_used_again_are_located_after_indentation_and_a_byte_order_mark() {
+    let dir = folder("ids-again-placed");
+    let records = example_meetings();
+    let (a, b) = (&records[0], &records[1]);
+    let id = a["id"].as_str().expect("an id");
+    let array = dir.join("meetings.json");
+    let pretty = serde_json::to_string_pretty(&[a, b, a]).expect("serializes");
+    std::fs::write(&array, pretty.replace("  ", "\t")).expect("written");
+    let lines = dir.join("meetings.jsonl");
+    let line = serde_json::to_string(a).expect("serializes");
+    std::fs::write(&lines, format!("\u{feff}{line}\n{line}\n")).expect("written");
+    for path in [&array, &lines] {
+        let text = std::fs::read_to_string(path).expect("reads");
+        // The later use's `id` value: its line and its column (1-based, in characters).
+        let needle = format!("\"id\": \"{id}\"");
+        let needle = if path == &lines {
+            needle.replace(": ", ":")
+        } else {
+            needle
+        };
+        let at = text.rfind(&needle).expect("the id again");
+        let value = at + needle.len() - id.len() - 2;
+        let line_start = text[..value].rfind('\n').map_or(0, |n| n + 1);
+        let expected = (
+            text[..value].matches('\n').count() as u64 + 1,
+            text[line_start..value].chars().count() as u64 + 1,
+        );
+        let (_, report) = check(path, &[]);
+        let again: Vec<(u64, u64)> = (report["findings"].as_array().expect("findings"))
+            .iter()
+            .filter(|f| f["rule"] == "set.1")
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap_or(0),
+                    f["column"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(again, [expected], "{}", path.display());
     }
 }

@@ -112,58 +112,66 @@ pub struct Counted {
     pub amount: Option<Amount>,
 }
 
-/// A record's [`Place`] and type, packed in 16 bytes (a `Place` and an `Option<ShapeId>` take
-/// 40): kept for every record of a set. A line or an element index past `u32::MAX` (a file of
-/// more than 8 GiB) is kept as `u32::MAX`, as [`Refetch`] keeps lines.
+/// A record's [`Place`] and type, packed in 8 bytes (a `Place` and an `Option<ShapeId>` take
+/// 40): kept for every record of a set. Where the record starts in its text (after a byte-order
+/// mark or indentation) is not kept: it is found again in the text, read again. A line or an
+/// element index past `u32::MAX` (a file of more than 8 GiB) is kept as `u32::MAX`, as
+/// [`Refetch`] keeps lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Spot {
     /// The line (of JSON Lines) or the element index (of an array).
     index: u32,
-    /// Where the record starts in its text; at most a record's length, which fits.
-    offset: u32,
-    /// The type; `u32::MAX` for none.
-    shape: u32,
-    kind: SpotKind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SpotKind {
-    Whole,
-    Element,
-    Line,
+    /// The kind of place in the top two bits, the type in the others ([`Spot::NO_SHAPE`] for
+    /// none): a policy declares far fewer than 2^30 types.
+    kind_shape: u32,
 }
 
 impl Spot {
+    const SHAPE_BITS: u32 = 30;
+    const NO_SHAPE: u32 = (1 << Self::SHAPE_BITS) - 1;
+    const WHOLE: u32 = 0;
+    const ELEMENT: u32 = 1;
+    const LINE: u32 = 2;
+
     pub fn new(place: Place, shape: Option<ShapeId>) -> Spot {
         let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        let (kind, index, offset) = match place {
-            Place::Whole => (SpotKind::Whole, 0, 0),
-            Place::Element { index, offset } => (SpotKind::Element, index, offset),
-            Place::Line { line, offset } => (SpotKind::Line, line, offset),
+        let (kind, index) = match place {
+            Place::Whole => (Self::WHOLE, 0),
+            Place::Element { index, .. } => (Self::ELEMENT, index),
+            Place::Line { line, .. } => (Self::LINE, line),
         };
+        let shape = shape.map_or(Self::NO_SHAPE, |s| small(s).min(Self::NO_SHAPE - 1));
         Spot {
             index: small(index),
-            offset: small(offset),
-            // A policy has fewer types than that.
-            shape: shape.map_or(u32::MAX, |s| small(s).min(u32::MAX - 1)),
-            kind,
+            kind_shape: kind << Self::SHAPE_BITS | shape,
         }
     }
 
-    pub fn place(self) -> Place {
-        let (index, offset) = (self.index as usize, self.offset as usize);
-        match self.kind {
-            SpotKind::Whole => Place::Whole,
-            SpotKind::Element => Place::Element { index, offset },
-            SpotKind::Line => Place::Line {
-                line: index,
-                offset,
+    /// The record's place, given its `text` as read (again): it starts after a byte-order mark
+    /// (the first line of a file) or after the indentation the text starts with (an element).
+    pub fn place(self, text: &str) -> Place {
+        let index = self.index as usize;
+        match self.kind_shape >> Self::SHAPE_BITS {
+            Self::ELEMENT => Place::Element {
+                index,
+                offset: text.len() - text.trim_start_matches([' ', '\t']).len(),
             },
+            Self::LINE => Place::Line {
+                line: index,
+                offset: if text.starts_with('\u{feff}') { 3 } else { 0 },
+            },
+            _ => Place::Whole,
         }
+    }
+
+    /// The line or element index; 0 for a whole file.
+    pub fn position(self) -> usize {
+        self.index as usize
     }
 
     pub fn shape(self) -> Option<ShapeId> {
-        (self.shape != u32::MAX).then_some(self.shape as ShapeId)
+        let shape = self.kind_shape & Self::NO_SHAPE;
+        (shape != Self::NO_SHAPE).then_some(shape as ShapeId)
     }
 }
 
@@ -428,26 +436,38 @@ mod tests {
     #[test]
     fn facts_are_small() {
         use std::mem::size_of;
-        assert_eq!(size_of::<Spot>(), 16);
-        assert_eq!(size_of::<Seen>(), 48);
-        assert_eq!(size_of::<Reference>(), 72);
+        assert_eq!(size_of::<Spot>(), 8);
+        assert_eq!(size_of::<Seen>(), 40);
+        assert_eq!(size_of::<Reference>(), 64);
         assert_eq!(size_of::<Counted>(), 56);
         assert_eq!(size_of::<Deferred>(), 12);
     }
 
     #[test]
     fn a_spot_gives_back_its_place_and_type() {
-        for place in [
-            Place::Whole,
-            Place::Element {
-                index: 7,
-                offset: 3,
-            },
-            Place::Line { line: 9, offset: 0 },
+        // A record's text as read, and its place: after a byte-order mark, after indentation.
+        for (text, place) in [
+            ("{}", Place::Whole),
+            (
+                "  \t{\"id\": \" x\"}",
+                Place::Element {
+                    index: 7,
+                    offset: 3,
+                },
+            ),
+            (
+                "{\"id\": \"x\"}",
+                Place::Element {
+                    index: 0,
+                    offset: 0,
+                },
+            ),
+            ("\u{feff}{}", Place::Line { line: 0, offset: 3 }),
+            ("{\"a\": \"\u{feff}\"}", Place::Line { line: 9, offset: 0 }),
         ] {
-            for shape in [None, Some(0), Some(4)] {
+            for shape in [None, Some(0), Some(4), Some((1 << 30) - 2)] {
                 let spot = Spot::new(place, shape);
-                assert_eq!((spot.place(), spot.shape()), (place, shape));
+                assert_eq!((spot.place(text), spot.shape()), (place, shape));
             }
         }
     }

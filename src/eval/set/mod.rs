@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::json::Json;
 use rayon::prelude::*;
 
+use facts::Spot;
 pub use facts::{Deferred, Kept, Refused, Seen, SetFacts};
 pub use waivers::waivers_field;
 
@@ -93,6 +94,27 @@ static NO_FIELDS: Json = Json::Object(crate::json::Object::new());
 
 /// Duplicates, references and the records whose rules needed the set.
 fn whole(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool) {
+    // What the deferred records gave is added once the index of ids and the records references
+    // name are dropped, and in one allocation: at a million records, the set stage's peak.
+    let parts = read_again_and_judge(policy, gathered, outcome, trace);
+    outcome
+        .findings
+        .reserve_exact(parts.iter().map(|p| p.findings.len()).sum());
+    for part in parts {
+        outcome.findings.extend(part.findings);
+        outcome.bad_inputs.extend(part.bad_inputs);
+        outcome.judged.extend(part.judged);
+    }
+}
+
+/// Duplicates and references, found; the records whose rules needed the set, read again and
+/// judged: what they gave, in the order they were read.
+fn read_again_and_judge(
+    policy: &Policy,
+    gathered: &Gathered,
+    outcome: &mut Found,
+    trace: bool,
+) -> Vec<Found> {
     let Some(index) = Index::new(gathered) else {
         outcome.bad_inputs.push(BadInput::unlocated(
             "<set>".into(),
@@ -101,7 +123,7 @@ fn whole(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool)
                 u32::MAX
             ),
         ));
-        return;
+        return Vec::new();
     };
     duplicates(policy, &index, outcome);
     let named = named_fields(policy, gathered, &index, outcome);
@@ -136,7 +158,7 @@ fn whole(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool)
         refused: refused_ids,
     };
     references(policy, gathered, &world, outcome);
-    // Read again and judged in parallel; added in the order they were read.
+    // Read again and judged in parallel, in the order they were read.
     // Most find nothing: only what they found is kept, boxed, till all are done.
     let parts: Vec<Option<Box<Found>>> = gathered
         .deferred
@@ -149,11 +171,7 @@ fn whole(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool)
             found.then(|| Box::new(part))
         })
         .collect();
-    for part in parts.into_iter().flatten() {
-        outcome.findings.extend(part.findings);
-        outcome.bad_inputs.extend(part.bad_inputs);
-        outcome.judged.extend(part.judged);
-    }
+    parts.into_iter().flatten().map(|part| *part).collect()
 }
 
 /// Every id of the set, found by a hash of it: the facts' indexes sorted by the id's hash, then
@@ -263,8 +281,8 @@ fn named_fields(
         let Some(shape) = seen.spot.shape() else {
             continue;
         };
-        match read_again(gathered, &seen.at, seen.spot.place()) {
-            Some((value, _)) => {
+        match read_again(gathered, &seen.at, seen.spot) {
+            Some((value, _, _)) => {
                 named.push((i, shape, facts::reference_fields(policy, shape, &value)))
             }
             None => outcome.bad_inputs.push(changed(gathered, &seen.at)),
@@ -283,13 +301,13 @@ fn judge_deferred(
     trace: bool,
 ) {
     let seen = (gathered.seen(deferred.seen)).expect("a deferred record's trace is kept");
-    let Some((value, source)) = read_again(gathered, &seen.at, seen.spot.place()) else {
+    let Some((value, source, place)) = read_again(gathered, &seen.at, seen.spot) else {
         outcome.bad_inputs.push(changed(gathered, &seen.at));
         return;
     };
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
-    let at = eval::RecordPlaces::new(&value, seen.spot.place(), &source);
+    let at = eval::RecordPlaces::new(&value, place, &source);
     let in_scope = gathered.scopes.get(deferred.in_scope);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
@@ -333,12 +351,13 @@ fn judge_deferred(
 fn read_again(
     gathered: &Gathered,
     at: &Fragment,
-    place: Place,
-) -> Option<(Json, std::sync::Arc<SourceFile>)> {
+    spot: Spot,
+) -> Option<(Json, std::sync::Arc<SourceFile>, Place)> {
     let source = gathered.fetch(at)?;
+    let place = spot.place(&source.text);
     let start = crate::records::record_start(&source, place).0;
     let (value, _) = crate::records::read_value(source.text.get(start..)?).ok()?;
-    Some((value, source))
+    Some((value, source, place))
 }
 
 /// A file that changed while it was audited: what was read first no longer reads the same.
@@ -363,7 +382,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
         let seen = index.seen(i);
         (
             index.gathered.source_name(&seen.at),
-            position(seen.spot.place()),
+            seen.spot.position(),
             i,
         )
     };
@@ -395,7 +414,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
         // The two records' texts are read again: only a duplicate needs them.
         let there = firsts.entry(first).or_insert_with(|| {
             let source = index.gathered.fetch(&earlier.at)?;
-            let span = span_of(&source, earlier.spot.place());
+            let span = span_of(&source, earlier.spot.place(&source.text));
             Some((source, span))
         });
         let (Some(here_source), Some((there_source, there))) =
@@ -404,7 +423,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
             outcome.bad_inputs.push(changed(index.gathered, &seen.at));
             continue;
         };
-        let here = span_of(&here_source, seen.spot.place());
+        let here = span_of(&here_source, seen.spot.place(&here_source.text));
         let (line, column) = here_source.line_column(here.start);
         let (first_line, _) = there_source.line_column(there.start);
         let message = format!(
@@ -444,14 +463,6 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
 }
 
 /// Where a record sits in its file, in the file's order.
-fn position(place: Place) -> usize {
-    match place {
-        Place::Whole => 0,
-        Place::Element { index, .. } => index,
-        Place::Line { line, .. } => line,
-    }
-}
-
 /// set.2: every reference names a record of the set, of the declared type.
 fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut Found) {
     let Some(rule) = policy.builtin(BuiltinRule::References) else {
@@ -497,7 +508,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             ),
         };
         // Only a broken reference needs its record's text: read again here.
-        let Some((value, source)) = read_again(gathered, &reference.at, reference.spot.place())
+        let Some((value, source, place)) = read_again(gathered, &reference.at, reference.spot)
         else {
             outcome.bad_inputs.push(changed(gathered, &reference.at));
             continue;
@@ -513,7 +524,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                 format!("should name {}", crate::wording::with_article(target_name)),
             )],
         };
-        let at = eval::RecordPlaces::new(&value, reference.spot.place(), &source);
+        let at = eval::RecordPlaces::new(&value, place, &source);
         outcome.findings.push(eval::locate(rule, raw, &at));
     }
 }
