@@ -128,8 +128,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             // A refused record of the expected type (or of no known type) cannot be read; one of
             // another type gives nothing, as any reference to another type does.
             let unreadable = |id: &&str| {
-                env.world
-                    .refused
+                (env.world.refused())
                     .get(id)
                     .is_some_and(|found| found.is_none_or(|found| found == *shape))
             };
@@ -144,7 +143,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             let target = base
                 .val
                 .as_str()
-                .and_then(|id| env.world.records.get(id))
+                .and_then(|id| env.world.records().get(id))
                 .filter(|(s, _)| s == shape);
             match target {
                 Some((_, record)) => Traced::new(Val::Node(record), base.origin),
@@ -153,7 +152,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
                     // rule may judge): what is read through it is not there to judge.
                     let world = env.world;
                     env.unresolved |= base.val.as_str().is_some_and(|id| {
-                        !world.records.contains_key(id) && !world.refused.contains_key(id)
+                        !world.records().contains_key(id) && !world.refused().contains_key(id)
                     });
                     Traced::new(Val::Null, base.origin)
                 }

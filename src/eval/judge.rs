@@ -543,6 +543,19 @@ pub mod counters {
         SCOPES.get()
     }
 
+    static READ_AGAIN: crate::counter::Counter = crate::counter::Counter::new();
+
+    /// A record was read again once the set was read, for rules that asked for the set.
+    #[inline]
+    pub fn record_read_again() {
+        READ_AGAIN.add();
+    }
+
+    /// Records read again since the process started (always 0 in a release build).
+    pub fn records_read_again() -> usize {
+        READ_AGAIN.get()
+    }
+
     static CONDITIONS: crate::counter::Counter = crate::counter::Counter::new();
 
     /// A conjunct of a rule's scope was evaluated for a record: not known yet from another rule's

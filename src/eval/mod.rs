@@ -35,14 +35,63 @@ pub use record::{judge_item, FileResult};
 use crate::check::{Period, ShapeId};
 
 /// What rules may know beyond the record itself: the period under audit and the records that
-/// references point at, borrowed from the set's facts.
+/// references point at, borrowed from the set's facts. It notes when a rule asks for any of it:
+/// a rule that may read the set, judged as its record is read (with no set yet), is judged for
+/// good when it did not ask, and again once the set is read when it did.
 #[derive(Debug, Default)]
 pub struct World<'r> {
-    pub period: Option<Period>,
-    pub records: Records<'r>,
+    period: Option<Period>,
+    records: Records<'r>,
     /// Ids of records refused as bad input (set.3), with their type when it is a known one: they
     /// resolve references, but nothing can be read through a reference to them.
-    pub refused: HashMap<&'r str, Option<ShapeId>>,
+    refused: HashMap<&'r str, Option<ShapeId>>,
+    asked: std::sync::atomic::AtomicBool,
+}
+
+impl<'r> World<'r> {
+    pub fn new(
+        period: Option<Period>,
+        records: Records<'r>,
+        refused: HashMap<&'r str, Option<ShapeId>>,
+    ) -> World<'r> {
+        World {
+            period,
+            records,
+            refused,
+            asked: Default::default(),
+        }
+    }
+
+    /// The period under audit.
+    pub fn period(&self) -> Option<Period> {
+        self.ask();
+        self.period
+    }
+
+    /// The records of the set by id.
+    pub fn records(&self) -> Records<'r> {
+        self.ask();
+        self.records
+    }
+
+    /// The ids of records refused as bad input, with their type when it is a known one.
+    pub fn refused(&self) -> &HashMap<&'r str, Option<ShapeId>> {
+        self.ask();
+        &self.refused
+    }
+
+    /// Whether a rule asked for the period or the set since the last call.
+    pub fn take_asked(&self) -> bool {
+        self.asked.swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn ask(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        // Read first: the set stage's threads share one world, and seldom need to write.
+        if !self.asked.load(Relaxed) {
+            self.asked.store(true, Relaxed);
+        }
+    }
 }
 
 /// The records of a set by id, each with its type and what rules read through a reference to it:
@@ -65,11 +114,11 @@ impl<'r> Records<'r> {
     }
 
     /// The record of this id, its type and fields.
-    pub fn get(&self, id: &str) -> Option<&(ShapeId, &'r Json)> {
+    pub fn get(self, id: &str) -> Option<&'r (ShapeId, &'r Json)> {
         self.by_id?.get(id)
     }
 
-    pub fn contains_key(&self, id: &str) -> bool {
+    pub fn contains_key(self, id: &str) -> bool {
         self.get(id).is_some()
     }
 }

@@ -182,11 +182,18 @@ fn judge(
                 }
                 match eval::scope(policy, rule, body, (value, &decoded), world) {
                     Ok(false) => {}
-                    Ok(true) if rule.needs_context => {
-                        deferred = true;
-                        later.push(u16::try_from(index).expect("a policy has fewer rules"));
-                    }
                     Ok(true) => {
+                        world.take_asked();
+                        let record = (value, &decoded);
+                        let judged = eval::judge_in_scope(policy, rule, body, record, world);
+                        // A rule that may read the set is judged again once it is read if it did
+                        // (most records never reach the clause that reads the period), or if it
+                        // could not judge (its bad input then comes where it always has).
+                        if rule.needs_context && (world.take_asked() || judged.is_err()) {
+                            deferred = true;
+                            later.push(u16::try_from(index).expect("a policy has fewer rules"));
+                            continue;
+                        }
                         if trace {
                             result.judged.push(finding::Judged {
                                 rule: rule.id.clone(),
@@ -194,8 +201,7 @@ fn judge(
                                 file: Some(source.name.clone()),
                             });
                         }
-                        let record = (value, &decoded);
-                        match eval::judge_in_scope(policy, rule, body, record, world) {
+                        match judged {
                             Ok(raws) => result
                                 .findings
                                 .extend(raws.into_iter().map(|raw| eval::locate(rule, raw, &at))),

@@ -152,11 +152,7 @@ fn read_again_and_judge(
             }
         }
     }
-    let world = World {
-        period: outcome.period,
-        records: eval::Records::new(&by_id),
-        refused: refused_ids,
-    };
+    let world = World::new(outcome.period, eval::Records::new(&by_id), refused_ids);
     references(policy, gathered, &world, outcome);
     // Read again and judged in parallel, in the order they were read.
     // Most find nothing: only what they found is kept, boxed, till all are done.
@@ -305,6 +301,7 @@ fn judge_deferred(
         outcome.bad_inputs.push(changed(gathered, &seen.at));
         return;
     };
+    eval::counters::record_read_again();
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
     let at = eval::RecordPlaces::new(&value, place, &source);
