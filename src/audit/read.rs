@@ -26,6 +26,9 @@ pub enum Text {
 /// busy, few enough that memory holds a batch of records, never a file.
 const BATCH_RECORDS: usize = 256;
 const BATCH_BYTES: usize = 8 << 20;
+/// The records of a batch one thread judges in a row (a batch is several runs, shared by the
+/// threads).
+const RUN_RECORDS: usize = 32;
 
 /// How a file is read and judged.
 #[derive(Debug, Clone, Default)]
@@ -136,9 +139,14 @@ impl Batch {
             self.items.clear();
             return;
         }
+        // A run of records at a time, each run's results gathered in one place: a result made
+        // and joined per record cost more than some rules.
         let parts: Vec<FileResult> = std::mem::take(&mut self.items)
             .into_par_iter()
-            .map(|item| judge_item(policy, item, options.trace))
+            .fold_chunks(RUN_RECORDS, FileResult::default, |mut part, item| {
+                judge_item(policy, item, options.trace, &mut part);
+                part
+            })
             .collect();
         for part in parts {
             result.absorb(part);

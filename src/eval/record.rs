@@ -45,9 +45,9 @@ impl FileResult {
     }
 }
 
-/// One record (or fault) of a file, judged against the rules that need nothing but the record.
-pub fn judge_item(policy: &Policy, item: Item, trace: bool) -> FileResult {
-    let mut result = FileResult::default();
+/// One record (or fault) of a file, judged against the rules that need nothing but the record;
+/// what it gives is added to `result` (the records before it in a run of the file's records).
+pub fn judge_item(policy: &Policy, item: Item, trace: bool, result: &mut FileResult) {
     let record = match item {
         Item::Record(text) => records::parse(text),
         Item::Malformed(m) => Err(vec![m]),
@@ -56,7 +56,7 @@ pub fn judge_item(policy: &Policy, item: Item, trace: bool) -> FileResult {
         Ok(record) => {
             // A value that is not an object is refused, and is not a record.
             result.records += usize::from(record.value.is_object());
-            judge(policy, record, &World::default(), trace, &mut result);
+            judge(policy, record, &World::default(), trace, result);
         }
         Err(malformed) => {
             for m in malformed {
@@ -74,7 +74,6 @@ pub fn judge_item(policy: &Policy, item: Item, trace: bool) -> FileResult {
             }
         }
     }
-    result
 }
 
 /// Why a record is refused (set.3), located: a fault of its text or a break of the contract.
