@@ -76,8 +76,9 @@ impl ScopeLists {
 }
 
 /// Where a record was seen: every record's compact trace in the set, kept with its id (in
-/// [`SetFacts::ids`]; a record without an id only when read again, in [`SetFacts::unnamed`]). What a reference to it may read is not kept: the few records references
-/// name are read again once the set is known.
+/// [`SetFacts::ids`]; a record without an id only when it is read again, in
+/// [`SetFacts::unnamed`]). What a reference to it may read is not kept: the few records
+/// references name are read again once the set is known.
 #[derive(Clone)]
 pub struct Seen {
     /// Where to read it again (its source in [`SetFacts::origins`]).
@@ -241,7 +242,7 @@ impl SetFacts {
         // (A set of more records than a `u32` counts is refused before they are read again.)
         let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let (ids, unnamed) = (small(self.ids.len()), small(self.unnamed.len()));
-        // (Renumbered one by one: most later facts are one record's, with one list.)
+        // (Renumbered one by one, without a table of numbers: a run of records has few lists.)
         let scopes = &mut self.scopes;
         later.deferred.for_each_mut(|d| {
             d.seen = match d.seen {

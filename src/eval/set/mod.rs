@@ -344,7 +344,7 @@ fn judge_deferred(
     }
 }
 
-/// A record's text read again from its file, and its value.
+/// A record's text read again from its file, its value, and its place (found again in the text).
 fn read_again(
     gathered: &Gathered,
     at: &Fragment,
@@ -478,7 +478,7 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             .shapes
             .get(target)
             .map_or("record", |s| s.name.as_str());
-        let found = match (world.records.get(id), world.refused.get(id)) {
+        let found = match (world.records().get(id), world.refused().get(id)) {
             (Some((found, _)), _) => Some(*found),
             (None, Some(Some(found))) => Some(*found),
             // A refused record of no known type resolves the reference: its type is at fault.
