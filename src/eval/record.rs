@@ -15,7 +15,9 @@ use crate::json::Json;
 
 use crate::check::{BuiltinRule, Policy, RuleKind};
 use crate::eval::set;
-use crate::eval::set::facts::{self, Amount, Counted, Deferred, Kept, Refused, SetFacts};
+use crate::eval::set::facts::{
+    self, Amount, Counted, Deferred, Kept, Refused, Seen, SetFacts, Spot,
+};
 use crate::eval::{self, record_id, unjudgeable, World};
 use crate::finding::{self, BadInput, Finding};
 use crate::records::{self, locate_in_file, Item, Place};
@@ -233,12 +235,13 @@ fn judge(
         let members = id
             .into_iter()
             .chain([(waivers_field.into(), waivers.clone())]);
-        let at = result.facts.at(&record.refetch);
+        let seen = Seen {
+            at: result.facts.at(&record.refetch),
+            spot: Spot::new(record.place, Some(shape)),
+        };
         result.facts.kept.push(Kept {
             value: Json::Object(crate::json::Object::from_members(members.collect())),
-            shape,
-            place: record.place,
-            at,
+            seen,
         });
     }
 }

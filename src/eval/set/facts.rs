@@ -19,14 +19,18 @@ use crate::time::Decoded;
 
 /// What the waiver stage keeps of a record that carries waivers: not the record, but its id
 /// and its waivers (an object of those two fields, so each has the pointer it has in the
-/// record), its type and place, and where to read its text again for a finding about a waiver.
+/// record), and where it was seen, to read its text again for a finding about a waiver.
 #[derive(Clone)]
 pub struct Kept {
     pub value: Json,
-    pub shape: ShapeId,
-    pub place: Place,
-    /// Where to read it again (its source in [`SetFacts::origins`]).
-    pub at: Fragment,
+    pub seen: Seen,
+}
+
+impl Kept {
+    /// Its type: a record with waivers is a valid one.
+    pub fn shape(&self) -> ShapeId {
+        (self.seen.spot.shape()).expect("a record kept for its waivers has a type")
+    }
 }
 
 /// A record one rule or more can judge only once the whole set is read (it reads through a
@@ -236,7 +240,7 @@ impl SetFacts {
             later.ids.for_each_mut(|s| source(&mut s.at));
             later.references.for_each_mut(|r| source(&mut r.at));
             later.unnamed.for_each_mut(|s| source(&mut s.at));
-            later.kept.iter_mut().for_each(|k| source(&mut k.at));
+            later.kept.iter_mut().for_each(|k| source(&mut k.seen.at));
         }
         // The later facts' indexes, now after these.
         // (A set of more records than a `u32` counts is refused before they are read again.)

@@ -28,7 +28,7 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
     let mut repeated: Vec<Repeated> = Vec::new();
     let last_day = outcome.period.map(|p| p.to);
     for (k, kept) in gathered.kept.iter().enumerate() {
-        let field = waivers_field(policy, kept.shape);
+        let field = waivers_field(policy, kept.shape());
         let Some(waivers) = kept.value.get(field).and_then(Json::as_array) else {
             continue;
         };
@@ -135,8 +135,10 @@ fn about_waiver(
     (origin, message, label): (Origin<'_>, String, &str),
     outcome: &mut Found,
 ) {
-    let Some(source) = gathered.fetch(&kept.at) else {
-        outcome.bad_inputs.push(super::changed(gathered, &kept.at));
+    let Some(source) = gathered.fetch(&kept.seen.at) else {
+        outcome
+            .bad_inputs
+            .push(super::changed(gathered, &kept.seen.at));
         return;
     };
     let raw = RawFinding {
@@ -145,7 +147,8 @@ fn about_waiver(
         message,
         blame: vec![Blame::primary(origin, label.to_string())],
     };
-    let at = crate::eval::RecordPlaces::new(&kept.value, kept.place, &source);
+    let place = kept.seen.spot.place(&source.text);
+    let at = crate::eval::RecordPlaces::new(&kept.value, place, &source);
     outcome.findings.push(crate::eval::locate(rule, raw, &at));
 }
 
@@ -174,7 +177,7 @@ fn report_unused(
     unused.sort_by_key(|(k, w, _, _)| (*k, *w));
     for (k, w, rule_id, first) in unused {
         let kept = &gathered.kept[k];
-        let field = waivers_field(policy, kept.shape);
+        let field = waivers_field(policy, kept.shape());
         let node = kept
             .value
             .get(field)
