@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::records::pointer::Pointer;
-use crate::records::{locate_in_file, Place};
+use crate::records::{locate_in_file, Fragment, Origin, Place, Refetch};
 use crate::source::{SourceFile, Span};
 
 /// One violation of one rule.
@@ -55,8 +55,8 @@ pub struct Finding {
 /// Where a finding about a record is shown: the record's own text and the labelled places in it.
 #[derive(Debug, Clone)]
 pub struct Site {
-    /// The record's text as the reader kept it (for JSON Lines, its line).
-    pub source: Arc<SourceFile>,
+    /// The record's text (for JSON Lines, its line), read again when the finding is shown.
+    pub text: SiteText,
     /// The places blamed, in the rule's order: a primary label marks what is wrong, a secondary
     /// one what it is wrong against.
     pub labels: Vec<Label>,
@@ -75,12 +75,62 @@ impl Site {
 #[derive(Debug, Clone)]
 pub struct Elsewhere {
     /// That record's text.
-    pub source: Arc<SourceFile>,
+    pub text: SiteText,
     pub span: Span,
     /// What the place is: `first used here`.
     pub label: String,
     /// The note it is shown under: ``first use of `A-1` ``.
     pub note: String,
+}
+
+/// The text a finding is shown in. A record's text is not held by its findings but read again
+/// from its source when a report shows them: an export's findings would otherwise hold the text
+/// of every record they blame until the end of the run (15 MB of the peak at 1M records as JSON
+/// Lines, more as pretty-printed arrays); only the human and HTML reports and the language
+/// server show it, once per finding.
+#[derive(Debug, Clone)]
+pub enum SiteText {
+    /// A text that is not read again: a whole file read at once (a waivers file), a test's.
+    Held(Arc<SourceFile>),
+    /// A record read from a source, where it can be read again.
+    Again(Refetch),
+}
+
+impl SiteText {
+    /// The text, read again if it is not held; `None` if its source no longer reads as it did
+    /// (it changed after it was audited). The findings of one record come one after another in
+    /// a report, so the texts last read again on each thread are kept for the next: they share
+    /// one text, as a long line's windowing needs ([`crate::report`]), and it is read once. Two
+    /// are kept, for a finding shown with a place in another record (an id's first use).
+    pub fn get(&self) -> Option<Arc<SourceFile>> {
+        let refetch = match self {
+            SiteText::Held(source) => return Some(source.clone()),
+            SiteText::Again(refetch) => refetch,
+        };
+        READ_AGAIN.with_borrow_mut(|kept| {
+            // The origin is held, so no other source takes its address meanwhile.
+            let same = |(origin, at, _): &ReadAgain| {
+                Arc::ptr_eq(origin, &refetch.origin) && at.same_place(&refetch.at)
+            };
+            if let Some(found) = kept.iter().position(|k| k.as_ref().is_some_and(same)) {
+                kept.swap(0, found);
+                return kept[0].as_ref().map(|(_, _, source)| source.clone());
+            }
+            let source = refetch.fetch()?;
+            kept.swap(0, 1);
+            kept[0] = Some((refetch.origin.clone(), refetch.at, source.clone()));
+            Some(source)
+        })
+    }
+}
+
+/// A text read again, with where it was read.
+type ReadAgain = (Arc<Origin>, Fragment, Arc<SourceFile>);
+
+thread_local! {
+    /// The texts [`SiteText::get`] last read again on this thread, the latest first.
+    static READ_AGAIN: std::cell::RefCell<[Option<ReadAgain>; 2]> =
+        const { std::cell::RefCell::new([None, None]) };
 }
 
 /// The days a period runs, and the total a rule that sums found in it: what the help of a
@@ -267,13 +317,15 @@ mod tests {
     use super::*;
 
     /// A finding holds typed parts and its place, not a rendered diagnostic: its message, code
-    /// and help are held once (the message) or not at all (built when shown).
+    /// and help are held once (the message) or not at all (built when shown), and its record's
+    /// text not at all (where to read it again: 40 bytes).
     #[test]
     fn a_finding_holds_no_rendered_text() {
         use std::mem::size_of;
-        assert_eq!(size_of::<Option<Site>>(), 56);
+        assert_eq!(size_of::<SiteText>(), 40);
+        assert_eq!(size_of::<Option<Site>>(), 88);
         assert_eq!(size_of::<Option<Runs>>(), 32);
-        assert_eq!(size_of::<Finding>(), 368);
+        assert_eq!(size_of::<Finding>(), 400);
         assert_eq!(
             size_of::<Diagnostic>(),
             136,

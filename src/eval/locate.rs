@@ -10,7 +10,7 @@ use super::value::Origin;
 use super::{Blame, EvalError, RawFinding};
 use crate::check::RuleDef;
 use crate::diagnostic::{Label, Severity};
-use crate::finding::{BadInput, Finding, Site};
+use crate::finding::{BadInput, Finding, Site, SiteText};
 use crate::records::pointer::{Pointer, PointerIndex};
 use crate::records::{Place, RecordLocator};
 use crate::source::{SourceFile, Span};
@@ -22,16 +22,24 @@ pub struct RecordPlaces<'r> {
     record: &'r Json,
     pub place: Place,
     pub source: &'r Arc<SourceFile>,
+    /// How the record's findings show its text: read again from its source, where it has one.
+    shown: SiteText,
     pointers: PointerIndex<'r>,
     locator: RecordLocator<'r>,
 }
 
 impl<'r> RecordPlaces<'r> {
-    pub fn new(record: &'r Json, place: Place, source: &'r Arc<SourceFile>) -> RecordPlaces<'r> {
+    pub fn new(
+        record: &'r Json,
+        place: Place,
+        source: &'r Arc<SourceFile>,
+        shown: SiteText,
+    ) -> RecordPlaces<'r> {
         RecordPlaces {
             record,
             place,
             source,
+            shown,
             pointers: PointerIndex::new(record),
             locator: RecordLocator::new(source, place),
         }
@@ -89,7 +97,7 @@ pub fn locate(rule: &RuleDef, raw: RawFinding<'_>, at: &RecordPlaces<'_>) -> Fin
         new: None,
         require: raw.require,
         place: Some(Site {
-            source: source.clone(),
+            text: at.shown.clone(),
             labels,
             elsewhere: Vec::new(),
         }),

@@ -19,7 +19,7 @@ use crate::eval::set::facts::{
     self, Amount, Counted, Deferred, Kept, Refused, Seen, SetFacts, Spot,
 };
 use crate::eval::{self, record_id, unjudgeable, World};
-use crate::finding::{self, BadInput, Finding};
+use crate::finding::{self, BadInput, Finding, SiteText};
 use crate::records::{self, locate_in_file, Item, Place};
 use crate::source::{SourceFile, Span};
 use crate::time::Decoded;
@@ -161,7 +161,8 @@ fn judge(
         }
     };
     let value = &record.value;
-    let at = eval::RecordPlaces::new(value, record.place, source);
+    let shown = SiteText::Again(record.refetch.clone());
+    let at = eval::RecordPlaces::new(value, record.place, source, shown);
     facts::note_event_dates(
         policy,
         shape,
@@ -287,7 +288,8 @@ fn keep_refused<'r>(
     let usable = |field: &str| sound(&|k| k == field);
     let dated = (value, record.place, source);
     facts::note_event_dates(policy, shape, dated, (&usable, decoded), &mut result.facts);
-    let at = eval::RecordPlaces::new(value, record.place, source);
+    let shown = SiteText::Again(record.refetch.clone());
+    let at = eval::RecordPlaces::new(value, record.place, source, shown);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Periodic(p) = &rule.kind else {
             continue;

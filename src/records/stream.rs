@@ -130,6 +130,12 @@ impl Refetch {
 }
 
 impl Fragment {
+    /// Whether `other` is the same text at the same place of a source (whatever its owner's
+    /// index of the source says).
+    pub fn same_place(&self, other: &Fragment) -> bool {
+        (self.offset, self.len, self.checksum) == (other.offset, other.len, other.checksum)
+    }
+
     /// Where the fragment starts in its source.
     pub fn start(&self) -> TextStart {
         TextStart {
@@ -752,6 +758,24 @@ pub fn replacement_span(offset: usize) -> Span {
     Span::new(offset, offset + char::REPLACEMENT_CHARACTER.len_utf8())
 }
 
+/// Every record of a file on disk, read as `format` (for tests reading records again).
+#[cfg(test)]
+pub(crate) fn records_on_disk(path: &std::path::Path, format: Format) -> Vec<RecordText> {
+    let origin = Arc::new(Origin::new(
+        path.display().to_string(),
+        Reopen::File(path.to_path_buf()),
+    ));
+    let mut input = io::BufReader::new(File::open(path).expect("the file"));
+    let mut found = Vec::new();
+    let mut keep = |item| {
+        if let Item::Record(record) = item {
+            found.push(record);
+        }
+    };
+    read(&mut input, &origin, format, Limits::default(), &mut keep).expect("read");
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -783,25 +807,9 @@ mod tests {
 
     /// Every record of a file on disk, read as `format`, and how to read each again.
     fn refetches(path: &std::path::Path, format: Format) -> Vec<Refetch> {
-        let origin = Arc::new(Origin::new(
-            path.display().to_string(),
-            Reopen::File(path.to_path_buf()),
-        ));
-        let mut input = io::BufReader::new(File::open(path).expect("the file"));
-        let mut found = Vec::new();
-        read(
-            &mut input,
-            &origin,
-            format,
-            Limits::default(),
-            &mut |item| {
-                if let Item::Record(record) = item {
-                    found.push(record.refetch);
-                }
-            },
-        )
-        .expect("read");
-        found
+        (records_on_disk(path, format).into_iter())
+            .map(|record| record.refetch)
+            .collect()
     }
 
     #[test]

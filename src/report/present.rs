@@ -88,17 +88,37 @@ pub fn diagnostic(policy: &Policy, finding: &Finding) -> Diagnostic {
         _ => rule_help,
     };
     if let Some(place) = &finding.place {
-        d.source = Some(place.source.clone());
-        d.labels = place.labels.clone();
+        match place.text.get() {
+            Some(source) => {
+                d.source = Some(source);
+                d.labels = place.labels.clone();
+            }
+            None => d.help = Some(not_shown(d.help.take())),
+        }
         d.related = (place.elsewhere.iter())
             .map(|other| {
-                Diagnostic::new(Severity::Advice, finding.rule.clone(), other.note.clone())
-                    .in_file(other.source.clone())
-                    .with_label(Label::secondary(other.span, other.label.clone()))
+                let related =
+                    Diagnostic::new(Severity::Advice, finding.rule.clone(), other.note.clone());
+                match other.text.get() {
+                    Some(source) => related
+                        .in_file(source)
+                        .with_label(Label::secondary(other.span, other.label.clone())),
+                    None => related,
+                }
             })
             .collect();
     }
     d
+}
+
+/// The help of a finding whose record's text cannot be shown: its file no longer reads as it
+/// did when it was audited (the finding itself stands, at the line and column it gives).
+fn not_shown(help: Option<String>) -> String {
+    let note = "the record's text is not shown: its file changed after it was audited";
+    match help {
+        Some(help) => format!("{note}\n{help}"),
+        None => note.to_string(),
+    }
 }
 
 /// The heading code of the findings of rule `id` of `article`: `38.1 · article 38`; a rule about
@@ -186,7 +206,7 @@ mod tests {
 
     #[test]
     fn the_diagnostic_is_built_from_the_typed_finding() {
-        use crate::finding::{Elsewhere, Runs, Site};
+        use crate::finding::{Elsewhere, Runs, Site, SiteText};
         use crate::source::{SourceFile, Span};
         use std::sync::Arc;
         let policy = Policy::default();
@@ -218,13 +238,13 @@ mod tests {
         let mut record = finding("set.1", false, None, Some("A-1"));
         record.article = None;
         record.place = Some(Site {
-            source: here.clone(),
+            text: SiteText::Held(here.clone()),
             labels: vec![
                 Label::secondary(Span::new(1, 5), "against this"),
                 Label::primary(Span::new(7, 12), "used again here"),
             ],
             elsewhere: vec![Elsewhere {
-                source: there.clone(),
+                text: SiteText::Held(there.clone()),
                 span: Span::new(7, 12),
                 label: "first used here".into(),
                 note: "first use of `A-1`".into(),
@@ -254,6 +274,55 @@ mod tests {
             .as_ref()
             .is_some_and(|s| Arc::ptr_eq(s, &there)));
         assert!(d.source.as_ref().is_some_and(|s| Arc::ptr_eq(s, &here)));
+    }
+
+    #[test]
+    fn a_findings_record_is_read_again_to_be_shown_and_never_shown_changed() {
+        use crate::finding::Site;
+        use crate::source::Span;
+        let policy = Policy::default();
+        let dir = std::env::temp_dir().join(format!("bylaw-present-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let path = dir.join("r.jsonl");
+        std::fs::write(&path, "{\"id\": \"A-1\"}\n{\"id\": \"A-2\"}\n").expect("write");
+        let records =
+            crate::records::stream::records_on_disk(&path, crate::discover::Format::Lines);
+        let [first, second] = &records[..] else {
+            panic!("two records")
+        };
+        use crate::finding::SiteText;
+        use std::sync::Arc;
+        let shown = |text: &crate::records::RecordText| {
+            let mut f = finding("set.1", false, None, Some("A-1"));
+            f.place = Some(Site {
+                text: SiteText::Again(text.refetch.clone()),
+                labels: vec![Label::primary(Span::new(8, 13), "used again here")],
+                elsewhere: Vec::new(),
+            });
+            diagnostic(&policy, &f)
+        };
+        // Shown in its own text, read again from the file, at the line it was read at.
+        let d = shown(second);
+        let source = d.source.as_ref().expect("the record's text");
+        assert_eq!(source.text, "{\"id\": \"A-2\"}");
+        assert_eq!(d.line_column(), Some((2, 9)));
+        assert!(d.help.is_none());
+        // Two findings of one record share one text, read once.
+        let again = shown(second);
+        assert!(Arc::ptr_eq(
+            source,
+            again.source.as_ref().expect("the text")
+        ));
+        // The file rewritten after the audit: the first record no longer reads as it did, so
+        // it is not shown (nor a text that is not the record's), and the help says why.
+        std::fs::write(&path, "{\"id\": \"B-1\"}\n{\"id\": \"A-2\"}\n").expect("write");
+        let d = shown(first);
+        assert!(d.source.is_none() && d.labels.is_empty());
+        assert_eq!(
+            d.help.as_deref(),
+            Some("the record's text is not shown: its file changed after it was audited")
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
 

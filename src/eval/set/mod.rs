@@ -11,7 +11,6 @@ mod periodic;
 mod waivers;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::json::Json;
 use rayon::prelude::*;
@@ -304,7 +303,7 @@ fn judge_deferred(
     eval::counters::record_read_again();
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
-    let at = eval::RecordPlaces::new(&value, place, &source);
+    let at = eval::RecordPlaces::new(&value, place, &source, gathered.refetch(&seen.at));
     let in_scope = gathered.scopes.get(deferred.in_scope);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
@@ -405,27 +404,28 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
     };
     // Each first use read again once, however many records use its id again (an export that
     // gives every record one id has as many findings as records, all showing the same first).
-    let mut firsts: HashMap<u32, Option<(Arc<SourceFile>, Span)>> = HashMap::new();
+    // The first use's id and line are kept, not its text: the findings read it again when shown.
+    let mut firsts: HashMap<u32, Option<(Span, usize)>> = HashMap::new();
     for (here, first) in again {
         let ((id, seen), earlier) = (index.id_seen(here), index.seen(first));
         // The two records' texts are read again: only a duplicate needs them.
         let there = firsts.entry(first).or_insert_with(|| {
             let source = index.gathered.fetch(&earlier.at)?;
             let span = span_of(&source, earlier.spot.place(&source.text));
-            Some((source, span))
+            Some((span, source.line_column(span.start).0))
         });
-        let (Some(here_source), Some((there_source, there))) =
-            (index.gathered.fetch(&seen.at), there.clone())
+        let (Some(here_source), Some((there, first_line))) =
+            (index.gathered.fetch(&seen.at), *there)
         else {
             outcome.bad_inputs.push(changed(index.gathered, &seen.at));
             continue;
         };
         let here = span_of(&here_source, seen.spot.place(&here_source.text));
         let (line, column) = here_source.line_column(here.start);
-        let (first_line, _) = there_source.line_column(there.start);
         let message = format!(
             "id `{}` is used again (first at {}:{first_line})",
-            id, there_source.name
+            id,
+            index.gathered.source_name(&earlier.at)
         );
         outcome.findings.push(Finding {
             rule: rule.id.clone(),
@@ -445,11 +445,11 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
             new: None,
             require: None,
             place: Some(Site {
-                source: here_source,
+                text: index.gathered.refetch(&seen.at),
                 labels: vec![Label::primary(here, "used again here")],
                 elsewhere: vec![Elsewhere {
                     note: format!("first use of `{id}`"),
-                    source: there_source,
+                    text: index.gathered.refetch(&earlier.at),
                     span: there,
                     label: "first used here".into(),
                 }],
@@ -521,7 +521,8 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                 format!("should name {}", crate::wording::with_article(target_name)),
             )],
         };
-        let at = eval::RecordPlaces::new(&value, place, &source);
+        let shown = gathered.refetch(&reference.at);
+        let at = eval::RecordPlaces::new(&value, place, &source, shown);
         outcome.findings.push(eval::locate(rule, raw, &at));
     }
 }

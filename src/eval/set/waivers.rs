@@ -18,6 +18,7 @@ use crate::ast::PeriodUnit;
 use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind, ShapeId};
 use crate::eval::value::Origin;
 use crate::eval::{Blame, RawFinding};
+use crate::finding::SiteText;
 use crate::records::waiver_file::WaiverFile;
 use crate::records::Place;
 
@@ -148,7 +149,8 @@ fn about_waiver(
         blame: vec![Blame::primary(origin, label.to_string())],
     };
     let place = kept.seen.spot.place(&source.text);
-    let at = crate::eval::RecordPlaces::new(&kept.value, place, &source);
+    let shown = gathered.refetch(&kept.seen.at);
+    let at = crate::eval::RecordPlaces::new(&kept.value, place, &source, shown);
     outcome.findings.push(crate::eval::locate(rule, raw, &at));
 }
 
@@ -310,7 +312,8 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
                 require: None,
             };
-            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source);
+            let shown = SiteText::Held(file.source.clone());
+            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, shown);
             let found = crate::eval::locate(rule, raw, &at);
             outcome.findings.push(found);
         }
@@ -349,7 +352,8 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 )],
                 require: None,
             };
-            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source);
+            let shown = SiteText::Held(file.source.clone());
+            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, shown);
             let found = crate::eval::locate(rule, raw, &at);
             outcome.findings.push(found);
         }

@@ -6,7 +6,7 @@
 //! a document's `issued`), read again from the record's file; a period finding in the month its
 //! period starts.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -238,8 +238,9 @@ fn unit_name(unit: crate::ast::PeriodUnit) -> &'static str {
 /// The month (`2011-08`) each finding falls in, in the findings' order; `None` when its record
 /// has no readable event date.
 fn months_of(policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) -> Vec<Option<String>> {
-    // A record finding's source is its record's own text: each is read once.
-    let mut dates: HashMap<*const SourceFile, Option<jiff::civil::Date>> = HashMap::new();
+    // A record finding's source is its record's own text, and a record's findings come one
+    // after another, sharing it: each record is parsed once.
+    let mut last: Option<(Arc<SourceFile>, Option<jiff::civil::Date>)> = None;
     outcome
         .findings
         .iter()
@@ -247,10 +248,15 @@ fn months_of(policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) -> Vec<O
             if f.period.is_some() {
                 return tally_of(tallies, f).map(|t| month(t.from));
             }
-            let source = &f.place.as_ref()?.source;
-            let date = *dates
-                .entry(Arc::as_ptr(source))
-                .or_insert_with(|| record_date(policy, source));
+            let source = f.place.as_ref()?.text.get()?;
+            let date = match &last {
+                Some((parsed, date)) if Arc::ptr_eq(parsed, &source) => *date,
+                _ => {
+                    let date = record_date(policy, &source);
+                    last = Some((source, date));
+                    date
+                }
+            };
             date.map(month)
         })
         .collect()
