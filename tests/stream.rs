@@ -506,3 +506,62 @@ fn ids_used_again_are_located_after_indentation_and_a_byte_order_mark() {
         assert_eq!(again, [expected], "{}", path.display());
     }
 }
+
+#[test]
+fn a_key_given_again_is_reported_where_it_is_given_again_each_time() {
+    let dir = folder("keys-given-again");
+    let mut meetings = example_meetings().into_iter();
+    let first = meetings.next().expect("a meeting");
+    let line = serde_json::to_string(&first).expect("a record serializes");
+    // The record's `title` given 20,000 more times on one line (a broken exporter's loop), and
+    // `ad_hoc` once more in the record pretty-printed in an array.
+    let again: String = (0..20_000)
+        .map(|i| format!(", \"title\": \"t{i}\""))
+        .collect();
+    let hostile = format!("{}{again}}}", &line[..line.len() - 1]);
+    let next = serde_json::to_string(&meetings.next().expect("a second meeting")).expect("JSON");
+    std::fs::write(dir.join("m.jsonl"), format!("{hostile}\n{next}\n")).expect("writes");
+    let second = serde_json::to_string_pretty(&first).expect("JSON");
+    let twice = second.replacen("\n  \"id\"", "\n  \"ad_hoc\": true,\n  \"id\"", 1);
+    std::fs::write(dir.join("p.json"), format!("[\n{twice}\n]\n")).expect("writes");
+
+    let (status, report) = check(&dir, &[]);
+    assert_eq!(status, 2);
+    let bad = bad_inputs(&report);
+    let title_columns: Vec<u64> = (bad.iter())
+        .filter(|b| b.0 == 1 && b.2.contains("the key `title` is given twice"))
+        .map(|b| b.1)
+        .collect();
+    // Each giving again at its own key (after its `, `): the first after the record's fields.
+    let expected: Vec<u64> = (0..20_000u64)
+        .scan(line.chars().count() as u64, |column, i| {
+            let key = *column + 2;
+            *column += format!(", \"title\": \"t{i}\"").chars().count() as u64;
+            Some(key)
+        })
+        .collect();
+    let wrong = (title_columns.iter().zip(&expected)).position(|(got, want)| got != want);
+    assert!(
+        title_columns.len() == expected.len() && wrong.is_none(),
+        "{} reported, first wrong: {:?}",
+        title_columns.len(),
+        wrong.map(|i| (title_columns[i], expected[i]))
+    );
+    // In the pretty array: at the key given again (before `id`), not at the first (the record's
+    // keys are in order, so `ad_hoc` comes first); the file's line is the element's plus one.
+    let ad_hoc = (bad.iter()).find(|b| b.2.contains("the key `ad_hoc` is given twice"));
+    let lines: Vec<&str> = twice.lines().collect();
+    let given_again = lines
+        .iter()
+        .position(|l| l.starts_with("  \"id\""))
+        .map(|l| l - 1);
+    let first = lines.iter().position(|l| l.starts_with("  \"ad_hoc\""));
+    assert!(first < given_again, "{first:?} {given_again:?}");
+    assert_eq!(
+        ad_hoc.map(|b| (b.0, b.1)),
+        given_again.map(|l| (l as u64 + 2, 3)),
+        "{ad_hoc:?}"
+    );
+    // The next record is still judged.
+    assert_eq!(report["summary"]["records"].as_u64(), Some(3));
+}

@@ -20,8 +20,8 @@ use crate::eval::set::facts::{
 };
 use crate::eval::{self, record_id, unjudgeable, World};
 use crate::finding::{self, BadInput, Finding, SiteText};
-use crate::records::{self, locate_in_file, Item, Place};
-use crate::source::{SourceFile, Span};
+use crate::records::{self, Item};
+use crate::source::Span;
 use crate::time::Decoded;
 
 /// One file read and judged on its own (or one record of it, added to its file's): its findings,
@@ -102,15 +102,16 @@ impl Refusal {
         }
     }
 
-    fn of_fault(source: &SourceFile, place: Place, fault: &records::Fault) -> Refusal {
+    /// A fault of the record's text; a key given again is located at that giving of it.
+    fn of_fault(repeated: &mut records::RepeatedKeys<'_>, fault: &records::Fault) -> Refusal {
         match fault {
-            records::Fault::DuplicateKey(pointer) => {
+            records::Fault::DuplicateKey(duplicate) => {
+                let pointer = &duplicate.pointer;
                 let key = match pointer.0.last() {
                     Some(records::pointer::Segment::Key(key)) => key.as_str(),
                     _ => "",
                 };
-                let span =
-                    locate_in_file(source, place, pointer).map_or(Span::new(0, 0), |l| l.span);
+                let span = repeated.locate(duplicate).unwrap_or(Span::new(0, 0));
                 Refusal {
                     span,
                     message: format!(
@@ -143,8 +144,9 @@ fn judge(
     result: &mut FileResult,
 ) {
     let source = &record.source;
+    let mut repeated = records::RepeatedKeys::new(source, record.place);
     let mut refusals: Vec<Refusal> = (record.faults.iter())
-        .map(|f| Refusal::of_fault(source, record.place, f))
+        .map(|f| Refusal::of_fault(&mut repeated, f))
         .collect();
     // The record's dates and datetimes, decoded once: by validation, then read by every rule.
     let decoded = Rc::new(Decoded::default());

@@ -181,6 +181,38 @@ fn member(s: &[u8], at: usize, key: &str) -> Option<Option<usize>> {
     }
 }
 
+/// The span (with its quotes) of every key named `key` of the object that starts at `object`, in
+/// the text's order: one walk over its members.
+pub fn keys_named(text: &str, object: usize, key: &str) -> Vec<Span> {
+    let s = text.as_bytes();
+    let mut found = Vec::new();
+    if s.get(object) != Some(&b'{') {
+        return found;
+    }
+    let mut at = skip_ws(s, object + 1);
+    while s.get(at) == Some(&b'"') {
+        let Some(key_end) = skip_string(s, at) else {
+            break;
+        };
+        if string_equals(&s[at..key_end], key) {
+            found.push(Span::new(at, key_end));
+        }
+        at = skip_ws(s, key_end);
+        if s.get(at) != Some(&b':') {
+            break;
+        }
+        let Some(value_end) = skip_value(s, skip_ws(s, at + 1)) else {
+            break;
+        };
+        at = skip_ws(s, value_end);
+        match s.get(at) {
+            Some(b',') => at = skip_ws(s, at + 1),
+            _ => break,
+        }
+    }
+    found
+}
+
 /// The offset of every element of the array that starts at or after byte `start`, in one pass:
 /// a record's place in a `.json` file, so locating in it never walks the elements before it.
 pub fn element_starts(text: &str, start: usize) -> Vec<usize> {
@@ -348,6 +380,25 @@ mod tests {
         assert_eq!(at(text, &Pointer::root().key("a").key("z")), ("{", false));
         assert_eq!(at(text, &Pointer::root().key("q").key("z")), ("{", false));
         assert_eq!(at("[1]", &Pointer::root().index(3)), ("[", false));
+    }
+
+    #[test]
+    fn every_giving_of_a_key_is_found_escaped_or_not() {
+        let text = r#" {"ab": 1, "x": {"ab": 0}, "a\u0062" : [2], "abc": 3, "ab": {}}"#;
+        let spans = keys_named(text, 1, "ab");
+        let keys: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
+        assert_eq!(keys, [r#""ab""#, r#""a\u0062""#, r#""ab""#]);
+        assert!(keys_named(text, 0, "ab").is_empty(), "not at an object");
+        assert_eq!(
+            keys_named(r#"{"ab": 1, "ab": "#, 0, "ab").len(),
+            2,
+            "cut short"
+        );
+        assert_eq!(
+            keys_named(r#"{"ab": 1, "ab"#, 0, "ab").len(),
+            1,
+            "a key cut short"
+        );
     }
 
     #[test]

@@ -9,11 +9,13 @@ pub(crate) mod strict;
 mod validate;
 pub mod waiver_file;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::json::Json;
 
 pub use stream::{Fragment, Item, Limits, Malformed, Origin, RecordText, Refetch, Reopen};
+pub use strict::Duplicate;
 pub use validate::{validate, Problem};
 
 use crate::discover::Format;
@@ -45,8 +47,8 @@ pub struct Record {
 /// A fault of a record's text, found while reading it, before it is validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
-    /// An object gives this key (its pointer, inside the record) a second time.
-    DuplicateKey(pointer::Pointer),
+    /// An object gives a key (its pointer, inside the record) again.
+    DuplicateKey(Duplicate),
     /// Bytes that are not UTF-8, shown as U+FFFD at this byte offset of the decoded text; `more`
     /// counts the record's other such places, reported with the first.
     NotUtf8 {
@@ -124,7 +126,7 @@ pub fn sniff_format(text: &str) -> Format {
 
 /// Reads a JSON text as records are read: its value, and the pointer of every key it gives
 /// twice (`strict` says how each is read).
-pub fn read_value(text: &str) -> Result<(Json, Vec<pointer::Pointer>), serde_json::Error> {
+pub fn read_value(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
     strict::parse(text)
 }
 
@@ -262,6 +264,37 @@ impl<'s> RecordLocator<'s> {
         let mut full = prefix;
         full.0.extend(pointer.0.iter().cloned());
         self.locator.locate(start, &full)
+    }
+}
+
+/// Locates the keys a record gives again, each at its own giving: the key's span (with its
+/// quotes) where it is given that time. The keys of one object are found in one walk of it,
+/// however many times it gives them (a hostile record may give one key a million times).
+pub struct RepeatedKeys<'s> {
+    locator: RecordLocator<'s>,
+    /// For each key given again (by pointer), where each of its givings is.
+    found: HashMap<pointer::Pointer, Vec<Span>>,
+}
+
+impl<'s> RepeatedKeys<'s> {
+    pub fn new(source: &'s SourceFile, place: Place) -> RepeatedKeys<'s> {
+        RepeatedKeys {
+            locator: RecordLocator::new(source, place),
+            found: HashMap::new(),
+        }
+    }
+
+    /// Where `duplicate` gives its key; `None` if the text does not hold it.
+    pub fn locate(&mut self, duplicate: &Duplicate) -> Option<Span> {
+        let pointer = &duplicate.pointer;
+        if !self.found.contains_key(pointer) {
+            let (parent, key) = pointer.split_last()?;
+            let object = self.locator.locate(&parent)?;
+            let keys = locate::keys_named(&self.locator.source.text, object.span.start, key);
+            self.found.insert(pointer.clone(), keys);
+        }
+        let givings = self.found.get(pointer)?;
+        givings.get(duplicate.giving.checked_sub(1)?).copied()
     }
 }
 

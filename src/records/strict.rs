@@ -15,8 +15,16 @@ use crate::json::{CompactString, Json, Number, Object};
 /// Beyond this many members, an object finds a key given again through a hash map of its keys
 /// rather than by comparing it with each member before it (a hostile record may give millions).
 const MEMBERS_COMPARED: usize = 32;
-/// Parses `text` as one JSON value; also returns the pointer of every key given a second time.
-pub fn parse(text: &str) -> Result<(Json, Vec<Pointer>), serde_json::Error> {
+/// A key given again in one object: its pointer, and which of its givings this one is (2 for the
+/// second), so that each is located at its own place in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub pointer: Pointer,
+    pub giving: usize,
+}
+
+/// Parses `text` as one JSON value; also returns every key given again, in the text's order.
+pub fn parse(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
     let duplicates = RefCell::new(Vec::new());
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = Strict {
@@ -30,7 +38,7 @@ pub fn parse(text: &str) -> Result<(Json, Vec<Pointer>), serde_json::Error> {
 
 struct Strict<'p> {
     at: At<'p>,
-    duplicates: &'p RefCell<Vec<Pointer>>,
+    duplicates: &'p RefCell<Vec<Duplicate>>,
 }
 
 impl<'de> DeserializeSeed<'de> for Strict<'_> {
@@ -102,6 +110,8 @@ impl<'de> Visitor<'de> for Strict<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut members: Vec<(CompactString, Json)> = Vec::new();
         let mut index: Option<foldhash::HashMap<CompactString, usize>> = None;
+        // How many times each member given again was given, by member.
+        let mut givings: Option<foldhash::HashMap<usize, usize>> = None;
         while let Some(key) = map.next_key::<CompactString>()? {
             let value = map.next_value_seed(Strict {
                 at: At::Key(&self.at, &key),
@@ -112,8 +122,13 @@ impl<'de> Visitor<'de> for Strict<'_> {
                 None => members.iter().position(|(k, _)| *k == key),
             };
             if let Some(at) = given {
+                let giving = (givings.get_or_insert_default().entry(at)).or_insert(1);
+                *giving += 1;
                 let pointer = At::Key(&self.at, &key).pointer();
-                self.duplicates.borrow_mut().push(pointer);
+                (self.duplicates.borrow_mut()).push(Duplicate {
+                    pointer,
+                    giving: *giving,
+                });
                 // The last value of a key given twice, as serde_json keeps.
                 members[at].1 = value;
                 continue;
@@ -156,8 +171,13 @@ mod tests {
             Some("b"),
             "the last value, as serde_json keeps"
         );
-        let shown: Vec<String> = duplicates.iter().map(ToString::to_string).collect();
-        assert_eq!(shown, ["/0/id", "/1/x/0/k"]);
+        let shown: Vec<(String, usize)> = (duplicates.iter())
+            .map(|d| (d.pointer.to_string(), d.giving))
+            .collect();
+        assert_eq!(shown, [("/0/id".into(), 2), ("/1/x/0/k".into(), 2)]);
+        let (_, duplicates) = parse(r#"{"k": 1, "j": 0, "k": 2, "k": 3}"#).expect("valid JSON");
+        let givings: Vec<usize> = duplicates.iter().map(|d| d.giving).collect();
+        assert_eq!(givings, [2, 3], "each giving again, counted");
     }
 
     #[test]
@@ -169,7 +189,7 @@ mod tests {
         assert_eq!(object.len(), 200);
         assert_eq!(object.iter().next().map(|(k, _)| k), Some("k199"));
         assert_eq!(value["k7"].as_str(), Some("again"));
-        let shown: Vec<String> = duplicates.iter().map(ToString::to_string).collect();
+        let shown: Vec<String> = duplicates.iter().map(|d| d.pointer.to_string()).collect();
         assert_eq!(shown, ["/k7"]);
     }
 

@@ -82,9 +82,15 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
         let message = format!("the waivers file `{name}` is malformed: {what}");
         located(&source, at(pointer), message, label)
     };
-    if let Some(pointer) = duplicates.first() {
-        let what = format!("the key at `{pointer}` is given twice");
-        return Err(malformed(pointer, what, "given twice"));
+    if let Some(duplicate) = duplicates.first() {
+        let pointer = &duplicate.pointer;
+        let message = format!(
+            "the waivers file `{name}` is malformed: the key at `{pointer}` is given twice"
+        );
+        let span = (crate::records::RepeatedKeys::new(&source, crate::records::Place::Whole))
+            .locate(duplicate)
+            .unwrap_or(Span::new(0, 0));
+        return Err(located(&source, span, message, "given again here"));
     }
     let Some(elements) = doc.as_array() else {
         let what = "it is not a JSON array of waivers".to_string();
@@ -240,7 +246,8 @@ mod tests {
             (
                 r#"[{"rule": "38.3", "rule": "38.2", "period": "2024-03"}]"#,
                 "the key at `/0/rule` is given twice",
-                10,
+                // The key where it is given again.
+                18,
             ),
             (
                 r#"[{"rule": "38.3", "period": "2024-03", "until": "2024-02-30"}]"#,
