@@ -211,10 +211,6 @@ impl Temporal {
 pub struct Decoded<'r> {
     by_node: RefCell<foldhash::HashMap<usize, Temporal>>,
     fields: OnceCell<Fields<'r>>,
-    /// What each scope condition (by the id the checker gave it) came to on the record, for
-    /// every rule whose scope shares it: `None` while not worked out. With the address of the
-    /// record they are about.
-    conditions: RefCell<(usize, Vec<Option<bool>>)>,
     nodes: PhantomData<&'r Json>,
 }
 
@@ -276,33 +272,6 @@ impl<'r> Decoded<'r> {
             shape,
             nodes: nodes.into(),
         });
-    }
-
-    /// Whether the scope condition numbered `id` holds on `record`, if a rule's scope worked it
-    /// out already.
-    pub fn condition(&self, record: &Json, id: usize) -> Option<bool> {
-        let known = self.conditions.borrow();
-        if known.0 != std::ptr::from_ref(record) as usize {
-            return None;
-        }
-        known.1.get(id).copied().flatten()
-    }
-
-    /// Keeps whether the scope condition numbered `id` holds on `record`, for the next rule whose
-    /// scope shares it. What was kept of another record (never asked of one store, but cheap to
-    /// rule out) is forgotten.
-    pub fn keep_condition(&self, record: &Json, id: usize, holds: bool) {
-        let mut known = self.conditions.borrow_mut();
-        let address = std::ptr::from_ref(record) as usize;
-        if known.0 != address {
-            known.0 = address;
-            known.1.clear();
-        }
-        if known.1.len() <= id {
-            // Room for the ids of a policy's scopes at once, rather than one more each time.
-            known.1.resize((id + 1).next_power_of_two().max(64), None);
-        }
-        known.1[id] = Some(holds);
     }
 
     /// Keeps what was decoded of the string at `node` (by validation, which parses it to check

@@ -75,11 +75,14 @@ fn each_distinct_scope_condition_is_evaluated_at_most_once_per_record() {
         }
         expected_total += reached.len();
 
-        // The rules' scopes on the record, with one store for the record as the audit keeps.
+        // The rules' scopes on the record, with one store and one memo of its scope conditions
+        // for the record, as the audit keeps.
         let decoded = Rc::new(Decoded::default());
+        let conditions = eval::ScopeConditions::default();
         let before = counters::conditions_evaluated();
         for (rule, body) in &rules {
-            eval::scope(&policy, rule, body, (record, &decoded), &world).expect("evaluates");
+            let record = (record, &decoded, &conditions);
+            eval::scope(&policy, rule, body, record, &world).expect("evaluates");
         }
         assert_eq!(
             counters::conditions_evaluated() - before,

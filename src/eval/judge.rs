@@ -62,7 +62,7 @@ pub fn scope<'a, 'r: 'a>(
     policy: &'a Policy,
     rule: &'a RuleDef,
     body: &'a RecordRule,
-    (record, decoded): (&'a Json, &Rc<Decoded<'r>>),
+    (record, decoded, conditions): (&'a Json, &Rc<Decoded<'r>>, &ScopeConditions),
     world: &'a World<'a>,
 ) -> Result<bool, EvalError<'a>> {
     counters::scope_evaluated();
@@ -82,7 +82,7 @@ pub fn scope<'a, 'r: 'a>(
     // again by the next rule, which reports it as this one does.
     let mut env = None;
     for part in &body.scope {
-        let holds = match decoded.condition(record, part.id) {
+        let holds = match conditions.get(part.id) {
             Some(known) => known,
             None => {
                 let env = env.get_or_insert_with(|| {
@@ -90,7 +90,7 @@ pub fn scope<'a, 'r: 'a>(
                 });
                 counters::condition_evaluated();
                 let holds = eval(env, &part.condition)?.truthy();
-                decoded.keep_condition(record, part.id, holds);
+                conditions.keep(part.id, holds);
                 holds
             }
         };
@@ -110,7 +110,30 @@ pub fn in_scope<'a>(
     world: &'a World<'a>,
 ) -> bool {
     let decoded = Rc::default();
-    scope(policy, rule, body, (record, &decoded), world).unwrap_or(false)
+    let conditions = ScopeConditions::default();
+    scope(policy, rule, body, (record, &decoded, &conditions), world).unwrap_or(false)
+}
+
+/// What each scope condition (by the id the checker gave it) came to on one record, for every
+/// rule whose scope shares it: `None` while not worked out. One per record judged.
+#[derive(Default)]
+pub struct ScopeConditions(std::cell::RefCell<Vec<Option<bool>>>);
+
+impl ScopeConditions {
+    /// Whether the condition numbered `id` holds, if a rule's scope worked it out already.
+    fn get(&self, id: usize) -> Option<bool> {
+        self.0.borrow().get(id).copied().flatten()
+    }
+
+    /// Keeps whether the condition numbered `id` holds, for the next rule whose scope shares it.
+    fn keep(&self, id: usize, holds: bool) {
+        let mut known = self.0.borrow_mut();
+        if known.len() <= id {
+            // Room for the ids of a policy's scopes at once, rather than one more each time.
+            known.resize((id + 1).next_power_of_two().max(64), None);
+        }
+        known[id] = Some(holds);
+    }
 }
 
 /// Every violation of `rule` by `record`. None when the rule reads through a reference of the
@@ -124,7 +147,8 @@ pub fn judge_record<'a>(
     world: &'a World<'a>,
 ) -> Result<Vec<RawFinding<'a>>, EvalError<'a>> {
     let decoded = Rc::default();
-    if !scope(policy, rule, body, (record, &decoded), world)? {
+    let conditions = ScopeConditions::default();
+    if !scope(policy, rule, body, (record, &decoded, &conditions), world)? {
         return Ok(Vec::new());
     }
     judge_in_scope(policy, rule, body, (record, &decoded), world)

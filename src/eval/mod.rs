@@ -27,7 +27,7 @@ use crate::json::Json;
 pub use expr::{eval, Env};
 pub use judge::{
     counters, in_scope, judge_in_scope, judge_record, period_key, render as render_template, scope,
-    Blame, RawFinding,
+    Blame, RawFinding, ScopeConditions,
 };
 pub use locate::{locate, record_id, unjudgeable, RecordPlaces};
 pub use record::{judge_item, FileResult};

@@ -176,6 +176,7 @@ fn judge(
     // The rules about the set that will judge this record once the set is read, known to be in
     // their scope now (a scope that needs the set is evaluated then, once).
     let mut later: Vec<u16> = Vec::new();
+    let conditions = eval::ScopeConditions::default();
     let mut deferred = false;
     for (index, rule) in policy.rules.iter().enumerate() {
         match &rule.kind {
@@ -184,7 +185,7 @@ fn judge(
                     deferred = true;
                     continue;
                 }
-                match eval::scope(policy, rule, body, (value, &decoded), world) {
+                match eval::scope(policy, rule, body, (value, &decoded, &conditions), world) {
                     Ok(false) => {}
                     Ok(true) => {
                         world.take_asked();

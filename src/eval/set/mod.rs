@@ -303,6 +303,7 @@ fn judge_deferred(
     eval::counters::record_read_again();
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
+    let conditions = eval::ScopeConditions::default();
     let at = eval::RecordPlaces::new(&value, place, &source, gathered.refetch(&seen.at));
     let in_scope = gathered.scopes.get(deferred.in_scope);
     for (index, rule) in policy.rules.iter().enumerate() {
@@ -316,7 +317,7 @@ fn judge_deferred(
         let in_scope = match known || !body.scope_needs_context {
             true => Ok(known),
             // Evaluated now, and only now: the scope needs the set.
-            false => eval::scope(policy, rule, body, (&value, &decoded), world),
+            false => eval::scope(policy, rule, body, (&value, &decoded, &conditions), world),
         };
         let judged = match in_scope {
             Ok(false) => continue,
