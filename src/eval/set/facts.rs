@@ -355,18 +355,19 @@ pub(in crate::eval) fn note_id(
     needed: bool,
     facts: &mut SetFacts,
 ) -> Option<SeenAt> {
-    let at = facts.at(&record.refetch);
-    let seen = Seen {
-        at,
+    let seen = |facts: &mut SetFacts| Seen {
+        at: facts.at(&record.refetch),
         spot: Spot::new(record.place, shape),
     };
     let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     match record.value.get("id").and_then(Json::as_str) {
         Some(id) => {
+            let seen = seen(facts);
             facts.ids.push(id, seen);
             Some(SeenAt::Id(small(facts.ids.len() - 1)))
         }
         None if needed => {
+            let seen = seen(facts);
             facts.unnamed.push(seen);
             Some(SeenAt::Unnamed(small(facts.unnamed.len() - 1)))
         }
