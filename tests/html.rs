@@ -194,3 +194,81 @@ fn markup_in_records_is_escaped_and_inert() {
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
 }
+
+/// Each finding's excerpt is numbered as its file is, whatever the record's place in it: the
+/// line with the marked value is the line the finding gives (in a pretty array and in JSON Lines).
+#[test]
+fn excerpts_are_numbered_as_the_file_is() {
+    for (file, at_least) in [
+        ("fixtures/example/meetings-2011-q3.json", 3),
+        ("fixtures/example/meetings.jsonl", 1),
+        ("fixtures/export", 8),
+    ] {
+        let out = bylaw(&["check", file, "--format", "html"]);
+        let page = String::from_utf8(out.stdout).expect("UTF-8");
+        let mut checked = 0;
+        for article in page.split("<article class=\"finding").skip(1) {
+            let Some(place) = article
+                .split("<dd class=\"place\">")
+                .nth(1)
+                .and_then(|rest| rest.split('<').next())
+            else {
+                continue;
+            };
+            let line: usize = (place.rsplit(':').nth(1))
+                .and_then(|l| l.parse().ok())
+                .expect("file:line:column");
+            // The first line that marks the value is the finding's.
+            let marked = (article.lines())
+                .find(|l| l.contains("<mark>"))
+                .and_then(|l| l.split("<span class=\"ln\">").nth(1))
+                .and_then(|rest| rest.split('<').next())
+                .and_then(|n| n.trim().parse::<usize>().ok());
+            assert_eq!(marked, Some(line), "{file}: {place}");
+            checked += 1;
+        }
+        assert!(checked >= at_least, "{file}: {checked} excerpts");
+    }
+}
+
+/// A finding's record text is read again when a page shows it; a file rewritten after its audit
+/// no longer reads as it did, so its text is not shown, and the page and the human report say
+/// why — while the findings, their places and the JSON report stay what the audit found.
+#[test]
+fn a_file_changed_after_its_audit_is_not_shown_as_if_it_were_the_same() {
+    let policy = common::default_policy();
+    let dir = scratch("changed-after-audit");
+    let path = dir.join("chair.json");
+    let original = std::fs::read_to_string("fixtures/fail/38.1/chair-is-vice-mayor.json")
+        .expect("the fixture");
+    std::fs::write(&path, &original).expect("written");
+    let outcome = common::audit(&policy, &path);
+    assert!(!outcome.findings.is_empty());
+    // (Shown before the change, the text as audited would be kept for the next finding.)
+    let json = common::json(&policy, &outcome);
+
+    std::fs::write(&path, original.replace("P-00", "Q-00")).expect("rewritten");
+    let page = report::html::body(&policy, &outcome);
+    assert!(
+        !page.contains("<figure class=\"excerpt\">"),
+        "no text shown"
+    );
+    let notes = page
+        .matches(&report::html::text(report::present::NOT_SHOWN))
+        .count();
+    assert_eq!(
+        notes,
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.place.is_some())
+            .count()
+    );
+    let human = common::human(&policy, &outcome);
+    assert!(human.contains(report::present::NOT_SHOWN), "{human}");
+    assert!(
+        !human.contains("Q-00"),
+        "never the new text as the audited one"
+    );
+    assert_eq!(common::json(&policy, &outcome), json);
+}

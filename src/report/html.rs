@@ -392,7 +392,15 @@ fn finding(out: &mut String, policy: &Policy, f: &Finding, tallies: &Tallies<'_>
         );
     }
     out.push_str("</dl>\n");
-    out.push_str(&excerpt(&super::present::diagnostic(policy, f)));
+    let diagnostic = super::present::diagnostic(policy, f);
+    if f.place.is_some() && diagnostic.source.is_none() {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{}</p>",
+            text(super::present::NOT_SHOWN)
+        );
+    }
+    out.push_str(&excerpt(&diagnostic));
     if let Some(help) = &presented.how_to_comply {
         let _ = writeln!(
             out,
@@ -472,7 +480,8 @@ fn excerpt(diagnostic: &Diagnostic) -> String {
         // The part of this line that is the value.
         let (hl_start, hl_end) = (span.start.max(line.start), span.end.min(line.end));
         let has_value = n >= first_value && n <= last_value;
-        let _ = write!(out, "<span class=\"ln\">{n:>5}</span> ");
+        // Numbered as in the file: a record's text may be a fragment of it.
+        let _ = write!(out, "<span class=\"ln\">{:>5}</span> ", source.file_line(n));
         if has_value && hl_start <= hl_end {
             let before = text_of(line.start, hl_start);
             let value = text_of(hl_start, hl_end);

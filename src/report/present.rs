@@ -111,13 +111,16 @@ pub fn diagnostic(policy: &Policy, finding: &Finding) -> Diagnostic {
     d
 }
 
-/// The help of a finding whose record's text cannot be shown: its file no longer reads as it
-/// did when it was audited (the finding itself stands, at the line and column it gives).
+/// What a report says of a finding whose record's text cannot be shown: its file no longer
+/// reads as it did when it was audited (the finding itself stands, at the line and column it
+/// gives).
+pub const NOT_SHOWN: &str = "the record's text is not shown: its file changed after it was audited";
+
+/// The help of a finding whose record's text cannot be shown, [`NOT_SHOWN`] first.
 fn not_shown(help: Option<String>) -> String {
-    let note = "the record's text is not shown: its file changed after it was audited";
     match help {
-        Some(help) => format!("{note}\n{help}"),
-        None => note.to_string(),
+        Some(help) => format!("{NOT_SHOWN}\n{help}"),
+        None => NOT_SHOWN.to_string(),
     }
 }
 
