@@ -528,10 +528,22 @@ fn a_key_given_again_is_reported_where_it_is_given_again_each_time() {
     let (status, report) = check(&dir, &[]);
     assert_eq!(status, 2);
     let bad = bad_inputs(&report);
-    let title_columns: Vec<u64> = (bad.iter())
-        .filter(|b| b.0 == 1 && b.2.contains("the key `title` is given twice"))
-        .map(|b| b.1)
+    let titles: Vec<&(u64, u64, String)> = (bad.iter())
+        .filter(|b| b.0 == 1 && b.2.contains("the key `title` is given"))
         .collect();
+    let title_columns: Vec<u64> = titles.iter().map(|b| b.1).collect();
+    // Each says which giving it is.
+    let says = |i: usize| {
+        titles
+            .get(i)
+            .map(|b| b.2.split(" in one object").next().unwrap_or(""))
+    };
+    assert_eq!(says(0).map(|m| m.ends_with("is given twice")), Some(true));
+    assert_eq!(says(1).map(|m| m.ends_with("is given 3 times")), Some(true));
+    assert_eq!(
+        says(19_999).map(|m| m.ends_with("is given 20001 times")),
+        Some(true)
+    );
     // Each giving again at its own key (after its `, `): the first after the record's fields.
     let expected: Vec<u64> = (0..20_000u64)
         .scan(line.chars().count() as u64, |column, i| {
@@ -564,4 +576,48 @@ fn a_key_given_again_is_reported_where_it_is_given_again_each_time() {
     );
     // The next record is still judged.
     assert_eq!(report["summary"]["records"].as_u64(), Some(3));
+}
+
+#[test]
+fn a_key_given_again_inside_a_value_given_again_is_reported_in_that_value() {
+    let dir = folder("keys-given-again-nested");
+    let record = example_meetings().into_iter().next().expect("a meeting");
+    let line = serde_json::to_string(&record).expect("a record serializes");
+    // `chair` given twice, each time with `name` twice: four places, all different.
+    let chair = r#"{"id": "P-001", "name": "李强", "name": "李强", "role": "mayor"}"#;
+    let given = format!(r#", "chair": {chair}, "chair": {chair}}}"#);
+    let text = format!("{}{given}", &line[..line.len() - 1]);
+    std::fs::write(dir.join("m.jsonl"), format!("{text}\n")).expect("writes");
+
+    let (status, report) = check(&dir, &[]);
+    assert_eq!(status, 2);
+    // Columns count characters; each expected place is the `n`th `"key"` after `from`.
+    let column = |from: usize, key: &str, n: usize| {
+        let at = (text[from..].match_indices(&format!("\"{key}\"")))
+            .nth(n)
+            .map(|(i, _)| from + i)
+            .expect("in the text");
+        text[..at].chars().count() as u64 + 1
+    };
+    // The record gives `chair` already: the two appended are its second and third givings.
+    assert!(line.contains("\"chair\""));
+    let appended = line.len() - 1;
+    let mut expected = vec![
+        (column(appended, "chair", 0), "chair"),
+        (column(appended, "name", 1), "name"),
+        (column(appended, "chair", 1), "chair"),
+        (column(appended, "name", 3), "name"),
+    ];
+    expected.sort();
+    let mut got: Vec<(u64, &str)> = (bad_inputs(&report).iter())
+        .filter(|b| b.0 == 1)
+        .filter_map(|b| {
+            let key = ["chair", "name"]
+                .into_iter()
+                .find(|k| b.2.contains(&format!("the key `{k}` is given")))?;
+            Some((b.1, key))
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
 }

@@ -114,9 +114,14 @@ impl Refusal {
                 let span = repeated.locate(duplicate).unwrap_or(Span::new(0, 0));
                 Refusal {
                     span,
-                    message: format!(
-                        "the key `{key}` is given twice in one object, so its value is unclear"
-                    ),
+                    message: match duplicate.giving() {
+                        2 => format!(
+                            "the key `{key}` is given twice in one object, so its value is unclear"
+                        ),
+                        n => format!(
+                            "the key `{key}` is given {n} times in one object, so its value is unclear"
+                        ),
+                    },
                     field: top_field(pointer),
                 }
             }

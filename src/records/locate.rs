@@ -186,6 +186,7 @@ fn member(s: &[u8], at: usize, key: &str) -> Option<Option<usize>> {
 pub fn keys_named(text: &str, object: usize, key: &str) -> Vec<Span> {
     let s = text.as_bytes();
     let mut found = Vec::new();
+    let object = skip_ws(s, object);
     if s.get(object) != Some(&b'{') {
         return found;
     }
@@ -211,6 +212,13 @@ pub fn keys_named(text: &str, object: usize, key: &str) -> Vec<Span> {
         }
     }
     found
+}
+
+/// Where the value of the key that ends at `key_end` starts (after its `:`).
+pub fn value_after_key(text: &str, key_end: usize) -> Option<usize> {
+    let s = text.as_bytes();
+    let at = skip_ws(s, key_end);
+    (s.get(at) == Some(&b':')).then(|| skip_ws(s, at + 1))
 }
 
 /// The offset of every element of the array that starts at or after byte `start`, in one pass:
@@ -388,7 +396,7 @@ mod tests {
         let spans = keys_named(text, 1, "ab");
         let keys: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
         assert_eq!(keys, [r#""ab""#, r#""a\u0062""#, r#""ab""#]);
-        assert!(keys_named(text, 0, "ab").is_empty(), "not at an object");
+        assert!(keys_named("[1]", 0, "ab").is_empty(), "not at an object");
         assert_eq!(
             keys_named(r#"{"ab": 1, "ab": "#, 0, "ab").len(),
             2,

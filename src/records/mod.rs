@@ -268,33 +268,53 @@ impl<'s> RecordLocator<'s> {
 }
 
 /// Locates the keys a record gives again, each at its own giving: the key's span (with its
-/// quotes) where it is given that time. The keys of one object are found in one walk of it,
-/// however many times it gives them (a hostile record may give one key a million times).
+/// quotes) where it is given that time, inside the giving of each key on the way that holds it.
+/// The keys of one object are found in one walk of it, however many times it gives them (a
+/// hostile record may give one key a million times).
 pub struct RepeatedKeys<'s> {
-    locator: RecordLocator<'s>,
-    /// For each key given again (by pointer), where each of its givings is.
-    found: HashMap<pointer::Pointer, Vec<Span>>,
+    source: &'s SourceFile,
+    start: usize,
+    /// The givings of a key in the object at an offset: where each is.
+    keys: HashMap<(usize, String), Vec<Span>>,
+    /// Where each element of the array at an offset starts.
+    elements: HashMap<usize, Vec<usize>>,
 }
 
 impl<'s> RepeatedKeys<'s> {
     pub fn new(source: &'s SourceFile, place: Place) -> RepeatedKeys<'s> {
         RepeatedKeys {
-            locator: RecordLocator::new(source, place),
-            found: HashMap::new(),
+            source,
+            start: record_start(source, place).0,
+            keys: HashMap::new(),
+            elements: HashMap::new(),
         }
     }
 
     /// Where `duplicate` gives its key; `None` if the text does not hold it.
     pub fn locate(&mut self, duplicate: &Duplicate) -> Option<Span> {
-        let pointer = &duplicate.pointer;
-        if !self.found.contains_key(pointer) {
-            let (parent, key) = pointer.split_last()?;
-            let object = self.locator.locate(&parent)?;
-            let keys = locate::keys_named(&self.locator.source.text, object.span.start, key);
-            self.found.insert(pointer.clone(), keys);
+        let text = &self.source.text;
+        let last = duplicate.pointer.0.len().checked_sub(1)?;
+        let mut at = self.start;
+        let steps = duplicate.pointer.0.iter().zip(&duplicate.givings);
+        for (n, (segment, &giving)) in steps.enumerate() {
+            match segment {
+                pointer::Segment::Key(key) => {
+                    let givings = (self.keys.entry((at, key.clone())))
+                        .or_insert_with(|| locate::keys_named(text, at, key));
+                    let span = *givings.get(giving.checked_sub(1)?)?;
+                    if n == last {
+                        return Some(span);
+                    }
+                    at = locate::value_after_key(text, span.end)?;
+                }
+                pointer::Segment::Index(index) => {
+                    let starts = (self.elements.entry(at))
+                        .or_insert_with(|| locate::element_starts(text, at));
+                    at = *starts.get(*index)?;
+                }
+            }
         }
-        let givings = self.found.get(pointer)?;
-        givings.get(duplicate.giving.checked_sub(1)?).copied()
+        None
     }
 }
 

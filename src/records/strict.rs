@@ -9,18 +9,61 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::pointer::{At, Pointer};
+use super::pointer::{Pointer, Segment};
 use crate::json::{CompactString, Json, Number, Object};
 
 /// Beyond this many members, an object finds a key given again through a hash map of its keys
 /// rather than by comparing it with each member before it (a hostile record may give millions).
 const MEMBERS_COMPARED: usize = 32;
-/// A key given again in one object: its pointer, and which of its givings this one is (2 for the
-/// second), so that each is located at its own place in the text.
+/// A key given again in one object: its pointer, and which giving of each key on the way it is
+/// (1 for a key's first giving and for an array's element; the last, this key's, 2 or more), so
+/// that each is located at its own place in the text, inside a value given again too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
     pub pointer: Pointer,
-    pub giving: usize,
+    pub givings: Vec<usize>,
+}
+
+impl Duplicate {
+    /// Which giving of its key this one is: 2 for the second.
+    pub fn giving(&self) -> usize {
+        self.givings.last().copied().unwrap_or(1)
+    }
+}
+
+/// Where the parser stands, as a chain of borrowed steps (turned into a pointer only for a key
+/// given again): each key with which giving of it in its object this is.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str, usize),
+    Index(&'p Path<'p>, usize),
+}
+
+impl Path<'_> {
+    fn duplicate(&self) -> Duplicate {
+        let mut steps = Vec::new();
+        let mut here = self;
+        loop {
+            match here {
+                Path::Root => break,
+                Path::Key(parent, key, giving) => {
+                    steps.push((Segment::Key((*key).to_string()), *giving));
+                    here = parent;
+                }
+                Path::Index(parent, index) => {
+                    steps.push((Segment::Index(*index), 1));
+                    here = parent;
+                }
+            }
+        }
+        steps.reverse();
+        let (segments, givings) = steps.into_iter().unzip();
+        Duplicate {
+            pointer: Pointer(segments),
+            givings,
+        }
+    }
 }
 
 /// Parses `text` as one JSON value; also returns every key given again, in the text's order.
@@ -28,7 +71,7 @@ pub fn parse(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
     let duplicates = RefCell::new(Vec::new());
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = Strict {
-        at: At::Root,
+        at: Path::Root,
         duplicates: &duplicates,
     }
     .deserialize(&mut deserializer)?;
@@ -37,7 +80,7 @@ pub fn parse(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
 }
 
 struct Strict<'p> {
-    at: At<'p>,
+    at: Path<'p>,
     duplicates: &'p RefCell<Vec<Duplicate>>,
 }
 
@@ -96,7 +139,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         loop {
             let element = Strict {
-                at: At::Index(&self.at, items.len()),
+                at: Path::Index(&self.at, items.len()),
                 duplicates: self.duplicates,
             };
             match seq.next_element_seed(element)? {
@@ -113,22 +156,29 @@ impl<'de> Visitor<'de> for Strict<'_> {
         // How many times each member given again was given, by member.
         let mut givings: Option<foldhash::HashMap<usize, usize>> = None;
         while let Some(key) = map.next_key::<CompactString>()? {
-            let value = map.next_value_seed(Strict {
-                at: At::Key(&self.at, &key),
-                duplicates: self.duplicates,
-            })?;
+            // A key given again is known before its value is read: what is given again inside
+            // that value is then placed in this giving of the key, and reported after it.
             let given = match &index {
                 Some(index) => index.get(&key).copied(),
                 None => members.iter().position(|(k, _)| *k == key),
             };
+            let giving = match given {
+                Some(at) => {
+                    let giving = (givings.get_or_insert_default().entry(at)).or_insert(1);
+                    *giving += 1;
+                    *giving
+                }
+                None => 1,
+            };
+            let here = Path::Key(&self.at, &key, giving);
+            if given.is_some() {
+                self.duplicates.borrow_mut().push(here.duplicate());
+            }
+            let value = map.next_value_seed(Strict {
+                at: here,
+                duplicates: self.duplicates,
+            })?;
             if let Some(at) = given {
-                let giving = (givings.get_or_insert_default().entry(at)).or_insert(1);
-                *giving += 1;
-                let pointer = At::Key(&self.at, &key).pointer();
-                (self.duplicates.borrow_mut()).push(Duplicate {
-                    pointer,
-                    giving: *giving,
-                });
                 // The last value of a key given twice, as serde_json keeps.
                 members[at].1 = value;
                 continue;
@@ -172,11 +222,11 @@ mod tests {
             "the last value, as serde_json keeps"
         );
         let shown: Vec<(String, usize)> = (duplicates.iter())
-            .map(|d| (d.pointer.to_string(), d.giving))
+            .map(|d| (d.pointer.to_string(), d.giving()))
             .collect();
         assert_eq!(shown, [("/0/id".into(), 2), ("/1/x/0/k".into(), 2)]);
         let (_, duplicates) = parse(r#"{"k": 1, "j": 0, "k": 2, "k": 3}"#).expect("valid JSON");
-        let givings: Vec<usize> = duplicates.iter().map(|d| d.giving).collect();
+        let givings: Vec<usize> = duplicates.iter().map(Duplicate::giving).collect();
         assert_eq!(givings, [2, 3], "each giving again, counted");
     }
 
