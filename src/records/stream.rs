@@ -172,7 +172,7 @@ impl Origin {
     /// positioned reads, where the system has them.
     #[cfg(unix)]
     fn read_at(&self, path: &std::path::Path, bytes: &mut [u8], offset: u64) -> io::Result<()> {
-        let file = self.opened.get_or_init(|| File::open(path).ok());
+        let file = self.opened.get_or_init(|| open_regular(path).ok());
         let file = file.as_ref().ok_or(io::ErrorKind::NotFound)?;
         std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset)
     }
@@ -180,10 +180,26 @@ impl Origin {
     #[cfg(not(unix))]
     fn read_at(&self, path: &std::path::Path, bytes: &mut [u8], offset: u64) -> io::Result<()> {
         use std::io::{Seek, SeekFrom};
-        let mut file = File::open(path)?;
+        let mut file = open_regular(path)?;
         file.seek(SeekFrom::Start(offset))?;
         file.read_exact(bytes)
     }
+}
+
+/// Opens a file to read records again, if it is still a regular file: whatever took its place
+/// since (a FIFO, whose opening waits for a writer for ever; a folder) has not the records read.
+fn open_regular(path: &std::path::Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO without a writer returns at once instead of waiting; reading a regular
+    // file is not changed by it.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("no longer a regular file"));
+    }
+    Ok(file)
 }
 
 /// One record's text as read, before it is parsed.
@@ -844,6 +860,38 @@ mod tests {
             assert!(
                 found[0].fetch().is_some(),
                 "{name}: the unchanged record reads again"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A FIFO put where a file was (after its audit) is not waited on for ever: the record no
+    /// longer reads, at once; so is a folder.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_replaced_by_a_fifo_or_a_folder_is_not_read_again() {
+        let dir = std::env::temp_dir().join(format!("bylaw-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        for replace in ["fifo", "folder"] {
+            let path = dir.join(format!("{replace}.jsonl"));
+            std::fs::write(&path, "{\"id\": \"A-1\"}\n").expect("write");
+            let found = refetches(&path, Format::Lines);
+            std::fs::remove_file(&path).expect("removed");
+            if replace == "fifo" {
+                let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+                    .expect("a path without NUL");
+                assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+            } else {
+                std::fs::create_dir(&path).expect("a folder in its place");
+            }
+            let (sent, answer) = std::sync::mpsc::channel();
+            let refetch = found[0].clone();
+            std::thread::spawn(move || sent.send(refetch.fetch().is_none()));
+            let answered = answer.recv_timeout(std::time::Duration::from_secs(10));
+            assert_eq!(
+                answered,
+                Ok(true),
+                "{replace}: answered at once, as changed"
             );
         }
         let _ = std::fs::remove_dir_all(&dir);
