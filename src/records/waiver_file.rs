@@ -66,8 +66,16 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
         let message = format!("the waivers file `{name}` is not UTF-8 text");
         located(&bad.source, bad.at, message, "not UTF-8")
     })?;
-    let (doc, duplicates) = crate::records::strict::parse(&source.text).map_err(|e| {
-        let at = source.offset_of(e.line(), e.column().max(1));
+    // A byte-order mark before the JSON (as some Windows editors write) is read past, as in a
+    // record file.
+    let bom = if source.text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let (doc, duplicates) = crate::records::strict::parse(&source.text[bom..]).map_err(|e| {
+        let on_first_line = if e.line() == 1 { bom } else { 0 };
+        let at = source.offset_of(e.line(), e.column().max(1) + on_first_line);
         let what = e.to_string();
         // serde_json ends its message with the place, which the label shows.
         let what = what
@@ -225,6 +233,23 @@ mod tests {
             ]
         );
         assert!(read_text("[]").expect("empty").waivers.is_empty());
+        // After a byte-order mark, as a record file is; a fault after it is still at its place.
+        let file = read_text("\u{feff}[{\"rule\": \"40.3\", \"period\": \"2024\"}]");
+        assert_eq!(file.expect("after a BOM").waivers.len(), 1);
+        let d = read_text("\u{feff}[{\"rule\": 1,}]").expect_err("not JSON");
+        assert_eq!(
+            d.primary_span().map(|s| s.start),
+            Some(3 + 12),
+            "{}",
+            d.message
+        );
+        let d = read_text("\u{feff}[{\"rule\": \"40.3\", \"rule\": \"40.3\"}]").expect_err("twice");
+        assert_eq!(
+            d.primary_span().map(|s| s.start),
+            Some(3 + 18),
+            "{}",
+            d.message
+        );
     }
 
     #[test]
