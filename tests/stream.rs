@@ -621,3 +621,47 @@ fn a_key_given_again_inside_a_value_given_again_is_reported_in_that_value() {
     got.sort();
     assert_eq!(got, expected);
 }
+
+/// The file of an id's first use rewritten between reading the files and judging the set: that
+/// file is the one said to have changed (once), and each later use of the id, read as audited,
+/// is still a finding, placed against the first use's line.
+#[test]
+fn a_first_use_whose_file_changed_is_said_of_that_file_and_the_uses_again_still_found() {
+    let dir = folder("first-use-changed");
+    let record =
+        r#"{"type": "leave", "id": "DUP", "person": {"id": "P-1", "name": "甲", "role": "mayor"}}"#;
+    let (first, later) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+    std::fs::write(&first, format!("{{}}\n{record}\n")).expect("writes");
+    std::fs::write(&later, format!("{record}\n{record}\n{record}\n")).expect("writes");
+    let policy = bylaw::check::load(&bylaw::policy_files::default_policy(), &[]).expect("policy");
+    let judged: Vec<_> = [&first, &later]
+        .iter()
+        .map(|p| bylaw::audit::judge_path(&policy, p.to_path_buf(), None))
+        .collect();
+    std::fs::write(&first, format!("{{}}\n{}\n", record.replace("甲", "乙"))).expect("rewrites");
+    let outcome = bylaw::audit::judge_files(&policy, judged, &Default::default());
+
+    let used_again: Vec<(Option<usize>, &str)> = (outcome.findings.iter())
+        .filter(|f| f.rule == "set.1")
+        .map(|f| (f.line, f.message.as_str()))
+        .collect();
+    let first_name = first.display().to_string();
+    let message = format!("id `DUP` is used again (first at {first_name}:2)");
+    assert_eq!(
+        used_again,
+        [
+            (Some(1), &*message),
+            (Some(2), &*message),
+            (Some(3), &*message)
+        ]
+    );
+    let changed: Vec<&str> = (outcome.bad_inputs.iter())
+        .filter(|b| b.message.contains("changed while it was audited"))
+        .map(|b| b.file.as_str())
+        .collect();
+    assert_eq!(
+        changed,
+        [first_name.as_str()],
+        "said once, of the file that changed"
+    );
+}

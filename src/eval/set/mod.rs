@@ -410,17 +410,23 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
     for (here, first) in again {
         let ((id, seen), earlier) = (index.id_seen(here), index.seen(first));
         // The two records' texts are read again: only a duplicate needs them.
-        let there = firsts.entry(first).or_insert_with(|| {
-            let source = index.gathered.fetch(&earlier.at)?;
+        let there = *firsts.entry(first).or_insert_with(|| {
+            let Some(source) = index.gathered.fetch(&earlier.at) else {
+                // Its file changed: said once, of that file. Each later use is still a
+                // finding (the ids were read as audited), placed at the first's line.
+                outcome
+                    .bad_inputs
+                    .push(changed(index.gathered, &earlier.at));
+                return None;
+            };
             let span = span_of(&source, earlier.spot.place(&source.text));
             Some((span, source.line_column(span.start).0))
         });
-        let (Some(here_source), Some((there, first_line))) =
-            (index.gathered.fetch(&seen.at), *there)
-        else {
+        let Some(here_source) = index.gathered.fetch(&seen.at) else {
             outcome.bad_inputs.push(changed(index.gathered, &seen.at));
             continue;
         };
+        let first_line = there.map_or(earlier.at.start().line, |(_, line)| line);
         let here = span_of(&here_source, seen.spot.place(&here_source.text));
         let (line, column) = here_source.line_column(here.start);
         let message = format!(
@@ -448,12 +454,14 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
             place: Some(Site {
                 text: index.gathered.refetch(&seen.at),
                 labels: vec![Label::primary(here, "used again here")],
-                elsewhere: vec![Elsewhere {
-                    note: format!("first use of `{id}`"),
-                    text: index.gathered.refetch(&earlier.at),
-                    span: there,
-                    label: "first used here".into(),
-                }],
+                elsewhere: (there.into_iter())
+                    .map(|(span, _)| Elsewhere {
+                        note: format!("first use of `{id}`"),
+                        text: index.gathered.refetch(&earlier.at),
+                        span,
+                        label: "first used here".into(),
+                    })
+                    .collect(),
             }),
             runs: None,
         });
