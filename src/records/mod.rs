@@ -124,8 +124,8 @@ pub fn sniff_format(text: &str) -> Format {
     }
 }
 
-/// Reads a JSON text as records are read: its value, and the pointer of every key it gives
-/// twice (`strict` says how each is read).
+/// Reads a JSON text as records are read: its value, and every key it gives again (`strict`
+/// says how each is read).
 pub fn read_value(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
     strict::parse(text)
 }

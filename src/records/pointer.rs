@@ -30,16 +30,6 @@ impl Pointer {
         self
     }
 
-    /// The pointer of the object that holds this key, and the key; `None` unless it ends with
-    /// a key.
-    pub fn split_last(&self) -> Option<(Pointer, &str)> {
-        let (last, parent) = self.0.split_last()?;
-        match last {
-            Segment::Key(key) => Some((Pointer(parent.to_vec()), key)),
-            Segment::Index(_) => None,
-        }
-    }
-
     /// Finds where `target` (a reference into `root`) sits, by identity. Used only when a finding
     /// needs a location, so the hot path never builds pointers.
     pub fn locate(root: &Value, target: &Value) -> Option<Pointer> {

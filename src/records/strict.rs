@@ -155,13 +155,19 @@ impl<'de> Visitor<'de> for Strict<'_> {
         let mut index: Option<foldhash::HashMap<CompactString, usize>> = None;
         // How many times each member given again was given, by member.
         let mut givings: Option<foldhash::HashMap<usize, usize>> = None;
+        // A bit for each length of key given so far (mod 64): a key of a length not given yet
+        // is new without being compared with the keys before it.
+        let mut lengths = 0u64;
         while let Some(key) = map.next_key::<CompactString>()? {
             // A key given again is known before its value is read: what is given again inside
             // that value is then placed in this giving of the key, and reported after it.
+            let length = 1u64 << (key.len() % 64);
             let given = match &index {
                 Some(index) => index.get(&key).copied(),
+                None if lengths & length == 0 => None,
                 None => members.iter().position(|(k, _)| *k == key),
             };
+            lengths |= length;
             let giving = match given {
                 Some(at) => {
                     let giving = (givings.get_or_insert_default().entry(at)).or_insert(1);
