@@ -12,7 +12,7 @@ use crate::check::RuleDef;
 use crate::diagnostic::{Label, Severity};
 use crate::finding::{BadInput, Finding, Site, SiteText};
 use crate::records::pointer::{Pointer, PointerIndex};
-use crate::records::{Place, RecordLocator};
+use crate::records::{Place, RecordLocator, Refetch};
 use crate::source::{SourceFile, Span};
 
 /// One record as findings are located in it: the pointers of the nodes evaluation blamed (by
@@ -22,8 +22,9 @@ pub struct RecordPlaces<'r> {
     record: &'r Json,
     pub place: Place,
     pub source: &'r Arc<SourceFile>,
-    /// How the record's findings show its text: read again from its source, where it has one.
-    shown: SiteText,
+    /// Where the record's findings read its text again when they are shown; `None` for a text
+    /// they hold (a whole file read at once). Cloned only for a finding: most records have none.
+    again: Option<&'r Refetch>,
     pointers: PointerIndex<'r>,
     locator: RecordLocator<'r>,
 }
@@ -33,13 +34,13 @@ impl<'r> RecordPlaces<'r> {
         record: &'r Json,
         place: Place,
         source: &'r Arc<SourceFile>,
-        shown: SiteText,
+        again: Option<&'r Refetch>,
     ) -> RecordPlaces<'r> {
         RecordPlaces {
             record,
             place,
             source,
-            shown,
+            again,
             pointers: PointerIndex::new(record),
             locator: RecordLocator::new(source, place),
         }
@@ -97,7 +98,10 @@ pub fn locate(rule: &RuleDef, raw: RawFinding<'_>, at: &RecordPlaces<'_>) -> Fin
         new: None,
         require: raw.require,
         place: Some(Site {
-            text: at.shown.clone(),
+            text: at.again.map_or_else(
+                || SiteText::Held(source.clone()),
+                |again| SiteText::Again(again.clone()),
+            ),
             labels,
             elsewhere: Vec::new(),
         }),

@@ -19,7 +19,7 @@ use crate::eval::set::facts::{
     self, Amount, Counted, Deferred, Kept, Refused, Seen, SetFacts, Spot,
 };
 use crate::eval::{self, record_id, unjudgeable, World};
-use crate::finding::{self, BadInput, Finding, SiteText};
+use crate::finding::{self, BadInput, Finding};
 use crate::records::{self, Item};
 use crate::source::Span;
 use crate::time::Decoded;
@@ -168,8 +168,7 @@ fn judge(
         }
     };
     let value = &record.value;
-    let shown = SiteText::Again(record.refetch.clone());
-    let at = eval::RecordPlaces::new(value, record.place, source, shown);
+    let at = eval::RecordPlaces::new(value, record.place, source, Some(&record.refetch));
     facts::note_event_dates(
         policy,
         shape,
@@ -296,8 +295,7 @@ fn keep_refused<'r>(
     let usable = |field: &str| sound(&|k| k == field);
     let dated = (value, record.place, source);
     facts::note_event_dates(policy, shape, dated, (&usable, decoded), &mut result.facts);
-    let shown = SiteText::Again(record.refetch.clone());
-    let at = eval::RecordPlaces::new(value, record.place, source, shown);
+    let at = eval::RecordPlaces::new(value, record.place, source, Some(&record.refetch));
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Periodic(p) = &rule.kind else {
             continue;

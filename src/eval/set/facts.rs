@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use super::chunked::{Chunked, Texted};
 use crate::check::{Policy, ShapeId, Ty};
 use crate::eval::record_id;
-use crate::finding::{EventDate, SiteText};
+use crate::finding::EventDate;
 use crate::records::{self, Fragment, Place, Refetch};
 use crate::source::SourceFile;
 use crate::time::Decoded;
@@ -287,12 +287,12 @@ impl SetFacts {
     }
 
     /// How to read a fact's record's text again, as a finding that shows it holds it.
-    pub fn refetch(&self, at: &Fragment) -> SiteText {
+    pub fn refetch(&self, at: &Fragment) -> Refetch {
         let origin = self.origins.get(at.source as usize);
-        SiteText::Again(Refetch {
+        Refetch {
             origin: origin.expect("a fact's source is kept").clone(),
             at: *at,
-        })
+        }
     }
 
     /// A fact's record's text read again; `None` if its source can no longer be read.

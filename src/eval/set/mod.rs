@@ -22,7 +22,7 @@ pub use waivers::waivers_field;
 use crate::check::{BuiltinRule, Period, Policy, RuleKind, ShapeId, Ty};
 use crate::diagnostic::Label;
 use crate::eval::{self, World};
-use crate::finding::{BadInput, Elsewhere, EventDate, Finding, Judged, Site, Tally};
+use crate::finding::{BadInput, Elsewhere, EventDate, Finding, Judged, Site, SiteText, Tally};
 use crate::records::pointer::Pointer;
 use crate::records::waiver_file::WaiverFile;
 use crate::records::{locate_in_file, Fragment, Place};
@@ -304,7 +304,8 @@ fn judge_deferred(
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
     let conditions = eval::ScopeConditions::default();
-    let at = eval::RecordPlaces::new(&value, place, &source, gathered.refetch(&seen.at));
+    let again = gathered.refetch(&seen.at);
+    let at = eval::RecordPlaces::new(&value, place, &source, Some(&again));
     let in_scope = gathered.scopes.get(deferred.in_scope);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
@@ -452,12 +453,12 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
             new: None,
             require: None,
             place: Some(Site {
-                text: index.gathered.refetch(&seen.at),
+                text: SiteText::Again(index.gathered.refetch(&seen.at)),
                 labels: vec![Label::primary(here, "used again here")],
                 elsewhere: (there.into_iter())
                     .map(|(span, _)| Elsewhere {
                         note: format!("first use of `{id}`"),
-                        text: index.gathered.refetch(&earlier.at),
+                        text: SiteText::Again(index.gathered.refetch(&earlier.at)),
                         span,
                         label: "first used here".into(),
                     })
@@ -530,8 +531,8 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
                 format!("should name {}", crate::wording::with_article(target_name)),
             )],
         };
-        let shown = gathered.refetch(&reference.at);
-        let at = eval::RecordPlaces::new(&value, place, &source, shown);
+        let again = gathered.refetch(&reference.at);
+        let at = eval::RecordPlaces::new(&value, place, &source, Some(&again));
         outcome.findings.push(eval::locate(rule, raw, &at));
     }
 }

@@ -18,7 +18,6 @@ use crate::ast::PeriodUnit;
 use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind, ShapeId};
 use crate::eval::value::Origin;
 use crate::eval::{Blame, RawFinding};
-use crate::finding::SiteText;
 use crate::records::waiver_file::WaiverFile;
 use crate::records::Place;
 
@@ -149,8 +148,8 @@ fn about_waiver(
         blame: vec![Blame::primary(origin, label.to_string())],
     };
     let place = kept.seen.spot.place(&source.text);
-    let shown = gathered.refetch(&kept.seen.at);
-    let at = crate::eval::RecordPlaces::new(&kept.value, place, &source, shown);
+    let again = gathered.refetch(&kept.seen.at);
+    let at = crate::eval::RecordPlaces::new(&kept.value, place, &source, Some(&again));
     outcome.findings.push(crate::eval::locate(rule, raw, &at));
 }
 
@@ -312,8 +311,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
                 require: None,
             };
-            let shown = SiteText::Held(file.source.clone());
-            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, shown);
+            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None);
             let found = crate::eval::locate(rule, raw, &at);
             outcome.findings.push(found);
         }
@@ -352,8 +350,7 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 )],
                 require: None,
             };
-            let shown = SiteText::Held(file.source.clone());
-            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, shown);
+            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None);
             let found = crate::eval::locate(rule, raw, &at);
             outcome.findings.push(found);
         }
