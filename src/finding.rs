@@ -62,6 +62,10 @@ pub struct Site {
     pub labels: Vec<Label>,
     /// Places in other records shown beneath the finding: the first use of a duplicate id.
     pub elsewhere: Vec<Elsewhere>,
+    /// The record's earliest event date (a meeting's `start`, a document's `issued`), read when
+    /// the finding was located: the month a report counts the finding in, whatever becomes of
+    /// the record's file after the audit.
+    pub date: Option<jiff::civil::Date>,
 }
 
 impl Site {
@@ -318,14 +322,14 @@ mod tests {
 
     /// A finding holds typed parts and its place, not a rendered diagnostic: its message, code
     /// and help are held once (the message) or not at all (built when shown), and its record's
-    /// text not at all (where to read it again: 40 bytes).
+    /// text not at all (where to read it again: 40 bytes), only its month's date.
     #[test]
     fn a_finding_holds_no_rendered_text() {
         use std::mem::size_of;
         assert_eq!(size_of::<SiteText>(), 40);
-        assert_eq!(size_of::<Option<Site>>(), 88);
+        assert_eq!(size_of::<Option<Site>>(), 96);
         assert_eq!(size_of::<Option<Runs>>(), 32);
-        assert_eq!(size_of::<Finding>(), 400);
+        assert_eq!(size_of::<Finding>(), 408);
         assert_eq!(
             size_of::<Diagnostic>(),
             136,

@@ -233,7 +233,8 @@ fn excerpts_are_numbered_as_the_file_is() {
 
 /// A finding's record text is read again when a page shows it; a file rewritten after its audit
 /// no longer reads as it did, so its text is not shown, and the page and the human report say
-/// why — while the findings, their places and the JSON report stay what the audit found.
+/// why — while the findings, their places, their month in the chart and the JSON report stay
+/// what the audit found.
 #[test]
 fn a_file_changed_after_its_audit_is_not_shown_as_if_it_were_the_same() {
     let policy = common::default_policy();
@@ -264,6 +265,10 @@ fn a_file_changed_after_its_audit_is_not_shown_as_if_it_were_the_same() {
             .filter(|f| f.place.is_some())
             .count()
     );
+    // The chart counts each finding in its record's month, as the audit read it.
+    let month_row = ">2011-08</text><rect class=\"error\"";
+    assert!(page.contains(month_row), "{page}");
+    assert!(!page.contains(">undated<"), "{page}");
     let human = common::human(&policy, &outcome);
     assert!(human.contains(report::present::NOT_SHOWN), "{human}");
     assert!(

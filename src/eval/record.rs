@@ -168,14 +168,14 @@ fn judge(
         }
     };
     let value = &record.value;
-    let at = eval::RecordPlaces::new(value, record.place, source, Some(&record.refetch));
-    facts::note_event_dates(
+    let date = facts::note_event_dates(
         policy,
         shape,
         (value, record.place, source),
         (&|_| true, &decoded),
         &mut result.facts,
     );
+    let at = eval::RecordPlaces::new(value, record.place, source, Some(&record.refetch), date);
     facts::note_references(policy, shape, &record, &mut result.facts);
     // The rules about the set that will judge this record once the set is read, known to be in
     // their scope now (a scope that needs the set is evaluated then, once).
@@ -294,8 +294,8 @@ fn keep_refused<'r>(
     let Some(shape) = shape else { return };
     let usable = |field: &str| sound(&|k| k == field);
     let dated = (value, record.place, source);
-    facts::note_event_dates(policy, shape, dated, (&usable, decoded), &mut result.facts);
-    let at = eval::RecordPlaces::new(value, record.place, source, Some(&record.refetch));
+    let date = facts::note_event_dates(policy, shape, dated, (&usable, decoded), &mut result.facts);
+    let at = eval::RecordPlaces::new(value, record.place, source, Some(&record.refetch), date);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Periodic(p) = &rule.kind else {
             continue;

@@ -252,6 +252,7 @@ mod tests {
                 label: "first used here".into(),
                 note: "first use of `A-1`".into(),
             }],
+            date: None,
         });
         let d = diagnostic(&policy, &record);
         assert_eq!(
@@ -301,6 +302,7 @@ mod tests {
                 text: SiteText::Again(text.refetch.clone()),
                 labels: vec![Label::primary(Span::new(8, 13), "used again here")],
                 elsewhere: Vec::new(),
+                date: None,
             });
             diagnostic(&policy, &f)
         };

@@ -402,25 +402,22 @@ pub(in crate::eval) fn note_references(
 }
 
 /// Widens the file's earliest and latest event dates with this record's, from the fields that
-/// are `usable` (of a refused record: those not at fault).
+/// are `usable` (of a refused record: those not at fault); returns the record's earliest.
 pub(in crate::eval) fn note_event_dates<'r>(
     policy: &Policy,
     shape: ShapeId,
     (value, place, source): (&'r Json, Place, &Arc<SourceFile>),
     (usable, decoded): (&dyn Fn(&str) -> bool, &Decoded<'r>),
     facts: &mut SetFacts,
-) {
+) -> Option<jiff::civil::Date> {
+    let mut earliest = None;
     for field in policy
         .event_fields(shape)
         .into_iter()
         .filter(|f| usable(&f.name))
     {
-        let date = match (value.get(&field.name), &field.ty) {
-            (Some(node), Ty::Date) => decoded.date(node),
-            (Some(node), _) => decoded.datetime(node).map(|d| d.date()),
-            (None, _) => None,
-        };
-        if let Some(date) = date {
+        if let Some(date) = crate::eval::locate::event_date(field, value, decoded) {
+            earliest = Some(earliest.map_or(date, |e: jiff::civil::Date| e.min(date)));
             let seen = EventDate {
                 date,
                 record: record_id(value),
@@ -432,6 +429,7 @@ pub(in crate::eval) fn note_event_dates<'r>(
             facts.last_event = EventDate::latest(facts.last_event.take(), Some(seen));
         }
     }
+    earliest
 }
 
 /// Whether a field of some type refers to records of this one.

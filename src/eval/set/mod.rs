@@ -27,6 +27,7 @@ use crate::records::pointer::Pointer;
 use crate::records::waiver_file::WaiverFile;
 use crate::records::{locate_in_file, Fragment, Place};
 use crate::source::{SourceFile, Span};
+use crate::time::Decoded;
 
 /// Every file's facts, in the order the files were read.
 type Gathered = SetFacts;
@@ -305,7 +306,8 @@ fn judge_deferred(
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
     let conditions = eval::ScopeConditions::default();
     let again = gathered.refetch(&seen.at);
-    let at = eval::RecordPlaces::new(&value, place, &source, Some(&again));
+    let date = eval::earliest_event(policy, &value, &decoded);
+    let at = eval::RecordPlaces::new(&value, place, &source, Some(&again), date);
     let in_scope = gathered.scopes.get(deferred.in_scope);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
@@ -423,12 +425,13 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
             let span = span_of(&source, earlier.spot.place(&source.text));
             Some((span, source.line_column(span.start).0))
         });
-        let Some(here_source) = index.gathered.fetch(&seen.at) else {
+        let Some((value, here_source, place)) = read_again(index.gathered, &seen.at, seen.spot)
+        else {
             outcome.bad_inputs.push(changed(index.gathered, &seen.at));
             continue;
         };
         let first_line = there.map_or(earlier.at.start().line, |(_, line)| line);
-        let here = span_of(&here_source, seen.spot.place(&here_source.text));
+        let here = span_of(&here_source, place);
         let (line, column) = here_source.line_column(here.start);
         let message = format!(
             "id `{}` is used again (first at {}:{first_line})",
@@ -463,6 +466,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
                         label: "first used here".into(),
                     })
                     .collect(),
+                date: eval::earliest_event(policy, &value, &Decoded::default()),
             }),
             runs: None,
         });
@@ -532,7 +536,8 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             )],
         };
         let again = gathered.refetch(&reference.at);
-        let at = eval::RecordPlaces::new(&value, place, &source, Some(&again));
+        let date = eval::earliest_event(policy, &value, &Decoded::default());
+        let at = eval::RecordPlaces::new(&value, place, &source, Some(&again), date);
         outcome.findings.push(eval::locate(rule, raw, &at));
     }
 }

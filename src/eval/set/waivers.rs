@@ -20,6 +20,7 @@ use crate::eval::value::Origin;
 use crate::eval::{Blame, RawFinding};
 use crate::records::waiver_file::WaiverFile;
 use crate::records::Place;
+use crate::time::Decoded;
 
 pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
     let rule = policy.builtin(BuiltinRule::Waivers);
@@ -92,7 +93,7 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
         }
     }
     if let Some(rule) = rule {
-        report_invalid(rule, gathered, invalid, outcome);
+        report_invalid(policy, rule, gathered, invalid, outcome);
     }
     if let Some(rule) = policy.builtin(BuiltinRule::UnusedWaivers) {
         report_unused(policy, rule, gathered, valid, repeated, outcome);
@@ -110,6 +111,7 @@ type Valid = HashMap<(String, String), Vec<(usize, usize, bool)>>;
 type Repeated = (usize, usize, usize, String);
 
 fn report_invalid(
+    policy: &Policy,
     rule: &RuleDef,
     gathered: &Gathered,
     invalid: Vec<Invalid<'_>>,
@@ -117,6 +119,7 @@ fn report_invalid(
 ) {
     for (k, origin, message, label) in invalid {
         about_waiver(
+            policy,
             rule,
             gathered,
             &gathered.kept[k],
@@ -129,6 +132,7 @@ fn report_invalid(
 /// A finding of `rule` about a waiver of a kept record, at `origin` (the waiver, or its field),
 /// located in the record's text read again (bad input if the file changed meanwhile).
 fn about_waiver(
+    policy: &Policy,
     rule: &RuleDef,
     gathered: &Gathered,
     kept: &Kept,
@@ -149,7 +153,8 @@ fn about_waiver(
     };
     let place = kept.seen.spot.place(&source.text);
     let again = gathered.refetch(&kept.seen.at);
-    let at = crate::eval::RecordPlaces::new(&kept.value, place, &source, Some(&again));
+    let date = crate::eval::earliest_event(policy, &kept.value, &Decoded::default());
+    let at = crate::eval::RecordPlaces::new(&kept.value, place, &source, Some(&again), date);
     outcome.findings.push(crate::eval::locate(rule, raw, &at));
 }
 
@@ -192,6 +197,7 @@ fn report_unused(
         };
         let origin = node.map_or(Origin::None, Origin::Node);
         about_waiver(
+            policy,
             rule,
             gathered,
             kept,
@@ -311,7 +317,8 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
                 require: None,
             };
-            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None);
+            let at =
+                crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None, None);
             let found = crate::eval::locate(rule, raw, &at);
             outcome.findings.push(found);
         }
@@ -350,7 +357,8 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 )],
                 require: None,
             };
-            let at = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None);
+            let at =
+                crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None, None);
             let found = crate::eval::locate(rule, raw, &at);
             outcome.findings.push(found);
         }

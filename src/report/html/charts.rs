@@ -3,21 +3,16 @@
 //! counted against what the article asks.
 //!
 //! A record finding falls in the month of its record's earliest event date (a meeting's `start`,
-//! a document's `issued`), read again from the record's file; a period finding in the month its
+//! a document's `issued`), as the finding was located; a period finding in the month its
 //! period starts.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
-use std::sync::Arc;
-
-use serde_json::Value as Json;
 
 use super::{severity_class, tally_of, text, Tallies};
 use crate::audit::Outcome;
-use crate::check::{Policy, RuleKind, Ty};
+use crate::check::{Policy, RuleKind};
 use crate::finding::{Finding, Tally};
-
-use crate::source::SourceFile;
 
 /// Bar chart geometry, in SVG user units.
 const LABEL_WIDTH: u32 = 110;
@@ -29,7 +24,7 @@ const CLASSES: [&str; 3] = ["error", "warning", "waived"];
 
 pub fn charts(out: &mut String, policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) {
     out.push_str("<section id=\"charts\">\n<h2>At a glance</h2>\n<div class=\"charts\">\n");
-    let months = months_of(policy, outcome, tallies);
+    let months = months_of(outcome, tallies);
     let mut per_month: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     let mut per_article: BTreeMap<(bool, u32), [usize; 3]> = BTreeMap::new();
     for (f, month) in outcome.findings.iter().zip(&months) {
@@ -237,57 +232,17 @@ fn unit_name(unit: crate::ast::PeriodUnit) -> &'static str {
 
 /// The month (`2011-08`) each finding falls in, in the findings' order; `None` when its record
 /// has no readable event date.
-fn months_of(policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) -> Vec<Option<String>> {
-    // A record finding's source is its record's own text, and a record's findings come one
-    // after another, sharing it: each record is parsed once.
-    let mut last: Option<(Arc<SourceFile>, Option<jiff::civil::Date>)> = None;
-    outcome
-        .findings
-        .iter()
-        .map(|f| {
-            if f.period.is_some() {
-                return tally_of(tallies, f).map(|t| month(t.from));
-            }
-            let source = f.place.as_ref()?.text.get()?;
-            let date = match &last {
-                Some((parsed, date)) if Arc::ptr_eq(parsed, &source) => *date,
-                _ => {
-                    let date = record_date(policy, &source);
-                    last = Some((source, date));
-                    date
-                }
-            };
-            date.map(month)
+fn months_of(outcome: &Outcome, tallies: &Tallies<'_>) -> Vec<Option<String>> {
+    (outcome.findings.iter())
+        .map(|f| match &f.period {
+            Some(_) => tally_of(tallies, f).map(|t| month(t.from)),
+            None => f.place.as_ref()?.date.map(month),
         })
         .collect()
 }
 
 fn month(date: jiff::civil::Date) -> String {
     format!("{:04}-{:02}", date.year(), date.month())
-}
-
-/// The earliest event date of the record a source holds (its own text, as the reader keeps it).
-fn record_date(policy: &Policy, source: &SourceFile) -> Option<jiff::civil::Date> {
-    let text = source
-        .text
-        .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    let value: Json = serde_json::from_str(text).ok()?;
-    earliest_event(policy, &value)
-}
-
-/// The earliest of a record's event dates, read as the audit reads them.
-fn earliest_event(policy: &Policy, value: &Json) -> Option<jiff::civil::Date> {
-    let kind = value.get("type").and_then(Json::as_str)?;
-    let shape = *policy.records.get(kind)?;
-    (policy.event_fields(shape).into_iter())
-        .filter_map(|field| {
-            let s = value.get(&field.name).and_then(Json::as_str)?;
-            match field.ty {
-                Ty::Date => crate::time::parse_date(s).ok(),
-                _ => crate::time::parse_datetime(s).ok().map(|d| d.date()),
-            }
-        })
-        .min()
 }
 
 #[cfg(test)]
