@@ -665,3 +665,43 @@ fn a_first_use_whose_file_changed_is_said_of_that_file_and_the_uses_again_still_
         "said once, of the file that changed"
     );
 }
+
+/// A source whose name does not tell its format is told by its first record, however many blank
+/// lines come before it: JSON Lines after 100 KiB of them (more than is read at once) are still
+/// read line by line, a bad line lost alone and placed at its line, from standard input and from
+/// a file named `.txt` alike.
+#[test]
+fn json_lines_after_many_blank_lines_are_still_read_as_json_lines() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = folder("blank-lines-first");
+    let text = example("meetings.jsonl");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let records = lines.len() as u64;
+    lines[2] = format!("{} ,,", &lines[2][..lines[2].len() / 2]);
+    let blank_lines = 50 * 1024;
+    let input = " \r\n".repeat(blank_lines) + &lines.join("\n") + "\n";
+    let expected = |report: &Json| {
+        assert_eq!(bad_inputs(report).len(), 1, "{:?}", bad_inputs(report));
+        assert_eq!(bad_inputs(report)[0].0, blank_lines as u64 + 3);
+        assert_eq!(report["summary"]["records"].as_u64(), Some(records - 1));
+    };
+
+    std::fs::write(dir.join("records.txt"), &input).expect("writes");
+    let (status, report) = check(&dir.join("records.txt"), &[]);
+    assert_eq!(status, 2);
+    expected(&report);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .args(["check", "-", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("bylaw runs");
+    let mut stdin = child.stdin.take().expect("its input");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("it ends");
+    writer.join().expect("written").expect("written");
+    assert_eq!(out.status.code(), Some(2));
+    expected(&serde_json::from_slice(&out.stdout).expect("a JSON report"));
+}

@@ -87,7 +87,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         // `records.txt`): the text does.
         let format = match format {
             Some(format) => format,
-            None => records::stream::sniff(&mut input)?,
+            None => records::stream::sniff(&origin.reopen)?,
         };
         result.readable = true;
         let mut batch = Batch::default();

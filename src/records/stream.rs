@@ -226,11 +226,46 @@ pub enum Item {
     Malformed(Malformed),
 }
 
-/// Decides the format of a source whose name does not tell, from its first bytes; see
-/// [`super::sniff_format`].
-pub fn sniff(input: &mut dyn BufRead) -> io::Result<Format> {
-    let head = input.fill_buf()?;
-    Ok(super::sniff_format(&String::from_utf8_lossy(head)))
+/// Decides the format of a source whose name does not tell, from its first [`BUFFER`] bytes
+/// after the blank ones it begins with (however many: a source that begins with a megabyte of
+/// blank lines is still told by its first record); see [`super::sniff_format`]. A file is
+/// opened for this on its own, so the reading that follows starts at its first byte.
+pub fn sniff(reopen: &Reopen) -> io::Result<Format> {
+    let head = match reopen {
+        Reopen::Memory(bytes) => head_after_blanks(&mut &bytes[..])?,
+        Reopen::File(path) => head_after_blanks(&mut io::BufReader::new(File::open(path)?))?,
+    };
+    Ok(super::sniff_format(&String::from_utf8_lossy(&head)))
+}
+
+/// The first [`BUFFER`] bytes of `input` after its byte-order mark and blank characters.
+fn head_after_blanks(input: &mut dyn BufRead) -> io::Result<Vec<u8>> {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    let mut at_start = true;
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(Vec::new());
+        }
+        let bom = if at_start && buffer.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        at_start = false;
+        let blank = (buffer[bom..].iter())
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            .count();
+        let skipped = bom + blank;
+        let ends_blank = skipped == buffer.len();
+        input.consume(skipped);
+        if !ends_blank {
+            break;
+        }
+    }
+    let mut head = Vec::with_capacity(BUFFER);
+    input.take(BUFFER as u64).read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// Reads `input` as `format`, handing each record (or fault) to `emit` in the file's order.
