@@ -185,6 +185,11 @@ fn a_file_that_is_not_a_waivers_file_is_refused_with_its_place() {
             "twice",
             "[{\"rule\": \"38.3\", \"rule\": \"38.1\", \"period\": \"2011-11\"}]",
         ),
+        (
+            "every-fault-at-once",
+            "[{\"rule\": \"38.3\", \"period\": \"2011-11\", \"until\": \"soon\"},\n 7,\n \
+             {\"rule\": 38.1, \"period\": \"2011-12\"}]",
+        ),
     ] {
         let dir = folder(test, text);
         let out = bylaw_in(

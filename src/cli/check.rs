@@ -183,8 +183,10 @@ pub fn run(mut args: CheckArgs) -> u8 {
             let name = path.display().to_string();
             match crate::records::waiver_file::read(&name, std::fs::read(path)) {
                 Ok(file) => Some(std::sync::Arc::new(file)),
-                Err(d) => {
-                    eprint!("{}", renderer.render(&d));
+                Err(faults) => {
+                    for d in &faults {
+                        eprint!("{}", renderer.render(d));
+                    }
                     eprintln!("nothing was checked");
                     return 2;
                 }

@@ -10,7 +10,8 @@
 //! it waives every group of its period.
 //!
 //! A file that is not such an array (unreadable, not UTF-8, not JSON, a key given twice, a field
-//! missing or of the wrong type, an unknown field) is refused whole, with its place: a waiver that
+//! missing or of the wrong type, an unknown field) is refused whole, with each fault at its place
+//! (all of them, as a linter says them, unless the file is not JSON at all): a waiver that
 //! silently waives nothing would be worse. Whether each waiver may waive (its rule exists and
 //! counts per period, it gives a reason, it has not run out, its period is written as the rule's
 //! periods are) is judged by the record-set stage ([`crate::eval::set`]), as the waivers in records are.
@@ -51,20 +52,19 @@ pub struct PeriodWaiver {
     pub until: Option<jiff::civil::Date>,
 }
 
-/// Reads a waivers file, or says why it cannot be one (located in the file where it can be).
-pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, Box<Diagnostic>> {
+/// Reads a waivers file, or says why it cannot be one: every fault of its waivers, each at its
+/// place, in the file's order (or the one fault that keeps it from being read as JSON).
+pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, Vec<Diagnostic>> {
     let bytes = bytes.map_err(|e| {
-        Box::new(
-            Diagnostic::error(
-                "waivers",
-                format!("cannot read the waivers file `{name}`: {e}"),
-            )
-            .with_help(HELP),
+        vec![Diagnostic::error(
+            "waivers",
+            format!("cannot read the waivers file `{name}`: {e}"),
         )
+        .with_help(HELP)]
     })?;
     let source = SourceFile::decode(name, bytes).map_err(|bad| {
         let message = format!("the waivers file `{name}` is not UTF-8 text");
-        located(&bad.source, bad.at, message, "not UTF-8")
+        vec![located(&bad.source, bad.at, message, "not UTF-8")]
     })?;
     // A byte-order mark before the JSON (as some Windows editors write) is read past, as in a
     // record file.
@@ -82,7 +82,7 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
             .rsplit_once(" at line ")
             .map_or(what.as_str(), |(m, _)| m);
         let message = format!("the waivers file `{name}` is not JSON: {what}");
-        located(&source, Span::new(at, at), message, "here")
+        vec![located(&source, Span::new(at, at), message, "here")]
     })?;
     let at =
         |pointer: &Pointer| locate(&source.text, 0, pointer).map_or(Span::new(0, 0), |l| l.span);
@@ -90,94 +90,35 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
         let message = format!("the waivers file `{name}` is malformed: {what}");
         located(&source, at(pointer), message, label)
     };
-    if let Some(duplicate) = duplicates.first() {
+    let mut faults: Vec<Diagnostic> = Vec::new();
+    let mut repeated = crate::records::RepeatedKeys::new(&source, crate::records::Place::Whole);
+    for duplicate in &duplicates {
         let pointer = &duplicate.pointer;
         let message = format!(
             "the waivers file `{name}` is malformed: the key at `{pointer}` is given twice"
         );
-        let span = (crate::records::RepeatedKeys::new(&source, crate::records::Place::Whole))
-            .locate(duplicate)
-            .unwrap_or(Span::new(0, 0));
-        return Err(located(&source, span, message, "given again here"));
+        let span = repeated.locate(duplicate).unwrap_or(Span::new(0, 0));
+        faults.push(located(&source, span, message, "given again here"));
     }
     let Some(elements) = doc.as_array() else {
         let what = "it is not a JSON array of waivers".to_string();
-        return Err(malformed(&Pointer::root(), what, "not an array"));
+        faults.push(malformed(&Pointer::root(), what, "not an array"));
+        return Err(faults);
     };
     let mut waivers = Vec::with_capacity(elements.len());
     for (i, element) in elements.iter().enumerate() {
-        let here = Pointer::root().index(i);
-        let Some(fields) = element.as_object() else {
-            let what = format!("waiver {i} is not an object");
-            return Err(malformed(&here, what, "not an object"));
-        };
-        // The first unknown field by name, whatever order the file gives them in.
-        let unknown = fields
-            .iter()
-            .map(|(key, _)| key)
-            .filter(|k| !FIELDS.contains(k));
-        if let Some(key) = unknown.min() {
-            let names: Vec<String> = FIELDS.iter().map(|f| f.to_string()).collect();
-            let mut d = malformed(
-                &here.clone().key(key),
-                format!("waiver {i} has an unknown field `{key}`"),
-                "unknown field",
-            );
-            d.help = Some(suggest(key, &names).unwrap_or_else(|| {
-                "a waiver's fields are `rule`, `period`, `group`, `reason`, `approved_by` and `until`".into()
-            }));
-            return Err(d);
+        if let Some(waiver) = waiver(i, element, &mut |pointer, what, label, help| {
+            let mut d = malformed(pointer, what, label);
+            d.help = help.or(d.help);
+            faults.push(d);
+        }) {
+            waivers.push(waiver);
         }
-        let text = |field: &str, required: bool| -> Result<Option<String>, Box<Diagnostic>> {
-            match fields.get(field) {
-                Some(Json::String(s)) => Ok(Some(s.to_string())),
-                None if !required => Ok(None),
-                None => Err(malformed(
-                    &here,
-                    format!("waiver {i} has no `{field}`"),
-                    "this waiver",
-                )),
-                Some(_) => Err(malformed(
-                    &here.clone().key(field),
-                    format!("the `{field}` of waiver {i} is not a string"),
-                    "not a string",
-                )),
-            }
-        };
-        let rule = text("rule", true)?.unwrap_or_default();
-        let period = text("period", true)?.unwrap_or_default();
-        let group = text("group", false)?;
-        let reason = text("reason", false)?
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        let until = match text("until", false)? {
-            None => None,
-            Some(u) => match crate::time::parse_date(&u) {
-                Ok(date) => Some(date),
-                Err(e) => {
-                    let what = format!("the `until` of waiver {i}, `{u}`, is not a date: {e}");
-                    return Err(malformed(&here.clone().key("until"), what, "not a date"));
-                }
-            },
-        };
-        if let Some(by) = fields.get("approved_by") {
-            if !by.is_object() {
-                let what = format!("the `approved_by` of waiver {i} is not a person (an object)");
-                return Err(malformed(
-                    &here.clone().key("approved_by"),
-                    what,
-                    "not an object",
-                ));
-            }
-        }
-        waivers.push(PeriodWaiver {
-            rule,
-            period,
-            group,
-            reason,
-            until,
-        });
+    }
+    if !faults.is_empty() {
+        // In the file's order, whatever the kind of fault.
+        faults.sort_by_key(|d| d.primary_span().map(|s| s.start));
+        return Err(faults);
     }
     Ok(WaiverFile {
         source,
@@ -186,24 +127,108 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, B
     })
 }
 
+/// Where a fault is, what it is, its label, and a help of its own.
+type Fault<'f> = &'f mut dyn FnMut(&Pointer, String, &str, Option<String>);
+
+/// Waiver `i` of the file, or `None` after saying each of its faults.
+fn waiver(i: usize, element: &Json, fault: Fault<'_>) -> Option<PeriodWaiver> {
+    let here = Pointer::root().index(i);
+    let Some(fields) = element.as_object() else {
+        fault(
+            &here,
+            format!("waiver {i} is not an object"),
+            "not an object",
+            None,
+        );
+        return None;
+    };
+    let mut sound = true;
+    for (key, _) in fields.iter().filter(|(k, _)| !FIELDS.contains(k)) {
+        sound = false;
+        let names: Vec<String> = FIELDS.iter().map(|f| f.to_string()).collect();
+        let what = format!("waiver {i} has an unknown field `{key}`");
+        let help = suggest(key, &names).unwrap_or_else(|| {
+            "a waiver's fields are `rule`, `period`, `group`, `reason`, `approved_by` and `until`"
+                .into()
+        });
+        fault(&here.clone().key(key), what, "unknown field", Some(help));
+    }
+    let mut text = |field: &str, required: bool| -> Option<String> {
+        match fields.get(field) {
+            Some(Json::String(s)) => Some(s.to_string()),
+            None if !required => None,
+            None => {
+                sound = false;
+                fault(
+                    &here,
+                    format!("waiver {i} has no `{field}`"),
+                    "this waiver",
+                    None,
+                );
+                None
+            }
+            Some(_) => {
+                sound = false;
+                let what = format!("the `{field}` of waiver {i} is not a string");
+                fault(&here.clone().key(field), what, "not a string", None);
+                None
+            }
+        }
+    };
+    let rule = text("rule", true).unwrap_or_default();
+    let period = text("period", true).unwrap_or_default();
+    let group = text("group", false);
+    let reason = text("reason", false).unwrap_or_default().trim().to_string();
+    let until = text("until", false);
+    let until = match until.map(|u| (crate::time::parse_date(&u), u)) {
+        None => None,
+        Some((Ok(date), _)) => Some(date),
+        Some((Err(e), u)) => {
+            sound = false;
+            let what = format!("the `until` of waiver {i}, `{u}`, is not a date: {e}");
+            fault(&here.clone().key("until"), what, "not a date", None);
+            None
+        }
+    };
+    if fields.get("approved_by").is_some_and(|by| !by.is_object()) {
+        sound = false;
+        let what = format!("the `approved_by` of waiver {i} is not a person (an object)");
+        fault(
+            &here.clone().key("approved_by"),
+            what,
+            "not an object",
+            None,
+        );
+    }
+    sound.then_some(PeriodWaiver {
+        rule,
+        period,
+        group,
+        reason,
+        until,
+    })
+}
+
 const HELP: &str = "a waivers file is a JSON array of waivers of period findings, such as \
     `[{\"rule\": \"38.3\", \"period\": \"2024-03\", \"reason\": \"…\", \"until\": \"2024-12-31\"}]`";
 
-fn located(source: &Arc<SourceFile>, span: Span, message: String, label: &str) -> Box<Diagnostic> {
-    Box::new(
-        Diagnostic::error("waivers", message)
-            .in_file(source.clone())
-            .with_label(Label::primary(span, label))
-            .with_help(HELP),
-    )
+fn located(source: &Arc<SourceFile>, span: Span, message: String, label: &str) -> Diagnostic {
+    Diagnostic::error("waivers", message)
+        .in_file(source.clone())
+        .with_label(Label::primary(span, label))
+        .with_help(HELP)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The file, or its one fault.
     fn read_text(text: &str) -> Result<WaiverFile, Box<Diagnostic>> {
-        read("w.json", Ok(text.as_bytes().to_vec()))
+        read("w.json", Ok(text.as_bytes().to_vec())).map_err(|mut faults| {
+            assert_eq!(faults.len(), 1, "{text}: {faults:?}");
+            Box::new(faults.remove(0))
+        })
     }
 
     #[test]
@@ -243,7 +268,9 @@ mod tests {
             "{}",
             d.message
         );
-        let d = read_text("\u{feff}[{\"rule\": \"40.3\", \"rule\": \"40.3\"}]").expect_err("twice");
+        let d =
+            read_text("\u{feff}[{\"rule\": \"40.3\", \"rule\": \"40.3\", \"period\": \"2024\"}]");
+        let d = d.expect_err("twice");
         assert_eq!(
             d.primary_span().map(|s| s.start),
             Some(3 + 18),
@@ -264,9 +291,9 @@ mod tests {
                 10,
             ),
             (
-                r#"[{"rule": "38.3", "perod": "2024-03"}]"#,
+                r#"[{"rule": "38.3", "period": "2024-03", "perod": "x"}]"#,
                 "waiver 0 has an unknown field `perod`",
-                27,
+                48,
             ),
             (
                 r#"[{"rule": "38.3", "rule": "38.2", "period": "2024-03"}]"#,
@@ -296,13 +323,63 @@ mod tests {
             "{}",
             d.message
         );
-        let d = read("w.json", Ok(vec![b'[', 0xff])).expect_err("not UTF-8");
+        let d = read("w.json", Ok(vec![b'[', 0xff]))
+            .expect_err("not UTF-8")
+            .remove(0);
         assert_eq!(d.message, "the waivers file `w.json` is not UTF-8 text");
         let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        let d = read("w.json", Err(missing)).expect_err("unreadable");
+        let d = read("w.json", Err(missing))
+            .expect_err("unreadable")
+            .remove(0);
         assert_eq!(
             d.message,
             "cannot read the waivers file `w.json`: no such file"
+        );
+    }
+
+    /// Every fault of every waiver is said, each at its place, in the file's order: an author
+    /// fixes them all at once, not one run at a time.
+    #[test]
+    fn every_fault_of_a_file_is_said_at_its_place() {
+        let text = r#"[{"rule": "38.3", "perod": "2024-03", "why": 1},
+ {"rule": "38.3", "period": "2024-03", "until": "2024-02-30"},
+ 7,
+ {"rule": "38.3", "period": "2024-04"},
+ {"rule": "38.3", "period": "2024-05", "period": "2024-06", "approved_by": "me"}]"#;
+        let faults = read("w.json", Ok(text.as_bytes().to_vec())).expect_err("faulty");
+        let said: Vec<(&str, usize)> = (faults.iter())
+            .map(|d| {
+                let message = d.message.split(": ").nth(1).unwrap_or(&d.message);
+                (message, d.primary_span().map_or(0, |s| s.start))
+            })
+            .collect();
+        let at = |what: &str| text.find(what).expect("in the text");
+        assert_eq!(
+            said,
+            [
+                ("waiver 0 has no `period`", 1),
+                // An unknown field is marked at its value, as a record's is.
+                ("waiver 0 has an unknown field `perod`", at("\"2024-03\"")),
+                ("waiver 0 has an unknown field `why`", at("1}")),
+                (
+                    "the `until` of waiver 1, `2024-02-30`, is not a date",
+                    at("\"2024-02-30\"")
+                ),
+                ("waiver 2 is not an object", at("7")),
+                (
+                    "the key at `/4/period` is given twice",
+                    at("\"period\": \"2024-06\"")
+                ),
+                (
+                    "the `approved_by` of waiver 4 is not a person (an object)",
+                    at("\"me\"")
+                ),
+            ]
+        );
+        assert_eq!(
+            faults[1].help.as_deref(),
+            Some("did you mean `period`?"),
+            "an unknown field's own help"
         );
     }
 }
