@@ -418,6 +418,13 @@ pub(in crate::eval) fn note_event_dates<'r>(
     {
         if let Some(date) = crate::eval::locate::event_date(field, value, decoded) {
             earliest = Some(earliest.map_or(date, |e: jiff::civil::Date| e.min(date)));
+            // Kept only when it widens the span (on a tie, the one seen first stays): most
+            // records' dates fall inside it, and a kept date holds the record's id and file.
+            let first = (facts.first_event.as_ref()).is_none_or(|e| date < e.date);
+            let last = (facts.last_event.as_ref()).is_none_or(|e| date > e.date);
+            if !(first || last) {
+                continue;
+            }
             let seen = EventDate {
                 date,
                 record: record_id(value),
@@ -425,8 +432,13 @@ pub(in crate::eval) fn note_event_dates<'r>(
                 source: source.clone(),
                 place,
             };
-            facts.first_event = EventDate::earliest(facts.first_event.take(), Some(seen.clone()));
-            facts.last_event = EventDate::latest(facts.last_event.take(), Some(seen));
+            match (first, last) {
+                (true, true) => {
+                    (facts.first_event, facts.last_event) = (Some(seen.clone()), Some(seen))
+                }
+                (true, false) => facts.first_event = Some(seen),
+                _ => facts.last_event = Some(seen),
+            }
         }
     }
     earliest
