@@ -33,22 +33,29 @@ pub struct Discovered {
     pub errors: Vec<(PathBuf, String)>,
 }
 
+/// The format a file's ending tells, in any case (`.json`, `.JSON`, `.Jsonl`).
 pub fn format_of(path: &Path) -> Option<Format> {
-    match path.extension()?.to_str()? {
-        "json" => Some(Format::Json),
-        "jsonl" | "ndjson" => Some(Format::Lines),
-        _ => None,
+    let extension = path.extension()?.to_str()?;
+    let is = |ending: &str| extension.eq_ignore_ascii_case(ending);
+    if is("json") {
+        Some(Format::Json)
+    } else if is("jsonl") || is("ndjson") {
+        Some(Format::Lines)
+    } else {
+        None
     }
 }
 
-/// Expands files and folders (recursively, sorted by name so runs are repeatable) into inputs.
+/// Expands files and folders (recursively) into inputs, in the order of their paths whatever the
+/// order of the command line (standard input first), so that a run's report does not depend on
+/// how its paths were listed.
 ///
 /// A path named on the command line is read whatever it is — a regular file, a FIFO, `/dev/stdin`,
 /// a `<(…)` substitution — unless it is a folder, which is walked. In a folder, only regular files
-/// with a record ending are read; everything else (other files, FIFOs, devices, links that are not
-/// followed) is ignored and counted, since reading a FIFO found by walking could wait forever. An
-/// input reached twice (named twice, named and inside a named folder, `-` and `/dev/stdin`) is
-/// read once.
+/// with a record ending (in any case: `.json`, `.JSON`) are read; everything else (other files,
+/// FIFOs, devices, links that are not followed) is ignored and counted, since reading a FIFO found
+/// by walking could wait forever. An input reached twice (named twice, named and inside a named
+/// folder, `-` and `/dev/stdin`) is read once, under the shortest of its names.
 pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
     discover_skipping(paths, follow_links, &[])
 }
@@ -58,23 +65,19 @@ pub fn discover(paths: &[PathBuf], follow_links: bool) -> Discovered {
 pub fn discover_skipping(paths: &[PathBuf], follow_links: bool, skip: &[PathBuf]) -> Discovered {
     let mut found = Discovered::default();
     let skipped: HashSet<Identity> = skip.iter().map(|p| Identity::of(p)).collect();
-    let mut seen = HashSet::new();
-    // Whether `path` is to be read: not met before, and not skipped (a skipped one is ignored).
-    let mut first_time = |path: &Path, ignored: &mut Vec<PathBuf>| {
+    // Every input met, with what makes it one; made unique once they are in order.
+    let mut met: Vec<(Identity, Input)> = Vec::new();
+    let mut ignored: Vec<(Identity, PathBuf)> = Vec::new();
+    let mut meet = |path: &Path, input: Option<Input>| {
         let identity = Identity::of(path);
-        if skipped.contains(&identity) {
-            if seen.insert(identity) {
-                ignored.push(path.to_path_buf());
-            }
-            return false;
+        match input {
+            Some(input) if !skipped.contains(&identity) => met.push((identity, input)),
+            _ => ignored.push((identity, path.to_path_buf())),
         }
-        seen.insert(identity)
     };
     for path in paths {
         if path.as_os_str() == "-" {
-            if first_time(Path::new("/dev/stdin"), &mut found.ignored) {
-                found.inputs.push(Input::Stdin);
-            }
+            meet(Path::new("/dev/stdin"), Some(Input::Stdin));
             continue;
         }
         let Ok(metadata) = std::fs::metadata(path) else {
@@ -86,12 +89,11 @@ pub fn discover_skipping(paths: &[PathBuf], follow_links: bool, skip: &[PathBuf]
             continue;
         };
         if !metadata.is_dir() {
-            if first_time(path, &mut found.ignored) {
-                found.inputs.push(Input::File {
-                    path: path.clone(),
-                    format: format_of(path),
-                });
-            }
+            let input = Input::File {
+                path: path.clone(),
+                format: format_of(path),
+            };
+            meet(path, Some(input));
             continue;
         }
         for entry in WalkDir::new(path)
@@ -100,14 +102,15 @@ pub fn discover_skipping(paths: &[PathBuf], follow_links: bool, skip: &[PathBuf]
         {
             match entry {
                 Ok(entry) if entry.file_type().is_dir() => {}
-                Ok(entry) if !first_time(entry.path(), &mut found.ignored) => {}
-                Ok(entry) => match format_of(entry.path()) {
-                    Some(format) if entry.file_type().is_file() => found.inputs.push(Input::File {
-                        path: entry.into_path(),
-                        format: Some(format),
-                    }),
-                    _ => found.ignored.push(entry.into_path()),
-                },
+                Ok(entry) => {
+                    let input = (format_of(entry.path()))
+                        .filter(|_| entry.file_type().is_file())
+                        .map(|format| Input::File {
+                            path: entry.path().to_path_buf(),
+                            format: Some(format),
+                        });
+                    meet(entry.path(), input);
+                }
                 Err(e) => {
                     let where_ = e.path().map_or_else(|| path.clone(), Path::to_path_buf);
                     found.errors.push((where_, e.to_string()));
@@ -115,7 +118,40 @@ pub fn discover_skipping(paths: &[PathBuf], follow_links: bool, skip: &[PathBuf]
             }
         }
     }
+    // Of an input's names, the shortest (then the first in order) is the one it is read under.
+    met.sort_by(|(_, a), (_, b)| a.name_order().cmp(&b.name_order()));
+    let mut seen = HashSet::new();
+    for (identity, input) in met {
+        if seen.insert(identity) {
+            found.inputs.push(input);
+        }
+    }
+    found.inputs.sort_by(|a, b| a.order().cmp(&b.order()));
+    // What is ignored, once each, unless it is read under another name.
+    ignored.sort_by(|(_, a), (_, b)| a.cmp(b));
+    for (identity, path) in ignored {
+        if seen.insert(identity) {
+            found.ignored.push(path);
+        }
+    }
+    found.errors.sort();
     found
+}
+
+impl Input {
+    /// Where an input comes in a run: standard input first, then files by path.
+    fn order(&self) -> (bool, &Path) {
+        match self {
+            Input::Stdin => (false, Path::new("")),
+            Input::File { path, .. } => (true, path),
+        }
+    }
+
+    /// Which of an input's names is kept: `-` first, then the shortest path.
+    fn name_order(&self) -> (bool, usize, &Path) {
+        let (file, path) = self.order();
+        (file, path.as_os_str().len(), path)
+    }
 }
 
 /// What makes two paths one input: the device and inode they lead to (so `-`, `/dev/stdin` and

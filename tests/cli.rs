@@ -81,6 +81,56 @@ fn the_order_of_the_inputs_on_the_command_line_does_not_change_the_bytes() {
             "rotated, --threads {threads}"
         );
     }
+    // Bad input in two files, and a file named twice: its bad input comes in the order of the
+    // paths, under the file's shortest name, however the command line lists them.
+    let bad = [
+        "fixtures/bad/missing-required.json",
+        "fixtures/bad/../bad/malformed.json",
+        "fixtures/bad/malformed.json",
+    ];
+    let said = |order: &[&str]| {
+        let mut args = vec!["check"];
+        args.extend_from_slice(order);
+        args.extend(["--format", "json"]);
+        let out = bylaw(&args, None);
+        assert_eq!(out.status.code(), Some(2), "bad input");
+        stdout(&out)
+    };
+    let first = said(&bad);
+    assert!(!first.contains("/../"), "{first}");
+    for order in [[bad[2], bad[1], bad[0]], [bad[1], bad[0], bad[2]]] {
+        assert_eq!(said(&order), first, "{order:?}");
+    }
+}
+
+/// A record file is known by its ending in any case: an export written as `EXPORT.JSON` in a
+/// folder is read, not ignored (a folder of them passed green, having read nothing).
+#[test]
+fn a_record_ending_in_capitals_is_read_in_a_folder() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("capital-endings");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let failing = "fixtures/fail/38.1/chair-is-vice-mayor.json";
+    std::fs::copy(failing, dir.join("EXPORT.JSON")).expect("copied");
+    let line = serde_json::to_string(
+        &serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(failing).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("More.JsonL"), line.replace("EXEC-", "X-") + "\n").expect("written");
+    let out = bylaw(
+        &[
+            "check",
+            dir.to_str().expect("a UTF-8 path"),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(report["summary"]["files"], 2, "{report}");
+    assert_eq!(report["summary"]["records"], 2, "{report}");
 }
 
 #[test]
