@@ -154,6 +154,11 @@ impl Input {
     }
 }
 
+/// Whether two paths lead to one file (the same device and inode, else the same canonical path).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    Identity::of(a) == Identity::of(b)
+}
+
 /// What makes two paths one input: the device and inode they lead to (so `-`, `/dev/stdin` and
 /// `/proc/self/fd/0` are one pipe), else the canonical path, else the path as written.
 #[derive(Debug, PartialEq, Eq, Hash)]

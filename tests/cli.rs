@@ -46,8 +46,10 @@ fn one_thread_or_many_give_the_same_bytes() {
         );
         assert_eq!(stdout(&some), all, "--threads {threads}");
     }
-    let zero = bylaw(&["check", "fixtures", "--threads", "0"], None);
-    assert_eq!(zero.status.code(), Some(2));
+    for refused in ["0", "1025", "99999999999", "many"] {
+        let out = bylaw(&["check", "fixtures", "--threads", refused], None);
+        assert_eq!(out.status.code(), Some(2), "--threads {refused}");
+    }
 }
 
 #[test]
@@ -271,6 +273,56 @@ fn a_report_can_go_to_a_file() {
         None,
     );
     assert_eq!(unwritable.status.code(), Some(2));
+}
+
+/// A report is never written over the records it audits: `-o` naming a record file the run
+/// reads — on the command line, through a link, or found in a folder — stops before anything is
+/// read or written (it replaced the records and passed green, having read none). A report of an
+/// earlier run in the folder is not read as records, and is written over.
+#[test]
+fn a_report_never_overwrites_the_records_it_checks() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-over-records");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let records = std::fs::read_to_string("fixtures/fail/38.1/chair-is-vice-mayor.json")
+        .expect("a failing record");
+    std::fs::write(dir.join("records.json"), &records).expect("written");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("records.json", dir.join("link.json")).expect("a link");
+    let mut cases = vec![
+        vec!["check", "records.json", "-o", "records.json"],
+        vec!["check", ".", "-o", "records.json", "--format", "json"],
+        vec!["check", "records.json", "-o", "./records.json"],
+    ];
+    if cfg!(unix) {
+        cases.push(vec!["check", "records.json", "-o", "link.json"]);
+    }
+    for args in cases {
+        let out = bylaw_in(&dir, &args, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("a file of records this run checks"),
+            "{args:?}: {said}"
+        );
+        let kept = std::fs::read_to_string(dir.join("records.json")).expect("still there");
+        assert_eq!(kept, records, "{args:?}: the records are untouched");
+    }
+    // Twice into the folder it audits: the second run does not read the first's report.
+    for format in ["json", "sarif", "jsonl"] {
+        for _ in 0..2 {
+            let args = ["check", ".", "--format", format, "-o", "report.json"];
+            let out = bylaw_in(&dir, &args, "");
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{format}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let report = std::fs::read_to_string(dir.join("report.json")).expect("written");
+    assert!(report.starts_with("{\"rule\":\"38.1\""), "{report}");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `bylaw check`: audit record files and report.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
@@ -62,8 +62,9 @@ pub struct CheckArgs {
     /// Human output: show the findings known from the baseline too (marked as known)
     #[arg(long)]
     pub show_known: bool,
-    /// Worker threads (default: one per core); the report is the same whatever the number
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: one per core; at most 1024); the report is the same whatever
+    /// the number
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     threads: Option<std::num::NonZeroUsize>,
     /// The largest record read, e.g. `64MiB` (the default), `512KiB`, `1000000`; a larger record is
     /// refused as bad input without being held in memory
@@ -115,6 +116,20 @@ pub(super) enum Format {
     Html,
 }
 
+/// The most worker threads a run starts: more only cost time (a pool of thousands takes seconds
+/// to start and to wind down, a pool of billions never finished starting).
+const MAX_THREADS: usize = 1024;
+
+fn parse_threads(s: &str) -> Result<std::num::NonZeroUsize, String> {
+    let n: std::num::NonZeroUsize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of threads (1 to {MAX_THREADS})"))?;
+    if n.get() > MAX_THREADS {
+        return Err(format!("at most {MAX_THREADS} worker threads, not {n}"));
+    }
+    Ok(n)
+}
+
 pub(super) fn parse_period(s: &str) -> Result<Period, String> {
     let (from, to) = s
         .split_once("..")
@@ -142,6 +157,12 @@ pub fn run(mut args: CheckArgs) -> u8 {
         args.paths.push(PathBuf::from("."));
     }
     let format = args.format.unwrap_or_default();
+    if let Some(output) = &args.output {
+        if let Some(message) = overwrites_records(&args.paths, args.follow_links, output) {
+            eprintln!("{message}\nnothing was checked");
+            return 2;
+        }
+    }
     let renderer = match args.output {
         // A file gets no terminal colours.
         Some(_) => crate::report::human::Renderer::new(false),
@@ -291,6 +312,37 @@ pub fn run(mut args: CheckArgs) -> u8 {
         return 2;
     }
     report::exit_code(&outcome, args.deny_warnings.unwrap_or(false))
+}
+
+/// Why the report cannot be written to `output`: it is a file of records this run reads, named on
+/// the command line or found in a folder, which the report would replace. (A report of an earlier
+/// run found in a folder is not read as records, and is written over.)
+fn overwrites_records(paths: &[PathBuf], follow_links: bool, output: &Path) -> Option<String> {
+    if !output.exists() {
+        return None;
+    }
+    let named = paths.iter().any(|p| crate::discover::same_file(p, output));
+    let found = crate::discover::discover(paths, follow_links);
+    let read = found.inputs.iter().any(|input| {
+        matches!(input, crate::discover::Input::File { path, .. } if crate::discover::same_file(path, output))
+    });
+    let earlier_report = || report::is_report(&head_of(output));
+    if named || (read && !earlier_report()) {
+        Some(format!(
+            "the report would overwrite `{}`, a file of records this run checks; write it \
+             elsewhere with -o",
+            output.display()
+        ))
+    } else {
+        None
+    }
+}
+
+/// The first bytes of a file, as text: enough to tell a report from records.
+fn head_of(path: &Path) -> String {
+    let mut head = Vec::new();
+    let _ = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
+    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// The baseline, or why the file cannot be one.
