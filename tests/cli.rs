@@ -682,6 +682,13 @@ fn summary(out: &Output) -> serde_json::Value {
 
 const EXAMPLE: &str = "policies/lianyungang/examples/38.1/fail.json";
 
+/// The example record, as a value.
+fn example_record() -> serde_json::Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join(EXAMPLE)).expect("an example");
+    serde_json::from_str(&text).expect("JSON")
+}
+
 #[test]
 fn paths_that_are_not_regular_files_are_read_not_dropped() {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -750,12 +757,36 @@ fn paths_that_are_not_regular_files_are_read_not_dropped() {
     assert_eq!(summary(&out)["files"], 0);
 }
 
+/// Standard input is copied as it is read (to a temporary file), never held in memory: what a
+/// report shows of its records is read again from the copy — here the two lines of an id used
+/// twice, with the text of each.
+#[test]
+fn standard_input_is_shown_from_its_copy() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let record = example_record();
+    let twice = format!("{record}\n{record}\n");
+    let out = bylaw_in(root, &["check", "-", "--color", "never"], &twice);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let shown = stdout(&out);
+    for said in [
+        "[<stdin>:2:",
+        "used again here",
+        "first used here",
+        "first use of",
+    ] {
+        assert!(shown.contains(said), "{said}: {shown}");
+    }
+    let id = record["id"].as_str().expect("an id");
+    assert!(
+        shown.matches(&format!("\"id\":\"{id}\"")).count() >= 2,
+        "{shown}"
+    );
+}
+
 #[test]
 fn standard_input_with_a_bad_first_line_keeps_the_lines_after_it() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join(EXAMPLE)).expect("an example"))
-            .expect("JSON");
+    let record = example_record();
     let text = format!("{{\"type\": \"meeting\",,}}\n{record}\n");
     let out = bylaw_in(root, &["check", "-", "--format", "json"], &text);
     assert_eq!(out.status.code(), Some(2));
@@ -794,9 +825,7 @@ fn values_that_are_not_objects_are_refused_and_not_counted_as_records() {
 #[test]
 fn standard_input_that_is_not_utf8_is_located_and_the_rest_judged() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join(EXAMPLE)).expect("an example"))
-            .expect("JSON");
+    let record = example_record();
     let mut bytes = b"{\"type\": \"meeting\", \"title\": \"\xC1\xAC\"}\n".to_vec();
     bytes.extend(format!("{record}\n").into_bytes());
     let out = bylaw_in(root, &["check", "-", "--format", "json"], bytes);

@@ -71,11 +71,11 @@ pub struct Outcome {
     pub tallies: Vec<Tally>,
 }
 
-/// Runs the audit; `stdin` supplies the bytes of `-` when it is among the paths.
+/// Runs the audit; `stdin` opens what `-` reads when it is among the paths.
 pub fn run(
     policy: &Policy,
     options: &Options,
-    stdin: impl FnOnce() -> std::io::Result<Vec<u8>>,
+    stdin: impl FnOnce() -> Box<dyn std::io::Read>,
 ) -> Outcome {
     let discovered = discover_skipping(&options.paths, options.follow_links, &options.skip);
     let mut stdin = Some(stdin);
@@ -83,8 +83,8 @@ pub fn run(
     for input in &discovered.inputs {
         texts.push(match input {
             Input::Stdin => match stdin.take() {
-                Some(read) => read::Text::Stdin(read()),
-                None => read::Text::Stdin(Ok(Vec::new())),
+                Some(open) => read::Text::Stdin(crate::records::stream::spool(&mut open())),
+                None => read::Text::Stdin(crate::records::stream::spool(&mut std::io::empty())),
             },
             Input::File { path, format } => read::Text::File(path.clone(), *format),
         });
@@ -92,7 +92,7 @@ pub fn run(
     if let Some(progress) = &options.progress {
         let size = |t: &read::Text| match t {
             read::Text::File(path, _) => std::fs::metadata(path).map_or(0, |m| m.len()),
-            read::Text::Stdin(Ok(bytes)) => bytes.len() as u64,
+            read::Text::Stdin(Ok(spooled)) => spooled.size(),
             _ => 0,
         };
         progress.start(texts.iter().map(size).sum());

@@ -17,7 +17,8 @@ use crate::records::{self, Item, Reopen};
 
 pub enum Text {
     File(PathBuf, Option<Format>),
-    Stdin(std::io::Result<Vec<u8>>),
+    /// Standard input, copied as it was read ([`records::stream::spool`]).
+    Stdin(std::io::Result<Reopen>),
     /// A named text already in memory, such as a policy's example.
     Memory(String, Format, String),
 }
@@ -43,11 +44,7 @@ pub struct ReadOptions {
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
     let (name, format, reopen) = match text {
-        Text::Stdin(content) => (
-            "<stdin>".to_string(),
-            None,
-            content.map(|bytes| Reopen::Memory(bytes.into())),
-        ),
+        Text::Stdin(spooled) => ("<stdin>".to_string(), None, spooled),
         Text::Memory(name, format, text) => (
             name,
             Some(format),
@@ -55,13 +52,13 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         ),
         Text::File(path, format) => {
             let name = path.display().to_string();
-            // A FIFO or a device (`<(cat f.json)`, `/dev/stdin`) cannot be read again: it is kept
-            // as read, like standard input. A regular file is read again where needed.
+            // A FIFO or a device (`<(cat f.json)`, `/dev/stdin`) cannot be read again: a copy is
+            // kept, as of standard input. A regular file is read again where needed.
             let regular = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
             let reopen = if regular {
                 Ok(Reopen::File(path))
             } else {
-                std::fs::read(&path).map(|bytes| Reopen::Memory(bytes.into()))
+                std::fs::File::open(&path).and_then(|mut f| records::stream::spool(&mut f))
             };
             (name, format, reopen)
         }
@@ -76,19 +73,16 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
             return result;
         }
     };
-    let input: std::io::Result<Box<dyn std::io::Read + Send>> = match &reopen {
-        Reopen::Memory(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
-        Reopen::File(path) => std::fs::File::open(path).map(|f| Box::new(f) as _),
-    };
     let origin = Arc::new(records::Origin::new(name.clone(), reopen));
-    let read = input.and_then(|input| {
-        let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
+    let read = (|| {
         // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,
-        // `records.txt`): the text does.
+        // `records.txt`): the text does, read on its own before the records are.
         let format = match format {
             Some(format) => format,
             None => records::stream::sniff(&origin.reopen)?,
         };
+        let input = origin.reopen.reader()?;
+        let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         result.readable = true;
         let mut batch = Batch::default();
         let read =
@@ -99,7 +93,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
             });
         batch.judge(policy, &options, &mut result);
         read
-    });
+    })();
     if let Err(e) = read {
         // What was read before the fault is judged; the fault is bad input all the same.
         result

@@ -238,12 +238,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
             .map(|b| b as std::sync::Arc<dyn audit::Progress>),
         waivers,
     };
-    let audit = || {
-        audit::run(&policy, &options, || {
-            let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes).map(|_| bytes)
-        })
-    };
+    let audit = || audit::run(&policy, &options, || Box::new(std::io::stdin().lock()));
     let mut outcome = match &pool {
         None => audit(),
         Some(pool) => pool.install(audit),

@@ -41,8 +41,46 @@ impl Default for Limits {
 #[derive(Debug)]
 pub enum Reopen {
     File(PathBuf),
-    /// Standard input, or a text held by its owner (an editor's document): kept as read.
+    /// A text held by its owner (an editor's document, an example): kept as read.
     Memory(Arc<[u8]>),
+    /// A copy of a source that cannot be read again (standard input, a FIFO), kept in an unnamed
+    /// temporary file ([`spool`]), so that memory stays bounded whatever the source's size.
+    Spooled(File),
+}
+
+impl Reopen {
+    /// A reader of the source from its first byte.
+    pub fn reader(&self) -> io::Result<Box<dyn Read + Send>> {
+        match self {
+            Reopen::Memory(bytes) => Ok(Box::new(io::Cursor::new(bytes.clone()))),
+            Reopen::File(path) => File::open(path).map(|f| Box::new(f) as _),
+            Reopen::Spooled(file) => {
+                // The copy's handles share one position, which positioned reads leave alone:
+                // it is read through once at a time.
+                let mut copy = file.try_clone()?;
+                io::Seek::rewind(&mut copy)?;
+                Ok(Box::new(copy))
+            }
+        }
+    }
+
+    /// The source's size in bytes (0 when it cannot be told).
+    pub fn size(&self) -> u64 {
+        match self {
+            Reopen::Memory(bytes) => bytes.len() as u64,
+            Reopen::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Reopen::Spooled(file) => file.metadata().map_or(0, |m| m.len()),
+        }
+    }
+}
+
+/// Copies a source that cannot be read again (standard input, a FIFO) into an unnamed temporary
+/// file (in `TMPDIR`, removed when the run ends), from which its records are read, and read
+/// again as findings need: the source is never held in memory.
+pub fn spool(input: &mut dyn Read) -> io::Result<Reopen> {
+    let mut file = tempfile::tempfile()?;
+    io::copy(&mut io::BufReader::with_capacity(BUFFER, input), &mut file)?;
+    Ok(Reopen::Spooled(file))
 }
 
 /// A source by its name, and how to read it again.
@@ -157,6 +195,11 @@ impl Fragment {
                 origin.read_at(path, &mut bytes, self.offset).ok()?;
                 bytes
             }
+            Reopen::Spooled(file) => {
+                let mut bytes = vec![0; len];
+                read_exact_at(file, &mut bytes, self.offset).ok()?;
+                bytes
+            }
         };
         let text = decode(bytes).text;
         // Changed since it was read (the file was written meanwhile): not the record judged.
@@ -174,16 +217,29 @@ impl Origin {
     fn read_at(&self, path: &std::path::Path, bytes: &mut [u8], offset: u64) -> io::Result<()> {
         let file = self.opened.get_or_init(|| open_regular(path).ok());
         let file = file.as_ref().ok_or(io::ErrorKind::NotFound)?;
-        std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset)
+        read_exact_at(file, bytes, offset)
     }
 
     #[cfg(not(unix))]
     fn read_at(&self, path: &std::path::Path, bytes: &mut [u8], offset: u64) -> io::Result<()> {
-        use std::io::{Seek, SeekFrom};
-        let mut file = open_regular(path)?;
-        file.seek(SeekFrom::Start(offset))?;
-        file.read_exact(bytes)
+        read_exact_at(&open_regular(path)?, bytes, offset)
     }
+}
+
+/// Reads `bytes.len()` bytes at `offset` of an open file.
+#[cfg(unix)]
+fn read_exact_at(file: &File, bytes: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset)
+}
+
+/// Reads `bytes.len()` bytes at `offset` of an open file (through a handle of its own, whose
+/// position it moves: records are read again once the file has been read through).
+#[cfg(not(unix))]
+fn read_exact_at(file: &File, bytes: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = file.try_clone()?;
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(bytes)
 }
 
 /// Opens a file to read records again, if it is still a regular file: whatever took its place
@@ -231,10 +287,7 @@ pub enum Item {
 /// blank lines is still told by its first record); see [`super::sniff_format`]. A file is
 /// opened for this on its own, so the reading that follows starts at its first byte.
 pub fn sniff(reopen: &Reopen) -> io::Result<Format> {
-    let head = match reopen {
-        Reopen::Memory(bytes) => head_after_blanks(&mut &bytes[..])?,
-        Reopen::File(path) => head_after_blanks(&mut io::BufReader::new(File::open(path)?))?,
-    };
+    let head = head_after_blanks(&mut io::BufReader::new(reopen.reader()?))?;
     Ok(super::sniff_format(&String::from_utf8_lossy(&head)))
 }
 
