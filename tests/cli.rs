@@ -787,11 +787,18 @@ fn standard_input_is_shown_from_its_copy() {
 fn standard_input_with_a_bad_first_line_keeps_the_lines_after_it() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let record = example_record();
-    let text = format!("{{\"type\": \"meeting\",,}}\n{record}\n");
-    let out = bylaw_in(root, &["check", "-", "--format", "json"], &text);
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(summary(&out)["records"], 1);
-    assert_eq!(summary(&out)["errors"], 1, "the record on line 2 is judged");
+    // A broken record, or a first line that is no record at all (0 records were judged).
+    for first in ["{\"type\": \"meeting\",,}", "#comment", "[1, 2]"] {
+        let text = format!("{first}\n{record}\n");
+        let out = bylaw_in(root, &["check", "-", "--format", "json"], &text);
+        assert_eq!(out.status.code(), Some(2), "{first}");
+        assert_eq!(summary(&out)["records"], 1, "{first}");
+        assert_eq!(
+            summary(&out)["errors"],
+            1,
+            "{first}: the record on line 2 is judged"
+        );
+    }
 }
 
 #[test]

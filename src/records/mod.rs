@@ -100,27 +100,27 @@ pub fn not_utf8_message(byte: u8, more: usize) -> String {
 }
 
 /// How text whose name does not tell is written (standard input, a FIFO): a JSON array, or one
-/// JSON document (a pretty-printed record), or else JSON Lines. A text that is neither one
-/// document nor JSON Lines throughout is read as JSON Lines when its first line looks like a
-/// record on one line, so one bad line does not lose the lines after it.
+/// JSON document (a pretty-printed record), or else JSON Lines. When unsure it is read as JSON
+/// Lines, where one bad line loses only itself: a first line that is a whole value with more after
+/// it, or that is neither a value nor the opening of a document (`#comment`, a record cut short).
 pub fn sniff_format(text: &str) -> Format {
     let text = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    if text.starts_with('[') {
-        return Format::Json;
-    }
     let first_line = text.lines().next().unwrap_or("").trim_end();
-    if serde_json::from_str::<serde::de::IgnoredAny>(first_line).is_ok() {
-        return Format::Lines;
+    let is_value = |t: &str| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok();
+    if is_value(first_line) {
+        let alone = text[first_line.len()..].trim().is_empty();
+        // A one-line array alone is an export, streamed element by element.
+        return if alone && first_line.starts_with('[') {
+            Format::Json
+        } else {
+            Format::Lines
+        };
     }
-    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-        return Format::Json;
-    }
-    let record_on_one_line = first_line.starts_with('{') && first_line.len() > 1;
-    let brace_opens_a_document = first_line == "{";
-    if record_on_one_line && !brace_opens_a_document {
-        Format::Lines
-    } else {
+    let opens_a_document = first_line.starts_with('[') || first_line == "{";
+    if opens_a_document || is_value(text) {
         Format::Json
+    } else {
+        Format::Lines
     }
 }
 
@@ -423,5 +423,23 @@ mod tests {
         assert_eq!(sniff_format("{\"a\": \n{\"a\": 2}\n"), Format::Lines);
         // A pretty-printed record with a mistake is still one document, reported once.
         assert_eq!(sniff_format("{\n  \"a\": 1,,\n}\n"), Format::Json);
+        assert_eq!(
+            sniff_format("[\n  {\"a\": 1},\n  {\"a\": 2\n"),
+            Format::Json
+        );
+        // When unsure, line by line: a first line that is not a record loses only itself.
+        for head in [
+            "#comment",
+            "garbage",
+            "// x",
+            "[1, 2]",
+            "null",
+            "{\"a\": 1} x",
+        ] {
+            let text = format!("{head}\n{{\"a\": 1}}\n{{\"a\": 2}}\n");
+            assert_eq!(sniff_format(&text), Format::Lines, "{head}");
+        }
+        assert_eq!(sniff_format("[{\"a\": 1}, {\"a\": 2}]\n"), Format::Json);
+        assert_eq!(sniff_format("{\"a\": 1}"), Format::Lines);
     }
 }
