@@ -221,9 +221,30 @@ pub struct BadInput {
     pub column: Option<usize>,
     pub message: String,
     pub diagnostic: Diagnostic,
+    /// How many bad inputs this one reports: 1, or, for the line that closes a file's bad
+    /// inputs shown, how many more it did not show. The summary counts them all.
+    pub count: usize,
 }
 
 impl BadInput {
+    /// The line that closes a file's bad inputs shown: `hidden` more were found after `line`.
+    pub fn not_shown(file: String, hidden: usize, line: Option<usize>, shown: usize) -> BadInput {
+        let after = line.map_or_else(String::new, |line| format!(" after line {line}"));
+        let (s, are) = if hidden == 1 {
+            ("", "is")
+        } else {
+            ("s", "are")
+        };
+        let message = format!(
+            "{hidden} more bad input{s}{after} {are} not shown: at most {shown} are shown for a \
+             file (--max-bad-inputs); fix these and check again"
+        );
+        BadInput {
+            count: hidden,
+            ..BadInput::unlocated(file, message)
+        }
+    }
+
     pub fn unlocated(file: String, message: String) -> BadInput {
         let diagnostic = Diagnostic::error("bad-input", format!("{file}: {message}"));
         BadInput {
@@ -232,6 +253,7 @@ impl BadInput {
             column: None,
             message,
             diagnostic,
+            count: 1,
         }
     }
 
@@ -255,6 +277,7 @@ impl BadInput {
             column: Some(column),
             message,
             diagnostic,
+            count: 1,
         }
     }
 }

@@ -525,7 +525,8 @@ fn a_key_given_again_is_reported_where_it_is_given_again_each_time() {
     let twice = second.replacen("\n  \"id\"", "\n  \"ad_hoc\": true,\n  \"id\"", 1);
     std::fs::write(dir.join("p.json"), format!("[\n{twice}\n]\n")).expect("writes");
 
-    let (status, report) = check(&dir, &[]);
+    // Every one shown (by default a file shows its first 1,000 bad inputs).
+    let (status, report) = check(&dir, &["--max-bad-inputs", "100000"]);
     assert_eq!(status, 2);
     let bad = bad_inputs(&report);
     let titles: Vec<&(u64, u64, String)> = (bad.iter())
@@ -704,4 +705,38 @@ fn json_lines_after_many_blank_lines_are_still_read_as_json_lines() {
     writer.join().expect("written").expect("written");
     assert_eq!(out.status.code(), Some(2));
     expected(&serde_json::from_slice(&out.stdout).expect("a JSON report"));
+}
+
+/// A file of a million bad lines makes a report of a thousand: the first bad inputs of a file are
+/// shown each at its place (1,000, or `--max-bad-inputs`), the others counted in the summary and
+/// said in one closing line; the file's good records are all still judged.
+#[test]
+fn a_file_of_bad_lines_shows_the_first_and_counts_them_all() {
+    let dir = folder("many-bad-lines");
+    let good = example("meetings.jsonl");
+    let records = good.lines().count() as u64;
+    let text = "x\n".repeat(3000) + &good;
+    std::fs::write(dir.join("bad.jsonl"), &text).expect("writes");
+    for (more, shown) in [(vec![], 1000), (vec!["--max-bad-inputs", "5"], 5)] {
+        let (status, report) = check(&dir.join("bad.jsonl"), &more);
+        assert_eq!(status, 2);
+        assert_eq!(report["summary"]["records"].as_u64(), Some(records));
+        assert_eq!(report["summary"]["bad_inputs"].as_u64(), Some(3000));
+        let bad = bad_inputs(&report);
+        assert_eq!(bad.len(), shown + 1, "{more:?}");
+        assert!(bad[..shown]
+            .iter()
+            .enumerate()
+            .all(|(i, b)| b.0 == i as u64 + 1));
+        let hidden = 3000 - shown;
+        let closing = format!("{hidden} more bad inputs after line {shown} are not shown");
+        assert!(bad[shown].2.starts_with(&closing), "{:?}", bad[shown]);
+    }
+    let zero = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .arg("check")
+        .arg(dir.join("bad.jsonl"))
+        .args(["--max-bad-inputs", "0"])
+        .output()
+        .expect("bylaw runs");
+    assert_eq!(zero.status.code(), Some(2), "0 is refused");
 }

@@ -235,7 +235,7 @@ pub fn judge_files_focused<'a>(
     // Files and records of the whole set; findings of the focus files.
     let summary = &mut outcome.summary;
     (summary.errors, summary.warnings, summary.waived) = (0, 0, 0);
-    summary.bad_inputs = outcome.bad_inputs.len();
+    summary.bad_inputs = outcome.bad_inputs.iter().map(|b| b.count).sum();
     summary.count(&outcome.findings);
     outcome
 }
@@ -301,7 +301,7 @@ fn complete(
     outcome
         .judged
         .sort_by(|a, b| (rank(&a.rule), a).cmp(&(rank(&b.rule), b)));
-    outcome.summary.bad_inputs = outcome.bad_inputs.len();
+    outcome.summary.bad_inputs = outcome.bad_inputs.iter().map(|b| b.count).sum();
     outcome.summary.count(&outcome.findings);
     outcome
 }

@@ -94,6 +94,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         batch.judge(policy, &options, &mut result);
         read
     })();
+    result.close_bad_inputs(&name);
     if let Err(e) = read {
         // What was read before the fault is judged; the fault is bad input all the same.
         result
@@ -145,6 +146,7 @@ impl Batch {
         for part in parts {
             result.absorb(part);
         }
+        result.limit_bad_inputs(options.limits.max_bad_inputs);
         result.facts.seal();
     }
 }

@@ -70,6 +70,10 @@ pub struct CheckArgs {
     /// refused as bad input without being held in memory
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_record_size: Option<usize>,
+    /// The bad inputs of one file shown each at its place (default 1000); the others are counted
+    /// and said in one line
+    #[arg(long, value_name = "N")]
+    max_bad_inputs: Option<std::num::NonZeroUsize>,
 }
 
 /// A size in bytes, or with a unit: `KiB`, `MiB`, `GiB`.
@@ -232,6 +236,8 @@ pub fn run(mut args: CheckArgs) -> u8 {
             max_record_bytes: args
                 .max_record_size
                 .unwrap_or(crate::records::stream::DEFAULT_MAX_RECORD_BYTES),
+            max_bad_inputs: (args.max_bad_inputs)
+                .map_or(crate::records::stream::DEFAULT_MAX_BAD_INPUTS, |n| n.get()),
         },
         progress: bar
             .clone()

@@ -32,16 +32,37 @@ pub struct FileResult {
     pub records: usize,
     pub findings: Vec<Finding>,
     pub bad_inputs: Vec<BadInput>,
+    /// Bad inputs found beyond the limit of those shown for a file: counted, not kept.
+    pub bad_inputs_not_shown: usize,
     pub judged: Vec<finding::Judged>,
     pub facts: SetFacts,
 }
 
 impl FileResult {
+    /// Keeps the first `max` bad inputs and counts the others.
+    pub fn limit_bad_inputs(&mut self, max: usize) {
+        if self.bad_inputs.len() > max {
+            self.bad_inputs_not_shown += self.bad_inputs.len() - max;
+            self.bad_inputs.truncate(max);
+        }
+    }
+
+    /// Closes the file's bad inputs with the line that says how many were not shown, if any.
+    pub fn close_bad_inputs(&mut self, file: &str) {
+        let hidden = std::mem::take(&mut self.bad_inputs_not_shown);
+        if hidden > 0 {
+            let line = self.bad_inputs.iter().rev().find_map(|b| b.line);
+            let shown = self.bad_inputs.len();
+            (self.bad_inputs).push(BadInput::not_shown(file.into(), hidden, line, shown));
+        }
+    }
+
     /// Adds what a later part of the same file found.
     pub fn absorb(&mut self, part: FileResult) {
         self.records += part.records;
         self.findings.extend(part.findings);
         self.bad_inputs.extend(part.bad_inputs);
+        self.bad_inputs_not_shown += part.bad_inputs_not_shown;
         self.judged.extend(part.judged);
         self.facts.absorb(part.facts);
     }

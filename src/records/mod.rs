@@ -387,6 +387,7 @@ mod tests {
         let mut items = Vec::new();
         let limits = Limits {
             max_record_bytes: 50,
+            ..Limits::default()
         };
         let mut input = std::io::BufReader::new(text.as_bytes());
         stream::read(&mut input, &origin, Format::Lines, limits, &mut |i| {

@@ -27,12 +27,20 @@ pub const BUFFER: usize = 64 << 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_record_bytes: usize,
+    /// The bad inputs of one file reported each at its place; those after them are counted and
+    /// said in one closing line, so that a file of a million bad lines makes a report of a
+    /// thousand, not a million (and memory for a thousand).
+    pub max_bad_inputs: usize,
 }
+
+/// How many bad inputs of one file are reported each at its place, unless the run says otherwise.
+pub const DEFAULT_MAX_BAD_INPUTS: usize = 1000;
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            max_bad_inputs: DEFAULT_MAX_BAD_INPUTS,
         }
     }
 }
