@@ -186,11 +186,19 @@ fn check_value<'r>(
         at_key: false,
         message: format!("{} is {expected}, found {}", subject(at), kind(value)),
     };
+    // A number where a whole one is wanted is named as it reads (`-0.0`, `1.5`, `1e3`): "found
+    // a number" would contradict itself.
+    let not_whole = |n: &crate::json::Number| Problem {
+        pointer: at.pointer(),
+        at_key: false,
+        message: format!("{} is a whole number, found {n}", subject(at)),
+    };
     match ty {
         Ty::Bool if !value.is_boolean() => problems.push(wrong("true or false".into())),
-        Ty::Int if !(value.is_i64() || value.is_u64()) => {
-            problems.push(wrong("a whole number".into()))
-        }
+        Ty::Int if !(value.is_i64() || value.is_u64()) => problems.push(match value {
+            Json::Number(n) => not_whole(n),
+            _ => wrong("a whole number".into()),
+        }),
         Ty::Number if !value.is_number() => problems.push(wrong("a number".into())),
         Ty::String | Ty::Ref(_) if !value.is_string() => problems.push(wrong("a string".into())),
         Ty::Date | Ty::DateTime => {
