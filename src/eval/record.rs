@@ -83,17 +83,16 @@ pub fn judge_item(policy: &Policy, item: Item, trace: bool, result: &mut FileRes
         }
         Err(malformed) => {
             for m in malformed {
-                result.bad_inputs.push(BadInput::at(
-                    &m.source,
-                    m.span,
-                    m.message,
-                    "bad-input::json",
-                    "malformed JSON here",
-                    Some(
-                        "fix the JSON; the rest of the file's records are still checked where possible"
-                            .into(),
-                    ),
-                ));
+                let (code, label, help) = if m.of_encoding {
+                    let help = "records are read as UTF-8: write the file in UTF-8";
+                    ("bad-input::encoding", "not UTF-8 here", help)
+                } else {
+                    let help = "fix the JSON; the rest of the file's records are still checked where possible";
+                    ("bad-input::json", "malformed JSON here", help)
+                };
+                let help = Some(help.into());
+                let bad = BadInput::at(&m.source, m.span, m.message, code, label, help);
+                result.bad_inputs.push(bad);
             }
         }
     }

@@ -148,6 +148,7 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
                 source: source.clone(),
                 span: stream::replacement_span(at),
                 message: not_utf8_message(byte, 0),
+                of_encoding: true,
             })
             .collect::<Vec<_>>()
     };
@@ -162,6 +163,7 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
     if place == Place::Whole && !value.is_object() {
         let mut malformed = not_utf8_malformed();
         malformed.push(Malformed {
+            of_encoding: false,
             span: Span::new(start, source.text.len().min(start + 1)),
             message: "expected a record (an object) or an array of records".into(),
             source,
@@ -217,6 +219,7 @@ fn json_error(source: &Arc<SourceFile>, e: &serde_json::Error, base: usize) -> M
         .and_then(|rest| rest.chars().next())
         .map_or(at, |c| at + c.len_utf8());
     Malformed {
+        of_encoding: false,
         source: source.clone(),
         span: Span::new(at, end),
         message,

@@ -283,6 +283,8 @@ pub struct Malformed {
     pub source: Arc<SourceFile>,
     pub span: Span,
     pub message: String,
+    /// The fault is how the text is encoded (not UTF-8), not its JSON.
+    pub of_encoding: bool,
 }
 
 pub enum Item {
@@ -337,6 +339,19 @@ pub fn read(
     limits: Limits,
     emit: &mut dyn FnMut(Item),
 ) -> io::Result<()> {
+    if let Some(encoding) = utf16(input.fill_buf()?) {
+        // Read as UTF-8, every line would be bad input, and none would say why.
+        emit(Item::Malformed(Malformed {
+            source: SourceFile::fragment(&origin.name, "", TextStart::FILE),
+            span: Span::new(0, 0),
+            message: format!(
+                "the text is {encoding}, not UTF-8: records are written in UTF-8 (convert it, \
+                 e.g. `iconv -f UTF-16 -t UTF-8`); nothing in it is read"
+            ),
+            of_encoding: true,
+        }));
+        return Ok(());
+    }
     let mut reader = Reader {
         input,
         origin,
@@ -347,6 +362,16 @@ pub fn read(
     match format {
         Format::Lines => reader.lines(emit),
         Format::Json => reader.json(emit),
+    }
+}
+
+/// The UTF-16 a text is written in, told by its first bytes: a UTF-16 byte-order mark, or a
+/// record's opening bracket with a zero byte beside it (which UTF-8 text never begins with).
+fn utf16(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xFF, 0xFE, ..] | [b'{' | b'[', 0, ..] => Some("UTF-16 (little-endian)"),
+        [0xFE, 0xFF, ..] | [0, b'{' | b'[', ..] => Some("UTF-16 (big-endian)"),
+        _ => None,
     }
 }
 
@@ -431,6 +456,7 @@ impl Reader<'_> {
                 // A line that is not UTF-8 is not read as a record: its text is unsure.
                 let more = decoded.not_utf8.len() - 1;
                 emit(Item::Malformed(Malformed {
+                    of_encoding: false,
                     span: replacement_span(at),
                     message: not_utf8_message(byte, more),
                     source,
@@ -600,6 +626,7 @@ impl Reader<'_> {
         if let Some(deep) = too_deep {
             let at = (deep.offset - start.offset).min(source.text.len());
             emit(Item::Malformed(Malformed {
+                of_encoding: false,
                 span: char_span(&source.text, at),
                 message: format!(
                     "the record nests deeper than {MAX_DEPTH} levels, more than any record needs"
@@ -611,6 +638,7 @@ impl Reader<'_> {
         if cut_short {
             let end = source.text.len();
             emit(Item::Malformed(Malformed {
+                of_encoding: false,
                 span: char_span(
                     &source.text,
                     floor_char(&source.text, end.saturating_sub(1)),
@@ -708,6 +736,7 @@ impl Reader<'_> {
         let text = decode(line).text;
         let source = SourceFile::fragment(&self.origin.name, text, self.at);
         Malformed {
+            of_encoding: false,
             span: char_span(&source.text, 0),
             message: message.to_string(),
             source,
@@ -733,6 +762,7 @@ impl Reader<'_> {
             format!("{limit} bytes")
         };
         Malformed {
+            of_encoding: false,
             span: char_span(&source.text, at),
             message: format!(
                 "this {what} is larger than {size}, the most a record may be (`--max-record-size`); it is not read"
@@ -891,6 +921,22 @@ pub(crate) fn records_on_disk(path: &std::path::Path, format: Format) -> Vec<Rec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// UTF-16 is told with or without its byte-order mark; UTF-8 (with its own mark) is not.
+    #[test]
+    fn utf16_is_told_by_its_first_bytes() {
+        for text in ["{\"a\": 1}", "[{\"a\": 1}]"] {
+            let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            assert_eq!(utf16(&le), Some("UTF-16 (little-endian)"));
+            assert_eq!(utf16(&be), Some("UTF-16 (big-endian)"));
+            assert_eq!(utf16(&[&[0xFF, 0xFE][..], &le].concat()), utf16(&le));
+            assert_eq!(utf16(&[&[0xFE, 0xFF][..], &be].concat()), utf16(&be));
+            assert_eq!(utf16(text.as_bytes()), None);
+            assert_eq!(utf16(format!("\u{feff}{text}").as_bytes()), None);
+        }
+        assert_eq!(utf16(b""), None);
+    }
 
     /// Lines read with memchr are the standard library's, however the buffer cuts them and
     /// wherever the limit falls.
