@@ -9,6 +9,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     return_memory_promptly();
+    // A file grown past `ulimit -f` is a write that fails, reported as such (standard input's
+    // copy, a report), not a signal that ends the run without a word.
+    // SAFETY: setting a signal's disposition to "ignore" before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     ExitCode::from(bylaw::cli::run(std::env::args_os()))
 }
 

@@ -308,8 +308,34 @@ fn a_report_never_overwrites_the_records_it_checks() {
         let kept = std::fs::read_to_string(dir.join("records.json")).expect("still there");
         assert_eq!(kept, records, "{args:?}: the records are untouched");
     }
-    // Twice into the folder it audits: the second run does not read the first's report.
-    for format in ["json", "sarif", "jsonl"] {
+    // Standard input redirected from the records: the same file.
+    for output in ["records.json", "/dev/stdin"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+            .args(["check", "-", "-o", output])
+            .current_dir(&dir)
+            .stdin(std::fs::File::open(dir.join("records.json")).expect("the records"))
+            .output()
+            .expect("bylaw runs");
+        assert_eq!(out.status.code(), Some(2), "- -o {output}");
+        let kept = std::fs::read_to_string(dir.join("records.json")).expect("still there");
+        assert_eq!(kept, records, "- -o {output}: the records are untouched");
+    }
+    // Records after a line that looks like a finding of a JSON Lines report are records.
+    let line = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&records).unwrap());
+    let finding = r#"{"rule":"38.1","severity":"error","message":"m"}"#;
+    let disguised = format!("{finding}\n{}\n", line.unwrap().replace("EXEC-", "D-"));
+    std::fs::write(dir.join("disguised.jsonl"), &disguised).expect("written");
+    let out = bylaw_in(&dir, &["check", ".", "-o", "disguised.jsonl"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let kept = std::fs::read_to_string(dir.join("disguised.jsonl")).expect("still there");
+    assert_eq!(kept, disguised);
+    std::fs::remove_file(dir.join("disguised.jsonl")).expect("removed");
+    let out = bylaw_in(&dir, &["check", ".", "-o", "."], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`.` is a folder"));
+    // Twice into the folder it audits: the second run does not read the first's report, in
+    // every format that is not human text.
+    for format in ["json", "sarif", "jsonl", "junit", "github", "html"] {
         for _ in 0..2 {
             let args = ["check", ".", "--format", format, "-o", "report.json"];
             let out = bylaw_in(&dir, &args, "");
@@ -322,7 +348,58 @@ fn a_report_never_overwrites_the_records_it_checks() {
         }
     }
     let report = std::fs::read_to_string(dir.join("report.json")).expect("written");
-    assert!(report.starts_with("{\"rule\":\"38.1\""), "{report}");
+    assert!(report.starts_with("<!DOCTYPE html>"), "{report}");
+}
+
+/// Standard input with nothing in it is bad input, not a clean audit: `export | bylaw check -`
+/// whose export failed must not pass. An empty array is records: none.
+#[test]
+fn empty_standard_input_is_bad_input() {
+    for (given, status) in [("", 2), (" \n\t\r\n", 2), ("\u{feff}\n", 2), ("[]", 0)] {
+        let out = bylaw(&["check", "-"], Some(given));
+        assert_eq!(
+            out.status.code(),
+            Some(status),
+            "{given:?}: {}",
+            stdout(&out)
+        );
+        if status == 2 {
+            assert!(
+                stdout(&out).contains("standard input is empty"),
+                "{}",
+                stdout(&out)
+            );
+        }
+    }
+}
+
+/// A file size limit (`ulimit -f`) makes the copy of standard input fail with a message and exit
+/// 2, not a signal that ends the run without a word.
+#[cfg(unix)]
+#[test]
+fn a_file_size_limit_is_a_failed_copy_not_a_silent_end() {
+    let big: String = std::iter::repeat_n(format!("{}\n", example_record()), 200).collect();
+    let script = format!(
+        "ulimit -f 8; exec '{}' check -",
+        env!("CARGO_BIN_EXE_bylaw")
+    );
+    let mut child = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    let mut stdin = child.stdin.take().expect("its input");
+    let writer = std::thread::spawn(move || stdin.write_all(big.as_bytes()));
+    let out = child.wait_with_output().expect("it ends");
+    let _ = writer.join();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stdout(&out).contains("cannot copy it to a temporary file"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

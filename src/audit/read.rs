@@ -43,6 +43,7 @@ pub struct ReadOptions {
 }
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
+    let from_stdin = matches!(text, Text::Stdin(_));
     let (name, format, reopen) = match text {
         Text::Stdin(spooled) => ("<stdin>".to_string(), None, spooled),
         Text::Memory(name, format, text) => (
@@ -75,6 +76,17 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
     };
     let origin = Arc::new(records::Origin::new(name.clone(), reopen));
     let read = (|| {
+        // Standard input with nothing in it is most often a producer that failed (`export |
+        // bylaw check -`): not a clean audit of no records.
+        if from_stdin && records::stream::is_blank(&origin.reopen)? {
+            result.readable = true;
+            let message = "standard input is empty: no records were given to check (did what \
+                           writes it fail?)";
+            result
+                .bad_inputs
+                .push(BadInput::unlocated(name.clone(), message.into()));
+            return Ok(());
+        }
         // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,
         // `records.txt`): the text does, read on its own before the records are.
         let format = match format {

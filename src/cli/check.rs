@@ -1,6 +1,6 @@
 //! `bylaw check`: audit record files and report.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -322,12 +322,30 @@ fn overwrites_records(paths: &[PathBuf], follow_links: bool, output: &Path) -> O
     if !output.exists() {
         return None;
     }
-    let named = paths.iter().any(|p| crate::discover::same_file(p, output));
+    if output.is_dir() {
+        return Some(format!(
+            "`{}` is a folder: -o names a file",
+            output.display()
+        ));
+    }
+    // `-` is read from whatever standard input is: `< records.json` is that file.
+    fn as_named(p: &Path) -> &Path {
+        if p.as_os_str() == "-" {
+            Path::new("/dev/stdin")
+        } else {
+            p
+        }
+    }
+    let named = (paths.iter()).any(|p| crate::discover::same_file(as_named(p), output));
     let found = crate::discover::discover(paths, follow_links);
     let read = found.inputs.iter().any(|input| {
         matches!(input, crate::discover::Input::File { path, .. } if crate::discover::same_file(path, output))
     });
-    let earlier_report = || report::is_report(&head_of(output));
+    let earlier_report = || {
+        let file = std::fs::File::open(output);
+        file.and_then(|f| report::is_report(std::io::BufReader::new(f)))
+            .unwrap_or(false)
+    };
     if named || (read && !earlier_report()) {
         Some(format!(
             "the report would overwrite `{}`, a file of records this run checks; write it \
@@ -337,13 +355,6 @@ fn overwrites_records(paths: &[PathBuf], follow_links: bool, output: &Path) -> O
     } else {
         None
     }
-}
-
-/// The first bytes of a file, as text: enough to tell a report from records.
-fn head_of(path: &Path) -> String {
-    let mut head = Vec::new();
-    let _ = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
-    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// The baseline, or why the file cannot be one.

@@ -86,9 +86,22 @@ impl Reopen {
 /// file (in `TMPDIR`, removed when the run ends), from which its records are read, and read
 /// again as findings need: the source is never held in memory.
 pub fn spool(input: &mut dyn Read) -> io::Result<Reopen> {
-    let mut file = tempfile::tempfile()?;
-    io::copy(&mut io::BufReader::with_capacity(BUFFER, input), &mut file)?;
+    let said = |e: io::Error| {
+        let folder = std::env::temp_dir();
+        let message = format!(
+            "cannot copy it to a temporary file in `{}` (TMPDIR): {e}",
+            folder.display()
+        );
+        io::Error::new(e.kind(), message)
+    };
+    let mut file = tempfile::tempfile().map_err(said)?;
+    io::copy(&mut io::BufReader::with_capacity(BUFFER, input), &mut file).map_err(said)?;
     Ok(Reopen::Spooled(file))
+}
+
+/// Whether a source holds nothing but blank characters (or nothing at all).
+pub fn is_blank(reopen: &Reopen) -> io::Result<bool> {
+    Ok(head_after_blanks(&mut io::BufReader::new(reopen.reader()?))?.is_empty())
 }
 
 /// A source by its name, and how to read it again.

@@ -14,18 +14,41 @@ pub mod window;
 use crate::audit::Outcome;
 use crate::diagnostic::Severity;
 
-/// Whether a text (a file's first bytes) is a report of bylaw's in a format a folder walk takes
-/// for records (JSON, JSON Lines, SARIF), and not records: a file `-o` may write over. An empty
-/// text is a JSON Lines report of no findings, and holds nothing to lose.
-pub fn is_report(head: &str) -> bool {
+/// Whether a text is wholly a report of bylaw's, and no records: a file `-o` may write over. A
+/// document report (JSON, SARIF, JUnit, HTML) is told by how it begins; a report of lines
+/// (JSON Lines, GitHub annotations) by every line of it, so that records after a line that looks
+/// like a finding are never taken for a report. An empty text holds nothing to lose.
+pub fn is_report(mut text: impl std::io::BufRead) -> std::io::Result<bool> {
+    let head = String::from_utf8_lossy(text.fill_buf()?).into_owned();
     let compact: String = (head.chars())
         .filter(|c| !c.is_whitespace())
-        .take(80)
+        .take(120)
         .collect();
-    compact.is_empty()
-        || compact.starts_with("{\"version\":") && compact.contains("\"policy\":{")
+    let document = compact.starts_with("{\"version\":") && compact.contains("\"policy\":{")
         || compact.starts_with("{\"$schema\":\"https://json.schemastore.org/sarif-")
-        || compact.starts_with("{\"rule\":") && head.contains("\"severity\":")
+        || compact.starts_with("<?xmlversion=\"1.0\"encoding=\"UTF-8\"?><testsuitesname=\"bylaw:")
+        || compact.starts_with("<!DOCTYPEhtml>") && head.contains("<title>bylaw audit report:");
+    if compact.is_empty() || document {
+        return Ok(true);
+    }
+    let finding = |line: &str| {
+        line.starts_with("{\"rule\":") && line.contains("\"severity\":")
+            || line.starts_with("{\"summary\":{\"files\":")
+    };
+    let annotation = |line: &str| line.starts_with("::") || line.starts_with("bylaw: ");
+    let (mut findings, mut annotations) = (true, true);
+    for line in text.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        findings &= finding(&line);
+        annotations &= annotation(&line);
+        if !(findings || annotations) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The exit status the output contract gives an outcome. Against a baseline, only new findings
