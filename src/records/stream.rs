@@ -307,8 +307,8 @@ pub enum Item {
 
 /// Decides the format of a source whose name does not tell, from its first [`BUFFER`] bytes
 /// after the blank ones it begins with (however many: a source that begins with a megabyte of
-/// blank lines is still told by its first record); see [`super::sniff_format`]. A file is
-/// opened for this on its own, so the reading that follows starts at its first byte.
+/// blank lines is still told by its first record); see [`super::sniff_format`]. The source is
+/// read for this through a reader of its own ([`Reopen::reader`]), before its records are.
 pub fn sniff(reopen: &Reopen) -> io::Result<Format> {
     let head = head_after_blanks(&mut io::BufReader::new(reopen.reader()?))?;
     Ok(super::sniff_format(&String::from_utf8_lossy(&head)))
