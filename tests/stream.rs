@@ -740,3 +740,19 @@ fn a_file_of_bad_lines_shows_the_first_and_counts_them_all() {
         .expect("bylaw runs");
     assert_eq!(zero.status.code(), Some(2), "0 is refused");
 }
+
+/// A `.json` file that holds JSON Lines (as `jq -c` writes them) is read line by line: every
+/// record judged as from the `.jsonl` file, where it was one bad input and none judged.
+#[test]
+fn a_json_file_of_json_lines_is_read_line_by_line() {
+    let dir = folder("json-lines-named-json");
+    let text = example("meetings.jsonl");
+    std::fs::write(dir.join("meetings.jsonl"), &text).expect("writes");
+    let (lines_status, as_lines) = check(&dir.join("meetings.jsonl"), &[]);
+    std::fs::write(dir.join("meetings.json"), &text).expect("writes");
+    let (status, as_json) = check(&dir.join("meetings.json"), &[]);
+    assert_eq!(status, lines_status, "{as_json}");
+    assert_eq!(as_json["summary"]["records"], 12);
+    assert_eq!(as_json["summary"], as_lines["summary"]);
+    assert_eq!(said(&as_json), said(&as_lines));
+}

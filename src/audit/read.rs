@@ -4,6 +4,7 @@
 //! a worker thread; returns what evaluation found of the file's records and the facts the
 //! set-level rules need ([`FileResult`]).
 
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -95,6 +96,13 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         };
         let input = origin.reopen.reader()?;
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
+        // A `.json` file of JSON Lines (`jq -c` writes them) is read line by line.
+        let format = match format {
+            Format::Json if records::json_is_lines(&String::from_utf8_lossy(input.fill_buf()?)) => {
+                Format::Lines
+            }
+            format => format,
+        };
         result.readable = true;
         let mut batch = Batch::default();
         let read =

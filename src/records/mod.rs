@@ -124,6 +124,17 @@ pub fn sniff_format(text: &str) -> Format {
     }
 }
 
+/// Whether a text named as JSON (`.json`) is JSON Lines: its first line is a whole JSON value with
+/// more after it (as `jq -c` writes), which one JSON document never is. Read as one document, it
+/// would be one bad input ("trailing characters") and no record judged.
+pub fn json_is_lines(head: &str) -> bool {
+    let text = head.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    let Some((first, rest)) = text.split_once('\n') else {
+        return false;
+    };
+    !rest.trim().is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok()
+}
+
 /// Reads a JSON text as records are read: its value, and every key it gives again (`strict`
 /// says how each is read).
 pub fn read_value(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
@@ -445,5 +456,21 @@ mod tests {
         }
         assert_eq!(sniff_format("[{\"a\": 1}, {\"a\": 2}]\n"), Format::Json);
         assert_eq!(sniff_format("{\"a\": 1}"), Format::Lines);
+    }
+
+    #[test]
+    fn a_json_file_of_json_lines_is_told() {
+        assert!(json_is_lines("{\"a\": 1}\n{\"a\": 2}\n"));
+        assert!(json_is_lines("\u{feff}\n{\"a\": 1}\r\nnot JSON\n"));
+        for document in [
+            "{\"a\": 1}\n",
+            "{\"a\": 1}\n\n  \n",
+            "[{\"a\": 1}]",
+            "{\n  \"a\": 1\n}\n{\"a\": 2}\n",
+            "[\n{\"a\": 1}\n]\n",
+            "",
+        ] {
+            assert!(!json_is_lines(document), "{document:?}");
+        }
     }
 }
