@@ -756,3 +756,58 @@ fn a_json_file_of_json_lines_is_read_line_by_line() {
     assert_eq!(as_json["summary"], as_lines["summary"]);
     assert_eq!(said(&as_json), said(&as_lines));
 }
+
+/// Records written as pretty-printed documents one after the other (as `jq '.[]'` writes an
+/// export) are each a record at its own place, judged as in the array; after a document cut
+/// short, the rest is one bad input where it breaks, and the records before it are judged.
+#[test]
+fn documents_one_after_another_are_each_a_record() {
+    let dir = folder("documents-one-after-another");
+    let meetings = example_meetings();
+    let array = serde_json::to_string_pretty(&meetings).expect("JSON");
+    std::fs::write(dir.join("array.json"), &array).expect("writes");
+    let (array_status, in_array) = check(&dir.join("array.json"), &[]);
+    std::fs::remove_file(dir.join("array.json")).expect("removed");
+    let pretty: Vec<String> = (meetings.iter())
+        .map(|m| serde_json::to_string_pretty(m).expect("JSON"))
+        .collect();
+    std::fs::write(dir.join("records.json"), pretty.join("\n")).expect("writes");
+    let (status, one_after_another) = check(&dir.join("records.json"), &[]);
+    assert_eq!(status, array_status);
+    assert_eq!(one_after_another["summary"], in_array["summary"]);
+    assert_eq!(said(&one_after_another), said(&in_array));
+    // Each finding at the line of its own document.
+    let lines_before: Vec<usize> = (pretty.iter())
+        .scan(1, |line, p| {
+            let first = *line;
+            *line += p.lines().count();
+            Some(first)
+        })
+        .collect();
+    for f in one_after_another["findings"].as_array().expect("findings") {
+        let (Some(id), Some(line)) = (f["record"].as_str(), f["line"].as_u64()) else {
+            continue;
+        };
+        let at = meetings
+            .iter()
+            .position(|m| m["id"] == id)
+            .expect("its record");
+        let (first, last) = (
+            lines_before[at],
+            lines_before[at] + pretty[at].lines().count(),
+        );
+        assert!((first..last).contains(&(line as usize)), "{f}");
+    }
+    // The third cut short: two judged, the rest one bad input.
+    let cut = format!(
+        "{}\n{}\n{}",
+        pretty[0],
+        pretty[1],
+        &pretty[2][..pretty[2].len() / 2]
+    );
+    std::fs::write(dir.join("records.json"), &cut).expect("writes");
+    let (status, report) = check(&dir.join("records.json"), &[]);
+    assert_eq!(status, 2);
+    assert_eq!(report["summary"]["records"], 2);
+    assert_eq!(bad_inputs(&report).len(), 1, "{report}");
+}

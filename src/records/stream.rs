@@ -689,6 +689,25 @@ impl Reader<'_> {
         }
         let len = bytes.len();
         let decoded = decode(bytes);
+        let documents = match decoded.not_utf8.is_empty() {
+            true => documents(&decoded.text),
+            false => Vec::new(),
+        };
+        if documents.len() > 1 {
+            // Documents one after the other, as `jq` without `-c` writes records: each is a
+            // record, at its own place (after a broken one, the rest is one bad input).
+            for (index, (from, to)) in documents.into_iter().enumerate() {
+                let at = position_after(start, &decoded.text.as_bytes()[..from]);
+                let text = &decoded.text[from..to];
+                emit(Item::Record(RecordText {
+                    place: Place::Element { index, offset: 0 },
+                    not_utf8: Vec::new(),
+                    refetch: Refetch::new(self.origin, at, to - from, text),
+                    source: SourceFile::fragment(&self.origin.name, text, at),
+                }));
+            }
+            return Ok(());
+        }
         let source = SourceFile::fragment(&self.origin.name, decoded.text, start);
         emit(Item::Record(RecordText {
             place: Place::Whole,
@@ -871,6 +890,31 @@ impl Scan {
 }
 
 /// The position after `bytes`, read from `at`.
+/// Where each JSON value of a text written as values one after the other lies (`from..to`, in
+/// bytes); one range for a text of one value. A value that cannot be read ends the list with
+/// the rest of the text, to be reported where it breaks.
+fn documents(text: &str) -> Vec<(usize, usize)> {
+    let blanks = |from: usize| {
+        let rest = &text.as_bytes()[from..];
+        from + (rest.iter())
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            .count()
+    };
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    let mut found = Vec::new();
+    loop {
+        let from = blanks(values.byte_offset());
+        match values.next() {
+            None => return found,
+            Some(Ok(_)) => found.push((from, values.byte_offset())),
+            Some(Err(_)) => {
+                found.push((from, text.len()));
+                return found;
+            }
+        }
+    }
+}
+
 fn position_after(at: TextStart, bytes: &[u8]) -> TextStart {
     let chars = |s: &[u8]| s.iter().filter(|&&b| b & 0xC0 != 0x80).count();
     // A scalar value of four UTF-8 bytes is two UTF-16 units.
