@@ -689,7 +689,12 @@ impl Reader<'_> {
         }
         let len = bytes.len();
         let decoded = decode(bytes);
-        let documents = match decoded.not_utf8.is_empty() {
+        // Most such texts are one document: told by a scan of its brackets, not a second parse.
+        let more_after_one = match Scan::default().feed(decoded.text.as_bytes()) {
+            Step::End(used) => !decoded.text[used..].trim_ascii().is_empty(),
+            Step::More => false,
+        };
+        let documents = match more_after_one && decoded.not_utf8.is_empty() {
             true => documents(&decoded.text),
             false => Vec::new(),
         };
