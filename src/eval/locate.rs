@@ -8,13 +8,12 @@ use crate::json::Json;
 
 use super::value::Origin;
 use super::{Blame, EvalError, RawFinding};
-use crate::check::{FieldDef, Policy, RuleDef, Ty};
+use crate::check::RuleDef;
 use crate::diagnostic::{Label, Severity};
 use crate::finding::{BadInput, Finding, Site, SiteText};
 use crate::records::pointer::{Pointer, PointerIndex};
 use crate::records::{Place, RecordLocator, Refetch};
 use crate::source::{SourceFile, Span};
-use crate::time::Decoded;
 
 /// One record as findings are located in it: the pointers of the nodes evaluation blamed (by
 /// identity) and their places in the record's text, each found once for all the record's
@@ -28,7 +27,7 @@ pub struct RecordPlaces<'r> {
     again: Option<&'r Refetch>,
     pointers: PointerIndex<'r>,
     locator: RecordLocator<'r>,
-    /// The record's earliest event date ([`earliest_event`]), which its findings keep.
+    /// The record's earliest event date ([`super::earliest_event`]), which its findings keep.
     date: Option<jiff::civil::Date>,
 }
 
@@ -135,33 +134,6 @@ pub fn unjudgeable(rule: &RuleDef, e: EvalError<'_>, at: &RecordPlaces<'_>) -> B
         "cannot be judged",
         None,
     )
-}
-
-/// The earliest of a record's event dates (a meeting's `start`, a document's `issued`), decoded
-/// through the record's store as the audit decodes them; `None` for a record of no known type
-/// or with no readable event date.
-pub fn earliest_event<'r>(
-    policy: &Policy,
-    record: &'r Json,
-    decoded: &Decoded<'r>,
-) -> Option<jiff::civil::Date> {
-    let kind = record.get("type").and_then(Json::as_str)?;
-    let shape = *policy.records.get(kind)?;
-    (policy.event_fields(shape).into_iter())
-        .filter_map(|field| event_date(field, record, decoded))
-        .min()
-}
-
-/// The date of one event field of a record, decoded through its store.
-pub(super) fn event_date<'r>(
-    field: &FieldDef,
-    record: &'r Json,
-    decoded: &Decoded<'r>,
-) -> Option<jiff::civil::Date> {
-    match (record.get(&field.name)?, &field.ty) {
-        (node, Ty::Date) => decoded.date(node),
-        (node, _) => decoded.datetime(node).map(|d| d.date()),
-    }
 }
 
 /// A record's id, as reports name it.

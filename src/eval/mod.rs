@@ -29,8 +29,9 @@ pub use judge::{
     counters, in_scope, judge_in_scope, judge_record, period_key, render as render_template, scope,
     Blame, RawFinding, ScopeConditions,
 };
-pub use locate::{earliest_event, locate, record_id, unjudgeable, RecordPlaces};
+pub use locate::{locate, record_id, unjudgeable, RecordPlaces};
 pub use record::{judge_item, FileResult};
+pub use set::facts::earliest_event;
 
 use crate::check::{Period, ShapeId};
 

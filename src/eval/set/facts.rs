@@ -10,7 +10,7 @@ use crate::json::Json;
 use jiff::civil::Date;
 
 use super::chunked::{Chunked, Texted};
-use crate::check::{Policy, ShapeId, Ty};
+use crate::check::{FieldDef, Policy, ShapeId, Ty};
 use crate::eval::record_id;
 use crate::finding::EventDate;
 use crate::records::{self, Fragment, Place, Refetch};
@@ -401,6 +401,33 @@ pub(in crate::eval) fn note_references(
     }
 }
 
+/// The earliest of a record's event dates (a meeting's `start`, a document's `issued`), decoded
+/// through the record's store as the audit decodes them; `None` for a record of no known type
+/// or with no readable event date.
+pub fn earliest_event<'r>(
+    policy: &Policy,
+    record: &'r Json,
+    decoded: &Decoded<'r>,
+) -> Option<jiff::civil::Date> {
+    let kind = record.get("type").and_then(Json::as_str)?;
+    let shape = *policy.records.get(kind)?;
+    (policy.event_fields(shape).into_iter())
+        .filter_map(|field| event_date(field, record, decoded))
+        .min()
+}
+
+/// The date of one event field of a record, decoded through its store.
+fn event_date<'r>(
+    field: &FieldDef,
+    record: &'r Json,
+    decoded: &Decoded<'r>,
+) -> Option<jiff::civil::Date> {
+    match (record.get(&field.name)?, &field.ty) {
+        (node, Ty::Date) => decoded.date(node),
+        (node, _) => decoded.datetime(node).map(|d| d.date()),
+    }
+}
+
 /// Widens the file's earliest and latest event dates with this record's, from the fields that
 /// are `usable` (of a refused record: those not at fault); returns the record's earliest.
 pub(in crate::eval) fn note_event_dates<'r>(
@@ -416,7 +443,7 @@ pub(in crate::eval) fn note_event_dates<'r>(
         .into_iter()
         .filter(|f| usable(&f.name))
     {
-        if let Some(date) = crate::eval::locate::event_date(field, value, decoded) {
+        if let Some(date) = event_date(field, value, decoded) {
             earliest = Some(earliest.map_or(date, |e: jiff::civil::Date| e.min(date)));
             // Kept only when it widens the span (on a tie, the one seen first stays): most
             // records' dates fall inside it, and a kept date holds the record's id and file.
