@@ -374,13 +374,14 @@ fn empty_standard_input_is_bad_input() {
 }
 
 /// A file size limit (`ulimit -f`) makes the copy of standard input fail with a message and exit
-/// 2, not a signal that ends the run without a word.
+/// 2, not a signal that ends the run without a word; the records read before it (standard input
+/// is judged as it is read, not once it is copied whole) are judged and counted.
 #[cfg(unix)]
 #[test]
 fn a_file_size_limit_is_a_failed_copy_not_a_silent_end() {
-    let big: String = std::iter::repeat_n(format!("{}\n", example_record()), 200).collect();
+    let big: String = std::iter::repeat_n(format!("{}\n", example_record()), 2000).collect();
     let script = format!(
-        "ulimit -f 8; exec '{}' check -",
+        "ulimit -f 1024; exec '{}' check --format json -",
         env!("CARGO_BIN_EXE_bylaw")
     );
     let mut child = Command::new("sh")
@@ -395,11 +396,17 @@ fn a_file_size_limit_is_a_failed_copy_not_a_silent_end() {
     let out = child.wait_with_output().expect("it ends");
     let _ = writer.join();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let bad = report["bad_inputs"].as_array().expect("bad inputs");
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    let message = bad[0]["message"].as_str().unwrap_or_default();
     assert!(
-        stdout(&out).contains("cannot copy it to a temporary file"),
-        "{}",
-        stdout(&out)
+        message.contains("cannot copy it to a temporary file"),
+        "{message}"
     );
+    // Half a megabyte of copy or more (512- or 1024-byte blocks): some of the records, not all.
+    let records = report["summary"]["records"].as_u64().unwrap_or_default();
+    assert!(records > 0 && records < 2000, "{records} records judged");
 }
 
 #[test]

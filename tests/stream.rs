@@ -263,23 +263,29 @@ fn the_progress_bar_shows_only_on_a_terminal_and_never_in_the_report() {
 
     // A terminal (`script` gives one): the bar is drawn there, and the report is the same bytes.
     let report = dir.join("report.json");
-    let shown = Command::new("script")
-        .args([
-            "-qec",
-            &format!(
-                "{binary} check fixtures/example --format json -o {}",
-                report.display()
-            ),
-        ])
-        .arg("/dev/null")
-        .current_dir(root)
-        .env("BYLAW_PROGRESS_AFTER_MS", "0")
-        .output()
-        .expect("script runs");
-    let terminal = String::from_utf8_lossy(&shown.stdout);
+    let on_terminal = |command: &str| {
+        let shown = Command::new("script")
+            .args(["-qec", command, "/dev/null"])
+            .current_dir(root)
+            .env("BYLAW_PROGRESS_AFTER_MS", "0")
+            .output()
+            .expect("script runs");
+        String::from_utf8_lossy(&shown.stdout).into_owned()
+    };
+    let to_report = format!("--format json -o {}", report.display());
+    let terminal = on_terminal(&format!("{binary} check fixtures/example {to_report}"));
     assert!(terminal.contains("reading records"), "{terminal}");
+    assert!(terminal.contains("B/"), "of a total: {terminal}");
     let written = std::fs::read(&report).expect("the report is written");
     assert_eq!(written, plain.stdout);
+
+    // Standard input's size is not known before it is read: the bar counts what is read.
+    let terminal = on_terminal(&format!(
+        "cat fixtures/example/meetings.jsonl | {binary} check - {to_report}"
+    ));
+    assert!(terminal.contains("reading records"), "{terminal}");
+    assert!(terminal.contains(" KiB ("), "what is read: {terminal}");
+    assert!(!terminal.contains("B/"), "no total: {terminal}");
 }
 
 /// Ids used again and again, interleaved (an export that repeats its records): each later use is

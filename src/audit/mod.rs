@@ -46,7 +46,8 @@ pub struct Options {
 
 /// Follows an audit's reading: the bytes of record files to read, then each part read.
 pub trait Progress: Send + Sync {
-    fn start(&self, total_bytes: u64);
+    /// The run reads `total_bytes`; `None` when some of its sources do not tell their size.
+    fn start(&self, total_bytes: Option<u64>);
     fn advance(&self, bytes: u64);
 }
 
@@ -75,7 +76,7 @@ pub struct Outcome {
 pub fn run(
     policy: &Policy,
     options: &Options,
-    stdin: impl FnOnce() -> Box<dyn std::io::Read>,
+    stdin: impl FnOnce() -> Box<dyn std::io::Read + Send>,
 ) -> Outcome {
     let discovered = discover_skipping(&options.paths, options.follow_links, &options.skip);
     let mut stdin = Some(stdin);
@@ -83,17 +84,23 @@ pub fn run(
     for input in &discovered.inputs {
         texts.push(match input {
             Input::Stdin => match stdin.take() {
-                Some(open) => read::Text::Stdin(crate::records::stream::spool(&mut open())),
-                None => read::Text::Stdin(crate::records::stream::spool(&mut std::io::empty())),
+                Some(open) => read::Text::Stdin(crate::records::stream::spool(open())),
+                None => {
+                    read::Text::Stdin(crate::records::stream::spool(Box::new(std::io::empty())))
+                }
             },
             Input::File { path, format } => read::Text::File(path.clone(), *format),
         });
     }
     if let Some(progress) = &options.progress {
+        // Standard input's size and a FIFO's are known only once they are read.
         let size = |t: &read::Text| match t {
-            read::Text::File(path, _) => std::fs::metadata(path).map_or(0, |m| m.len()),
-            read::Text::Stdin(Ok(spooled)) => spooled.size(),
-            _ => 0,
+            read::Text::File(path, _) => std::fs::metadata(path)
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len()),
+            read::Text::Stdin(_) => None,
+            read::Text::Memory(_, _, text) => Some(text.len() as u64),
         };
         progress.start(texts.iter().map(size).sum());
     }

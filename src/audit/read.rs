@@ -14,12 +14,13 @@ use crate::check::Policy;
 use crate::discover::Format;
 use crate::eval::{judge_item, FileResult};
 use crate::finding::BadInput;
+use crate::records::stream::{Source, Spool};
 use crate::records::{self, Item, Reopen};
 
 pub enum Text {
     File(PathBuf, Option<Format>),
-    /// Standard input, copied as it was read ([`records::stream::spool`]).
-    Stdin(std::io::Result<Reopen>),
+    /// Standard input, copied as it is read ([`records::stream::Spool`]).
+    Stdin(std::io::Result<Spool>),
     /// A named text already in memory, such as a policy's example.
     Memory(String, Format, String),
 }
@@ -45,29 +46,31 @@ pub struct ReadOptions {
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
     let from_stdin = matches!(text, Text::Stdin(_));
-    let (name, format, reopen) = match text {
-        Text::Stdin(spooled) => ("<stdin>".to_string(), None, spooled),
+    let (name, format, source) = match text {
+        Text::Stdin(spool) => ("<stdin>".to_string(), None, spool.map(Source::Once)),
         Text::Memory(name, format, text) => (
             name,
             Some(format),
-            Ok(Reopen::Memory(text.into_bytes().into())),
+            Ok(Source::Again(Reopen::Memory(text.into_bytes().into()))),
         ),
         Text::File(path, format) => {
             let name = path.display().to_string();
             // A FIFO or a device (`<(cat f.json)`, `/dev/stdin`) cannot be read again: a copy is
             // kept, as of standard input. A regular file is read again where needed.
             let regular = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
-            let reopen = if regular {
-                Ok(Reopen::File(path))
+            let source = if regular {
+                Ok(Source::Again(Reopen::File(path)))
             } else {
-                std::fs::File::open(&path).and_then(|mut f| records::stream::spool(&mut f))
+                std::fs::File::open(&path)
+                    .and_then(|f| records::stream::spool(Box::new(f)))
+                    .map(Source::Once)
             };
-            (name, format, reopen)
+            (name, format, source)
         }
     };
     let mut result = FileResult::default();
-    let reopen = match reopen {
-        Ok(reopen) => reopen,
+    let opened = match source.and_then(records::stream::open) {
+        Ok(opened) => opened,
         Err(e) => {
             result
                 .bad_inputs
@@ -75,11 +78,16 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
             return result;
         }
     };
+    let records::stream::Opened {
+        reopen,
+        head,
+        input,
+    } = opened;
     let origin = Arc::new(records::Origin::new(name.clone(), reopen));
     let read = (|| {
         // Standard input with nothing in it is most often a producer that failed (`export |
         // bylaw check -`): not a clean audit of no records.
-        if from_stdin && records::stream::is_blank(&origin.reopen)? {
+        if from_stdin && head.is_empty() {
             result.readable = true;
             let message = "standard input is empty: no records were given to check (did what \
                            writes it fail?)";
@@ -90,11 +98,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         }
         // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,
         // `records.txt`): the text does, read on its own before the records are.
-        let format = match format {
-            Some(format) => format,
-            None => records::stream::sniff(&origin.reopen)?,
-        };
-        let input = origin.reopen.reader()?;
+        let format = format.unwrap_or_else(|| records::stream::sniff(&head));
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         // A `.json` file of JSON Lines (`jq -c` writes them) is read line by line.
         let format = match format {

@@ -244,7 +244,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
             .map(|b| b as std::sync::Arc<dyn audit::Progress>),
         waivers,
     };
-    let audit = || audit::run(&policy, &options, || Box::new(std::io::stdin().lock()));
+    let audit = || audit::run(&policy, &options, || Box::new(std::io::stdin()));
     let mut outcome = match &pool {
         None => audit(),
         Some(pool) => pool.install(audit),

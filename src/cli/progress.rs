@@ -50,8 +50,17 @@ impl Bar {
 }
 
 impl Progress for Bar {
-    fn start(&self, total_bytes: u64) {
-        self.bar.set_length(total_bytes);
+    fn start(&self, total_bytes: Option<u64>) {
+        match total_bytes {
+            Some(total) => self.bar.set_length(total),
+            // Standard input among the sources: how much is read, and for how long.
+            None => self.bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} reading records {binary_bytes} ({elapsed})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        }
     }
 
     fn advance(&self, bytes: u64) {

@@ -51,8 +51,8 @@ pub enum Reopen {
     File(PathBuf),
     /// A text held by its owner (an editor's document, an example): kept as read.
     Memory(Arc<[u8]>),
-    /// A copy of a source that cannot be read again (standard input, a FIFO), kept in an unnamed
-    /// temporary file ([`spool`]), so that memory stays bounded whatever the source's size.
+    /// The copy of a source that cannot be read again (standard input, a FIFO), made as it is
+    /// read ([`Spool`]), so that memory stays bounded whatever the source's size.
     Spooled(File),
 }
 
@@ -62,46 +62,119 @@ impl Reopen {
         match self {
             Reopen::Memory(bytes) => Ok(Box::new(io::Cursor::new(bytes.clone()))),
             Reopen::File(path) => File::open(path).map(|f| Box::new(f) as _),
-            Reopen::Spooled(file) => {
-                // The copy's handles share one position, which positioned reads leave alone:
-                // it is read through once at a time.
-                let mut copy = file.try_clone()?;
-                io::Seek::rewind(&mut copy)?;
-                Ok(Box::new(copy))
-            }
-        }
-    }
-
-    /// The source's size in bytes (0 when it cannot be told).
-    pub fn size(&self) -> u64 {
-        match self {
-            Reopen::Memory(bytes) => bytes.len() as u64,
-            Reopen::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
-            Reopen::Spooled(file) => file.metadata().map_or(0, |m| m.len()),
+            Reopen::Spooled(file) => Ok(Box::new(CopyReader {
+                copy: file.try_clone()?,
+                at: 0,
+                end: u64::MAX,
+            })),
         }
     }
 }
 
-/// Copies a source that cannot be read again (standard input, a FIFO) into an unnamed temporary
-/// file (in `TMPDIR`, removed when the run ends), from which its records are read, and read
-/// again as findings need: the source is never held in memory.
-pub fn spool(input: &mut dyn Read) -> io::Result<Reopen> {
-    let said = |e: io::Error| {
-        let folder = std::env::temp_dir();
-        let message = format!(
-            "cannot copy it to a temporary file in `{}` (TMPDIR): {e}",
-            folder.display()
-        );
-        io::Error::new(e.kind(), message)
-    };
-    let mut file = tempfile::tempfile().map_err(said)?;
-    io::copy(&mut io::BufReader::with_capacity(BUFFER, input), &mut file).map_err(said)?;
-    Ok(Reopen::Spooled(file))
+/// A source that cannot be read again (standard input, a FIFO), read once, as its records are:
+/// each byte read is also written to an unnamed temporary file (in `TMPDIR`, removed when the run
+/// ends), from which a record is read again when a finding needs it. Neither the source nor its
+/// copy is held in memory, and the records are judged as they arrive: a copy that fails part of
+/// the way (a full disk) has judged the records before it.
+pub struct Spool {
+    input: Box<dyn Read + Send>,
+    copy: File,
+    /// How many bytes have been read (and copied).
+    copied: u64,
 }
 
-/// Whether a source holds nothing but blank characters (or nothing at all).
-pub fn is_blank(reopen: &Reopen) -> io::Result<bool> {
-    Ok(head_after_blanks(&mut io::BufReader::new(reopen.reader()?))?.is_empty())
+/// Starts the copy of `input`; nothing is read yet.
+pub fn spool(input: Box<dyn Read + Send>) -> io::Result<Spool> {
+    let copy = tempfile::tempfile().map_err(copy_failed)?;
+    Ok(Spool {
+        input,
+        copy,
+        copied: 0,
+    })
+}
+
+/// A failed copy names where it was written: the remedy is there.
+fn copy_failed(e: io::Error) -> io::Error {
+    let folder = std::env::temp_dir();
+    let message = format!(
+        "cannot copy it to a temporary file in `{}` (TMPDIR): {e}",
+        folder.display()
+    );
+    io::Error::new(e.kind(), message)
+}
+
+impl Read for Spool {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.input.read(buf)?;
+        write_all_at(&self.copy, &buf[..n], self.copied).map_err(copy_failed)?;
+        self.copied += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads the copy of a spooled source from `at` up to `end`, by positioned reads: the copy's
+/// handles share one position, which the spool's writing and the records read again leave alone.
+struct CopyReader {
+    copy: File,
+    at: u64,
+    end: u64,
+}
+
+impl Read for CopyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = usize::try_from(self.end - self.at).unwrap_or(usize::MAX);
+        let wanted = buf.len().min(left);
+        let n = read_at(&self.copy, &mut buf[..wanted], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+/// Where a source is read from: one that can be read again, or one read once and copied.
+pub enum Source {
+    Again(Reopen),
+    Once(Spool),
+}
+
+/// A source opened to read its records.
+pub struct Opened {
+    /// How to read the source again.
+    pub reopen: Reopen,
+    /// Its first [`BUFFER`] bytes after the blank ones it begins with: empty when it holds
+    /// nothing else; what tells its format when its name does not ([`sniff`]).
+    pub head: Vec<u8>,
+    /// The source from its first byte.
+    pub input: Box<dyn Read + Send>,
+}
+
+/// Opens `source`. A source read once is read as far as its head, which its copy then holds;
+/// it is read from its first byte again from the copy, and on from the source.
+pub fn open(source: Source) -> io::Result<Opened> {
+    match source {
+        Source::Again(reopen) => {
+            let head = head_after_blanks(&mut io::BufReader::new(reopen.reader()?))?;
+            let input = reopen.reader()?;
+            Ok(Opened {
+                reopen,
+                head,
+                input,
+            })
+        }
+        Source::Once(mut spool) => {
+            // What the buffer read beyond the head is in the copy too.
+            let head = head_after_blanks(&mut io::BufReader::with_capacity(BUFFER, &mut spool))?;
+            let read_so_far = CopyReader {
+                copy: spool.copy.try_clone()?,
+                at: 0,
+                end: spool.copied,
+            };
+            Ok(Opened {
+                reopen: Reopen::Spooled(spool.copy.try_clone()?),
+                head,
+                input: Box::new(read_so_far.chain(spool)),
+            })
+        }
+    }
 }
 
 /// A source by its name, and how to read it again.
@@ -247,6 +320,34 @@ impl Origin {
     }
 }
 
+/// Reads at most `bytes.len()` bytes at `offset` of an open file; 0 at its end.
+#[cfg(unix)]
+fn read_at(file: &File, bytes: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, bytes, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &File, bytes: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = file.try_clone()?;
+    file.seek(SeekFrom::Start(offset))?;
+    file.read(bytes)
+}
+
+/// Writes `bytes` at `offset` of an open file.
+#[cfg(unix)]
+fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+#[cfg(not(unix))]
+fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = file.try_clone()?;
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)
+}
+
 /// Reads `bytes.len()` bytes at `offset` of an open file.
 #[cfg(unix)]
 fn read_exact_at(file: &File, bytes: &mut [u8], offset: u64) -> io::Result<()> {
@@ -305,13 +406,12 @@ pub enum Item {
     Malformed(Malformed),
 }
 
-/// Decides the format of a source whose name does not tell, from its first [`BUFFER`] bytes
-/// after the blank ones it begins with (however many: a source that begins with a megabyte of
-/// blank lines is still told by its first record); see [`super::sniff_format`]. The source is
-/// read for this through a reader of its own ([`Reopen::reader`]), before its records are.
-pub fn sniff(reopen: &Reopen) -> io::Result<Format> {
-    let head = head_after_blanks(&mut io::BufReader::new(reopen.reader()?))?;
-    Ok(super::sniff_format(&String::from_utf8_lossy(&head)))
+/// Decides the format of a source whose name does not tell from its head ([`Opened::head`]): its
+/// first [`BUFFER`] bytes after the blank ones it begins with (however many: a source that begins
+/// with a megabyte of blank lines is still told by its first record); see
+/// [`super::sniff_format`].
+pub fn sniff(head: &[u8]) -> Format {
+    super::sniff_format(&String::from_utf8_lossy(head))
 }
 
 /// The first [`BUFFER`] bytes of `input` after its byte-order mark and blank characters.
@@ -998,6 +1098,56 @@ mod tests {
             assert_eq!(utf16(format!("\u{feff}{text}").as_bytes()), None);
         }
         assert_eq!(utf16(b""), None);
+    }
+
+    /// A source read once (as standard input is) gives its head, then every byte from the first,
+    /// however it hands them over; its copy reads the same, from any place, while it is read.
+    #[test]
+    fn a_source_read_once_is_read_whole_from_its_first_byte_and_copied() {
+        /// Hands its text over a few bytes at a time, as a pipe does.
+        struct Trickle(io::Cursor<Vec<u8>>);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(1000);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let records = "{\"id\": \"a\"}\n".repeat(20_000);
+        let text = " \n".repeat(BUFFER) + &records;
+        let spooled = spool(Box::new(Trickle(io::Cursor::new(
+            text.clone().into_bytes(),
+        ))));
+        let mut opened = open(Source::Once(spooled.expect("a temporary file"))).expect("opens");
+        assert!(opened.head.starts_with(b"{\"id\""));
+        assert_eq!(
+            opened.head.len(),
+            BUFFER,
+            "the head only is read to open it"
+        );
+        let mut first = vec![0; 10];
+        opened.input.read_exact(&mut first).expect("reads");
+        assert_eq!(first, &text.as_bytes()[..10], "from the first byte");
+        let Reopen::Spooled(copy) = &opened.reopen else {
+            panic!("a copy");
+        };
+        let mut in_copy = vec![0; 7];
+        read_exact_at(copy, &mut in_copy, (2 * BUFFER) as u64).expect("the head is copied");
+        assert_eq!(in_copy, b"{\"id\": ");
+        let mut rest = Vec::new();
+        opened.input.read_to_end(&mut rest).expect("reads");
+        assert_eq!([first, rest].concat(), text.as_bytes());
+        let mut again = Vec::new();
+        (opened.reopen.reader().expect("the copy"))
+            .read_to_end(&mut again)
+            .expect("reads");
+        assert_eq!(
+            again,
+            text.as_bytes(),
+            "the copy is whole once the source is read"
+        );
+
+        let blank = spool(Box::new(io::Cursor::new(b" \r\n\t".to_vec()))).expect("a file");
+        assert!(open(Source::Once(blank)).expect("opens").head.is_empty());
     }
 
     /// Lines read with memchr are the standard library's, however the buffer cuts them and
