@@ -816,4 +816,44 @@ fn documents_one_after_another_are_each_a_record() {
     assert_eq!(status, 2);
     assert_eq!(report["summary"]["records"], 2);
     assert_eq!(bad_inputs(&report).len(), 1, "{report}");
+
+    // Read one at a time: the limit on a record holds for each, not for the file.
+    let largest = pretty.iter().map(String::len).max().unwrap_or_default();
+    assert!(largest * 3 < pretty.join("\n").len());
+    std::fs::write(dir.join("records.json"), pretty.join("\n")).expect("writes");
+    let limit = (largest + 1).to_string();
+    let (status, limited) = check(&dir.join("records.json"), &["--max-record-size", &limit]);
+    assert_eq!(status, array_status);
+    assert_eq!(limited["summary"], in_array["summary"]);
+
+    // A document broken inside is one bad input, and the ones after it are judged; after one
+    // whose brackets do not match, where the next starts is not known: the rest is not read,
+    // and that is said.
+    let lines_to = |n: usize| pretty[..n].iter().map(|p| p.lines().count()).sum::<usize>();
+    let mut broken = pretty.clone();
+    broken[1] = broken[1].replacen("\"id\"", "\"id\": 1,,\"again\"", 1);
+    std::fs::write(dir.join("records.json"), broken.join("\n")).expect("writes");
+    let (status, report) = check(&dir.join("records.json"), &[]);
+    assert_eq!(status, 2);
+    assert_eq!(report["summary"]["records"], meetings.len() - 1);
+    let bad = bad_inputs(&report);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    let id_line = broken[1]
+        .lines()
+        .position(|l| l.contains(",,"))
+        .expect("it")
+        + 1;
+    assert_eq!(bad[0].0 as usize, lines_to(1) + id_line, "{bad:?}");
+    let mut mismatched = pretty.clone();
+    mismatched[2] = mismatched[2].replacen('[', "{", 1);
+    std::fs::write(dir.join("records.json"), mismatched.join("\n")).expect("writes");
+    let (status, report) = check(&dir.join("records.json"), &[]);
+    assert_eq!(status, 2);
+    assert_eq!(report["summary"]["records"], 2);
+    let bad = bad_inputs(&report);
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert!(
+        bad[1].2.contains("the rest of the file is not read"),
+        "{bad:?}"
+    );
 }

@@ -1,5 +1,5 @@
 //! Reading a source as a stream of records: a JSON Lines file line by line, a JSON array element
-//! by element. Memory holds the record being read, never the file: each record comes with its own
+//! by element, documents written one after the other one by one. Memory holds the record being read, never the file: each record comes with its own
 //! text as a fragment of the file ([`SourceFile::fragment`]) that knows where it starts, so a
 //! finding is located and shown in the file's numbering, and the text is dropped with the record
 //! unless a finding keeps it. A record's place can be read again later ([`Refetch`]) when a rule
@@ -682,6 +682,13 @@ impl Reader<'_> {
 
     /// Reads one element of the array; `false` when the rest of the array cannot be read.
     fn element(&mut self, index: usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
+        let value = self.scan_value()?;
+        self.emit_value(index, value, emit)
+    }
+
+    /// Reads one value, found by its brackets, keeping as much of its text as the limit allows;
+    /// its text starts with the blanks that indent it on its line.
+    fn scan_value(&mut self) -> io::Result<Scanned> {
         // Blanks are ASCII: as many columns as bytes.
         let indent = self.indent.clone().unwrap_or_default();
         let start = TextStart {
@@ -690,7 +697,8 @@ impl Reader<'_> {
             columns: self.at.columns - indent.len(),
             utf16_columns: self.at.utf16_columns - indent.len(),
         };
-        let mut text = indent.clone();
+        let first = indent.len();
+        let mut text = indent;
         let mut scan = Scan::default();
         let max = self.limits.max_record_bytes;
         let mut too_large = false;
@@ -708,14 +716,14 @@ impl Reader<'_> {
                 let before = scan.too_deep_at.unwrap_or(0);
                 too_deep = Some(position_after(self.at, &buffer[..before]));
             }
-            if !too_large && text.len() + used > max + indent.len() {
+            if !too_large && text.len() + used > max + first {
                 too_large = true;
             }
             if !too_large {
                 text.extend_from_slice(&buffer[..used]);
-            } else if text.len() < indent.len() + 256 {
+            } else if text.len() < first + 256 {
                 // Enough of it to show where it starts.
-                let room = (indent.len() + 256 - text.len()).min(used);
+                let room = (first + 256 - text.len()).min(used);
                 text.extend_from_slice(&buffer[..room]);
             }
             self.advance(used)?;
@@ -723,15 +731,42 @@ impl Reader<'_> {
                 break;
             }
         }
-        let len = self.at.offset - start.offset;
-        let cut_short = !scan.ended;
-        if text.len() == indent.len() && !cut_short {
+        Ok(Scanned {
+            len: self.at.offset - start.offset,
+            cut_short: !scan.ended && !scan.scalar_read(),
+            mismatched: scan.mismatched,
+            start,
+            text,
+            first,
+            too_large,
+            too_deep,
+        })
+    }
+
+    /// Emits a value read as the array's element (or document) `index`; `false` when what
+    /// follows it cannot be read.
+    fn emit_value(
+        &mut self,
+        index: usize,
+        value: Scanned,
+        emit: &mut dyn FnMut(Item),
+    ) -> io::Result<bool> {
+        let Scanned {
+            start,
+            text,
+            first,
+            len,
+            too_large,
+            too_deep,
+            cut_short,
+            ..
+        } = value;
+        if text.len() == first && !cut_short {
             emit(Item::Malformed(self.here("expected a record")));
             return Ok(false);
         }
         let decoded = decode(text);
         let source = SourceFile::fragment(&self.origin.name, decoded.text, start);
-        let first = indent.len();
         if too_large {
             emit(Item::Malformed(self.too_large(source, first, "record")));
             return Ok(!cut_short);
@@ -773,53 +808,63 @@ impl Reader<'_> {
         Ok(true)
     }
 
-    /// A JSON document that is not an array: read whole (within the limit), as one record; its
-    /// text starts where the blanks before it end.
+    /// A JSON text that is not an array: one record, or records written as documents one after
+    /// the other (as `jq '.[]'` writes an export), each read in turn, as an array's elements are:
+    /// memory holds one of them, never the file.
     fn whole(&mut self, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
-        let max = self.limits.max_record_bytes;
-        let start = self.at;
-        let mut bytes = Vec::new();
-        let read = (&mut *self.input)
-            .take(max as u64 + 1)
-            .read_to_end(&mut bytes)?;
-        if read > max {
-            let head = self.head(&bytes, start);
-            emit(Item::Malformed(self.too_large(head, 0, "record")));
+        let value = self.scan_value()?;
+        let mut after = Vec::new();
+        self.skip_blanks_keeping(&mut after)?;
+        let more = self.peek()?.is_some();
+        // One document, or one that breaks before another could start: the record is the whole
+        // text, from where its blanks end, its parse saying where it breaks.
+        let whole = !more || value.cut_short || value.mismatched;
+        if whole && !value.too_large {
+            let Scanned {
+                start, text, first, ..
+            } = value;
+            let start = TextStart {
+                offset: start.offset + first,
+                columns: start.columns + first,
+                utf16_columns: start.utf16_columns + first,
+                ..start
+            };
+            let mut bytes = text;
+            bytes.drain(..first);
+            let len = bytes.len() + after.len();
+            bytes.extend_from_slice(&after);
+            let decoded = decode(bytes);
+            let source = SourceFile::fragment(&self.origin.name, decoded.text, start);
+            emit(Item::Record(RecordText {
+                place: Place::Whole,
+                not_utf8: decoded.not_utf8,
+                refetch: Refetch::new(self.origin, start, len, &source.text),
+                source,
+            }));
             return Ok(());
         }
-        let len = bytes.len();
-        let decoded = decode(bytes);
-        // Most such texts are one document: told by a scan of its brackets, not a second parse.
-        let more_after_one = match Scan::default().feed(decoded.text.as_bytes()) {
-            Step::End(used) => !decoded.text[used..].trim_ascii().is_empty(),
-            Step::More => false,
-        };
-        let documents = match more_after_one && decoded.not_utf8.is_empty() {
-            true => documents(&decoded.text),
-            false => Vec::new(),
-        };
-        if documents.len() > 1 {
-            // Documents one after the other, as `jq` without `-c` writes records: each is a
-            // record, at its own place (after a broken one, the rest is one bad input).
-            for (index, (from, to)) in documents.into_iter().enumerate() {
-                let at = position_after(start, &decoded.text.as_bytes()[..from]);
-                let text = &decoded.text[from..to];
-                emit(Item::Record(RecordText {
-                    place: Place::Element { index, offset: 0 },
-                    not_utf8: Vec::new(),
-                    refetch: Refetch::new(self.origin, at, to - from, text),
-                    source: SourceFile::fragment(&self.origin.name, text, at),
-                }));
+        if !self.emit_value(0, value, emit)? {
+            return Ok(());
+        }
+        for index in 1.. {
+            self.skip_blanks()?;
+            if self.peek()?.is_none() {
+                break;
             }
-            return Ok(());
+            let value = self.scan_value()?;
+            let mismatched = value.mismatched;
+            if !self.emit_value(index, value, emit)? {
+                break;
+            }
+            self.skip_blanks()?;
+            if mismatched && self.peek()?.is_some() {
+                // Its parse says where it breaks; where the next one starts is not known.
+                emit(Item::Malformed(self.here(
+                    "after a record whose brackets do not match, the rest of the file is not read",
+                )));
+                break;
+            }
         }
-        let source = SourceFile::fragment(&self.origin.name, decoded.text, start);
-        emit(Item::Record(RecordText {
-            place: Place::Whole,
-            not_utf8: decoded.not_utf8,
-            refetch: Refetch::new(self.origin, start, len, &source.text),
-            source,
-        }));
         Ok(())
     }
 
@@ -848,6 +893,11 @@ impl Reader<'_> {
     }
 
     fn skip_blanks(&mut self) -> io::Result<()> {
+        self.skip_blanks_keeping(&mut Vec::new())
+    }
+
+    /// Skips blanks, keeping the first [`BUFFER`] bytes of them in `kept`.
+    fn skip_blanks_keeping(&mut self, kept: &mut Vec<u8>) -> io::Result<()> {
         loop {
             let buffer = self.input.fill_buf()?;
             let blanks = buffer
@@ -857,6 +907,8 @@ impl Reader<'_> {
             if blanks == 0 {
                 return Ok(());
             }
+            let room = BUFFER.saturating_sub(kept.len()).min(blanks);
+            kept.extend_from_slice(&buffer[..room]);
             self.advance(blanks)?;
         }
     }
@@ -909,6 +961,24 @@ impl Reader<'_> {
     }
 }
 
+/// A value read by its brackets ([`Reader::scan_value`]).
+struct Scanned {
+    /// Where its text starts: at the blanks that indent it.
+    start: TextStart,
+    /// Its text, indentation first; only the first bytes of a value too large.
+    text: Vec<u8>,
+    /// Where the value starts in `text`, after its indentation.
+    first: usize,
+    /// Its length in the source, indentation included.
+    len: usize,
+    too_large: bool,
+    too_deep: Option<TextStart>,
+    /// The source ends inside it.
+    cut_short: bool,
+    /// It ends at a bracket that does not close the one open.
+    mismatched: bool,
+}
+
 /// Where an array element ends: brackets and strings followed, byte by byte.
 #[derive(Default)]
 struct Scan {
@@ -919,6 +989,8 @@ struct Scan {
     escaped: bool,
     started: bool,
     ended: bool,
+    /// It ended at a bracket that does not close the one open.
+    mismatched: bool,
     /// In the last chunk fed, the offset of the bracket that went too deep.
     too_deep_at: Option<usize>,
 }
@@ -974,6 +1046,7 @@ impl Scan {
                     self.depth -= 1;
                     // A bracket closed by the wrong one ends the element: its parse says why.
                     if self.depth == 0 || !matched {
+                        self.mismatched = !matched;
                         return self.end(i + 1);
                     }
                 }
@@ -992,34 +1065,15 @@ impl Scan {
         self.ended = true;
         Step::End(used)
     }
-}
 
-/// The position after `bytes`, read from `at`.
-/// Where each JSON value of a text written as values one after the other lies (`from..to`, in
-/// bytes); one range for a text of one value. A value that cannot be read ends the list with
-/// the rest of the text, to be reported where it breaks.
-fn documents(text: &str) -> Vec<(usize, usize)> {
-    let blanks = |from: usize| {
-        let rest = &text.as_bytes()[from..];
-        from + (rest.iter())
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-            .count()
-    };
-    let mut values = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
-    let mut found = Vec::new();
-    loop {
-        let from = blanks(values.byte_offset());
-        match values.next() {
-            None => return found,
-            Some(Ok(_)) => found.push((from, values.byte_offset())),
-            Some(Err(_)) => {
-                found.push((from, text.len()));
-                return found;
-            }
-        }
+    /// A value outside brackets and strings (`12`, `true`) has been read: at the end of the
+    /// source, it ends there.
+    fn scalar_read(&self) -> bool {
+        self.started && self.depth == 0 && !self.in_string
     }
 }
 
+/// The position after `bytes`, read from `at`.
 fn position_after(at: TextStart, bytes: &[u8]) -> TextStart {
     let chars = |s: &[u8]| s.iter().filter(|&&b| b & 0xC0 != 0x80).count();
     // A scalar value of four UTF-8 bytes is two UTF-16 units.
