@@ -97,7 +97,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
             return Ok(());
         }
         // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,
-        // `records.txt`): the text does, read on its own before the records are.
+        // `records.txt`): the text does, by its head, read when it was opened.
         let format = format.unwrap_or_else(|| records::stream::sniff(&head));
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         // A `.json` file of JSON Lines (`jq -c` writes them) is read line by line.

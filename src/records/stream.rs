@@ -1,9 +1,9 @@
-//! Reading a source as a stream of records: a JSON Lines file line by line, a JSON array element
-//! by element, documents written one after the other one by one. Memory holds the record being read, never the file: each record comes with its own
-//! text as a fragment of the file ([`SourceFile::fragment`]) that knows where it starts, so a
-//! finding is located and shown in the file's numbering, and the text is dropped with the record
-//! unless a finding keeps it. A record's place can be read again later ([`Refetch`]) when a rule
-//! about the whole set must show it.
+//! Reading a source as a stream of records: a JSON Lines file line by line, a JSON array element by
+//! element, documents written one after the other one by one. Memory holds the record being read,
+//! never the file: each record comes with its own text as a fragment of the file
+//! ([`SourceFile::fragment`]) that knows where it starts, so a finding is located and shown in the
+//! file's numbering, and the text is dropped with the record unless a finding keeps it. A record's
+//! place can be read again later ([`Refetch`]) when a rule about the whole set must show it.
 
 use std::fs::File;
 use std::io::{self, BufRead, Read};
