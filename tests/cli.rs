@@ -352,24 +352,38 @@ fn a_report_never_overwrites_the_records_it_checks() {
 }
 
 /// Standard input with nothing in it is bad input, not a clean audit: `export | bylaw check -`
-/// whose export failed must not pass. An empty array is records: none.
+/// whose export failed must not pass, nor `bylaw check /dev/stdin` or `bylaw check <(export)`.
+/// An empty array is records: none.
 #[test]
 fn empty_standard_input_is_bad_input() {
     for (given, status) in [("", 2), (" \n\t\r\n", 2), ("\u{feff}\n", 2), ("[]", 0)] {
-        let out = bylaw(&["check", "-"], Some(given));
-        assert_eq!(
-            out.status.code(),
-            Some(status),
-            "{given:?}: {}",
-            stdout(&out)
-        );
-        if status == 2 {
-            assert!(
-                stdout(&out).contains("standard input is empty"),
-                "{}",
+        for path in ["-", "/dev/stdin"] {
+            let out = bylaw(&["check", path], Some(given));
+            assert_eq!(
+                out.status.code(),
+                Some(status),
+                "{path} {given:?}: {}",
                 stdout(&out)
             );
+            if status == 2 {
+                let said = ["standard input is empty", "`/dev/stdin` is empty"];
+                assert!(
+                    said.iter().any(|s| stdout(&out).contains(s)),
+                    "{}",
+                    stdout(&out)
+                );
+            }
         }
+    }
+    #[cfg(unix)]
+    {
+        let script = format!("'{}' check <(true)", env!("CARGO_BIN_EXE_bylaw"));
+        let out = Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .expect("bash runs");
+        assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+        assert!(stdout(&out).contains("is empty"), "{}", stdout(&out));
     }
 }
 

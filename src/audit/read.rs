@@ -69,6 +69,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         }
     };
     let mut result = FileResult::default();
+    let read_once = matches!(source, Ok(Source::Once(_)));
     let opened = match source.and_then(records::stream::open) {
         Ok(opened) => opened,
         Err(e) => {
@@ -85,15 +86,21 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
     } = opened;
     let origin = Arc::new(records::Origin::new(name.clone(), reopen));
     let read = (|| {
-        // Standard input with nothing in it is most often a producer that failed (`export |
-        // bylaw check -`): not a clean audit of no records.
-        if from_stdin && head.is_empty() {
+        // Standard input, a pipe or a device with nothing in it is most often a producer that
+        // failed (`export | bylaw check -`, `bylaw check <(export)`): not a clean audit of no
+        // records.
+        if read_once && head.is_empty() {
             result.readable = true;
-            let message = "standard input is empty: no records were given to check (did what \
-                           writes it fail?)";
+            let what = match from_stdin {
+                true => "standard input".to_string(),
+                false => format!("`{name}`"),
+            };
+            let message = format!(
+                "{what} is empty: no records were given to check (did what writes it fail?)"
+            );
             result
                 .bad_inputs
-                .push(BadInput::unlocated(name.clone(), message.into()));
+                .push(BadInput::unlocated(name.clone(), message));
             return Ok(());
         }
         // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,
