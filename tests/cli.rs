@@ -418,9 +418,11 @@ fn a_file_size_limit_is_a_failed_copy_not_a_silent_end() {
         message.contains("cannot copy it to a temporary file"),
         "{message}"
     );
-    // Half a megabyte of copy or more (512- or 1024-byte blocks): some of the records, not all.
+    // Half a megabyte of copy or more (512- or 1024-byte blocks): some of the records, not all;
+    // every line the copy holds whole is judged, and reading stopped at the next.
     let records = report["summary"]["records"].as_u64().unwrap_or_default();
     assert!(records > 0 && records < 2000, "{records} records judged");
+    assert_eq!(bad[0]["line"].as_u64(), Some(records + 1), "{bad:?}");
 }
 
 #[test]

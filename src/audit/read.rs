@@ -16,6 +16,7 @@ use crate::eval::{judge_item, FileResult};
 use crate::finding::BadInput;
 use crate::records::stream::{Source, Spool};
 use crate::records::{self, Item, Reopen};
+use crate::source::{SourceFile, Span, TextStart};
 
 pub enum Text {
     File(PathBuf, Option<Format>),
@@ -108,10 +109,12 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         let format = format.unwrap_or_else(|| records::stream::sniff(&head));
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         // A `.json` file of JSON Lines (`jq -c` writes them) is read line by line.
+        let head = input.fill_buf().map_err(|error| records::stream::Stopped {
+            error,
+            at: TextStart::FILE,
+        })?;
         let format = match format {
-            Format::Json if records::json_is_lines(&String::from_utf8_lossy(input.fill_buf()?)) => {
-                Format::Lines
-            }
+            Format::Json if records::json_is_lines(&String::from_utf8_lossy(head)) => Format::Lines,
             format => format,
         };
         result.readable = true;
@@ -126,11 +129,19 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         read
     })();
     result.close_bad_inputs(&name);
-    if let Err(e) = read {
-        // What was read before the fault is judged; the fault is bad input all the same.
-        result
-            .bad_inputs
-            .push(BadInput::unlocated(name, format!("cannot read: {e}")));
+    if let Err(records::stream::Stopped { error, at }) = read {
+        // What was read before the fault is judged; the fault is bad input all the same, where
+        // reading stopped.
+        let source = SourceFile::fragment(&name, "", at);
+        let help = "the records before this point are judged; the rest of the source is not read";
+        result.bad_inputs.push(BadInput::at(
+            &source,
+            Span::new(0, 0),
+            format!("cannot read on from here: {error}"),
+            "bad-input::read",
+            "reading stopped here",
+            Some(help.into()),
+        ));
     }
     result
 }

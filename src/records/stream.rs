@@ -81,6 +81,8 @@ pub struct Spool {
     copy: File,
     /// How many bytes have been read (and copied).
     copied: u64,
+    /// Why the copy stopped, once it has: what the copy holds is read first.
+    failed: Option<io::Error>,
 }
 
 /// Starts the copy of `input`; nothing is read yet.
@@ -90,6 +92,7 @@ pub fn spool(input: Box<dyn Read + Send>) -> io::Result<Spool> {
         input,
         copy,
         copied: 0,
+        failed: None,
     })
 }
 
@@ -104,12 +107,37 @@ fn copy_failed(e: io::Error) -> io::Error {
 }
 
 impl Read for Spool {
+    /// Gives only bytes the copy holds, so that every record judged can be read again: when the
+    /// copy fails part of the way (a full disk, `ulimit -f`), the bytes it took are given, and
+    /// the failure at the next read, whatever the size of the reads.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = &self.failed {
+            return Err(io::Error::new(e.kind(), e.to_string()));
+        }
         let n = self.input.read(buf)?;
-        write_all_at(&self.copy, &buf[..n], self.copied).map_err(copy_failed)?;
-        self.copied += n as u64;
-        Ok(n)
+        let (copied, failed) = write_at(&self.copy, &buf[..n], self.copied);
+        self.copied += copied as u64;
+        self.failed = failed.map(copy_failed);
+        match &self.failed {
+            Some(e) if copied == 0 => Err(io::Error::new(e.kind(), e.to_string())),
+            _ => Ok(copied),
+        }
     }
+}
+
+/// Writes `bytes` at `offset` of `file`, as far as it can: how many were written, and why the
+/// rest were not.
+fn write_at(file: &File, bytes: &[u8], offset: u64) -> (usize, Option<io::Error>) {
+    let mut written = 0;
+    while written < bytes.len() {
+        match write_some_at(file, &bytes[written..], offset + written as u64) {
+            Ok(0) => return (written, Some(io::ErrorKind::WriteZero.into())),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (written, Some(e)),
+        }
+    }
+    (written, None)
 }
 
 /// Reads the copy of a spooled source from `at` up to `end`, by positioned reads: the copy's
@@ -334,18 +362,18 @@ fn read_at(file: &File, bytes: &mut [u8], offset: u64) -> io::Result<usize> {
     file.read(bytes)
 }
 
-/// Writes `bytes` at `offset` of an open file.
+/// Writes some of `bytes` at `offset` of an open file; returns how many.
 #[cfg(unix)]
-fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+fn write_some_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::write_at(file, bytes, offset)
 }
 
 #[cfg(not(unix))]
-fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+fn write_some_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<usize> {
     use std::io::{Seek, SeekFrom, Write};
     let mut file = file.try_clone()?;
     file.seek(SeekFrom::Start(offset))?;
-    file.write_all(bytes)
+    file.write(bytes)
 }
 
 /// Reads `bytes.len()` bytes at `offset` of an open file.
@@ -451,8 +479,12 @@ pub fn read(
     format: Format,
     limits: Limits,
     emit: &mut dyn FnMut(Item),
-) -> io::Result<()> {
-    if let Some(encoding) = utf16(input.fill_buf()?) {
+) -> Result<(), Stopped> {
+    let head = input.fill_buf().map_err(|error| Stopped {
+        error,
+        at: TextStart::FILE,
+    })?;
+    if let Some(encoding) = utf16(head) {
         // Read as UTF-8, every line would be bad input, and none would say why.
         emit(Item::Malformed(Malformed {
             source: SourceFile::fragment(&origin.name, "", TextStart::FILE),
@@ -472,10 +504,23 @@ pub fn read(
         at: TextStart::FILE,
         indent: Some(Vec::new()),
     };
-    match format {
+    let read = match format {
         Format::Lines => reader.lines(emit),
         Format::Json => reader.json(emit),
-    }
+    };
+    read.map_err(|error| Stopped {
+        error,
+        at: reader.at,
+    })
+}
+
+/// Reading a source stopped part of the way (a failed read, a full disk under standard input's
+/// copy): why, and where; the records before were read.
+#[derive(Debug)]
+pub struct Stopped {
+    pub error: io::Error,
+    /// Where in the source: the start of the line being read (JSON Lines), or the next byte.
+    pub at: TextStart,
 }
 
 /// The UTF-16 a text is written in, told by its first bytes: a UTF-16 byte-order mark, or a
