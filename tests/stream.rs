@@ -844,16 +844,112 @@ fn documents_one_after_another_are_each_a_record() {
         .expect("it")
         + 1;
     assert_eq!(bad[0].0 as usize, lines_to(1) + id_line, "{bad:?}");
-    let mut mismatched = pretty.clone();
-    mismatched[2] = mismatched[2].replacen('[', "{", 1);
-    std::fs::write(dir.join("records.json"), mismatched.join("\n")).expect("writes");
-    let (status, report) = check(&dir.join("records.json"), &[]);
-    assert_eq!(status, 2);
-    assert_eq!(report["summary"]["records"], 2);
-    let bad = bad_inputs(&report);
-    assert_eq!(bad.len(), 2, "{bad:?}");
-    assert!(
-        bad[1].2.contains("the rest of the file is not read"),
-        "{bad:?}"
+}
+
+/// `bylaw check` on `text` given on standard input, with more arguments: (exit status, report).
+fn check_stdin(text: &str, more: &[&str]) -> (i32, Json) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        .args(["check", "-", "--format", "json"])
+        .args(more)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("bylaw runs");
+    let mut stdin = child.stdin.take().expect("its input");
+    let text = text.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().expect("it ends");
+    writer.join().expect("written").expect("written");
+    let report = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    (out.status.code().expect("exits"), report)
+}
+
+/// Exports joined as tools join them — arrays one after the other (`cat a.json b.json`),
+/// documents glued on one line (`jq -j`), a compact document before pretty ones, a byte-order
+/// mark where files were joined — are every record read, from a file and from standard input
+/// alike. A document broken where the next cannot be told from it (a bracket that closes the
+/// wrong one, a string that runs past its line, a closing brace missing, a stray bracket) is one
+/// bad input where it breaks, and reading goes on at the next line that begins a record.
+#[test]
+fn joined_exports_are_read_whole_and_broken_documents_lose_only_themselves() {
+    let dir = folder("joined-exports");
+    let meetings = example_meetings();
+    let n = meetings.len();
+    let pretty: Vec<String> = (meetings.iter())
+        .map(|m| serde_json::to_string_pretty(m).expect("JSON"))
+        .collect();
+    let compact: Vec<String> = (meetings.iter())
+        .map(|m| serde_json::to_string(m).expect("JSON"))
+        .collect();
+    let lines_before = |i: usize| -> usize { pretty[..i].iter().map(|p| p.lines().count()).sum() };
+    let line_of = |doc: &str, needle: &str| doc.lines().position(|l| l.contains(needle));
+    let arrays = [&meetings[..5], &meetings[5..]]
+        .map(|part| serde_json::to_string_pretty(part).expect("JSON"))
+        .join("\n");
+    let mixed = format!("{}\n{}", compact[0], pretty[1..].join("\n"));
+    let bom = format!(
+        "\u{feff}{}\n\u{feff}{}",
+        pretty[..6].join("\n"),
+        pretty[6..].join("\n")
     );
+    // Each case: the text, the records judged, and the line of its one bad input.
+    let mut cases: Vec<(&str, String, usize, Option<usize>)> = vec![
+        ("two arrays", arrays, n, None),
+        ("glued", compact.concat(), n, None),
+        ("compact then pretty", mixed, n, None),
+        ("byte-order marks", bom, n, None),
+    ];
+    let mut wrong_bracket = pretty.clone();
+    let opening_line = line_of(&pretty[2], "[").expect("a list") + 1;
+    wrong_bracket[2] = wrong_bracket[2].replacen('[', "{", 1);
+    // `{` opens an object, which `]` does not close (`"absences": {]`).
+    assert!(pretty[2].contains("[]"));
+    cases.push((
+        "a bracket closed by the wrong one",
+        wrong_bracket.join("\n"),
+        n - 1,
+        Some(lines_before(2) + opening_line),
+    ));
+    let mut open_string = pretty.clone();
+    let id = meetings[2]["id"].as_str().expect("an id");
+    open_string[2] = open_string[2].replacen(&format!("\"{id}\""), &format!("\"{id}"), 1);
+    let id_line = line_of(&open_string[2], id).expect("its id") + 1;
+    cases.push((
+        "a string that runs past its line",
+        open_string.join("\n"),
+        n - 1,
+        Some(lines_before(2) + id_line),
+    ));
+    let mut no_brace = pretty.clone();
+    no_brace[2].pop();
+    let last_line = no_brace[2].lines().count();
+    cases.push((
+        "a closing brace missing",
+        no_brace.join("\n"),
+        n - 1,
+        Some(lines_before(2) + last_line),
+    ));
+    let stray = format!("{}\n}}\n{}", pretty[..3].join("\n"), pretty[3..].join("\n"));
+    cases.push(("a stray brace", stray, n, Some(lines_before(3) + 1)));
+    for (case, text, records, bad_line) in cases {
+        std::fs::write(dir.join("records.json"), &text).expect("writes");
+        for (route, (status, report)) in [
+            ("file", check(&dir.join("records.json"), &[])),
+            ("standard input", check_stdin(&text, &[])),
+        ] {
+            assert_eq!(report["summary"]["records"], records, "{case}, {route}");
+            let bad = bad_inputs(&report);
+            let expected_bad = usize::from(records < n || bad_line.is_some());
+            assert_eq!(bad.len(), expected_bad, "{case}, {route}: {bad:?}");
+            assert_eq!(
+                status,
+                if expected_bad > 0 { 2 } else { 1 },
+                "{case}, {route}"
+            );
+            if let Some(line) = bad_line {
+                assert_eq!(bad[0].0 as usize, line, "{case}, {route}: {bad:?}");
+            }
+        }
+    }
 }

@@ -4,7 +4,6 @@
 //! a worker thread; returns what evaluation found of the file's records and the facts the
 //! set-level rules need ([`FileResult`]).
 
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use crate::eval::{judge_item, FileResult};
 use crate::finding::BadInput;
 use crate::records::stream::{Source, Spool};
 use crate::records::{self, Item, Reopen};
-use crate::source::{SourceFile, Span, TextStart};
+use crate::source::{SourceFile, Span};
 
 pub enum Text {
     File(PathBuf, Option<Format>),
@@ -109,12 +108,10 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         let format = format.unwrap_or_else(|| records::stream::sniff(&head));
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         // A `.json` file of JSON Lines (`jq -c` writes them) is read line by line.
-        let head = input.fill_buf().map_err(|error| records::stream::Stopped {
-            error,
-            at: TextStart::FILE,
-        })?;
         let format = match format {
-            Format::Json if records::json_is_lines(&String::from_utf8_lossy(head)) => Format::Lines,
+            Format::Json if records::json_is_lines(&String::from_utf8_lossy(&head)) => {
+                Format::Lines
+            }
             format => format,
         };
         result.readable = true;

@@ -99,40 +99,73 @@ pub fn not_utf8_message(byte: u8, more: usize) -> String {
     format!("the text is not UTF-8 here (byte 0x{byte:02X}){more}; records are written in UTF-8")
 }
 
-/// How text whose name does not tell is written (standard input, a FIFO): a JSON array, or one
-/// JSON document (a pretty-printed record), or else JSON Lines. When unsure it is read as JSON
-/// Lines, where one bad line loses only itself: a first line that is a whole value with more after
-/// it, or that is neither a value nor the opening of a document (`#comment`, a record cut short).
+/// How text whose name does not tell is written (standard input, a FIFO), from its head: JSON
+/// Lines, or JSON (an array, one document, or documents one after the other). When unsure it is
+/// read as JSON Lines, where one bad line loses only itself.
 pub fn sniff_format(text: &str) -> Format {
-    let text = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    let first_line = text.lines().next().unwrap_or("").trim_end();
-    let is_value = |t: &str| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok();
-    if is_value(first_line) {
-        let alone = text[first_line.len()..].trim().is_empty();
-        // A one-line array alone is an export, streamed element by element.
-        return if alone && first_line.starts_with('[') {
-            Format::Json
-        } else {
-            Format::Lines
-        };
-    }
-    let opens_a_document = first_line.starts_with('[') || first_line == "{";
-    if opens_a_document || is_value(text) {
-        Format::Json
-    } else {
-        Format::Lines
-    }
+    format_of_head(text, Format::Lines)
 }
 
-/// Whether a text named as JSON (`.json`) is JSON Lines: its first line is a whole JSON value with
-/// more after it (as `jq -c` writes), which one JSON document never is. Read as one document, it
-/// would be one bad input ("trailing characters") and no record judged.
+/// Whether a text named as JSON (`.json`) is JSON Lines, as `jq -c` writes them: read as JSON,
+/// a bad line could hide the lines after it.
 pub fn json_is_lines(head: &str) -> bool {
+    format_of_head(head, Format::Json) == Format::Lines
+}
+
+/// How a text is written, told by its first lines; `unsure` when they do not tell. JSON Lines:
+/// a first line that is one whole value, with a line after it that is not the opening of a
+/// pretty-printed document (`{` or `[` alone). JSON: an array; a first line that opens a
+/// document, or holds values one after the other (`{…}{…}`), or is longer than the head (a
+/// minified export, read value by value whichever it is); a pretty-printed record.
+fn format_of_head(head: &str, unsure: Format) -> Format {
+    // The head may end before the text does: what it does not show does not decide.
+    let cut = head.len() >= stream::BUFFER;
     let text = head.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    let Some((first, rest)) = text.split_once('\n') else {
-        return false;
+    let values_in = |line: &str| {
+        let values = serde_json::Deserializer::from_str(line).into_iter::<serde::de::IgnoredAny>();
+        let mut count = 0;
+        for value in values {
+            match value {
+                Ok(_) => count += 1,
+                Err(_) => return None,
+            }
+        }
+        Some(count)
     };
-    !rest.trim().is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok()
+    let Some((first, rest)) = text.split_once('\n') else {
+        // One line, or a first line longer than the head.
+        return match values_in(text) {
+            Some(1) if !text.starts_with('[') => unsure,
+            Some(0) => unsure,
+            _ if text.starts_with(['[', '{']) => Format::Json,
+            _ => unsure,
+        };
+    };
+    let first = first.trim_end();
+    let next_line = rest.lines().map(str::trim).find(|l| !l.is_empty());
+    match values_in(first) {
+        Some(1) => match next_line {
+            None if first.starts_with('[') => Format::Json,
+            // The head ends with its first line: read value by value, whatever follows.
+            None if cut && first.starts_with('{') => Format::Json,
+            None => unsure,
+            Some("{" | "[") => Format::Json,
+            // An array whose elements are one per line is JSON; records one per line after it
+            // (a stray `[` on a JSON Lines file) are JSON Lines.
+            Some(_) => Format::Lines,
+        },
+        Some(0) => unsure,
+        Some(_) => Format::Json,
+        None if first == "[" || first == "{" => Format::Json,
+        // A document that opens on a line it does not end on, unless the next line is a record
+        // whole: then the first is a record cut short, or a stray `[` before JSON Lines.
+        None if first.starts_with(['[', '{']) => match next_line.map(values_in) {
+            Some(Some(1)) if !first.ends_with(',') => Format::Lines,
+            _ => Format::Json,
+        },
+        None if values_in(text).is_some() => Format::Json,
+        None => unsure,
+    }
 }
 
 /// Reads a JSON text as records are read: its value, and every key it gives again (`strict`
@@ -456,6 +489,20 @@ mod tests {
         }
         assert_eq!(sniff_format("[{\"a\": 1}, {\"a\": 2}]\n"), Format::Json);
         assert_eq!(sniff_format("{\"a\": 1}"), Format::Lines);
+        // Documents glued (`jq -j`), on one line or more; a compact one before pretty ones.
+        assert_eq!(sniff_format("{\"a\": 1}{\"a\": 2}\n"), Format::Json);
+        assert_eq!(sniff_format("{\"a\": 1} {\"a\": 2}"), Format::Json);
+        assert_eq!(sniff_format("{\"a\": 1}\n{\n  \"a\": 2\n}\n"), Format::Json);
+        // A first line longer than the head: a minified export, read value by value.
+        assert_eq!(sniff_format("{\"a\": \"xxxx"), Format::Json);
+        // A first line as long as the head: what follows is not seen, and decides nothing.
+        let long = format!("{{\"a\": \"{}\"}}\n", "x".repeat(stream::BUFFER - 10));
+        assert_eq!(long.len(), stream::BUFFER);
+        assert_eq!(sniff_format(&long), Format::Json);
+        assert!(!json_is_lines(&long));
+        // An array of one record per line is JSON; a stray `[` before JSON Lines is not.
+        assert_eq!(sniff_format("[\n{\"a\": 1}\n]\n"), Format::Json);
+        assert_eq!(sniff_format("[{\"a\": 1}\n{\"a\": 2}\n"), Format::Lines);
     }
 
     #[test]
@@ -469,6 +516,9 @@ mod tests {
             "{\n  \"a\": 1\n}\n{\"a\": 2}\n",
             "[\n{\"a\": 1}\n]\n",
             "",
+            "{\"a\": 1}{\"a\": 2}\n{\"a\": 3}\n",
+            "{\"a\": 1}\n{\n  \"a\": 2\n}\n",
+            "{\"a\": \"a first line longer than the head",
         ] {
             assert!(!json_is_lines(document), "{document:?}");
         }

@@ -20,6 +20,9 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 /// How deep brackets may nest in a record (serde_json's own limit): deeper is refused, located.
 pub const MAX_DEPTH: usize = 128;
 
+/// UTF-8's byte-order mark.
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
 /// The bytes read at once; also how much of a source decides its format when its name does not.
 pub const BUFFER: usize = 64 << 10;
 
@@ -444,7 +447,6 @@ pub fn sniff(head: &[u8]) -> Format {
 
 /// The first [`BUFFER`] bytes of `input` after its byte-order mark and blank characters.
 fn head_after_blanks(input: &mut dyn BufRead) -> io::Result<Vec<u8>> {
-    const BOM: &[u8] = "\u{feff}".as_bytes();
     let mut at_start = true;
     loop {
         let buffer = input.fill_buf()?;
@@ -655,35 +657,51 @@ impl Reader<'_> {
         }
     }
 
-    /// A JSON file: an array read element by element, or one record read whole.
+    /// A JSON file: an array read element by element, or one record read whole; or values one
+    /// after the other (arrays written one after another, as `cat` joins exports, or documents
+    /// as `jq '.[]'` writes them), each array's elements and each other value a record.
     fn json(&mut self, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
         // A byte-order mark is no character: the columns after it count from 1.
-        if self.input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-            self.input.consume(3);
-            self.at.offset = 3;
+        if self.input.fill_buf()?.starts_with(BOM) {
+            self.input.consume(BOM.len());
+            self.at.offset = BOM.len();
         }
         self.skip_blanks()?;
         if self.peek()? != Some(b'[') {
             return self.whole(emit);
         }
+        let mut index = 0;
+        if self.array(&mut index, emit)? {
+            self.values(index, emit)?;
+        }
+        Ok(())
+    }
+
+    /// Reads an array from its `[`, each element a record numbered from `index`; `false` when
+    /// what follows it cannot be read.
+    fn array(&mut self, index: &mut usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
         self.advance(1)?;
-        for index in 0.. {
+        let mut elements = 0;
+        loop {
             self.skip_blanks()?;
             match self.peek()? {
-                Some(b']') if index == 0 => {
+                Some(b']') if elements == 0 => {
                     self.advance(1)?;
-                    return self.after_array(emit);
+                    return Ok(true);
                 }
                 None => {
                     emit(Item::Malformed(
                         self.here("the file ends inside the array: it is cut short"),
                     ));
-                    return Ok(());
+                    return Ok(false);
                 }
                 _ => {}
             }
-            if !self.element(index, emit)? {
-                return Ok(());
+            let read_on = self.element(*index, emit)?;
+            *index += 1;
+            elements += 1;
+            if !read_on {
+                return Ok(false);
             }
             self.skip_blanks()?;
             match self.peek()? {
@@ -692,37 +710,133 @@ impl Reader<'_> {
                     self.skip_blanks()?;
                     if self.peek()? == Some(b']') {
                         emit(Item::Malformed(self.here("trailing comma")));
-                        return Ok(());
+                        self.advance(1)?;
+                        return Ok(true);
                     }
                 }
                 Some(b']') => {
                     self.advance(1)?;
-                    return self.after_array(emit);
+                    return Ok(true);
                 }
                 None => {
                     emit(Item::Malformed(self.here(
                         "the file ends after a record, inside the array: it is cut short",
                     )));
-                    return Ok(());
+                    return Ok(false);
                 }
                 Some(_) => {
-                    emit(Item::Malformed(
-                        self.here("expected `,` or `]` after a record"),
-                    ));
-                    return Ok(());
+                    emit(Item::Malformed(self.here(
+                        "expected `,` or `]` after a record; the rest of the file is not read",
+                    )));
+                    return Ok(false);
                 }
             }
+        }
+    }
+
+    /// Values one after the other to the end of the source, the records numbered from `index`:
+    /// each array's elements, and each other value. After a value that breaks where the next
+    /// cannot be told from it (brackets that do not match, a string that does not end on its
+    /// line, a value the source ends inside), reading goes on at the next line that begins with
+    /// `{` or `[`, as each record of an export does.
+    fn values(&mut self, mut index: usize, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
+        loop {
+            self.skip_blanks()?;
+            // A byte-order mark where files were joined (`cat a.json b.json`).
+            if self.input.fill_buf()?.starts_with(BOM) {
+                self.advance(BOM.len())?;
+                continue;
+            }
+            match self.peek()? {
+                None => return Ok(()),
+                Some(b'[') => {
+                    if !self.array(&mut index, emit)? {
+                        return Ok(());
+                    }
+                }
+                Some(b'}' | b']') => {
+                    emit(Item::Malformed(self.here(
+                        "a closing bracket with nothing open before it: it is skipped",
+                    )));
+                    self.advance(1)?;
+                }
+                Some(_) => {
+                    let value = self.scan_value()?;
+                    self.document(index, value, emit)?;
+                    index += 1;
+                }
+            }
+        }
+    }
+
+    /// Emits a value read as a document, one of several one after the other; a broken one is
+    /// left for the next line that begins a record (see [`Reader::values`]).
+    fn document(
+        &mut self,
+        index: usize,
+        value: Scanned,
+        emit: &mut dyn FnMut(Item),
+    ) -> io::Result<()> {
+        if value.cut_short && !value.too_large {
+            // The source ends inside it: if a line inside it begins a record, the value is
+            // taken to end before that line, and what follows is read again from there.
+            let after_first_line = memchr::memchr(b'\n', &value.text[value.first..])
+                .map_or(value.text.len(), |n| value.first + n);
+            let next = (after_first_line..value.text.len().saturating_sub(1))
+                .find(|&i| value.text[i] == b'\n' && matches!(value.text[i + 1], b'{' | b'['));
+            if let Some(at) = next {
+                let Scanned {
+                    start,
+                    mut text,
+                    first,
+                    ..
+                } = value;
+                let rest = text.split_off(at + 1);
+                text.truncate(at);
+                let resumed = position_after(start, &text[..at]);
+                let resumed = position_after(resumed, b"\n");
+                let broken = Scanned {
+                    start,
+                    len: resumed.offset - start.offset,
+                    text,
+                    first,
+                    too_large: false,
+                    too_deep: None,
+                    cut_short: false,
+                    broken: true,
+                };
+                self.emit_value(index, broken, emit)?;
+                let mut rest = io::Cursor::new(rest);
+                let mut reader = Reader {
+                    input: &mut rest,
+                    origin: self.origin,
+                    limits: self.limits,
+                    at: resumed,
+                    indent: Some(Vec::new()),
+                };
+                return reader.values(index + 1, emit);
+            }
+        }
+        let broken = value.broken;
+        self.emit_value(index, value, emit)?;
+        if broken {
+            self.skip_to_a_record_line()?;
         }
         Ok(())
     }
 
-    /// After the array's `]`: only blanks may follow.
-    fn after_array(&mut self, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
-        self.skip_blanks()?;
-        if self.peek()?.is_some() {
-            emit(Item::Malformed(self.here("trailing characters")));
+    /// Skips to the next line that begins with `{` or `[` (or to the end of the source).
+    fn skip_to_a_record_line(&mut self) -> io::Result<()> {
+        loop {
+            let buffer = self.input.fill_buf()?;
+            match buffer.first() {
+                None => return Ok(()),
+                Some(b'{' | b'[') if self.at.columns == 0 => return Ok(()),
+                _ => {}
+            }
+            let skip = memchr::memchr(b'\n', buffer).map_or(buffer.len(), |n| n + 1);
+            self.advance(skip)?;
         }
-        Ok(())
     }
 
     /// Reads one element of the array; `false` when the rest of the array cannot be read.
@@ -779,7 +893,7 @@ impl Reader<'_> {
         Ok(Scanned {
             len: self.at.offset - start.offset,
             cut_short: !scan.ended && !scan.scalar_read(),
-            mismatched: scan.mismatched,
+            broken: scan.broken,
             start,
             text,
             first,
@@ -861,9 +975,9 @@ impl Reader<'_> {
         let mut after = Vec::new();
         self.skip_blanks_keeping(&mut after)?;
         let more = self.peek()?.is_some();
-        // One document, or one that breaks before another could start: the record is the whole
-        // text, from where its blanks end, its parse saying where it breaks.
-        let whole = !more || value.cut_short || value.mismatched;
+        // One document: the record is the whole text, from where its blanks end, its parse
+        // saying where it breaks.
+        let whole = !more;
         if whole && !value.too_large {
             let Scanned {
                 start, text, first, ..
@@ -888,29 +1002,8 @@ impl Reader<'_> {
             }));
             return Ok(());
         }
-        if !self.emit_value(0, value, emit)? {
-            return Ok(());
-        }
-        for index in 1.. {
-            self.skip_blanks()?;
-            if self.peek()?.is_none() {
-                break;
-            }
-            let value = self.scan_value()?;
-            let mismatched = value.mismatched;
-            if !self.emit_value(index, value, emit)? {
-                break;
-            }
-            self.skip_blanks()?;
-            if mismatched && self.peek()?.is_some() {
-                // Its parse says where it breaks; where the next one starts is not known.
-                emit(Item::Malformed(self.here(
-                    "after a record whose brackets do not match, the rest of the file is not read",
-                )));
-                break;
-            }
-        }
-        Ok(())
+        self.document(0, value, emit)?;
+        self.values(1, emit)
     }
 
     fn peek(&mut self) -> io::Result<Option<u8>> {
@@ -1020,8 +1113,9 @@ struct Scanned {
     too_deep: Option<TextStart>,
     /// The source ends inside it.
     cut_short: bool,
-    /// It ends at a bracket that does not close the one open.
-    mismatched: bool,
+    /// It breaks where the next value cannot be told from it: at a bracket that does not close
+    /// the one open, or at the end of a line inside a string.
+    broken: bool,
 }
 
 /// Where an array element ends: brackets and strings followed, byte by byte.
@@ -1034,8 +1128,9 @@ struct Scan {
     escaped: bool,
     started: bool,
     ended: bool,
-    /// It ended at a bracket that does not close the one open.
-    mismatched: bool,
+    /// It ended at a bracket that does not close the one open, or at a line break in a string
+    /// (which JSON does not allow).
+    broken: bool,
     /// In the last chunk fed, the offset of the bracket that went too deep.
     too_deep_at: Option<usize>,
 }
@@ -1055,6 +1150,10 @@ impl Scan {
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
+                } else if b == b'\n' {
+                    // A string does not run past its line: the value breaks here.
+                    self.broken = true;
+                    return self.end(i);
                 } else if b == b'\\' {
                     self.escaped = true;
                 } else if b == b'"' {
@@ -1063,9 +1162,10 @@ impl Scan {
                         return self.end(i + 1);
                     }
                 } else {
-                    // A string's body holds neither: skip to the next quote or backslash.
+                    // A string's body holds none: skip to the next quote, backslash or line
+                    // break.
                     let rest = &chunk[i..];
-                    i += memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+                    i += memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len());
                     continue;
                 }
                 i += 1;
@@ -1091,7 +1191,7 @@ impl Scan {
                     self.depth -= 1;
                     // A bracket closed by the wrong one ends the element: its parse says why.
                     if self.depth == 0 || !matched {
-                        self.mismatched = !matched;
+                        self.broken = !matched;
                         return self.end(i + 1);
                     }
                 }
