@@ -425,6 +425,31 @@ fn a_file_size_limit_is_a_failed_copy_not_a_silent_end() {
     assert_eq!(bad[0]["line"].as_u64(), Some(records + 1), "{bad:?}");
 }
 
+/// A report that cannot be written whole (a full disk, `ulimit -f`) is not left cut short, where
+/// a dashboard or the next step would read it as a whole one.
+#[cfg(unix)]
+#[test]
+fn a_report_cut_short_is_not_left_behind() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-cut-short");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let report = dir.join("report.html");
+    let script = format!(
+        "ulimit -f 1; exec '{}' check fixtures/example --format html -o '{}'",
+        env!("CARGO_BIN_EXE_bylaw"),
+        report.display()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("the part written is removed"), "{said}");
+    assert!(!report.exists(), "no report left");
+}
+
 #[test]
 fn the_summary_alone_counts_findings_by_rule() {
     let out = bylaw(&["check", "fixtures/example", "--summary"], None);

@@ -300,9 +300,20 @@ pub fn run(mut args: CheckArgs) -> u8 {
             }
             _ => Ok(()),
         },
-        Some(path) => std::fs::File::create(path)
-            .and_then(|file| write(&mut std::io::BufWriter::new(file)))
-            .map_err(|e| format!("cannot write the report to `{}`: {e}", path.display())),
+        Some(path) => {
+            let cannot = |e| format!("cannot write the report to `{}`: {e}", path.display());
+            let file = std::fs::File::create(path).map_err(cannot)?;
+            write(&mut std::io::BufWriter::new(file)).map_err(|e| {
+                // A report cut short (a full disk) would read as a whole one to whatever reads
+                // it next: none is left.
+                let removed = std::fs::remove_file(path).is_ok();
+                let said = cannot(e);
+                match removed {
+                    true => format!("{said}; the part written is removed"),
+                    false => said,
+                }
+            })
+        }
     };
     let written = match &pool {
         None => written(),
