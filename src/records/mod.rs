@@ -257,6 +257,11 @@ fn json_error(source: &Arc<SourceFile>, e: &serde_json::Error, base: usize) -> M
         .next()
         .unwrap_or(&message)
         .to_string();
+    // Said as the reader says it of an array's element, whichever finds it first.
+    let message = match message.as_str() {
+        "recursion limit exceeded" => stream::too_deep_message(),
+        _ => message,
+    };
     let end = source
         .text
         .get(at..)
@@ -457,8 +462,8 @@ mod tests {
         let Item::Malformed(m) = &items[0] else {
             panic!("refused");
         };
-        assert!(m.message.contains("deeper than 128"), "{}", m.message);
-        assert_eq!(m.source.line_column(m.span.start), (1, 130));
+        assert!(m.message.contains("more than 127 levels"), "{}", m.message);
+        assert_eq!(m.source.line_column(m.span.start), (1, 129));
     }
 
     #[test]

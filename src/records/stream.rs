@@ -17,8 +17,14 @@ use crate::source::{SourceFile, Span, TextStart};
 /// The largest record read by default: larger ones are refused, located, without being held.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 
-/// How deep brackets may nest in a record (serde_json's own limit): deeper is refused, located.
-pub const MAX_DEPTH: usize = 128;
+/// How deep brackets may nest in a record: serde_json refuses a 128th level. Deeper is refused,
+/// located, in the same words wherever it is found ([`too_deep_message`]).
+pub const MAX_DEPTH: usize = 127;
+
+/// What a record nested deeper than [`MAX_DEPTH`] is told.
+pub fn too_deep_message() -> String {
+    format!("the record nests more than {MAX_DEPTH} levels deep, more than any record needs")
+}
 
 /// UTF-8's byte-order mark.
 const BOM: &[u8] = "\u{feff}".as_bytes();
@@ -935,9 +941,7 @@ impl Reader<'_> {
             emit(Item::Malformed(Malformed {
                 of_encoding: false,
                 span: char_span(&source.text, at),
-                message: format!(
-                    "the record nests deeper than {MAX_DEPTH} levels, more than any record needs"
-                ),
+                message: too_deep_message(),
                 source,
             }));
             return Ok(!cut_short);
