@@ -10,7 +10,7 @@ use std::io::{self, BufRead, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{decode, not_utf8_message, Place};
+use super::{decode, Place};
 use crate::discover::Format;
 use crate::source::{SourceFile, Span, TextStart};
 
@@ -618,23 +618,14 @@ impl Reader<'_> {
             let raw_len = line.len();
             let decoded = decode(std::mem::take(&mut line));
             let source = SourceFile::fragment(&self.origin.name, decoded.text, start);
-            if let Some(&(at, byte)) = decoded.not_utf8.first() {
-                // A line that is not UTF-8 is not read as a record: its text is unsure.
-                let more = decoded.not_utf8.len() - 1;
-                emit(Item::Malformed(Malformed {
-                    of_encoding: false,
-                    span: replacement_span(at),
-                    message: not_utf8_message(byte, more),
-                    source,
-                }));
-                continue;
-            }
+            // A line with bytes that are not UTF-8 is read as an array's element is: refused
+            // for them, and counted as a record when it reads as one.
             emit(Item::Record(RecordText {
                 place: Place::Line {
                     line: start.line,
                     offset: bom,
                 },
-                not_utf8: Vec::new(),
+                not_utf8: decoded.not_utf8,
                 refetch: Refetch::new(self.origin, start, raw_len, &source.text),
                 source,
             }));
