@@ -124,7 +124,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse_only", |b| b.iter(|| parse_only(&files)));
     group.bench_function("check", |b| {
         b.iter(|| {
-            audit::run(&policy, &options, || Box::new(std::io::empty()))
+            audit::run(&policy, &options, audit::Stdin::empty)
                 .findings
                 .len()
         })

@@ -425,6 +425,49 @@ fn a_file_size_limit_is_a_failed_copy_not_a_silent_end() {
     assert_eq!(bad[0]["line"].as_u64(), Some(records + 1), "{bad:?}");
 }
 
+/// Standard input redirected from a file (`bylaw check - < export.jsonl`) is read where it lies,
+/// with no copy: it needs no room in TMPDIR, and reads as the file does; empty, it is bad input.
+#[cfg(unix)]
+#[test]
+fn standard_input_from_a_file_is_read_where_it_lies() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let records = root.join("fixtures/example/meetings.jsonl");
+    let run = |stdin: std::fs::File| {
+        Command::new(env!("CARGO_BIN_EXE_bylaw"))
+            .args(["check", "-", "--format", "json", "--no-config"])
+            .env("TMPDIR", root.join("no-such-folder"))
+            .stdin(stdin)
+            .output()
+            .expect("bylaw runs")
+    };
+    let out = run(std::fs::File::open(&records).expect("the example"));
+    let piped = bylaw_in(
+        root,
+        &["check", "-", "--format", "json", "--no-config"],
+        std::fs::read(&records).expect("the example"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "warnings only: {}",
+        stdout(&out)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["summary"]["records"], 12);
+    assert_eq!(stdout(&out), stdout(&piped), "as when it is piped");
+
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("stdin-file");
+    std::fs::create_dir_all(&dir).expect("a folder");
+    std::fs::write(dir.join("empty.jsonl"), "\n").expect("written");
+    let out = run(std::fs::File::open(dir.join("empty.jsonl")).expect("written"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("standard input is empty"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// A report that cannot be written whole (a full disk, `ulimit -f`) is not left cut short, where
 /// a dashboard or the next step would read it as a whole one.
 #[cfg(unix)]

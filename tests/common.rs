@@ -26,7 +26,7 @@ pub fn audit(policy: &Policy, path: &Path) -> Outcome {
         paths: vec![relative(path)],
         ..Options::default()
     };
-    audit::run(policy, &options, || Box::new(std::io::empty()))
+    audit::run(policy, &options, audit::Stdin::empty)
 }
 
 pub fn human(policy: &Policy, outcome: &Outcome) -> String {

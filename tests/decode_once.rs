@@ -45,7 +45,7 @@ fn audit_export(policy: &Policy, root: &Path, trace: bool, records: usize) -> (u
         ..audit::Options::default()
     };
     let (parsed, nodes) = (counters::dates_parsed(), counters::nodes_decoded());
-    let outcome = audit::run(policy, &options, || Box::new(std::io::empty()));
+    let outcome = audit::run(policy, &options, audit::Stdin::empty);
     let counted = (
         counters::dates_parsed() - parsed,
         counters::nodes_decoded() - nodes,

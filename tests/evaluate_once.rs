@@ -46,7 +46,7 @@ fn each_scope_is_evaluated_once_per_record_and_rule() {
             ..audit::Options::default()
         };
         let before = counters::scopes_evaluated();
-        let outcome = audit::run(&policy, &options, || Box::new(std::io::empty()));
+        let outcome = audit::run(&policy, &options, audit::Stdin::empty);
         let evaluated = counters::scopes_evaluated() - before;
         assert!(outcome.bad_inputs.is_empty(), "{:#?}", outcome.bad_inputs);
         assert_eq!(outcome.summary.records, records.len());

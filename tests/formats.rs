@@ -21,7 +21,7 @@ fn audit(policy: &Policy, paths: &[&str]) -> Outcome {
         trace: true,
         ..Options::default()
     };
-    audit::run(policy, &options, || Box::new(std::io::empty()))
+    audit::run(policy, &options, audit::Stdin::empty)
 }
 
 fn root() -> &'static Path {

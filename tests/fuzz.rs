@@ -469,7 +469,7 @@ fn audit_file(path: &Path) -> Result<Outcome, Problem> {
         ..Options::default()
     };
     catch_unwind(AssertUnwindSafe(|| {
-        audit::run(policy(), &options, || Box::new(std::io::empty()))
+        audit::run(policy(), &options, audit::Stdin::empty)
     }))
     .map_err(|e| problem("panic in the audit", panic_text(&e)))
 }

@@ -72,22 +72,32 @@ pub struct Outcome {
     pub tallies: Vec<Tally>,
 }
 
+/// What `-` reads.
+pub enum Stdin {
+    /// A stream, read once: copied as it is read.
+    Stream(Box<dyn std::io::Read + Send>),
+    /// A regular file at its start (`bylaw check - < export.jsonl`): read where it lies, with
+    /// no copy.
+    File(std::fs::File),
+}
+
+impl Stdin {
+    /// Nothing: for a run whose paths do not name `-`.
+    pub fn empty() -> Stdin {
+        Stdin::Stream(Box::new(std::io::empty()))
+    }
+}
+
 /// Runs the audit; `stdin` opens what `-` reads when it is among the paths.
-pub fn run(
-    policy: &Policy,
-    options: &Options,
-    stdin: impl FnOnce() -> Box<dyn std::io::Read + Send>,
-) -> Outcome {
+pub fn run(policy: &Policy, options: &Options, stdin: impl FnOnce() -> Stdin) -> Outcome {
     let discovered = discover_skipping(&options.paths, options.follow_links, &options.skip);
     let mut stdin = Some(stdin);
     let mut texts = Vec::new();
     for input in &discovered.inputs {
         texts.push(match input {
-            Input::Stdin => match stdin.take() {
-                Some(open) => read::Text::Stdin(crate::records::stream::spool(open())),
-                None => {
-                    read::Text::Stdin(crate::records::stream::spool(Box::new(std::io::empty())))
-                }
+            Input::Stdin => match stdin.take().map_or_else(Stdin::empty, |open| open()) {
+                Stdin::Stream(input) => read::Text::Stdin(crate::records::stream::spool(input)),
+                Stdin::File(file) => read::Text::StdinFile(file),
             },
             Input::File { path, format } => read::Text::File(path.clone(), *format),
         });
@@ -100,6 +110,7 @@ pub fn run(
                 .filter(std::fs::Metadata::is_file)
                 .map(|m| m.len()),
             read::Text::Stdin(_) => None,
+            read::Text::StdinFile(file) => file.metadata().ok().map(|m| m.len()),
             read::Text::Memory(_, _, text) => Some(text.len() as u64),
         };
         progress.start(texts.iter().map(size).sum());

@@ -21,6 +21,8 @@ pub enum Text {
     File(PathBuf, Option<Format>),
     /// Standard input, copied as it is read ([`records::stream::Spool`]).
     Stdin(std::io::Result<Spool>),
+    /// Standard input redirected from a regular file, read where it lies.
+    StdinFile(std::fs::File),
     /// A named text already in memory, such as a policy's example.
     Memory(String, Format, String),
 }
@@ -45,9 +47,14 @@ pub struct ReadOptions {
 }
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
-    let from_stdin = matches!(text, Text::Stdin(_));
+    let from_stdin = matches!(text, Text::Stdin(_) | Text::StdinFile(_));
     let (name, format, source) = match text {
         Text::Stdin(spool) => ("<stdin>".to_string(), None, spool.map(Source::Once)),
+        Text::StdinFile(file) => (
+            "<stdin>".to_string(),
+            None,
+            Ok(Source::Again(Reopen::Handle(file))),
+        ),
         Text::Memory(name, format, text) => (
             name,
             Some(format),
@@ -89,7 +96,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         // Standard input, a pipe or a device with nothing in it is most often a producer that
         // failed (`export | bylaw check -`, `bylaw check <(export)`): not a clean audit of no
         // records.
-        if read_once && head.is_empty() {
+        if (read_once || from_stdin) && head.is_empty() {
             result.readable = true;
             let what = match from_stdin {
                 true => "standard input".to_string(),

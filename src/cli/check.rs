@@ -244,7 +244,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
             .map(|b| b as std::sync::Arc<dyn audit::Progress>),
         waivers,
     };
-    let audit = || audit::run(&policy, &options, || Box::new(std::io::stdin()));
+    let audit = || audit::run(&policy, &options, standard_input);
     let mut outcome = match &pool {
         None => audit(),
         Some(pool) => pool.install(audit),
@@ -324,6 +324,24 @@ pub fn run(mut args: CheckArgs) -> u8 {
         return 2;
     }
     report::exit_code(&outcome, args.deny_warnings.unwrap_or(false))
+}
+
+/// What `-` reads: standard input redirected from a regular file, at its start, is read where it
+/// lies (a copy of a large export would double the disk it takes); anything else as a stream.
+fn standard_input() -> audit::Stdin {
+    #[cfg(unix)]
+    {
+        use std::io::Seek;
+        use std::os::fd::AsFd;
+        let file = (std::io::stdin().as_fd().try_clone_to_owned()).map(std::fs::File::from);
+        if let Ok(mut file) = file {
+            let regular = file.metadata().is_ok_and(|m| m.is_file());
+            if regular && file.stream_position().is_ok_and(|at| at == 0) {
+                return audit::Stdin::File(file);
+            }
+        }
+    }
+    audit::Stdin::Stream(Box::new(std::io::stdin()))
 }
 
 /// Why the report cannot be written to `output`: it is a file of records this run reads, named on

@@ -60,9 +60,11 @@ pub enum Reopen {
     File(PathBuf),
     /// A text held by its owner (an editor's document, an example): kept as read.
     Memory(Arc<[u8]>),
-    /// The copy of a source that cannot be read again (standard input, a FIFO), made as it is
-    /// read ([`Spool`]), so that memory stays bounded whatever the source's size.
-    Spooled(File),
+    /// A file open for positioned reads from its first byte: the copy of a source that cannot be
+    /// read again (standard input, a FIFO), made as it is read ([`Spool`]), so that memory stays
+    /// bounded whatever the source's size; or standard input when it is a regular file
+    /// (`bylaw check - < export.jsonl`), read where it lies.
+    Handle(File),
 }
 
 impl Reopen {
@@ -71,7 +73,7 @@ impl Reopen {
         match self {
             Reopen::Memory(bytes) => Ok(Box::new(io::Cursor::new(bytes.clone()))),
             Reopen::File(path) => File::open(path).map(|f| Box::new(f) as _),
-            Reopen::Spooled(file) => Ok(Box::new(CopyReader {
+            Reopen::Handle(file) => Ok(Box::new(CopyReader {
                 copy: file.try_clone()?,
                 at: 0,
                 end: u64::MAX,
@@ -206,7 +208,7 @@ pub fn open(source: Source) -> io::Result<Opened> {
                 end: spool.copied,
             };
             Ok(Opened {
-                reopen: Reopen::Spooled(spool.copy.try_clone()?),
+                reopen: Reopen::Handle(spool.copy.try_clone()?),
                 head,
                 input: Box::new(read_so_far.chain(spool)),
             })
@@ -326,7 +328,7 @@ impl Fragment {
                 origin.read_at(path, &mut bytes, self.offset).ok()?;
                 bytes
             }
-            Reopen::Spooled(file) => {
+            Reopen::Handle(file) => {
                 let mut bytes = vec![0; len];
                 read_exact_at(file, &mut bytes, self.offset).ok()?;
                 bytes
@@ -1321,7 +1323,7 @@ mod tests {
         let mut first = vec![0; 10];
         opened.input.read_exact(&mut first).expect("reads");
         assert_eq!(first, &text.as_bytes()[..10], "from the first byte");
-        let Reopen::Spooled(copy) = &opened.reopen else {
+        let Reopen::Handle(copy) = &opened.reopen else {
             panic!("a copy");
         };
         let mut in_copy = vec![0; 7];
