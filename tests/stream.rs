@@ -880,8 +880,8 @@ fn check_stdin(text: &str, more: &[&str]) -> (i32, Json) {
 
 /// Exports joined as tools join them — arrays one after the other (`cat a.json b.json`),
 /// documents glued on one line (`jq -j`), a compact document before pretty ones, a byte-order
-/// mark where files were joined — are every record read, from a file and from standard input
-/// alike. A document broken where the next cannot be told from it (a bracket that closes the
+/// mark where files were joined, records separated by commas with no array around them — are
+/// every record read, from a file and from standard input alike. A document broken where the next cannot be told from it (a bracket that closes the
 /// wrong one, a string that runs past its line, a closing brace missing, a stray bracket) is one
 /// bad input where it breaks, and reading goes on at the next line that begins a record.
 #[test]
@@ -945,6 +945,13 @@ fn joined_exports_are_read_whole_and_broken_documents_lose_only_themselves() {
     ));
     let stray = format!("{}\n}}\n{}", pretty[..3].join("\n"), pretty[3..].join("\n"));
     cases.push(("a stray brace", stray, n, Some(lines_before(3) + 1)));
+    // Said once, at the first comma (after the first record's closing brace).
+    cases.push((
+        "commas between records",
+        pretty.join(",\n"),
+        n,
+        Some(lines_before(1)),
+    ));
     for (case, text, records, bad_line) in cases {
         std::fs::write(dir.join("records.json"), &text).expect("writes");
         for (route, (status, report)) in [

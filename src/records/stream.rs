@@ -739,6 +739,7 @@ impl Reader<'_> {
     /// line, a value the source ends inside), reading goes on at the next line that begins with
     /// `{` or `[`, as each record of an export does.
     fn values(&mut self, mut index: usize, emit: &mut dyn FnMut(Item)) -> io::Result<()> {
+        let mut commas_said = false;
         loop {
             self.skip_blanks()?;
             // A byte-order mark where files were joined (`cat a.json b.json`).
@@ -757,6 +758,18 @@ impl Reader<'_> {
                     emit(Item::Malformed(self.here(
                         "a closing bracket with nothing open before it: it is skipped",
                     )));
+                    self.advance(1)?;
+                }
+                // Records separated by commas with no array around them: said once, as one
+                // mistake, and each record still read.
+                Some(b',') => {
+                    if !commas_said {
+                        emit(Item::Malformed(self.here(
+                            "a comma between records that are not in an array: it is skipped, \
+                             and so are those like it after it",
+                        )));
+                        commas_said = true;
+                    }
                     self.advance(1)?;
                 }
                 Some(_) => {
@@ -796,7 +809,7 @@ impl Reader<'_> {
                 let resumed = position_after(resumed, b"\n");
                 let broken = Scanned {
                     start,
-                    len: resumed.offset - start.offset,
+                    len: at,
                     text,
                     first,
                     too_large: false,
