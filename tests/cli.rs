@@ -491,6 +491,22 @@ fn a_report_cut_short_is_not_left_behind() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("the part written is removed"), "{said}");
     assert!(!report.exists(), "no report left");
+    // A link `-o` names is left as it is, and what it leads to.
+    let target = dir.join("target.html");
+    let link = dir.join("link.html");
+    std::os::unix::fs::symlink(&target, &link).expect("a link");
+    let script = format!(
+        "ulimit -f 1; exec '{}' check fixtures/example --format html -o '{}'",
+        env!("CARGO_BIN_EXE_bylaw"),
+        link.display()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(std::fs::symlink_metadata(&link).is_ok(), "the link is kept");
 }
 
 #[test]

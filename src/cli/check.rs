@@ -305,8 +305,11 @@ pub fn run(mut args: CheckArgs) -> u8 {
             let file = std::fs::File::create(path).map_err(cannot)?;
             write(&mut std::io::BufWriter::new(file)).map_err(|e| {
                 // A report cut short (a full disk) would read as a whole one to whatever reads
-                // it next: none is left.
-                let removed = std::fs::remove_file(path).is_ok();
+                // it next: none is left. Only a regular file is removed: never a link, a device
+                // or a pipe that `-o` names (`/dev/stdout`, `/dev/full`).
+                let regular =
+                    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
+                let removed = regular && std::fs::remove_file(path).is_ok();
                 let said = cannot(e);
                 match removed {
                     true => format!("{said}; the part written is removed"),
