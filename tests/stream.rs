@@ -952,6 +952,35 @@ fn joined_exports_are_read_whole_and_broken_documents_lose_only_themselves() {
         n,
         Some(lines_before(1)),
     ));
+    let mut first_open = pretty.clone();
+    first_open[0].pop();
+    let last_line = first_open[0].lines().count();
+    cases.push((
+        "the first record's closing brace missing",
+        first_open.join("\n"),
+        n - 1,
+        Some(last_line),
+    ));
+    // Laid out with no indentation (`json.dumps(indent=0)`): nested objects begin lines too, and
+    // a bracket closing the wrong one loses only its own record.
+    let flat: Vec<String> = (meetings.iter())
+        .map(|m| {
+            let mut out = Vec::new();
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(b"");
+            let mut writer = serde_json::Serializer::with_formatter(&mut out, formatter);
+            serde::Serialize::serialize(m, &mut writer).expect("JSON");
+            String::from_utf8(out).expect("UTF-8")
+        })
+        .collect();
+    cases.push(("no indentation", flat.join("\n"), n, None));
+    let mut flat_broken = flat.clone();
+    flat_broken[2] = flat_broken[2].replacen('[', "{", 1);
+    cases.push((
+        "no indentation, a wrong bracket",
+        flat_broken.join("\n"),
+        n - 1,
+        None,
+    ));
     for (case, text, records, bad_line) in cases {
         std::fs::write(dir.join("records.json"), &text).expect("writes");
         for (route, (status, report)) in [
@@ -972,4 +1001,36 @@ fn joined_exports_are_read_whole_and_broken_documents_lose_only_themselves() {
             }
         }
     }
+
+    // Every record but the first missing its closing brace: each one bad input, read in time
+    // and memory linear in the file (each was read to the end of the file again).
+    let open: Vec<String> = (0..400)
+        .map(|i| {
+            let mut doc = pretty[i % n].clone();
+            if i > 0 {
+                doc.pop();
+            }
+            doc
+        })
+        .collect();
+    std::fs::write(dir.join("records.json"), open.join("\n")).expect("writes");
+    let (status, report) = check(&dir.join("records.json"), &[]);
+    assert_eq!(status, 2);
+    assert_eq!(report["summary"]["records"], 1);
+    assert_eq!(report["summary"]["bad_inputs"], 399);
+
+    // In an array, the rest of a broken element would be read as elements of its own (dozens
+    // of false bad inputs): reading stops there, and says so.
+    let array = serde_json::to_string_pretty(&meetings).expect("JSON");
+    let at = array.find("[]").expect("an empty list");
+    let broken = format!("{}{{]{}", &array[..at], &array[at + 2..]);
+    std::fs::write(dir.join("records.json"), broken).expect("writes");
+    let (status, report) = check(&dir.join("records.json"), &[]);
+    assert_eq!(status, 2);
+    let bad = bad_inputs(&report);
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert!(
+        bad[1].2.contains("the rest of the file is not read"),
+        "{bad:?}"
+    );
 }

@@ -142,6 +142,8 @@ fn format_of_head(head: &str, unsure: Format) -> Format {
         };
     };
     let first = first.trim_end();
+    let opens_a_value =
+        |line: &str| line.ends_with(['[', '{']) || (line.starts_with('[') && line.ends_with(','));
     let next_line = rest.lines().map(str::trim).find(|l| !l.is_empty());
     match values_in(first) {
         Some(1) => match next_line {
@@ -159,11 +161,15 @@ fn format_of_head(head: &str, unsure: Format) -> Format {
         None if first == "[" || first == "{" => Format::Json,
         // A document that opens on a line it does not end on, unless the next line is a record
         // whole: then the first is a record cut short, or a stray `[` before JSON Lines.
+        // (A first line that ends opening a value, or an array's first line that ends with a
+        // comma, opens a document.)
         None if first.starts_with(['[', '{']) => match next_line.map(values_in) {
-            Some(Some(1)) if !first.ends_with(',') => Format::Lines,
+            Some(Some(1)) if !opens_a_value(first) => Format::Lines,
             _ => Format::Json,
         },
         None if values_in(text).is_some() => Format::Json,
+        // Whatever the first line is, pretty-printed documents after it are JSON.
+        None if matches!(next_line, Some("{" | "[")) => Format::Json,
         None => unsure,
     }
 }

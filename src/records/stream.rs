@@ -609,11 +609,8 @@ impl Reader<'_> {
             if ended {
                 line.pop();
             }
-            let bom = if start.offset == 0 && line.starts_with(b"\xEF\xBB\xBF") {
-                3
-            } else {
-                0
-            };
+            // At the start of the file, or of a line where files were joined (`cat a b`).
+            let bom = if line.starts_with(BOM) { BOM.len() } else { 0 };
             if line[bom..].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -666,8 +663,11 @@ impl Reader<'_> {
             self.at.offset = BOM.len();
         }
         self.skip_blanks()?;
-        if self.peek()? != Some(b'[') {
-            return self.whole(emit);
+        match self.peek()? {
+            Some(b'[') => {}
+            // A stray closing bracket first: values, each said where it is.
+            Some(b'}' | b']' | b',') => return self.values(0, emit),
+            _ => return self.whole(emit),
         }
         let mut index = 0;
         if self.array(&mut index, emit)? {
@@ -696,10 +696,20 @@ impl Reader<'_> {
                 }
                 _ => {}
             }
-            let read_on = self.element(*index, emit)?;
+            let value = self.scan_value()?;
+            let broken = value.broken;
+            let read_on = self.emit_value(*index, value, emit)?;
             *index += 1;
             elements += 1;
             if !read_on {
+                return Ok(false);
+            }
+            if broken {
+                // Read on, the rest of the element would be read as elements of its own.
+                emit(Item::Malformed(self.here(
+                    "after a record broken where the next cannot be told from it, the rest of \
+                     the file is not read",
+                )));
                 return Ok(false);
             }
             self.skip_blanks()?;
@@ -781,80 +791,64 @@ impl Reader<'_> {
         }
     }
 
-    /// Emits a value read as a document, one of several one after the other; a broken one is
-    /// left for the next line that begins a record (see [`Reader::values`]).
+    /// Emits a value read as a document, one of several one after the other; after one that
+    /// breaks where the next cannot be told from it, reading goes on where the next document
+    /// starts (see [`Reader::skip_to_the_next_document`]).
     fn document(
         &mut self,
         index: usize,
         value: Scanned,
         emit: &mut dyn FnMut(Item),
     ) -> io::Result<()> {
-        if value.cut_short && !value.too_large {
-            // The source ends inside it: if a line inside it begins a record, the value is
-            // taken to end before that line, and what follows is read again from there.
-            let after_first_line = memchr::memchr(b'\n', &value.text[value.first..])
-                .map_or(value.text.len(), |n| value.first + n);
-            let next = (after_first_line..value.text.len().saturating_sub(1))
-                .find(|&i| value.text[i] == b'\n' && matches!(value.text[i + 1], b'{' | b'['));
-            if let Some(at) = next {
-                let Scanned {
-                    start,
-                    mut text,
-                    first,
-                    ..
-                } = value;
-                let rest = text.split_off(at + 1);
-                text.truncate(at);
-                let resumed = position_after(start, &text[..at]);
-                let resumed = position_after(resumed, b"\n");
-                let broken = Scanned {
-                    start,
-                    len: at,
-                    text,
-                    first,
-                    too_large: false,
-                    too_deep: None,
-                    cut_short: false,
-                    broken: true,
-                };
-                self.emit_value(index, broken, emit)?;
-                let mut rest = io::Cursor::new(rest);
-                let mut reader = Reader {
-                    input: &mut rest,
-                    origin: self.origin,
-                    limits: self.limits,
-                    at: resumed,
-                    indent: Some(Vec::new()),
-                };
-                return reader.values(index + 1, emit);
-            }
-        }
-        let broken = value.broken;
+        let skip = value.broken && !value.next_starts;
         self.emit_value(index, value, emit)?;
-        if broken {
-            self.skip_to_a_record_line()?;
+        if skip {
+            self.skip_to_the_next_document()?;
         }
         Ok(())
     }
 
-    /// Skips to the next line that begins with `{` or `[` (or to the end of the source).
-    fn skip_to_a_record_line(&mut self) -> io::Result<()> {
+    /// Skips to where the next document starts: a `{` or `[` right after a `}` or `]` (blanks
+    /// between), which valid JSON never writes inside a value; or the end of the source.
+    fn skip_to_the_next_document(&mut self) -> io::Result<()> {
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut last = 0u8;
         loop {
             let buffer = self.input.fill_buf()?;
-            match buffer.first() {
-                None => return Ok(()),
-                Some(b'{' | b'[') if self.at.columns == 0 => return Ok(()),
-                _ => {}
+            if buffer.is_empty() {
+                return Ok(());
             }
-            let skip = memchr::memchr(b'\n', buffer).map_or(buffer.len(), |n| n + 1);
-            self.advance(skip)?;
+            let mut used = buffer.len();
+            for (i, &b) in buffer.iter().enumerate() {
+                if in_string {
+                    match b {
+                        _ if escaped => escaped = false,
+                        b'\\' => escaped = true,
+                        // A string does not run past its line.
+                        b'"' | b'\n' => in_string = false,
+                        _ => {}
+                    }
+                    continue;
+                }
+                match b {
+                    b'{' | b'[' if matches!(last, b'}' | b']') => {
+                        used = i;
+                        break;
+                    }
+                    b'"' => in_string = true,
+                    _ => {}
+                }
+                if !b.is_ascii_whitespace() {
+                    last = b;
+                }
+            }
+            let found = used < buffer.len();
+            self.advance(used)?;
+            if found {
+                return Ok(());
+            }
         }
-    }
-
-    /// Reads one element of the array; `false` when the rest of the array cannot be read.
-    fn element(&mut self, index: usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
-        let value = self.scan_value()?;
-        self.emit_value(index, value, emit)
     }
 
     /// Reads one value, found by its brackets, keeping as much of its text as the limit allows;
@@ -902,10 +896,23 @@ impl Reader<'_> {
                 break;
             }
         }
+        let mut len = self.at.offset - start.offset;
+        if scan.next_starts && !too_large {
+            // Broken before the next value's line: it ends, and is reported, where its own
+            // text does, not at the next one's start.
+            let blanks = text
+                .iter()
+                .rev()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            text.truncate(text.len() - blanks);
+            len -= blanks;
+        }
         Ok(Scanned {
-            len: self.at.offset - start.offset,
+            len,
             cut_short: !scan.ended && !scan.scalar_read(),
             broken: scan.broken,
+            next_starts: scan.next_starts,
             start,
             text,
             first,
@@ -1124,8 +1131,10 @@ struct Scanned {
     /// The source ends inside it.
     cut_short: bool,
     /// It breaks where the next value cannot be told from it: at a bracket that does not close
-    /// the one open, or at the end of a line inside a string.
+    /// the one open, or at the end of a line inside a string; or before a bracket that starts
+    /// the next value (`next_starts`).
     broken: bool,
+    next_starts: bool,
 }
 
 /// Where an array element ends: brackets and strings followed, byte by byte.
@@ -1138,9 +1147,13 @@ struct Scan {
     escaped: bool,
     started: bool,
     ended: bool,
-    /// It ended at a bracket that does not close the one open, or at a line break in a string
-    /// (which JSON does not allow).
+    /// It ended at a bracket that does not close the one open, at a line break in a string
+    /// (which JSON does not allow), or before a bracket that cannot be inside it.
     broken: bool,
+    /// It ended before a bracket that cannot be inside it: a value starts there.
+    next_starts: bool,
+    /// The last byte read outside strings that is not blank.
+    last: u8,
     /// In the last chunk fed, the offset of the bracket that went too deep.
     too_deep_at: Option<usize>,
 }
@@ -1168,6 +1181,7 @@ impl Scan {
                     self.escaped = true;
                 } else if b == b'"' {
                     self.in_string = false;
+                    self.last = b'"';
                     if self.depth == 0 {
                         return self.end(i + 1);
                     }
@@ -1183,6 +1197,14 @@ impl Scan {
             }
             match b {
                 b'"' => self.in_string = true,
+                // Inside a value, a bracket opens a value only after `:`, `,` or `[`: one after
+                // anything else (`}` then `{`: a closing brace missing) is no part of it, but
+                // the next value's start.
+                b'{' | b'[' if self.depth > 0 && !matches!(self.last, b':' | b',' | b'[') => {
+                    self.broken = true;
+                    self.next_starts = true;
+                    return self.end(i);
+                }
                 b'{' | b'[' => {
                     self.depth += 1;
                     if self.depth <= MAX_DEPTH {
@@ -1209,6 +1231,9 @@ impl Scan {
                     return self.end(i)
                 }
                 _ => {}
+            }
+            if !b.is_ascii_whitespace() {
+                self.last = b;
             }
             self.started = true;
             i += 1;
