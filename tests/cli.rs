@@ -476,17 +476,21 @@ fn a_report_cut_short_is_not_left_behind() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-cut-short");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a folder");
+    // The HTML report of the example, written under a file size limit of one block.
+    let write_report_to = |output: &std::path::Path| {
+        let script = format!(
+            "ulimit -f 1; exec '{}' check fixtures/example --format html -o '{}'",
+            env!("CARGO_BIN_EXE_bylaw"),
+            output.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("sh runs")
+    };
     let report = dir.join("report.html");
-    let script = format!(
-        "ulimit -f 1; exec '{}' check fixtures/example --format html -o '{}'",
-        env!("CARGO_BIN_EXE_bylaw"),
-        report.display()
-    );
-    let out = Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("sh runs");
+    let out = write_report_to(&report);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("the part written is removed"), "{said}");
@@ -495,16 +499,7 @@ fn a_report_cut_short_is_not_left_behind() {
     let target = dir.join("target.html");
     let link = dir.join("link.html");
     std::os::unix::fs::symlink(&target, &link).expect("a link");
-    let script = format!(
-        "ulimit -f 1; exec '{}' check fixtures/example --format html -o '{}'",
-        env!("CARGO_BIN_EXE_bylaw"),
-        link.display()
-    );
-    let out = Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("sh runs");
+    let out = write_report_to(&link);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(std::fs::symlink_metadata(&link).is_ok(), "the link is kept");
 }

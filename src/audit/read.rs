@@ -111,16 +111,16 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
             return Ok(());
         }
         // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,
-        // `records.txt`): the text does, by its head, read when it was opened.
-        let format = format.unwrap_or_else(|| records::stream::sniff(&head));
-        let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
-        // A `.json` file of JSON Lines (`jq -c` writes them) is read line by line.
+        // `records.txt`): the text does, by its head, read when it was opened. A `.json` file
+        // of JSON Lines (`jq -c` writes them) is read line by line.
         let format = match format {
-            Format::Json if records::json_is_lines(&String::from_utf8_lossy(&head)) => {
+            None => records::stream::sniff(&head),
+            Some(Format::Json) if records::json_is_lines(&String::from_utf8_lossy(&head)) => {
                 Format::Lines
             }
-            format => format,
+            Some(format) => format,
         };
+        let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         result.readable = true;
         let mut batch = Batch::default();
         let read =

@@ -991,11 +991,10 @@ impl Reader<'_> {
         let value = self.scan_value()?;
         let mut after = Vec::new();
         self.skip_blanks_keeping(&mut after)?;
-        let more = self.peek()?.is_some();
         // One document: the record is the whole text, from where its blanks end, its parse
         // saying where it breaks.
-        let whole = !more;
-        if whole && !value.too_large {
+        let alone = self.peek()?.is_none();
+        if alone && !value.too_large {
             let Scanned {
                 start, text, first, ..
             } = value;
