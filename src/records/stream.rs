@@ -783,9 +783,14 @@ impl Reader<'_> {
                     self.advance(1)?;
                 }
                 Some(_) => {
+                    let before = self.at.offset;
                     let value = self.scan_value()?;
                     self.document(index, value, emit)?;
                     index += 1;
+                    if self.at.offset == before {
+                        // Nothing read ("expected a record"): never the same byte twice.
+                        self.advance(1)?;
+                    }
                 }
             }
         }
