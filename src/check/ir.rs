@@ -258,3 +258,128 @@ impl Who {
         }
     }
 }
+
+/// A scope conjunct that reads only fields of the record and compares them with constants
+/// (`kind is plenary`, `kind in {plenary, executive}`, `major_decision`, `minutes exists`,
+/// `not disclosure.classified`), compiled to a test on the record's JSON that gives what
+/// evaluating the conjunct gives. A meeting is tested against a dozen such conjuncts; through
+/// the evaluator each cost ten times the test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Quick {
+    /// The field holds a string that is one of `values` (`is`, `in`), or, negated, does not
+    /// (`is not`: a field that is missing holds none of them).
+    OneOf {
+        field: FieldPath,
+        values: Vec<String>,
+        negated: bool,
+    },
+    /// `in` negated (`not in`): the field is present and holds none of `values`.
+    NoneOf {
+        field: FieldPath,
+        values: Vec<String>,
+    },
+    /// The field holds `true`.
+    True(FieldPath),
+    /// The field is present and not null.
+    Exists(FieldPath),
+    /// The test does not hold.
+    Not(Box<Quick>),
+}
+
+/// A field of the record itself, then fields of the objects it holds: `disclosure.classified`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldPath {
+    /// The record's type, when known: its own field is then read by position from the record's
+    /// store (`None`: looked up by name).
+    pub shape: Option<ShapeId>,
+    pub root_field: FieldName,
+    pub then: Vec<FieldName>,
+}
+
+impl Quick {
+    /// The test `condition` (of type bool) compiles to, if it is one of the forms above.
+    pub fn compile(condition: &Ir) -> Option<Quick> {
+        // Reading a field converts its JSON value as the field's type says; these types convert
+        // a JSON value to null only when it is null, and a string to a string.
+        let plain = |ty: &Ty| {
+            matches!(
+                ty,
+                Ty::Bool | Ty::String | Ty::Enum(_) | Ty::Ref(_) | Ty::Shape(_) | Ty::Array(_)
+            )
+        };
+        let textual = |ty: &Ty| matches!(ty, Ty::String | Ty::Enum(_) | Ty::Ref(_));
+        let strings = |items: &[Const]| -> Option<Vec<String>> {
+            (items.iter())
+                .map(|c| match c {
+                    Const::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        match &condition.node {
+            Node::Field(..) if condition.ty == Ty::Bool => {
+                FieldPath::of(condition).map(Quick::True)
+            }
+            Node::Exists(inner) if plain(&inner.ty) => FieldPath::of(inner).map(Quick::Exists),
+            Node::Not(inner) => Quick::compile(inner).map(|q| Quick::Not(Box::new(q))),
+            Node::Is {
+                subject,
+                who,
+                negated,
+            } if textual(&subject.ty) => match &**who {
+                Who::OneOf { roles, role: None } => Some(Quick::OneOf {
+                    field: FieldPath::of(subject)?,
+                    values: roles.clone(),
+                    negated: *negated,
+                }),
+                _ => None,
+            },
+            Node::Binary(op @ (BinaryOp::In | BinaryOp::NotIn), subject, set)
+                if textual(&subject.ty) =>
+            {
+                let Node::Set(items) = &set.node else {
+                    return None;
+                };
+                let field = FieldPath::of(subject)?;
+                let values = strings(items)?;
+                Some(match op {
+                    BinaryOp::In => Quick::OneOf {
+                        field,
+                        values,
+                        negated: false,
+                    },
+                    _ => Quick::NoneOf { field, values },
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl FieldPath {
+    /// The path `ir` reads, if it is fields of fields of the record itself. (A value on the way
+    /// that is not an object has no fields: reading one of it gives null, whatever its type.)
+    fn of(ir: &Ir) -> Option<FieldPath> {
+        let mut then = Vec::new();
+        let mut here = ir;
+        loop {
+            let Node::Field(base, name) = &here.node else {
+                return None;
+            };
+            if let Node::Root = base.node {
+                then.reverse();
+                let shape = match base.ty {
+                    Ty::Shape(shape) => Some(shape),
+                    _ => None,
+                };
+                return Some(FieldPath {
+                    shape,
+                    root_field: name.clone(),
+                    then,
+                });
+            }
+            then.push(name.clone());
+            here = base;
+        }
+    }
+}

@@ -173,6 +173,7 @@ fn number_scope_conditions(rules: &mut [RuleDef]) {
                 ScopePart {
                     id,
                     condition: part.clone(),
+                    quick: ir::Quick::compile(part),
                 }
             })
             .collect();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jiff::civil::Date;
 
-use super::ir::{ChainIr, Const, Ir, Template};
+use super::ir::{ChainIr, Const, Ir, Quick, Template};
 use crate::ast::PeriodUnit;
 use crate::calendar::Calendar;
 use crate::diagnostic::Severity;
@@ -296,6 +296,8 @@ pub struct RecordRule {
 pub struct ScopePart {
     pub id: usize,
     pub condition: Ir,
+    /// The conjunct as a direct test on the record's fields, when it is that simple.
+    pub quick: Option<Quick>,
 }
 
 /// `let name = value`: `value` is evaluated into local `slot`.

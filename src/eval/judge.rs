@@ -9,7 +9,7 @@ use super::expr::{convert, eval, offenders, Env};
 use super::value::{display_name_with, Origin, Traced, Val};
 use super::{EvalError, World};
 use crate::ast::{PeriodUnit, QuantifierKind};
-use crate::check::ir::{Ir, Node, Template, TemplatePart};
+use crate::check::ir::{FieldPath, Ir, Node, Quick, Template, TemplatePart};
 use crate::check::{Policy, RecordRule, Requirement, RuleDef, Ty};
 use crate::diagnostic::Severity;
 use crate::time::{Decoded, RecordStore};
@@ -85,11 +85,16 @@ pub fn scope<'a, 'r: 'a>(
         let holds = match conditions.get(part.id) {
             Some(known) => known,
             None => {
-                let env = env.get_or_insert_with(|| {
-                    Env::new(policy, record, decoded.clone(), rule.slots, world)
-                });
                 counters::condition_evaluated();
-                let holds = eval(env, &part.condition)?.truthy();
+                let holds = match &part.quick {
+                    Some(quick) => quick_holds(quick, record, decoded),
+                    None => {
+                        let env = env.get_or_insert_with(|| {
+                            Env::new(policy, record, decoded.clone(), rule.slots, world)
+                        });
+                        eval(env, &part.condition)?.truthy()
+                    }
+                };
                 conditions.keep(part.id, holds);
                 holds
             }
@@ -99,6 +104,50 @@ pub fn scope<'a, 'r: 'a>(
         }
     }
     Ok(true)
+}
+
+/// What evaluating the conjunct `quick` was compiled from gives on `record`, read directly.
+fn quick_holds<'a, 'r: 'a>(quick: &Quick, record: &'a Json, decoded: &Decoded<'r>) -> bool {
+    let one_of = |value: Option<&Json>, values: &[String]| {
+        value
+            .and_then(Json::as_str)
+            .is_some_and(|s| values.iter().any(|v| v == s))
+    };
+    match quick {
+        Quick::OneOf {
+            field,
+            values,
+            negated,
+        } => one_of(read_path(field, record, decoded), values) != *negated,
+        Quick::NoneOf { field, values } => {
+            let value = read_path(field, record, decoded);
+            value.is_some() && !one_of(value, values)
+        }
+        Quick::True(field) => matches!(read_path(field, record, decoded), Some(Json::Bool(true))),
+        Quick::Exists(field) => read_path(field, record, decoded).is_some(),
+        Quick::Not(inner) => !quick_holds(inner, record, decoded),
+    }
+}
+
+/// The value at `path` in `record`; `None` where a field is missing or null, or a value on the
+/// way is not an object.
+fn read_path<'a, 'r: 'a>(
+    path: &FieldPath,
+    record: &'a Json,
+    decoded: &Decoded<'r>,
+) -> Option<&'a Json> {
+    let own = path.root_field.index;
+    let kept = path
+        .shape
+        .and_then(|shape| decoded.field(record, shape, own));
+    let mut value = match kept {
+        Some(kept) => kept,
+        None => record.get(&*path.root_field),
+    };
+    for name in &path.then {
+        value = value?.get(&**name);
+    }
+    value.filter(|v| !v.is_null())
 }
 
 /// [`scope`], with a scope that cannot be evaluated counted as out of it.
@@ -592,5 +641,105 @@ pub mod counters {
     /// Scope conjuncts evaluated since the process started (always 0 in a release build).
     pub fn conditions_evaluated() -> usize {
         CONDITIONS.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::{eval, quick_holds, Env, World};
+    use crate::check::RuleKind;
+    use crate::json::Json;
+    use crate::time::Decoded;
+
+    /// Every record of the fixtures, and each with one of its own fields taken away, made null,
+    /// or given a value of each other kind.
+    fn records_and_variants() -> Vec<Json> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut records = Vec::new();
+        for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+            let entry = entry.expect("the fixtures can be walked");
+            let text = match entry.path().extension().and_then(|e| e.to_str()) {
+                Some("json" | "jsonl") => std::fs::read_to_string(entry.path()).unwrap_or_default(),
+                _ => continue,
+            };
+            let mut values = serde_json::Deserializer::from_str(&text).into_iter();
+            while let Some(Ok(value)) = values.next() {
+                match value {
+                    serde_json::Value::Array(items) => records.extend(items),
+                    other => records.push(other),
+                }
+            }
+        }
+        let kinds = [
+            serde_json::Value::Null,
+            true.into(),
+            false.into(),
+            7.into(),
+            "plenary".into(),
+            "".into(),
+            serde_json::json!({"classified": true, "departments": true}),
+            serde_json::json!([]),
+        ];
+        let mut variants = Vec::new();
+        for record in records.iter().filter(|r| r.is_object()).take(150) {
+            let object = record.as_object().expect("an object");
+            for key in object.keys().filter(|k| *k != "type") {
+                let mut without = object.clone();
+                without.remove(key);
+                variants.push(serde_json::Value::Object(without));
+                for kind in &kinds {
+                    let mut changed = object.clone();
+                    changed.insert(key.clone(), kind.clone());
+                    variants.push(serde_json::Value::Object(changed));
+                }
+            }
+        }
+        records
+            .into_iter()
+            .chain(variants)
+            .map(Json::from)
+            .collect()
+    }
+
+    /// A conjunct compiled to a direct test gives what evaluating it gives, on every record,
+    /// valid or not, its fields found by validation or looked up by name.
+    #[test]
+    fn a_quick_scope_test_agrees_with_evaluation() {
+        let files = crate::policy_files::default_policy();
+        let policy = crate::check::load(&files, &[]).expect("the bundled policy loads");
+        let world = World::default();
+        let mut compared = 0;
+        let mut quick_conjuncts = std::collections::BTreeSet::new();
+        for record in records_and_variants() {
+            let validated = Rc::new(Decoded::default());
+            let _ = crate::records::validate(&policy, &record, &validated);
+            for decoded in [validated, Rc::new(Decoded::default())] {
+                for rule in &policy.rules {
+                    let RuleKind::Record(body) = &rule.kind else {
+                        continue;
+                    };
+                    for part in &body.scope {
+                        let Some(quick) = &part.quick else { continue };
+                        quick_conjuncts.insert(part.id);
+                        let mut env =
+                            Env::new(&policy, &record, decoded.clone(), rule.slots, &world);
+                        let evaluated = eval(&mut env, &part.condition).expect("it evaluates");
+                        assert_eq!(
+                            quick_holds(quick, &record, &decoded),
+                            evaluated.truthy(),
+                            "rule {}, {:?} on {record:?}",
+                            rule.id,
+                            part.condition.span
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 100_000, "{compared} comparisons");
+        // `kind is …`, `kind in {…}`, a flag, `… exists`, `not …`: the forms the work rules use.
+        assert!(quick_conjuncts.len() >= 20, "{quick_conjuncts:?}");
     }
 }
