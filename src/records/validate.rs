@@ -102,14 +102,17 @@ fn check_object<'r>(
     // map would give them), whatever order the text gives them in.
     let mut undeclared: Vec<&str> = Vec::new();
     // Exports mostly give a record's keys in the order the policy declares its fields (leaving
-    // out those it lacks): each key is looked for from the field after the last one found.
+    // out those it lacks): each key is compared first with the field after the last one found.
     let mut next = 0;
     let fields = def.fields.len();
     for (key, v) in map.iter() {
-        match (next..fields)
-            .chain(0..next)
-            .find(|&i| def.fields[i].name == key)
-        {
+        let expected = next < fields && def.fields[next].name == key;
+        let index = if expected {
+            Some(next)
+        } else {
+            (0..fields).find(|&i| def.fields[i].name == key)
+        };
+        match index {
             Some(index) => {
                 found[index] = Some(v);
                 next = index + 1;
@@ -157,7 +160,9 @@ fn check_object<'r>(
             }
             None | Some(Json::Null) => {}
             Some(v) => {
-                check_value(policy, &field.ty, v, &here, (&mut *problems, decoded));
+                if !plainly_valid(policy, &field.ty, v) {
+                    check_value(policy, &field.ty, v, &here, (&mut *problems, decoded));
+                }
                 let empty = matches!(v, Json::String(s) if s.is_empty())
                     || matches!(v, Json::Array(a) if a.is_empty());
                 if field.nonempty && empty {
@@ -169,6 +174,19 @@ fn check_object<'r>(
                 }
             }
         }
+    }
+}
+
+/// Whether `value` is of type `ty` at a glance: a string, flag, number or enum value of its
+/// type, which has nothing to report and nothing to decode. Most of a record's values are.
+#[inline]
+fn plainly_valid(policy: &Policy, ty: &Ty, value: &Json) -> bool {
+    match (ty, value) {
+        (Ty::String | Ty::Ref(_), Json::String(_)) => true,
+        (Ty::Bool, Json::Bool(_)) | (Ty::Number, Json::Number(_)) => true,
+        (Ty::Int, Json::Number(n)) => n.is_i64() || n.is_u64(),
+        (Ty::Enum(e), Json::String(s)) => policy.enums.get(*e).is_some_and(|def| def.has(s)),
+        _ => false,
     }
 }
 
@@ -249,7 +267,7 @@ fn check_value<'r>(
             None => problems.push(wrong("a list".into())),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    if !item.is_null() {
+                    if !item.is_null() && !plainly_valid(policy, inner, item) {
                         let at = &At::Index(at, i);
                         check_value(policy, inner, item, at, (&mut *problems, decoded));
                     }
