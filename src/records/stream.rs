@@ -1177,24 +1177,28 @@ impl Scan {
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
-                } else if b == b'\n' {
-                    // A string does not run past its line: the value breaks here.
-                    self.broken = true;
-                    return self.end(i);
-                } else if b == b'\\' {
-                    self.escaped = true;
-                } else if b == b'"' {
-                    self.in_string = false;
-                    self.last = b'"';
-                    if self.depth == 0 {
-                        return self.end(i + 1);
-                    }
-                } else {
-                    // A string's body holds none: skip to the next quote, backslash or line
-                    // break.
-                    let rest = &chunk[i..];
-                    i += memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len());
+                    i += 1;
                     continue;
+                }
+                // A string's body holds none: on to the next quote, backslash or line break.
+                i += string_body_len(&chunk[i..]);
+                let Some(&b) = chunk.get(i) else {
+                    break;
+                };
+                match b {
+                    b'\n' => {
+                        // A string does not run past its line: the value breaks here.
+                        self.broken = true;
+                        return self.end(i);
+                    }
+                    b'\\' => self.escaped = true,
+                    _ => {
+                        self.in_string = false;
+                        self.last = b'"';
+                        if self.depth == 0 {
+                            return self.end(i + 1);
+                        }
+                    }
                 }
                 i += 1;
                 continue;
@@ -1234,6 +1238,21 @@ impl Scan {
                 b',' | b' ' | b'\t' | b'\n' | b'\r' if self.depth == 0 && self.started => {
                     return self.end(i)
                 }
+                // Inside brackets, blanks change nothing: a run of them (a pretty-printed
+                // export's indentation, most of what lies outside its strings) is skipped whole.
+                b' ' | b'\t' | b'\n' | b'\r' if self.depth > 0 => {
+                    i += 1;
+                    while chunk.get(i..i + 8) == Some(b"        ") {
+                        i += 8;
+                    }
+                    while chunk
+                        .get(i)
+                        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                    {
+                        i += 1;
+                    }
+                    continue;
+                }
                 _ => {}
             }
             if !b.is_ascii_whitespace() {
@@ -1255,6 +1274,30 @@ impl Scan {
     fn scalar_read(&self) -> bool {
         self.started && self.depth == 0 && !self.in_string
     }
+}
+
+/// How many bytes of `text` come before its first quote, backslash or line break (all of them if
+/// it has none). Most strings of a record are short (ids, roles, dates): their end is found eight
+/// bytes at a time in a word, without setting up a vector search; a long one's rest by memchr.
+fn string_body_len(text: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    // The high bit of each byte of `word` equal to `byte`; a false one only above a true one,
+    // so the lowest is always true.
+    let equal = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let words = text.len().min(32) / 8;
+    for (n, chunk) in text.chunks_exact(8).take(words).enumerate() {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let found = equal(word, b'"') | equal(word, b'\\') | equal(word, b'\n');
+        if found != 0 {
+            return n * 8 + found.trailing_zeros() as usize / 8;
+        }
+    }
+    let rest = &text[words * 8..];
+    words * 8 + memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len())
 }
 
 /// The position after `bytes`, read from `at`.
@@ -1320,6 +1363,37 @@ pub(crate) fn records_on_disk(path: &std::path::Path, format: Format) -> Vec<Rec
 
 #[cfg(test)]
 mod tests {
+    /// The end of a string's body is found where a byte-by-byte search finds it, whatever the
+    /// bytes around it (UTF-8, control bytes, bytes one off the ones looked for) and wherever
+    /// it falls in a word.
+    #[test]
+    fn a_strings_body_ends_where_a_byte_search_says() {
+        let alphabet: &[u8] = b"a\"\\\n!#[]\x00\x01\x7f\x80\xe4\xff \x21\x5b\x5d\x0b\x0c";
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 48) as usize;
+            let mut text = Vec::with_capacity(len);
+            let mut bits = state;
+            for i in 0..len {
+                // Mostly plain bytes, so that the byte looked for falls anywhere.
+                bits = bits.rotate_left(7) ^ (i as u64).wrapping_mul(0x9e37_79b9);
+                let plain = !bits.is_multiple_of(8);
+                text.push(if plain {
+                    b'x'
+                } else {
+                    alphabet[(bits >> 8) as usize % alphabet.len()]
+                });
+            }
+            let expected = (text.iter())
+                .position(|b| matches!(b, b'"' | b'\\' | b'\n'))
+                .unwrap_or(text.len());
+            assert_eq!(super::string_body_len(&text), expected, "{text:?}");
+        }
+    }
+
     use super::*;
 
     /// UTF-16 is told with or without its byte-order mark; UTF-8 (with its own mark) is not.
