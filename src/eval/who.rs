@@ -1,6 +1,6 @@
 //! Matching who-patterns against a person (or an enum value).
 
-use crate::json::Json;
+use crate::json::{same_text, Json};
 
 use super::expr::{eval, Env};
 use super::value::{Traced, Val};
@@ -31,8 +31,8 @@ pub fn matches<'a>(
     Ok(match who {
         Who::OneOf { roles, role: field } => {
             match (role(&subject.val, field.as_deref()), subject.val.as_str()) {
-                (Some(r), _) => roles.iter().any(|x| x == r),
-                (None, Some(s)) => roles.iter().any(|x| x == s),
+                (Some(r), _) => roles.iter().any(|x| same_text(x, r)),
+                (None, Some(s)) => roles.iter().any(|x| same_text(x, s)),
                 _ => false,
             }
         }

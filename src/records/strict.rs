@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::pointer::{Pointer, Segment};
-use crate::json::{CompactString, Json, Number, Object};
+use crate::json::{same_text, CompactString, Json, Number, Object};
 
 /// Beyond this many members, an object finds a key given again through a hash map of its keys
 /// rather than by comparing it with each member before it (a hostile record may give millions).
@@ -193,7 +193,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
             let given = match &index {
                 Some(index) => index.get(&key).copied(),
                 None if lengths & length == 0 => None,
-                None => members.iter().position(|(k, _)| *k == key),
+                None => members.iter().position(|(k, _)| same_text(k, &key)),
             };
             lengths |= length;
             let giving = match given {

@@ -1,6 +1,6 @@
 //! Validation of a record against the record types declared in the policy (rule set.3).
 
-use crate::json::Json;
+use crate::json::{same_text, Json};
 
 use super::pointer::{At, Pointer};
 use crate::check::{Policy, ShapeId, Ty};
@@ -106,11 +106,11 @@ fn check_object<'r>(
     let mut next = 0;
     let fields = def.fields.len();
     for (key, v) in map.iter() {
-        let expected = next < fields && def.fields[next].name == key;
+        let expected = next < fields && same_text(&def.fields[next].name, key);
         let index = if expected {
             Some(next)
         } else {
-            (0..fields).find(|&i| def.fields[i].name == key)
+            (0..fields).find(|&i| same_text(&def.fields[i].name, key))
         };
         match index {
             Some(index) => {
@@ -185,7 +185,8 @@ fn plainly_valid(policy: &Policy, ty: &Ty, value: &Json) -> bool {
         (Ty::String | Ty::Ref(_), Json::String(_)) => true,
         (Ty::Bool, Json::Bool(_)) | (Ty::Number, Json::Number(_)) => true,
         (Ty::Int, Json::Number(n)) => n.is_i64() || n.is_u64(),
-        (Ty::Enum(e), Json::String(s)) => policy.enums.get(*e).is_some_and(|def| def.has(s)),
+        (Ty::Enum(e), Json::String(s)) => (policy.enums.get(*e))
+            .is_some_and(|def| def.variants.iter().any(|(v, _)| same_text(v, s))),
         _ => false,
     }
 }
