@@ -1363,6 +1363,8 @@ pub(crate) fn records_on_disk(path: &std::path::Path, format: Format) -> Vec<Rec
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// The end of a string's body is found where a byte-by-byte search finds it, whatever the
     /// bytes around it (UTF-8, control bytes, bytes one off the ones looked for) and wherever
     /// it falls in a word.
@@ -1393,8 +1395,6 @@ mod tests {
             assert_eq!(super::string_body_len(&text), expected, "{text:?}");
         }
     }
-
-    use super::*;
 
     /// UTF-16 is told with or without its byte-order mark; UTF-8 (with its own mark) is not.
     #[test]
