@@ -114,6 +114,18 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
                     });
                 }
             }
+            // A field of a bound object (`t.action` in `any(t in steps: …)`), read without
+            // copying the binding.
+            if let Node::Local(slot) = base.node {
+                if let Some(&Val::Node(object @ Json::Object(map))) =
+                    env.locals.get(slot).map(|local| &local.val)
+                {
+                    return Ok(match map.get(&**name) {
+                        Some(node) => Traced::new(env.convert(node, &ir.ty), Origin::Node(node)),
+                        None => Traced::new(Val::Null, Origin::Missing(object, name)),
+                    });
+                }
+            }
             let base = eval(env, base)?;
             match base.val {
                 Val::Node(object @ Json::Object(map)) => match map.get(&**name) {
