@@ -35,6 +35,7 @@ pub mod records;
 pub mod report;
 pub mod source;
 pub mod syntax;
+pub mod text;
 pub mod time;
 pub mod types;
 pub mod wording;

@@ -19,8 +19,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("wording", &[]),
     ("discover", &[]),
     ("types", &[]),
+    // Comparing short texts (keys, enum values, roles).
+    ("text", &[]),
     // The value records are read into.
-    ("json", &[]),
+    ("json", &["text"]),
     ("calendar", &[]),
     ("diagnostic", &["source"]),
     // The bundled policy's files, as data.
@@ -42,6 +44,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "policy_files",
             "source",
             "syntax",
+            "text",
             "time",
             "types",
             "wording",
@@ -59,6 +62,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "discover",
             "policy_files",
             "source",
+            "text",
             "time",
             "types",
             "wording",
@@ -86,6 +90,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "records",
             "source",
             "syntax",
+            "text",
             "time",
             "types",
             "wording",

@@ -21,7 +21,7 @@ pub struct EnumDef {
 
 impl EnumDef {
     pub fn has(&self, variant: &str) -> bool {
-        self.variants.iter().any(|(v, _)| v == variant)
+        (self.variants.iter()).any(|(v, _)| crate::text::same_text(v, variant))
     }
 
     pub fn label(&self, variant: &str) -> Option<&str> {

@@ -1,6 +1,7 @@
 //! Matching who-patterns against a person (or an enum value).
 
-use crate::json::{same_text, Json};
+use crate::json::Json;
+use crate::text::same_text;
 
 use super::expr::{eval, Env};
 use super::value::{Traced, Val};

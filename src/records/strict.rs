@@ -10,7 +10,8 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::pointer::{Pointer, Segment};
-use crate::json::{same_text, CompactString, Json, Number, Object};
+use crate::json::{CompactString, Json, Number, Object};
+use crate::text::same_text;
 
 /// Beyond this many members, an object finds a key given again through a hash map of its keys
 /// rather than by comparing it with each member before it (a hostile record may give millions).

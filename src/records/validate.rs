@@ -1,6 +1,7 @@
 //! Validation of a record against the record types declared in the policy (rule set.3).
 
-use crate::json::{same_text, Json};
+use crate::json::Json;
+use crate::text::same_text;
 
 use super::pointer::{At, Pointer};
 use crate::check::{Policy, ShapeId, Ty};
@@ -185,8 +186,7 @@ fn plainly_valid(policy: &Policy, ty: &Ty, value: &Json) -> bool {
         (Ty::String | Ty::Ref(_), Json::String(_)) => true,
         (Ty::Bool, Json::Bool(_)) | (Ty::Number, Json::Number(_)) => true,
         (Ty::Int, Json::Number(n)) => n.is_i64() || n.is_u64(),
-        (Ty::Enum(e), Json::String(s)) => (policy.enums.get(*e))
-            .is_some_and(|def| def.variants.iter().any(|(v, _)| same_text(v, s))),
+        (Ty::Enum(e), Json::String(s)) => policy.enums.get(*e).is_some_and(|def| def.has(s)),
         _ => false,
     }
 }
