@@ -70,6 +70,11 @@ impl Object {
         Object(members)
     }
 
+    /// The members themselves, for the reader that reads a record into the previous one's place.
+    pub(crate) fn members_mut(&mut self) -> &mut Vec<(CompactString, Json)> {
+        &mut self.0
+    }
+
     /// The value of `key`.
     pub fn get<K: AsRef<str> + ?Sized>(&self, key: &K) -> Option<&Json> {
         let key = key.as_ref();

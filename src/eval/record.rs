@@ -79,7 +79,8 @@ pub fn judge_item(policy: &Policy, item: Item, trace: bool, result: &mut FileRes
         Ok(record) => {
             // A value that is not an object is refused, and is not a record.
             result.records += usize::from(record.value.is_object());
-            judge(policy, record, &World::default(), trace, result);
+            judge(policy, &record, &World::default(), trace, result);
+            records::recycle(record);
         }
         Err(malformed) => {
             for m in malformed {
@@ -163,7 +164,7 @@ fn top_field(pointer: &records::pointer::Pointer) -> Option<String> {
 
 fn judge(
     policy: &Policy,
-    record: records::Record,
+    record: &records::Record,
     world: &World,
     trace: bool,
     result: &mut FileResult,
@@ -183,8 +184,8 @@ fn judge(
                 let locator = records::RecordLocator::new(source, record.place);
                 refusals.extend(problems.iter().map(|p| Refusal::of_problem(&locator, p)));
             }
-            refuse(policy, &record, &refusals, result);
-            return keep_refused(policy, (&record, &decoded), &refusals, world, result);
+            refuse(policy, record, &refusals, result);
+            return keep_refused(policy, (record, &decoded), &refusals, world, result);
         }
     };
     let value = &record.value;
@@ -196,7 +197,7 @@ fn judge(
         &mut result.facts,
     );
     let at = eval::RecordPlaces::new(value, record.place, source, Some(&record.refetch), date);
-    facts::note_references(policy, shape, &record, &mut result.facts);
+    facts::note_references(policy, shape, record, &mut result.facts);
     // The rules about the set that will judge this record once the set is read, known to be in
     // their scope now (a scope that needs the set is evaluated then, once).
     let mut later: Vec<u16> = Vec::new();
@@ -247,7 +248,7 @@ fn judge(
             _ => {}
         }
     }
-    let seen = facts::note_id(&record, Some(shape), deferred, &mut result.facts);
+    let seen = facts::note_id(record, Some(shape), deferred, &mut result.facts);
     if let (true, Some(seen)) = (deferred, seen) {
         let in_scope = result.facts.scopes.number(&later);
         result.facts.deferred.push(Deferred { seen, in_scope });

@@ -180,6 +180,23 @@ pub fn read_value(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Erro
     strict::parse(text)
 }
 
+/// Above this many bytes of text, a record's value is not kept for the next record to be read
+/// into: a large record would hold its memory for the rest of the run.
+const REUSED_UP_TO: usize = 64 << 10;
+
+thread_local! {
+    /// The value of the last record judged on this thread, which the next one is read into.
+    static SPARE: std::cell::Cell<Json> = const { std::cell::Cell::new(Json::Null) };
+}
+
+/// Takes back a record that has been judged: the next record read on this thread is read into its
+/// value ((`strict::parse_into`)).
+pub fn recycle(record: Record) {
+    if record.source.text.len() <= REUSED_UP_TO {
+        SPARE.set(record.value);
+    }
+}
+
 /// Parses one record's text. A text that is not JSON is malformed (after the bytes in it that
 /// are not UTF-8, the likelier cause); a record that gives a key twice or holds bytes that are
 /// not UTF-8 is read, with those faults, to be refused (set.3).
@@ -202,8 +219,9 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
             })
             .collect::<Vec<_>>()
     };
-    let (value, duplicates) = match strict::parse(&source.text[start..]) {
-        Ok(parsed) => parsed,
+    let mut value = SPARE.take();
+    let duplicates = match strict::parse_into(&source.text[start..], &mut value) {
+        Ok(duplicates) => duplicates,
         Err(e) => {
             let mut malformed = not_utf8_malformed();
             malformed.push(json_error(&source, &e, start));

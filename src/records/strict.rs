@@ -21,6 +21,8 @@ const MEMBERS_COMPARED: usize = 32;
 /// once. Records of one export are alike, and a vector grown one member at a time reallocated
 /// two or three times per object (a sixth of the instructions of reading a record).
 const SIZED_DEPTHS: usize = 8;
+/// The longest string compact_str holds inline, without an allocation.
+const INLINE: usize = std::mem::size_of::<CompactString>();
 const MAX_SIZE_HINT: usize = 64;
 thread_local! {
     static LAST_SIZES: [Cell<u8>; 2 * SIZED_DEPTHS] = const { [const { Cell::new(0) }; 2 * SIZED_DEPTHS] };
@@ -91,110 +93,186 @@ impl Path<'_> {
 
 /// Parses `text` as one JSON value; also returns every key given again, in the text's order.
 pub fn parse(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
+    let mut value = Json::Null;
+    let duplicates = parse_into(text, &mut value)?;
+    Ok((value, duplicates))
+}
+
+/// Parses `text` into `place`, reusing what it holds: an export's records are alike, so the
+/// previous record's vectors and long strings take the next one's members and text, and neither
+/// is freed and allocated again (a fifth of reading a record). `place` ends as [`parse`] would
+/// build it; after an error it holds part of the text, to be overwritten by the next parse.
+pub fn parse_into(text: &str, place: &mut Json) -> Result<Vec<Duplicate>, serde_json::Error> {
     let duplicates = RefCell::new(Vec::new());
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = Strict {
+    Strict {
+        place,
         at: Path::Root,
         depth: 0,
         duplicates: &duplicates,
     }
     .deserialize(&mut deserializer)?;
     deserializer.end()?;
-    Ok((value, duplicates.into_inner()))
+    Ok(duplicates.into_inner())
 }
 
-struct Strict<'p> {
+/// Reads one value into `place`.
+struct Strict<'p, 'v> {
+    place: &'v mut Json,
     at: Path<'p>,
     /// How deep `at` is nested.
     depth: usize,
     duplicates: &'p RefCell<Vec<Duplicate>>,
 }
 
-impl<'de> DeserializeSeed<'de> for Strict<'_> {
-    type Value = Json;
+impl Strict<'_, '_> {
+    fn set<E>(self, value: Json) -> Result<(), E> {
+        *self.place = value;
+        Ok(())
+    }
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+impl<'de> DeserializeSeed<'de> for Strict<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Strict<'_> {
-    type Value = Json;
+/// Reads an object's key into the string that held the key at its place in the last object.
+struct KeyInto<'k>(&'k mut CompactString);
+
+impl<'de> DeserializeSeed<'de> for KeyInto<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyInto<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        // Keys are short: held inline, they cost no allocation to make anew.
+        *self.0 = CompactString::new(v);
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.set(Json::Bool(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::Number(v.into()))
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.set(Json::Number(v.into()))
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::Number(v.into()))
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.set(Json::Number(v.into()))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(Number::from_f64(v).map_or(Json::Null, Json::Number))
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.set(Number::from_f64(v).map_or(Json::Null, Json::Number))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(CompactString::new(v)))
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        match self.place {
+            // A long string is written into the one in its place when that has the room.
+            Json::String(s) if v.len() > INLINE && s.capacity() >= v.len() => {
+                s.clear();
+                s.push_str(v);
+                Ok(())
+            }
+            _ => self.set(Json::String(CompactString::new(v))),
+        }
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(CompactString::from(v)))
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.set(Json::Null)
     }
 
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.set(Json::Null)
     }
 
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         self.deserialize(deserializer)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::with_capacity(size_hint(self.depth, true));
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.place.is_array() {
+            *self.place = Json::Array(Vec::with_capacity(size_hint(self.depth, true)));
+        }
+        let Json::Array(items) = self.place else {
+            unreachable!("an array was just put there")
+        };
+        let mut read = 0;
         loop {
+            if read == items.len() {
+                items.push(Json::Null);
+            }
             let element = Strict {
-                at: Path::Index(&self.at, items.len()),
+                place: &mut items[read],
+                at: Path::Index(&self.at, read),
                 depth: self.depth + 1,
                 duplicates: self.duplicates,
             };
             match seq.next_element_seed(element)? {
-                Some(value) => items.push(value),
+                Some(()) => read += 1,
                 None => break,
             }
         }
-        remember_size(self.depth, true, items.len());
-        Ok(Json::Array(items))
+        items.truncate(read);
+        remember_size(self.depth, true, read);
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut members: Vec<(CompactString, Json)> =
-            Vec::with_capacity(size_hint(self.depth, false));
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if !self.place.is_object() {
+            let room = size_hint(self.depth, false);
+            *self.place = Json::Object(Object::from_members(Vec::with_capacity(room)));
+        }
+        let Json::Object(object) = self.place else {
+            unreachable!("an object was just put there")
+        };
+        let members = object.members_mut();
         let mut index: Option<foldhash::HashMap<CompactString, usize>> = None;
         // How many times each member given again was given, by member.
         let mut givings: Option<foldhash::HashMap<usize, usize>> = None;
         // A bit for each length of key given so far (mod 64): a key of a length not given yet
         // is new without being compared with the keys before it.
         let mut lengths = 0u64;
-        while let Some(key) = map.next_key::<CompactString>()? {
+        // The members read so far; each key is read into the next slot.
+        let mut read = 0;
+        loop {
+            if read == members.len() {
+                members.push((CompactString::default(), Json::Null));
+            }
+            if map.next_key_seed(KeyInto(&mut members[read].0))?.is_none() {
+                break;
+            }
+            let (before, rest) = members.split_at_mut(read);
+            let (key, slot) = &mut rest[0];
             // A key given again is known before its value is read: what is given again inside
             // that value is then placed in this giving of the key, and reported after it.
             let length = 1u64 << (key.len() % 64);
             let given = match &index {
-                Some(index) => index.get(&key).copied(),
+                Some(index) => index.get(&**key).copied(),
                 None if lengths & length == 0 => None,
-                None => members.iter().position(|(k, _)| same_text(k, &key)),
+                None => before.iter().position(|(k, _)| same_text(k, key)),
             };
             lengths |= length;
             let giving = match given {
@@ -205,32 +283,40 @@ impl<'de> Visitor<'de> for Strict<'_> {
                 }
                 None => 1,
             };
-            let here = Path::Key(&self.at, &key, giving);
-            if given.is_some() {
+            let here = Path::Key(&self.at, key.as_str(), giving);
+            if let Some(at) = given {
                 self.duplicates.borrow_mut().push(here.duplicate());
+                // The last value of a key given twice, as serde_json keeps; the slot read into
+                // is read into again by the next key.
+                let mut value = Json::Null;
+                map.next_value_seed(Strict {
+                    place: &mut value,
+                    at: here,
+                    depth: self.depth + 1,
+                    duplicates: self.duplicates,
+                })?;
+                before[at].1 = value;
+                continue;
             }
-            let value = map.next_value_seed(Strict {
+            map.next_value_seed(Strict {
+                place: slot,
                 at: here,
                 depth: self.depth + 1,
                 duplicates: self.duplicates,
             })?;
-            if let Some(at) = given {
-                // The last value of a key given twice, as serde_json keeps.
-                members[at].1 = value;
-                continue;
-            }
             if let Some(index) = &mut index {
-                index.insert(key.clone(), members.len());
-            } else if members.len() == MEMBERS_COMPARED {
-                let keys = members.iter().enumerate().map(|(i, (k, _))| (k.clone(), i));
+                index.insert(key.clone(), read);
+            } else if read == MEMBERS_COMPARED {
+                let keys = before.iter().enumerate().map(|(i, (k, _))| (k.clone(), i));
                 let mut built: foldhash::HashMap<CompactString, usize> = keys.collect();
-                built.insert(key.clone(), members.len());
+                built.insert(key.clone(), read);
                 index = Some(built);
             }
-            members.push((key, value));
+            read += 1;
         }
-        remember_size(self.depth, false, members.len());
-        Ok(Json::Object(Object::from_members(members)))
+        members.truncate(read);
+        remember_size(self.depth, false, read);
+        Ok(())
     }
 }
 
@@ -278,6 +364,53 @@ mod tests {
         assert_eq!(value["k7"].as_str(), Some("again"));
         let shown: Vec<String> = duplicates.iter().map(|d| d.pointer.to_string()).collect();
         assert_eq!(shown, ["/k7"]);
+    }
+
+    /// Read into the place of the value before it, a value is what a fresh parse builds, with
+    /// the same keys given again, whatever the place held: an export's records one after the
+    /// other in both orders, and values that change kind, shrink, grow, repeat keys or break off.
+    #[test]
+    fn a_value_read_into_the_last_ones_place_is_the_value_read_afresh() {
+        let export = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/export/leave.jsonl");
+        let export = std::fs::read_to_string(export).expect("the export's leave records");
+        let mut texts: Vec<&str> = export.lines().collect();
+        texts.extend([
+            r#"{"a": [1, {"b": "a string longer than it can hold inline"}], "c": -0.0}"#,
+            r#"{"a": "x", "c": [true, null, 18446744073709551615, 1.5e300]}"#,
+            r#"["a string longer than it can hold inline, again", {"k": 1, "k": {"k": 2, "k": 3}}]"#,
+            r#"{"a": [1, 2, 3, 4, 5, 6, 7, 8, 9], "b": "s"}"#,
+            r#"{"a": [], "b": {}}"#,
+            r#"{"a": [1, 2, {"unfinished": "#,
+            r#"{"k": 1, "j": 0, "k": 2, "k": "a string longer than it can hold inline"}"#,
+            "\"short\"",
+            "7",
+        ]);
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{}\": {i}", i % 37)).collect();
+        let many = format!("{{{}}}", many.join(", "));
+        texts.push(&many);
+        let reversed: Vec<&str> = texts.iter().rev().copied().collect();
+        for order in [&texts, &reversed] {
+            let mut place = Json::Null;
+            for text in order.iter() {
+                let afresh = parse(text).map_err(|e| e.to_string());
+                let into = parse_into(text, &mut place)
+                    .map(|duplicates| (place.clone(), duplicates))
+                    .map_err(|e| e.to_string());
+                assert_eq!(into, afresh, "{text}");
+                if let Ok((value, _)) = &afresh {
+                    assert_eq!(
+                        json_text(&place),
+                        json_text(value),
+                        "members in order: {text}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The text of a value, members in their order (a value's equality ignores it).
+    fn json_text(value: &Json) -> String {
+        serde_json::to_string(value).expect("a value writes")
     }
 
     #[test]
