@@ -190,7 +190,7 @@ thread_local! {
 }
 
 /// Takes back a record that has been judged: the next record read on this thread is read into its
-/// value ((`strict::parse_into`)).
+/// value, reusing its room (see `strict::parse_into`).
 pub fn recycle(record: Record) {
     if record.source.text.len() <= REUSED_UP_TO {
         SPARE.set(record.value);
