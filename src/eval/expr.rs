@@ -93,6 +93,21 @@ fn first_origin<'a>(a: Origin<'a>, b: Origin<'a>) -> Origin<'a> {
     }
 }
 
+/// The field `name` of `object`, `found` there or not, read as the declared type `ty` says: its
+/// value where it is, null where it is missing (and where it would be, for a finding to point at).
+#[inline]
+fn field_read<'a>(
+    env: &Env<'a>,
+    (object, found): (&'a Json, Option<&'a Json>),
+    name: &'a str,
+    ty: &Ty,
+) -> Traced<'a> {
+    match found {
+        Some(node) => Traced::new(env.convert(node, ty), Origin::Node(node)),
+        None => Traced::new(Val::Null, Origin::Missing(object, name)),
+    }
+}
+
 pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'a>> {
     Ok(match &ir.node {
         Node::Const(c) => Traced::plain(Val::from_const(c)),
@@ -108,10 +123,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             // is left only for what it cannot say.
             if let (Node::Root, Ty::Shape(shape)) = (&base.node, &base.ty) {
                 if let Some(found) = env.decoded.field(env.root, *shape, name.index) {
-                    return Ok(match found {
-                        Some(node) => Traced::new(env.convert(node, &ir.ty), Origin::Node(node)),
-                        None => Traced::new(Val::Null, Origin::Missing(env.root, name)),
-                    });
+                    return Ok(field_read(env, (env.root, found), name, &ir.ty));
                 }
             }
             // A field of a bound object (`t.action` in `any(t in steps: …)`), read without
@@ -120,18 +132,14 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
                 if let Some(&Val::Node(object @ Json::Object(map))) =
                     env.locals.get(slot).map(|local| &local.val)
                 {
-                    return Ok(match map.get(&**name) {
-                        Some(node) => Traced::new(env.convert(node, &ir.ty), Origin::Node(node)),
-                        None => Traced::new(Val::Null, Origin::Missing(object, name)),
-                    });
+                    return Ok(field_read(env, (object, map.get(&**name)), name, &ir.ty));
                 }
             }
             let base = eval(env, base)?;
             match base.val {
-                Val::Node(object @ Json::Object(map)) => match map.get(&**name) {
-                    Some(node) => Traced::new(env.convert(node, &ir.ty), Origin::Node(node)),
-                    None => Traced::new(Val::Null, Origin::Missing(object, name)),
-                },
+                Val::Node(object @ Json::Object(map)) => {
+                    field_read(env, (object, map.get(&**name)), name, &ir.ty)
+                }
                 _ => Traced::new(Val::Null, base.origin),
             }
         }
