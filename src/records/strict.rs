@@ -140,31 +140,6 @@ impl<'de> DeserializeSeed<'de> for Strict<'_, '_> {
     }
 }
 
-/// Reads an object's key into the string that held the key at its place in the last object.
-struct KeyInto<'k>(&'k mut CompactString);
-
-impl<'de> DeserializeSeed<'de> for KeyInto<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyInto<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string key")
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        // Keys are short: held inline, they cost no allocation to make anew.
-        *self.0 = CompactString::new(v);
-        Ok(())
-    }
-}
-
 impl<'de> Visitor<'de> for Strict<'_, '_> {
     type Value = ();
 
@@ -255,14 +230,13 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
         // A bit for each length of key given so far (mod 64): a key of a length not given yet
         // is new without being compared with the keys before it.
         let mut lengths = 0u64;
-        // The members read so far; each key is read into the next slot.
+        // The members read so far; each key takes the next member's place (keys are short:
+        // held inline, a key costs no allocation to make anew).
         let mut read = 0;
-        loop {
-            if read == members.len() {
-                members.push((CompactString::default(), Json::Null));
-            }
-            if map.next_key_seed(KeyInto(&mut members[read].0))?.is_none() {
-                break;
+        while let Some(key) = map.next_key::<CompactString>()? {
+            match members.get_mut(read) {
+                Some(member) => member.0 = key,
+                None => members.push((key, Json::Null)),
             }
             let (before, rest) = members.split_at_mut(read);
             let (key, slot) = &mut rest[0];
