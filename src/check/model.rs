@@ -504,10 +504,9 @@ impl Policy {
     }
 
     /// The event dates of a record type, which bound the inferred period under audit.
-    pub fn event_fields(&self, shape: ShapeId) -> Vec<&FieldDef> {
-        self.shapes
-            .get(shape)
-            .map_or_else(Vec::new, |s| s.fields.iter().filter(|f| f.event).collect())
+    pub fn event_fields(&self, shape: ShapeId) -> impl Iterator<Item = &FieldDef> {
+        let fields = self.shapes.get(shape).map_or(&[][..], |s| &s.fields[..]);
+        fields.iter().filter(|f| f.event)
     }
 
     /// A type's name as a user reads it in messages.

@@ -411,7 +411,8 @@ pub fn earliest_event<'r>(
 ) -> Option<jiff::civil::Date> {
     let kind = record.get("type").and_then(Json::as_str)?;
     let shape = *policy.records.get(kind)?;
-    (policy.event_fields(shape).into_iter())
+    policy
+        .event_fields(shape)
         .filter_map(|field| event_date(field, record, decoded))
         .min()
 }
@@ -438,11 +439,7 @@ pub(in crate::eval) fn note_event_dates<'r>(
     facts: &mut SetFacts,
 ) -> Option<jiff::civil::Date> {
     let mut earliest = None;
-    for field in policy
-        .event_fields(shape)
-        .into_iter()
-        .filter(|f| usable(&f.name))
-    {
+    for field in policy.event_fields(shape).filter(|f| usable(&f.name)) {
         if let Some(date) = event_date(field, value, decoded) {
             earliest = Some(earliest.map_or(date, |e: jiff::civil::Date| e.min(date)));
             // Kept only when it widens the span (on a tie, the one seen first stays): most
