@@ -90,6 +90,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         reopen,
         head,
         input,
+        gaps,
     } = opened;
     let origin = Arc::new(records::Origin::new(name.clone(), reopen));
     let read = (|| {
@@ -123,12 +124,12 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         result.readable = true;
         let mut batch = Batch::default();
-        let read =
-            records::stream::read(&mut input, &origin, format, options.limits, &mut |item| {
-                if batch.push(item) {
-                    batch.judge(policy, &options, &mut result);
-                }
-            });
+        let how = (format, options.limits);
+        let read = records::stream::read(&mut input, &origin, how, gaps.as_ref(), &mut |item| {
+            if batch.push(item) {
+                batch.judge(policy, &options, &mut result);
+            }
+        });
         batch.judge(policy, &options, &mut result);
         read
     })();

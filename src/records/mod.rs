@@ -405,9 +405,13 @@ mod tests {
         ));
         let mut items = Vec::new();
         let mut input = std::io::BufReader::new(text.as_bytes());
-        stream::read(&mut input, &origin, format, Limits::default(), &mut |i| {
-            items.push(i)
-        })
+        stream::read(
+            &mut input,
+            &origin,
+            (format, Limits::default()),
+            None,
+            &mut |i| items.push(i),
+        )
         .expect("reads from memory");
         items
     }
@@ -466,9 +470,13 @@ mod tests {
             ..Limits::default()
         };
         let mut input = std::io::BufReader::new(text.as_bytes());
-        stream::read(&mut input, &origin, Format::Lines, limits, &mut |i| {
-            items.push(i)
-        })
+        stream::read(
+            &mut input,
+            &origin,
+            (Format::Lines, limits),
+            None,
+            &mut |i| items.push(i),
+        )
         .expect("reads");
         assert!(
             matches!(&items[0], Item::Malformed(m) if m.message.contains("larger than 50 bytes"))

@@ -90,10 +90,12 @@ impl Reopen {
 pub struct Spool {
     input: Box<dyn Read + Send>,
     copy: File,
-    /// How many bytes have been read (and copied).
+    /// How many bytes have been read (and copied, but for those left out).
     copied: u64,
     /// Why the copy stopped, once it has: what the copy holds is read first.
     failed: Option<io::Error>,
+    /// What the reader says the copy may leave out ([`CopyGaps`]).
+    gaps: Arc<std::sync::Mutex<Gaps>>,
 }
 
 /// Starts the copy of `input`; nothing is read yet.
@@ -104,7 +106,57 @@ pub fn spool(input: Box<dyn Read + Send>) -> io::Result<Spool> {
         copy,
         copied: 0,
         failed: None,
+        gaps: Arc::default(),
     })
+}
+
+/// Whether a spool leaves what it reads out of its copy, and the last bytes it left out.
+#[derive(Default)]
+struct Gaps {
+    leaving_out: bool,
+    /// The last read left out of the copy, and where it starts in the source: what the reader
+    /// takes up again may start inside it.
+    held: Vec<u8>,
+    held_at: u64,
+    /// Why writing what was held failed: the next read says it.
+    failed: Option<io::Error>,
+}
+
+/// The reader's word to a spool about what it will never read again: the rest of a record too
+/// large to read, or text skipped to find the next record. That is left out of the copy (the
+/// copy's file has a hole there), so that an endless line (`bylaw check - < /dev/zero`) fills
+/// neither memory nor the disk.
+pub struct CopyGaps {
+    gaps: Arc<std::sync::Mutex<Gaps>>,
+    copy: File,
+}
+
+impl CopyGaps {
+    /// What is read from now on is left out of the copy, until [`CopyGaps::take_up_at`].
+    pub fn leave_out(&self) {
+        let mut gaps = lock(&self.gaps);
+        gaps.leaving_out = true;
+        gaps.held.clear();
+    }
+
+    /// The copy holds the source again from `offset` on, which the reader has read up to (the
+    /// bytes after it, read with it, are written now). Should that write fail, the failure is the
+    /// next read's, as any failure of the copy is.
+    pub fn take_up_at(&self, offset: u64) {
+        let mut gaps = lock(&self.gaps);
+        if !gaps.leaving_out {
+            return;
+        }
+        gaps.leaving_out = false;
+        let from = offset.saturating_sub(gaps.held_at);
+        let held = std::mem::take(&mut gaps.held);
+        if let Some(rest) = usize::try_from(from).ok().and_then(|from| held.get(from..)) {
+            let at = gaps.held_at + from;
+            if let (_, Some(e)) = write_at(&self.copy, rest, at) {
+                gaps.failed = Some(copy_failed(e));
+            }
+        }
+    }
 }
 
 /// A failed copy names where it was written: the remedy is there.
@@ -117,15 +169,36 @@ fn copy_failed(e: io::Error) -> io::Error {
     io::Error::new(e.kind(), message)
 }
 
+/// The gaps of a spool's copy: a reader that panicked while holding them left them whole.
+fn lock(gaps: &std::sync::Mutex<Gaps>) -> std::sync::MutexGuard<'_, Gaps> {
+    gaps.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Read for Spool {
     /// Gives only bytes the copy holds, so that every record judged can be read again: when the
     /// copy fails part of the way (a full disk, `ulimit -f`), the bytes it took are given, and
     /// the failure at the next read, whatever the size of the reads.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let leaving_out = {
+            let mut gaps = lock(&self.gaps);
+            if let Some(e) = gaps.failed.take() {
+                self.failed = Some(e);
+            }
+            gaps.leaving_out
+        };
         if let Some(e) = &self.failed {
             return Err(io::Error::new(e.kind(), e.to_string()));
         }
         let n = self.input.read(buf)?;
+        if leaving_out {
+            let mut gaps = lock(&self.gaps);
+            gaps.held.clear();
+            gaps.held.extend_from_slice(&buf[..n]);
+            gaps.held_at = self.copied;
+            self.copied += n as u64;
+            return Ok(n);
+        }
         let (copied, failed) = write_at(&self.copy, &buf[..n], self.copied);
         self.copied += copied as u64;
         self.failed = failed.map(copy_failed);
@@ -184,6 +257,8 @@ pub struct Opened {
     pub head: Vec<u8>,
     /// The source from its first byte.
     pub input: Box<dyn Read + Send>,
+    /// For a source read once, what its copy may leave out, as the reader says.
+    pub gaps: Option<CopyGaps>,
 }
 
 /// Opens `source`. A source read once is read as far as its head, which its copy then holds;
@@ -197,6 +272,7 @@ pub fn open(source: Source) -> io::Result<Opened> {
                 reopen,
                 head,
                 input,
+                gaps: None,
             })
         }
         Source::Once(mut spool) => {
@@ -207,10 +283,15 @@ pub fn open(source: Source) -> io::Result<Opened> {
                 at: 0,
                 end: spool.copied,
             };
+            let gaps = CopyGaps {
+                gaps: spool.gaps.clone(),
+                copy: spool.copy.try_clone()?,
+            };
             Ok(Opened {
                 reopen: Reopen::Handle(spool.copy.try_clone()?),
                 head,
                 input: Box::new(read_so_far.chain(spool)),
+                gaps: Some(gaps),
             })
         }
     }
@@ -486,8 +567,8 @@ fn head_after_blanks(input: &mut dyn BufRead) -> io::Result<Vec<u8>> {
 pub fn read(
     input: &mut dyn BufRead,
     origin: &Arc<Origin>,
-    format: Format,
-    limits: Limits,
+    (format, limits): (Format, Limits),
+    gaps: Option<&CopyGaps>,
     emit: &mut dyn FnMut(Item),
 ) -> Result<(), Stopped> {
     let head = input.fill_buf().map_err(|error| Stopped {
@@ -511,6 +592,7 @@ pub fn read(
         input,
         origin,
         limits,
+        gaps,
         at: TextStart::FILE,
         indent: Some(Vec::new()),
     };
@@ -547,6 +629,8 @@ struct Reader<'a> {
     input: &'a mut dyn BufRead,
     origin: &'a Arc<Origin>,
     limits: Limits,
+    /// What the copy of a source read once may leave out: what is skipped unread.
+    gaps: Option<&'a CopyGaps>,
     /// The position of the next byte.
     at: TextStart,
     /// The blanks read since the last line break, while nothing else was: an array element that
@@ -595,6 +679,9 @@ impl Reader<'_> {
             let too_long = !ended && line.len() > max;
             // A line too long to hold is skipped to its end unread.
             let len = line.len() + if too_long { self.skip_line()? } else { 0 };
+            if too_long {
+                self.take_up_at(start.offset + len);
+            }
             self.at = TextStart {
                 offset: start.offset + len,
                 line: start.line + 1,
@@ -631,8 +718,10 @@ impl Reader<'_> {
         }
     }
 
-    /// Skips to the end of the line; returns the bytes skipped.
+    /// Skips to the end of the line; returns the bytes skipped. They are never read again: the
+    /// copy of a source read once leaves them out, till [`Reader::take_up_at`].
     fn skip_line(&mut self) -> io::Result<usize> {
+        self.leave_out();
         let mut skipped = 0;
         loop {
             let buffer = self.input.fill_buf()?;
@@ -814,8 +903,16 @@ impl Reader<'_> {
     }
 
     /// Skips to where the next document starts: a `{` or `[` right after a `}` or `]` (blanks
-    /// between), which valid JSON never writes inside a value; or the end of the source.
+    /// between), which valid JSON never writes inside a value; or the end of the source. What it
+    /// skips is never read again: the copy of a source read once leaves it out.
     fn skip_to_the_next_document(&mut self) -> io::Result<()> {
+        self.leave_out();
+        let skipped = self.skip_to_a_document_start();
+        self.take_up_at(self.at.offset);
+        skipped
+    }
+
+    fn skip_to_a_document_start(&mut self) -> io::Result<()> {
         let mut in_string = false;
         let mut escaped = false;
         let mut last = 0u8;
@@ -888,6 +985,11 @@ impl Reader<'_> {
             }
             if !too_large && text.len() + used > max + first {
                 too_large = true;
+                // Only its head is shown, from what is read already: the copy of a source read
+                // once leaves the rest out.
+                if let Some(gaps) = self.gaps {
+                    gaps.leave_out();
+                }
             }
             if !too_large {
                 text.extend_from_slice(&buffer[..used]);
@@ -900,6 +1002,9 @@ impl Reader<'_> {
             if ended {
                 break;
             }
+        }
+        if too_large {
+            self.take_up_at(self.at.offset);
         }
         let mut len = self.at.offset - start.offset;
         if scan.next_starts && !too_large {
@@ -1032,6 +1137,20 @@ impl Reader<'_> {
     }
 
     /// Consumes `n` bytes of the buffer, keeping the position.
+    /// What is read from now on is never read again: see [`CopyGaps`].
+    fn leave_out(&self) {
+        if let Some(gaps) = self.gaps {
+            gaps.leave_out();
+        }
+    }
+
+    /// What is read from `offset` on may be read again: see [`CopyGaps`].
+    fn take_up_at(&self, offset: usize) {
+        if let Some(gaps) = self.gaps {
+            gaps.take_up_at(offset as u64);
+        }
+    }
+
     fn advance(&mut self, n: usize) -> io::Result<()> {
         let buffer = self.input.fill_buf()?;
         let n = n.min(buffer.len());
@@ -1357,7 +1476,14 @@ pub(crate) fn records_on_disk(path: &std::path::Path, format: Format) -> Vec<Rec
             found.push(record);
         }
     };
-    read(&mut input, &origin, format, Limits::default(), &mut keep).expect("read");
+    read(
+        &mut input,
+        &origin,
+        (format, Limits::default()),
+        None,
+        &mut keep,
+    )
+    .expect("read");
     found
 }
 
@@ -1410,6 +1536,79 @@ mod tests {
             assert_eq!(utf16(format!("\u{feff}{text}").as_bytes()), None);
         }
         assert_eq!(utf16(b""), None);
+    }
+
+    /// Reads `text` once, as standard input is read, in pieces of 1000 bytes: through a spool
+    /// that copies it. Gives the items, and the copy.
+    fn read_once(text: Vec<u8>, format: Format, max_record_bytes: usize) -> (Vec<Item>, File) {
+        struct Trickle(io::Cursor<Vec<u8>>);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(1000);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let spooled = spool(Box::new(Trickle(io::Cursor::new(text)))).expect("a temporary file");
+        let opened = open(Source::Once(spooled)).expect("opens");
+        let Reopen::Handle(copy) = &opened.reopen else {
+            panic!("a copy");
+        };
+        let copy = copy.try_clone().expect("a handle");
+        let origin = Arc::new(Origin::new("<stdin>".into(), opened.reopen));
+        let mut input = io::BufReader::with_capacity(BUFFER, opened.input);
+        let limits = Limits {
+            max_record_bytes,
+            ..Limits::default()
+        };
+        let mut items = Vec::new();
+        let gaps = opened.gaps.as_ref();
+        read(&mut input, &origin, (format, limits), gaps, &mut |i| {
+            items.push(i)
+        })
+        .expect("reads");
+        (items, copy)
+    }
+
+    /// What the reader skips unread (the rest of a record too large to read, text skipped to
+    /// the next document) is left out of the copy of a source read once, so that an endless
+    /// line fills neither memory nor the disk; the records after it are copied whole, and read
+    /// again from the copy.
+    #[test]
+    fn what_is_skipped_unread_is_left_out_of_the_copy() {
+        let good = "{\"id\": \"after\"}";
+        let long = "a".repeat(300_000);
+        let element = format!("{{\"id\": \"{long}\"}}");
+        let broken = format!("{{\"id\": \"x\"}} {{\"id\": ]{long}}}\n");
+        let cases = [
+            (Format::Lines, format!("{{\"id\": 1}}\n{long}\n{good}\n")),
+            (
+                Format::Json,
+                format!("[{{\"id\": 1}},\n{element},\n{good}]\n"),
+            ),
+            (Format::Json, format!("{{\"id\": 1}}\n{broken}{good}\n")),
+        ];
+        for (case, (format, text)) in cases.into_iter().enumerate() {
+            let (items, copy) = read_once(text.clone().into_bytes(), format, 1024);
+            let last = items.iter().rev().find_map(|i| match i {
+                Item::Record(r) => Some(r),
+                Item::Malformed(_) => None,
+            });
+            let last = last.expect("the record after the skipped text is read");
+            assert_eq!(last.source.text.trim(), good, "case {case}");
+            let again = last.refetch.fetch().expect("read again from the copy");
+            assert_eq!(again.text, last.source.text);
+            // The middle of the skipped text is a hole in the copy: never written.
+            let middle = text.find(&long).expect("skipped") + long.len() / 2;
+            let mut held = vec![1; 1000];
+            read_exact_at(&copy, &mut held, middle as u64).expect("the copy is as long");
+            assert!(held.iter().all(|&b| b == 0), "left out, case {case}");
+            let copied = copy.metadata().expect("metadata").len();
+            assert_eq!(
+                copied,
+                text.len() as u64,
+                "the copy is as long as the source"
+            );
+        }
     }
 
     /// A source read once (as standard input is) gives its head, then every byte from the first,
