@@ -545,6 +545,30 @@ pub fn summary_within(policy: &Policy, outcome: &Outcome, width: usize) -> Strin
     text
 }
 
+/// Whether `line` is a human report's line of what was checked: `checked 2 records and 1 file
+/// (0 ignored)`, as the summary writes it.
+pub fn is_checked_line(line: &str) -> bool {
+    line.starts_with("checked ") && line.ends_with(" ignored)")
+}
+
+/// Whether `line` is a human report's totals, as the summary writes them: `1 error,
+/// 0 warnings, 0 waived, 2 bad inputs`.
+pub fn is_totals_line(line: &str) -> bool {
+    let counted = |part: &str, words: [&str; 2]| {
+        part.split_once(' ').is_some_and(|(n, word)| {
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && words.contains(&word)
+        })
+    };
+    let parts: Vec<&str> = line.split(", ").collect();
+    let [errors, warnings, waived, bad] = parts[..] else {
+        return false;
+    };
+    counted(errors, ["error", "errors"])
+        && counted(warnings, ["warning", "warnings"])
+        && counted(waived, ["waived", "waived"])
+        && counted(bad, ["bad input", "bad inputs"])
+}
+
 /// When findings come from several rules, how many each rule found, in policy order: where an
 /// auditor starts reading a long report.
 fn by_rule(policy: &Policy, outcome: &Outcome, width: usize) -> String {
