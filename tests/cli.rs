@@ -425,6 +425,43 @@ fn a_file_size_limit_is_a_failed_copy_not_a_silent_end() {
     assert_eq!(bad[0]["line"].as_u64(), Some(records + 1), "{bad:?}");
 }
 
+/// Standard input piped where TMPDIR cannot be written (a container with a read-only file
+/// system) is copied in memory instead, and judged as it is anywhere else: the same report,
+/// findings that read records again (an id used twice) included.
+#[cfg(target_os = "linux")]
+#[test]
+fn standard_input_is_judged_where_tmpdir_cannot_be_written() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lines =
+        std::fs::read_to_string(root.join("fixtures/example/meetings.jsonl")).expect("the example");
+    let first = lines.lines().next().expect("a record");
+    let records = format!("{lines}{first}\n");
+    let run = |tmpdir: &std::path::Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+            .args(["check", "-", "--format", "json", "--no-config"])
+            .env("TMPDIR", tmpdir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("bylaw runs");
+        let mut pipe = child.stdin.take().expect("its input");
+        pipe.write_all(records.as_bytes()).expect("written");
+        drop(pipe);
+        child.wait_with_output().expect("it ends")
+    };
+    let out = run(&root.join("no-such-folder"));
+    let usual = run(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(stdout(&out), stdout(&usual));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["summary"]["records"], 13);
+    let again = (report["findings"].as_array().expect("findings").iter())
+        .find(|f| f["rule"] == "set.1")
+        .expect("the id used twice");
+    assert_eq!(again["line"], 13, "{again}");
+}
+
 /// Standard input redirected from a file (`bylaw check - < export.jsonl`) is read where it lies,
 /// with no copy: it needs no room in TMPDIR, and reads as the file does; empty, it is bad input.
 #[cfg(unix)]

@@ -98,9 +98,13 @@ pub struct Spool {
     gaps: Arc<std::sync::Mutex<Gaps>>,
 }
 
-/// Starts the copy of `input`; nothing is read yet.
+/// Starts the copy of `input`; nothing is read yet. The copy is a temporary file in TMPDIR or,
+/// where none can be made there (a container whose file system is read-only), a file in memory,
+/// on systems that have them (Linux): the records are judged all the same.
 pub fn spool(input: Box<dyn Read + Send>) -> io::Result<Spool> {
-    let copy = tempfile::tempfile().map_err(copy_failed)?;
+    let copy = tempfile::tempfile()
+        .or_else(|e| in_memory_file().map_err(|_| e))
+        .map_err(copy_failed)?;
     Ok(Spool {
         input,
         copy,
@@ -157,6 +161,23 @@ impl CopyGaps {
             }
         }
     }
+}
+
+/// A new file that lives in memory, with no name: a copy TMPDIR cannot hold.
+#[cfg(target_os = "linux")]
+fn in_memory_file() -> io::Result<File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the name is NUL-terminated, and the descriptor returned is new: the file owns it.
+    let fd = unsafe { libc::memfd_create(c"bylaw-copy".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn in_memory_file() -> io::Result<File> {
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 /// A failed copy names where it was written: the remedy is there.
