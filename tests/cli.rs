@@ -323,13 +323,32 @@ fn a_report_never_overwrites_the_records_it_checks() {
     // Records after a line that looks like a finding of a JSON Lines report are records.
     let line = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&records).unwrap());
     let finding = r#"{"rule":"38.1","severity":"error","message":"m"}"#;
-    let disguised = format!("{finding}\n{}\n", line.unwrap().replace("EXEC-", "D-"));
+    let line = line.map(|l| l.replace("EXEC-", "D-"));
+    let disguised = format!("{finding}\n{}\n", line.as_deref().unwrap_or_default());
     std::fs::write(dir.join("disguised.jsonl"), &disguised).expect("written");
     let out = bylaw_in(&dir, &["check", ".", "-o", "disguised.jsonl"], "");
     assert_eq!(out.status.code(), Some(2));
     let kept = std::fs::read_to_string(dir.join("disguised.jsonl")).expect("still there");
     assert_eq!(kept, disguised);
     std::fs::remove_file(dir.join("disguised.jsonl")).expect("removed");
+    // Records after a buffer of blank lines, or with a human report's totals after them (and
+    // whatever before), are records: never written over.
+    let totals =
+        "checked 3 records and 1 file (0 ignored)\n1 error, 0 warnings, 0 waived, 0 bad inputs\n";
+    let line = line.unwrap_or_default();
+    for text in [
+        format!("{}{line}\n", "\n".repeat(9000)),
+        format!("id,type\n{line}\n{totals}"),
+        format!("1 {line}\n{totals}"),
+        format!("1\n[\n  {line}\n]\n{totals}").replace('\n', "\r\n"),
+    ] {
+        std::fs::write(dir.join("disguised.json"), &text).expect("written");
+        let out = bylaw_in(&dir, &["check", ".", "-o", "disguised.json"], "");
+        assert_eq!(out.status.code(), Some(2), "{text:.60}");
+        let kept = std::fs::read_to_string(dir.join("disguised.json")).expect("still there");
+        assert_eq!(kept, text);
+    }
+    std::fs::remove_file(dir.join("disguised.json")).expect("removed");
     let out = bylaw_in(&dir, &["check", ".", "-o", "."], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`.` is a folder"));

@@ -114,13 +114,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         // A name that does not tell the format (standard input, a FIFO, `/dev/fd/63`,
         // `records.txt`): the text does, by its head, read when it was opened. A `.json` file
         // of JSON Lines (`jq -c` writes them) is read line by line.
-        let format = match format {
-            None => records::stream::sniff(&head),
-            Some(Format::Json) if records::json_is_lines(&String::from_utf8_lossy(&head)) => {
-                Format::Lines
-            }
-            Some(format) => format,
-        };
+        let format = records::read_format(format, &head);
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         result.readable = true;
         let mut batch = Batch::default();

@@ -370,15 +370,28 @@ fn overwrites_records(paths: &[PathBuf], follow_links: bool, output: &Path) -> O
     }
     let named = (paths.iter()).any(|p| crate::discover::same_file(as_named(p), output));
     let found = crate::discover::discover(paths, follow_links);
-    let read = found.inputs.iter().any(|input| {
-        matches!(input, crate::discover::Input::File { path, .. } if crate::discover::same_file(path, output))
+    // How the run would read the file, if it reads it.
+    let read = found.inputs.iter().find_map(|input| match input {
+        crate::discover::Input::File { path, format }
+            if crate::discover::same_file(path, output) =>
+        {
+            Some(*format)
+        }
+        _ => None,
     });
-    let earlier_report = || {
+    let is = |test: fn(std::io::BufReader<std::fs::File>) -> std::io::Result<bool>| {
         let file = std::fs::File::open(output);
-        file.and_then(|f| report::is_report(std::io::BufReader::new(f)))
+        file.and_then(|f| test(std::io::BufReader::new(f)))
             .unwrap_or(false)
     };
-    if named || (read && !earlier_report()) {
+    // A human report is told by lines a file of records may hold too: it is written over only
+    // when no record is read in it.
+    let earlier_report = |format| {
+        is(report::is_report)
+            || is(report::is_human_report)
+                && crate::records::holds_a_record(output, format).is_ok_and(|holds| !holds)
+    };
+    if named || read.is_some_and(|format| !earlier_report(format)) {
         Some(format!(
             "the report would overwrite `{}`, a file of records this run checks; write it \
              elsewhere with -o",

@@ -106,6 +106,35 @@ pub fn sniff_format(text: &str) -> Format {
     format_of_head(text, Format::Lines)
 }
 
+/// How a source is read: as its name says (`named`), but for a `.json` file of JSON Lines (as
+/// `jq -c` writes them, read line by line); as its head says when its name does not tell
+/// (standard input, a FIFO, `records.txt`).
+pub fn read_format(named: Option<Format>, head: &[u8]) -> Format {
+    match named {
+        None => stream::sniff(head),
+        Some(Format::Json) if json_is_lines(&String::from_utf8_lossy(head)) => Format::Lines,
+        Some(format) => format,
+    }
+}
+
+/// Whether the file at `path`, read as a run reads it (see [`read_format`]), holds a record: an
+/// object where a record is expected. Such a file is never written over by a report.
+pub fn holds_a_record(path: &std::path::Path, named: Option<Format>) -> std::io::Result<bool> {
+    let opened = stream::open(stream::Source::Again(Reopen::File(path.to_path_buf())))?;
+    let format = read_format(named, &opened.head);
+    let origin = Arc::new(Origin::new(path.display().to_string(), opened.reopen));
+    let mut input = std::io::BufReader::with_capacity(stream::BUFFER, opened.input);
+    let mut found = false;
+    let how = (format, Limits::default());
+    stream::read(&mut input, &origin, how, None, &mut |item| {
+        if let Item::Record(text) = item {
+            found |= parse(text).is_ok_and(|record| record.value.is_object());
+        }
+    })
+    .map_err(|stopped| stopped.error)?;
+    Ok(found)
+}
+
 /// Whether a text named as JSON (`.json`) is JSON Lines, as `jq -c` writes them: read as JSON,
 /// a bad line could hide the lines after it.
 pub fn json_is_lines(head: &str) -> bool {
