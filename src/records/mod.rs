@@ -485,6 +485,54 @@ mod tests {
         assert_eq!(items.len(), 2);
     }
 
+    /// Blanks before a record, however many, are no part of it: a record after more blanks than
+    /// a record may hold is read (and shown from its first byte), not refused as too large, and
+    /// memory never holds the blanks.
+    #[test]
+    fn a_record_after_a_sea_of_blanks_is_read() {
+        let blanks = " ".repeat(100_000);
+        for text in [
+            format!("{blanks}{{\"id\": \"a\"}}\n"),
+            format!("[\n{blanks}{{\"id\": \"a\"}}]\n"),
+            format!("[\n    {{\"id\": \"b\"}},\n{blanks}{{\"id\": \"a\"}}]\n"),
+        ] {
+            let origin = Arc::new(Origin::new(
+                "blanks.json".into(),
+                Reopen::Memory(text.as_bytes().into()),
+            ));
+            let limits = Limits {
+                max_record_bytes: 2048,
+                ..Limits::default()
+            };
+            let mut items = Vec::new();
+            let mut input = std::io::BufReader::new(text.as_bytes());
+            stream::read(
+                &mut input,
+                &origin,
+                (Format::Json, limits),
+                None,
+                &mut |i| items.push(i),
+            )
+            .expect("reads");
+            let Some(Item::Record(r)) = items.last() else {
+                panic!("the record is read: {}", items.len());
+            };
+            assert_eq!(
+                r.source.text.trim_end(),
+                "{\"id\": \"a\"}",
+                "shown from its first byte"
+            );
+            let line = if text.starts_with('[') {
+                text.lines().count()
+            } else {
+                1
+            };
+            assert_eq!(r.source.line_column(0), (line, 100_001));
+            let again = r.refetch.fetch().expect("read again");
+            assert_eq!(again.text, r.source.text);
+        }
+    }
+
     #[test]
     fn a_record_over_the_limit_is_refused_and_the_next_still_read() {
         let big = format!("{{\"id\": \"{}\"}}", "x".repeat(100));

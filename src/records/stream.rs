@@ -26,6 +26,9 @@ pub fn too_deep_message() -> String {
     format!("the record nests more than {MAX_DEPTH} levels deep, more than any record needs")
 }
 
+/// The most blanks before a value on its line that are shown with it.
+const MAX_INDENT: usize = 1024;
+
 /// UTF-8's byte-order mark.
 const BOM: &[u8] = "\u{feff}".as_bytes();
 
@@ -1178,13 +1181,18 @@ impl Reader<'_> {
         let bytes = &buffer[..n];
         self.at = position_after(self.at, bytes);
         let blank = |t: &[u8]| t.iter().all(|&b| b == b' ' || b == b'\t');
+        // Indentation longer than any export writes is not shown: the value is shown from its
+        // first byte, and the blanks before it (a file may begin with a gigabyte of them) are
+        // never held.
+        let shown = |t: &[u8]| blank(t) && t.len() <= MAX_INDENT;
         match memchr::memrchr(b'\n', bytes) {
-            Some(i) => self.indent = blank(&bytes[i + 1..]).then(|| bytes[i + 1..].to_vec()),
-            None if blank(bytes) => {
-                if let Some(indent) = &mut self.indent {
+            Some(i) => self.indent = shown(&bytes[i + 1..]).then(|| bytes[i + 1..].to_vec()),
+            None if blank(bytes) => match &mut self.indent {
+                Some(indent) if indent.len() + bytes.len() <= MAX_INDENT => {
                     indent.extend_from_slice(bytes);
                 }
-            }
+                _ => self.indent = None,
+            },
             None => self.indent = None,
         }
         self.input.consume(n);
