@@ -331,24 +331,39 @@ fn a_report_never_overwrites_the_records_it_checks() {
     let kept = std::fs::read_to_string(dir.join("disguised.jsonl")).expect("still there");
     assert_eq!(kept, disguised);
     std::fs::remove_file(dir.join("disguised.jsonl")).expect("removed");
-    // Records after a buffer of blank lines, or with a human report's totals after them (and
-    // whatever before), are records: never written over.
+    // Records after a buffer of blank lines, with a human report's totals after them (and
+    // whatever before), after a report's first line, or under a report's keys, are records:
+    // never written over.
     let totals =
         "checked 3 records and 1 file (0 ignored)\n1 error, 0 warnings, 0 waived, 0 bad inputs\n";
     let line = line.unwrap_or_default();
-    for text in [
-        format!("{}{line}\n", "\n".repeat(9000)),
-        format!("id,type\n{line}\n{totals}"),
-        format!("1 {line}\n{totals}"),
-        format!("1\n[\n  {line}\n]\n{totals}").replace('\n', "\r\n"),
+    let html = "<!DOCTYPE html><title>bylaw audit report: x</title>";
+    let sarif = r#"{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","#;
+    let as_finding = line.replacen('{', r#"{"rule":"r","severity":"s","message":"m","#, 1);
+    for (name, text) in [
+        ("disguised.json", format!("{}{line}\n", "\n".repeat(9000))),
+        ("disguised.json", format!("id,type\n{line}\n{totals}")),
+        ("disguised.json", format!("1 {line}\n{totals}")),
+        (
+            "disguised.json",
+            format!("1\n[\n  {line}\n]\n{totals}").replace('\n', "\r\n"),
+        ),
+        (
+            "disguised.jsonl",
+            format!("{{\"version\":1,\"policy\":{{}}}}\n{line}\n"),
+        ),
+        ("disguised.ndjson", format!("{html}\n{line}\n")),
+        ("disguised.json", line.replacen('{', sarif, 1)),
+        ("disguised.jsonl", format!("{as_finding}\n")),
+        ("disguised.json", format!("::notice::}} {line}\n")),
     ] {
-        std::fs::write(dir.join("disguised.json"), &text).expect("written");
-        let out = bylaw_in(&dir, &["check", ".", "-o", "disguised.json"], "");
-        assert_eq!(out.status.code(), Some(2), "{text:.60}");
-        let kept = std::fs::read_to_string(dir.join("disguised.json")).expect("still there");
+        std::fs::write(dir.join(name), &text).expect("written");
+        let out = bylaw_in(&dir, &["check", ".", "-o", name], "");
+        assert_eq!(out.status.code(), Some(2), "{text:.80}");
+        let kept = std::fs::read_to_string(dir.join(name)).expect("still there");
         assert_eq!(kept, text);
+        std::fs::remove_file(dir.join(name)).expect("removed");
     }
-    std::fs::remove_file(dir.join("disguised.json")).expect("removed");
     let out = bylaw_in(&dir, &["check", ".", "-o", "."], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`.` is a folder"));

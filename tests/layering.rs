@@ -116,7 +116,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     // Each rule's examples, audited for `explain` and `verify`.
     ("examples", &["audit", "check", "finding", "source"]),
-    // The reports read an outcome and its findings; evaluation is not theirs to call.
+    // The reports read an outcome and its findings; evaluation is not theirs to call. A report
+    // tells the objects it writes from records (`-o` over an earlier report): `json`.
     (
         "report",
         &[
@@ -127,6 +128,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "diagnostic",
             "discover",
             "finding",
+            "json",
             "records",
             "source",
             "time",

@@ -161,8 +161,16 @@ pub fn run(mut args: CheckArgs) -> u8 {
         args.paths.push(PathBuf::from("."));
     }
     let format = args.format.unwrap_or_default();
+    let limits = crate::records::Limits {
+        max_record_bytes: args
+            .max_record_size
+            .unwrap_or(crate::records::stream::DEFAULT_MAX_RECORD_BYTES),
+        max_bad_inputs: (args.max_bad_inputs)
+            .map_or(crate::records::stream::DEFAULT_MAX_BAD_INPUTS, |n| n.get()),
+    };
     if let Some(output) = &args.output {
-        if let Some(message) = overwrites_records(&args.paths, args.follow_links, output) {
+        let walk = (args.follow_links, limits);
+        if let Some(message) = overwrites_records(&args.paths, walk, output) {
             eprintln!("{message}\nnothing was checked");
             return 2;
         }
@@ -232,13 +240,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
             .cloned()
             .collect(),
         trace: format == Format::Junit,
-        limits: crate::records::Limits {
-            max_record_bytes: args
-                .max_record_size
-                .unwrap_or(crate::records::stream::DEFAULT_MAX_RECORD_BYTES),
-            max_bad_inputs: (args.max_bad_inputs)
-                .map_or(crate::records::stream::DEFAULT_MAX_BAD_INPUTS, |n| n.get()),
-        },
+        limits,
         progress: bar
             .clone()
             .map(|b| b as std::sync::Arc<dyn audit::Progress>),
@@ -350,7 +352,11 @@ fn standard_input() -> audit::Stdin {
 /// Why the report cannot be written to `output`: it is a file of records this run reads, named on
 /// the command line or found in a folder, which the report would replace. (A report of an earlier
 /// run found in a folder is not read as records, and is written over.)
-fn overwrites_records(paths: &[PathBuf], follow_links: bool, output: &Path) -> Option<String> {
+fn overwrites_records(
+    paths: &[PathBuf],
+    (follow_links, limits): (bool, crate::records::Limits),
+    output: &Path,
+) -> Option<String> {
     if !output.exists() {
         return None;
     }
@@ -379,17 +385,14 @@ fn overwrites_records(paths: &[PathBuf], follow_links: bool, output: &Path) -> O
         }
         _ => None,
     });
-    let is = |test: fn(std::io::BufReader<std::fs::File>) -> std::io::Result<bool>| {
-        let file = std::fs::File::open(output);
-        file.and_then(|f| test(std::io::BufReader::new(f)))
-            .unwrap_or(false)
-    };
-    // A human report is told by lines a file of records may hold too: it is written over only
-    // when no record is read in it.
+    // A report of an earlier run is written over only when no record is read in it.
     let earlier_report = |format| {
-        is(report::is_report)
-            || is(report::is_human_report)
-                && crate::records::holds_a_record(output, format).is_ok_and(|holds| !holds)
+        let file = std::fs::File::open(output);
+        let written = file.and_then(|f| report::written_report(std::io::BufReader::new(f)));
+        written.ok().flatten().is_some_and(|kind| {
+            crate::records::every_object(output, format, limits, &|object| kind.writes(object))
+                .unwrap_or(false)
+        })
     };
     if named || read.is_some_and(|format| !earlier_report(format)) {
         Some(format!(

@@ -117,22 +117,29 @@ pub fn read_format(named: Option<Format>, head: &[u8]) -> Format {
     }
 }
 
-/// Whether the file at `path`, read as a run reads it (see [`read_format`]), holds a record: an
-/// object where a record is expected. Such a file is never written over by a report.
-pub fn holds_a_record(path: &std::path::Path, named: Option<Format>) -> std::io::Result<bool> {
+/// Whether every object read in the file at `path`, as a run with `limits` reads it (see
+/// [`read_format`]), passes `test`; a file in which one does not holds a record that the run
+/// judges, and is never written over by a report.
+pub fn every_object(
+    path: &std::path::Path,
+    named: Option<Format>,
+    limits: Limits,
+    test: &dyn Fn(&Json) -> bool,
+) -> std::io::Result<bool> {
     let opened = stream::open(stream::Source::Again(Reopen::File(path.to_path_buf())))?;
     let format = read_format(named, &opened.head);
     let origin = Arc::new(Origin::new(path.display().to_string(), opened.reopen));
     let mut input = std::io::BufReader::with_capacity(stream::BUFFER, opened.input);
-    let mut found = false;
-    let how = (format, Limits::default());
-    stream::read(&mut input, &origin, how, None, &mut |item| {
+    let mut passed = true;
+    stream::read(&mut input, &origin, (format, limits), None, &mut |item| {
         if let Item::Record(text) = item {
-            found |= parse(text).is_ok_and(|record| record.value.is_object());
+            if let Ok(record) = parse(text) {
+                passed &= !record.value.is_object() || test(&record.value);
+            }
         }
     })
     .map_err(|stopped| stopped.error)?;
-    Ok(found)
+    Ok(passed)
 }
 
 /// Whether a text named as JSON (`.json`) is JSON Lines, as `jq -c` writes them: read as JSON,

@@ -6,6 +6,36 @@ use crate::audit::Outcome;
 use crate::check::Policy;
 use crate::finding::{BadInput, Finding, Summary};
 
+/// The keys of the JSON report's document, of a finding in it (and a line of the JSON Lines
+/// report), and of the JSON Lines report's last line: what an earlier report holds, told from
+/// records `-o` must not write over ([`super::Written::writes`]).
+pub const DOCUMENT_KEYS: [&str; 6] = [
+    "version",
+    "policy",
+    "period",
+    "summary",
+    "findings",
+    "bad_inputs",
+];
+pub const FINDING_KEYS: [&str; 15] = [
+    "rule",
+    "article",
+    "severity",
+    "waived",
+    "message",
+    "record",
+    "file",
+    "line",
+    "column",
+    "pointer",
+    "period",
+    "group",
+    "counted",
+    "fingerprint",
+    "new",
+];
+pub const LAST_LINE_KEYS: [&str; 2] = ["summary", "bad_inputs"];
+
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
@@ -149,17 +179,19 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
     to_string(&doc, true) + "\n"
 }
 
+/// The JSON Lines report's last line.
+#[derive(Serialize)]
+struct Last<'a> {
+    summary: SummaryOut,
+    bad_inputs: Vec<BadOut<'a>>,
+}
+
 /// One finding per line, then the summary line.
 pub fn lines(outcome: &Outcome) -> String {
     let mut out = String::new();
     for f in &outcome.findings {
         out.push_str(&to_string(&finding(f), false));
         out.push('\n');
-    }
-    #[derive(Serialize)]
-    struct Last<'a> {
-        summary: SummaryOut,
-        bad_inputs: Vec<BadOut<'a>>,
     }
     let last = Last {
         summary: summary(&outcome.summary),
@@ -168,4 +200,76 @@ pub fn lines(outcome: &Outcome) -> String {
     out.push_str(&to_string(&last, false));
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of `value`'s object, and those `told`, each sorted.
+    fn sorted(value: &impl Serialize, told: &[&str]) -> (Vec<String>, Vec<String>) {
+        let value = serde_json::to_value(value).expect("serialises");
+        let object = value.as_object().expect("an object");
+        let mut written: Vec<String> = object.keys().cloned().collect();
+        let mut told: Vec<String> = told.iter().map(|k| k.to_string()).collect();
+        written.sort();
+        told.sort();
+        (written, told)
+    }
+
+    /// The keys an earlier report is told by are the keys the reports write, every optional one
+    /// included.
+    #[test]
+    fn the_keys_a_report_is_told_by_are_those_it_writes() {
+        let summary = || SummaryOut {
+            files: 1,
+            ignored_files: 0,
+            records: 1,
+            bad_inputs: 0,
+            errors: 1,
+            warnings: 0,
+            waived: 0,
+            new: Some(1),
+            fixed: Some(0),
+        };
+        let counted = ["a".to_string()];
+        let finding = FindingOut {
+            rule: "r",
+            article: Some(1),
+            severity: "error",
+            waived: false,
+            message: "m",
+            record: Some("a"),
+            file: Some("f"),
+            line: Some(1),
+            column: Some(1),
+            pointer: Some("/id"),
+            period: Some("2011-W27"),
+            group: Some("g"),
+            counted: &counted,
+            fingerprint: "x",
+            new: Some(true),
+        };
+        let (written, told) = sorted(&finding, &FINDING_KEYS);
+        assert_eq!(written, told);
+        let document = Document {
+            version: 1,
+            policy: PolicyRef {
+                name: "p",
+                source: None,
+            },
+            period: None,
+            summary: summary(),
+            findings: Vec::new(),
+            bad_inputs: Vec::new(),
+        };
+        let (written, told) = sorted(&document, &DOCUMENT_KEYS);
+        assert_eq!(written, told);
+        let last = Last {
+            summary: summary(),
+            bad_inputs: Vec::new(),
+        };
+        let (written, told) = sorted(&last, &LAST_LINE_KEYS);
+        assert_eq!(written, told);
+    }
 }

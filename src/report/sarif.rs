@@ -10,6 +10,9 @@
 use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
+/// The keys of the SARIF document, which an earlier report is told by ([`super::Written`]).
+pub const DOCUMENT_KEYS: [&str; 3] = ["$schema", "version", "runs"];
+
 use serde_json::{json, Map, Value as Json};
 use url::Url;
 
@@ -79,6 +82,9 @@ pub fn document(policy: &Policy, outcome: &Outcome, root: Option<&Path>) -> Stri
         }});
     }
     let doc = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] });
+    debug_assert!(doc
+        .as_object()
+        .is_some_and(|d| d.keys().all(|k| DOCUMENT_KEYS.contains(&k.as_str()))));
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
