@@ -351,7 +351,7 @@ fn standard_input() -> audit::Stdin {
 
 /// Why the report cannot be written to `output`: it is a file of records this run reads, named on
 /// the command line or found in a folder, which the report would replace. (A report of an earlier
-/// run found in a folder is not read as records, and is written over.)
+/// run found in a folder is written over, when every object read in it is one the report writes.)
 fn overwrites_records(
     paths: &[PathBuf],
     (follow_links, limits): (bool, crate::records::Limits),

@@ -435,20 +435,19 @@ mod tests {
     use super::*;
 
     fn read_all(name: &str, text: &str, format: Format) -> Vec<Item> {
+        read_with(name, text, (format, Limits::default()))
+    }
+
+    /// The items of `text`, read from memory as `format` with `limits`.
+    fn read_with(name: &str, text: &str, how: (Format, Limits)) -> Vec<Item> {
         let origin = Arc::new(Origin::new(
             name.into(),
             Reopen::Memory(text.as_bytes().into()),
         ));
         let mut items = Vec::new();
         let mut input = std::io::BufReader::new(text.as_bytes());
-        stream::read(
-            &mut input,
-            &origin,
-            (format, Limits::default()),
-            None,
-            &mut |i| items.push(i),
-        )
-        .expect("reads from memory");
+        stream::read(&mut input, &origin, how, None, &mut |i| items.push(i))
+            .expect("reads from memory");
         items
     }
 
@@ -503,24 +502,11 @@ mod tests {
             format!("[\n{blanks}{{\"id\": \"a\"}}]\n"),
             format!("[\n    {{\"id\": \"b\"}},\n{blanks}{{\"id\": \"a\"}}]\n"),
         ] {
-            let origin = Arc::new(Origin::new(
-                "blanks.json".into(),
-                Reopen::Memory(text.as_bytes().into()),
-            ));
             let limits = Limits {
                 max_record_bytes: 2048,
                 ..Limits::default()
             };
-            let mut items = Vec::new();
-            let mut input = std::io::BufReader::new(text.as_bytes());
-            stream::read(
-                &mut input,
-                &origin,
-                (Format::Json, limits),
-                None,
-                &mut |i| items.push(i),
-            )
-            .expect("reads");
+            let items = read_with("blanks.json", &text, (Format::Json, limits));
             let Some(Item::Record(r)) = items.last() else {
                 panic!("the record is read: {}", items.len());
             };
@@ -544,24 +530,11 @@ mod tests {
     fn a_record_over_the_limit_is_refused_and_the_next_still_read() {
         let big = format!("{{\"id\": \"{}\"}}", "x".repeat(100));
         let text = format!("{big}\n{{\"id\": \"b\"}}\n");
-        let origin = Arc::new(Origin::new(
-            "big.jsonl".into(),
-            Reopen::Memory(text.as_bytes().into()),
-        ));
-        let mut items = Vec::new();
         let limits = Limits {
             max_record_bytes: 50,
             ..Limits::default()
         };
-        let mut input = std::io::BufReader::new(text.as_bytes());
-        stream::read(
-            &mut input,
-            &origin,
-            (Format::Lines, limits),
-            None,
-            &mut |i| items.push(i),
-        )
-        .expect("reads");
+        let items = read_with("big.jsonl", &text, (Format::Lines, limits));
         assert!(
             matches!(&items[0], Item::Malformed(m) if m.message.contains("larger than 50 bytes"))
         );

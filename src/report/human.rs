@@ -554,7 +554,7 @@ pub fn is_checked_line(line: &str) -> bool {
 /// Whether `line` is a human report's totals, as the summary writes them: `1 error,
 /// 0 warnings, 0 waived, 2 bad inputs`.
 pub fn is_totals_line(line: &str) -> bool {
-    let counted = |part: &str, words: [&str; 2]| {
+    let counted = |part: &str, words: &[&str]| {
         part.split_once(' ').is_some_and(|(n, word)| {
             !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && words.contains(&word)
         })
@@ -563,10 +563,10 @@ pub fn is_totals_line(line: &str) -> bool {
     let [errors, warnings, waived, bad] = parts[..] else {
         return false;
     };
-    counted(errors, ["error", "errors"])
-        && counted(warnings, ["warning", "warnings"])
-        && counted(waived, ["waived", "waived"])
-        && counted(bad, ["bad input", "bad inputs"])
+    counted(errors, &["error", "errors"])
+        && counted(warnings, &["warning", "warnings"])
+        && counted(waived, &["waived"])
+        && counted(bad, &["bad input", "bad inputs"])
 }
 
 /// When findings come from several rules, how many each rule found, in policy order: where an

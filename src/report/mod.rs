@@ -111,13 +111,18 @@ pub fn written_report(mut text: impl std::io::BufRead) -> std::io::Result<Option
         totals |= human::is_checked_line(&previous) && human::is_totals_line(&line);
         previous = line;
     }
-    Ok(match () {
-        _ if blank => Some(Written::Blank),
-        _ if findings => Some(Written::Lines),
-        _ if annotations => Some(Written::Annotations),
-        _ if human && totals => Some(Written::Human),
-        _ => None,
-    })
+    let written = if blank {
+        Written::Blank
+    } else if findings {
+        Written::Lines
+    } else if annotations {
+        Written::Annotations
+    } else if human && totals {
+        Written::Human
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(written))
 }
 
 /// The exit status the output contract gives an outcome. Against a baseline, only new findings
