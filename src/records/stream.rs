@@ -99,22 +99,40 @@ pub struct Spool {
     failed: Option<io::Error>,
     /// What the reader says the copy may leave out ([`CopyGaps`]).
     gaps: Arc<std::sync::Mutex<Gaps>>,
+    /// How many bytes the copy holds, and may hold: a copy in memory is bounded.
+    kept: u64,
+    room: u64,
 }
+
+/// The most a copy in memory holds. Beyond it the copy fails as on a full disk: the records
+/// before are judged, and the message says where room is.
+const MEMORY_COPY_ROOM: u64 = 1 << 30;
 
 /// Starts the copy of `input`; nothing is read yet. The copy is a temporary file in TMPDIR or,
 /// where none can be made there (a container whose file system is read-only), a file in memory,
-/// on systems that have them (Linux): the records are judged all the same.
+/// on systems that have them (Linux), of at most 1 GiB: the records are
+/// judged all the same.
 pub fn spool(input: Box<dyn Read + Send>) -> io::Result<Spool> {
-    let copy = tempfile::tempfile()
-        .or_else(|e| in_memory_file().map_err(|_| e))
-        .map_err(copy_failed)?;
-    Ok(Spool {
+    let (copy, room) = match tempfile::tempfile() {
+        Ok(file) => (file, u64::MAX),
+        Err(e) => {
+            let in_memory = in_memory_file().map_err(|_| copy_failed(e))?;
+            (in_memory, MEMORY_COPY_ROOM)
+        }
+    };
+    Ok(spool_into(input, copy, room))
+}
+
+fn spool_into(input: Box<dyn Read + Send>, copy: File, room: u64) -> Spool {
+    Spool {
         input,
         copy,
         copied: 0,
         failed: None,
         gaps: Arc::default(),
-    })
+        kept: 0,
+        room,
+    }
 }
 
 /// Whether a spool leaves what it reads out of its copy, and the last bytes it left out.
@@ -223,8 +241,18 @@ impl Read for Spool {
             self.copied += n as u64;
             return Ok(n);
         }
-        let (copied, failed) = write_at(&self.copy, &buf[..n], self.copied);
+        let fits = usize::try_from(self.room - self.kept).map_or(n, |room| room.min(n));
+        let (copied, failed) = write_at(&self.copy, &buf[..fits], self.copied);
         self.copied += copied as u64;
+        self.kept += copied as u64;
+        let full = || {
+            let message = format!(
+                "a copy kept in memory instead holds at most {} MiB",
+                self.room >> 20
+            );
+            io::Error::new(io::ErrorKind::StorageFull, message)
+        };
+        let failed = failed.or_else(|| (fits < n).then(full));
         self.failed = failed.map(copy_failed);
         match &self.failed {
             Some(e) if copied == 0 => Err(io::Error::new(e.kind(), e.to_string())),
@@ -1596,6 +1624,35 @@ mod tests {
         })
         .expect("reads");
         (items, copy)
+    }
+
+    /// A copy in memory (where TMPDIR cannot be written) holds at most its room: past it, reading
+    /// stops as on a full disk, saying so, and every record the copy holds whole is read.
+    #[test]
+    fn a_copy_in_memory_stops_reading_when_full() {
+        let line = "{\"id\": \"a\"}\n";
+        let text = line.repeat(20_000);
+        let room = 100_000;
+        let copy = tempfile::tempfile().expect("a file");
+        let spooled = spool_into(Box::new(io::Cursor::new(text.into_bytes())), copy, room);
+        let opened = open(Source::Once(spooled)).expect("opens");
+        let origin = Arc::new(Origin::new("<stdin>".into(), opened.reopen));
+        let mut input = io::BufReader::with_capacity(BUFFER, opened.input);
+        let mut records = Vec::new();
+        let how = (Format::Lines, Limits::default());
+        let stopped = read(&mut input, &origin, how, None, &mut |item| {
+            if let Item::Record(r) = item {
+                records.push(r);
+            }
+        });
+        let error = stopped.expect_err("the copy is full").error;
+        assert!(error.to_string().contains("holds at most"), "{error}");
+        assert_eq!(records.len(), room as usize / line.len());
+        let last = records.last().expect("records");
+        assert_eq!(
+            last.refetch.fetch().expect("in the copy").text,
+            line.trim_end()
+        );
     }
 
     /// What the reader skips unread (the rest of a record too large to read, text skipped to
