@@ -109,9 +109,8 @@ pub struct Spool {
 const MEMORY_COPY_ROOM: u64 = 1 << 30;
 
 /// Starts the copy of `input`; nothing is read yet. The copy is a temporary file in TMPDIR or,
-/// where none can be made there (a container whose file system is read-only), a file in memory,
-/// on systems that have them (Linux), of at most 1 GiB: the records are
-/// judged all the same.
+/// where none can be made there (a container whose file system is read-only), a file in memory
+/// of at most 1 GiB, on systems that have them (Linux): the records are judged all the same.
 pub fn spool(input: Box<dyn Read + Send>) -> io::Result<Spool> {
     let (copy, room) = match tempfile::tempfile() {
         Ok(file) => (file, u64::MAX),
