@@ -471,18 +471,11 @@ fn standard_input_is_judged_where_tmpdir_cannot_be_written() {
     let first = lines.lines().next().expect("a record");
     let records = format!("{lines}{first}\n");
     let run = |tmpdir: &std::path::Path| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bylaw"));
+        command
             .args(["check", "-", "--format", "json", "--no-config"])
-            .env("TMPDIR", tmpdir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("bylaw runs");
-        let mut pipe = child.stdin.take().expect("its input");
-        pipe.write_all(records.as_bytes()).expect("written");
-        drop(pipe);
-        child.wait_with_output().expect("it ends")
+            .env("TMPDIR", tmpdir);
+        piped(command, &records)
     };
     let out = run(&root.join("no-such-folder"));
     let usual = run(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
@@ -911,9 +904,14 @@ fn the_readme_counts_the_rules_and_articles_that_coverage_counts() {
 
 /// Runs the binary with `stdin` as standard input, in `dir`.
 fn bylaw_in(dir: &std::path::Path, args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
-        .args(args)
-        .current_dir(dir)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bylaw"));
+    command.args(args).current_dir(dir);
+    piped(command, stdin)
+}
+
+/// What `command` gives with `stdin` piped to it.
+fn piped(mut command: Command, stdin: impl AsRef<[u8]>) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
