@@ -149,12 +149,15 @@ pub struct Runs {
 
 /// A rule that judged a record (or a period), whether or not it found anything: what a JUnit
 /// report lists as test cases. Collected only when [`crate::audit::Options::trace`] asks for it.
+/// One is kept for each rule and record of the set, so it is kept small: the rule by its place,
+/// an id inline, the file's name shared by its records.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Judged {
-    pub rule: String,
+    /// The rule's place in [`crate::check::Policy::rules`].
+    pub rule: usize,
     /// The record's id, or the period (`2011-08`).
-    pub subject: String,
-    pub file: Option<String>,
+    pub subject: compact_str::CompactString,
+    pub file: Option<std::sync::Arc<str>>,
 }
 
 /// What a periodic rule counted in one period it judged, whether or not it found anything: the

@@ -111,6 +111,74 @@ fn junit_is_well_formed_and_counts_its_cases() {
     }
 }
 
+/// The same records in two files: each rule's case for an id is listed once per file, and a
+/// finding fails the case of its own file, not the other's (cases are found by rule, subject and
+/// file among hundreds of thousands).
+#[test]
+fn junit_joins_each_finding_to_the_case_of_its_own_file() {
+    let policy = common::default_policy();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let leave = std::fs::read_to_string(root().join("fixtures/export/leave.jsonl"))
+        .expect("the export's leave records");
+    for name in ["a.jsonl", "b.jsonl"] {
+        std::fs::write(dir.path().join(name), &leave).expect("written");
+    }
+    let outcome = audit(&policy, &[dir.path().to_str().expect("a UTF-8 path")]);
+    let text = report::junit::document(&policy, &outcome);
+    let cases = junit_cases(&text);
+    let mut seen = std::collections::HashSet::new();
+    for case in &cases {
+        assert!(seen.insert((&case.0, &case.1)), "listed twice: {case:?}");
+    }
+    let file_of = |class: &str| Path::new(class).file_name().map(|f| f.to_owned());
+    let in_file = |file: &str| -> Vec<(String, bool)> {
+        (cases.iter())
+            .filter(|c| file_of(&c.0).is_some_and(|f| f == file) && !c.1.starts_with("set."))
+            .map(|c| (c.1.clone(), c.2))
+            .collect()
+    };
+    let (a, b) = (in_file("a.jsonl"), in_file("b.jsonl"));
+    assert!(
+        a.len() > 76,
+        "every leave record judged by its rules: {}",
+        a.len()
+    );
+    assert!(
+        a.iter().any(|c| c.1),
+        "the export's leave records have findings"
+    );
+    assert_eq!(a, b, "the same cases, failing the same way, in each file");
+}
+
+/// Each testcase's classname and name (as escaped) and whether it fails, in the report's order.
+fn junit_cases(text: &str) -> Vec<(String, String, bool)> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut cases: Vec<(String, String, bool)> = Vec::new();
+    let attribute = |e: &quick_xml::events::BytesStart<'_>, name: &str| {
+        let value = e
+            .try_get_attribute(name)
+            .ok()
+            .flatten()
+            .expect("an attribute");
+        value.value.into_owned()
+    };
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                "testcase" => {
+                    cases.push((attribute(&e, "classname"), attribute(&e, "name"), false))
+                }
+                "failure" => cases.last_mut().expect("inside a testcase").2 = true,
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    cases
+}
+
 /// Reads the XML through (so it is well formed); returns the testcases and `<testsuites tests>`.
 fn parse_junit(text: &str) -> (usize, usize) {
     use quick_xml::events::Event;

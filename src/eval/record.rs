@@ -170,6 +170,7 @@ fn judge(
     result: &mut FileResult,
 ) {
     let source = &record.source;
+    let file_name = &record.refetch.origin.name;
     let mut repeated = records::RepeatedKeys::new(source, record.place);
     let mut refusals: Vec<Refusal> = (record.faults.iter())
         .map(|f| Refusal::of_fault(&mut repeated, f))
@@ -226,9 +227,9 @@ fn judge(
                         }
                         if trace {
                             result.judged.push(finding::Judged {
-                                rule: rule.id.clone(),
-                                subject: record_id(value),
-                                file: Some(source.name.clone()),
+                                rule: index,
+                                subject: record_id(value).into(),
+                                file: Some(file_name.clone()),
                             });
                         }
                         match judged {

@@ -9,95 +9,160 @@
 //! and what it judged) and no `file` attribute (GitLab's extension); the line is in the failure's
 //! text.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
 
 use super::sanitise;
 use crate::audit::Outcome;
-use crate::check::Policy;
+use crate::check::{Policy, RuleDef};
 use crate::finding::Finding;
 
-/// A testcase: which rule, about what, and the findings that fail it.
+/// A testcase: which rule, about what, and the findings that fail it. A large set judges
+/// hundreds of thousands, so a case is kept small: its texts borrowed, its findings elsewhere.
 struct Case<'a> {
-    rule: &'a str,
-    subject: String,
+    /// The rule's place among the policy's rules (declared, then implicit).
+    place: u32,
+    /// Its findings' place in [`Cases::findings`]; [`NO_FINDINGS`] for a case that passes.
+    findings: u32,
+    subject: &'a str,
     file: Option<&'a str>,
-    findings: Vec<&'a Finding>,
 }
 
-pub fn document(policy: &Policy, outcome: &Outcome) -> String {
-    // Cases by (rule, file, subject), in the order the audit judged them.
-    let mut cases: Vec<Case<'_>> = Vec::new();
-    let mut index: BTreeMap<(&str, Option<&str>, String), usize> = BTreeMap::new();
-    for judged in &outcome.judged {
-        let key = (
-            judged.rule.as_str(),
-            judged.file.as_deref(),
-            judged.subject.clone(),
-        );
-        if let std::collections::btree_map::Entry::Vacant(slot) = index.entry(key) {
-            slot.insert(cases.len());
-            cases.push(Case {
-                rule: &judged.rule,
-                subject: judged.subject.clone(),
-                file: judged.file.as_deref(),
-                findings: Vec::new(),
-            });
+const NO_FINDINGS: u32 = u32::MAX;
+
+impl Case<'_> {
+    /// What the audit orders what it judged by: the rule, then the subject, then the file.
+    fn key(&self) -> (u32, &str, Option<&str>) {
+        (self.place, self.subject, self.file)
+    }
+}
+
+/// The cases, and the findings of those that have some.
+struct Cases<'a> {
+    cases: Vec<Case<'a>>,
+    findings: Vec<Vec<&'a Finding>>,
+}
+
+impl<'a> Cases<'a> {
+    fn findings_of(&self, case: &Case<'_>) -> &[&'a Finding] {
+        match case.findings {
+            NO_FINDINGS => &[],
+            i => &self.findings[i as usize],
         }
     }
-    for finding in &outcome.findings {
-        // A grouped period finding is judged as "2024-10 S-7", as the audit names its case.
-        let subject = match (&finding.period, &finding.group) {
-            (Some(period), Some(group)) => format!("{period} {group}"),
-            (Some(period), None) => period.clone(),
-            _ => finding.record.clone().unwrap_or_default(),
-        };
-        let key = (
-            finding.rule.as_str(),
-            finding.file.as_deref(),
-            subject.clone(),
-        );
-        match index.get(&key) {
-            Some(&i) => cases[i].findings.push(finding),
-            None => {
-                index.insert(key, cases.len());
-                cases.push(Case {
-                    rule: &finding.rule,
-                    subject,
-                    file: finding.file.as_deref(),
-                    findings: vec![finding],
-                });
-            }
+
+    /// Adds `finding` to the findings of the case at `i`.
+    fn add(&mut self, i: usize, finding: &'a Finding) {
+        let case = &mut self.cases[i];
+        if case.findings == NO_FINDINGS {
+            case.findings = u32::try_from(self.findings.len()).expect("fewer findings");
+            self.findings.push(Vec::new());
         }
+        self.findings[case.findings as usize].push(finding);
+    }
+}
+
+/// The report as one text.
+pub fn document(policy: &Policy, outcome: &Outcome) -> String {
+    let mut text = Vec::new();
+    write(policy, outcome, &mut text).expect("a vector takes every write");
+    String::from_utf8(text).expect("the report is written from texts")
+}
+
+/// Writes the report to `out` as it is made: at a million records it is hundreds of megabytes,
+/// never held whole.
+pub fn write(policy: &Policy, outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+    let rules: Vec<&RuleDef> = policy.all_rules().collect();
+    let place: HashMap<&str, u32> = (rules.iter().enumerate())
+        .map(|(i, rule)| (rule.id.as_str(), u32::try_from(i).expect("fewer rules")))
+        .collect();
+    // A case for each rule and subject the audit judged, in its order, which puts a case given
+    // twice next to itself.
+    let mut all = Cases {
+        cases: Vec::new(),
+        findings: Vec::new(),
+    };
+    for judged in &outcome.judged {
+        let Some(rule) =
+            (policy.rules.get(judged.rule)).and_then(|_| u32::try_from(judged.rule).ok())
+        else {
+            continue;
+        };
+        let case = Case {
+            place: rule,
+            findings: NO_FINDINGS,
+            subject: &judged.subject,
+            file: judged.file.as_deref(),
+        };
+        if all.cases.last().is_none_or(|last| last.key() != case.key()) {
+            all.cases.push(case);
+        }
+    }
+    let judged = all.cases.len();
+    // A grouped period finding is judged as "2024-10 S-7", as the audit names its case.
+    let subjects: Vec<Cow<'_, str>> = (outcome.findings.iter())
+        .map(|finding| match (&finding.period, &finding.group) {
+            (Some(period), Some(group)) => Cow::Owned(format!("{period} {group}")),
+            (Some(period), None) => Cow::Borrowed(period.as_str()),
+            _ => Cow::Borrowed(finding.record.as_deref().unwrap_or_default()),
+        })
+        .collect();
+    // Each finding joins its case, found by its key among those judged, or one of its own.
+    let mut unjudged: HashMap<(u32, Option<&str>, &str), usize> = HashMap::new();
+    for (finding, subject) in outcome.findings.iter().zip(&subjects) {
+        let Some(&rule) = place.get(finding.rule.as_str()) else {
+            continue;
+        };
+        let file = finding.file.as_deref();
+        let key = (rule, &**subject, file);
+        let judged = all.cases[..judged].binary_search_by(|case| case.key().cmp(&key));
+        let i = match judged {
+            Ok(i) => i,
+            Err(_) => *unjudged.entry((rule, file, subject)).or_insert_with(|| {
+                all.cases.push(Case {
+                    place: rule,
+                    findings: NO_FINDINGS,
+                    subject,
+                    file,
+                });
+                all.cases.len() - 1
+            }),
+        };
+        all.add(i, finding);
     }
     // Set rules that found nothing (and refused no input) pass, once, for the whole set.
-    for rule in policy.all_rules().filter(|r| r.id.starts_with("set.")) {
-        let refused = outcome
-            .bad_inputs
-            .iter()
-            .any(|b| b.diagnostic.code == rule.id);
-        if !refused && !cases.iter().any(|c| c.rule == rule.id) {
-            cases.push(Case {
-                rule: &rule.id,
-                subject: "the record set".into(),
+    let with_cases: HashSet<u32> = all.cases.iter().map(|c| c.place).collect();
+    for (i, rule) in (0..).zip(&rules) {
+        let refused = || {
+            outcome
+                .bad_inputs
+                .iter()
+                .any(|b| b.diagnostic.code == rule.id)
+        };
+        if rule.id.starts_with("set.") && !with_cases.contains(&i) && !refused() {
+            all.cases.push(Case {
+                place: i,
+                findings: NO_FINDINGS,
+                subject: "the record set",
                 file: None,
-                findings: Vec::new(),
             });
         }
     }
 
-    let mut suites: Vec<(String, Vec<&Case<'_>>)> = Vec::new();
+    // Each rule's cases in the order found, the rules in policy order.
+    let mut in_order: Vec<&Case<'_>> = all.cases.iter().collect();
+    in_order.sort_by_key(|case| case.place);
     let mut record_set = Vec::new();
     let mut by_article: BTreeMap<u32, Vec<&Case<'_>>> = BTreeMap::new();
-    for rule in policy.all_rules() {
-        for case in cases.iter().filter(|c| c.rule == rule.id) {
-            match rule.article.filter(|_| !rule.id.starts_with("set.")) {
-                Some(number) => by_article.entry(number).or_default().push(case),
-                None => record_set.push(case),
-            }
+    for case in in_order {
+        let rule = rules[case.place as usize];
+        match rule.article.filter(|_| !rule.id.starts_with("set.")) {
+            Some(number) => by_article.entry(number).or_default().push(case),
+            None => record_set.push(case),
         }
     }
-    suites.push(("record set".to_string(), record_set));
+    let mut suites: Vec<(String, Vec<&Case<'_>>)> = vec![("record set".into(), record_set)];
     for (number, cases) in by_article {
         let title = policy
             .articles
@@ -106,30 +171,44 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
         suites.push((format!("article {number}{title}"), cases));
     }
 
-    let mut body = String::new();
-    let (mut tests, mut failures) = (0, 0);
-    for (name, cases) in &suites {
-        let failed = cases.iter().filter(|c| is_failure(c)).count();
-        let waived = cases.iter().filter(|c| is_skipped(c)).count();
-        let _ = writeln!(
-            body,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"{waived}\">",
-            escape(name),
-            cases.len()
-        );
-        for case in cases {
-            write_case(&mut body, policy, case);
-        }
-        body.push_str("  </testsuite>\n");
-        tests += cases.len();
-        failures += failed;
-    }
+    // The totals head the document: counted first, then the document is written once.
     let errors = outcome.bad_inputs.len();
+    let tests = suites.iter().map(|(_, cases)| cases.len()).sum::<usize>() + errors;
+    let failures: usize = (suites.iter())
+        .map(|(_, cases)| {
+            cases
+                .iter()
+                .filter(|c| is_failure(all.findings_of(c)))
+                .count()
+        })
+        .sum();
+    // The XSD has no `skipped` on `<testsuites>`: each suite counts its own.
+    writeln!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"bylaw: {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">",
+        Escaped(&policy.name)
+    )?;
+    for (name, cases) in &suites {
+        let failed = (cases.iter()).filter(|c| is_failure(all.findings_of(c)));
+        let waived = (cases.iter()).filter(|c| is_skipped(all.findings_of(c)));
+        let (failed, waived) = (failed.count(), waived.count());
+        writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"{waived}\">",
+            Escaped(name),
+            cases.len()
+        )?;
+        for case in cases {
+            let rule = rules[case.place as usize];
+            write_case(out, policy, (rule, case), all.findings_of(case))?;
+        }
+        out.write_all(b"  </testsuite>\n")?;
+    }
     if errors > 0 {
-        let _ = writeln!(
-            body,
+        writeln!(
+            out,
             "  <testsuite name=\"bad input\" tests=\"{errors}\" failures=\"0\" errors=\"{errors}\" skipped=\"0\">"
-        );
+        )?;
         for bad in &outcome.bad_inputs {
             let place = location(Some(&bad.file), bad.line, bad.column);
             let name = match (bad.line, bad.column) {
@@ -137,81 +216,75 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
                 (Some(l), None) => format!("{} at line {l}", bad.diagnostic.code),
                 _ => bad.diagnostic.code.clone(),
             };
-            let _ = writeln!(
-                body,
+            writeln!(
+                out,
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <error message=\"{}\">{}</error>\n    </testcase>",
-                escape(&bad.file),
-                escape(&name),
-                escape(&bad.message),
-                escape(&format!("{place}: {}", bad.message))
-            );
+                Escaped(&bad.file),
+                Escaped(&name),
+                Escaped(&bad.message),
+                Escaped(&format!("{place}: {}", bad.message))
+            )?;
         }
-        body.push_str("  </testsuite>\n");
-        tests += errors;
+        out.write_all(b"  </testsuite>\n")?;
     }
-    // The XSD has no `skipped` on `<testsuites>`: each suite counts its own.
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"bylaw: {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n{body}</testsuites>\n",
-        escape(&policy.name)
-    )
+    out.write_all(b"</testsuites>\n")
 }
 
 /// A case fails on a finding that binds: not waived, and not known from the baseline.
-fn is_failure(case: &Case<'_>) -> bool {
-    case.findings
-        .iter()
-        .any(|f| !f.waived && f.new != Some(false))
+fn is_failure(findings: &[&Finding]) -> bool {
+    findings.iter().any(|f| !f.waived && f.new != Some(false))
 }
 
-fn is_skipped(case: &Case<'_>) -> bool {
-    !case.findings.is_empty() && !is_failure(case)
+fn is_skipped(findings: &[&Finding]) -> bool {
+    !findings.is_empty() && !is_failure(findings)
 }
 
-fn write_case(out: &mut String, policy: &Policy, case: &Case<'_>) {
+fn write_case(
+    out: &mut dyn Write,
+    policy: &Policy,
+    (rule, case): (&RuleDef, &Case<'_>),
+    findings: &[&Finding],
+) -> std::io::Result<()> {
     // The file the case is about; a case with no file judged the whole set or a period.
-    let class = case.file.unwrap_or(if case.rule.starts_with("set.") {
+    let class = case.file.unwrap_or(if rule.id.starts_with("set.") {
         "the record set"
     } else {
         "the period"
     });
-    let _ = write!(
+    write!(
         out,
         "    <testcase classname=\"{}\" name=\"{} {}\"",
-        escape(class),
-        escape(case.rule),
-        escape(&case.subject)
-    );
-    if case.findings.is_empty() {
-        out.push_str("/>\n");
-        return;
-    }
-    out.push_str(">\n");
-    let details: Vec<String> = case.findings.iter().map(|f| detail(policy, f)).collect();
-    let first = case.findings[0];
-    if is_failure(case) {
-        let unwaived = case
-            .findings
-            .iter()
+        Escaped(class),
+        Escaped(&rule.id),
+        Escaped(case.subject)
+    )?;
+    let Some(first) = findings.first() else {
+        return out.write_all(b"/>\n");
+    };
+    out.write_all(b">\n")?;
+    let details: Vec<String> = findings.iter().map(|f| detail(policy, f)).collect();
+    if is_failure(findings) {
+        let unwaived = (findings.iter())
             .find(|f| !f.waived && f.new != Some(false))
-            .unwrap_or(&first);
-        let _ = writeln!(
+            .unwrap_or(first);
+        writeln!(
             out,
             "      <failure type=\"{}\" message=\"{}\">{}</failure>",
             unwaived.severity,
-            escape(&unwaived.message),
-            escape(&details.join("\n\n"))
-        );
-    } else if case.findings.iter().any(|f| f.new == Some(false)) {
-        out.push_str("      <skipped message=\"known finding, in the baseline\"/>\n");
+            Escaped(&unwaived.message),
+            Escaped(&details.join("\n\n"))
+        )?;
+    } else if findings.iter().any(|f| f.new == Some(false)) {
+        out.write_all(b"      <skipped message=\"known finding, in the baseline\"/>\n")?;
     } else {
-        let _ = writeln!(
+        writeln!(
             out,
             "      <skipped message=\"{}\">{}</skipped>",
-            escape(&format!("waived: {}", first.message)),
-            escape(&details.join("\n\n"))
-        );
+            Escaped(&format!("waived: {}", first.message)),
+            Escaped(&details.join("\n\n"))
+        )?;
     }
-    out.push_str("    </testcase>\n");
+    out.write_all(b"    </testcase>\n")
 }
 
 /// A finding in full: where, what, and how to comply.
@@ -243,31 +316,37 @@ fn location(file: Option<&str>, line: Option<usize>, column: Option<usize>) -> S
 
 /// XML text and attribute escaping, after the sanitiser: control characters (which XML 1.0
 /// cannot hold even as `&#x1b;`), bidirectional and invisible characters become visible escapes
-/// such as `\u{1b}`; newlines stay.
-fn escape(text: &str) -> String {
-    let text = sanitise::block(text);
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
+/// such as `\u{1b}`; newlines stay. Written where it is formatted, with nothing allocated.
+struct Escaped<'a>(&'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = sanitise::block(self.0);
+        let mut rest: &str = &text;
+        // Runs with nothing to escape are written whole.
+        while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+            f.write_str(&rest[..at])?;
+            f.write_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                _ => "&apos;",
+            })?;
+            rest = &rest[at + 1..];
         }
+        f.write_str(rest)
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::Escaped;
 
     #[test]
     fn escapes_markup_and_shows_what_xml_cannot_hold() {
         assert_eq!(
-            escape("a<b & \"c\"\u{1}\u{1b}[2J\u{202e}"),
+            Escaped("a<b & \"c\"\u{1}\u{1b}[2J\u{202e}").to_string(),
             "a&lt;b &amp; &quot;c&quot;\\u{1}\\u{1b}[2J&lt;U+202E&gt;"
         );
     }

@@ -302,7 +302,12 @@ impl SetFacts {
 
     /// The name of a fact's source.
     pub fn source_name(&self, at: &Fragment) -> &str {
-        (self.origins.get(at.source as usize)).map_or("", |o| o.name.as_str())
+        (self.origins.get(at.source as usize)).map_or("", |o| &o.name)
+    }
+
+    /// The name of a fact's source, shared.
+    pub fn shared_source_name(&self, at: &Fragment) -> Option<Arc<str>> {
+        (self.origins.get(at.source as usize)).map(|o| o.name.clone())
     }
 
     /// Seals the facts of the records read since the last seal into chunks of their own size.

@@ -335,9 +335,9 @@ fn judge_deferred(
             Ok(true) => {
                 if trace {
                     outcome.judged.push(Judged {
-                        rule: rule.id.clone(),
-                        subject: eval::record_id(&value),
-                        file: Some(source.name.clone()),
+                        rule: index,
+                        subject: eval::record_id(&value).into(),
+                        file: gathered.shared_source_name(&seen.at),
                     });
                 }
                 eval::judge_in_scope(policy, rule, body, (&value, &decoded), world)

@@ -97,7 +97,16 @@ pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: b
                 }
                 for (group, records) in groups {
                     let tally = Tallied::of(&key, group, records);
-                    judge_tally(policy, rule, p, &world, tally, (from, to), outcome, trace);
+                    judge_tally(
+                        policy,
+                        (index, rule),
+                        p,
+                        &world,
+                        tally,
+                        (from, to),
+                        outcome,
+                        trace,
+                    );
                 }
             }
             match next {
@@ -148,7 +157,7 @@ impl<'a> Tallied<'a> {
 #[allow(clippy::too_many_arguments)]
 fn judge_tally(
     policy: &Policy,
-    rule: &crate::check::RuleDef,
+    (index, rule): (usize, &crate::check::RuleDef),
     p: &crate::check::PeriodicRule,
     world: &World,
     tally: Tallied<'_>,
@@ -179,10 +188,10 @@ fn judge_tally(
     });
     if trace {
         outcome.judged.push(crate::finding::Judged {
-            rule: rule.id.clone(),
+            rule: index,
             subject: match tally.group {
-                Some(g) => format!("{} {g}", tally.key),
-                None => tally.key.to_string(),
+                Some(g) => compact_str::format_compact!("{} {g}", tally.key),
+                None => tally.key.into(),
             },
             file: None,
         });
