@@ -265,13 +265,8 @@ pub fn run(mut args: CheckArgs) -> u8 {
         Format::Human => String::new(),
         Format::Json => report::json::document(&policy, &outcome),
         Format::Jsonl => report::json::lines(&outcome),
-        Format::Sarif => {
-            // The base of the report's relative URIs; unknown (a deleted folder), they have none.
-            let root = std::env::current_dir().ok();
-            report::sarif::document(&policy, &outcome, root.as_deref())
-        }
-        // Written as it is made, below: at a million records it is hundreds of megabytes.
-        Format::Junit => String::new(),
+        // Written as they are made, below: at a million records they are hundreds of megabytes.
+        Format::Sarif | Format::Junit => String::new(),
         Format::Github => report::github::commands(&policy, &outcome),
         Format::Html => report::html::document(&policy, &outcome),
     };
@@ -291,6 +286,11 @@ pub fn run(mut args: CheckArgs) -> u8 {
         match human {
             Some(view) => report::human::write_view(&policy, &outcome, &renderer, view, out)?,
             None if format == Format::Junit => report::junit::write(&policy, &outcome, out)?,
+            None if format == Format::Sarif => {
+                // The base of the relative URIs; unknown (a deleted folder), they have none.
+                let root = std::env::current_dir().ok();
+                report::sarif::write(&policy, &outcome, root.as_deref(), out)?
+            }
             None => out.write_all(text.as_bytes())?,
         }
         out.flush()

@@ -74,7 +74,7 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
         content_security_policy(),
         text(&title),
     );
-    page.push_str(&body(policy, outcome));
+    body_into(&mut page, policy, outcome);
     let _ = write!(page, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     page
 }
@@ -101,18 +101,24 @@ fn source_hash(code: &str) -> String {
 /// Everything between `<body>` and the script: what a reader sees.
 pub fn body(policy: &Policy, outcome: &Outcome) -> String {
     let mut out = String::new();
+    body_into(&mut out, policy, outcome);
+    out
+}
+
+/// [`body`], written into the page itself: a page of tens of thousands of findings is tens of
+/// megabytes, not to be held twice.
+fn body_into(out: &mut String, policy: &Policy, outcome: &Outcome) {
     let tallies = tallies(outcome);
-    header(&mut out, policy, outcome);
-    filters(&mut out, outcome);
-    charts::charts(&mut out, policy, outcome, &tallies);
-    findings(&mut out, policy, outcome, &tallies);
-    bad_inputs(&mut out, outcome);
+    header(out, policy, outcome);
+    filters(out, outcome);
+    charts::charts(out, policy, outcome, &tallies);
+    findings(out, policy, outcome, &tallies);
+    bad_inputs(out, outcome);
     let _ = writeln!(
         out,
         "<footer>written by bylaw {}; this page fetches nothing and runs only its own script</footer>",
         env!("CARGO_PKG_VERSION")
     );
-    out
 }
 
 fn header(out: &mut String, policy: &Policy, outcome: &Outcome) {

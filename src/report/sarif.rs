@@ -33,13 +33,22 @@ const STDIN: &str = "<stdin>";
 /// relative to (`None` when it cannot be known: relative paths then stay relative URIs with no
 /// base).
 pub fn document(policy: &Policy, outcome: &Outcome, root: Option<&Path>) -> String {
+    let mut text = Vec::new();
+    write(policy, outcome, root, &mut text).expect("a vector takes every write");
+    String::from_utf8(text).expect("JSON is UTF-8")
+}
+
+/// Writes [`document`] to `out` as it is made: each result is built and written in turn, so a
+/// run with hundreds of thousands of findings is never held as one tree (a tree took twenty
+/// times the bytes of its text).
+pub fn write(
+    policy: &Policy,
+    outcome: &Outcome,
+    root: Option<&Path>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let uris = Uris::new(root);
     let rules: Vec<Json> = policy.all_rules().map(|r| descriptor(policy, r)).collect();
-    let results: Vec<Json> = outcome
-        .findings
-        .iter()
-        .map(|f| result(policy, &uris, f))
-        .collect();
     let notifications: Vec<Json> = outcome
         .bad_inputs
         .iter()
@@ -56,36 +65,78 @@ pub fn document(policy: &Policy, outcome: &Outcome, root: Option<&Path>) -> Stri
     if let Ok(home) = Url::parse(env!("CARGO_PKG_HOMEPAGE")) {
         driver["informationUri"] = json!(home.as_str());
     }
-    let mut run = json!({
-            "tool": { "driver": driver },
-            // Columns count Unicode scalar values, as in the JSON output.
-            "columnKind": "unicodeCodePoints",
-            "invocations": [{
-                "executionSuccessful": outcome.bad_inputs.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-            "properties": {
-                "policy": { "name": policy.name, "source": policy.source_document() },
-                "period": outcome.period.map(|p| json!({ "from": p.from.to_string(), "to": p.to.to_string() })),
-                "summary": {
-                    "files": s.files, "ignored_files": s.ignored_files, "records": s.records,
-                    "bad_inputs": s.bad_inputs, "errors": s.errors, "warnings": s.warnings,
-                    "waived": s.waived,
-                },
+    let run = Run {
+        // Columns count Unicode scalar values, as in the JSON output.
+        column_kind: "unicodeCodePoints",
+        invocations: json!([{
+            "executionSuccessful": outcome.bad_inputs.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }]),
+        original_uri_base_ids: uris.base().map(|base| {
+            json!({ SRCROOT: {
+                "uri": base.as_str(),
+                "description": { "text": "the working directory the input paths were given from" },
+            }})
+        }),
+        properties: json!({
+            "policy": { "name": policy.name, "source": policy.source_document() },
+            "period": outcome.period.map(|p| json!({ "from": p.from.to_string(), "to": p.to.to_string() })),
+            "summary": {
+                "files": s.files, "ignored_files": s.ignored_files, "records": s.records,
+                "bad_inputs": s.bad_inputs, "errors": s.errors, "warnings": s.warnings,
+                "waived": s.waived,
             },
-    });
-    if let Some(base) = uris.base() {
-        run["originalUriBaseIds"] = json!({ SRCROOT: {
-            "uri": base.as_str(),
-            "description": { "text": "the working directory the input paths were given from" },
-        }});
+        }),
+        results: Results {
+            policy,
+            uris: &uris,
+            findings: &outcome.findings,
+        },
+        tool: json!({ "driver": driver }),
+    };
+    let log = Log {
+        schema: SCHEMA,
+        runs: [run],
+        version: "2.1.0",
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+/// The log, its keys in the order of their names, as a map of them is written.
+#[derive(serde::Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+/// The one run, its keys in the order of their names.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    column_kind: &'static str,
+    invocations: Json,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_uri_base_ids: Option<Json>,
+    properties: Json,
+    results: Results<'a>,
+    tool: Json,
+}
+
+/// The results, each made as it is written.
+struct Results<'a> {
+    policy: &'a Policy,
+    uris: &'a Uris,
+    findings: &'a [Finding],
+}
+
+impl serde::Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let results = self.findings.iter();
+        serializer.collect_seq(results.map(|f| result(self.policy, self.uris, f)))
     }
-    let doc = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] });
-    debug_assert!(doc
-        .as_object()
-        .is_some_and(|d| d.keys().all(|k| DOCUMENT_KEYS.contains(&k.as_str()))));
-    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
 fn level(severity: Severity) -> &'static str {
