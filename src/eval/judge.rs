@@ -629,6 +629,19 @@ pub mod counters {
         READ_AGAIN.get()
     }
 
+    static READ_FOR_WAIVERS: crate::counter::Counter = crate::counter::Counter::new();
+
+    /// A record was read again to locate the findings about its waivers (set.4, set.5).
+    #[inline]
+    pub fn record_read_for_waivers() {
+        READ_FOR_WAIVERS.add();
+    }
+
+    /// Records read again for their waivers since the process started (0 in a release build).
+    pub fn records_read_for_waivers() -> usize {
+        READ_FOR_WAIVERS.get()
+    }
+
     static CONDITIONS: crate::counter::Counter = crate::counter::Counter::new();
 
     /// A conjunct of a rule's scope was evaluated for a record: not known yet from another rule's

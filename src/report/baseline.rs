@@ -33,7 +33,7 @@ pub fn read(name: &str, bytes: Vec<u8>, policy: &str) -> Result<Baseline, Box<Di
         let message = format!("the baseline `{name}` is not UTF-8 text");
         located(&bad.source, bad.at, message, "not UTF-8")
     })?;
-    let doc: Json = serde_json::from_str(&source.text).map_err(|e| {
+    let report = Report::read(&source).map_err(|e| {
         let (line, column) = (e.line(), e.column());
         let at = source.offset_of(line, column.max(1));
         let what = e.to_string();
@@ -49,14 +49,14 @@ pub fn read(name: &str, bytes: Vec<u8>, policy: &str) -> Result<Baseline, Box<Di
         let message = format!("the baseline `{name}` is not a bylaw report: {what}");
         located(&source, span, message, "here")
     };
-    let Some(top) = doc.as_object() else {
+    let Some(top) = report else {
         return Err(not_a_report(Pointer::root(), "it is not a JSON object"));
     };
-    if top.get("version") != Some(&Json::from(1)) {
+    if top.version != Some(Json::from(1)) {
         let what = "it has no `\"version\": 1`";
         return Err(not_a_report(Pointer::root().key("version"), what));
     }
-    match top.get("policy").and_then(|p| p.get("name")) {
+    match top.policy.as_ref().and_then(|p| p.get("name")) {
         Some(Json::String(theirs)) if theirs == policy => {}
         Some(Json::String(theirs)) => {
             let pointer = Pointer::root().key("policy").key("name");
@@ -77,14 +77,14 @@ pub fn read(name: &str, bytes: Vec<u8>, policy: &str) -> Result<Baseline, Box<Di
             return Err(not_a_report(pointer, "it names no policy"));
         }
     }
-    let Some(findings) = top.get("findings").and_then(Json::as_array) else {
+    let Some(findings) = &top.findings else {
         let what = "it has no `findings` list";
         return Err(not_a_report(Pointer::root().key("findings"), what));
     };
     let mut fingerprints = HashSet::with_capacity(findings.len());
     for (i, finding) in findings.iter().enumerate() {
         let pointer = Pointer::root().key("findings").index(i);
-        match finding.get("fingerprint").and_then(Json::as_str) {
+        match finding.fingerprint.as_ref().and_then(Json::as_str) {
             Some(print) if is_fingerprint(print) => {
                 fingerprints.insert(print.to_string());
             }
@@ -104,6 +104,54 @@ pub fn read(name: &str, bytes: Vec<u8>, policy: &str) -> Result<Baseline, Box<Di
         }
     }
     Ok(Baseline { fingerprints })
+}
+
+/// What a baseline is read for, and no more: a report of a large run holds hundreds of
+/// thousands of findings, which as a tree of values took several times the file's size.
+#[derive(serde::Deserialize)]
+struct Report {
+    version: Option<Json>,
+    policy: Option<Json>,
+    /// `None` when there is none, or it is not a list.
+    findings: Option<Vec<Fingerprint>>,
+}
+
+/// A finding of a report, read for its fingerprint alone.
+#[derive(serde::Deserialize)]
+struct Fingerprint {
+    fingerprint: Option<Json>,
+}
+
+impl Report {
+    /// The report in `source`; `None` when the JSON is not an object. A text that is not read
+    /// as a report's shape (a list where an object goes, a key given twice) is read whole, as a
+    /// tree, so that what is said of it is said of any JSON.
+    fn read(source: &SourceFile) -> Result<Option<Report>, serde_json::Error> {
+        let text = source
+            .text
+            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+        if text.starts_with('{') {
+            if let Ok(report) = serde_json::from_str(&source.text) {
+                return Ok(Some(report));
+            }
+        }
+        let doc: Json = serde_json::from_str(&source.text)?;
+        let Some(top) = doc.as_object() else {
+            return Ok(None);
+        };
+        let findings = (top.get("findings").and_then(Json::as_array)).map(|findings| {
+            (findings.iter())
+                .map(|f| Fingerprint {
+                    fingerprint: f.get("fingerprint").cloned(),
+                })
+                .collect()
+        });
+        Ok(Some(Report {
+            version: top.get("version").cloned(),
+            policy: top.get("policy").cloned(),
+            findings,
+        }))
+    }
 }
 
 /// 32 lowercase hexadecimal digits, as [`crate::audit::fingerprint`] writes them.
@@ -167,5 +215,24 @@ mod tests {
         let ok = r#"{"version": 1, "policy": {"name": "p"}, "findings": []}"#;
         assert_eq!(message(ok), "ok");
         assert!(read("b.json", vec![b'{', 0xff], "p").is_err());
+    }
+
+    /// What is not a report's shape is read whole, as any JSON, and said of as before: a key
+    /// given twice (its last value), a list or a number where an object or a list goes.
+    #[test]
+    fn a_text_not_of_a_reports_shape_is_read_as_any_json() {
+        let print = "0123456789abcdef0123456789abcdef";
+        let twice = format!(
+            r#"{{"version": 2, "version": 1, "policy": {{"name": "p"}}, "findings": [{{"fingerprint": "{print}"}}]}}"#
+        );
+        let baseline = read("b.json", twice.into_bytes(), "p").expect("the last version is 1");
+        assert!(baseline.fingerprints.contains(print));
+        let not_a_list = r#"{"version": 1, "policy": {"name": "p"}, "findings": {"a": 1}}"#;
+        assert!(message(not_a_list).contains("it has no `findings` list @ Some((1, 53))"));
+        let a_number = r#"{"version": 1, "policy": {"name": "p"}, "findings": [7]}"#;
+        assert!(message(a_number).ends_with("finding 0 has no `fingerprint` @ Some((1, 54))"));
+        let not_text =
+            r#"{"version": 1, "policy": {"name": "p"}, "findings": [{"fingerprint": 7}]}"#;
+        assert!(message(not_text).ends_with("finding 0 has no `fingerprint` @ Some((1, 54))"));
     }
 }

@@ -461,7 +461,9 @@ fn excerpt(diagnostic: &Diagnostic) -> String {
     let last_value = source
         .line_number(span.end.max(span.start + 1) - 1)
         .max(first_value);
-    let context = if format_of(source) == Format::Lines {
+    // A text of one line has no lines around its value: its format, told by reading its first
+    // line, is asked only of a longer text (a long line is read once, not once per finding).
+    let context = if lines == 1 || format_of(source) == Format::Lines {
         0
     } else {
         CONTEXT_LINES
@@ -492,8 +494,9 @@ fn excerpt(diagnostic: &Diagnostic) -> String {
             let before = text_of(line.start, hl_start);
             let value = text_of(hl_start, hl_end);
             let after = text_of(hl_end, line.end);
-            let long =
-                before.chars().count() + value.chars().count() + after.chars().count() > LONG_LINE;
+            // Counted as far as the limit: a line may hold thousands of values, each a finding.
+            let mut chars = before.chars().chain(value.chars()).chain(after.chars());
+            let long = chars.nth(LONG_LINE).is_some();
             let before = if long {
                 tail(before, LINE_WINDOW)
             } else {
@@ -555,14 +558,11 @@ fn head(s: &str, n: usize) -> String {
     }
 }
 
-/// The last `n` characters, after `…` if there were more.
+/// The last `n` characters, after `…` if there were more; read from the end, as far as `n`.
 fn tail(s: &str, n: usize) -> String {
-    let count = s.chars().count();
-    if count <= n {
-        return s.to_string();
-    }
-    match s.char_indices().nth(count - n) {
-        Some((at, _)) => format!("…{}", &s[at..]),
+    // The character before the last `n`, if there is one.
+    match s.char_indices().rev().nth(n) {
+        Some((at, c)) => format!("…{}", &s[at + c.len_utf8()..]),
         None => s.to_string(),
     }
 }
@@ -652,5 +652,8 @@ mod tests {
         assert_eq!(head("abcdef", 3), "abc…");
         assert_eq!(tail("abcdef", 3), "…def");
         assert_eq!(tail("ab", 3), "ab");
+        assert_eq!(tail("abc", 3), "abc");
+        assert_eq!(tail("一二三四", 2), "…三四");
+        assert_eq!(head("一二三四", 2), "一二…");
     }
 }

@@ -8,11 +8,11 @@
 //! file ([`crate::records::waiver_file`]), are checked the same way, and their findings are
 //! located there.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use crate::json::Json;
 
-use super::facts::Kept;
 use super::{Found, Gathered};
 use crate::ast::PeriodUnit;
 use crate::check::{BuiltinRule, Policy, RuleDef, RuleKind, ShapeId};
@@ -75,9 +75,10 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
                     let entries = valid
                         .entry((id.to_string(), rule_id.to_string()))
                         .or_default();
-                    match entries.iter().find(|e| e.0 == k) {
+                    // Records are read in order: this record's waiver, if any, is the last.
+                    match entries.waivers.last().filter(|e| e.0 == k) {
                         Some(first) => repeated.push((k, w, first.1, rule_id.to_string())),
-                        None => entries.push((k, w, false)),
+                        None => entries.waivers.push((k, w)),
                     }
                 }
             }
@@ -87,9 +88,7 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
         let Some(record) = &f.record else { continue };
         if let Some(entries) = valid.get_mut(&(record.clone(), f.rule.clone())) {
             f.waived = true;
-            for entry in entries {
-                entry.2 = true;
-            }
+            entries.used = true;
         }
     }
     if let Some(rule) = rule {
@@ -103,8 +102,17 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
 /// A waiver that waives nothing because it is broken: its record, the value to blame, message and label.
 type Invalid<'a> = (usize, Origin<'a>, String, &'static str);
 
-/// (record id, rule id) → (kept index, waiver index, used), one per record of that id
-type Valid = HashMap<(String, String), Vec<(usize, usize, bool)>>;
+/// (record id, rule id) → the valid waivers of that rule on the records of that id
+type Valid = HashMap<(String, String), Waivers>;
+
+/// The valid waivers of one rule on the records of one id: (kept index, waiver index), one per
+/// record, in the order of the records; and whether a finding used them (a finding on an id is
+/// waived by each record of that id that waives its rule).
+#[derive(Default)]
+struct Waivers {
+    waivers: Vec<(usize, usize)>,
+    used: bool,
+}
 
 /// A valid waiver that repeats an earlier one of its record: (kept index, waiver index, index of
 /// the waiver it repeats, rule id)
@@ -117,45 +125,48 @@ fn report_invalid(
     invalid: Vec<Invalid<'_>>,
     outcome: &mut Found,
 ) {
-    for (k, origin, message, label) in invalid {
-        about_waiver(
-            policy,
-            rule,
-            gathered,
-            &gathered.kept[k],
-            (origin, message, label),
-            outcome,
-        );
-    }
+    about_waivers(policy, rule, gathered, invalid, outcome);
 }
 
-/// A finding of `rule` about a waiver of a kept record, at `origin` (the waiver, or its field),
-/// located in the record's text read again (bad input if the file changed meanwhile).
-fn about_waiver(
+/// Findings of `rule` about waivers of kept records, each at its origin (the waiver, or its
+/// field), located in its record's text read again (bad input if the file changed meanwhile).
+/// `items` come in the order of their records: a record is read again and indexed once, however
+/// many of its waivers are found (a record may carry thousands).
+fn about_waivers<'k>(
     policy: &Policy,
     rule: &RuleDef,
-    gathered: &Gathered,
-    kept: &Kept,
-    (origin, message, label): (Origin<'_>, String, &str),
+    gathered: &'k Gathered,
+    items: impl IntoIterator<Item = Invalid<'k>>,
     outcome: &mut Found,
 ) {
-    let Some(source) = gathered.fetch(&kept.seen.at) else {
-        outcome
-            .bad_inputs
-            .push(super::changed(gathered, &kept.seen.at));
-        return;
-    };
-    let raw = RawFinding {
-        require: None,
-        severity: rule.severity,
-        message,
-        blame: vec![Blame::primary(origin, label.to_string())],
-    };
-    let place = kept.seen.spot.place(&source.text);
-    let again = gathered.refetch(&kept.seen.at);
-    let date = crate::eval::earliest_event(policy, &kept.value, &Decoded::default());
-    let at = crate::eval::RecordPlaces::new(&kept.value, place, &source, Some(&again), date);
-    outcome.findings.push(crate::eval::locate(rule, raw, &at));
+    let mut items = items.into_iter().peekable();
+    while let Some((k, origin, message, label)) = items.next() {
+        let mut of_record = vec![(origin, message, label)];
+        while let Some((_, origin, message, label)) = items.next_if(|item| item.0 == k) {
+            of_record.push((origin, message, label));
+        }
+        let kept = &gathered.kept[k];
+        crate::eval::counters::record_read_for_waivers();
+        let Some(source) = gathered.fetch(&kept.seen.at) else {
+            for _ in of_record {
+                (outcome.bad_inputs).push(super::changed(gathered, &kept.seen.at));
+            }
+            continue;
+        };
+        let place = kept.seen.spot.place(&source.text);
+        let again = gathered.refetch(&kept.seen.at);
+        let date = crate::eval::earliest_event(policy, &kept.value, &Decoded::default());
+        let at = crate::eval::RecordPlaces::new(&kept.value, place, &source, Some(&again), date);
+        for (origin, message, label) in of_record {
+            let raw = RawFinding {
+                require: None,
+                severity: rule.severity,
+                message,
+                blame: vec![Blame::primary(origin, label.to_string())],
+            };
+            outcome.findings.push(crate::eval::locate(rule, raw, &at));
+        }
+    }
 }
 
 fn report_unused(
@@ -169,11 +180,9 @@ fn report_unused(
     // (kept index, waiver index, rule id, the waiver it repeats if it is a repeat)
     let mut unused: Vec<(usize, usize, String, Option<usize>)> = valid
         .into_iter()
+        .filter(|(_, entries)| !entries.used)
         .flat_map(|((_, rule_id), entries)| {
-            entries
-                .into_iter()
-                .filter(|(_, _, used)| !used)
-                .map(move |(k, w, _)| (k, w, rule_id.clone(), None))
+            (entries.waivers.into_iter()).map(move |(k, w)| (k, w, rule_id.clone(), None))
         })
         .collect();
     let repeats = repeated
@@ -181,7 +190,7 @@ fn report_unused(
         .map(|(k, w, first, rule_id)| (k, w, rule_id, Some(first)));
     unused.extend(repeats);
     unused.sort_by_key(|(k, w, _, _)| (*k, *w));
-    for (k, w, rule_id, first) in unused {
+    let items = unused.into_iter().map(|(k, w, rule_id, first)| {
         let kept = &gathered.kept[k];
         let field = waivers_field(policy, kept.shape());
         let node = kept
@@ -196,15 +205,9 @@ fn report_unused(
             None => format!("unused waiver: this record has no finding of {rule_id} to waive"),
         };
         let origin = node.map_or(Origin::None, Origin::Node);
-        about_waiver(
-            policy,
-            rule,
-            gathered,
-            kept,
-            (origin, message, "waives nothing"),
-            outcome,
-        );
-    }
+        (k, origin, message, "waives nothing")
+    });
+    about_waivers(policy, rule, gathered, items, outcome);
 }
 
 /// The field of a record of type `shape` that holds its waivers: `waivers`, or the field its type
@@ -222,6 +225,8 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
     let last_day = outcome.period.map(|p| p.to);
     let mut problems: Vec<(usize, Option<&'static str>, String, &'static str)> = Vec::new();
     let mut valid: Vec<(usize, bool)> = Vec::new();
+    // The first valid waiver of each rule, period and group, by its place in `valid`.
+    let mut first_valid: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
     let mut repeated: Vec<(usize, usize)> = Vec::new();
     for (i, w) in file.waivers.iter().enumerate() {
         let rule_id = &w.rule;
@@ -277,29 +282,30 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
         };
         // A waiver that repeats an earlier valid one waives nothing more: it is reported, as an
         // unused one is, so that it does not seem to be needed.
-        let same = |j: &(usize, bool)| {
-            let v = &file.waivers[j.0];
-            (&v.rule, &v.period, &v.group) == (&w.rule, &w.period, &w.group)
-        };
         match problem {
             Some((field, message, label)) => problems.push((i, field, message, label)),
-            None => match valid.iter().find(|j| same(j)) {
-                Some(&(first, _)) => repeated.push((i, first)),
-                None => valid.push((i, false)),
+            None => match first_valid.entry((&w.rule, &w.period, w.group.as_deref())) {
+                Entry::Occupied(first) => repeated.push((i, valid[*first.get()].0)),
+                Entry::Vacant(slot) => {
+                    slot.insert(valid.len());
+                    valid.push((i, false));
+                }
             },
         }
     }
+    // A period finding is waived by the valid waiver of its rule, period and group, and by the
+    // one of its rule and period that names no group.
     for f in &mut outcome.findings {
         let Some(period) = &f.period else { continue };
-        for (i, used) in &mut valid {
-            let w = &file.waivers[*i];
-            let group = w.group.is_none() || w.group == f.group;
-            if w.rule == f.rule && &w.period == period && group {
+        for group in [f.group.as_deref(), None] {
+            if let Some(&j) = first_valid.get(&(f.rule.as_str(), period.as_str(), group)) {
                 f.waived = true;
-                *used = true;
+                valid[j].1 = true;
             }
         }
     }
+    // One index of the file's places for all its findings: a file may hold thousands of waivers.
+    let places = crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None, None);
     let at = |i: usize, field: Option<&str>| {
         let waiver = &file.doc[i];
         match field {
@@ -317,10 +323,9 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 blame: vec![Blame::primary(at(i, field), label.to_string())],
                 require: None,
             };
-            let at =
-                crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None, None);
-            let found = crate::eval::locate(rule, raw, &at);
-            outcome.findings.push(found);
+            outcome
+                .findings
+                .push(crate::eval::locate(rule, raw, &places));
         }
     }
     if let Some(rule) = policy.builtin(BuiltinRule::UnusedWaivers) {
@@ -357,10 +362,9 @@ pub fn apply_to_periods(policy: &Policy, file: &WaiverFile, outcome: &mut Found)
                 )],
                 require: None,
             };
-            let at =
-                crate::eval::RecordPlaces::new(&file.doc, Place::Whole, &file.source, None, None);
-            let found = crate::eval::locate(rule, raw, &at);
-            outcome.findings.push(found);
+            outcome
+                .findings
+                .push(crate::eval::locate(rule, raw, &places));
         }
     }
 }
