@@ -266,9 +266,8 @@ pub fn run(mut args: CheckArgs) -> u8 {
         Format::Json => report::json::document(&policy, &outcome),
         Format::Jsonl => report::json::lines(&outcome),
         // Written as they are made, below: at a million records they are hundreds of megabytes.
-        Format::Sarif | Format::Junit => String::new(),
+        Format::Sarif | Format::Junit | Format::Html => String::new(),
         Format::Github => report::github::commands(&policy, &outcome),
-        Format::Html => report::html::document(&policy, &outcome),
     };
     let human = (format == Format::Human && !args.summary).then(|| {
         let group = match args.group_by {
@@ -286,6 +285,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
         match human {
             Some(view) => report::human::write_view(&policy, &outcome, &renderer, view, out)?,
             None if format == Format::Junit => report::junit::write(&policy, &outcome, out)?,
+            None if format == Format::Html => report::html::write(&policy, &outcome, out)?,
             None if format == Format::Sarif => {
                 // The base of the relative URIs; unknown (a deleted folder), they have none.
                 let root = std::env::current_dir().ok();

@@ -62,7 +62,19 @@ fn tally_of<'a>(tallies: &Tallies<'a>, f: &Finding) -> Option<&'a Tally> {
 
 /// The whole page.
 pub fn document(policy: &Policy, outcome: &Outcome) -> String {
-    let mut page = String::with_capacity(64 * 1024);
+    let mut text = Vec::new();
+    write(policy, outcome, &mut text).expect("a vector takes every write");
+    String::from_utf8(text).expect("the page is written from texts")
+}
+
+/// Writes the whole page to `out` as it is made: a page of a hundred thousand findings is
+/// hundreds of megabytes, never held whole.
+pub fn write(
+    policy: &Policy,
+    outcome: &Outcome,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut page = Page::new(out);
     let title = format!("bylaw audit report: {}", policy.name);
     let _ = write!(
         page,
@@ -76,7 +88,68 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
     );
     body_into(&mut page, policy, outcome);
     let _ = write!(page, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
-    page
+    page.finish()
+}
+
+/// The page being written: its text is handed to the writer whenever it grows past
+/// [`Page::HANDED_ON`], between findings, so that the page is never held whole.
+struct Page<'w> {
+    text: String,
+    out: &'w mut dyn std::io::Write,
+    /// The first write that failed: nothing more is written, and it is what the page returns.
+    failed: Option<std::io::Error>,
+}
+
+impl<'w> Page<'w> {
+    const HANDED_ON: usize = 1 << 20;
+
+    fn new(out: &'w mut dyn std::io::Write) -> Page<'w> {
+        Page {
+            text: String::with_capacity(64 * 1024),
+            out,
+            failed: None,
+        }
+    }
+
+    /// Hands the text on once it is long enough.
+    fn hand_on_if_long(&mut self) {
+        if self.text.len() >= Self::HANDED_ON {
+            self.hand_on();
+        }
+    }
+
+    fn hand_on(&mut self) {
+        if self.failed.is_none() {
+            self.failed = self.out.write_all(self.text.as_bytes()).err();
+        }
+        self.text.clear();
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        self.hand_on();
+        self.failed.map_or(Ok(()), Err)
+    }
+}
+
+impl std::ops::Deref for Page<'_> {
+    type Target = String;
+
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl std::ops::DerefMut for Page<'_> {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
+}
+
+impl std::fmt::Write for Page<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.text.push_str(s);
+        Ok(())
+    }
 }
 
 /// `default-src 'none'`, and the page's own style and script by their hashes.
@@ -100,14 +173,15 @@ fn source_hash(code: &str) -> String {
 
 /// Everything between `<body>` and the script: what a reader sees.
 pub fn body(policy: &Policy, outcome: &Outcome) -> String {
-    let mut out = String::new();
-    body_into(&mut out, policy, outcome);
-    out
+    let mut text = Vec::new();
+    let mut page = Page::new(&mut text);
+    body_into(&mut page, policy, outcome);
+    page.finish().expect("a vector takes every write");
+    String::from_utf8(text).expect("the page is written from texts")
 }
 
-/// [`body`], written into the page itself: a page of tens of thousands of findings is tens of
-/// megabytes, not to be held twice.
-fn body_into(out: &mut String, policy: &Policy, outcome: &Outcome) {
+/// [`body`], written into the page itself.
+fn body_into(out: &mut Page<'_>, policy: &Policy, outcome: &Outcome) {
     let tallies = tallies(outcome);
     header(out, policy, outcome);
     filters(out, outcome);
@@ -240,7 +314,7 @@ fn filters(out: &mut String, outcome: &Outcome) {
 
 /// Findings under their article, then their rule, in the policy's order; the record set's rules
 /// last.
-fn findings(out: &mut String, policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) {
+fn findings(out: &mut Page<'_>, policy: &Policy, outcome: &Outcome, tallies: &Tallies<'_>) {
     let _ = writeln!(
         out,
         "<section id=\"findings\">\n<h2>Findings ({})</h2>",
@@ -290,7 +364,7 @@ fn findings(out: &mut String, policy: &Policy, outcome: &Outcome, tallies: &Tall
 type ByRule<'a> = BTreeMap<(u32, u32, String), Vec<&'a Finding>>;
 
 fn rule_group(
-    out: &mut String,
+    out: &mut Page<'_>,
     policy: &Policy,
     rule: &str,
     list: &[&Finding],
@@ -315,6 +389,7 @@ fn rule_group(
     }
     for f in list {
         finding(out, policy, f, tallies);
+        out.hand_on_if_long();
     }
     out.push_str("</section>\n");
 }
@@ -417,7 +492,7 @@ fn finding(out: &mut String, policy: &Policy, f: &Finding, tallies: &Tallies<'_>
     out.push_str("</article>\n");
 }
 
-fn bad_inputs(out: &mut String, outcome: &Outcome) {
+fn bad_inputs(out: &mut Page<'_>, outcome: &Outcome) {
     let _ = writeln!(
         out,
         "<section id=\"bad-inputs\">\n<h2>Bad inputs ({})</h2>",
@@ -445,6 +520,7 @@ fn bad_inputs(out: &mut String, outcome: &Outcome) {
             let _ = writeln!(out, "<p class=\"comply\"><b>help</b> {}</p>", block(help));
         }
         out.push_str("</article>\n");
+        out.hand_on_if_long();
     }
     out.push_str("</section>\n");
 }
