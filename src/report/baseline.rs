@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
 use crate::audit::Outcome;
@@ -84,7 +85,7 @@ pub fn read(name: &str, bytes: Vec<u8>, policy: &str) -> Result<Baseline, Box<Di
     let mut fingerprints = HashSet::with_capacity(findings.len());
     for (i, finding) in findings.iter().enumerate() {
         let pointer = Pointer::root().key("findings").index(i);
-        match finding.fingerprint.as_ref().and_then(Json::as_str) {
+        match finding.as_ref().and_then(Json::as_str) {
             Some(print) if is_fingerprint(print) => {
                 fingerprints.insert(print.to_string());
             }
@@ -107,50 +108,128 @@ pub fn read(name: &str, bytes: Vec<u8>, policy: &str) -> Result<Baseline, Box<Di
 }
 
 /// What a baseline is read for, and no more: a report of a large run holds hundreds of
-/// thousands of findings, which as a tree of values took several times the file's size.
-#[derive(serde::Deserialize)]
+/// thousands of findings, which as one tree of values took several times the file's size. Every
+/// value is still read as a value, one at a time, and dropped: what a tree refuses (a number out
+/// of range, a lone surrogate, nesting too deep) is refused the same.
 struct Report {
     version: Option<Json>,
     policy: Option<Json>,
-    /// `None` when there is none, or it is not a list.
-    findings: Option<Vec<Fingerprint>>,
-}
-
-/// A finding of a report, read for its fingerprint alone.
-#[derive(serde::Deserialize)]
-struct Fingerprint {
-    fingerprint: Option<Json>,
+    /// Each finding's fingerprint, if it is an object that gives one; `None` when the report
+    /// has no list of findings.
+    findings: Option<Vec<Option<Json>>>,
 }
 
 impl Report {
-    /// The report in `source`; `None` when the JSON is not an object. A text that is not read
-    /// as a report's shape (a list where an object goes, a key given twice) is read whole, as a
-    /// tree, so that what is said of it is said of any JSON.
+    /// The report in `source`; `None` when the JSON is not an object. A text that is not read as
+    /// an object is read whole, as a tree, so that what is said of it is said of any JSON.
     fn read(source: &SourceFile) -> Result<Option<Report>, serde_json::Error> {
-        let text = source
-            .text
-            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-        if text.starts_with('{') {
-            if let Ok(report) = serde_json::from_str(&source.text) {
-                return Ok(Some(report));
-            }
+        if let Ok(report) = serde_json::from_str(&source.text) {
+            return Ok(Some(report));
         }
         let doc: Json = serde_json::from_str(&source.text)?;
         let Some(top) = doc.as_object() else {
             return Ok(None);
         };
         let findings = (top.get("findings").and_then(Json::as_array)).map(|findings| {
-            (findings.iter())
-                .map(|f| Fingerprint {
-                    fingerprint: f.get("fingerprint").cloned(),
-                })
-                .collect()
+            let prints = findings.iter().map(|f| f.get("fingerprint").cloned());
+            prints.collect()
         });
         Ok(Some(Report {
             version: top.get("version").cloned(),
             policy: top.get("policy").cloned(),
             findings,
         }))
+    }
+}
+
+impl<'de> Deserialize<'de> for Report {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Report, D::Error> {
+        deserializer.deserialize_map(ReportVisitor)
+    }
+}
+
+struct ReportVisitor;
+
+impl<'de> Visitor<'de> for ReportVisitor {
+    type Value = Report;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a report")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Report, A::Error> {
+        let mut report = Report {
+            version: None,
+            policy: None,
+            findings: None,
+        };
+        // A key given again keeps its last value, as a tree keeps it.
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => report.version = Some(map.next_value()?),
+                "policy" => report.policy = Some(map.next_value()?),
+                "findings" => report.findings = map.next_value::<Findings>()?.0,
+                _ => drop(map.next_value::<Json>()?),
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// A report's `findings`: each finding read as a value for its fingerprint, then dropped;
+/// `None` for what is not a list.
+struct Findings(Option<Vec<Option<Json>>>);
+
+impl<'de> Deserialize<'de> for Findings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Findings, D::Error> {
+        deserializer.deserialize_any(FindingsVisitor)
+    }
+}
+
+struct FindingsVisitor;
+
+impl<'de> Visitor<'de> for FindingsVisitor {
+    type Value = Findings;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Findings, A::Error> {
+        let mut prints = Vec::new();
+        while let Some(finding) = seq.next_element::<Json>()? {
+            prints.push(finding.get("fingerprint").cloned());
+        }
+        Ok(Findings(Some(prints)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Findings, A::Error> {
+        while map.next_entry::<String, Json>()?.is_some() {}
+        Ok(Findings(None))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Findings, E> {
+        Ok(Findings(None))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Findings, E> {
+        Ok(Findings(None))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Findings, E> {
+        Ok(Findings(None))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Findings, E> {
+        Ok(Findings(None))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Findings, E> {
+        Ok(Findings(None))
+    }
+
+    fn visit_unit<E>(self) -> Result<Findings, E> {
+        Ok(Findings(None))
     }
 }
 
@@ -234,5 +313,24 @@ mod tests {
         let not_text =
             r#"{"version": 1, "policy": {"name": "p"}, "findings": [{"fingerprint": 7}]}"#;
         assert!(message(not_text).ends_with("finding 0 has no `fingerprint` @ Some((1, 54))"));
+        // A finding written as a list is no object, whatever it holds.
+        let listed =
+            format!(r#"{{"version": 1, "policy": {{"name": "p"}}, "findings": [["{print}"]]}}"#);
+        assert!(message(&listed).ends_with("finding 0 has no `fingerprint` @ Some((1, 54))"));
+        // What is not read for the baseline is still read, and refused as any JSON is.
+        let head = r#"{"version": 1, "policy": {"name": "p"}, "findings": [], "x": "#;
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for (value, refused) in [
+            ("1e999", "number out of range"),
+            (r#""\ud800""#, "unexpected end of hex escape"),
+            (r#""\udc00""#, "lone leading surrogate in hex escape"),
+            (deep.as_str(), "recursion limit exceeded"),
+        ] {
+            let said = message(&format!("{head}{value}}}"));
+            assert!(
+                said.contains(&format!("is not JSON: {refused} @")),
+                "{value}: {said}"
+            );
+        }
     }
 }
