@@ -62,9 +62,7 @@ fn tally_of<'a>(tallies: &Tallies<'a>, f: &Finding) -> Option<&'a Tally> {
 
 /// The whole page.
 pub fn document(policy: &Policy, outcome: &Outcome) -> String {
-    let mut text = Vec::new();
-    write(policy, outcome, &mut text).expect("a vector takes every write");
-    String::from_utf8(text).expect("the page is written from texts")
+    super::text_of(|out| write(policy, outcome, out))
 }
 
 /// Writes the whole page to `out` as it is made: a page of a hundred thousand findings is

@@ -65,9 +65,7 @@ impl<'a> Cases<'a> {
 
 /// The report as one text.
 pub fn document(policy: &Policy, outcome: &Outcome) -> String {
-    let mut text = Vec::new();
-    write(policy, outcome, &mut text).expect("a vector takes every write");
-    String::from_utf8(text).expect("the report is written from texts")
+    super::text_of(|out| write(policy, outcome, out))
 }
 
 /// Writes the report to `out` as it is made: at a million records it is hundreds of megabytes,
@@ -99,7 +97,7 @@ pub fn write(policy: &Policy, outcome: &Outcome, out: &mut dyn Write) -> std::io
             all.cases.push(case);
         }
     }
-    let judged = all.cases.len();
+    let judged_cases = all.cases.len();
     // A grouped period finding is judged as "2024-10 S-7", as the audit names its case.
     let subjects: Vec<Cow<'_, str>> = (outcome.findings.iter())
         .map(|finding| match (&finding.period, &finding.group) {
@@ -116,8 +114,8 @@ pub fn write(policy: &Policy, outcome: &Outcome, out: &mut dyn Write) -> std::io
         };
         let file = finding.file.as_deref();
         let key = (rule, &**subject, file);
-        let judged = all.cases[..judged].binary_search_by(|case| case.key().cmp(&key));
-        let i = match judged {
+        let among_judged = all.cases[..judged_cases].binary_search_by(|c| c.key().cmp(&key));
+        let i = match among_judged {
             Ok(i) => i,
             Err(_) => *unjudged.entry((rule, file, subject)).or_insert_with(|| {
                 all.cases.push(Case {

@@ -125,6 +125,14 @@ pub fn written_report(mut text: impl std::io::BufRead) -> std::io::Result<Option
     Ok(Some(written))
 }
 
+/// The text a report written as it is made ([`junit::write`], [`sarif::write`], [`html::write`])
+/// writes, whole: for a caller that keeps the text, such as a test.
+fn text_of(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
+    let mut text = Vec::new();
+    write(&mut text).expect("a vector takes every write");
+    String::from_utf8(text).expect("a report is written from texts")
+}
+
 /// The exit status the output contract gives an outcome. Against a baseline, only new findings
 /// count: a finding the baseline already held was accepted when the baseline was written.
 pub fn exit_code(outcome: &Outcome, deny_warnings: bool) -> u8 {

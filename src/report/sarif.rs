@@ -33,9 +33,7 @@ const STDIN: &str = "<stdin>";
 /// relative to (`None` when it cannot be known: relative paths then stay relative URIs with no
 /// base).
 pub fn document(policy: &Policy, outcome: &Outcome, root: Option<&Path>) -> String {
-    let mut text = Vec::new();
-    write(policy, outcome, root, &mut text).expect("a vector takes every write");
-    String::from_utf8(text).expect("JSON is UTF-8")
+    super::text_of(|out| write(policy, outcome, root, out))
 }
 
 /// Writes [`document`] to `out` as it is made: each result is built and written in turn, so a

@@ -25,7 +25,7 @@ use crate::time::Decoded;
 pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
     let rule = policy.builtin(BuiltinRule::Waivers);
     let mut valid = Valid::new();
-    let mut invalid: Vec<Invalid<'_>> = Vec::new();
+    let mut invalid: Vec<AboutWaiver<'_>> = Vec::new();
     let mut repeated: Vec<Repeated> = Vec::new();
     let last_day = outcome.period.map(|p| p.to);
     for (k, kept) in gathered.kept.iter().enumerate() {
@@ -92,15 +92,16 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
         }
     }
     if let Some(rule) = rule {
-        report_invalid(policy, rule, gathered, invalid, outcome);
+        about_waivers(policy, rule, gathered, invalid, outcome);
     }
     if let Some(rule) = policy.builtin(BuiltinRule::UnusedWaivers) {
         report_unused(policy, rule, gathered, valid, repeated, outcome);
     }
 }
 
-/// A waiver that waives nothing because it is broken: its record, the value to blame, message and label.
-type Invalid<'a> = (usize, Origin<'a>, String, &'static str);
+/// A finding about a waiver of a kept record: the record, the value to blame (the waiver or its
+/// field), the message and the label. A broken waiver's (set.4) or an unused one's (set.5).
+type AboutWaiver<'a> = (usize, Origin<'a>, String, &'static str);
 
 /// (record id, rule id) → the valid waivers of that rule on the records of that id
 type Valid = HashMap<(String, String), Waivers>;
@@ -118,16 +119,6 @@ struct Waivers {
 /// the waiver it repeats, rule id)
 type Repeated = (usize, usize, usize, String);
 
-fn report_invalid(
-    policy: &Policy,
-    rule: &RuleDef,
-    gathered: &Gathered,
-    invalid: Vec<Invalid<'_>>,
-    outcome: &mut Found,
-) {
-    about_waivers(policy, rule, gathered, invalid, outcome);
-}
-
 /// Findings of `rule` about waivers of kept records, each at its origin (the waiver, or its
 /// field), located in its record's text read again (bad input if the file changed meanwhile).
 /// `items` come in the order of their records: a record is read again and indexed once, however
@@ -136,7 +127,7 @@ fn about_waivers<'k>(
     policy: &Policy,
     rule: &RuleDef,
     gathered: &'k Gathered,
-    items: impl IntoIterator<Item = Invalid<'k>>,
+    items: impl IntoIterator<Item = AboutWaiver<'k>>,
     outcome: &mut Found,
 ) {
     let mut items = items.into_iter().peekable();
