@@ -4,8 +4,9 @@
 //! a worker thread; returns what evaluation found of the file's records and the facts the
 //! set-level rules need ([`FileResult`]).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 use rayon::prelude::*;
 
@@ -34,6 +35,8 @@ const BATCH_BYTES: usize = 8 << 20;
 /// The records of a batch one thread judges in a row (a batch is several runs, shared by the
 /// threads).
 const RUN_RECORDS: usize = 32;
+/// The batches of a file judged at once while the next is read.
+const IN_FLIGHT: usize = 2;
 
 /// How a file is read and judged.
 #[derive(Debug, Clone, Default)]
@@ -117,15 +120,20 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         let format = records::read_format(format, &head);
         let mut input = std::io::BufReader::with_capacity(records::stream::BUFFER, input);
         result.readable = true;
-        let mut batch = Batch::default();
         let how = (format, options.limits);
-        let read = records::stream::read(&mut input, &origin, how, gaps.as_ref(), &mut |item| {
-            if batch.push(item) {
-                batch.judge(policy, &options, &mut result);
-            }
-        });
-        batch.judge(policy, &options, &mut result);
-        read
+        rayon::in_place_scope(|scope| {
+            let mut pipeline = Pipeline::new(scope, policy, &options);
+            let mut batch = Batch::default();
+            let read =
+                records::stream::read(&mut input, &origin, how, gaps.as_ref(), &mut |item| {
+                    if batch.push(item) {
+                        pipeline.send(&mut batch, &mut result);
+                    }
+                });
+            pipeline.send(&mut batch, &mut result);
+            pipeline.wait_below(1, &mut result);
+            read
+        })
     })();
     result.close_bad_inputs(&name);
     if let Err(records::stream::Stopped { error, at }) = read {
@@ -162,32 +170,96 @@ impl Batch {
         self.items.push(item);
         self.items.len() >= BATCH_RECORDS || self.bytes >= BATCH_BYTES
     }
+}
 
-    /// Judges the batch's records in parallel, adding what they give to `result` in their order.
-    fn judge(&mut self, policy: &Policy, options: &ReadOptions, result: &mut FileResult) {
-        if let Some(progress) = &options.progress {
-            progress.advance(self.bytes as u64);
+/// Batches judged by the workers while the next is read, and their results added to the file's
+/// in the order the batches were read: the thread reading a file never leaves the other threads
+/// idle while it reads.
+struct Pipeline<'s, 'scope> {
+    scope: &'s rayon::Scope<'scope>,
+    policy: &'scope Policy,
+    options: &'scope ReadOptions,
+    /// Batches handed to the workers, and batches whose results were added.
+    sent: usize,
+    taken: usize,
+    sender: mpsc::Sender<(usize, Vec<FileResult>)>,
+    receiver: mpsc::Receiver<(usize, Vec<FileResult>)>,
+    /// Results of batches judged before one sent earlier, by batch.
+    finished: BTreeMap<usize, Vec<FileResult>>,
+}
+
+impl<'s, 'scope> Pipeline<'s, 'scope> {
+    fn new(
+        scope: &'s rayon::Scope<'scope>,
+        policy: &'scope Policy,
+        options: &'scope ReadOptions,
+    ) -> Self {
+        let (sender, receiver) = mpsc::channel();
+        Pipeline {
+            scope,
+            policy,
+            options,
+            sent: 0,
+            taken: 0,
+            sender,
+            receiver,
+            finished: BTreeMap::new(),
         }
-        self.bytes = 0;
-        let stopped = (options.stop.as_ref())
-            .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::Relaxed));
-        if stopped {
-            self.items.clear();
+    }
+
+    /// Hands the batch's records to the workers, which judge them in parallel, a run of records
+    /// at a time (a result made and joined per record cost more than some rules).
+    fn send(&mut self, batch: &mut Batch, result: &mut FileResult) {
+        if batch.items.is_empty() {
             return;
         }
-        // A run of records at a time, each run's results gathered in one place: a result made
-        // and joined per record cost more than some rules.
-        let parts: Vec<FileResult> = std::mem::take(&mut self.items)
-            .into_par_iter()
-            .fold_chunks(RUN_RECORDS, FileResult::default, |mut part, item| {
-                judge_item(policy, item, options.trace, &mut part);
-                part
-            })
-            .collect();
-        for part in parts {
-            result.absorb(part);
+        if let Some(progress) = &self.options.progress {
+            progress.advance(batch.bytes as u64);
         }
-        result.limit_bad_inputs(options.limits.max_bad_inputs);
-        result.facts.seal();
+        batch.bytes = 0;
+        let stopped = (self.options.stop.as_ref())
+            .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::Relaxed));
+        if stopped {
+            batch.items.clear();
+            return;
+        }
+        self.wait_below(IN_FLIGHT, result);
+        let items = std::mem::take(&mut batch.items);
+        let (policy, trace) = (self.policy, self.options.trace);
+        let (number, sender) = (self.sent, self.sender.clone());
+        self.scope.spawn(move |_| {
+            let parts: Vec<FileResult> = items
+                .into_par_iter()
+                .fold_chunks(RUN_RECORDS, FileResult::default, |mut part, item| {
+                    judge_item(policy, item, trace, &mut part);
+                    part
+                })
+                .collect();
+            // The receiver is dropped only after the scope has waited for this job.
+            let _ = sender.send((number, parts));
+        });
+        self.sent += 1;
+    }
+
+    /// Adds the results of the batches judged so far, in order, until fewer than `most` are
+    /// being judged; helps judge them meanwhile.
+    fn wait_below(&mut self, most: usize, result: &mut FileResult) {
+        loop {
+            self.finished.extend(self.receiver.try_iter());
+            while let Some(parts) = self.finished.remove(&self.taken) {
+                for part in parts {
+                    result.absorb(part);
+                }
+                result.limit_bad_inputs(self.options.limits.max_bad_inputs);
+                result.facts.seal();
+                self.taken += 1;
+            }
+            if self.sent - self.taken < most {
+                return;
+            }
+            if !matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {
+                std::thread::yield_now();
+            }
+        }
     }
 }

@@ -233,10 +233,21 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
         // The members read so far; each key takes the next member's place (keys are short:
         // held inline, a key costs no allocation to make anew).
         let mut read = 0;
-        while let Some(key) = map.next_key::<CompactString>()? {
-            match members.get_mut(read) {
-                Some(member) => member.0 = key,
-                None => members.push((key, Json::Null)),
+        loop {
+            // Records of an export give the same keys in the same places: the key in this
+            // member's place is most often the one read, and is then left as it is.
+            let more = match members.get_mut(read) {
+                Some(member) => map.next_key_seed(KeyInto(&mut member.0))?.is_some(),
+                None => match map.next_key::<CompactString>()? {
+                    Some(key) => {
+                        members.push((key, Json::Null));
+                        true
+                    }
+                    None => false,
+                },
+            };
+            if !more {
+                break;
             }
             let (before, rest) = members.split_at_mut(read);
             let (key, slot) = &mut rest[0];
@@ -290,6 +301,32 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
         }
         members.truncate(read);
         remember_size(self.depth, false, read);
+        Ok(())
+    }
+}
+
+/// Reads a key into the place of the previous record's key, writing it only where it differs.
+struct KeyInto<'k>(&'k mut CompactString);
+
+impl<'de> DeserializeSeed<'de> for KeyInto<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyInto<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        if self.0.as_str() != v {
+            *self.0 = CompactString::new(v);
+        }
         Ok(())
     }
 }
