@@ -50,6 +50,13 @@ pub struct ReadOptions {
 }
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
+    let trace = options.trace;
+    let judge = |item: Item, part: &mut FileResult| judge_item(policy, item, trace, part);
+    read_and_judge_with(text, options, &judge)
+}
+
+/// [`read_and_judge`], each record judged by `judge`.
+fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> FileResult {
     let from_stdin = matches!(text, Text::Stdin(_) | Text::StdinFile(_));
     let (name, format, source) = match text {
         Text::Stdin(spool) => ("<stdin>".to_string(), None, spool.map(Source::Once)),
@@ -122,7 +129,7 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
         result.readable = true;
         let how = (format, options.limits);
         rayon::in_place_scope(|scope| {
-            let mut pipeline = Pipeline::new(scope, policy, &options);
+            let mut pipeline = Pipeline::new(scope, judge, &options);
             let mut batch = Batch::default();
             let read =
                 records::stream::read(&mut input, &origin, how, gaps.as_ref(), &mut |item| {
@@ -172,18 +179,25 @@ impl Batch {
     }
 }
 
+/// How a record is judged, what it gives added to the results of its run of records.
+type Judge<'j> = dyn Fn(Item, &mut FileResult) + Sync + 'j;
+
+/// What the workers send back for a batch: its results, or the panic that stopped its judging
+/// (raised again on the thread that reads the file, as if the batch had been judged there).
+type Judged = std::thread::Result<Vec<FileResult>>;
+
 /// Batches judged by the workers while the next is read, and their results added to the file's
 /// in the order the batches were read: the thread reading a file never leaves the other threads
 /// idle while it reads.
 struct Pipeline<'s, 'scope> {
     scope: &'s rayon::Scope<'scope>,
-    policy: &'scope Policy,
+    judge: &'scope Judge<'scope>,
     options: &'scope ReadOptions,
     /// Batches handed to the workers, and batches whose results were added.
     sent: usize,
     taken: usize,
-    sender: mpsc::Sender<(usize, Vec<FileResult>)>,
-    receiver: mpsc::Receiver<(usize, Vec<FileResult>)>,
+    sender: mpsc::Sender<(usize, Judged)>,
+    receiver: mpsc::Receiver<(usize, Judged)>,
     /// Results of batches judged before one sent earlier, by batch.
     finished: BTreeMap<usize, Vec<FileResult>>,
 }
@@ -191,13 +205,13 @@ struct Pipeline<'s, 'scope> {
 impl<'s, 'scope> Pipeline<'s, 'scope> {
     fn new(
         scope: &'s rayon::Scope<'scope>,
-        policy: &'scope Policy,
+        judge: &'scope Judge<'scope>,
         options: &'scope ReadOptions,
     ) -> Self {
         let (sender, receiver) = mpsc::channel();
         Pipeline {
             scope,
-            policy,
+            judge,
             options,
             sent: 0,
             taken: 0,
@@ -225,18 +239,19 @@ impl<'s, 'scope> Pipeline<'s, 'scope> {
         }
         self.wait_below(IN_FLIGHT, result);
         let items = std::mem::take(&mut batch.items);
-        let (policy, trace) = (self.policy, self.options.trace);
-        let (number, sender) = (self.sent, self.sender.clone());
+        let (judge, number, sender) = (self.judge, self.sent, self.sender.clone());
         self.scope.spawn(move |_| {
-            let parts: Vec<FileResult> = items
-                .into_par_iter()
-                .fold_chunks(RUN_RECORDS, FileResult::default, |mut part, item| {
-                    judge_item(policy, item, trace, &mut part);
-                    part
-                })
-                .collect();
+            let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                items
+                    .into_par_iter()
+                    .fold_chunks(RUN_RECORDS, FileResult::default, |mut part, item| {
+                        judge(item, &mut part);
+                        part
+                    })
+                    .collect()
+            }));
             // The receiver is dropped only after the scope has waited for this job.
-            let _ = sender.send((number, parts));
+            let _ = sender.send((number, judged));
         });
         self.sent += 1;
     }
@@ -245,7 +260,12 @@ impl<'s, 'scope> Pipeline<'s, 'scope> {
     /// being judged; helps judge them meanwhile.
     fn wait_below(&mut self, most: usize, result: &mut FileResult) {
         loop {
-            self.finished.extend(self.receiver.try_iter());
+            for (number, judged) in self.receiver.try_iter() {
+                match judged {
+                    Ok(parts) => self.finished.insert(number, parts),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+            }
             while let Some(parts) = self.finished.remove(&self.taken) {
                 for part in parts {
                     result.absorb(part);
@@ -261,5 +281,84 @@ impl<'s, 'scope> Pipeline<'s, 'scope> {
                 std::thread::yield_now();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Judged;
+
+    /// Many batches of one file, judged on several threads while the next is read: the results
+    /// of each record, and of each batch, come in the file's order.
+    fn lines(count: usize) -> Text {
+        let text: String = (0..count).map(|n| format!("{{\"n\": {n}}}\n")).collect();
+        Text::Memory("records.jsonl".into(), Format::Lines, text)
+    }
+
+    /// The number a test record holds.
+    fn number(item: &Item) -> String {
+        let Item::Record(record) = item else {
+            panic!("every line is a record")
+        };
+        let text = record.source.text.trim();
+        text.trim_start_matches("{\"n\": ")
+            .trim_end_matches('}')
+            .to_string()
+    }
+
+    fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads);
+        pool.build().expect("a pool").install(work)
+    }
+
+    #[test]
+    fn the_results_of_batches_judged_while_the_next_is_read_keep_the_files_order() {
+        let count = 20 * BATCH_RECORDS + 7;
+        let judge = |item: Item, part: &mut FileResult| {
+            part.records += 1;
+            part.judged.push(Judged {
+                rule: 0,
+                subject: number(&item).into(),
+                file: None,
+            });
+        };
+        for threads in [1, 2, 4] {
+            let result = on_threads(threads, || {
+                read_and_judge_with(lines(count), ReadOptions::default(), &judge)
+            });
+            assert_eq!(result.records, count, "on {threads} threads");
+            let order: Vec<String> = result
+                .judged
+                .iter()
+                .map(|j| j.subject.to_string())
+                .collect();
+            let expected: Vec<String> = (0..count).map(|n| n.to_string()).collect();
+            assert!(
+                order == expected,
+                "records out of order on {threads} threads"
+            );
+        }
+    }
+
+    /// A fault in judging a record (a bug) stops the run as it would on the reading thread: the
+    /// batch's panic is raised again there, rather than the reader waiting for a batch that
+    /// never comes.
+    #[test]
+    fn a_panic_while_a_batch_is_judged_reaches_the_reader_and_does_not_hang_it() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let judge = |item: Item, _: &mut FileResult| {
+                assert_ne!(number(&item), "700", "a bug met at record 700");
+            };
+            let outcome = std::panic::catch_unwind(|| {
+                on_threads(2, || {
+                    read_and_judge_with(lines(5 * BATCH_RECORDS), ReadOptions::default(), &judge)
+                })
+            });
+            let _ = done.send(outcome.is_err());
+        });
+        let panicked = finished.recv_timeout(std::time::Duration::from_secs(60));
+        assert_eq!(panicked, Ok(true), "the panic comes back, in time");
     }
 }
