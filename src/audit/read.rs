@@ -272,11 +272,8 @@ impl<'s, 'scope> Pipeline<'s, 'scope> {
     /// being judged; helps judge them meanwhile.
     fn wait_below(&mut self, most: usize, result: &mut FileResult) {
         loop {
-            for (number, judged) in self.receiver.try_iter() {
-                match judged {
-                    Ok(parts) => self.finished.insert(number, parts),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                };
+            while let Ok((number, judged)) = self.receiver.try_recv() {
+                self.keep(number, judged);
             }
             while let Some(parts) = self.finished.remove(&self.taken) {
                 for part in parts {
@@ -289,9 +286,28 @@ impl<'s, 'scope> Pipeline<'s, 'scope> {
             if self.sent - self.taken < most {
                 return;
             }
-            if !matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {
-                std::thread::yield_now();
+            match rayon::yield_now() {
+                Some(rayon::Yield::Executed) => {}
+                // The other workers are judging the last runs of the batches in flight.
+                Some(rayon::Yield::Idle) => std::thread::yield_now(),
+                // Not a worker of the pool (the language server judging an open document on its
+                // own thread): nothing to help with, so it sleeps until a batch is judged.
+                None => {
+                    if let Ok((number, judged)) = self.receiver.recv() {
+                        self.keep(number, judged);
+                    }
+                }
             }
+        }
+    }
+
+    /// Keeps a batch's results until the batches before it are added; raises its panic.
+    fn keep(&mut self, number: usize, judged: Judged) {
+        match judged {
+            Ok(parts) => {
+                self.finished.insert(number, parts);
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
         }
     }
 }
@@ -335,22 +351,26 @@ mod tests {
                 file: None,
             });
         };
+        let expected: Vec<String> = (0..count).map(|n| n.to_string()).collect();
+        let order = |result: &FileResult| -> Vec<String> {
+            (result.judged.iter())
+                .map(|j| j.subject.to_string())
+                .collect()
+        };
         for threads in [1, 2, 4] {
             let result = on_threads(threads, || {
                 read_and_judge_with(lines(count), ReadOptions::default(), &judge)
             });
             assert_eq!(result.records, count, "on {threads} threads");
-            let order: Vec<String> = result
-                .judged
-                .iter()
-                .map(|j| j.subject.to_string())
-                .collect();
-            let expected: Vec<String> = (0..count).map(|n| n.to_string()).collect();
             assert!(
-                order == expected,
-                "records out of order on {threads} threads"
+                order(&result) == expected,
+                "out of order on {threads} threads"
             );
         }
+        // From a thread that is no worker of a pool (the language server's own), which waits for
+        // the batches rather than helps judge them.
+        let result = read_and_judge_with(lines(count), ReadOptions::default(), &judge);
+        assert!(order(&result) == expected, "out of order outside a pool");
     }
 
     /// A fault in judging a record (a bug) stops the run as it would on the reading thread: the
