@@ -317,8 +317,7 @@ mod tests {
     use super::*;
     use crate::finding::Judged;
 
-    /// Many batches of one file, judged on several threads while the next is read: the results
-    /// of each record, and of each batch, come in the file's order.
+    /// A JSON Lines text of `count` records, each holding its number.
     fn lines(count: usize) -> Text {
         let text: String = (0..count).map(|n| format!("{{\"n\": {n}}}\n")).collect();
         Text::Memory("records.jsonl".into(), Format::Lines, text)
@@ -340,6 +339,8 @@ mod tests {
         pool.build().expect("a pool").install(work)
     }
 
+    /// Many batches of one file, judged on several threads while the next is read: the results
+    /// of each record, and of each batch, come in the file's order.
     #[test]
     fn the_results_of_batches_judged_while_the_next_is_read_keep_the_files_order() {
         let count = 20 * BATCH_RECORDS + 7;

@@ -230,12 +230,10 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
         // A bit for each length of key given so far (mod 64): a key of a length not given yet
         // is new without being compared with the keys before it.
         let mut lengths = 0u64;
-        // The members read so far; each key takes the next member's place (keys are short:
-        // held inline, a key costs no allocation to make anew).
+        // The members read so far. Each key is read into the next member's place, where records
+        // of one export, which give the same keys in the same order, most often find it already.
         let mut read = 0;
         loop {
-            // Records of an export give the same keys in the same places: the key in this
-            // member's place is most often the one read, and is then left as it is.
             let more = match members.get_mut(read) {
                 Some(member) => map.next_key_seed(KeyInto(&mut member.0))?.is_some(),
                 None => match map.next_key::<CompactString>()? {
