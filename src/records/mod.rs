@@ -228,9 +228,23 @@ thread_local! {
 /// Takes back a record that has been judged: the next record read on this thread is read into its
 /// value, reusing its room (see `strict::parse_into`).
 pub fn recycle(record: Record) {
-    if record.source.text.len() <= REUSED_UP_TO {
-        SPARE.set(record.value);
+    recycle_value(record.value, record.source.text.len());
+}
+
+/// [`recycle`] for a value read from a text of `text_len` bytes.
+pub fn recycle_value(value: Json, text_len: usize) {
+    if text_len <= REUSED_UP_TO {
+        SPARE.set(value);
     }
+}
+
+/// A record's value read again from its text (by the set stage), into the room of the last record
+/// read on this thread, as [`parse`] reads it; given back with [`recycle_value`] once used.
+/// `None` if the text no longer reads as JSON.
+pub fn read_value_again(text: &str) -> Option<Json> {
+    let mut value = SPARE.take();
+    strict::parse_into(text, &mut value).ok()?;
+    Some(value)
 }
 
 /// Parses one record's text. A text that is not JSON is malformed (after the bytes in it that

@@ -279,7 +279,11 @@ fn named_fields(
             let seen = index.seen(i);
             let shape = seen.spot.shape()?;
             let again = read_again(gathered, &seen.at, seen.spot);
-            let fields = again.map(|(value, _, _)| facts::reference_fields(policy, shape, &value));
+            let fields = again.map(|(value, source, _)| {
+                let fields = facts::reference_fields(policy, shape, &value);
+                crate::records::recycle_value(value, source.text.len());
+                fields
+            });
             Some((i, shape, fields))
         })
         .collect();
@@ -310,12 +314,37 @@ fn judge_deferred(
         return;
     };
     eval::counters::record_read_again();
+    let read = (&value, &source, place);
+    judge_read_again(
+        policy,
+        gathered,
+        (deferred, seen, read),
+        world,
+        outcome,
+        trace,
+    );
+    crate::records::recycle_value(value, source.text.len());
+}
+
+/// [`judge_deferred`] once the record is read again: `value`, at `place` of `source`.
+fn judge_read_again(
+    policy: &Policy,
+    gathered: &Gathered,
+    (deferred, seen, (value, source, place)): (
+        &Deferred,
+        &Seen,
+        (&Json, &std::sync::Arc<SourceFile>, Place),
+    ),
+    world: &World,
+    outcome: &mut Found,
+    trace: bool,
+) {
     // Its own store of dates and datetimes, decoded as its rules read them: this value is new.
     let decoded = std::rc::Rc::new(crate::time::Decoded::default());
     let conditions = eval::ScopeConditions::default();
     let again = gathered.refetch(&seen.at);
-    let date = eval::earliest_event(policy, &value, &decoded);
-    let at = eval::RecordPlaces::new(&value, place, &source, Some(&again), date);
+    let date = eval::earliest_event(policy, value, &decoded);
+    let at = eval::RecordPlaces::new(value, place, source, Some(&again), date);
     let in_scope = gathered.scopes.get(deferred.in_scope);
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Record(body) = &rule.kind else {
@@ -328,7 +357,7 @@ fn judge_deferred(
         let in_scope = match known || !body.scope_needs_context {
             true => Ok(known),
             // Evaluated now, and only now: the scope needs the set.
-            false => eval::scope(policy, rule, body, (&value, &decoded, &conditions), world),
+            false => eval::scope(policy, rule, body, (value, &decoded, &conditions), world),
         };
         let judged = match in_scope {
             Ok(false) => continue,
@@ -336,11 +365,11 @@ fn judge_deferred(
                 if trace {
                     outcome.judged.push(Judged {
                         rule: index,
-                        subject: eval::record_id(&value).into(),
+                        subject: eval::record_id(value).into(),
                         file: gathered.shared_source_name(&seen.at),
                     });
                 }
-                eval::judge_in_scope(policy, rule, body, (&value, &decoded), world)
+                eval::judge_in_scope(policy, rule, body, (value, &decoded), world)
             }
             Err(e) => Err(e),
         };
@@ -364,7 +393,7 @@ fn read_again(
     let source = gathered.fetch(at)?;
     let place = spot.place(&source.text);
     let start = crate::records::record_start(&source, place).0;
-    let (value, _) = crate::records::read_value(source.text.get(start..)?).ok()?;
+    let value = crate::records::read_value_again(source.text.get(start..)?)?;
     Some((value, source, place))
 }
 
