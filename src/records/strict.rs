@@ -127,7 +127,12 @@ struct Strict<'p, 'v> {
 
 impl Strict<'_, '_> {
     fn set<E>(self, value: Json) -> Result<(), E> {
-        *self.place = value;
+        match self.place {
+            // Null or a flag in place holds nothing to free: replaced without the call that
+            // drops a whole value (most places hold what the last record held there).
+            Json::Null | Json::Bool(_) => std::mem::forget(std::mem::replace(self.place, value)),
+            _ => *self.place = value,
+        }
         Ok(())
     }
 }
@@ -169,6 +174,12 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
             Json::String(s) if v.len() > INLINE && s.capacity() >= v.len() => {
                 s.clear();
                 s.push_str(v);
+                Ok(())
+            }
+            // A string in place of a string replaces just the string: dropping a whole value
+            // in its place was a call per value read.
+            Json::String(s) => {
+                *s = CompactString::new(v);
                 Ok(())
             }
             _ => self.set(Json::String(CompactString::new(v))),
