@@ -85,6 +85,8 @@ pub enum Node {
         slot: usize,
         source: Box<Ir>,
         body: Option<Box<Ir>>,
+        /// The body as a direct test on the element's JSON, when it is that simple.
+        quick: Option<Box<Quick>>,
     },
     Set(Vec<Const>),
     Not(Box<Ir>),
@@ -284,6 +286,26 @@ pub enum Quick {
     Exists(FieldPath),
     /// The test does not hold.
     Not(Box<Quick>),
+    /// Every test holds (`and`).
+    All(Vec<Quick>),
+    /// The field (`None`: the element itself) holds a person (an object) whose `role` is one of
+    /// `roles`, or a string that is one of them (`t.by is office_deputy_director`, `m is mayor`);
+    /// negated, it does not.
+    Role {
+        field: Option<FieldPath>,
+        role: String,
+        roles: Vec<String>,
+        negated: bool,
+    },
+}
+
+/// Where the fields a [`Quick`] test reads are read from.
+#[derive(Clone, Copy)]
+enum Base {
+    /// The record itself (a rule's scope).
+    Record,
+    /// The element a quantifier binds to this slot, whose fields are looked up by name.
+    Element(usize),
 }
 
 /// A field of the record itself, then fields of the objects it holds: `disclosure.classified`.
@@ -297,8 +319,19 @@ pub struct FieldPath {
 }
 
 impl Quick {
-    /// The test `condition` (of type bool) compiles to, if it is one of the forms above.
+    /// The test `condition` (of type bool) on the record compiles to, if it is one of the forms
+    /// above.
     pub fn compile(condition: &Ir) -> Option<Quick> {
+        Quick::compile_on(condition, Base::Record)
+    }
+
+    /// The test the body of a quantifier binding `slot` compiles to, on the element bound, if it
+    /// is one of the forms above: `any(t in steps: t.action is text_check and t.by is …)`.
+    pub fn compile_element(body: &Ir, slot: usize) -> Option<Quick> {
+        Quick::compile_on(body, Base::Element(slot))
+    }
+
+    fn compile_on(condition: &Ir, base: Base) -> Option<Quick> {
         // Reading a field converts its JSON value as the field's type says; these types convert
         // a JSON value to null only when it is null, and a string to a string.
         let plain = |ty: &Ty| {
@@ -318,18 +351,48 @@ impl Quick {
         };
         match &condition.node {
             Node::Field(..) if condition.ty == Ty::Bool => {
-                FieldPath::of(condition).map(Quick::True)
+                FieldPath::of(condition, base).map(Quick::True)
             }
-            Node::Exists(inner) if plain(&inner.ty) => FieldPath::of(inner).map(Quick::Exists),
-            Node::Not(inner) => Quick::compile(inner).map(|q| Quick::Not(Box::new(q))),
+            Node::Exists(inner) if plain(&inner.ty) => {
+                FieldPath::of(inner, base).map(Quick::Exists)
+            }
+            Node::Not(inner) => Quick::compile_on(inner, base).map(|q| Quick::Not(Box::new(q))),
+            Node::Binary(BinaryOp::And, lhs, rhs) => {
+                let part = |ir| match Quick::compile_on(ir, base)? {
+                    Quick::All(parts) => Some(parts),
+                    quick => Some(vec![quick]),
+                };
+                let mut parts = part(lhs)?;
+                parts.extend(part(rhs)?);
+                Some(Quick::All(parts))
+            }
             Node::Is {
                 subject,
                 who,
                 negated,
             } if textual(&subject.ty) => match &**who {
                 Who::OneOf { roles, role: None } => Some(Quick::OneOf {
-                    field: FieldPath::of(subject)?,
+                    field: FieldPath::of(subject, base)?,
                     values: roles.clone(),
+                    negated: *negated,
+                }),
+                _ => None,
+            },
+            Node::Is {
+                subject,
+                who,
+                negated,
+            } if matches!(subject.ty, Ty::Shape(_)) => match &**who {
+                Who::OneOf {
+                    roles,
+                    role: Some(role),
+                } => Some(Quick::Role {
+                    field: match (&subject.node, base) {
+                        (Node::Local(slot), Base::Element(bound)) if *slot == bound => None,
+                        _ => Some(FieldPath::of(subject, base)?),
+                    },
+                    role: role.clone(),
+                    roles: roles.clone(),
                     negated: *negated,
                 }),
                 _ => None,
@@ -340,7 +403,7 @@ impl Quick {
                 let Node::Set(items) = &set.node else {
                     return None;
                 };
-                let field = FieldPath::of(subject)?;
+                let field = FieldPath::of(subject, base)?;
                 let values = strings(items)?;
                 Some(match op {
                     BinaryOp::In => Quick::OneOf {
@@ -357,21 +420,26 @@ impl Quick {
 }
 
 impl FieldPath {
-    /// The path `ir` reads, if it is fields of fields of the record itself. (A value on the way
-    /// that is not an object has no fields: reading one of it gives null, whatever its type.)
-    fn of(ir: &Ir) -> Option<FieldPath> {
+    /// The path `ir` reads, if it is fields of fields of `base`. (A value on the way that is not
+    /// an object has no fields: reading one of it gives null, whatever its type.)
+    fn of(ir: &Ir, base: Base) -> Option<FieldPath> {
         let mut then = Vec::new();
         let mut here = ir;
         loop {
-            let Node::Field(base, name) = &here.node else {
+            let Node::Field(object, name) = &here.node else {
                 return None;
             };
-            if let Node::Root = base.node {
+            let shape = match (&object.node, base) {
+                (Node::Root, Base::Record) => match object.ty {
+                    Ty::Shape(shape) => Some(Some(shape)),
+                    _ => Some(None),
+                },
+                // An element is no record: its fields are not in the record's store.
+                (Node::Local(slot), Base::Element(bound)) if *slot == bound => Some(None),
+                _ => None,
+            };
+            if let Some(shape) = shape {
                 then.reverse();
-                let shape = match base.ty {
-                    Ty::Shape(shape) => Some(shape),
-                    _ => None,
-                };
                 return Some(FieldPath {
                     shape,
                     root_field: name.clone(),
@@ -379,7 +447,7 @@ impl FieldPath {
                 });
             }
             then.push(name.clone());
-            here = base;
+            here = object;
         }
     }
 }

@@ -5,9 +5,9 @@ use std::rc::Rc;
 use crate::json::Json;
 
 use super::value::{Origin, Traced, Val};
-use super::{builtins, who, EvalError, World};
+use super::{builtins, quick, who, EvalError, World};
 use crate::ast::{BinaryOp, QuantifierKind};
-use crate::check::ir::{Ir, Node};
+use crate::check::ir::{Ir, Node, Quick};
 use crate::check::{Policy, Ty};
 use crate::time::{self, Decoded, RecordStore};
 
@@ -184,7 +184,14 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             slot,
             source,
             body,
-        } => quantifier(env, *kind, *slot, source, body.as_deref())?,
+            quick,
+        } => quantifier(
+            env,
+            (*kind, *slot),
+            source,
+            body.as_deref(),
+            quick.as_deref(),
+        )?,
         Node::Set(items) => Traced::plain(Val::Set(items)),
         Node::Not(inner) => {
             let inner = eval(env, inner)?;
@@ -394,21 +401,26 @@ fn as_f64(v: &Val<'_>) -> f64 {
     }
 }
 
+/// A quantifier over `source`, binding each element to `slot` for its body, which may be compiled
+/// to a direct test on the element.
 fn quantifier<'a>(
     env: &mut Env<'a>,
-    kind: QuantifierKind,
-    slot: usize,
+    (kind, slot): (QuantifierKind, usize),
     source: &'a Ir,
     body: Option<&'a Ir>,
+    quick: Option<&'a Quick>,
 ) -> Result<Traced<'a>, EvalError<'a>> {
     let list = eval(env, source)?;
     let element_ty = source.ty.element();
-    let mut count = 0i64;
-    let mut chosen: Option<Traced<'a>> = None;
-    let mut picked: Vec<&'a Json> = Vec::new();
     if kind == QuantifierKind::Sum {
         return sum(env, slot, list, element_ty, body);
     }
+    if let (Some(body), Some(quick)) = (body, quick.filter(|_| testing::quick_quantifiers())) {
+        return quantify_quickly(env, (kind, slot), (list, element_ty), (body, quick));
+    }
+    let mut count = 0i64;
+    let mut chosen: Option<Traced<'a>> = None;
+    let mut picked: Vec<&'a Json> = Vec::new();
     for item in list.val.elements().into_iter().flatten() {
         let element = Traced::new(env.convert(item, element_ty), Origin::Node(item));
         env.set(slot, element.clone());
@@ -439,6 +451,62 @@ fn quantifier<'a>(
         }
         QuantifierKind::Those => Traced::new(Val::Items(picked), list.origin),
         // Returned above.
+        QuantifierKind::Sum => Traced::new(Val::Null, list.origin),
+    })
+}
+
+/// [`quantifier`] with a body compiled to a direct test: each element is tested on its JSON, and
+/// the evaluator runs only on the element that decides `all`, `any` or `none`, for the place its
+/// result points at — the same value and place as evaluating the body on every element gives.
+fn quantify_quickly<'a>(
+    env: &mut Env<'a>,
+    (kind, slot): (QuantifierKind, usize),
+    (list, element_ty): (Traced<'a>, &Ty),
+    (body, quick): (&'a Ir, &Quick),
+) -> Result<Traced<'a>, EvalError<'a>> {
+    let mut items = list.val.elements().into_iter().flatten();
+    let bind = |env: &mut Env<'a>, item: &'a Json| {
+        let element = Traced::new(env.convert(item, element_ty), Origin::Node(item));
+        env.set(slot, element.clone());
+        element
+    };
+    let decided = |env: &mut Env<'a>, item: &'a Json, value: bool| {
+        let element = bind(env, item);
+        let result = eval(env, body)?;
+        let origin = first_origin(result.origin, element.origin);
+        Ok(Traced::new(Val::Bool(value), origin))
+    };
+    let holds = |item: &Json| quick::holds(quick, item, None);
+    Ok(match kind {
+        QuantifierKind::All => match items.find(|item| !holds(item)) {
+            Some(item) => return decided(env, item, false),
+            None => Traced::new(Val::Bool(true), list.origin),
+        },
+        QuantifierKind::Any => match items.find(|item| holds(item)) {
+            Some(item) => return decided(env, item, true),
+            None => Traced::new(Val::Bool(false), list.origin),
+        },
+        QuantifierKind::None => match items.find(|item| holds(item)) {
+            Some(item) => return decided(env, item, false),
+            None => Traced::new(Val::Bool(true), list.origin),
+        },
+        QuantifierKind::First => match items.find(|item| holds(item)) {
+            Some(item) => bind(env, item),
+            None => Traced::new(Val::Null, list.origin),
+        },
+        QuantifierKind::Last => match items.filter(|item| holds(item)).last() {
+            Some(item) => bind(env, item),
+            None => Traced::new(Val::Null, list.origin),
+        },
+        QuantifierKind::Count => {
+            let count = items.filter(|item| holds(item)).count();
+            Traced::new(Val::Int(count as i64), list.origin)
+        }
+        QuantifierKind::Those => Traced::new(
+            Val::Items(items.filter(|i| holds(i)).collect()),
+            list.origin,
+        ),
+        // Not compiled to a test: its body is a number.
         QuantifierKind::Sum => Traced::new(Val::Null, list.origin),
     })
 }
@@ -508,6 +576,7 @@ pub fn offenders<'a>(
         slot,
         source,
         body: Some(body),
+        ..
     } = &ir.node
     else {
         return Ok(Vec::new());
@@ -527,4 +596,33 @@ pub fn offenders<'a>(
         }
     }
     Ok(found)
+}
+
+/// Quantifiers with a body compiled to a test take the direct way, unless a unit test compares
+/// them with the evaluator's.
+pub(super) mod testing {
+    #[cfg(test)]
+    thread_local! {
+        static QUICK_QUANTIFIERS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    }
+
+    #[cfg(test)]
+    pub fn quick_quantifiers() -> bool {
+        QUICK_QUANTIFIERS.get()
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    pub fn quick_quantifiers() -> bool {
+        true
+    }
+
+    /// Runs `f` with every quantifier's body evaluated on each element.
+    #[cfg(test)]
+    pub fn without_quick_quantifiers<T>(f: impl FnOnce() -> T) -> T {
+        QUICK_QUANTIFIERS.set(false);
+        let result = f();
+        QUICK_QUANTIFIERS.set(true);
+        result
+    }
 }

@@ -4,12 +4,12 @@ use std::rc::Rc;
 
 use crate::json::Json;
 
-use super::chain;
 use super::expr::{convert, eval, offenders, Env};
 use super::value::{display_name_with, Origin, Traced, Val};
+use super::{chain, quick};
 use super::{EvalError, World};
 use crate::ast::{PeriodUnit, QuantifierKind};
-use crate::check::ir::{FieldPath, Ir, Node, Quick, Template, TemplatePart};
+use crate::check::ir::{Ir, Node, Template, TemplatePart};
 use crate::check::{Policy, RecordRule, Requirement, RuleDef, Ty};
 use crate::diagnostic::Severity;
 use crate::time::{Decoded, RecordStore};
@@ -87,7 +87,7 @@ pub fn scope<'a, 'r: 'a>(
             None => {
                 counters::condition_evaluated();
                 let holds = match &part.quick {
-                    Some(quick) => quick_holds(quick, record, decoded),
+                    Some(quick) => quick::holds(quick, record, Some(decoded)),
                     None => {
                         let env = env.get_or_insert_with(|| {
                             Env::new(policy, record, decoded.clone(), rule.slots, world)
@@ -104,50 +104,6 @@ pub fn scope<'a, 'r: 'a>(
         }
     }
     Ok(true)
-}
-
-/// What evaluating the conjunct `quick` was compiled from gives on `record`, read directly.
-fn quick_holds<'a, 'r: 'a>(quick: &Quick, record: &'a Json, decoded: &Decoded<'r>) -> bool {
-    let one_of = |value: Option<&Json>, values: &[String]| {
-        value
-            .and_then(Json::as_str)
-            .is_some_and(|s| values.iter().any(|v| v == s))
-    };
-    match quick {
-        Quick::OneOf {
-            field,
-            values,
-            negated,
-        } => one_of(read_path(field, record, decoded), values) != *negated,
-        Quick::NoneOf { field, values } => {
-            let value = read_path(field, record, decoded);
-            value.is_some() && !one_of(value, values)
-        }
-        Quick::True(field) => matches!(read_path(field, record, decoded), Some(Json::Bool(true))),
-        Quick::Exists(field) => read_path(field, record, decoded).is_some(),
-        Quick::Not(inner) => !quick_holds(inner, record, decoded),
-    }
-}
-
-/// The value at `path` in `record`; `None` where a field is missing or null, or a value on the
-/// way is not an object.
-fn read_path<'a, 'r: 'a>(
-    path: &FieldPath,
-    record: &'a Json,
-    decoded: &Decoded<'r>,
-) -> Option<&'a Json> {
-    let own = path.root_field.index;
-    let kept = path
-        .shape
-        .and_then(|shape| decoded.field(record, shape, own));
-    let mut value = match kept {
-        Some(kept) => kept,
-        None => record.get(&*path.root_field),
-    };
-    for name in &path.then {
-        value = value?.get(&**name);
-    }
-    value.filter(|v| !v.is_null())
 }
 
 /// [`scope`], with a scope that cannot be evaluated counted as out of it.
@@ -661,7 +617,7 @@ pub mod counters {
 mod tests {
     use std::rc::Rc;
 
-    use super::{eval, quick_holds, Env, World};
+    use super::{eval, quick, Env, World};
     use crate::check::RuleKind;
     use crate::json::Json;
     use crate::time::Decoded;
@@ -740,7 +696,7 @@ mod tests {
                             Env::new(&policy, &record, decoded.clone(), rule.slots, &world);
                         let evaluated = eval(&mut env, &part.condition).expect("it evaluates");
                         assert_eq!(
-                            quick_holds(quick, &record, &decoded),
+                            quick::holds(quick, &record, Some(&decoded)),
                             evaluated.truthy(),
                             "rule {}, {:?} on {record:?}",
                             rule.id,
@@ -754,5 +710,130 @@ mod tests {
         assert!(compared > 100_000, "{compared} comparisons");
         // `kind is …`, `kind in {…}`, a flag, `… exists`, `not …`: the forms the work rules use.
         assert!(quick_conjuncts.len() >= 20, "{quick_conjuncts:?}");
+    }
+
+    /// A quantifier whose body is compiled to a test gives what evaluating the body on every
+    /// element gives: each rule finds the same findings, with the same messages and the same
+    /// places, on every record, valid or not (its steps, members and people changed too).
+    #[test]
+    fn a_quick_quantifier_agrees_with_evaluation() {
+        // The work rules' quantifiers, and one of each kind whose body compiles to a test.
+        let mut files = crate::policy_files::default_policy();
+        let quantifiers = r#"
+rule set.81 error { title "all" on document require all(s in steps: s.action is sign) }
+rule set.82 error { title "none" on document require none(s in steps: s.by is not office_director) }
+rule set.83 error {
+  title "not any" on document
+  require not any(s in steps: s.action in {review, read} and s.by exists)
+}
+rule set.84 error {
+  title "count" on document
+  require count(s in steps: s.by is secretary_general) < 1
+    else "{count(s in steps: s.by is secretary_general)} by {first(s in steps: s.by is secretary_general).by}"
+}
+rule set.85 error { title "first" on document require first(s in steps: s.action is not sign).by is mayor }
+rule set.86 error { title "last" on document require last(s in steps: not s.by exists).at exists }
+rule set.87 error {
+  title "those" on meeting
+  require count(those(m in members: m is not vice_mayors)) < 2
+    else "{those(m in members: m is not vice_mayors)}"
+}
+"#;
+        files.push(crate::source::SourceFile::new(
+            "quantifiers.bylaw",
+            quantifiers,
+        ));
+        let policy = crate::check::load(&files, &[]).expect("the policy loads");
+        for id in [
+            "set.81", "set.82", "set.83", "set.84", "set.85", "set.86", "set.87",
+        ] {
+            let rule = policy.rule(id).expect("the rule is loaded");
+            assert!(format!("{:?}", rule.kind).contains("quick: Some("), "{id}");
+        }
+        let world = World::default();
+        let mut records = records_and_variants();
+        records.extend(records_with_changed_elements(&records));
+        let mut compared = 0;
+        let mut found = 0;
+        for record in &records {
+            for rule in &policy.rules {
+                let RuleKind::Record(body) = &rule.kind else {
+                    continue;
+                };
+                let judge = || {
+                    let judged = super::judge_record(&policy, rule, body, record, &world);
+                    format!("{judged:?}")
+                };
+                let quick = judge();
+                let evaluated = super::super::expr::testing::without_quick_quantifiers(judge);
+                assert_eq!(quick, evaluated, "rule {} on {record:?}", rule.id);
+                compared += 1;
+                found += usize::from(quick.contains("RawFinding"));
+            }
+        }
+        assert!(
+            compared > 100_000 && found > 1_000,
+            "{compared} judged, {found} found"
+        );
+    }
+
+    /// Each record whose arrays hold objects, with one element's field taken away, made null, or
+    /// given a value of another kind, or with the element replaced by a value that is no object.
+    fn records_with_changed_elements(records: &[Json]) -> Vec<Json> {
+        let kinds = [
+            Json::Null,
+            Json::Bool(true),
+            Json::String("sign".into()),
+            Json::String("office_deputy_director".into()),
+            Json::Array(Vec::new()),
+        ];
+        let mut changed = Vec::new();
+        for record in records.iter().take(400) {
+            let Some(object) = record.as_object() else {
+                continue;
+            };
+            for (key, value) in object.iter() {
+                let Some(items) = value.as_array().filter(|items| !items.is_empty()) else {
+                    continue;
+                };
+                let with = |items: Vec<Json>| {
+                    let members = object.iter().map(|(k, v)| {
+                        let v = if k == key {
+                            Json::Array(items.clone())
+                        } else {
+                            v.clone()
+                        };
+                        (k.into(), v)
+                    });
+                    Json::Object(crate::json::Object::from_members(members.collect()))
+                };
+                let last = items.len() - 1;
+                for kind in &kinds {
+                    let mut replaced = items.clone();
+                    replaced[last] = kind.clone();
+                    changed.push(with(replaced));
+                }
+                let Some(element) = items[0].as_object() else {
+                    continue;
+                };
+                for (field, _) in element.iter() {
+                    for kind in kinds.iter().map(Some).chain([None]) {
+                        let members =
+                            element
+                                .iter()
+                                .filter_map(|(k, v)| match (k == field, kind) {
+                                    (false, _) => Some((k.into(), v.clone())),
+                                    (true, Some(kind)) => Some((k.into(), kind.clone())),
+                                    (true, None) => None,
+                                });
+                        let mut replaced = items.clone();
+                        replaced[0] =
+                            Json::Object(crate::json::Object::from_members(members.collect()));
+                        changed.push(with(replaced));
+                    }
+                }
+            }
+        }
+        changed
     }
 }

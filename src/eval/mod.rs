@@ -15,6 +15,7 @@ pub(crate) mod chain;
 mod expr;
 mod judge;
 mod locate;
+mod quick;
 mod record;
 pub mod set;
 pub mod value;

@@ -11,7 +11,7 @@ mod who;
 
 use std::sync::Arc;
 
-use super::ir::{Const, Ir, Node};
+use super::ir::{Const, Ir, Node, Quick};
 use super::model::{Policy, ShapeId, Ty};
 use crate::ast::{self, ExprKind, QuantifierKind, UnaryOp};
 use crate::diagnostic::{Diagnostic, Label};
@@ -334,12 +334,17 @@ impl<'p> Resolver<'p> {
                 _ => Ty::Number,
             },
         };
+        let quick = match kind {
+            QuantifierKind::Sum => None,
+            _ => (body.as_deref()).and_then(|body| Quick::compile_element(body, slot)),
+        };
         ir(
             Node::Quantifier {
                 kind,
                 slot,
                 source: Box::new(source),
                 body,
+                quick: quick.map(Box::new),
             },
             ty,
             span,
