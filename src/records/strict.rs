@@ -333,7 +333,7 @@ impl<'de> Visitor<'de> for KeyInto<'_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        if self.0.as_str() != v {
+        if !same_text(self.0, v) {
             *self.0 = CompactString::new(v);
         }
         Ok(())
