@@ -247,6 +247,12 @@ pub fn read_value_again(text: &str) -> Option<Json> {
     Some(value)
 }
 
+/// The members of a record whose keys are `wanted`, read again from its text (by the set stage);
+/// the rest of the record is scanned, not built. `None` if the text no longer reads as an object.
+pub fn read_members_again(text: &str, wanted: &dyn Fn(&str) -> bool) -> Option<Json> {
+    strict::parse_members(text, wanted).ok().map(Json::Object)
+}
+
 /// Parses one record's text. A text that is not JSON is malformed (after the bytes in it that
 /// are not UTF-8, the likelier cause); a record that gives a key twice or holds bytes that are
 /// not UTF-8 is read, with those faults, to be refused (set.3).

@@ -116,6 +116,60 @@ pub fn parse_into(text: &str, place: &mut Json) -> Result<Vec<Duplicate>, serde_
     Ok(duplicates.into_inner())
 }
 
+/// Reads only the members of the object `text` whose keys are `wanted`, in the text's order; the
+/// other values are scanned, not built. For a record read again that was read whole before (its
+/// text unchanged, so its verdicts stand): the fields a reference to it may read.
+pub fn parse_members(
+    text: &str,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Object, serde_json::Error> {
+    let duplicates = RefCell::new(Vec::new());
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let members = deserializer.deserialize_map(Members {
+        wanted,
+        duplicates: &duplicates,
+    })?;
+    deserializer.end()?;
+    Ok(members)
+}
+
+/// Reads the wanted members of an object.
+struct Members<'w> {
+    wanted: &'w dyn Fn(&str) -> bool,
+    duplicates: &'w RefCell<Vec<Duplicate>>,
+}
+
+impl<'de> Visitor<'de> for Members<'_> {
+    type Value = Object;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key::<CompactString>()? {
+            if !(self.wanted)(&key) {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            }
+            let mut value = Json::Null;
+            map.next_value_seed(Strict {
+                place: &mut value,
+                at: Path::Key(&Path::Root, &key, 1),
+                depth: 1,
+                duplicates: self.duplicates,
+            })?;
+            // A key given again keeps its last value, in its first place, as `parse` keeps it.
+            match members.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, kept)) => *kept = value,
+                None => members.push((key, value)),
+            }
+        }
+        Ok(Object::from_members(members))
+    }
+}
+
 /// Reads one value into `place`.
 struct Strict<'p, 'v> {
     place: &'v mut Json,

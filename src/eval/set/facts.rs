@@ -340,16 +340,21 @@ impl SetFacts {
 /// rules read through a reference to its type. Memory then grows with the ids in a set, not with
 /// its records' size.
 pub fn reference_fields(policy: &Policy, shape: ShapeId, record: &Json) -> Json {
-    let read = policy.read_through_references.get(&shape);
-    let wanted = |name: &str| {
-        name == "id" || name == "type" || read.is_some_and(|fields| fields.contains(name))
-    };
+    let wanted = read_through_reference(policy, shape);
     let members = (record.as_object().into_iter())
         .flat_map(|object| object.iter())
         .filter(|(name, _)| wanted(name))
         .map(|(name, value)| (name.into(), value.clone()))
         .collect();
     Json::Object(crate::json::Object::from_members(members))
+}
+
+/// Whether a field of a record of type `shape` is among its [`reference_fields`].
+pub fn read_through_reference(policy: &Policy, shape: ShapeId) -> impl Fn(&str) -> bool + '_ {
+    let read = policy.read_through_references.get(&shape);
+    move |name: &str| {
+        name == "id" || name == "type" || read.is_some_and(|fields| fields.contains(name))
+    }
 }
 
 /// Every record's id, where it is, and its type; where its [`Seen`] is kept (a record without
@@ -495,6 +500,67 @@ mod tests {
         assert_eq!(size_of::<Reference>(), 64);
         assert_eq!(size_of::<Counted>(), 56);
         assert_eq!(size_of::<Deferred>(), 12);
+    }
+
+    /// A record read again for the fields a reference may read gives what reading it whole and
+    /// keeping those fields gives: on every record of the fixtures, its keys in another order,
+    /// and a key it gives twice.
+    #[test]
+    fn the_fields_read_again_are_those_of_the_whole_record() {
+        let files = crate::policy_files::default_policy();
+        let policy = crate::check::load(&files, &[]).expect("the bundled policy loads");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut texts = Vec::new();
+        for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+            let entry = entry.expect("the fixtures can be walked");
+            if entry.path().extension().is_some_and(|e| e == "jsonl") {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                texts.extend(text.lines().map(str::to_string));
+            }
+        }
+        let mut compared = 0;
+        for text in &texts {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+                continue;
+            };
+            let Some(object) = value.as_object() else {
+                continue;
+            };
+            let reversed: serde_json::Map<_, _> = object
+                .iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let mut given_twice = serde_json::to_string(&object).expect("JSON");
+            given_twice.insert_str(given_twice.len() - 1, r#","id":"again","kind":"plenary""#);
+            for text in [
+                text.clone(),
+                serde_json::to_string(&reversed).unwrap(),
+                given_twice,
+            ] {
+                for shape in 0..policy.shapes.len() {
+                    let whole = crate::records::read_value(&text).expect("JSON").0;
+                    let wanted = read_through_reference(&policy, shape);
+                    let again = crate::records::read_members_again(&text, &wanted);
+                    assert_eq!(
+                        again,
+                        Some(reference_fields(&policy, shape, &whole)),
+                        "{text}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 1_000, "{compared}");
+        // What is not an object, or not JSON, does not read as one.
+        let wanted = read_through_reference(&policy, 0);
+        for text in ["[]", "7", "{\"id\": ", "{\"id\": \"x\"} {}"] {
+            assert_eq!(
+                crate::records::read_members_again(text, &wanted),
+                None,
+                "{text}"
+            );
+        }
     }
 
     #[test]

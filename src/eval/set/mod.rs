@@ -278,12 +278,8 @@ fn named_fields(
         .filter_map(|&i| {
             let seen = index.seen(i);
             let shape = seen.spot.shape()?;
-            let again = read_again(gathered, &seen.at, seen.spot);
-            let fields = again.map(|(value, source, _)| {
-                let fields = facts::reference_fields(policy, shape, &value);
-                crate::records::recycle_value(value, source.text.len());
-                fields
-            });
+            let wanted = facts::read_through_reference(policy, shape);
+            let fields = read_members_again(gathered, &seen.at, seen.spot, &wanted);
             Some((i, shape, fields))
         })
         .collect();
@@ -395,6 +391,19 @@ fn read_again(
     let start = crate::records::record_start(&source, place).0;
     let value = crate::records::read_value_again(source.text.get(start..)?)?;
     Some((value, source, place))
+}
+
+/// The members of a record that `wanted` names, read again from its file (the rest of the record
+/// is scanned, not built): what a reference to it may read.
+fn read_members_again(
+    gathered: &Gathered,
+    at: &Fragment,
+    spot: Spot,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Option<Json> {
+    let source = gathered.fetch(at)?;
+    let start = crate::records::record_start(&source, spot.place(&source.text)).0;
+    crate::records::read_members_again(source.text.get(start..)?, wanted)
 }
 
 /// A file that changed while it was audited: what was read first no longer reads the same.
