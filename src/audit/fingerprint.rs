@@ -11,9 +11,21 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::Finding;
+
+/// What names a finding, with the group of a rule that counts `by` one.
+fn key(f: &Finding) -> ([Option<&str>; 4], Option<&str>) {
+    let key = [
+        Some(f.rule.as_str()),
+        f.record.as_deref(),
+        f.pointer.as_deref(),
+        f.period.as_deref(),
+    ];
+    (key, f.group.as_deref())
+}
 
 /// The scheme's name, hashed in first: a later scheme gets another name (and SARIF another key),
 /// so fingerprints of two schemes never match by accident.
@@ -22,28 +34,24 @@ pub const SCHEME: &str = "bylaw/v1";
 /// Gives every finding its fingerprint; `findings` must already be in the report's order, which
 /// the ordinals follow.
 pub fn assign(policy: &str, findings: &mut [Finding]) {
+    // The ordinals in the report's order, one after another; the hashes on every core.
     let mut seen: HashMap<([Option<&str>; 4], Option<&str>), usize> = HashMap::new();
-    let mut prints = Vec::with_capacity(findings.len());
-    for f in findings.iter() {
-        let key = [
-            Some(f.rule.as_str()),
-            f.record.as_deref(),
-            f.pointer.as_deref(),
-            f.period.as_deref(),
-        ];
-        let group = f.group.as_deref();
-        let ordinal = seen.entry((key, group)).or_default();
-        prints.push(match group {
+    let ordinals: Vec<usize> = (findings.iter())
+        .map(|f| {
+            let ordinal = seen.entry(key(f)).or_default();
+            *ordinal += 1;
+            *ordinal - 1
+        })
+        .collect();
+    drop(seen);
+    (findings.par_iter_mut().zip(ordinals)).for_each(|(f, ordinal)| {
+        f.fingerprint = match key(f) {
             // A group's value joins the key only where there is one, so that every fingerprint
             // of a rule without `by` stays what it was.
-            Some(group) => grouped_fingerprint(policy, key, group, *ordinal),
-            None => fingerprint(policy, key, *ordinal),
-        });
-        *ordinal += 1;
-    }
-    for (f, print) in findings.iter_mut().zip(prints) {
-        f.fingerprint = print;
-    }
+            (key, Some(group)) => grouped_fingerprint(policy, key, group, ordinal),
+            (key, None) => fingerprint(policy, key, ordinal),
+        };
+    });
 }
 
 /// SHA-256, on purpose: its output is fixed by a standard, so a fingerprint written today matches
@@ -52,9 +60,8 @@ pub fn assign(policy: &str, findings: &mut [Finding]) {
 /// so no choice of ids can make two different keys hash the same text. The first 16 bytes in hex
 /// are plenty to tell apart the findings of any report, and short enough to read.
 fn fingerprint(policy: &str, key: [Option<&str>; 4], ordinal: usize) -> String {
-    let parts = serde_json::json!([SCHEME, policy, key, ordinal]);
-    let digest = Sha256::digest(parts.to_string().as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    // A tuple is written as the array of its parts: `["bylaw/v1","…",["38.1","A","/chair",null],0]`.
+    hashed(&(SCHEME, policy, key, ordinal))
 }
 
 /// The fingerprint of a finding of one group: its value hashed after the key's other parts.
@@ -64,9 +71,24 @@ fn grouped_fingerprint(
     group: &str,
     ordinal: usize,
 ) -> String {
-    let parts = serde_json::json!([SCHEME, policy, key, {"group": group}, ordinal]);
-    let digest = Sha256::digest(parts.to_string().as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    /// Written `{"group":"…"}`.
+    #[derive(serde::Serialize)]
+    struct Group<'g> {
+        group: &'g str,
+    }
+    hashed(&(SCHEME, policy, key, Group { group }, ordinal))
+}
+
+/// The first 16 bytes of the SHA-256 of `parts` written as JSON, in hex.
+fn hashed(parts: &impl serde::Serialize) -> String {
+    use std::fmt::Write;
+    let text = serde_json::to_vec(parts).expect("strings and numbers are written as JSON");
+    let digest = Sha256::digest(&text);
+    let mut hex = String::with_capacity(32);
+    for byte in &digest[..16] {
+        write!(hex, "{byte:02x}").expect("a String takes what is written");
+    }
+    hex
 }
 
 #[cfg(test)]
@@ -107,6 +129,16 @@ mod tests {
         assert_eq!(
             fingerprint("p", [Some("38.1"), Some("A"), Some("/chair"), None], 0),
             "1390981fc1a0c452c9e018d1e5327b57"
+        );
+        // `["bylaw/v1","p",["38.1","A","/chair",null],{"group":"S-7"},0]`.
+        assert_eq!(
+            grouped_fingerprint(
+                "p",
+                [Some("38.1"), Some("A"), Some("/chair"), None],
+                "S-7",
+                0
+            ),
+            "f0f2b889a5a648bfa941c571d75cdb1f"
         );
     }
 }
