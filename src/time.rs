@@ -209,7 +209,7 @@ impl Temporal {
 /// the record's map.
 #[derive(Default)]
 pub struct Decoded<'r> {
-    by_node: RefCell<foldhash::HashMap<usize, Temporal>>,
+    by_node: RefCell<ByNode>,
     fields: OnceCell<Fields<'r>>,
     nodes: PhantomData<&'r Json>,
 }
@@ -232,8 +232,8 @@ impl<'r> Decoded<'r> {
             return Temporal::Neither;
         };
         let key = std::ptr::from_ref(node) as usize;
-        if let Some(known) = self.by_node.borrow().get(&key) {
-            return *known;
+        if let Some(known) = self.by_node.borrow().get(key) {
+            return known;
         }
         let decoded = Temporal::of(text);
         self.keep(node, decoded);
@@ -278,9 +278,49 @@ impl<'r> Decoded<'r> {
     /// it), so that no reader decodes it again.
     pub(crate) fn keep(&self, node: &Json, decoded: Temporal) {
         let key = std::ptr::from_ref(node) as usize;
-        if self.by_node.borrow_mut().insert(key, decoded).is_none() {
+        if self.by_node.borrow_mut().insert(key, decoded) {
             counters::node_decoded();
         }
+    }
+}
+
+/// What was decoded of each string of one record, by the string's address. A record holds a few
+/// dates, compared in a short list; one that holds many (a meeting with thousands of sign-in
+/// times) has them looked up in a map instead, so that no record costs its dates squared.
+#[derive(Default)]
+struct ByNode {
+    few: Vec<(usize, Temporal)>,
+    many: Option<foldhash::HashMap<usize, Temporal>>,
+}
+
+/// Beyond this many, a record's decoded strings are kept in a map.
+const FEW_NODES: usize = 32;
+
+impl ByNode {
+    fn get(&self, key: usize) -> Option<Temporal> {
+        match &self.many {
+            Some(many) => many.get(&key).copied(),
+            None => self.few.iter().find(|(k, _)| *k == key).map(|(_, t)| *t),
+        }
+    }
+
+    /// Keeps `decoded` for `key`; whether it is new.
+    fn insert(&mut self, key: usize, decoded: Temporal) -> bool {
+        if let Some(many) = &mut self.many {
+            return many.insert(key, decoded).is_none();
+        }
+        if let Some(kept) = self.few.iter_mut().find(|(k, _)| *k == key) {
+            kept.1 = decoded;
+            return false;
+        }
+        if self.few.len() < FEW_NODES {
+            self.few.push((key, decoded));
+        } else {
+            let mut many: foldhash::HashMap<usize, Temporal> = self.few.drain(..).collect();
+            many.insert(key, decoded);
+            self.many = Some(many);
+        }
+        true
     }
 }
 
@@ -350,6 +390,22 @@ pub mod counters {
 
 #[cfg(test)]
 mod tests {
+    /// Kept in a list up to `FEW_NODES`, in a map past them: each string found, once each.
+    #[test]
+    fn decoded_strings_are_kept_once_each_however_many() {
+        let mut kept = super::ByNode::default();
+        let day = |n: i8| super::Temporal::Date(jiff::civil::date(2011, 7, n));
+        for key in 0..100usize {
+            assert!(kept.insert(key * 8, day(1)), "{key} is new");
+            assert!(!kept.insert(key * 8, day(2)), "{key} is kept already");
+            assert_eq!(kept.many.is_some(), key >= super::FEW_NODES, "{key}");
+            for earlier in 0..=key {
+                assert_eq!(kept.get(earlier * 8), Some(day(2)), "{earlier} of {key}");
+            }
+            assert_eq!(kept.get(key * 8 + 1), None);
+        }
+    }
+
     #[test]
     fn offsets_and_fractions_out_of_rfc_3339_are_refused() {
         for bad in [
