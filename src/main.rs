@@ -12,10 +12,11 @@ static ALLOCATOR: Allocator = Allocator;
 /// crate asks `mi_malloc_aligned` for every block, a longer path for the same block.
 struct Allocator;
 
-/// The alignment `mi_malloc` guarantees for a block of at least this many bytes (`MI_MAX_ALIGN_SIZE`),
-/// and for a smaller block its size's.
+/// The alignment `mi_malloc` gives a block of at least this many bytes (mimalloc's
+/// `MI_MAX_ALIGN_SIZE`: it rounds such blocks to two words), and a smaller block 8 bytes.
 const MI_MAX_ALIGN_SIZE: usize = 16;
 
+/// Whether a block of `size` bytes aligned to `align` is one `mi_malloc` gives as it is.
 fn plain(align: usize, size: usize) -> bool {
     align <= MI_MAX_ALIGN_SIZE && align <= size
 }
