@@ -388,11 +388,22 @@ fn read_again(
     at: &Fragment,
     spot: Spot,
 ) -> Option<(Json, std::sync::Arc<SourceFile>, Place)> {
+    let (source, place, start) = text_again(gathered, at, spot)?;
+    let value = crate::records::read_value_again(source.text.get(start..)?)?;
+    Some((value, source, place))
+}
+
+/// A record's text read again from its file, its place (found again in the text), and where the
+/// record starts in it.
+fn text_again(
+    gathered: &Gathered,
+    at: &Fragment,
+    spot: Spot,
+) -> Option<(std::sync::Arc<SourceFile>, Place, usize)> {
     let source = gathered.fetch(at)?;
     let place = spot.place(&source.text);
     let start = crate::records::record_start(&source, place).0;
-    let value = crate::records::read_value_again(source.text.get(start..)?)?;
-    Some((value, source, place))
+    Some((source, place, start))
 }
 
 /// The members of a record that `wanted` names, read again from its file (the rest of the record
@@ -403,8 +414,7 @@ fn read_members_again(
     spot: Spot,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Option<Json> {
-    let source = gathered.fetch(at)?;
-    let start = crate::records::record_start(&source, spot.place(&source.text)).0;
+    let (source, _, start) = text_again(gathered, at, spot)?;
     crate::records::read_members_again(source.text.get(start..)?, wanted)
 }
 
