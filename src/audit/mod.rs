@@ -1,6 +1,6 @@
 //! The driver of an audit: it runs the stages over a record set and merges what they find into
 //! one [`Outcome`]. Discovers the inputs, reads each file and has its records judged in batches,
-//! in parallel, each by evaluation ([`crate::eval::judge_item`]) against the rules that need only
+//! in parallel, each by evaluation ([`crate::eval::judge_items`]) against the rules that need only
 //! the record (`read`); gathers the compact set facts
 //! each file leaves ([`crate::eval::set::SetFacts`]) and hands them to evaluation's record-set
 //! stage ([`crate::eval::set::judge`]); then puts the findings in the contract's order and names

@@ -1,5 +1,6 @@
 //! One file: read it, its records streamed through [`crate::records::stream`] in batches, each
-//! batch judged in parallel, record by record, by evaluation ([`crate::eval::judge_item`]), while
+//! batch judged in parallel, a run of records at a time, by evaluation
+//! ([`crate::eval::judge_items`]), while
 //! the next is read; progress told, and the judging stopped when it is no longer wanted. Runs on
 //! a worker thread; returns what evaluation found of the file's records and the facts the
 //! set-level rules need ([`FileResult`]).
@@ -12,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::check::Policy;
 use crate::discover::Format;
-use crate::eval::{judge_item, FileResult};
+use crate::eval::{judge_items, FileResult};
 use crate::finding::BadInput;
 use crate::records::stream::{Source, Spool};
 use crate::records::{self, Item, Reopen};
@@ -32,8 +33,8 @@ pub enum Text {
 /// busy, few enough that memory holds a batch of records, never a file.
 const BATCH_RECORDS: usize = 256;
 const BATCH_BYTES: usize = 8 << 20;
-/// The records of a batch one thread judges in a row (a batch is several runs, shared by the
-/// threads).
+/// The records of a batch one thread judges in a row, each stage over all of them before the next
+/// (a batch is several runs, shared by the threads).
 const RUN_RECORDS: usize = 32;
 /// The batches of a file judged at once while the next is read: with fewer, the thread reading a
 /// one-file export, which helps judge while it waits, often found none left to judge when it came
@@ -55,7 +56,7 @@ pub struct ReadOptions {
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
     let trace = options.trace;
-    let judge = |item: Item, part: &mut FileResult| judge_item(policy, item, trace, part);
+    let judge = |run: Vec<Item>, part: &mut FileResult| judge_items(policy, run, trace, part);
     read_and_judge_with(text, options, &judge)
 }
 
@@ -183,8 +184,8 @@ impl Batch {
     }
 }
 
-/// How a record is judged, what it gives added to the results of its run of records.
-type Judge<'j> = dyn Fn(Item, &mut FileResult) + Sync + 'j;
+/// How a run of records is judged, what it gives added to the results of the runs before it.
+type Judge<'j> = dyn Fn(Vec<Item>, &mut FileResult) + Sync + 'j;
 
 /// What the workers send back for a batch: its results, or the panic that stopped its judging
 /// (raised again on the thread that reads the file, as if the batch had been judged there).
@@ -253,8 +254,10 @@ impl<'s, 'scope> Pipeline<'s, 'scope> {
             let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 items
                     .into_par_iter()
-                    .fold_chunks(RUN_RECORDS, FileResult::default, |mut part, item| {
-                        judge(item, &mut part);
+                    .chunks(RUN_RECORDS)
+                    .map(|run| {
+                        let mut part = FileResult::default();
+                        judge(run, &mut part);
                         part
                     })
                     .collect()
@@ -344,13 +347,15 @@ mod tests {
     #[test]
     fn the_results_of_batches_judged_while_the_next_is_read_keep_the_files_order() {
         let count = 20 * BATCH_RECORDS + 7;
-        let judge = |item: Item, part: &mut FileResult| {
-            part.records += 1;
-            part.judged.push(Judged {
-                rule: 0,
-                subject: number(&item).into(),
-                file: None,
-            });
+        let judge = |run: Vec<Item>, part: &mut FileResult| {
+            for item in run {
+                part.records += 1;
+                part.judged.push(Judged {
+                    rule: 0,
+                    subject: number(&item).into(),
+                    file: None,
+                });
+            }
         };
         let expected: Vec<String> = (0..count).map(|n| n.to_string()).collect();
         let order = |result: &FileResult| -> Vec<String> {
@@ -381,8 +386,10 @@ mod tests {
     fn a_panic_while_a_batch_is_judged_reaches_the_reader_and_does_not_hang_it() {
         let (done, finished) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let judge = |item: Item, _: &mut FileResult| {
-                assert_ne!(number(&item), "700", "a bug met at record 700");
+            let judge = |run: Vec<Item>, _: &mut FileResult| {
+                for item in run {
+                    assert_ne!(number(&item), "700", "a bug met at record 700");
+                }
             };
             let outcome = std::panic::catch_unwind(|| {
                 on_threads(2, || {

@@ -4,7 +4,8 @@
 //! node that made it fail is known without a second pass; its line and column are found later,
 //! only for findings ([`locate()`], which makes the typed [`crate::finding::Finding`]).
 //!
-//! One record as the reader gives it (`record.rs`, its entry point [`judge_item`]): validated,
+//! A run of records as the reader gives them (`record.rs`, its entry point [`judge_items`]): each
+//! validated,
 //! judged against the rules that need nothing but the record, and its set facts made.
 //!
 //! Then the record set ([`set`]): once every record is read, the rules about the set are judged
@@ -31,7 +32,7 @@ pub use judge::{
     Blame, RawFinding, ScopeConditions,
 };
 pub use locate::{locate, record_id, unjudgeable, RecordPlaces};
-pub use record::{judge_item, FileResult};
+pub use record::{judge_items, FileResult};
 pub use set::facts::earliest_event;
 
 use crate::check::{Period, ShapeId};

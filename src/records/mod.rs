@@ -220,12 +220,21 @@ pub fn read_value(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Erro
 /// into: a large record would hold its memory for the rest of the run.
 const REUSED_UP_TO: usize = 64 << 10;
 
+/// The most values kept for the records read next on a thread: as many as a run of records read
+/// before the first of them is judged.
+const SPARES_KEPT: usize = 32;
+
 thread_local! {
-    /// The value of the last record judged on this thread, which the next one is read into.
-    static SPARE: std::cell::Cell<Json> = const { std::cell::Cell::new(Json::Null) };
+    /// The values of the last records judged on this thread, which the next ones are read into.
+    static SPARES: std::cell::RefCell<Vec<Json>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Takes back a record that has been judged: the next record read on this thread is read into its
+/// A value to read a record into: the room of one judged before on this thread, if any.
+fn spare() -> Json {
+    SPARES.with_borrow_mut(Vec::pop).unwrap_or_default()
+}
+
+/// Takes back a record that has been judged: a record read next on this thread is read into its
 /// value, reusing its room (see `strict::parse_into`).
 pub fn recycle(record: Record) {
     recycle_value(record.value, record.source.text.len());
@@ -234,15 +243,19 @@ pub fn recycle(record: Record) {
 /// [`recycle`] for a value read from a text of `text_len` bytes.
 pub fn recycle_value(value: Json, text_len: usize) {
     if text_len <= REUSED_UP_TO {
-        SPARE.set(value);
+        SPARES.with_borrow_mut(|spares| {
+            if spares.len() < SPARES_KEPT {
+                spares.push(value);
+            }
+        });
     }
 }
 
-/// A record's value read again from its text (by the set stage), into the room of the last record
+/// A record's value read again from its text (by the set stage), into the room of a record
 /// read on this thread, as [`parse`] reads it; given back with [`recycle_value`] once used.
 /// `None` if the text no longer reads as JSON.
 pub fn read_value_again(text: &str) -> Option<Json> {
-    let mut value = SPARE.take();
+    let mut value = spare();
     strict::parse_into(text, &mut value).ok()?;
     Some(value)
 }
@@ -275,7 +288,7 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
             })
             .collect::<Vec<_>>()
     };
-    let mut value = SPARE.take();
+    let mut value = spare();
     let duplicates = match strict::parse_into(&source.text[start..], &mut value) {
         Ok(duplicates) => duplicates,
         Err(e) => {

@@ -1,7 +1,7 @@
 //! The facts the rules about the record set need, gathered as each record is read: compact
 //! and packed (ids, references, what periodic rules count, where to read a record again), not
 //! records, so a set of a million records fits. Made as each record is judged
-//! ([`crate::eval::judge_item`]; a record's id, references and event dates are noted here), a
+//! ([`crate::eval::judge_items`]; a record's id, references and event dates are noted here), a
 //! batch of records at a time, and consumed by the record-set stage ([`super::judge`]).
 
 use std::sync::Arc;
