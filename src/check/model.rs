@@ -318,6 +318,11 @@ pub struct ForEach {
 pub struct RequireDef {
     pub what: Requirement,
     pub when: Option<Ir>,
+    /// `when`, compiled to a test of the record's fields if it is one ([`Quick`]).
+    pub quick_when: Option<Quick>,
+    /// The condition a `require` holds to, compiled to a test of the record's fields if it is
+    /// one: a record that passes the test needs no evaluation of it.
+    pub quick_holds: Option<Quick>,
     pub at: Option<Ir>,
     pub severity: Severity,
     pub message: Option<Template>,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::declare::Declarations;
-use super::ir::{ChainFields, ChainIr, ExpectedStep};
+use super::ir::{ChainFields, ChainIr, ExpectedStep, Quick};
 use super::model::*;
 use super::resolve::Resolver;
 use crate::ast::{self, RuleDecl, SeverityAst};
@@ -584,6 +584,11 @@ fn require(resolver: &mut Resolver<'_>, r: &ast::Require, rule_severity: Severit
     let at = r.at.as_ref().and_then(|p| resolver.path(p, true));
     let message = r.message.as_ref().map(|m| resolver.template(m));
     RequireDef {
+        quick_when: when.as_ref().and_then(Quick::compile),
+        quick_holds: match &what {
+            Requirement::Holds(condition) => Quick::compile(condition),
+            Requirement::Chain(_) => None,
+        },
         what,
         when,
         at,

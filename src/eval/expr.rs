@@ -415,7 +415,7 @@ fn quantifier<'a>(
     if kind == QuantifierKind::Sum {
         return sum(env, slot, list, element_ty, body);
     }
-    if let (Some(body), Some(quick)) = (body, quick.filter(|_| testing::quick_quantifiers())) {
+    if let (Some(body), Some(quick)) = (body, quick.filter(|_| quick::enabled())) {
         return quantify_quickly(env, (kind, slot), (list, element_ty), (body, quick));
     }
     let mut count = 0i64;
@@ -596,33 +596,4 @@ pub fn offenders<'a>(
         }
     }
     Ok(found)
-}
-
-/// Quantifiers with a body compiled to a test take the direct way, unless a unit test compares
-/// them with the evaluator's.
-pub(super) mod testing {
-    #[cfg(test)]
-    thread_local! {
-        static QUICK_QUANTIFIERS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
-    }
-
-    #[cfg(test)]
-    pub fn quick_quantifiers() -> bool {
-        QUICK_QUANTIFIERS.get()
-    }
-
-    #[cfg(not(test))]
-    #[inline(always)]
-    pub fn quick_quantifiers() -> bool {
-        true
-    }
-
-    /// Runs `f` with every quantifier's body evaluated on each element.
-    #[cfg(test)]
-    pub fn without_quick_quantifiers<T>(f: impl FnOnce() -> T) -> T {
-        QUICK_QUANTIFIERS.set(false);
-        let result = f();
-        QUICK_QUANTIFIERS.set(true);
-        result
-    }
 }

@@ -87,8 +87,8 @@ pub fn scope<'a, 'r: 'a>(
             None => {
                 counters::condition_evaluated();
                 let holds = match &part.quick {
-                    Some(quick) => quick::holds(quick, record, Some(decoded)),
-                    None => {
+                    Some(quick) if quick::enabled() => quick::holds(quick, record, Some(decoded)),
+                    _ => {
                         let env = env.get_or_insert_with(|| {
                             Env::new(policy, record, decoded.clone(), rule.slots, world)
                         });
@@ -171,8 +171,11 @@ pub fn judge_in_scope<'a, 'r: 'a>(
 ) -> Result<Vec<RawFinding<'a>>, EvalError<'a>> {
     let mut env = Env::new(policy, record, decoded.clone(), rule.slots, world);
     let mut findings = Vec::new();
+    let requirements = |env: &mut Env<'a>, fallback, findings: &mut Vec<RawFinding<'a>>| {
+        requirements(env, (rule, body), (record, decoded), fallback, findings)
+    };
     match &body.for_each {
-        None => requirements(&mut env, rule, body, Origin::Node(record), &mut findings)?,
+        None => requirements(&mut env, Origin::Node(record), &mut findings)?,
         Some(each) => {
             let list = eval(&mut env, &each.source)?;
             let element_ty = each.source.ty.element();
@@ -187,7 +190,7 @@ pub fn judge_in_scope<'a, 'r: 'a>(
                             continue;
                         }
                     }
-                    requirements(&mut env, rule, body, Origin::Node(item), &mut findings)?;
+                    requirements(&mut env, Origin::Node(item), &mut findings)?;
                 }
             }
         }
@@ -198,10 +201,14 @@ pub fn judge_in_scope<'a, 'r: 'a>(
     Ok(findings)
 }
 
-fn requirements<'a>(
+/// The rule's requirements on the record (or on one element of its `for each`), each checked
+/// where its `when` holds; a finding for each that does not hold. A `when` or a condition that
+/// compiles to a test of the record's fields ([`quick`]) is tested directly, and a condition is
+/// evaluated only where the test finds it does not hold, for the finding's message and places.
+fn requirements<'a, 'r: 'a>(
     env: &mut Env<'a>,
-    rule: &'a RuleDef,
-    body: &'a RecordRule,
+    (rule, body): (&'a RuleDef, &'a RecordRule),
+    (record, decoded): (&'a Json, &Decoded<'r>),
     fallback: Origin<'a>,
     findings: &mut Vec<RawFinding<'a>>,
 ) -> Result<(), EvalError<'a>> {
@@ -215,7 +222,16 @@ fn requirements<'a>(
     let mut reported_missing: Vec<Origin<'a>> = Vec::new();
     for (index, require) in body.requires.iter().enumerate() {
         if let Some(when) = &require.when {
-            if !eval(env, when)?.truthy() {
+            let applies = match &require.quick_when {
+                Some(quick) if quick::enabled() => quick::holds(quick, record, Some(decoded)),
+                _ => eval(env, when)?.truthy(),
+            };
+            if !applies {
+                continue;
+            }
+        }
+        if let Some(quick) = &require.quick_holds {
+            if quick::enabled() && quick::holds(quick, record, Some(decoded)) {
                 continue;
             }
         }
@@ -618,7 +634,8 @@ mod tests {
     use std::rc::Rc;
 
     use super::{eval, quick, Env, World};
-    use crate::check::RuleKind;
+    use crate::check::ir::{Ir, Quick};
+    use crate::check::{Policy, Requirement, RuleDef, RuleKind};
     use crate::json::Json;
     use crate::time::Decoded;
 
@@ -672,51 +689,102 @@ mod tests {
             .collect()
     }
 
-    /// A conjunct compiled to a direct test gives what evaluating it gives, on every record,
-    /// valid or not, its fields found by validation or looked up by name.
-    #[test]
-    fn a_quick_scope_test_agrees_with_evaluation() {
-        let files = crate::policy_files::default_policy();
-        let policy = crate::check::load(&files, &[]).expect("the bundled policy loads");
+    /// Compares a condition compiled to a direct test with the condition evaluated, on every
+    /// record and variant, its fields found by validation or looked up by name, for each
+    /// condition of a rule of the bundled policy that `compiled` gives with its test; the number
+    /// of comparisons, and of distinct conditions compared.
+    fn compare_quick_tests(
+        compiled: fn(&RuleDef) -> Vec<(&Ir, &Quick, String)>,
+        policy: &Policy,
+    ) -> (usize, usize) {
         let world = World::default();
         let mut compared = 0;
-        let mut quick_conjuncts = std::collections::BTreeSet::new();
+        let mut conditions = std::collections::BTreeSet::new();
         for record in records_and_variants() {
             let validated = Rc::new(Decoded::default());
-            let _ = crate::records::validate(&policy, &record, &validated);
+            let _ = crate::records::validate(policy, &record, &validated);
             for decoded in [validated, Rc::new(Decoded::default())] {
                 for rule in &policy.rules {
-                    let RuleKind::Record(body) = &rule.kind else {
-                        continue;
-                    };
-                    for part in &body.scope {
-                        let Some(quick) = &part.quick else { continue };
-                        quick_conjuncts.insert(part.id);
+                    for (condition, quick, name) in compiled(rule) {
+                        conditions.insert(name);
                         let mut env =
-                            Env::new(&policy, &record, decoded.clone(), rule.slots, &world);
-                        let evaluated = eval(&mut env, &part.condition).expect("it evaluates");
+                            Env::new(policy, &record, decoded.clone(), rule.slots, &world);
+                        let evaluated = eval(&mut env, condition).expect("it evaluates");
                         assert_eq!(
                             quick::holds(quick, &record, Some(&decoded)),
                             evaluated.truthy(),
                             "rule {}, {:?} on {record:?}",
                             rule.id,
-                            part.condition.span
+                            condition.span
                         );
                         compared += 1;
                     }
                 }
             }
         }
-        assert!(compared > 100_000, "{compared} comparisons");
-        // `kind is …`, `kind in {…}`, a flag, `… exists`, `not …`: the forms the work rules use.
-        assert!(quick_conjuncts.len() >= 20, "{quick_conjuncts:?}");
+        (compared, conditions.len())
     }
 
-    /// A quantifier whose body is compiled to a test gives what evaluating the body on every
-    /// element gives: each rule finds the same findings, with the same messages and the same
-    /// places, on every record, valid or not (its steps, members and people changed too).
+    fn bundled_policy() -> Policy {
+        let files = crate::policy_files::default_policy();
+        crate::check::load(&files, &[]).expect("the bundled policy loads")
+    }
+
+    /// A scope's conjunct compiled to a direct test gives what evaluating it gives.
     #[test]
-    fn a_quick_quantifier_agrees_with_evaluation() {
+    fn a_quick_scope_test_agrees_with_evaluation() {
+        let policy = bundled_policy();
+        fn conjuncts(rule: &RuleDef) -> Vec<(&Ir, &Quick, String)> {
+            match &rule.kind {
+                RuleKind::Record(body) => (body.scope.iter())
+                    .filter_map(|part| {
+                        Some((&part.condition, part.quick.as_ref()?, part.id.to_string()))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        }
+        let (compared, distinct) = compare_quick_tests(conjuncts, &policy);
+        assert!(compared > 100_000, "{compared} comparisons");
+        // `kind is …`, `kind in {…}`, a flag, `… exists`, `not …`: the forms the work rules use.
+        assert!(distinct >= 20, "{distinct} conjuncts");
+    }
+
+    /// A requirement's `when`, or the condition it requires, compiled to a direct test gives what
+    /// evaluating it gives.
+    #[test]
+    fn a_quick_requirement_test_agrees_with_evaluation() {
+        let policy = bundled_policy();
+        fn requirements(rule: &RuleDef) -> Vec<(&Ir, &Quick, String)> {
+            let RuleKind::Record(body) = &rule.kind else {
+                return Vec::new();
+            };
+            let mut compiled = Vec::new();
+            for (index, require) in body.requires.iter().enumerate() {
+                let name = |what| format!("{} {index} {what}", rule.id);
+                if let (Some(when), Some(quick)) = (&require.when, &require.quick_when) {
+                    compiled.push((when, quick, name("when")));
+                }
+                if let (Requirement::Holds(holds), Some(quick)) =
+                    (&require.what, &require.quick_holds)
+                {
+                    compiled.push((holds, quick, name("require")));
+                }
+            }
+            compiled
+        }
+        let (compared, distinct) = compare_quick_tests(requirements, &policy);
+        assert!(compared > 100_000, "{compared} comparisons");
+        // `require consulted.experts when involves.departments` and the like.
+        assert!(distinct >= 50, "{distinct} conditions");
+    }
+
+    /// Judged with its conditions compiled to tests (scopes, requirements, quantifiers' bodies),
+    /// each rule finds what it finds with every condition evaluated: the same findings, with the
+    /// same messages and the same places, on every record, valid or not (its steps, members and
+    /// people changed too).
+    #[test]
+    fn a_judgement_with_quick_tests_agrees_with_evaluation() {
         // The work rules' quantifiers, and one of each kind whose body compiles to a test.
         let mut files = crate::policy_files::default_policy();
         let quantifiers = r#"
@@ -765,7 +833,7 @@ rule set.87 error {
                     format!("{judged:?}")
                 };
                 let quick = judge();
-                let evaluated = super::super::expr::testing::without_quick_quantifiers(judge);
+                let evaluated = quick::evaluating_instead(judge);
                 assert_eq!(quick, evaluated, "rule {} on {record:?}", rule.id);
                 compared += 1;
                 found += usize::from(quick.contains("RawFinding"));

@@ -6,6 +6,34 @@ use crate::json::Json;
 use crate::text::same_text;
 use crate::time::Decoded;
 
+#[cfg(test)]
+thread_local! {
+    static ENABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Whether conditions compiled to tests are tested directly: always, except while a unit test
+/// compares them with the evaluator ([`evaluating_instead`]).
+#[cfg(not(test))]
+#[inline(always)]
+pub(super) fn enabled() -> bool {
+    true
+}
+
+#[cfg(test)]
+pub(super) fn enabled() -> bool {
+    ENABLED.get()
+}
+
+/// Runs `f` with every condition compiled to a test evaluated instead: scopes, requirements and
+/// quantifiers' bodies.
+#[cfg(test)]
+pub(super) fn evaluating_instead<T>(f: impl FnOnce() -> T) -> T {
+    ENABLED.set(false);
+    let result = f();
+    ENABLED.set(true);
+    result
+}
+
 /// What evaluating the condition `quick` was compiled from gives on `value` (the record, or a
 /// quantifier's element). `decoded` is the record's store, where the record's own fields were
 /// found by validation; without it (and for an element) a field is looked up by name.
