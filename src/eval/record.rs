@@ -86,18 +86,47 @@ pub fn judge_items(policy: &Policy, items: Vec<Item>, trace: bool, result: &mut 
     let validated: Vec<Option<Validated<'_>>> = (read.iter())
         .map(|record| Some(Validated::of(policy, record.as_ref().ok()?)))
         .collect();
+    let rules = RulesByShape::of(policy);
     for (record, validated) in read.iter().zip(validated) {
         match (record, validated) {
             (Ok(record), Some(validated)) => {
                 // A value that is not an object is refused, and is not a record.
                 result.records += usize::from(record.value.is_object());
-                judge(policy, record, validated, &World::default(), trace, result);
+                let how = (policy, &rules);
+                judge(how, record, validated, &World::default(), trace, result);
             }
             (Err(malformed), _) => report_malformed(malformed, result),
             (Ok(_), None) => unreachable!("every record read is validated"),
         }
     }
     read.into_iter().flatten().for_each(records::recycle);
+}
+
+/// The rules that judge a record of each shape on its own (record rules and periodic counts), by
+/// their index in the policy, in its order: a record goes through its shape's rules, not through
+/// every rule of the policy to find them (100k records: 1% fewer instructions). Made for each run
+/// of records, from the policy as it is.
+struct RulesByShape(Vec<Vec<usize>>);
+
+impl RulesByShape {
+    fn of(policy: &Policy) -> RulesByShape {
+        let mut by_shape = vec![Vec::new(); policy.shapes.len()];
+        for (index, rule) in policy.rules.iter().enumerate() {
+            let shape = match &rule.kind {
+                RuleKind::Record(body) => body.record,
+                RuleKind::Periodic(p) => p.record,
+                RuleKind::Builtin(_) => continue,
+            };
+            if let Some(rules) = by_shape.get_mut(shape) {
+                rules.push(index);
+            }
+        }
+        RulesByShape(by_shape)
+    }
+
+    fn about(&self, shape: ShapeId) -> &[usize] {
+        self.0.get(shape).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// A record checked against the records contract: its shape, or why it breaks the contract; and
@@ -197,7 +226,7 @@ fn top_field(pointer: &records::pointer::Pointer) -> Option<String> {
 }
 
 fn judge<'r>(
-    policy: &Policy,
+    (policy, rules): (&Policy, &RulesByShape),
     record: &'r records::Record,
     validated: Validated<'r>,
     world: &World,
@@ -238,9 +267,10 @@ fn judge<'r>(
     let mut later: Vec<u16> = Vec::new();
     let conditions = eval::ScopeConditions::default();
     let mut deferred = false;
-    for (index, rule) in policy.rules.iter().enumerate() {
+    for &index in rules.about(shape) {
+        let rule = &policy.rules[index];
         match &rule.kind {
-            RuleKind::Record(body) if body.record == shape => {
+            RuleKind::Record(body) => {
                 if rule.needs_context && body.scope_needs_context {
                     deferred = true;
                     continue;
@@ -276,11 +306,11 @@ fn judge<'r>(
                     Err(e) => result.bad_inputs.push(unjudgeable(rule, e, &at)),
                 }
             }
-            RuleKind::Periodic(p) if p.record == shape => {
+            RuleKind::Periodic(p) => {
                 let record = (value, &decoded);
                 count_for_period(policy, (index, rule, p), record, &at, world, result)
             }
-            _ => {}
+            RuleKind::Builtin(_) => {}
         }
     }
     let seen = facts::note_id(record, Some(shape), deferred, &mut result.facts);
@@ -469,4 +499,44 @@ fn count_for_period<'r>(
         group,
         amount,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each rule about one record is listed once, under its record's shape, in the policy's
+    /// order; a rule about the set under none.
+    #[test]
+    fn a_records_rules_are_those_of_its_shape_in_the_policys_order() {
+        let files = crate::policy_files::default_policy();
+        let policy = crate::check::load(&files, &[]).expect("the bundled policy loads");
+        let rules = RulesByShape::of(&policy);
+        for shape in 0..policy.shapes.len() {
+            let expected: Vec<usize> = (policy.rules.iter().enumerate())
+                .filter(|(_, rule)| match &rule.kind {
+                    RuleKind::Record(body) => body.record == shape,
+                    RuleKind::Periodic(p) => p.record == shape,
+                    RuleKind::Builtin(_) => false,
+                })
+                .map(|(index, _)| index)
+                .collect();
+            assert_eq!(
+                rules.about(shape),
+                expected,
+                "{}",
+                policy.shapes[shape].name
+            );
+        }
+        let listed: usize = (0..policy.shapes.len()).map(|s| rules.about(s).len()).sum();
+        let builtin = (policy.rules.iter())
+            .filter(|r| matches!(r.kind, RuleKind::Builtin(_)))
+            .count();
+        assert_eq!(listed + builtin, policy.rules.len());
+        assert!(rules.about(policy.records["meeting"]).len() > 20);
+        assert!(
+            rules.about(policy.shapes.len()).is_empty(),
+            "a shape not in the policy"
+        );
+    }
 }
