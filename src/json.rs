@@ -7,7 +7,8 @@
 //! are small, and each is built once and read a few times. Strings and keys of up to 24 bytes
 //! (keys, ids, names, roles, dates) are held inline, so a record allocates for its long strings
 //! only. Reading a text into this value is `records::strict`'s (serde_json's parser, so its
-//! verdicts and messages are kept).
+//! verdicts and messages are kept; most records the quick way of `records::fast`, which builds
+//! what serde_json's parser builds).
 
 use std::fmt;
 

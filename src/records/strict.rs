@@ -2,7 +2,9 @@
 //! is noticed instead of silently keeping the last value (records contract: a duplicate key is
 //! bad input). serde_json's parser reads the text, so its verdicts, messages and places are the
 //! ones reported, its nesting limit holds, and a number reads as serde_json reads it. One pass;
-//! the place of a value is built only when a duplicate is found.
+//! the place of a value is built only when a duplicate is found. Most records are read first the
+//! quick way ([`super::fast`]), which reads only texts it reads as serde_json does and leaves the
+//! others to serde_json here.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -15,7 +17,7 @@ use crate::text::same_text;
 
 /// Beyond this many members, an object finds a key given again through a hash map of its keys
 /// rather than by comparing it with each member before it (a hostile record may give millions).
-const MEMBERS_COMPARED: usize = 32;
+pub(super) const MEMBERS_COMPARED: usize = 32;
 /// How many members the last object and how many elements the last array read at each depth of
 /// nesting (on this thread) held, capped: the next at that depth is given room for as many at
 /// once. Records of one export are alike, and a vector grown one member at a time reallocated
@@ -29,12 +31,12 @@ thread_local! {
 }
 
 /// The room to give an object (`array` false) or array at `depth`, and the size to remember.
-fn size_hint(depth: usize, array: bool) -> usize {
+pub(super) fn size_hint(depth: usize, array: bool) -> usize {
     let slot = depth.min(SIZED_DEPTHS - 1) * 2 + usize::from(array);
     LAST_SIZES.with(|sizes| usize::from(sizes[slot].get()))
 }
 
-fn remember_size(depth: usize, array: bool, size: usize) {
+pub(super) fn remember_size(depth: usize, array: bool, size: usize) {
     let slot = depth.min(SIZED_DEPTHS - 1) * 2 + usize::from(array);
     let size = size.min(MAX_SIZE_HINT) as u8;
     LAST_SIZES.with(|sizes| sizes[slot].set(size));
@@ -102,7 +104,20 @@ pub fn parse(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
 /// previous record's vectors and long strings take the next one's members and text, and neither
 /// is freed and allocated again (a fifth of reading a record). `place` ends as [`parse`] would
 /// build it; after an error it holds part of the text, to be overwritten by the next parse.
+///
+/// Most records are read the quick way ([`super::fast`]); what it leaves, serde_json reads here.
 pub fn parse_into(text: &str, place: &mut Json) -> Result<Vec<Duplicate>, serde_json::Error> {
+    match super::fast::parse_into(text, place) {
+        Some(()) => Ok(Vec::new()),
+        None => parse_with_serde_into(text, place),
+    }
+}
+
+/// [`parse_into`], with serde_json reading every text.
+pub(super) fn parse_with_serde_into(
+    text: &str,
+    place: &mut Json,
+) -> Result<Vec<Duplicate>, serde_json::Error> {
     let duplicates = RefCell::new(Vec::new());
     let mut deserializer = serde_json::Deserializer::from_str(text);
     Strict {
@@ -181,13 +196,40 @@ struct Strict<'p, 'v> {
 
 impl Strict<'_, '_> {
     fn set<E>(self, value: Json) -> Result<(), E> {
-        match self.place {
-            // Null or a flag in place holds nothing to free: replaced without the call that
-            // drops a whole value (most places hold what the last record held there).
-            Json::Null | Json::Bool(_) => std::mem::forget(std::mem::replace(self.place, value)),
-            _ => *self.place = value,
-        }
+        write(self.place, value);
         Ok(())
+    }
+}
+
+/// Writes `value` over what `place` holds.
+pub(super) fn write(place: &mut Json, value: Json) {
+    match place {
+        // Null or a flag in place holds nothing to free: replaced without the call that drops a
+        // whole value (most places hold what the last record held there).
+        Json::Null | Json::Bool(_) => std::mem::forget(std::mem::replace(place, value)),
+        _ => *place = value,
+    }
+}
+
+/// Writes the string `v` over what `place` holds.
+pub(super) fn write_str(place: &mut Json, v: &str) {
+    match place {
+        // A long string is written into the one in its place when that has the room.
+        Json::String(s) if v.len() > INLINE && s.capacity() >= v.len() => {
+            s.clear();
+            s.push_str(v);
+        }
+        // A string in place of a string replaces just the string: dropping a whole value in its
+        // place was a call per value read.
+        Json::String(s) => *s = CompactString::new(v),
+        _ => write(place, Json::String(CompactString::new(v))),
+    }
+}
+
+/// Writes the key `v` over the key in its place (the previous record's), only where it differs.
+pub(super) fn write_key(key: &mut CompactString, v: &str) {
+    if !same_text(key, v) {
+        *key = CompactString::new(v);
     }
 }
 
@@ -223,21 +265,8 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        match self.place {
-            // A long string is written into the one in its place when that has the room.
-            Json::String(s) if v.len() > INLINE && s.capacity() >= v.len() => {
-                s.clear();
-                s.push_str(v);
-                Ok(())
-            }
-            // A string in place of a string replaces just the string: dropping a whole value
-            // in its place was a call per value read.
-            Json::String(s) => {
-                *s = CompactString::new(v);
-                Ok(())
-            }
-            _ => self.set(Json::String(CompactString::new(v))),
-        }
+        write_str(self.place, v);
+        Ok(())
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
@@ -387,9 +416,7 @@ impl<'de> Visitor<'de> for KeyInto<'_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        if !same_text(self.0, v) {
-            *self.0 = CompactString::new(v);
-        }
+        write_key(self.0, v);
         Ok(())
     }
 }
