@@ -1,9 +1,8 @@
 //! One file: read it, its records streamed through [`crate::records::stream`] in batches, each
 //! batch judged in parallel, a run of records at a time, by evaluation
-//! ([`crate::eval::judge_items`]), while
-//! the next is read; progress told, and the judging stopped when it is no longer wanted. Runs on
-//! a worker thread; returns what evaluation found of the file's records and the facts the
-//! set-level rules need ([`FileResult`]).
+//! ([`crate::eval::judge_items`]), while the next is read; progress told, and the judging stopped
+//! when it is no longer wanted. Runs on a worker thread; returns what evaluation found of the
+//! file's records and the facts the set-level rules need ([`FileResult`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

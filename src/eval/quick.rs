@@ -8,6 +8,7 @@ use crate::time::Decoded;
 
 #[cfg(test)]
 thread_local! {
+    /// Off while a unit test has conditions compiled to tests evaluated instead.
     static ENABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
