@@ -1,6 +1,7 @@
 //! Loading records: JSON and JSON Lines files → records, each with where it sits in its file,
 //! and validation against the record types the policy declares (rule set.3).
 
+mod blocks;
 mod fast;
 pub mod locate;
 pub mod pointer;

@@ -10,7 +10,7 @@ use std::io::{self, BufRead, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{decode, Place};
+use super::{blocks, decode, Place};
 use crate::discover::Format;
 use crate::source::{SourceFile, Span, TextStart};
 
@@ -1317,8 +1317,9 @@ struct Scanned {
     next_starts: bool,
 }
 
-/// Where an array element ends: brackets and strings followed, byte by byte.
-#[derive(Default)]
+/// Where an array element ends: brackets and strings followed, a block of bytes at a time where
+/// a block holds nothing rare ([`Scan::skim`]), byte by byte elsewhere.
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
 struct Scan {
     /// The open brackets, as far as [`MAX_DEPTH`]; `depth` counts beyond.
     open: Vec<u8>,
@@ -1338,17 +1339,51 @@ struct Scan {
     too_deep_at: Option<usize>,
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Step {
     More,
     /// The element ended: this many bytes of the chunk are its own.
     End(usize),
 }
 
+/// What [`Scan::skim`] read of a block.
+enum Skimmed {
+    /// All of it.
+    All,
+    /// Its first bytes, up to one that must be read on its own.
+    Upto(usize),
+    /// The value ended: this many bytes of the block are its own.
+    Ended(usize),
+}
+
 impl Scan {
     fn feed(&mut self, chunk: &[u8]) -> Step {
+        self.feed_with(chunk, true)
+    }
+
+    /// Reads `chunk` a block at a time where it may (`skim`), byte by byte elsewhere.
+    fn feed_with(&mut self, chunk: &[u8], skim: bool) -> Step {
         self.too_deep_at = None;
         let mut i = 0;
+        // After a block read only in part, its rest is read byte by byte: a text full of
+        // backslashes costs a block's look every 64 bytes, not at every one.
+        let mut bytewise_until = 0;
         while i < chunk.len() {
+            if skim && i >= bytewise_until && self.skims() {
+                if let Some(block) = chunk.get(i..i + blocks::BLOCK) {
+                    match self.skim(block.try_into().expect("a block")) {
+                        Skimmed::All => {
+                            i += blocks::BLOCK;
+                            continue;
+                        }
+                        Skimmed::Ended(n) => return self.end(i + n),
+                        Skimmed::Upto(n) => {
+                            bytewise_until = i + blocks::BLOCK;
+                            i += n;
+                        }
+                    }
+                }
+            }
             let b = chunk[i];
             if self.in_string {
                 if self.escaped {
@@ -1443,6 +1478,77 @@ impl Scan {
     fn end(&mut self, used: usize) -> Step {
         self.ended = true;
         Step::End(used)
+    }
+
+    /// Whether the next bytes may be read a block at a time: inside brackets, counted exactly,
+    /// and not right after a backslash.
+    fn skims(&self) -> bool {
+        !self.escaped && self.depth > 0 && self.depth <= MAX_DEPTH
+    }
+
+    /// Reads a block through its masks ([`blocks::classify`]), as far as it reads as byte after
+    /// byte would: up to a backslash, a control byte, a line break in a string, or a bracket that
+    /// goes too deep, closes the wrong one or starts the next value, which the byte-by-byte
+    /// reading takes over; or to the bracket that closes the value.
+    fn skim(&mut self, block: &[u8; blocks::BLOCK]) -> Skimmed {
+        use blocks::below;
+        let classes = blocks::classify(block);
+        let carried = if self.in_string { u64::MAX } else { 0 };
+        let inside = blocks::prefix_xor(classes.quote) ^ carried;
+        let hard = classes.rare | (classes.newline & inside);
+        let mut upto = if hard == 0 { 64 } else { hard.trailing_zeros() };
+        // What `last` would be after each byte: quotes, and what is not blank outside strings.
+        let significant = (!classes.blank & !inside) | classes.quote;
+        let mut brackets = (classes.open | classes.close) & !inside & below(upto);
+        while brackets != 0 {
+            let at = brackets.trailing_zeros();
+            brackets &= brackets - 1;
+            let b = block[at as usize];
+            if classes.open >> at & 1 == 1 {
+                let before = significant & below(at);
+                let last = match before {
+                    0 => self.last,
+                    _ => block[63 - before.leading_zeros() as usize],
+                };
+                if !matches!(last, b':' | b',' | b'[') || self.depth == MAX_DEPTH {
+                    upto = at;
+                    break;
+                }
+                self.depth += 1;
+                self.open.push(b);
+            } else {
+                let opened = if b == b'}' { b'{' } else { b'[' };
+                if self.open.last() != Some(&opened) {
+                    upto = at;
+                    break;
+                }
+                self.open.pop();
+                self.depth -= 1;
+                if self.depth == 0 {
+                    // As byte by byte: the closing bracket ends the value, `last` stays.
+                    self.settle(block, at, inside, significant);
+                    return Skimmed::Ended(at as usize + 1);
+                }
+            }
+        }
+        self.settle(block, upto, inside, significant);
+        if upto == 64 {
+            Skimmed::All
+        } else {
+            Skimmed::Upto(upto as usize)
+        }
+    }
+
+    /// The state after the block's first `n` bytes, from their masks.
+    fn settle(&mut self, block: &[u8; blocks::BLOCK], n: u32, inside: u64, significant: u64) {
+        if n == 0 {
+            return;
+        }
+        self.in_string = inside >> (n - 1) & 1 == 1;
+        let read = significant & blocks::below(n);
+        if read != 0 {
+            self.last = block[63 - read.leading_zeros() as usize];
+        }
     }
 
     /// A value outside brackets and strings (`12`, `true`) has been read: at the end of the
@@ -1577,6 +1683,119 @@ mod tests {
                 .unwrap_or(text.len());
             assert_eq!(super::string_body_len(&text), expected, "{text:?}");
         }
+    }
+
+    /// Feeds `text` to a scan in chunks of the sizes `cuts` gives, as a value's reading does; the
+    /// steps and the scan's state after each chunk.
+    fn scan_in_chunks(text: &[u8], cuts: &mut dyn FnMut() -> usize, skim: bool) -> Vec<String> {
+        let mut scan = Scan::default();
+        let mut states = Vec::new();
+        let mut at = 0;
+        while at < text.len() {
+            let end = (at + cuts()).min(text.len());
+            let step = scan.feed_with(&text[at..end], skim);
+            states.push(format!("{step:?} {scan:?}"));
+            match step {
+                Step::End(used) => {
+                    at += used;
+                    break;
+                }
+                Step::More => at = end,
+            }
+        }
+        states.push(format!("{at}"));
+        states
+    }
+
+    /// Reading a block at a time ends a value where reading byte by byte does, and leaves the
+    /// same state after every chunk: on the fixtures' pretty-printed records, on each of them
+    /// changed (a byte dropped, doubled or replaced by one the scan cares about, escapes
+    /// added), on generated texts dense in brackets, quotes, backslashes and control bytes, and
+    /// on nesting around the depth limit; each cut into chunks of random sizes.
+    #[test]
+    fn a_scan_by_blocks_reads_as_a_scan_byte_by_byte() {
+        let mut state = 0x853c_49e6_748f_ea9b_u64;
+        let mut random = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for entry in walkdir::WalkDir::new(fixtures).sort_by_file_name() {
+            let path = entry.expect("a fixture").into_path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read(&path).expect("a fixture");
+                // The whole file, and each record of it as an array's element is scanned.
+                if let Some(body) = text.strip_prefix(b"[") {
+                    texts.push(body.trim_ascii_start().to_vec());
+                }
+                texts.push(text);
+            }
+        }
+        let originals = texts.len();
+        let alphabet: &[u8] = b"\"\\\n\t\r {}[]:,a0\x00\x0b\x0c\x1f\x7f\xe4\xb8\xad";
+        for i in 0..originals * 24 {
+            let mut text = texts[i % originals].clone();
+            let at = random() as usize % text.len().max(1);
+            let b = alphabet[random() as usize % alphabet.len()];
+            match i % 4 {
+                0 if !text.is_empty() => drop(text.remove(at)),
+                1 if !text.is_empty() => text.insert(at, text[at]),
+                2 => text.insert(at, b),
+                _ => drop(text.splice(at..at, *b"\\\"x\\\\")),
+            }
+            texts.push(text);
+        }
+        for _ in 0..20_000 {
+            let len = random() as usize % 400;
+            let mut text = vec![b'{'];
+            for _ in 0..len {
+                let bits = random();
+                // Mostly plain bytes, so that blocks are read whole as often as not.
+                text.push(if bits % 3 == 0 {
+                    alphabet[(bits >> 8) as usize % alphabet.len()]
+                } else {
+                    b'x'
+                });
+            }
+            texts.push(text);
+        }
+        for depth in [MAX_DEPTH - 2, MAX_DEPTH, MAX_DEPTH + 1, MAX_DEPTH + 3] {
+            for (open, close, between) in
+                [("[", "]", ""), ("{\"a\": ", "}", ""), ("[", "]", " \n ")]
+            {
+                let mut text = (open.to_string() + between).repeat(depth);
+                text += "1";
+                text += &(between.to_string() + close).repeat(depth);
+                texts.push(text.clone().into_bytes());
+                texts.push(text.as_bytes()[..text.len() / 2].to_vec());
+                texts.push(text.replacen(close, "}]", 1).into_bytes());
+            }
+        }
+        let mut skimmed = 0;
+        for text in &texts {
+            let seed = random();
+            let cuts = |seed: u64| {
+                let mut s = seed | 1;
+                move || {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    1 + s as usize % 300
+                }
+            };
+            let bytewise = scan_in_chunks(text, &mut cuts(seed), false);
+            let by_blocks = scan_in_chunks(text, &mut cuts(seed), true);
+            assert_eq!(by_blocks, bytewise, "{}", String::from_utf8_lossy(text));
+            skimmed += usize::from(text.len() >= 64);
+        }
+        assert!(
+            texts.len() > 25_000 && skimmed > 10_000,
+            "{} texts",
+            texts.len()
+        );
     }
 
     /// UTF-16 is told with or without its byte-order mark; UTF-8 (with its own mark) is not.

@@ -1,0 +1,168 @@
+//! The bytes of JSON text that decide where a value ends, found 64 at a time: each class of byte
+//! (quotes, brackets, blanks, the rare bytes that need a closer look) as a mask with bit `i` for
+//! byte `i` of the block. The stream's scan ([`super::stream`]) follows a pretty-printed array
+//! element through these masks instead of byte by byte. On x86-64 the masks come from SSE2
+//! compares (every x86-64 processor has them), 16 bytes at a time; elsewhere from a loop over the
+//! bytes that gives the same masks (a unit test compares the two).
+
+/// How many bytes a block holds: one bit of a `u64` each.
+pub(super) const BLOCK: usize = 64;
+
+/// The bytes of a block that the scan looks at, by class: bit `i` is byte `i`.
+#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
+pub(super) struct Classes {
+    /// `"`.
+    pub quote: u64,
+    /// `\n`.
+    pub newline: u64,
+    /// `{` and `[`.
+    pub open: u64,
+    /// `}` and `]`.
+    pub close: u64,
+    /// The blanks JSON allows between tokens: space, tab, `\n` and `\r`.
+    pub blank: u64,
+    /// `\` and the control bytes that are not blanks: bytes the scan reads one at a time.
+    pub rare: u64,
+}
+
+/// The classes of a block's bytes.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+pub(super) fn classify(block: &[u8; BLOCK]) -> Classes {
+    // SAFETY: the build targets processors with SSE2 (`target_feature = "sse2"`), as every
+    // x86-64 build does.
+    unsafe { classify_sse2(block) }
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+fn classify_sse2(block: &[u8; BLOCK]) -> Classes {
+    use std::arch::x86_64::{
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let splat = |b: u8| _mm_set1_epi8(b as i8);
+    let mut classes = Classes::default();
+    for (lane, bytes) in block.chunks_exact(16).enumerate() {
+        // SAFETY: `bytes` holds 16 bytes, as many as the load reads; it needs no alignment.
+        let x = unsafe { _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>()) };
+        let equal = |b: u8| _mm_cmpeq_epi8(x, splat(b));
+        let bits = |v: __m128i| u64::from(_mm_movemask_epi8(v) as u16) << (lane * 16);
+        let (newline, tab, cr) = (equal(b'\n'), equal(b'\t'), equal(b'\r'));
+        let line_blanks = _mm_or_si128(_mm_or_si128(newline, tab), cr);
+        // `{` and `[` differ in one bit (0x20), as do `}` and `]`: set it, and one compare finds both.
+        let folded = _mm_or_si128(x, splat(0x20));
+        // A byte at most 0x1F is its own maximum with 0x1F.
+        let control = _mm_cmpeq_epi8(_mm_max_epu8(x, splat(0x1F)), splat(0x1F));
+        classes.quote |= bits(equal(b'"'));
+        classes.newline |= bits(newline);
+        classes.open |= bits(_mm_cmpeq_epi8(folded, splat(b'{')));
+        classes.close |= bits(_mm_cmpeq_epi8(folded, splat(b'}')));
+        classes.blank |= bits(_mm_or_si128(equal(b' '), line_blanks));
+        classes.rare |= bits(_mm_or_si128(
+            equal(b'\\'),
+            _mm_andnot_si128(line_blanks, control),
+        ));
+    }
+    classes
+}
+
+/// The classes of a block's bytes.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(super) fn classify(block: &[u8; BLOCK]) -> Classes {
+    classify_bytewise(block)
+}
+
+/// The classes of a block's bytes, byte by byte: what [`classify`] gives on every processor.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+pub(super) fn classify_bytewise(block: &[u8; BLOCK]) -> Classes {
+    let mut classes = Classes::default();
+    for (i, &b) in block.iter().enumerate() {
+        let bit = 1u64 << i;
+        match b {
+            b'"' => classes.quote |= bit,
+            b'\n' => {
+                classes.newline |= bit;
+                classes.blank |= bit;
+            }
+            b' ' | b'\t' | b'\r' => classes.blank |= bit,
+            b'{' | b'[' => classes.open |= bit,
+            b'}' | b']' => classes.close |= bit,
+            b'\\' | 0..=0x1F => classes.rare |= bit,
+            _ => {}
+        }
+    }
+    classes
+}
+
+/// Bit `i` is the parity of bits `0..=i` of `x`: with `x` a block's unescaped quotes, the bytes
+/// inside a string that starts in the block (its opening quote included, its closing one not).
+pub(super) fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// The bits of the block's first `n` bytes.
+pub(super) fn below(n: u32) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte value at every place of a block, and blocks of bytes the scan cares about in
+    /// every mix: the masks are the ones a byte-by-byte look gives.
+    #[test]
+    fn the_masks_are_the_bytes_classes() {
+        let mut block = [b'a'; BLOCK];
+        for at in 0..BLOCK {
+            for b in 0..=255u8 {
+                block[at] = b;
+                assert_eq!(
+                    classify(&block),
+                    classify_bytewise(&block),
+                    "{b:#x} at {at}"
+                );
+            }
+            block[at] = b'a';
+        }
+        let alphabet =
+            b"\"\\\n\t\r {}[]:,a0\x00\x0b\x0c\x1f\x20\x7f\x80\xe4\xff\x5b\x7b\x5d\x7d\x3b";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            for b in &mut block {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = alphabet[(state >> 11) as usize % alphabet.len()];
+            }
+            assert_eq!(classify(&block), classify_bytewise(&block), "{block:?}");
+        }
+    }
+
+    #[test]
+    fn prefix_xor_is_the_parity_of_the_bits_up_to_each() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..1000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let parity = prefix_xor(state);
+            for i in 0..64 {
+                let ones = (state & below(i + 1)).count_ones();
+                assert_eq!(parity >> i & 1, u64::from(ones % 2), "{state:#x} at {i}");
+            }
+        }
+        assert_eq!(below(0), 0);
+        assert_eq!(below(64), u64::MAX);
+    }
+}
