@@ -3,11 +3,16 @@
 //! byte `i` of the block. The stream's scan ([`super::stream`]) follows a pretty-printed array
 //! element through these masks instead of byte by byte. On x86-64 the masks come from vector
 //! compares: AVX2, 32 bytes at a time, where the processor has it (asked once, then cached by the
-//! standard library), else SSE2, which every x86-64 processor has, 16 at a time. Elsewhere they
-//! come from a loop over the bytes that gives the same masks (a unit test compares them all).
+//! standard library), else SSE2, which every x86-64 processor has, 16 at a time. Elsewhere a loop
+//! over the bytes gives the same masks (a unit test compares them all), too slowly to be worth it:
+//! there the scan reads byte by byte ([`VECTORS`]).
 
 /// How many bytes a block holds: one bit of a `u64` each.
 pub(super) const BLOCK: usize = 64;
+
+/// Whether blocks are classified with vector compares on this build, so that reading a block
+/// through its masks is quicker than reading its bytes one by one.
+pub(super) const VECTORS: bool = cfg!(all(target_arch = "x86_64", target_feature = "sse2"));
 
 /// The bytes of a block that the scan looks at, by class: bit `i` is byte `i`.
 #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
@@ -116,7 +121,8 @@ pub(super) fn classify(block: &[u8; BLOCK]) -> Classes {
     classify_bytewise(block)
 }
 
-/// The classes of a block's bytes, byte by byte: what [`classify`] gives on every processor.
+/// The classes of a block's bytes, byte by byte: what [`classify`] gives on every processor (and
+/// the tests' reference).
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 pub(super) fn classify_bytewise(block: &[u8; BLOCK]) -> Classes {
     let mut classes = Classes::default();
@@ -148,6 +154,11 @@ pub(super) fn prefix_xor(mut x: u64) -> u64 {
     x ^= x << 16;
     x ^= x << 32;
     x
+}
+
+/// The place of the last byte of the block that `mask` (not empty) marks.
+pub(super) fn highest(mask: u64) -> usize {
+    63 - mask.leading_zeros() as usize
 }
 
 /// The bits of the block's first `n` bytes.
@@ -231,5 +242,6 @@ mod tests {
         }
         assert_eq!(below(0), 0);
         assert_eq!(below(64), u64::MAX);
+        assert_eq!((highest(1), highest(0b1010), highest(u64::MAX)), (0, 3, 63));
     }
 }

@@ -1346,6 +1346,9 @@ enum Step {
     End(usize),
 }
 
+/// A block's bytes, as bit positions.
+const BLOCK_BITS: u32 = blocks::BLOCK as u32;
+
 /// What [`Scan::skim`] read of a block.
 enum Skimmed {
     /// All of it.
@@ -1358,7 +1361,7 @@ enum Skimmed {
 
 impl Scan {
     fn feed(&mut self, chunk: &[u8]) -> Step {
-        self.feed_with(chunk, true)
+        self.feed_with(chunk, blocks::VECTORS)
     }
 
     /// Reads `chunk` a block at a time where it may (`skim`), byte by byte elsewhere.
@@ -1496,7 +1499,11 @@ impl Scan {
         let carried = if self.in_string { u64::MAX } else { 0 };
         let inside = blocks::prefix_xor(classes.quote) ^ carried;
         let hard = classes.rare | (classes.newline & inside);
-        let mut upto = if hard == 0 { 64 } else { hard.trailing_zeros() };
+        let mut upto = if hard == 0 {
+            BLOCK_BITS
+        } else {
+            hard.trailing_zeros()
+        };
         // What `last` would be after each byte: quotes, and what is not blank outside strings.
         let significant = (!classes.blank & !inside) | classes.quote;
         let mut brackets = (classes.open | classes.close) & !inside & below(upto);
@@ -1508,7 +1515,7 @@ impl Scan {
                 let before = significant & below(at);
                 let last = match before {
                     0 => self.last,
-                    _ => block[63 - before.leading_zeros() as usize],
+                    _ => block[blocks::highest(before)],
                 };
                 if !matches!(last, b':' | b',' | b'[') || self.depth == MAX_DEPTH {
                     upto = at;
@@ -1532,7 +1539,7 @@ impl Scan {
             }
         }
         self.settle(block, upto, inside, significant);
-        if upto == 64 {
+        if upto == BLOCK_BITS {
             Skimmed::All
         } else {
             Skimmed::Upto(upto as usize)
@@ -1547,7 +1554,7 @@ impl Scan {
         self.in_string = inside >> (n - 1) & 1 == 1;
         let read = significant & blocks::below(n);
         if read != 0 {
-            self.last = block[63 - read.leading_zeros() as usize];
+            self.last = block[blocks::highest(read)];
         }
     }
 
@@ -1709,8 +1716,8 @@ mod tests {
 
     /// Reading a block at a time ends a value where reading byte by byte does, and leaves the
     /// same state after every chunk: on the fixtures' pretty-printed records, on each of them
-    /// changed (a byte dropped, doubled or replaced by one the scan cares about, escapes
-    /// added), on generated texts dense in brackets, quotes, backslashes and control bytes, and
+    /// changed (a byte dropped or doubled, a byte the scan cares about or a run of escapes
+    /// inserted), on generated texts dense in brackets, quotes, backslashes and control bytes, and
     /// on nesting around the depth limit; each cut into chunks of random sizes.
     #[test]
     fn a_scan_by_blocks_reads_as_a_scan_byte_by_byte() {
