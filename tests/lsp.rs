@@ -348,6 +348,47 @@ fn a_large_workspace_shows_the_open_documents_own_findings_first_and_never_a_fal
     client.finish(2);
 }
 
+/// An edit made while the workspace is still judged (here for two seconds and more) is answered
+/// at once with its document's own findings, for its version; the whole set's follow when the
+/// workspace is judged. Before, the server waited for the judgement before it read the edit.
+#[test]
+fn an_edit_while_the_workspace_is_judged_is_answered_at_once_with_the_documents_own_findings() {
+    let workspace = empty_workspace("lsp-large-edit");
+    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
+    let mut client = Client::start_while_the_workspace_is_judged(&[]);
+    client.initialize(&workspace, json!(null));
+    client.open(notice_uri.as_str(), "json", &notice_text);
+    assert_eq!(client.diagnostics_for(&notice_uri), json!([]));
+    let edited = notice_text.replacen('{', "{ ", 1);
+    assert_ne!(edited, notice_text);
+    client.change(&notice_uri, 2, &edited);
+    // Each publication on the notice as its version and codes, up to the first with set.1.
+    let mut published = Vec::new();
+    loop {
+        let message = client.receive();
+        if message["method"] != "textDocument/publishDiagnostics"
+            || message["params"]["uri"] != notice_uri.as_str()
+        {
+            continue;
+        }
+        let codes: Vec<String> = (message["params"]["diagnostics"].as_array())
+            .expect("a list")
+            .iter()
+            .map(|d| d["code"].as_str().unwrap_or("").to_string())
+            .collect();
+        let done = codes.iter().any(|c| c == "set.1");
+        published.push((message["params"]["version"].clone(), codes));
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        published,
+        [(json!(2), vec![]), (json!(2), vec!["set.1".to_string()])]
+    );
+    client.finish(2);
+}
+
 #[test]
 fn a_policy_change_in_a_large_workspace_shows_the_open_documents_own_findings_first() {
     let (policy, records) = policy_and_records("lsp-large-policy-change");

@@ -97,7 +97,29 @@ pub fn serve(connection: &Connection, source: Source) -> Result<(), Failure> {
         show(connection, MessageType::ERROR, policy_problems(problems))?;
     }
     let mut shut_down = false;
-    while let Ok(message) = connection.receiver.recv() {
+    // The whole set's findings wait for the background judgement of the files on disk; till it
+    // ends, the loop goes on answering (an edit shows its document's own findings at once) and
+    // looks every few milliseconds whether it has ended.
+    let mut whole_set_owed = false;
+    loop {
+        if whole_set_owed && !workspace.judging_in_background() {
+            whole_set_owed = false;
+            for params in workspace.check() {
+                publish(connection, params)?;
+            }
+        }
+        let message = if whole_set_owed {
+            match connection.receiver.recv_timeout(LOOK_AGAIN) {
+                Ok(message) => message,
+                Err(waited) if waited.is_timeout() => continue,
+                Err(_) => break,
+            }
+        } else {
+            match connection.receiver.recv() {
+                Ok(message) => message,
+                Err(_) => break,
+            }
+        };
         let mut changed = Changed::default();
         let mut next = Some(message);
         // Take everything already queued before checking, so a burst of edits is checked once.
@@ -115,7 +137,8 @@ pub fn serve(connection: &Connection, source: Source) -> Result<(), Failure> {
                         )
                     } else {
                         // A request is answered about the documents as they are now.
-                        settle(connection, &mut workspace, &mut docs, changed)?;
+                        let owed = &mut whole_set_owed;
+                        settle(connection, (&mut workspace, &mut docs), changed, owed)?;
                         changed = Changed::default();
                         answer(&workspace, &docs, request)
                     };
@@ -134,18 +157,28 @@ pub fn serve(connection: &Connection, source: Source) -> Result<(), Failure> {
             }
             next = connection.receiver.try_recv().ok();
         }
-        settle(connection, &mut workspace, &mut docs, changed)?;
+        settle(
+            connection,
+            (&mut workspace, &mut docs),
+            changed,
+            &mut whole_set_owed,
+        )?;
     }
     Ok(())
 }
 
+/// How long the loop waits for a message before it looks again whether the background
+/// judgement has ended, while the whole set's findings wait for it.
+const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Loads the policy documents and checks the records as `changed` calls for, publishing what
-/// they show.
+/// they show. While the files on disk are judged in the background, only the open documents'
+/// own findings are published, and `whole_set_owed` says that the rest comes when it ends.
 fn settle(
     connection: &Connection,
-    workspace: &mut Workspace,
-    docs: &mut PolicyDocs,
+    (workspace, docs): (&mut Workspace, &mut PolicyDocs),
     mut changed: Changed,
+    whole_set_owed: &mut bool,
 ) -> Result<(), Failure> {
     if changed.policy || changed.disk {
         let (published, served) = docs.check();
@@ -164,11 +197,16 @@ fn settle(
     }
     if changed.records || changed.disk {
         // The open documents' own findings first, while the workspace is still being read.
-        for params in workspace.interim().into_iter().flatten() {
+        let interim = workspace.interim();
+        let shown_alone = interim.is_some();
+        for params in interim.into_iter().flatten() {
             publish(connection, params)?;
         }
-        for params in workspace.check() {
-            publish(connection, params)?;
+        *whole_set_owed = shown_alone && workspace.judging_in_background();
+        if !*whole_set_owed {
+            for params in workspace.check() {
+                publish(connection, params)?;
+            }
         }
     }
     Ok(())

@@ -208,6 +208,11 @@ impl Workspace {
         }
     }
 
+    /// Whether the files on disk are still being judged in the background.
+    pub fn judging_in_background(&self) -> bool {
+        (self.prejudging.as_ref()).is_some_and(|p| !p.worker.is_finished())
+    }
+
     /// Takes the background judgement of the files on disk, waiting for it if it is still running:
     /// each file that still stands as it was listed is judged.
     fn take_prejudged(&mut self) {
