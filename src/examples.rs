@@ -201,7 +201,7 @@ pub struct Run {
 
 /// Checks one example file on its own, as `bylaw check` would.
 pub fn run(policy: &Policy, file: &SourceFile) -> Run {
-    let outcome = audit::run_in_memory(policy, vec![(file.name.clone(), file.text.clone())]);
+    let outcome = audit::run_in_memory(policy, vec![(file.name.to_string(), file.text.clone())]);
     let bad = outcome
         .bad_inputs
         .iter()
@@ -305,7 +305,7 @@ pub fn verify(policy: &Policy, examples: &Examples) -> Vec<Verdict> {
     for file in &examples.stray {
         verdicts.push(Verdict {
             rule: "-".to_string(),
-            problems: vec![(file.name.clone(), stray_problem(&file.name))],
+            problems: vec![(file.name.to_string(), stray_problem(&file.name))],
             shown: None,
             named: 0,
         });
@@ -379,7 +379,7 @@ fn verify_rule(policy: &Policy, examples: &Examples, rule: &RuleDef) -> Verdict 
                 );
             }
             match mismatch_sharing(policy, &rule.id, expect, &run, &shared) {
-                Some(problem) => problems.push((file.name.clone(), problem)),
+                Some(problem) => problems.push((file.name.to_string(), problem)),
                 None if expect == Expect::Fail && name.is_none() => {
                     shown = run.reported.first().map(|(_, m)| m.clone());
                 }

@@ -24,7 +24,8 @@ pub struct Finding {
     pub waived: bool,
     pub message: String,
     pub record: Option<String>,
-    pub file: Option<String>,
+    /// The file's name, shared with its records' texts.
+    pub file: Option<Arc<str>>,
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub pointer: Option<String>,
@@ -275,7 +276,7 @@ impl BadInput {
             .with_label(Label::primary(span, label));
         diagnostic.help = help;
         BadInput {
-            file: source.name.clone(),
+            file: source.name.to_string(),
             line: Some(line),
             column: Some(column),
             message,
@@ -301,7 +302,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn count(&mut self, findings: &[Finding]) {
+    pub fn count(&mut self, findings: &[Box<Finding>]) {
         for f in findings {
             if f.waived {
                 self.waived += 1;
@@ -314,32 +315,43 @@ impl Summary {
     }
 }
 
-/// By file, line, column, rule; findings about periods last, in time order.
+/// By file, line, column, rule; findings about periods last, in time order. Compares the
+/// findings' own texts, copying none: a sort of many findings makes many comparisons.
 pub fn contract_order(a: &Finding, b: &Finding) -> Ordering {
-    let key = |f: &Finding| {
+    type Key<'f> = (
+        bool,
+        Option<&'f str>,
+        Option<&'f str>,
+        Option<&'f str>,
+        Option<usize>,
+        Option<usize>,
+        (u32, u32, &'f str),
+        &'f str,
+    );
+    fn key(f: &Finding) -> Key<'_> {
         (
             f.period.is_some(),
-            f.period.clone(),
-            f.group.clone(),
-            f.file.clone(),
+            f.period.as_deref(),
+            f.group.as_deref(),
+            f.file.as_deref(),
             f.line,
             f.column,
             rule_key(&f.rule),
-            f.message.clone(),
+            f.message.as_str(),
         )
-    };
+    }
     key(a).cmp(&key(b))
 }
 
 /// Rule ids sort numerically: 9.1 < 38.1 < 38.10 < set.1.
-fn rule_key(id: &str) -> (u32, u32, String) {
+fn rule_key(id: &str) -> (u32, u32, &str) {
     let mut parts = id.split('.');
     let article = parts
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or(u32::MAX);
     let n = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    (article, n, id.to_string())
+    (article, n, id)
 }
 
 #[cfg(test)]
@@ -355,7 +367,7 @@ mod tests {
         assert_eq!(size_of::<SiteText>(), 40);
         assert_eq!(size_of::<Option<Site>>(), 96);
         assert_eq!(size_of::<Option<Runs>>(), 32);
-        assert_eq!(size_of::<Finding>(), 408);
+        assert_eq!(size_of::<Finding>(), 400);
         assert_eq!(
             size_of::<Diagnostic>(),
             136,

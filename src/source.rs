@@ -12,7 +12,8 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 /// are still the file's.
 #[derive(Debug)]
 pub struct SourceFile {
-    pub name: String,
+    /// The file's name, shared by the texts of its records.
+    pub name: Arc<str>,
     pub text: String,
     /// Where each line starts, found the first time a position is asked for: most records'
     /// texts are never asked (they have no finding).
@@ -104,12 +105,12 @@ pub struct NotUtf8 {
 }
 
 impl SourceFile {
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<String>) -> Arc<SourceFile> {
         SourceFile::fragment(name, text, TextStart::FILE)
     }
 
     /// A file read as bytes, or where it stops being UTF-8.
-    pub fn decode(name: impl Into<String>, bytes: Vec<u8>) -> Result<Arc<SourceFile>, NotUtf8> {
+    pub fn decode(name: impl Into<Arc<str>>, bytes: Vec<u8>) -> Result<Arc<SourceFile>, NotUtf8> {
         match String::from_utf8(bytes) {
             Ok(text) => Ok(SourceFile::new(name, text)),
             Err(e) => {
@@ -133,7 +134,7 @@ impl SourceFile {
     /// are its own, but for [`line_column`](Self::line_column) and
     /// [`utf16_position`](Self::utf16_position), which answer in the file's numbering.
     pub fn fragment(
-        name: impl Into<String>,
+        name: impl Into<Arc<str>>,
         text: impl Into<String>,
         start: TextStart,
     ) -> Arc<SourceFile> {
@@ -342,7 +343,7 @@ impl SourceCode for SourceFile {
             0
         };
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            self.name.to_string(),
             inner.data(),
             *inner.span(),
             self.file_line(inner.line() + 1) - 1,

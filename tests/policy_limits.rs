@@ -27,10 +27,7 @@ fn refused_at(rules: &str, code: &str) -> Diagnostic {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     let e = errors.into_iter().next().expect("one error");
     assert_eq!(e.code, code, "{e:?}");
-    assert_eq!(
-        e.source.as_ref().map(|s| s.name.as_str()),
-        Some("hostile.bylaw")
-    );
+    assert_eq!(e.source.as_ref().map(|s| &*s.name), Some("hostile.bylaw"));
     assert!(!e.labels.is_empty(), "{e:?}");
     e
 }

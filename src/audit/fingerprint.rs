@@ -33,7 +33,7 @@ pub const SCHEME: &str = "bylaw/v1";
 
 /// Gives every finding its fingerprint; `findings` must already be in the report's order, which
 /// the ordinals follow.
-pub fn assign(policy: &str, findings: &mut [Finding]) {
+pub fn assign(policy: &str, findings: &mut [Box<Finding>]) {
     // The ordinals in the report's order, one after another; the hashes on every core.
     let mut seen: HashMap<([Option<&str>; 4], Option<&str>), usize> = HashMap::new();
     let ordinals: Vec<usize> = (findings.iter())

@@ -61,7 +61,7 @@ impl std::fmt::Debug for dyn Progress {
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub period: Option<Period>,
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Box<Finding>>,
     pub bad_inputs: Vec<BadInput>,
     pub summary: Summary,
     /// When the period under audit was inferred, the event dates it runs between.
@@ -312,7 +312,9 @@ fn complete(
     outcome.bad_inputs.extend(found.bad_inputs);
     outcome.judged.extend(found.judged);
     outcome.tallies.extend(found.tallies);
-    outcome.findings.sort_by(finding::contract_order);
+    outcome
+        .findings
+        .sort_by(|a, b| finding::contract_order(a, b));
     // After the sort: the ordinals in a fingerprint follow the report's order.
     fingerprint::assign(&policy.name, &mut outcome.findings);
     // In policy order (a rule's place), then by subject and file.

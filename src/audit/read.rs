@@ -150,7 +150,7 @@ fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> F
     if let Err(records::stream::Stopped { error, at }) = read {
         // What was read before the fault is judged; the fault is bad input all the same, where
         // reading stopped.
-        let source = SourceFile::fragment(&name, "", at);
+        let source = SourceFile::fragment(name.as_str(), "", at);
         let help = "the records before this point are judged; the rest of the source is not read";
         result.bad_inputs.push(BadInput::at(
             &source,

@@ -257,18 +257,6 @@ pub fn run(mut args: CheckArgs) -> u8 {
     if let Some(baseline) = &baseline {
         report::baseline::compare(baseline, &mut outcome);
     }
-    let text = match format {
-        Format::Human if args.summary => {
-            report::human::summary_within(&policy, &outcome, renderer.width())
-        }
-        // Written as it is rendered, below.
-        Format::Human => String::new(),
-        Format::Json => report::json::document(&policy, &outcome),
-        Format::Jsonl => report::json::lines(&outcome),
-        // Written as they are made, below: at a million records they are hundreds of megabytes.
-        Format::Sarif | Format::Junit | Format::Html => String::new(),
-        Format::Github => report::github::commands(&policy, &outcome),
-    };
     let human = (format == Format::Human && !args.summary).then(|| {
         let group = match args.group_by {
             None => report::human::GroupBy::File,
@@ -280,25 +268,34 @@ pub fn run(mut args: CheckArgs) -> u8 {
             show_known: args.show_known,
         }
     });
-    // The human report is rendered on the worker threads as it is written.
+    // Every report is written as it is made (at a million records they are hundreds of
+    // megabytes); the human one is rendered on the worker threads as it is written.
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
-        match human {
-            Some(view) => report::human::write_view(&policy, &outcome, &renderer, view, out)?,
-            None if format == Format::Junit => report::junit::write(&policy, &outcome, out)?,
-            None if format == Format::Html => report::html::write(&policy, &outcome, out)?,
-            None if format == Format::Sarif => {
+        match (format, human) {
+            (_, Some(view)) => report::human::write_view(&policy, &outcome, &renderer, view, out)?,
+            (Format::Human, None) => {
+                let summary = report::human::summary_within(&policy, &outcome, renderer.width());
+                out.write_all(summary.as_bytes())?
+            }
+            (Format::Json, _) => report::json::write_document(&policy, &outcome, out)?,
+            (Format::Jsonl, _) => report::json::write_lines(&outcome, out)?,
+            (Format::Github, _) => report::github::write(&policy, &outcome, out)?,
+            (Format::Junit, _) => report::junit::write(&policy, &outcome, out)?,
+            (Format::Html, _) => report::html::write(&policy, &outcome, out)?,
+            (Format::Sarif, _) => {
                 // The base of the relative URIs; unknown (a deleted folder), they have none.
                 let root = std::env::current_dir().ok();
                 report::sarif::write(&policy, &outcome, root.as_deref(), out)?
             }
-            None => out.write_all(text.as_bytes())?,
         }
         out.flush()
     };
     let written = || match &args.output {
         // A reader that stopped early (`| head`) still gets the audit's verdict as the status:
         // a report cut short is no reason to turn findings into a success.
-        None => match write(&mut std::io::stdout().lock()) {
+        // Line by line on a terminal, as ripgrep does; in blocks otherwise (a report piped on
+        // is written as it is made, and standard output alone writes each line as it ends).
+        None => match write(&mut stdout_writer()) {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                 Err(format!("cannot write to standard output: {e}"))
             }
@@ -420,4 +417,14 @@ fn read_baseline(
         ))
     })?;
     report::baseline::read(&name, bytes, policy)
+}
+
+/// Standard output, written line by line on a terminal and in blocks otherwise.
+fn stdout_writer() -> Box<dyn Write> {
+    use std::io::IsTerminal;
+    let stdout = std::io::stdout();
+    match stdout.is_terminal() {
+        true => Box::new(stdout.lock()),
+        false => Box::new(std::io::BufWriter::new(stdout.lock())),
+    }
 }

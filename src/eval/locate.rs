@@ -62,10 +62,10 @@ impl<'r> RecordPlaces<'r> {
 }
 
 /// Turns a raw finding into a located one on the record file's own text.
-pub fn locate(rule: &RuleDef, raw: RawFinding<'_>, at: &RecordPlaces<'_>) -> Finding {
+pub fn locate(rule: &RuleDef, raw: RawFinding<'_>, at: &RecordPlaces<'_>) -> Box<Finding> {
     let (record, source) = (at.record, at.source);
     let id = record.get("id").and_then(Json::as_str).map(str::to_string);
-    let mut labels = Vec::new();
+    let mut labels = Vec::with_capacity(raw.blame.len());
     let mut primary: Option<(Pointer, Span)> = None;
     for blame in &raw.blame {
         let pointer = at.pointer_of(blame.origin);
@@ -84,7 +84,7 @@ pub fn locate(rule: &RuleDef, raw: RawFinding<'_>, at: &RecordPlaces<'_>) -> Fin
     }
     let (pointer, span) = primary.unwrap_or_else(|| (Pointer::root(), Span::new(0, 0)));
     let (line, column) = source.line_column(span.start);
-    Finding {
+    Box::new(Finding {
         rule: rule.id.clone(),
         article: rule.article,
         severity: raw.severity,
@@ -111,7 +111,7 @@ pub fn locate(rule: &RuleDef, raw: RawFinding<'_>, at: &RecordPlaces<'_>) -> Fin
             date: at.date,
         }),
         runs: None,
-    }
+    })
 }
 
 /// A record that a rule could not judge (a date outside the calendar, say) is bad input.

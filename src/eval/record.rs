@@ -30,7 +30,7 @@ use crate::time::Decoded;
 pub struct FileResult {
     pub readable: bool,
     pub records: usize,
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Box<Finding>>,
     pub bad_inputs: Vec<BadInput>,
     /// Bad inputs found beyond the limit of those shown for a file: counted, not kept.
     pub bad_inputs_not_shown: usize,

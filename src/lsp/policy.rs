@@ -100,7 +100,7 @@ impl PolicyDocs {
         }
         let texts: Vec<(String, String)> = files
             .iter()
-            .map(|f| (f.name.clone(), f.text.clone()))
+            .map(|f| (f.name.to_string(), f.text.clone()))
             .collect();
         if self.adopted.as_ref() == Some(&texts) {
             return false;
@@ -212,8 +212,10 @@ impl PolicyDocs {
         }
         for unit in units {
             let (result, files) = self.load_unit(&unit);
-            let mut by_name: BTreeMap<String, Vec<lsp_types::Diagnostic>> =
-                files.iter().map(|f| (f.name.clone(), Vec::new())).collect();
+            let mut by_name: BTreeMap<String, Vec<lsp_types::Diagnostic>> = files
+                .iter()
+                .map(|f| (f.name.to_string(), Vec::new()))
+                .collect();
             let problems: &[Diagnostic] = match &result {
                 Ok(_) => &[],
                 Err(problems) => problems,
@@ -223,7 +225,7 @@ impl PolicyDocs {
                 // A problem of no file (an override, an empty folder) is shown on the open
                 // documents of the unit, at their start.
                 let name = match &d.source {
-                    Some(source) => source.name.clone(),
+                    Some(source) => source.name.to_string(),
                     None => match self.open.keys().find(|n| self.unit_of(n) == unit) {
                         Some(name) => name.clone(),
                         None => continue,

@@ -472,7 +472,11 @@ impl Fragment {
         if checksum(&text) != self.checksum {
             return None;
         }
-        Some(SourceFile::fragment(&*origin.name, text, self.start()))
+        Some(SourceFile::fragment(
+            origin.name.clone(),
+            text,
+            self.start(),
+        ))
     }
 }
 
@@ -630,7 +634,7 @@ pub fn read(
     if let Some(encoding) = utf16(head) {
         // Read as UTF-8, every line would be bad input, and none would say why.
         emit(Item::Malformed(Malformed {
-            source: SourceFile::fragment(&*origin.name, "", TextStart::FILE),
+            source: SourceFile::fragment(origin.name.clone(), "", TextStart::FILE),
             span: Span::new(0, 0),
             message: format!(
                 "the text is {encoding}, not UTF-8: records are written in UTF-8 (convert it, \
@@ -755,7 +759,7 @@ impl Reader<'_> {
             }
             let raw_len = line.len();
             let decoded = decode(std::mem::take(&mut line));
-            let source = SourceFile::fragment(&*self.origin.name, decoded.text, start);
+            let source = SourceFile::fragment(self.origin.name.clone(), decoded.text, start);
             // A line with bytes that are not UTF-8 is read as an array's element is: refused
             // for them, and counted as a record when it reads as one.
             emit(Item::Record(RecordText {
@@ -1106,7 +1110,7 @@ impl Reader<'_> {
             return Ok(false);
         }
         let decoded = decode(text);
-        let source = SourceFile::fragment(&*self.origin.name, decoded.text, start);
+        let source = SourceFile::fragment(self.origin.name.clone(), decoded.text, start);
         if too_large {
             emit(Item::Malformed(self.too_large(source, first, "record")));
             return Ok(!cut_short);
@@ -1171,7 +1175,7 @@ impl Reader<'_> {
             let len = bytes.len() + after.len();
             bytes.extend_from_slice(&after);
             let decoded = decode(bytes);
-            let source = SourceFile::fragment(&*self.origin.name, decoded.text, start);
+            let source = SourceFile::fragment(self.origin.name.clone(), decoded.text, start);
             emit(Item::Record(RecordText {
                 place: Place::Whole,
                 not_utf8: decoded.not_utf8,
@@ -1258,7 +1262,7 @@ impl Reader<'_> {
             .copied()
             .collect();
         let text = decode(line).text;
-        let source = SourceFile::fragment(&*self.origin.name, text, self.at);
+        let source = SourceFile::fragment(self.origin.name.clone(), text, self.at);
         Malformed {
             of_encoding: false,
             span: char_span(&source.text, 0),
@@ -1275,7 +1279,7 @@ impl Reader<'_> {
             .take_while(|&&b| b != b'\n')
             .copied()
             .collect();
-        SourceFile::fragment(&*self.origin.name, decode(head).text, start)
+        SourceFile::fragment(self.origin.name.clone(), decode(head).text, start)
     }
 
     fn too_large(&self, source: Arc<SourceFile>, at: usize, what: &str) -> Malformed {

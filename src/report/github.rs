@@ -1,7 +1,7 @@
 //! `--format github`: GitHub Actions workflow commands, so each finding shows as an annotation on
 //! the record file's line in a pull request (`::error file=…,line=…,col=…,title=38.1::…`).
 
-use std::fmt::Write;
+use std::io::{self, Write};
 
 use super::sanitise;
 use crate::audit::Outcome;
@@ -11,17 +11,16 @@ use crate::finding::Finding;
 
 /// One workflow command per finding and bad input, then a plain summary line for the log.
 pub fn commands(policy: &Policy, outcome: &Outcome) -> String {
-    let mut out = String::new();
+    super::json::in_memory(|out| write(policy, outcome, out))
+}
+
+/// [`commands`], written as they are made.
+pub fn write(policy: &Policy, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     for bad in &outcome.bad_inputs {
         let mut properties = vec![("file", bad.file.clone())];
         properties.extend(position(bad.line, bad.column));
         properties.push(("title", "bad input".into()));
-        command(
-            &mut out,
-            "error",
-            &properties,
-            &sanitise::line(&bad.message),
-        );
+        command(out, "error", &properties, &sanitise::line(&bad.message))?;
     }
     for finding in &outcome.findings {
         // A waived finding, or one the baseline already knew, does not fail the run: a notice.
@@ -33,19 +32,18 @@ pub fn commands(policy: &Policy, outcome: &Outcome) -> String {
         };
         let mut properties = Vec::new();
         if let Some(file) = &finding.file {
-            properties.push(("file", file.clone()));
+            properties.push(("file", file.to_string()));
         }
         properties.extend(position(finding.line, finding.column));
         properties.push(("title", finding.rule.clone()));
-        command(&mut out, level, &properties, &message(policy, finding));
+        command(out, level, &properties, &message(policy, finding))?;
     }
     let s = &outcome.summary;
-    let _ = writeln!(
+    writeln!(
         out,
         "bylaw: {} errors, {} warnings, {} waived, {} bad inputs in {} records of {} files",
         s.errors, s.warnings, s.waived, s.bad_inputs, s.records, s.files
-    );
-    out
+    )
 }
 
 fn position(line: Option<usize>, column: Option<usize>) -> Vec<(&'static str, String)> {
@@ -74,17 +72,22 @@ fn message(policy: &Policy, finding: &Finding) -> String {
 
 /// Every text passes the sanitiser first (an annotation is shown to people, and the log is read
 /// in a terminal), then the workflow-command escaping.
-fn command(out: &mut String, level: &str, properties: &[(&str, String)], message: &str) {
+fn command(
+    out: &mut dyn Write,
+    level: &str,
+    properties: &[(&str, String)],
+    message: &str,
+) -> io::Result<()> {
     let properties: Vec<String> = properties
         .iter()
         .map(|(key, value)| format!("{key}={}", escape_property(&sanitise::line(value))))
         .collect();
-    let _ = writeln!(
+    writeln!(
         out,
         "::{level} {}::{}",
         properties.join(","),
         escape_data(&sanitise::block(message))
-    );
+    )
 }
 
 /// Workflow-command data: `%`, carriage return and newline are percent-encoded.

@@ -428,7 +428,7 @@ fn finding(out: &mut String, policy: &Policy, f: &Finding, tallies: &Tallies<'_>
     if let Some(file) = &f.file {
         let place = match (f.line, f.column) {
             (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
-            _ => file.clone(),
+            _ => file.to_string(),
         };
         let _ = writeln!(
             out,
@@ -620,7 +620,7 @@ fn clamp(source: &SourceFile, span: Span) -> Span {
 }
 
 fn format_of(source: &SourceFile) -> Format {
-    crate::discover::format_of(std::path::Path::new(&source.name))
+    crate::discover::format_of(std::path::Path::new(&*source.name))
         .unwrap_or_else(|| crate::records::sniff_format(&source.text))
 }
 

@@ -366,7 +366,7 @@ const CHUNK: usize = 256;
 /// Bad inputs, then findings (waived ones marked, period ones named by their period).
 pub fn diagnostics(policy: &Policy, outcome: &Outcome, renderer: &Renderer) -> String {
     let mut out = String::new();
-    let findings = outcome.findings.iter().collect();
+    let findings = outcome.findings.iter().map(|f| &**f).collect();
     let _ = diagnostics_in_order(policy, outcome, renderer, findings, |_| None, &mut out);
     out
 }
@@ -395,6 +395,7 @@ fn diagnostics_view(
         .findings
         .iter()
         .filter(|f| view.show_known || f.new != Some(false))
+        .map(|f| &**f)
         .collect();
     let rank = |f: &Finding| policy.all_rules().position(|r| r.id == f.rule);
     // A stable sort keeps the file order inside each group; period findings stay last. Each key

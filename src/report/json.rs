@@ -1,6 +1,8 @@
 //! `--format json` and `--format jsonl`, exactly as the output contract describes them.
 
-use serde::Serialize;
+use std::io::{self, Write};
+
+use serde::{Serialize, Serializer};
 
 use crate::audit::Outcome;
 use crate::check::Policy;
@@ -42,8 +44,18 @@ struct Document<'a> {
     policy: PolicyRef<'a>,
     period: Option<PeriodOut>,
     summary: SummaryOut,
-    findings: Vec<FindingOut<'a>>,
+    findings: Findings<'a>,
     bad_inputs: Vec<BadOut<'a>>,
+}
+
+/// The findings, each turned into its output as it is written: a report of a million findings
+/// is not held in memory as well as them.
+struct Findings<'a>(&'a [Box<Finding>]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|f| finding(f)))
+    }
 }
 
 #[derive(Serialize)]
@@ -150,18 +162,13 @@ fn bad(b: &BadInput) -> BadOut<'_> {
     }
 }
 
-fn to_string<T: Serialize>(value: &T, pretty: bool) -> String {
-    let result = if pretty {
-        serde_json::to_string_pretty(value)
-    } else {
-        serde_json::to_string(value)
-    };
-    // Serializing plain structs of strings and numbers cannot fail.
-    result.unwrap_or_default()
-}
-
 /// One JSON document.
 pub fn document(policy: &Policy, outcome: &Outcome) -> String {
+    in_memory(|out| write_document(policy, outcome, out))
+}
+
+/// [`document`], written as it is made.
+pub fn write_document(policy: &Policy, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
         version: 1,
         policy: PolicyRef {
@@ -173,10 +180,11 @@ pub fn document(policy: &Policy, outcome: &Outcome) -> String {
             to: p.to.to_string(),
         }),
         summary: summary(&outcome.summary),
-        findings: outcome.findings.iter().map(finding).collect(),
+        findings: Findings(&outcome.findings),
         bad_inputs: outcome.bad_inputs.iter().map(bad).collect(),
     };
-    to_string(&doc, true) + "\n"
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }
 
 /// The JSON Lines report's last line.
@@ -188,18 +196,30 @@ struct Last<'a> {
 
 /// One finding per line, then the summary line.
 pub fn lines(outcome: &Outcome) -> String {
-    let mut out = String::new();
+    in_memory(|out| write_lines(outcome, out))
+}
+
+/// [`lines`], written as it is made.
+pub fn write_lines(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     for f in &outcome.findings {
-        out.push_str(&to_string(&finding(f), false));
-        out.push('\n');
+        serde_json::to_writer(&mut *out, &finding(f))?;
+        out.write_all(b"\n")?;
     }
     let last = Last {
         summary: summary(&outcome.summary),
         bad_inputs: outcome.bad_inputs.iter().map(bad).collect(),
     };
-    out.push_str(&to_string(&last, false));
-    out.push('\n');
-    out
+    serde_json::to_writer(&mut *out, &last)?;
+    out.write_all(b"\n")
+}
+
+/// A report written into memory, for the tests and the language server.
+pub(super) fn in_memory(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail, nor can serializing plain structs of strings and numbers;
+    // what the serializer writes is UTF-8.
+    write(&mut out).expect("a report is written into memory");
+    String::from_utf8(out).expect("a report is UTF-8")
 }
 
 #[cfg(test)]
@@ -260,7 +280,7 @@ mod tests {
             },
             period: None,
             summary: summary(),
-            findings: Vec::new(),
+            findings: Findings(&[]),
             bad_inputs: Vec::new(),
         };
         let (written, told) = sorted(&document, &DOCUMENT_KEYS);

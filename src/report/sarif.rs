@@ -127,7 +127,7 @@ struct Run<'a> {
 struct Results<'a> {
     policy: &'a Policy,
     uris: &'a Uris,
-    findings: &'a [Finding],
+    findings: &'a [Box<Finding>],
 }
 
 impl serde::Serialize for Results<'_> {

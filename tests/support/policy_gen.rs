@@ -145,7 +145,7 @@ pub fn seeds(root: &Path) -> Vec<(usize, String, String)> {
     let mut seeds: Vec<(usize, String, String)> = bylaw::policy_files::default_policy()
         .iter()
         .enumerate()
-        .map(|(i, f)| (i, f.name.clone(), f.text.clone()))
+        .map(|(i, f)| (i, f.name.to_string(), f.text.clone()))
         .collect();
     for path in bylaw_files(&root.join("tests/policies")) {
         let text = std::fs::read_to_string(&path).unwrap_or_default();

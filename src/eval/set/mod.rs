@@ -51,7 +51,7 @@ pub struct Found {
     /// When the period under audit was inferred, the event dates it runs between.
     pub period_bounds: Option<(EventDate, EventDate)>,
     /// The findings it was given, each waived when a waiver says so, then its own; unsorted.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Box<Finding>>,
     /// What could not be judged, in the order it was met.
     pub bad_inputs: Vec<BadInput>,
     /// With [`Given::trace`]: what each rule about the set judged.
@@ -64,7 +64,12 @@ pub struct Found {
 /// periods and waivers, judged from the gathered `facts` (consumed: they are not needed after).
 /// `findings` are those of the records judged one by one, which the waivers in records may
 /// waive; they come back first in [`Found::findings`].
-pub fn judge(policy: &Policy, facts: SetFacts, findings: Vec<Finding>, given: Given<'_>) -> Found {
+pub fn judge(
+    policy: &Policy,
+    facts: SetFacts,
+    findings: Vec<Box<Finding>>,
+    given: Given<'_>,
+) -> Found {
     let mut found = Found {
         period: given.period.or(facts.inferred_period()),
         findings,
@@ -496,7 +501,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
             id,
             index.gathered.source_name(&earlier.at)
         );
-        outcome.findings.push(Finding {
+        outcome.findings.push(Box::new(Finding {
             rule: rule.id.clone(),
             article: None,
             severity: rule.severity,
@@ -527,7 +532,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
                 date: eval::earliest_event(policy, &value, &Decoded::default()),
             }),
             runs: None,
-        });
+        }));
     }
 }
 

@@ -198,7 +198,7 @@ fn judge_tally(
     }
     if outside {
         let found = periodic_finding(policy, rule, p, world, &tally, (from, to));
-        outcome.findings.push(found);
+        outcome.findings.push(Box::new(found));
     }
 }
 
