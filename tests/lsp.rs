@@ -389,6 +389,66 @@ fn an_edit_while_the_workspace_is_judged_is_answered_at_once_with_the_documents_
     client.finish(2);
 }
 
+/// A document closed while the workspace is still judged is cleared at once, and the server goes
+/// on answering: a request sent after the close, and after a file saved, is answered before the
+/// whole set's findings come. Before, the close and the save waited for the judgement, and the
+/// answer came after them.
+#[test]
+fn a_document_closed_or_a_file_saved_while_the_workspace_is_judged_is_not_held_up() {
+    let workspace = empty_workspace("lsp-large-close");
+    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
+    let other_uri = uri(&workspace.join("notice-again.json"));
+    let mut client = Client::start_while_the_workspace_is_judged(&[]);
+    client.initialize(&workspace, json!(null));
+    client.open(notice_uri.as_str(), "json", &notice_text);
+    assert_eq!(client.diagnostics_for(&notice_uri), json!([]));
+    client.open(other_uri.as_str(), "json", &notice_text);
+    assert_eq!(client.diagnostics_for(&other_uri), json!([]));
+    client.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {
+            "textDocument": {"uri": notice_uri}
+        }}),
+    );
+    let on_disk = uri(&workspace.join("a-records.jsonl"));
+    client.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didSave", "params": {
+            "textDocument": {"uri": on_disk}
+        }}),
+    );
+    client.send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": other_uri}, "position": {"line": 1, "character": 4}
+        }}),
+    );
+    let (reply, before) = client.answer(2);
+    assert!(reply.get("error").is_none(), "{reply:#}");
+    // Each publication before the answer, as its document, version and diagnostics.
+    let published: Vec<(Value, Value, Value)> = (before.iter())
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .map(|m| {
+            let p = &m["params"];
+            (
+                p["uri"].clone(),
+                p["version"].clone(),
+                p["diagnostics"].clone(),
+            )
+        })
+        .collect();
+    // The closed document, cleared (no version: it is no longer open); the other, its own
+    // findings alone (none).
+    let cleared = (json!(notice_uri), Value::Null, json!([]));
+    assert!(published.contains(&cleared), "{published:#?}");
+    assert!(
+        (published.iter()).all(|(_, _, diagnostics)| diagnostics == &json!([])),
+        "the whole set's findings come after the answer: {published:#?}"
+    );
+    assert_eq!(
+        client.publications_until_set_1(&other_uri),
+        [vec!["set.1 error".to_string()]]
+    );
+    client.finish(3);
+}
+
 #[test]
 fn a_policy_change_in_a_large_workspace_shows_the_open_documents_own_findings_first() {
     let (policy, records) = policy_and_records("lsp-large-policy-change");

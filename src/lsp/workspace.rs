@@ -231,10 +231,11 @@ impl Workspace {
     }
 
     /// While files on disk are still being judged: what the open documents show on their own,
-    /// published at once rather than after the whole workspace. It holds no finding that needs
-    /// the record set (duplicate ids, references, unused waivers, rules that read through a
-    /// reference or the period), so it is a part of what follows, never a false alarm; `None`
-    /// once every file is judged, when [`check`](Self::check) is as quick.
+    /// and an empty list for each document closed, published at once rather than after the whole
+    /// workspace, whatever changed (an edit, a document opened or closed, a file saved). It holds
+    /// no finding that needs the record set (duplicate ids, references, unused waivers, rules
+    /// that read through a reference or the period), so it is a part of what follows, never a
+    /// false alarm; `None` once every file is judged, when [`check`](Self::check) is as quick.
     pub fn interim(&mut self) -> Option<Vec<Published>> {
         let running = self
             .prejudging
@@ -245,7 +246,7 @@ impl Workspace {
             .filter(|name| !self.judged.contains_key(*name))
             .cloned()
             .collect();
-        if !running || stale_open.is_empty() {
+        if !running {
             self.policy = Some(policy);
             return None;
         }
