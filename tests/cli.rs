@@ -275,6 +275,34 @@ fn a_report_can_go_to_a_file() {
     assert_eq!(unwritable.status.code(), Some(2));
 }
 
+/// Every report is written as it is made, to standard output (a pipe here) and to a file alike:
+/// the same bytes either way, and a JSON report that is one document ending in a line break.
+#[test]
+fn a_report_on_standard_output_is_the_one_written_to_a_file() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-both-ways");
+    std::fs::create_dir_all(&dir).expect("a folder");
+    // Findings, and bad input.
+    for (records, status) in [("fixtures/example", 1), ("fixtures/bad", 2)] {
+        for format in ["json", "jsonl", "github", "sarif", "junit", "html", "human"] {
+            let path = dir.join(format!("report.{format}"));
+            let target = path.display().to_string();
+            let args = ["check", records, "--format", format];
+            let piped = bylaw(&args, None);
+            let to_file = bylaw(&[&args[..], &["-o", &target]].concat(), None);
+            assert_eq!(piped.status.code(), Some(status), "{records} {format}");
+            assert_eq!(to_file.status.code(), Some(status), "{records} {format}");
+            let written = std::fs::read(&path).expect("the report file");
+            assert!(!written.is_empty(), "{records} {format}");
+            assert_eq!(piped.stdout, written, "{records} {format}");
+        }
+        let json = std::fs::read_to_string(dir.join("report.json")).expect("the JSON report");
+        let document: serde_json::Value = serde_json::from_str(&json).expect("one JSON document");
+        let listed = |key: &str| document[key].as_array().map_or(0, Vec::len);
+        assert!(listed("findings") + listed("bad_inputs") > 0, "{records}");
+        assert!(json.ends_with("}\n"), "{records}");
+    }
+}
+
 /// A report is never written over the records it audits: `-o` naming a record file the run
 /// reads — on the command line, through a link, or found in a folder — stops before anything is
 /// read or written (it replaced the records and passed green, having read none). A report of an
