@@ -375,7 +375,7 @@ fn verify_rule(policy: &Policy, examples: &Examples, rule: &RuleDef) -> Verdict 
                         .findings
                         .iter()
                         .filter(|f| f.rule == rule.id)
-                        .filter_map(|f| f.require),
+                        .filter_map(|f| f.require.map(|index| index as usize)),
                 );
             }
             match mismatch_sharing(policy, &rule.id, expect, &run, &shared) {

@@ -50,7 +50,8 @@ pub fn assign(policy: &str, findings: &mut [Box<Finding>]) {
             // of a rule without `by` stays what it was.
             (key, Some(group)) => grouped_fingerprint(policy, key, group, ordinal),
             (key, None) => fingerprint(policy, key, ordinal),
-        };
+        }
+        .into_boxed_str();
     });
 }
 

@@ -98,9 +98,10 @@ pub fn locate(rule: &RuleDef, raw: RawFinding<'_>, at: &RecordPlaces<'_>) -> Box
         period: None,
         group: None,
         counted: Vec::new(),
-        fingerprint: String::new(),
+        fingerprint: Box::default(),
         new: None,
-        require: raw.require,
+        // A rule has far fewer requirements than a `u32` counts.
+        require: raw.require.and_then(|index| u32::try_from(index).ok()),
         place: Some(Site {
             text: at.again.map_or_else(
                 || SiteText::Held(source.clone()),

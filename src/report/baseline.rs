@@ -252,10 +252,10 @@ pub fn compare(baseline: &Baseline, outcome: &mut Outcome) {
     let mut new = 0;
     let mut found = HashSet::with_capacity(outcome.findings.len());
     for f in &mut outcome.findings {
-        let known = baseline.fingerprints.contains(&f.fingerprint);
+        let known = baseline.fingerprints.contains(&*f.fingerprint);
         f.new = Some(!known);
         new += usize::from(!known);
-        found.insert(f.fingerprint.as_str());
+        found.insert(&*f.fingerprint);
     }
     let fixed = baseline
         .fingerprints

@@ -181,7 +181,7 @@ mod tests {
             period: period.map(Into::into),
             group: None,
             counted: Vec::new(),
-            fingerprint: String::new(),
+            fingerprint: Box::default(),
             new: None,
             require: None,
             place: None,

@@ -515,7 +515,7 @@ fn duplicates(policy: &Policy, index: &Index, outcome: &mut Found) {
             period: None,
             group: None,
             counted: Vec::new(),
-            fingerprint: String::new(),
+            fingerprint: Box::default(),
             new: None,
             require: None,
             place: Some(Site {

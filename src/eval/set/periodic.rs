@@ -268,7 +268,7 @@ fn periodic_finding(
         period: Some(key.to_string()),
         group: tally.group.map(str::to_string),
         counted: ids.iter().map(|s| s.to_string()).collect(),
-        fingerprint: String::new(),
+        fingerprint: Box::default(),
         new: None,
         require: None,
         place: None,
