@@ -9,8 +9,6 @@
 //! line and column are left out on purpose: re-indenting a file, inserting or reordering records
 //! or renaming the file moves them, and the finding is still the same finding.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -35,7 +33,8 @@ pub const SCHEME: &str = "bylaw/v1";
 /// the ordinals follow.
 pub fn assign(policy: &str, findings: &mut [Box<Finding>]) {
     // The ordinals in the report's order, one after another; the hashes on every core.
-    let mut seen: HashMap<([Option<&str>; 4], Option<&str>), usize> = HashMap::new();
+    let mut seen: foldhash::HashMap<([Option<&str>; 4], Option<&str>), usize> =
+        foldhash::HashMap::default();
     let ordinals: Vec<usize> = (findings.iter())
         .map(|f| {
             let ordinal = seen.entry(key(f)).or_default();

@@ -24,7 +24,7 @@ use crate::time::Decoded;
 
 pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
     let rule = policy.builtin(BuiltinRule::Waivers);
-    let mut valid = Valid::new();
+    let mut valid = Valid::default();
     let mut invalid: Vec<AboutWaiver<'_>> = Vec::new();
     let mut repeated: Vec<Repeated> = Vec::new();
     let last_day = outcome.period.map(|p| p.to);
@@ -72,8 +72,8 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
                     // A second waiver of the same rule on the same record waives nothing more:
                     // it is reported, as the waivers file's repeats are, not silently merged.
                     // Records sharing an id (set.1) each keep their own waiver.
-                    let entries = valid
-                        .entry((id.to_string(), rule_id.to_string()))
+                    let entries = (valid.entry(id.to_string()).or_default())
+                        .entry(rule_id.to_string())
                         .or_default();
                     // Records are read in order: this record's waiver, if any, is the last.
                     match entries.waivers.last().filter(|e| e.0 == k) {
@@ -86,7 +86,8 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
     }
     for f in &mut outcome.findings {
         let Some(record) = &f.record else { continue };
-        if let Some(entries) = valid.get_mut(&(record.clone(), f.rule.clone())) {
+        let waivers = valid.get_mut(record.as_str());
+        if let Some(entries) = waivers.and_then(|by_rule| by_rule.get_mut(f.rule.as_str())) {
             f.waived = true;
             entries.used = true;
         }
@@ -103,8 +104,9 @@ pub fn apply(policy: &Policy, gathered: &Gathered, outcome: &mut Found) {
 /// field), the message and the label. A broken waiver's (set.4) or an unused one's (set.5).
 type AboutWaiver<'a> = (usize, Origin<'a>, String, &'static str);
 
-/// (record id, rule id) → the valid waivers of that rule on the records of that id
-type Valid = HashMap<(String, String), Waivers>;
+/// Record id → rule id → the valid waivers of that rule on the records of that id: looked up for
+/// every finding by its texts, none copied.
+type Valid = foldhash::HashMap<String, foldhash::HashMap<String, Waivers>>;
 
 /// The valid waivers of one rule on the records of one id: (kept index, waiver index), one per
 /// record, in the order of the records; and whether a finding used them (a finding on an id is
@@ -169,10 +171,10 @@ fn report_unused(
     outcome: &mut Found,
 ) {
     // (kept index, waiver index, rule id, the waiver it repeats if it is a repeat)
-    let mut unused: Vec<(usize, usize, String, Option<usize>)> = valid
-        .into_iter()
+    let mut unused: Vec<(usize, usize, String, Option<usize>)> = (valid.into_values())
+        .flatten()
         .filter(|(_, entries)| !entries.used)
-        .flat_map(|((_, rule_id), entries)| {
+        .flat_map(|(rule_id, entries)| {
             (entries.waivers.into_iter()).map(move |(k, w)| (k, w, rule_id.clone(), None))
         })
         .collect();
