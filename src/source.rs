@@ -38,11 +38,18 @@ impl Units {
     /// counted at its first byte.
     fn of(bytes: &[u8]) -> Units {
         let (mut chars, mut astral) = (0, 0);
-        for &b in bytes {
-            // Not a continuation byte (0b10xx_xxxx).
-            chars += usize::from((b as i8) >= -0x40);
-            // The first byte of four: a character outside the BMP, two UTF-16 units.
-            astral += usize::from(b >= 0xf0);
+        // Counted a block at a time in bytes, which the compiler does with vector instructions
+        // (counted in `usize`s, a finding's column took some 3,000 instructions on a long line).
+        for block in bytes.chunks(255) {
+            let (mut block_chars, mut block_astral) = (0u8, 0u8);
+            for &b in block {
+                // Not a continuation byte (0b10xx_xxxx).
+                block_chars += u8::from((b as i8) >= -0x40);
+                // The first byte of four: a character outside the BMP, two UTF-16 units.
+                block_astral += u8::from(b >= 0xf0);
+            }
+            chars += usize::from(block_chars);
+            astral += usize::from(block_astral);
         }
         Units {
             chars,
@@ -403,6 +410,26 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 2_000 && file.marks.get().is_some());
+    }
+
+    /// Characters and UTF-16 units counted a block at a time are those of the text, at every
+    /// length across the blocks' edges, in texts of one, two, three and four-byte characters.
+    #[test]
+    fn units_are_counted_as_the_characters_are() {
+        for text in ["a市é𠮷".repeat(200), "a".repeat(1_000), "𠮷".repeat(200)] {
+            let bytes = text.as_bytes();
+            for start in [0, 1, 2, 5] {
+                for end in (start..bytes.len()).step_by(3).chain([bytes.len()]) {
+                    let Some(part) = text.get(start..end) else {
+                        continue;
+                    };
+                    let units = Units::of(part.as_bytes());
+                    assert_eq!(units.chars, part.chars().count(), "{start}..{end}");
+                    let utf16: usize = part.chars().map(char::len_utf16).sum();
+                    assert_eq!(units.utf16, utf16, "{start}..{end}");
+                }
+            }
+        }
     }
 
     #[test]
