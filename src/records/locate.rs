@@ -266,10 +266,10 @@ fn skip_string(s: &[u8], at: usize) -> Option<usize> {
     }
     let mut i = at + 1;
     loop {
-        match s.get(i)? {
+        i += memchr::memchr2(b'"', b'\\', s.get(i..)?)?;
+        match s[i] {
             b'"' => return Some(i + 1),
-            b'\\' => i += 2,
-            _ => i += 1,
+            _ => i += 2,
         }
     }
 }
