@@ -8,6 +8,8 @@
 //! broken texts). Reading the 10k export this way takes 200 M instructions where serde_json's
 //! deserializer and `strict`'s visitors took 249 M (callgrind, one thread).
 
+use std::ops::ControlFlow;
+
 use super::strict::{remember_size, size_hint, write, write_key, write_str, MEMBERS_COMPARED};
 use crate::json::{CompactString, Json, Number, Object};
 use crate::text::same_text;
@@ -246,8 +248,50 @@ impl Reader<'_> {
 }
 
 /// How many bytes of `text` come before its first quote, backslash or control character (all of
-/// them if it has none): eight bytes at a time, in a word.
+/// them if it has none): sixteen bytes at a time where the processor compares them at once, then
+/// eight at a time, in a word.
 fn plain_len(text: &[u8]) -> usize {
+    match plain_len_by_vectors(text) {
+        ControlFlow::Break(len) => len,
+        ControlFlow::Continue(len) => len + plain_len_by_words(&text[len..]),
+    }
+}
+
+/// How many bytes of `text` come before its first quote, backslash or control character when
+/// one is in its whole blocks of sixteen bytes (`Break`); else how many bytes those blocks hold
+/// (`Continue`).
+#[cfg(target_arch = "x86_64")]
+fn plain_len_by_vectors(text: &[u8]) -> ControlFlow<usize, usize> {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    let mut len = 0;
+    for block in text.chunks_exact(16) {
+        // SAFETY: SSE2 is part of x86-64; the load reads the block's sixteen bytes, unaligned.
+        let found = unsafe {
+            let bytes = _mm_loadu_si128(block.as_ptr().cast());
+            let quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+            // Below 0x20: the byte is its own minimum with 0x1f.
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x1f)), bytes);
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        };
+        if found != 0 {
+            return ControlFlow::Break(len + found.trailing_zeros() as usize);
+        }
+        len += 16;
+    }
+    ControlFlow::Continue(len)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn plain_len_by_vectors(_: &[u8]) -> ControlFlow<usize, usize> {
+    ControlFlow::Continue(0)
+}
+
+/// [`plain_len`] eight bytes at a time, in a word.
+fn plain_len_by_words(text: &[u8]) -> usize {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     // The high bit of each byte of `word` that is zero; a false one only above a true one, so
@@ -315,6 +359,31 @@ fn hex4(digits: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain part of a text is found as a byte-by-byte look finds it: every byte value that
+    /// may end it, at every place of texts up to 80 bytes (past five blocks of sixteen), after
+    /// plain bytes of each kind.
+    #[test]
+    fn the_plain_part_of_a_string_ends_where_a_byte_by_byte_look_ends_it() {
+        let ends = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        let mut compared = 0;
+        for plain in [b'a', b' ', 0x7f, 0x80, 0xe5, 0xff] {
+            for len in 0..=80 {
+                for at in 0..=len {
+                    for stop in (0..=255u8).filter(|&b| b % 7 == 0 || ends(b)) {
+                        let mut text = vec![plain; len];
+                        if at < len {
+                            text[at] = stop;
+                        }
+                        let by_bytes = text.iter().position(|&b| ends(b)).unwrap_or(len);
+                        assert_eq!(plain_len(&text), by_bytes, "{text:?}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 1_000_000);
+    }
 
     /// What serde_json's reading (`strict`'s own) gives: the value, shown with its members in
     /// order, if the text reads with no key given twice.
