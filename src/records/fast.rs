@@ -250,6 +250,7 @@ impl Reader<'_> {
 /// How many bytes of `text` come before its first quote, backslash or control character (all of
 /// them if it has none): sixteen bytes at a time where the processor compares them at once, then
 /// eight at a time, in a word.
+#[inline]
 fn plain_len(text: &[u8]) -> usize {
     match plain_len_by_vectors(text) {
         ControlFlow::Break(len) => len,
