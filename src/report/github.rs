@@ -11,7 +11,7 @@ use crate::finding::Finding;
 
 /// One workflow command per finding and bad input, then a plain summary line for the log.
 pub fn commands(policy: &Policy, outcome: &Outcome) -> String {
-    super::json::in_memory(|out| write(policy, outcome, out))
+    super::text_of(|out| write(policy, outcome, out))
 }
 
 /// [`commands`], written as they are made.

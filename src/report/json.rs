@@ -164,7 +164,7 @@ fn bad(b: &BadInput) -> BadOut<'_> {
 
 /// One JSON document.
 pub fn document(policy: &Policy, outcome: &Outcome) -> String {
-    in_memory(|out| write_document(policy, outcome, out))
+    super::text_of(|out| write_document(policy, outcome, out))
 }
 
 /// [`document`], written as it is made.
@@ -196,7 +196,7 @@ struct Last<'a> {
 
 /// One finding per line, then the summary line.
 pub fn lines(outcome: &Outcome) -> String {
-    in_memory(|out| write_lines(outcome, out))
+    super::text_of(|out| write_lines(outcome, out))
 }
 
 /// [`lines`], written as it is made.
@@ -211,15 +211,6 @@ pub fn write_lines(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     };
     serde_json::to_writer(&mut *out, &last)?;
     out.write_all(b"\n")
-}
-
-/// A report written into memory, for the tests and the language server.
-pub(super) fn in_memory(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
-    let mut out = Vec::new();
-    // Writing into memory cannot fail, nor can serializing plain structs of strings and numbers;
-    // what the serializer writes is UTF-8.
-    write(&mut out).expect("a report is written into memory");
-    String::from_utf8(out).expect("a report is UTF-8")
 }
 
 #[cfg(test)]

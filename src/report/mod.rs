@@ -125,8 +125,9 @@ pub fn written_report(mut text: impl std::io::BufRead) -> std::io::Result<Option
     Ok(Some(written))
 }
 
-/// The text a report written as it is made ([`junit::write`], [`sarif::write`], [`html::write`])
-/// writes, whole: for a caller that keeps the text, such as a test.
+/// The text a report written as it is made ([`json::write_document`], [`json::write_lines`],
+/// [`github::write`], [`junit::write`], [`sarif::write`], [`html::write`]) writes, whole: for a
+/// caller that keeps the text, such as a test.
 fn text_of(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
     let mut text = Vec::new();
     write(&mut text).expect("a vector takes every write");
