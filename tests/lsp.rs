@@ -186,6 +186,34 @@ impl Client {
         );
     }
 
+    fn saved(&mut self, path: &Path) {
+        self.send(
+            json!({"jsonrpc": "2.0", "method": "textDocument/didSave", "params": {
+                "textDocument": {"uri": uri(path)}
+            }}),
+        );
+    }
+
+    /// Sends a hover request on `uri` as request `id`; each publication received before its
+    /// answer, as its document, version and diagnostics.
+    fn published_before_a_hover(&mut self, id: i64, uri: &str) -> Vec<(Value, Value, Value)> {
+        self.send(
+            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover", "params": {
+                "textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}
+            }}),
+        );
+        let (reply, before) = self.answer(id);
+        assert!(reply.get("error").is_none(), "{reply:#}");
+        (before.iter())
+            .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+            .map(|m| {
+                let p = &m["params"];
+                let field = |key: &str| p[key].clone();
+                (field("uri"), field("version"), field("diagnostics"))
+            })
+            .collect()
+    }
+
     /// The result of a request at a position of a document.
     fn at(&mut self, id: i64, method: &str, uri: &str, line: usize, character: usize) -> Value {
         self.send(
@@ -409,31 +437,8 @@ fn a_document_closed_or_a_file_saved_while_the_workspace_is_judged_is_not_held_u
             "textDocument": {"uri": notice_uri}
         }}),
     );
-    let on_disk = uri(&workspace.join("a-records.jsonl"));
-    client.send(
-        json!({"jsonrpc": "2.0", "method": "textDocument/didSave", "params": {
-            "textDocument": {"uri": on_disk}
-        }}),
-    );
-    client.send(
-        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
-            "textDocument": {"uri": other_uri}, "position": {"line": 1, "character": 4}
-        }}),
-    );
-    let (reply, before) = client.answer(2);
-    assert!(reply.get("error").is_none(), "{reply:#}");
-    // Each publication before the answer, as its document, version and diagnostics.
-    let published: Vec<(Value, Value, Value)> = (before.iter())
-        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
-        .map(|m| {
-            let p = &m["params"];
-            (
-                p["uri"].clone(),
-                p["version"].clone(),
-                p["diagnostics"].clone(),
-            )
-        })
-        .collect();
+    client.saved(&workspace.join("a-records.jsonl"));
+    let published = client.published_before_a_hover(2, &other_uri);
     // The closed document, cleared (no version: it is no longer open); the other, its own
     // findings alone (none).
     let cleared = (json!(notice_uri), Value::Null, json!([]));
@@ -444,6 +449,43 @@ fn a_document_closed_or_a_file_saved_while_the_workspace_is_judged_is_not_held_u
     );
     assert_eq!(
         client.publications_until_set_1(&other_uri),
+        [vec!["set.1 error".to_string()]]
+    );
+    client.finish(3);
+}
+
+/// A records file written again on disk once the workspace is judged (an export run anew) is
+/// judged again in the background: a request sent after the save is answered before the whole
+/// set's findings come back. Before, the save judged the file before the server read on.
+#[test]
+fn a_large_file_written_again_is_judged_again_in_the_background() {
+    let workspace = empty_workspace("lsp-large-save");
+    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
+    let mut client = Client::start_while_the_workspace_is_judged(&[]);
+    client.initialize(&workspace, json!(null));
+    client.open(notice_uri.as_str(), "json", &notice_text);
+    assert_eq!(
+        client.publications_until_set_1(&notice_uri),
+        [vec![], vec!["set.1 error".to_string()]]
+    );
+    // The export written again, one more copy of the meeting in it.
+    let path = workspace.join("a-records.jsonl");
+    let mut lines = std::fs::read_to_string(&path).expect("the records");
+    let first = lines
+        .lines()
+        .next()
+        .expect("a line")
+        .replace("COPY-00000", "COPY-AGAIN");
+    lines.push_str(&format!("{first}\n"));
+    std::fs::write(&path, lines).expect("written again");
+    client.saved(&path);
+    let published = client.published_before_a_hover(2, &notice_uri);
+    assert!(
+        (published.iter()).all(|(_, _, diagnostics)| diagnostics == &json!([])),
+        "only the notice's own findings before the answer: {published:#?}"
+    );
+    assert_eq!(
+        client.publications_until_set_1(&notice_uri),
         [vec!["set.1 error".to_string()]]
     );
     client.finish(3);

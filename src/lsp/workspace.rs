@@ -300,7 +300,9 @@ impl Workspace {
     }
 
     /// Reads the record files under the roots again (after a save, say); a file whose text
-    /// changed, appeared or went is judged afresh.
+    /// changed, appeared or went is judged afresh: in the background, as at the start, when no
+    /// other judgement of the files on disk is under way, so that a large file written again
+    /// (an export run anew) holds up no edit or request.
     pub fn reload(&mut self) {
         let mut disk = BTreeMap::new();
         if !self.roots.is_empty() {
@@ -325,10 +327,18 @@ impl Workspace {
             .filter(|name| self.disk.get(*name) != disk.get(*name))
             .cloned()
             .collect();
-        for name in changed {
-            self.judged.remove(&name);
+        for name in &changed {
+            self.judged.remove(name);
         }
         self.disk = disk;
+        // One under way (or ended and not yet taken) is left to end: what it judged of a file
+        // that changed since is not taken, and that file is judged when the workspace is checked.
+        if let (None, Some(policy)) = (&self.prejudging, &self.policy) {
+            let again: BTreeMap<String, OnDisk> = (changed.into_iter())
+                .filter_map(|name| Some((name.clone(), self.disk.get(&name)?.clone())))
+                .collect();
+            self.prejudging = Prejudging::start(policy, &again);
+        }
     }
 
     /// A document the editor opened; only record files (JSON, JSON Lines) are taken.
