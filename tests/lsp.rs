@@ -360,12 +360,7 @@ fn documents_are_checked_as_typed_against_the_workspace() {
 
 #[test]
 fn a_large_workspace_shows_the_open_documents_own_findings_first_and_never_a_false_one() {
-    let workspace = empty_workspace("lsp-large");
-    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
-
-    let mut client = Client::start_while_the_workspace_is_judged(&[]);
-    client.initialize(&workspace, json!(null));
-    client.open(notice_uri.as_str(), "json", &notice_text);
+    let (mut client, _, (notice_uri, _)) = a_notice_open_in_a_large_workspace("lsp-large");
     // First the notice alone (nothing: its own record breaks no rule), then the whole set: its id
     // is used again. Never a set.2: the meeting it names is on disk, read after the first
     // publication.
@@ -381,11 +376,8 @@ fn a_large_workspace_shows_the_open_documents_own_findings_first_and_never_a_fal
 /// workspace is judged. Before, the server waited for the judgement before it read the edit.
 #[test]
 fn an_edit_while_the_workspace_is_judged_is_answered_at_once_with_the_documents_own_findings() {
-    let workspace = empty_workspace("lsp-large-edit");
-    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
-    let mut client = Client::start_while_the_workspace_is_judged(&[]);
-    client.initialize(&workspace, json!(null));
-    client.open(notice_uri.as_str(), "json", &notice_text);
+    let (mut client, _, (notice_uri, notice_text)) =
+        a_notice_open_in_a_large_workspace("lsp-large-edit");
     assert_eq!(client.diagnostics_for(&notice_uri), json!([]));
     let edited = notice_text.replacen('{', "{ ", 1);
     assert_ne!(edited, notice_text);
@@ -423,12 +415,9 @@ fn an_edit_while_the_workspace_is_judged_is_answered_at_once_with_the_documents_
 /// answer came after them.
 #[test]
 fn a_document_closed_or_a_file_saved_while_the_workspace_is_judged_is_not_held_up() {
-    let workspace = empty_workspace("lsp-large-close");
-    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
+    let (mut client, workspace, (notice_uri, notice_text)) =
+        a_notice_open_in_a_large_workspace("lsp-large-close");
     let other_uri = uri(&workspace.join("notice-again.json"));
-    let mut client = Client::start_while_the_workspace_is_judged(&[]);
-    client.initialize(&workspace, json!(null));
-    client.open(notice_uri.as_str(), "json", &notice_text);
     assert_eq!(client.diagnostics_for(&notice_uri), json!([]));
     client.open(other_uri.as_str(), "json", &notice_text);
     assert_eq!(client.diagnostics_for(&other_uri), json!([]));
@@ -459,11 +448,8 @@ fn a_document_closed_or_a_file_saved_while_the_workspace_is_judged_is_not_held_u
 /// set's findings come back. Before, the save judged the file before the server read on.
 #[test]
 fn a_large_file_written_again_is_judged_again_in_the_background() {
-    let workspace = empty_workspace("lsp-large-save");
-    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
-    let mut client = Client::start_while_the_workspace_is_judged(&[]);
-    client.initialize(&workspace, json!(null));
-    client.open(notice_uri.as_str(), "json", &notice_text);
+    let (mut client, workspace, (notice_uri, _)) =
+        a_notice_open_in_a_large_workspace("lsp-large-save");
     assert_eq!(
         client.publications_until_set_1(&notice_uri),
         [vec![], vec!["set.1 error".to_string()]]
@@ -517,6 +503,20 @@ fn a_policy_change_in_a_large_workspace_shows_the_open_documents_own_findings_fi
         [vec![], vec!["set.1 warning".to_string()]]
     );
     client.finish(2);
+}
+
+/// A server started on a workspace of 200 meetings and a notice naming one (its judgement of the
+/// files on disk held two seconds), with a copy of the notice open: the client, the workspace,
+/// and the notice's uri and text.
+fn a_notice_open_in_a_large_workspace(
+    name: &str,
+) -> (Client, std::path::PathBuf, (String, String)) {
+    let workspace = empty_workspace(name);
+    let (notice_uri, notice_text) = meetings_and_a_notice_naming_one(&workspace);
+    let mut client = Client::start_while_the_workspace_is_judged(&[]);
+    client.initialize(&workspace, json!(null));
+    client.open(notice_uri.as_str(), "json", &notice_text);
+    (client, workspace, (notice_uri, notice_text))
 }
 
 /// Writes 200 copies of a meeting, the meeting itself and a notice naming it as JSON Lines into

@@ -333,8 +333,10 @@ impl Workspace {
         self.disk = disk;
         // One under way (or ended and not yet taken) is left to end: what it judged of a file
         // that changed since is not taken, and that file is judged when the workspace is checked.
+        // An open document is judged from the editor's text, never from the disk's.
         if let (None, Some(policy)) = (&self.prejudging, &self.policy) {
             let again: BTreeMap<String, OnDisk> = (changed.into_iter())
+                .filter(|name| !self.open.contains_key(name))
                 .filter_map(|name| Some((name.clone(), self.disk.get(&name)?.clone())))
                 .collect();
             self.prejudging = Prejudging::start(policy, &again);
