@@ -23,6 +23,9 @@ pub struct Declarations<'a> {
     pub errors: Vec<Diagnostic>,
     seen: Seen,
     files: &'a [PolicyFile],
+    /// Articles' texts without white space, as their rules' quotes are checked against them:
+    /// worked out once per article, not once per quote.
+    pub compact_texts: HashMap<u32, String>,
 }
 
 const PRIMITIVES: [&str; 7] = [
@@ -37,6 +40,7 @@ impl<'a> Declarations<'a> {
             errors: Vec::new(),
             seen: Seen::default(),
             files,
+            compact_texts: HashMap::new(),
         };
         d.policy.files = files.iter().map(|f| f.source.clone()).collect();
         d.names();

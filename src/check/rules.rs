@@ -490,12 +490,11 @@ fn quote(
         return None;
     }
     // An unknown article is reported once, where the rule is; its quote cannot be checked.
-    let text = decls
-        .policy
-        .articles
-        .get(&number)
-        .map(|a| compact(&a.text))?;
-    if !verbatim(&text, &original) {
+    let article = decls.policy.articles.get(&number)?;
+    let text = (decls.compact_texts)
+        .entry(number)
+        .or_insert_with(|| compact(&article.text));
+    if !verbatim(text, &original) {
         refuse(
             q.original.span,
             format!("rule `{id}` quotes words that are not in the text of article {number}"),

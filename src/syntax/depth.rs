@@ -40,24 +40,34 @@ pub fn check_nesting(source: &Arc<SourceFile>) -> Option<Diagnostic> {
             after_dot = c == b'.';
         }
         match c {
+            // Comments and strings, most of a policy's bytes, are skipped by searching for where
+            // they end rather than byte by byte.
             b'#' => {
-                while i < text.len() && text[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &text[i..]).map_or(text.len(), |n| i + n);
                 continue;
             }
             b'"' if text[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                while i < text.len() && !text[i..].starts_with(b"\"\"\"") {
-                    i += 1;
-                }
-                i += 3;
+                let body = i + 3;
+                i = memchr::memmem::find(&text[body..], b"\"\"\"").map_or(text.len(), |n| body + n)
+                    + 3;
                 continue;
             }
             b'"' => {
                 i += 1;
-                while i < text.len() && text[i] != b'"' && text[i] != b'\n' {
-                    i += if text[i] == b'\\' { 2 } else { 1 };
+                // Past escapes to the closing quote, or to the line's end where none closes it.
+                loop {
+                    let rest = text.get(i..).unwrap_or_default();
+                    match memchr::memchr3(b'"', b'\n', b'\\', rest) {
+                        Some(n) if rest[n] == b'\\' => i += n + 2,
+                        Some(n) => {
+                            i += n;
+                            break;
+                        }
+                        None => {
+                            i = text.len();
+                            break;
+                        }
+                    }
                 }
                 i += 1;
                 continue;
@@ -125,4 +135,45 @@ pub fn expression_too_deep(source: &Arc<SourceFile>, span: Span) -> Diagnostic {
     .in_file(source.clone())
     .with_label(Label::primary(span, format!("level {}", MAX_DEPTH + 1)))
     .with_help("give the inner parts names with `let` or `define`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn too_deep_at(text: &str) -> Option<usize> {
+        check_nesting(&SourceFile::new("t.bylaw", text))
+            .map(|d| d.primary_span().expect("a label").start)
+    }
+
+    /// Brackets in comments and strings are text, not nesting, however a string or comment ends
+    /// (or does not); brackets after one count from the byte where it ends.
+    #[test]
+    fn brackets_in_comments_and_strings_are_not_counted() {
+        let deep = "(".repeat(MAX_NESTING + 1);
+        for quiet in [
+            format!("# {deep}\n"),
+            format!("\"{deep}\""),
+            format!("\"a \\\" {deep} \\\\\""),
+            format!("\"\"\"{deep}\n{deep}\"\"\""),
+            format!("\"\"\" \" {deep}"),
+            format!("\"{deep}"),
+            format!("\"{deep}\\"),
+            format!("\"ends at the line's end\n\"{deep}\""),
+        ] {
+            assert_eq!(too_deep_at(&quiet), None, "{quiet:?}");
+        }
+        for (before, loud) in [
+            ("# c\n", format!("# c\n{deep}")),
+            ("\"s \\\\\"", format!("\"s \\\\\"{deep}")),
+            ("\"\"\" \"\"\"", format!("\"\"\" \"\"\"{deep}")),
+            ("\"open\n", format!("\"open\n{deep}")),
+        ] {
+            assert_eq!(
+                too_deep_at(&loud),
+                Some(before.len() + MAX_NESTING),
+                "{loud:?}"
+            );
+        }
+    }
 }
