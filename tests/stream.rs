@@ -860,6 +860,16 @@ fn documents_one_after_another_are_each_a_record() {
 }
 
 /// `bylaw check` on `text` given on standard input, with more arguments: (exit status, report).
+/// `m` laid out a member to a line with no indentation, as `json.dumps(indent=0)` does: nested
+/// objects begin lines too.
+fn without_indentation(m: &Json) -> String {
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"");
+    let mut writer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    serde::Serialize::serialize(m, &mut writer).expect("JSON");
+    String::from_utf8(out).expect("UTF-8")
+}
+
 fn check_stdin(text: &str, more: &[&str]) -> (i32, Json) {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
@@ -963,15 +973,7 @@ fn joined_exports_are_read_whole_and_broken_documents_lose_only_themselves() {
     ));
     // Laid out with no indentation (`json.dumps(indent=0)`): nested objects begin lines too, and
     // a bracket closing the wrong one loses only its own record.
-    let flat: Vec<String> = (meetings.iter())
-        .map(|m| {
-            let mut out = Vec::new();
-            let formatter = serde_json::ser::PrettyFormatter::with_indent(b"");
-            let mut writer = serde_json::Serializer::with_formatter(&mut out, formatter);
-            serde::Serialize::serialize(m, &mut writer).expect("JSON");
-            String::from_utf8(out).expect("UTF-8")
-        })
-        .collect();
+    let flat: Vec<String> = (meetings.iter()).map(without_indentation).collect();
     cases.push(("no indentation", flat.join("\n"), n, None));
     let mut flat_broken = flat.clone();
     flat_broken[2] = flat_broken[2].replacen('[', "{", 1);
@@ -1018,19 +1020,150 @@ fn joined_exports_are_read_whole_and_broken_documents_lose_only_themselves() {
     assert_eq!(status, 2);
     assert_eq!(report["summary"]["records"], 1);
     assert_eq!(report["summary"]["bad_inputs"], 399);
+}
 
-    // In an array, the rest of a broken element would be read as elements of its own (dozens
-    // of false bad inputs): reading stops there, and says so.
-    let array = serde_json::to_string_pretty(&meetings).expect("JSON");
-    let at = array.find("[]").expect("an empty list");
-    let broken = format!("{}{{]{}", &array[..at], &array[at + 2..]);
-    std::fs::write(dir.join("records.json"), broken).expect("writes");
+/// An array element broken where the next cannot be told from its brackets loses only itself
+/// when the array is pretty-printed: reading goes on at the next element, the one after a
+/// missing closing brace (`,` then `{` in an object) or the next line that begins as the
+/// element's own did. Where nested values begin lines as elements do (no indentation), the rest
+/// of the file is not read, and that is said: it would be read as elements of its own.
+#[test]
+fn a_broken_element_of_a_pretty_printed_array_loses_only_itself() {
+    let dir = folder("broken-element");
+    let meetings = example_meetings();
+    let n = meetings.len();
+    let laid_out = |elements: &[String]| format!("[\n{}\n]", elements.join(",\n"));
+    let indented = |m: &Json| {
+        let pretty = serde_json::to_string_pretty(m).expect("JSON");
+        (pretty.lines())
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let pretty: Vec<String> = meetings.iter().map(indented).collect();
+    assert_eq!(
+        laid_out(&pretty),
+        serde_json::to_string_pretty(&meetings).expect("JSON"),
+        "laid out as serde_json lays out an array"
+    );
+    let line_of = |text: &str, needle: &str| {
+        let at = text.find(needle).expect("the needle");
+        text[..at].lines().count() + usize::from(text[..at].ends_with('\n'))
+    };
+    let k = 2;
+    // Each case: the text, the records judged, the bad inputs, and the line of the first.
+    let mut cases: Vec<(&str, String, usize, usize, Option<usize>)> = Vec::new();
+
+    let mut wrong_bracket = pretty.clone();
+    assert!(wrong_bracket[k].contains("[]"), "an empty list to break");
+    wrong_bracket[k] = wrong_bracket[k].replacen("[]", "{]", 1);
+    let text = laid_out(&wrong_bracket);
+    let line = line_of(&text, "{]");
+    cases.push((
+        "a bracket closed by the wrong one",
+        text,
+        n - 1,
+        1,
+        Some(line),
+    ));
+
+    let mut no_brace = pretty.clone();
+    no_brace[k].pop();
+    // The element ends at the comma before the next element's line, where its parse stops: the
+    // line of its closing brace.
+    let line = 1
+        + (pretty[..=k].iter())
+            .map(|e| e.lines().count())
+            .sum::<usize>();
+    let text = laid_out(&no_brace);
+    cases.push((
+        "an element's closing brace missing",
+        text,
+        n - 1,
+        1,
+        Some(line),
+    ));
+
+    let mut nested_open = pretty.clone();
+    let closing = "\n    },\n";
+    assert!(nested_open[k].contains(closing), "a nested object to break");
+    nested_open[k] = nested_open[k].replacen(closing, "\n    ,\n", 1);
+    cases.push((
+        "a nested object's closing brace missing",
+        laid_out(&nested_open),
+        n - 1,
+        1,
+        None,
+    ));
+
+    let mut open_string = pretty.clone();
+    let id = meetings[k]["id"].as_str().expect("an id");
+    open_string[k] = open_string[k].replacen(&format!("\"{id}\""), &format!("\"{id}"), 1);
+    let text = laid_out(&open_string);
+    let line = line_of(&text, &format!("\"{id},\n"));
+    cases.push((
+        "a string that runs past its line",
+        text,
+        n - 1,
+        1,
+        Some(line),
+    ));
+
+    let mut one_line: Vec<String> = (meetings.iter())
+        .map(|m| format!("  {}", serde_json::to_string(m).expect("JSON")))
+        .collect();
+    one_line[k] = one_line[k].replacen("[]", "{]", 1);
+    cases.push((
+        "one line an element",
+        laid_out(&one_line),
+        n - 1,
+        1,
+        Some(k + 2),
+    ));
+
+    // `json.dumps(indent=0)`: a nested value's line begins as an element's does.
+    let flat: Vec<String> = (meetings.iter()).map(without_indentation).collect();
+    let mut flat_broken = flat.clone();
+    flat_broken[k] = flat_broken[k].replacen("[]", "{]", 1);
+    cases.push(("no indentation", laid_out(&flat_broken), k, 2, None));
+
+    for (case, text, records, bad_count, line) in cases {
+        std::fs::write(dir.join("records.json"), &text).expect("writes");
+        for (route, (status, report)) in [
+            ("file", check(&dir.join("records.json"), &[])),
+            ("standard input", check_stdin(&text, &[])),
+        ] {
+            let bad = bad_inputs(&report);
+            assert_eq!(
+                report["summary"]["records"], records,
+                "{case}, {route}: {bad:?}"
+            );
+            assert_eq!(bad.len(), bad_count, "{case}, {route}: {bad:?}");
+            assert_eq!(status, 2, "{case}, {route}");
+            if let Some(line) = line {
+                assert_eq!(bad[0].0 as usize, line, "{case}, {route}: {bad:?}");
+            }
+            let rest_unread = bad
+                .iter()
+                .any(|b| b.2.contains("the rest of the file is not read"));
+            assert_eq!(rest_unread, records < n - 1, "{case}, {route}: {bad:?}");
+        }
+    }
+
+    // Every element but the first missing its closing brace: each one bad input, each read
+    // once, and every one after it still read.
+    let open: Vec<String> = (0..400)
+        .map(|i| {
+            let mut element = pretty[i % n].clone();
+            if i > 0 && i < 399 {
+                element.pop();
+            }
+            element
+        })
+        .collect();
+    std::fs::write(dir.join("records.json"), laid_out(&open)).expect("writes");
     let (status, report) = check(&dir.join("records.json"), &[]);
     assert_eq!(status, 2);
-    let bad = bad_inputs(&report);
-    assert_eq!(bad.len(), 2, "{bad:?}");
-    assert!(
-        bad[1].2.contains("the rest of the file is not read"),
-        "{bad:?}"
-    );
+    assert_eq!(report["summary"]["records"], 2);
+    assert_eq!(report["summary"]["bad_inputs"], 398);
 }

@@ -841,20 +841,38 @@ impl Reader<'_> {
                 }
                 _ => {}
             }
+            // An element that begins its line: after it, if broken, reading may go on at the
+            // next line that begins as its own does.
+            let starts_line = self.indent.is_some();
             let value = self.scan_value()?;
-            let broken = value.broken;
+            let (broken, next_starts) = (value.broken, value.next_starts);
+            let indent = (starts_line && broken)
+                .then(|| element_indent(&value.text, value.first))
+                .flatten();
             let read_on = self.emit_value(*index, value, emit)?;
             *index += 1;
             elements += 1;
             if !read_on {
                 return Ok(false);
             }
+            if next_starts {
+                // It broke where the next element starts (`,` then `{` in an object: the
+                // element's closing brace is missing).
+                continue;
+            }
             if broken {
-                // Read on, the rest of the element would be read as elements of its own.
-                emit(Item::Malformed(self.here(
+                // Read on, the rest of the element would be read as elements of its own: reading
+                // goes on only where the next element's line is found.
+                let stopped = self.here(
                     "after a record broken where the next cannot be told from it, the rest of \
                      the file is not read",
-                )));
+                );
+                if let Some(indent) = &indent {
+                    if self.skip_to_an_element_line(indent)? {
+                        continue;
+                    }
+                }
+                emit(Item::Malformed(stopped));
                 return Ok(false);
             }
             self.skip_blanks()?;
@@ -884,6 +902,40 @@ impl Reader<'_> {
                     )));
                     return Ok(false);
                 }
+            }
+        }
+    }
+
+    /// After an element that broke before its end, its rest skipped: on to the next line that
+    /// begins with `indent`, the element's indentation, and `{` (see [`element_indent`]).
+    /// `false` when none begins within the largest record read (`--max-record-size`) of here:
+    /// what is skipped is copied as a record would be, so a source read once fills no more of
+    /// the disk than its records do.
+    fn skip_to_an_element_line(&mut self, indent: &[u8]) -> io::Result<bool> {
+        let mut skipped = 0;
+        loop {
+            loop {
+                let buffer = self.input.fill_buf()?;
+                if buffer.is_empty() {
+                    return Ok(false);
+                }
+                let (n, ended) = match memchr::memchr(b'\n', buffer) {
+                    Some(i) => (i + 1, true),
+                    None => (buffer.len(), false),
+                };
+                self.advance(n)?;
+                skipped += n;
+                if skipped > self.limits.max_record_bytes {
+                    return Ok(false);
+                }
+                if ended {
+                    break;
+                }
+            }
+            // The line's blanks, which `advance` keeps as the indentation, then its first byte.
+            self.skip_blanks()?;
+            if self.indent.as_deref() == Some(indent) && self.peek()? == Some(b'{') {
+                return Ok(true);
             }
         }
     }
@@ -1300,6 +1352,39 @@ impl Reader<'_> {
     }
 }
 
+/// Whether a bracket after `last` (the last byte read outside strings that is not blank), inside
+/// the bracket `innermost`, opens a value there, as JSON allows: a member's value after `:` in an
+/// object, an element after `[` or after `,` in an array. Never after `,` in an object, where a
+/// key comes next.
+fn opens_a_value(last: u8, innermost: Option<u8>) -> bool {
+    matches!(
+        (last, innermost),
+        (b'[', _) | (b':', Some(b'{')) | (b',', Some(b'['))
+    )
+}
+
+/// The indentation of an array element that begins its line, when it tells the next element's
+/// line from the element's own: when the element is on one line, or its second line is indented
+/// deeper than its first, as a pretty-printer lays it out. Not when nested values begin lines as
+/// the element does (`json.dumps(indent=0)`): one of them would be taken for the next element.
+fn element_indent(text: &[u8], first: usize) -> Option<Vec<u8>> {
+    let (indent, rest) = text.split_at(first);
+    if rest.first() != Some(&b'{') {
+        return None;
+    }
+    if let Some(line_break) = memchr::memchr(b'\n', rest) {
+        let next = &rest[line_break + 1..];
+        let blanks = next
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        if blanks <= indent.len() {
+            return None;
+        }
+    }
+    Some(indent.to_vec())
+}
+
 /// A value read by its brackets ([`Reader::scan_value`]).
 struct Scanned {
     /// Where its text starts: at the blanks that indent it.
@@ -1423,10 +1508,10 @@ impl Scan {
             }
             match b {
                 b'"' => self.in_string = true,
-                // Inside a value, a bracket opens a value only after `:`, `,` or `[`: one after
-                // anything else (`}` then `{`: a closing brace missing) is no part of it, but
-                // the next value's start.
-                b'{' | b'[' if self.depth > 0 && !matches!(self.last, b':' | b',' | b'[') => {
+                // Inside a value, a bracket opens a value only after `:` in an object, `,` in an
+                // array or `[`: one after anything else (`}` then `{`, or `,` then `{` in an
+                // object: a closing brace missing) is no part of it, but the next value's start.
+                b'{' | b'[' if self.depth > 0 && !self.opens_a_value_here() => {
                     self.broken = true;
                     self.next_starts = true;
                     return self.end(i);
@@ -1487,6 +1572,15 @@ impl Scan {
         Step::End(used)
     }
 
+    /// Whether a bracket read now opens a value inside the one being read ([`opens_a_value`]);
+    /// beyond the depth whose brackets are kept, after `:`, `,` or `[` in whatever is open.
+    fn opens_a_value_here(&self) -> bool {
+        if self.depth > self.open.len() {
+            return matches!(self.last, b':' | b',' | b'[');
+        }
+        opens_a_value(self.last, self.open.last().copied())
+    }
+
     /// Whether the next bytes may be read a block at a time: inside brackets, counted exactly,
     /// and not right after a backslash.
     fn skims(&self) -> bool {
@@ -1521,7 +1615,7 @@ impl Scan {
                     0 => self.last,
                     _ => block[blocks::highest(before)],
                 };
-                if !matches!(last, b':' | b',' | b'[') || self.depth == MAX_DEPTH {
+                if !opens_a_value(last, self.open.last().copied()) || self.depth == MAX_DEPTH {
                     upto = at;
                     break;
                 }
