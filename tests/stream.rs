@@ -1053,6 +1053,16 @@ fn a_broken_element_of_a_pretty_printed_array_loses_only_itself() {
     let k = 2;
     // Each case: the text, the records judged, the bad inputs, and the line of the first.
     let mut cases: Vec<(&str, String, usize, usize, Option<usize>)> = Vec::new();
+    // What the first bad input says, where it is not serde_json's word on a bracket.
+    let said = |case: &str| match case {
+        "an element's closing brace missing" | "a nested object's closing brace missing" => {
+            Some("the record ends where the next one begins: a closing `}` or `]` is missing")
+        }
+        "a string that runs past its line" => {
+            Some("a string runs past the end of its line: its closing quote is missing")
+        }
+        _ => None,
+    };
 
     let mut wrong_bracket = pretty.clone();
     assert!(wrong_bracket[k].contains("[]"), "an empty list to break");
@@ -1142,6 +1152,9 @@ fn a_broken_element_of_a_pretty_printed_array_loses_only_itself() {
             assert_eq!(status, 2, "{case}, {route}");
             if let Some(line) = line {
                 assert_eq!(bad[0].0 as usize, line, "{case}, {route}: {bad:?}");
+            }
+            if let Some(said) = said(case) {
+                assert_eq!(bad[0].2, said, "{case}, {route}");
             }
             let rest_unread = bad
                 .iter()

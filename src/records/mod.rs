@@ -295,7 +295,7 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
         Ok(duplicates) => duplicates,
         Err(e) => {
             let mut malformed = not_utf8_malformed();
-            malformed.push(json_error(&source, &e, start));
+            malformed.push(json_error(&source, &e, start, place));
             return Err(malformed);
         }
     };
@@ -326,8 +326,32 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
     })
 }
 
-/// serde_json's line and (byte) column, relative to the text parsed from `base` of `source`.
-fn json_error(source: &Arc<SourceFile>, e: &serde_json::Error, base: usize) -> Malformed {
+/// What serde_json calls the end of the input, said of what ends there: a record's text is a line,
+/// or an element that ends where the next begins (or where a string runs past its line), and only
+/// a record that is the whole file ends with the file.
+fn text_ends_inside(message: &str, place: Place) -> String {
+    if message.ends_with("a string") {
+        return "a string runs past the end of its line: its closing quote is missing".into();
+    }
+    match place {
+        Place::Line { .. } => {
+            "the line ends inside the record: a closing `}` or `]` is missing".into()
+        }
+        Place::Element { .. } => {
+            "the record ends where the next one begins: a closing `}` or `]` is missing".into()
+        }
+        Place::Whole => "the file ends inside the record: it is cut short".into(),
+    }
+}
+
+/// serde_json's line and (byte) column, relative to the text parsed from `base` of `source`, the
+/// record's text at `place`.
+fn json_error(
+    source: &Arc<SourceFile>,
+    e: &serde_json::Error,
+    base: usize,
+    place: Place,
+) -> Malformed {
     let base_line = source.line_number(base);
     let line = base_line + e.line().saturating_sub(1);
     let column = if e.line() <= 1 {
@@ -355,6 +379,7 @@ fn json_error(source: &Arc<SourceFile>, e: &serde_json::Error, base: usize) -> M
     // Said as the reader says it of an array's element, whichever finds it first.
     let message = match message.as_str() {
         "recursion limit exceeded" => stream::too_deep_message(),
+        _ if e.is_eof() => text_ends_inside(&message, place),
         _ => message,
     };
     let end = source
@@ -493,6 +518,51 @@ mod tests {
             panic!("one fault expected");
         };
         assert_eq!(&m.source.text[m.span.start..m.span.end], "市");
+    }
+
+    /// The end of a record's text is said as what ends there: the line, the record before the
+    /// next, or the file; never serde_json's "EOF", which names none of them.
+    #[test]
+    fn a_record_whose_text_ends_too_soon_is_said_to_end_where_it_does() {
+        let said = |name: &str, text: &str, format: Format| -> Vec<String> {
+            let items = read_all(name, text, format);
+            let mut messages = Vec::new();
+            for item in items {
+                match item {
+                    Item::Record(text) => {
+                        if let Err(faults) = parse(text) {
+                            messages.extend(faults.into_iter().map(|m| m.message));
+                        }
+                    }
+                    Item::Malformed(m) => messages.push(m.message),
+                }
+            }
+            messages
+        };
+        assert_eq!(
+            said("cut.json", "{\"id\": \"a\"", Format::Json),
+            ["the file ends inside the record: it is cut short"]
+        );
+        assert_eq!(
+            said(
+                "l.jsonl",
+                "{\"id\": \"a\"\n{\"id\": \"b\"}\n",
+                Format::Lines
+            ),
+            ["the line ends inside the record: a closing `}` or `]` is missing"]
+        );
+        assert_eq!(
+            said("s.jsonl", "{\"id\": \"a}\n", Format::Lines),
+            ["a string runs past the end of its line: its closing quote is missing"]
+        );
+        assert_eq!(
+            said(
+                "a.json",
+                "[\n  {\"id\": \"a\",\n  {\"id\": \"b\"}\n]\n",
+                Format::Json
+            ),
+            ["the record ends where the next one begins: a closing `}` or `]` is missing"]
+        );
     }
 
     #[test]
