@@ -25,7 +25,7 @@ pub struct Declarations<'a> {
     files: &'a [PolicyFile],
     /// Articles' texts without white space, as their rules' quotes are checked against them:
     /// worked out once per article, not once per quote.
-    pub compact_texts: HashMap<u32, String>,
+    pub(super) compact_texts: HashMap<u32, String>,
 }
 
 const PRIMITIVES: [&str; 7] = [
