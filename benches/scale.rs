@@ -28,6 +28,9 @@
 //! every size must give: exit status 1 (the export has planted findings), every record counted, no
 //! bad input, and the same report bytes on one thread as on all cores.
 //!
+//! `BYLAW_SCALE_BIN` names another build of `bylaw` to measure instead of the one cargo builds
+//! (`scripts/build-pgo`'s profile-guided binary).
+//!
 //! `cargo bench --bench scale` prints a Markdown table for the README. `BYLAW_SCALE_SIZES`
 //! chooses the sizes (default `10000,100000`; `1000000` on request: about 1 GB of disk per
 //! layout, and the command's memory today is ten times its input). Without `--bench` (as under
@@ -105,18 +108,19 @@ fn main() {
     } else {
         (vec![1_000], 1)
     };
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_bylaw"));
+    // The binary measured: the one cargo built with this benchmark, or another build of bylaw
+    // named in `BYLAW_SCALE_BIN` (the profile-guided build of `scripts/build-pgo`, which also
+    // trains its instrumented build by running this benchmark with it).
+    let given = std::env::var_os("BYLAW_SCALE_BIN").map(PathBuf::from);
+    let kind = match &given {
+        Some(_) => "given in BYLAW_SCALE_BIN",
+        None if cfg!(debug_assertions) => "debug: smoke test only",
+        None => "release",
+    };
+    let bin = given.unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bylaw")));
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bylaw-scale");
     let export = read_export();
-    eprintln!(
-        "binary: {} ({})",
-        bin.display(),
-        if cfg!(debug_assertions) {
-            "debug: smoke test only"
-        } else {
-            "release"
-        }
-    );
+    eprintln!("binary: {} ({kind})", bin.display());
 
     let mut rows = Vec::new();
     for &size in &sizes {
