@@ -859,7 +859,6 @@ fn documents_one_after_another_are_each_a_record() {
     assert_eq!(bad[0].0 as usize, lines_to(1) + id_line, "{bad:?}");
 }
 
-/// `bylaw check` on `text` given on standard input, with more arguments: (exit status, report).
 /// `m` laid out a member to a line with no indentation, as `json.dumps(indent=0)` does: nested
 /// objects begin lines too.
 fn without_indentation(m: &Json) -> String {
@@ -870,6 +869,154 @@ fn without_indentation(m: &Json) -> String {
     String::from_utf8(out).expect("UTF-8")
 }
 
+/// An array on one line (minified, as an exporter writes 100 MB of records) has no line to go on
+/// at after a broken element: reading goes on at the next `,` then `{` that opens with the key
+/// every element read so far opened with (`{"type": …`). Where the elements disagree, reading
+/// stops after the broken one, and says so.
+#[test]
+fn a_broken_element_of_a_minified_array_loses_only_itself() {
+    let dir = folder("broken-minified");
+    let meetings = example_meetings();
+    let n = meetings.len();
+    let k = 2;
+    let minified: Vec<String> = (meetings.iter())
+        .map(|m| serde_json::to_string(m).expect("JSON"))
+        .collect();
+    let first_keys: Vec<&str> = (minified.iter())
+        .map(|m| &m[..m.find(':').expect("a key")])
+        .collect();
+    assert!(
+        first_keys.iter().all(|key| *key == first_keys[0]),
+        "every element opens with the same key: {first_keys:?}"
+    );
+    let laid_out = |elements: &[String]| format!("[{}]", elements.join(","));
+    // The columns element `k` spans on the line.
+    let span_of_k = |elements: &[String]| {
+        let before: usize = (elements[..k].iter()).map(|e| e.chars().count() + 1).sum();
+        (before + 1, before + 1 + elements[k].chars().count())
+    };
+    // Each case: the text, the records judged, the bad inputs, the first one's message (or
+    // part of it), and whether the first bad input lies in element `k`.
+    let mut cases: Vec<(&str, String, usize, usize, &str)> = Vec::new();
+
+    let mut wrong_bracket = minified.clone();
+    assert!(wrong_bracket[k].contains("[]"), "an empty list to break");
+    wrong_bracket[k] = wrong_bracket[k].replacen("[]", "{]", 1);
+    cases.push((
+        "a bracket closed by the wrong one",
+        laid_out(&wrong_bracket),
+        n - 1,
+        1,
+        "key must be a string",
+    ));
+
+    let mut opened_as_a_list = minified.clone();
+    opened_as_a_list[k] = opened_as_a_list[k].replacen('{', "[", 1);
+    cases.push((
+        "an element opened as a list",
+        laid_out(&opened_as_a_list),
+        n - 1,
+        1,
+        "expected `,` or `]`",
+    ));
+
+    let mut no_brace = minified.clone();
+    no_brace[k].pop();
+    cases.push((
+        "an element's closing brace missing",
+        laid_out(&no_brace),
+        n - 1,
+        1,
+        "the record ends where the next one begins",
+    ));
+
+    let mut trailing = minified.clone();
+    trailing[k].push_str(" 17 x");
+    cases.push((
+        "something after an element",
+        laid_out(&trailing),
+        n,
+        1,
+        "expected `,` or `]` after a record: what follows it, up to the next record, is skipped",
+    ));
+
+    for (case, text, records, bad_count, said) in cases {
+        std::fs::write(dir.join("records.json"), &text).expect("writes");
+        let (from, to) = span_of_k(&minified);
+        for (route, (status, report)) in [
+            ("file", check(&dir.join("records.json"), &[])),
+            ("standard input", check_stdin(&text, &[])),
+        ] {
+            let bad = bad_inputs(&report);
+            assert_eq!(status, 2, "{case}, {route}");
+            assert_eq!(
+                report["summary"]["records"], records,
+                "{case}, {route}: {bad:?}"
+            );
+            assert_eq!(bad.len(), bad_count, "{case}, {route}: {bad:?}");
+            let (line, column, message) = &bad[0];
+            assert!(message.starts_with(said), "{case}, {route}: {bad:?}");
+            assert_eq!(*line, 1, "{case}, {route}");
+            let column = *column as usize;
+            assert!(
+                (from..=to + 6).contains(&column),
+                "{case}, {route}: column {column} is not in element {k} ({from}..{to})"
+            );
+        }
+    }
+
+    // Elements that do not open alike (the same key, written with an escape in one of them):
+    // which `{` opens the next cannot be told, so reading stops after the broken element, and
+    // says so.
+    let mut disagreeing = wrong_bracket.clone();
+    let key = first_keys[0].trim_matches(|c| c == '{' || c == '"');
+    let escaped = format!("{{\"\\u{:04x}{}\"", u32::from(key.as_bytes()[0]), &key[1..]);
+    disagreeing[1] = disagreeing[1].replacen(first_keys[0], &escaped, 1);
+    assert_eq!(
+        serde_json::from_str::<Json>(&disagreeing[1]).expect("JSON"),
+        meetings[1],
+        "the same record"
+    );
+    let text = laid_out(&disagreeing);
+    std::fs::write(dir.join("records.json"), &text).expect("writes");
+    let (status, report) = check(&dir.join("records.json"), &[]);
+    let bad = bad_inputs(&report);
+    assert_eq!(status, 2);
+    assert_eq!(report["summary"]["records"], k, "{bad:?}");
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert!(
+        bad[1].2.contains("the rest of the file is not read"),
+        "{bad:?}"
+    );
+
+    // A nested object that opens as the elements do, after the break inside its element: taken
+    // for the next element, it is refused at its own place, and every element after the broken
+    // one is still judged (as documents, once the array is taken to have ended).
+    let mut nested = minified.clone();
+    nested[k] = nested[k].replacen(
+        "[]",
+        &format!(
+            "{{],\"x\":[{{{0}:\"a\"}},{{{0}:\"b\"}}],\"y\":[]",
+            &first_keys[0][1..]
+        ),
+        1,
+    );
+    let text = laid_out(&nested);
+    std::fs::write(dir.join("records.json"), &text).expect("writes");
+    let (status, report) = check(&dir.join("records.json"), &[]);
+    let bad = bad_inputs(&report);
+    assert_eq!(status, 2);
+    let judged = report["summary"]["records"].as_u64().expect("a count") as usize;
+    assert!(judged >= n - 1, "{judged} records judged: {bad:?}");
+    let nested_at =
+        (text.find(&format!("{}:\"b\"", first_keys[0]))).map(|at| text[..at].chars().count() + 1);
+    assert!(
+        bad.iter().any(|b| Some(b.1 as usize) == nested_at),
+        "the nested object refused at its place ({nested_at:?}): {bad:?}"
+    );
+}
+
+/// `bylaw check` on `text` given on standard input, with more arguments: (exit status, report).
 fn check_stdin(text: &str, more: &[&str]) -> (i32, Json) {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_bylaw"))
@@ -1131,11 +1278,12 @@ fn a_broken_element_of_a_pretty_printed_array_loses_only_itself() {
         Some(k + 2),
     ));
 
-    // `json.dumps(indent=0)`: a nested value's line begins as an element's does.
+    // `json.dumps(indent=0)`: a nested value's line begins as an element's does, so the next
+    // element is found by the key every element opens with (see the test below).
     let flat: Vec<String> = (meetings.iter()).map(without_indentation).collect();
     let mut flat_broken = flat.clone();
     flat_broken[k] = flat_broken[k].replacen("[]", "{]", 1);
-    cases.push(("no indentation", laid_out(&flat_broken), k, 2, None));
+    cases.push(("no indentation", laid_out(&flat_broken), n - 1, 1, None));
 
     for (case, text, records, bad_count, line) in cases {
         std::fs::write(dir.join("records.json"), &text).expect("writes");

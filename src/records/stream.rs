@@ -826,6 +826,7 @@ impl Reader<'_> {
     fn array(&mut self, index: &mut usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
         self.advance(1)?;
         let mut elements = 0;
+        let mut first_key = FirstKey::default();
         loop {
             self.skip_blanks()?;
             match self.peek()? {
@@ -849,6 +850,9 @@ impl Reader<'_> {
             let indent = (starts_line && broken)
                 .then(|| element_indent(&value.text, value.first))
                 .flatten();
+            if !broken && !value.cut_short && !value.too_large {
+                first_key.saw(&value.text[value.first..]);
+            }
             let read_on = self.emit_value(*index, value, emit)?;
             *index += 1;
             elements += 1;
@@ -857,18 +861,31 @@ impl Reader<'_> {
             }
             if next_starts {
                 // It broke where the next element starts (`,` then `{` in an object: the
-                // element's closing brace is missing).
-                continue;
+                // element's closing brace is missing). Unless that `{` does not open as every
+                // element so far did: then it is a nested value of the broken element (`"a": {`
+                // inside an element opened with `[`), and the next element is looked for.
+                let Some(key) = first_key.key() else {
+                    continue;
+                };
+                self.skip_blanks()?;
+                if opens_with(self.input.fill_buf()?, key) != Some(false)
+                    || self.skip_to_an_element_opening_with(key)?
+                {
+                    continue;
+                }
+                emit(Item::Malformed(self.here(REST_NOT_READ)));
+                return Ok(false);
             }
             if broken {
                 // Read on, the rest of the element would be read as elements of its own: reading
                 // goes on only where the next element's line is found.
-                let stopped = self.here(
-                    "after a record broken where the next cannot be told from it, the rest of \
-                     the file is not read",
-                );
+                let stopped = self.here(REST_NOT_READ);
                 if let Some(indent) = &indent {
                     if self.skip_to_an_element_line(indent)? {
+                        continue;
+                    }
+                } else if let Some(key) = first_key.key() {
+                    if self.skip_to_an_element_opening_with(key)? {
                         continue;
                     }
                 }
@@ -897,9 +914,24 @@ impl Reader<'_> {
                     return Ok(false);
                 }
                 Some(_) => {
-                    emit(Item::Malformed(self.here(
-                        "expected `,` or `]` after a record; the rest of the file is not read",
-                    )));
+                    let here = self.here("");
+                    if let Some(key) = first_key.key() {
+                        if self.skip_to_an_element_opening_with(key)? {
+                            emit(Item::Malformed(Malformed {
+                                message: "expected `,` or `]` after a record: what follows it, up \
+                                          to the next record, is skipped"
+                                    .into(),
+                                ..here
+                            }));
+                            continue;
+                        }
+                    }
+                    emit(Item::Malformed(Malformed {
+                        message: "expected `,` or `]` after a record; the rest of the file is \
+                                  not read"
+                            .into(),
+                        ..here
+                    }));
                     return Ok(false);
                 }
             }
@@ -935,6 +967,55 @@ impl Reader<'_> {
             // The line's blanks, which `advance` keeps as the indentation, then its first byte.
             self.skip_blanks()?;
             if self.indent.as_deref() == Some(indent) && self.peek()? == Some(b'{') {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// After an element that broke before its end, in an array not laid out an element a line
+    /// (minified on one line, or `json.dumps(indent=0)`): on to the next `,` then `{` whose first
+    /// key is `key` (quotes included), the key every element read so far opened with. Inside a
+    /// string a quote is escaped, so `{"type"` there is never taken for an element; a nested
+    /// object of an array whose first key is the same is (after a broken element only), and is
+    /// then refused at its own place as a record, never judged in silence. `false` when none
+    /// comes within the largest record read (`--max-record-size`) of here, as
+    /// [`Reader::skip_to_an_element_line`].
+    fn skip_to_an_element_opening_with(&mut self, key: &[u8]) -> io::Result<bool> {
+        let mut skipped = 0;
+        // The last byte skipped that is not blank: a `{` opens an element only after a `,`.
+        let mut last = 0;
+        loop {
+            let (n, found) = {
+                let buffer = self.input.fill_buf()?;
+                if buffer.is_empty() {
+                    return Ok(false);
+                }
+                let mut from = 0;
+                let found = loop {
+                    let Some(i) = memchr::memchr(b'{', &buffer[from..]).map(|i| from + i) else {
+                        break None;
+                    };
+                    let before = (buffer[..i].iter().rposition(|&b| !is_blank(b)))
+                        .map_or(last, |j| buffer[j]);
+                    // Where the buffer ends before its key can be told, it is taken: at worst a
+                    // value refused at its place.
+                    if before == b',' && opens_with(&buffer[i..], key) != Some(false) {
+                        break Some(i);
+                    }
+                    from = i + 1;
+                };
+                let n = found.unwrap_or(buffer.len());
+                if let Some(j) = buffer[..n].iter().rposition(|&b| !is_blank(b)) {
+                    last = buffer[j];
+                }
+                (n, found.is_some())
+            };
+            skipped += n;
+            if skipped > self.limits.max_record_bytes {
+                return Ok(false);
+            }
+            self.advance(n)?;
+            if found {
                 return Ok(true);
             }
         }
@@ -1383,6 +1464,83 @@ fn element_indent(text: &[u8], first: usize) -> Option<Vec<u8>> {
         }
     }
     Some(indent.to_vec())
+}
+
+/// Said where reading stops after a broken element of an array, its next not found.
+const REST_NOT_READ: &str =
+    "after a record broken where the next cannot be told from it, the rest of the file is not read";
+
+/// The key the elements of an array read so far open with, while they all open with the same.
+#[derive(Default)]
+enum FirstKey {
+    #[default]
+    NoneYet,
+    /// The key, its quotes included (`"type"`), and the first element's text up to its end: an
+    /// element that opens with the same text (nearly all) needs no more reading.
+    Agreed {
+        key: Vec<u8>,
+        opening: Vec<u8>,
+    },
+    Differ,
+}
+
+impl FirstKey {
+    /// Takes in the text of an element read whole, from its first byte.
+    fn saw(&mut self, element: &[u8]) {
+        if let FirstKey::Agreed { opening, .. } = self {
+            if element.starts_with(opening) {
+                return;
+            }
+        }
+        *self = match (std::mem::take(self), first_key(element)) {
+            (FirstKey::NoneYet, Some((key, end))) => FirstKey::Agreed {
+                key: key.to_vec(),
+                opening: element[..end].to_vec(),
+            },
+            (agreed @ FirstKey::Agreed { .. }, Some((key, _))) if agreed.key() == Some(key) => {
+                agreed
+            }
+            _ => FirstKey::Differ,
+        };
+    }
+
+    fn key(&self) -> Option<&[u8]> {
+        match self {
+            FirstKey::Agreed { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The first key of an object's text (`{"type": …`), its quotes included, and where it ends in
+/// the text; `None` for a value that is not an object, an empty one, or a key with an escape.
+fn first_key(text: &[u8]) -> Option<(&[u8], usize)> {
+    let rest = text.strip_prefix(b"{")?;
+    let start = 1 + rest.iter().position(|&b| !is_blank(b))?;
+    if text[start] != b'"' {
+        return None;
+    }
+    let end = start + 1 + memchr::memchr2(b'"', b'\\', &text[start + 1..])?;
+    (text[end] == b'"').then(|| (&text[start..=end], end + 1))
+}
+
+/// Whether `text`, from a `{`, opens with `key` and then `:`, blanks allowed between; `None`
+/// when it ends before that can be told.
+fn opens_with(text: &[u8], key: &[u8]) -> Option<bool> {
+    let rest = text.get(1..)?;
+    let start = rest.iter().position(|&b| !is_blank(b))?;
+    let rest = &rest[start..];
+    let compared = rest.len().min(key.len());
+    if rest[..compared] != key[..compared] {
+        return Some(false);
+    }
+    let after = rest.get(key.len()..).filter(|_| compared == key.len())?;
+    let colon = after.iter().position(|&b| !is_blank(b))?;
+    Some(after[colon] == b':')
 }
 
 /// A value read by its brackets ([`Reader::scan_value`]).
@@ -1901,6 +2059,47 @@ mod tests {
             "{} texts",
             texts.len()
         );
+    }
+
+    /// An element's first key is read only when it can be told exactly; a `{` opens an element
+    /// with it, does not, or (its text cut where a buffer ends) cannot be told yet.
+    #[test]
+    fn an_elements_first_key_is_told_from_its_opening() {
+        assert_eq!(
+            first_key(b"{\n  \"type\" : 1}"),
+            Some((&b"\"type\""[..], 10))
+        );
+        for text in [
+            &b"[1]"[..],
+            b"{}",
+            b"{ }",
+            b"{\"t\\u0079pe\":1}",
+            b"{\"type",
+            b"{",
+        ] {
+            assert_eq!(first_key(text), None, "{}", String::from_utf8_lossy(text));
+        }
+        let key = b"\"type\"";
+        assert_eq!(opens_with(b"{\"type\":1}", key), Some(true));
+        assert_eq!(opens_with(b"{ \n \"type\"\t:", key), Some(true));
+        assert_eq!(opens_with(b"{\"types\":1}", key), Some(false));
+        assert_eq!(opens_with(b"{\"id\":1}", key), Some(false));
+        for cut in [
+            &b""[..],
+            b"{",
+            b"{  ",
+            b"{\"ty",
+            b"{\"type\"",
+            b"{\"type\"  ",
+        ] {
+            assert_eq!(
+                opens_with(cut, key),
+                None,
+                "{}",
+                String::from_utf8_lossy(cut)
+            );
+        }
+        assert_eq!(opens_with(b"{\"tx", key), Some(false));
     }
 
     /// UTF-16 is told with or without its byte-order mark; UTF-8 (with its own mark) is not.
