@@ -1372,10 +1372,7 @@ impl Reader<'_> {
     fn skip_blanks_keeping(&mut self, kept: &mut Vec<u8>) -> io::Result<()> {
         loop {
             let buffer = self.input.fill_buf()?;
-            let blanks = buffer
-                .iter()
-                .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-                .count();
+            let blanks = buffer.iter().take_while(|&&b| is_blank(b)).count();
             if blanks == 0 {
                 return Ok(());
             }
@@ -1512,6 +1509,7 @@ impl FirstKey {
     }
 }
 
+/// JSON's blanks: what may stand between its tokens.
 fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
@@ -1706,10 +1704,7 @@ impl Scan {
                     while chunk.get(i..i + 8) == Some(b"        ") {
                         i += 8;
                     }
-                    while chunk
-                        .get(i)
-                        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-                    {
+                    while chunk.get(i).is_some_and(|&b| is_blank(b)) {
                         i += 1;
                     }
                     continue;
