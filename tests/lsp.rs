@@ -186,6 +186,18 @@ impl Client {
         );
     }
 
+    /// A change of one range (protocol positions: lines from zero, UTF-16 columns).
+    fn change_range(&mut self, uri: &str, version: i64, (start, end): Range, text: &str) {
+        let position =
+            |(line, character): (usize, usize)| json!({"line": line, "character": character});
+        self.send(
+            json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": position(start), "end": position(end)}, "text": text}]
+            }}),
+        );
+    }
+
     fn saved(&mut self, path: &Path) {
         self.send(
             json!({"jsonrpc": "2.0", "method": "textDocument/didSave", "params": {
@@ -237,6 +249,9 @@ impl Client {
     }
 }
 
+/// A range of a document: its start and end as line (from zero) and UTF-16 column.
+type Range = ((usize, usize), (usize, usize));
+
 fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
@@ -265,9 +280,10 @@ fn documents_are_checked_as_typed_against_the_workspace() {
         }}),
     );
     let init = client.receive();
+    // Incremental synchronisation: an edit sends its range, not the whole text again.
     assert_eq!(
         init["result"]["capabilities"]["textDocumentSync"]["change"],
-        1
+        2
     );
     client.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
     // The server asks to hear of record files changing on disk.
@@ -1246,4 +1262,201 @@ fn a_misspelled_field_of_an_open_type_gets_a_word_in_the_editor() {
         ["`dutys` is not a field of `official`; did you mean `duties`?"]
     );
     client.finish(60);
+}
+
+/// The fixtures' export, copied as a workspace of its own.
+fn export_workspace(name: &str) -> std::path::PathBuf {
+    let workspace = empty_workspace(name);
+    let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/export");
+    for entry in walkdir::WalkDir::new(&export) {
+        let entry = entry.expect("the export");
+        let to = workspace.join(entry.path().strip_prefix(&export).expect("inside"));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).expect("a folder");
+        } else {
+            std::fs::copy(entry.path(), &to).expect("a copy");
+        }
+    }
+    workspace
+}
+
+#[test]
+fn an_edit_of_a_range_is_applied_where_the_editor_made_it() {
+    let workspace = export_workspace("lsp-ranged-edits");
+    let path = workspace.join("leave.jsonl");
+    let text = std::fs::read_to_string(&path).expect("leave.jsonl");
+    let document = uri(&path);
+    let mut client = Client::start();
+    client.initialize(&workspace, json!({}));
+    client.open(&document, "jsonl", &text);
+    let before = client.diagnostics_for(&document);
+    assert!(!before
+        .as_array()
+        .expect("a list")
+        .iter()
+        .any(|d| d["code"] == "set.1"));
+    // The third record's id made the first's: a duplicate id, on both lines.
+    let lines: Vec<&str> = text.lines().collect();
+    let first_id = "LV-2011-101";
+    let third = lines[2];
+    let at = third.find("LV-2011-103").expect("the third id");
+    let column = third[..at].encode_utf16().count();
+    client.change_range(
+        &document,
+        2,
+        ((2, column), (2, column + first_id.len())),
+        first_id,
+    );
+    let shown = client.diagnostics_for(&document);
+    let duplicates: Vec<u64> = (shown.as_array().expect("a list").iter())
+        .filter(|d| d["code"] == "set.1")
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap_or(99))
+        .collect();
+    assert!(duplicates.contains(&2), "{shown:#}");
+    // A change after Chinese text on a line lands after it, in UTF-16 units: the person's name
+    // `张敏` on the first line becomes `张敏敏`, and nothing else changes.
+    let name_end = lines[0].find("张敏").expect("the name") + "张敏".len();
+    let column = lines[0][..name_end].encode_utf16().count();
+    client.change_range(&document, 3, ((0, column), (0, column)), "敏");
+    client.diagnostics_for(&document);
+    // Undone in the same ways: the text is the file's again, and so are the diagnostics.
+    client.change_range(&document, 4, ((0, column), (0, column + 1)), "");
+    client.diagnostics_for(&document);
+    let at = lines[2].find("LV-2011-103").expect("the third id");
+    let column = lines[2][..at].encode_utf16().count();
+    client.change_range(
+        &document,
+        5,
+        ((2, column), (2, column + first_id.len())),
+        "LV-2011-103",
+    );
+    assert_eq!(client.diagnostics_for(&document), before);
+    client.finish(90);
+}
+
+/// The diagnostics of `document` in a server judging large JSON Lines documents in pieces of
+/// `piece_lines` lines, after it is opened with `text` and after each of `edits` (ranges and
+/// texts, as [`Client::change_range`] sends them).
+fn diagnostics_through_edits(
+    workspace: &Path,
+    document: &str,
+    text: &str,
+    piece_lines: &str,
+    edits: &[(Range, String)],
+) -> Vec<Value> {
+    let mut client = Client::start_env(&[], &[("BYLAW_LSP_PIECE_LINES", piece_lines)]);
+    client.initialize(workspace, json!({}));
+    client.open(document, "jsonl", text);
+    let mut shown = vec![client.diagnostics_for(document)];
+    for (version, (range, text)) in (2..).zip(edits) {
+        client.change_range(document, version, *range, text);
+        shown.push(client.diagnostics_for(document));
+    }
+    client.finish(90);
+    shown
+}
+
+#[test]
+fn a_json_lines_document_judged_in_pieces_shows_what_it_shows_judged_whole() {
+    let workspace = export_workspace("lsp-pieces");
+    let path = workspace.join("leave.jsonl");
+    let text = std::fs::read_to_string(&path).expect("leave.jsonl");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() > 20, "enough lines for several pieces");
+    let column_of = |line: usize, needle: &str| {
+        let at = lines[line].find(needle).expect("the needle");
+        lines[line][..at].encode_utf16().count()
+    };
+    let id_at = |line: usize| {
+        let id = &lines[line][lines[line].find("LV-").expect("an id")..][..11];
+        let column = column_of(line, id);
+        ((line, column), (line, column + 11))
+    };
+    let edits: Vec<(Range, String)> = vec![
+        // Within a line of a later piece: an id made the first line's (a duplicate across
+        // pieces), then a key that is a field misspelled (a near miss).
+        (id_at(17), "LV-2011-101".into()),
+        (((12, 1), (12, 1)), "\"aproved_days\": 1, ".into()),
+        // A record added at the top: every line after it moves down one.
+        (((0, 0), (0, 0)), format!("{}\n", lines[5])),
+        // A line's closing brace taken away: bad input at its line, the others still judged.
+        (
+            (
+                (9, lines[8].encode_utf16().count() - 1),
+                (9, lines[8].encode_utf16().count()),
+            ),
+            String::new(),
+        ),
+        // Two lines removed from the middle, then everything replaced by its first ten lines.
+        (((3, 0), (5, 0)), String::new()),
+        (
+            ((0, 0), (lines.len() + 5, 0)),
+            lines[..10].join("\n") + "\n",
+        ),
+    ];
+    let document = uri(&path);
+    let whole = diagnostics_through_edits(&workspace, &document, &text, "100000", &edits);
+    for piece_lines in ["1", "4", "7"] {
+        let pieces = diagnostics_through_edits(&workspace, &document, &text, piece_lines, &edits);
+        for (step, (whole, pieces)) in whole.iter().zip(&pieces).enumerate() {
+            assert_eq!(whole, pieces, "pieces of {piece_lines} lines, step {step}");
+        }
+    }
+    // What the edits were meant to show, shown.
+    let codes = |step: usize| -> Vec<String> {
+        (whole[step].as_array().expect("a list").iter())
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d["code"].as_str().unwrap_or("-"),
+                    d["range"]["start"]["line"]
+                )
+            })
+            .collect()
+    };
+    assert!(codes(1).contains(&"set.1 17".to_string()), "{:?}", codes(1));
+    let duplicate = (whole[1].as_array().expect("a list").iter())
+        .find(|d| d["code"] == "set.1")
+        .expect("set.1");
+    // Its first use, in the first piece, is where the duplicate's related information points.
+    assert_eq!(
+        duplicate["relatedInformation"][0]["location"]["range"]["start"]["line"], 0,
+        "{duplicate:#}"
+    );
+    let hints = |step: usize| {
+        (whole[step].as_array().expect("a list").iter())
+            .filter(|d| d["severity"] == 3)
+            .count()
+    };
+    assert_eq!(hints(2), 1, "{:#}", whole[2]);
+    assert!(codes(4).iter().any(|c| c.ends_with(" 9")), "{:?}", codes(4));
+}
+
+#[test]
+fn a_policy_change_judges_every_piece_of_a_document_again() {
+    let (policy, records) = policy_and_records("lsp-pieces-policy-change");
+    let leave = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/export/leave.jsonl");
+    let text = std::fs::read_to_string(leave).expect("leave.jsonl");
+    let document = uri(&records.join("leave.jsonl"));
+    let policy_arg = policy.to_str().expect("path");
+    let mut client =
+        Client::start_env(&["--policy", policy_arg], &[("BYLAW_LSP_PIECE_LINES", "3")]);
+    client.initialize(&records, json!({}));
+    client.open(&document, "jsonl", &text);
+    let severities = |shown: &Value| -> Vec<Value> {
+        (shown.as_array().expect("a list").iter())
+            .filter(|d| d["code"] == "56.3")
+            .map(|d| d["severity"].clone())
+            .collect()
+    };
+    assert_eq!(severities(&client.diagnostics_for(&document)), [json!(1)]);
+    // Rule 56.3 made a warning in the editor: every piece is judged again under it, none kept
+    // from the policy before.
+    let path = policy.join("ch11-discipline.bylaw");
+    let rules = std::fs::read_to_string(&path).expect("read");
+    let changed = rules.replacen("rule 56.3 error {", "rule 56.3 warning {", 1);
+    assert_ne!(changed, rules, "56.3 is declared in ch11-discipline.bylaw");
+    client.open(&uri(&path), "bylaw", &changed);
+    assert_eq!(severities(&client.diagnostics_for(&document)), [json!(2)]);
+    client.finish(2);
 }

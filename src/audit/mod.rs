@@ -15,6 +15,7 @@ pub mod fingerprint;
 mod read;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -111,7 +112,9 @@ pub fn run(policy: &Policy, options: &Options, stdin: impl FnOnce() -> Stdin) ->
                 .map(|m| m.len()),
             read::Text::Stdin(_) => None,
             read::Text::StdinFile(file) => file.metadata().ok().map(|m| m.len()),
-            read::Text::Memory(_, _, text) => Some(text.len() as u64),
+            read::Text::Memory(_, _, text) | read::Text::Lines { text, .. } => {
+                Some(text.len() as u64)
+            }
         };
         progress.start(texts.iter().map(size).sum());
     }
@@ -139,12 +142,29 @@ pub fn run_in_memory(policy: &Policy, files: Vec<(String, String)>) -> Outcome {
 /// The first stage on its own: one file held in memory, read and judged against the rules that
 /// need nothing else. Its result depends on that file alone, so a caller that audits the same
 /// files again — the language server, on every edit — can keep it and redo only what changed.
-pub fn judge_file(policy: &Policy, name: String, text: String) -> FileResult {
+/// The text is shared, not copied, with the records read from it.
+pub fn judge_file(policy: &Policy, name: String, text: impl Into<Arc<str>>) -> FileResult {
+    let text = text.into();
     let format = crate::discover::format_of(std::path::Path::new(&name))
         .unwrap_or_else(|| crate::records::sniff_format(&text));
     read::read_and_judge(
         policy,
         read::Text::Memory(name, format, text),
+        read::ReadOptions::default(),
+    )
+}
+
+/// [`judge_file`] of a piece of a JSON Lines text held in memory, whose first line is the text's
+/// line `first_line`: what the same lines of the whole text give (the language server judges a
+/// large document a piece at a time, and again only the pieces an edit changed).
+pub fn judge_lines(policy: &Policy, name: String, text: Arc<str>, first_line: usize) -> FileResult {
+    read::read_and_judge(
+        policy,
+        read::Text::Lines {
+            name,
+            text,
+            first_line,
+        },
         read::ReadOptions::default(),
     )
 }
@@ -196,7 +216,13 @@ pub fn judge_files_focused<'a>(
     focus: &dyn Fn(&str) -> bool,
 ) -> Outcome {
     use std::collections::HashSet;
-    let mut wanted: HashSet<&str> = HashSet::new();
+    // Sized once and hashed quickly: an edit of a document of 63,000 records wants all of them.
+    let wanted_len = (files.clone().into_iter())
+        .filter(|(name, _)| focus(name))
+        .map(|(_, file)| file.facts.ids.len() + file.facts.references.len())
+        .sum();
+    let hasher = foldhash::fast::RandomState::default();
+    let mut wanted: HashSet<&str, _> = HashSet::with_capacity_and_hasher(wanted_len, hasher);
     for (name, file) in files.clone() {
         if focus(name) {
             wanted.extend(file.facts.ids.iter().map(|(id, _)| id));

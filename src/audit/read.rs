@@ -24,8 +24,15 @@ pub enum Text {
     Stdin(std::io::Result<Spool>),
     /// Standard input redirected from a regular file, read where it lies.
     StdinFile(std::fs::File),
-    /// A named text already in memory, such as a policy's example.
-    Memory(String, Format, String),
+    /// A named text already in memory, such as a policy's example or an open document.
+    Memory(String, Format, Arc<str>),
+    /// JSON Lines in memory that are a piece of the named text, from its line `first_line`
+    /// ([`records::stream::read_lines_from`]).
+    Lines {
+        name: String,
+        text: Arc<str>,
+        first_line: usize,
+    },
 }
 
 /// Records judged together, in parallel, while the next are read: enough to keep the cores
@@ -62,6 +69,10 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
 /// [`read_and_judge`], each record judged by `judge`.
 fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> FileResult {
     let from_stdin = matches!(text, Text::Stdin(_) | Text::StdinFile(_));
+    let first_line = match &text {
+        Text::Lines { first_line, .. } => Some(*first_line),
+        _ => None,
+    };
     let (name, format, source) = match text {
         Text::Stdin(spool) => ("<stdin>".to_string(), None, spool.map(Source::Once)),
         Text::StdinFile(file) => (
@@ -72,7 +83,12 @@ fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> F
         Text::Memory(name, format, text) => (
             name,
             Some(format),
-            Ok(Source::Again(Reopen::Memory(text.into_bytes().into()))),
+            Ok(Source::Again(Reopen::Memory(text.into()))),
+        ),
+        Text::Lines { name, text, .. } => (
+            name,
+            Some(Format::Lines),
+            Ok(Source::Again(Reopen::Memory(text.into()))),
         ),
         Text::File(path, format) => {
             let name = path.display().to_string();
@@ -135,12 +151,20 @@ fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> F
         rayon::in_place_scope_fifo(|scope| {
             let mut pipeline = Pipeline::new(scope, judge, &options);
             let mut batch = Batch::default();
-            let read =
-                records::stream::read(&mut input, &origin, how, gaps.as_ref(), &mut |item| {
-                    if batch.push(item) {
-                        pipeline.send(&mut batch, &mut result);
-                    }
-                });
+            let mut emit = |item| {
+                if batch.push(item) {
+                    pipeline.send(&mut batch, &mut result);
+                }
+            };
+            let read = match first_line {
+                Some(first_line) => {
+                    let limits = options.limits;
+                    records::stream::read_lines_from(
+                        &mut input, &origin, limits, first_line, &mut emit,
+                    )
+                }
+                None => records::stream::read(&mut input, &origin, how, gaps.as_ref(), &mut emit),
+            };
             pipeline.send(&mut batch, &mut result);
             pipeline.wait_below(1, &mut result);
             read
@@ -322,7 +346,7 @@ mod tests {
     /// A JSON Lines text of `count` records, each holding its number.
     fn lines(count: usize) -> Text {
         let text: String = (0..count).map(|n| format!("{{\"n\": {n}}}\n")).collect();
-        Text::Memory("records.jsonl".into(), Format::Lines, text)
+        Text::Memory("records.jsonl".into(), Format::Lines, text.into())
     }
 
     /// The number a test record holds.

@@ -11,8 +11,10 @@
 
 mod at;
 mod convert;
+mod edit;
 mod fields;
 mod navigate;
+mod pieces;
 mod policy;
 mod records;
 mod transport;
@@ -63,7 +65,7 @@ pub fn serve(connection: &Connection, source: Source) -> Result<(), Failure> {
         text_document_sync: Some(TextDocumentSyncCapability::Options(
             TextDocumentSyncOptions {
                 open_close: Some(true),
-                change: Some(TextDocumentSyncKind::FULL),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
                 save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
                     include_text: Some(false),
                 })),
@@ -565,12 +567,8 @@ fn on_notification(
         }
         DidChangeTextDocument::METHOD => {
             let p: lsp_types::DidChangeTextDocumentParams = params(notification)?;
-            let uri = p.text_document.uri.clone();
-            let text = p.content_changes.last().map(|c| c.text.clone());
-            if docs.is_open(&uri) {
-                if let Some(text) = text {
-                    docs.change(&uri, p.text_document.version, text);
-                }
+            if docs.is_open(&p.text_document.uri) {
+                docs.change(p);
                 changed.policy = true;
             } else {
                 workspace.change(p);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use lsp_types::{TextDocumentItem, Uri};
+use lsp_types::{DidChangeTextDocumentParams, TextDocumentItem, Uri};
 
 use super::convert;
 use crate::check::{Override, Policy};
@@ -126,11 +126,12 @@ impl PolicyDocs {
         true
     }
 
-    pub fn change(&mut self, uri: &Uri, version: i32, text: String) -> bool {
+    pub fn change(&mut self, params: DidChangeTextDocumentParams) -> bool {
+        let uri = &params.text_document.uri;
         match self.open.get_mut(&super::workspace::name_of(uri)) {
             Some(document) => {
-                document.text = text;
-                document.version = version;
+                super::edit::apply(&mut document.text, params.content_changes);
+                document.version = params.text_document.version;
                 true
             }
             None => false,

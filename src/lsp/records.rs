@@ -75,25 +75,55 @@ pub fn waiver_insertion(text: &str, offset: usize, rule: &str) -> Option<(usize,
     Some((start + last, member))
 }
 
+/// The spans of the records of the record file `name`: each line's text (blanks trimmed) in
+/// JSON Lines, so that a broken line hides no record after it; else [`record_objects`].
+pub(super) fn record_texts(name: &str, text: &str) -> Vec<(usize, usize)> {
+    let format = crate::discover::format_of(std::path::Path::new(name))
+        .unwrap_or_else(|| crate::records::sniff_format(text));
+    if format != crate::discover::Format::Lines {
+        return record_objects(text);
+    }
+    let mut spans = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let end =
+            memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |n| start + n);
+        let line = &text[start..end];
+        let trimmed = line.trim_ascii_start();
+        let first = start + (line.len() - trimmed.len());
+        let last = first + trimmed.trim_ascii_end().len();
+        if first < last {
+            spans.push((first, last));
+        }
+        start = end + 1;
+    }
+    spans
+}
+
 /// The spans of the record objects of a record file: a top-level object, each object of a
 /// top-level array, each line's object in JSON Lines.
 pub(super) fn record_objects(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut stack: Vec<(u8, usize)> = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, &b) in text.as_bytes().iter().enumerate() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
         match b {
-            b'"' => in_string = true,
+            // A string's end found by search, not byte by byte: most of a record's text is in
+            // its strings.
+            b'"' => loop {
+                let Some(next) = bytes
+                    .get(i + 1..)
+                    .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                else {
+                    return found; // a string that never ends: nothing to edit safely past here
+                };
+                i += 1 + next;
+                if bytes[i] == b'"' {
+                    break;
+                }
+                i += 1; // the escaped character
+            },
             b'{' | b'[' => stack.push((b, i)),
             b'}' | b']' => {
                 let Some((open, start)) = stack.pop() else {
@@ -107,6 +137,7 @@ pub(super) fn record_objects(text: &str) -> Vec<(usize, usize)> {
             }
             _ => {}
         }
+        i += 1;
     }
     found
 }

@@ -15,6 +15,7 @@ use lsp_types::{DidChangeTextDocumentParams, InitializeParams, TextDocumentItem,
 use rayon::prelude::*;
 
 use super::convert;
+use super::pieces::{Parts, Pieces};
 use super::policy::Published;
 use crate::audit;
 use crate::check::{BuiltinRule, Policy};
@@ -37,6 +38,11 @@ struct Open {
     /// Its keys that look like misspelled fields, for the text and policy they were found with;
     /// `None` until found.
     near_misses: Option<Vec<lsp_types::Diagnostic>>,
+    /// Those of each record of the last text, so that an edit reads again only the records it
+    /// changed.
+    near_misses_known: super::fields::NearMisses,
+    /// Its last text's pieces, when judged a piece at a time, for the next text to keep.
+    pieces: Pieces,
 }
 
 pub struct Workspace {
@@ -53,7 +59,7 @@ pub struct Workspace {
     /// Documents closed since the last check, whose diagnostics are to be cleared.
     closed: Vec<Uri>,
     /// Each file's judgement on its own, by name, for the text it was made from.
-    judged: BTreeMap<String, audit::FileResult>,
+    judged: BTreeMap<String, Parts>,
     /// What was last published on each open record document.
     shown: BTreeMap<String, Vec<lsp_types::Diagnostic>>,
     /// The files on disk, being judged in the background since the server started or the
@@ -198,6 +204,8 @@ impl Workspace {
         self.judged.clear();
         for document in self.open.values_mut() {
             document.near_misses = None;
+            document.near_misses_known = Default::default();
+            document.pieces = Pieces::default();
         }
         // Judging with the old policy: stopped, never read.
         if let Some(old) = self.prejudging.take() {
@@ -225,7 +233,7 @@ impl Workspace {
         for (name, on_disk, result) in judged {
             let current = self.disk.get(&name) == Some(&on_disk);
             if current && !self.open.contains_key(&name) && !self.judged.contains_key(&name) {
-                self.judged.insert(name, result);
+                self.judged.insert(name, vec![Arc::new(result)]);
             }
         }
     }
@@ -251,19 +259,21 @@ impl Workspace {
             return None;
         }
         for name in stale_open {
-            let text = self.open[&name].text.clone();
-            let judged = audit::judge_file(&policy, name.clone(), text);
-            self.judged.insert(name, judged);
+            if let Some(document) = self.open.get_mut(&name) {
+                let judged = document.pieces.judge(&policy, &name, &document.text);
+                self.judged.insert(name, judged);
+            }
         }
         // The open files on their own, without the records the set stage would read again and
         // judge: with the set half read, their judgement (and any bad input it found) could be
         // wrong, and it comes with the whole set.
         let alone: Vec<(&str, audit::FileResult)> = (self.judged.iter())
             .filter(|(name, _)| self.open.contains_key(*name))
-            .map(|(name, file)| {
-                let mut file = file.clone();
-                file.facts.deferred.clear();
-                (name.as_str(), file)
+            .flat_map(|(name, parts)| parts.iter().map(move |part| (name, part)))
+            .map(|(name, part)| {
+                let mut part = audit::FileResult::clone(part);
+                part.facts.deferred.clear();
+                (name.as_str(), part)
             })
             .collect();
         let open = &self.open;
@@ -360,19 +370,18 @@ impl Workspace {
                     version: document.version,
                     text: document.text,
                     near_misses: None,
+                    near_misses_known: Default::default(),
+                    pieces: Pieces::default(),
                 },
             );
         }
     }
 
-    /// A change: the whole new text (the server asks for full synchronisation).
+    /// A change: ranges of the text replaced, or the whole text.
     pub fn change(&mut self, params: DidChangeTextDocumentParams) {
         let name = name_of(&params.text_document.uri);
-        if let (Some(document), Some(change)) = (
-            self.open.get_mut(&name),
-            params.content_changes.into_iter().last(),
-        ) {
-            document.text = change.text;
+        if let Some(document) = self.open.get_mut(&name) {
+            super::edit::apply(&mut document.text, params.content_changes);
             document.version = params.text_document.version;
             document.near_misses = None;
             self.judged.remove(&name);
@@ -408,13 +417,17 @@ impl Workspace {
         let open = &self.open;
         let outcome = audit::judge_files_focused(
             &policy,
-            self.judged.iter().map(|(name, file)| (name.as_str(), file)),
+            (self.judged.iter())
+                .flat_map(|(name, parts)| parts.iter().map(move |part| (name.as_str(), &**part))),
             &|name: &str| open.contains_key(name),
         );
         // Only open documents are looked at for near misses, and each once per text.
         for (name, document) in &mut self.open {
             if document.near_misses.is_none() {
-                let found = super::fields::near_misses(&policy, name, &document.text);
+                let known = &mut document.near_misses_known;
+                let whole = (name.as_str(), document.text.as_str(), 1);
+                let found = (document.pieces.near_misses())
+                    .unwrap_or_else(|| super::fields::near_misses(&policy, whole, known));
                 document.near_misses = Some(found);
             }
         }
@@ -424,31 +437,24 @@ impl Workspace {
     }
 
     /// Every file's own judgement, redone for the files that changed since the last check: an open
-    /// document from the editor's text, any other file streamed from disk.
+    /// document from the editor's text (a piece at a time, see [`Pieces`]), any other file
+    /// streamed from disk.
     fn judge_changed_files(&mut self, policy: &Policy) {
-        enum Stale {
-            Open(String),
-            Disk(PathBuf, Option<crate::discover::Format>),
-        }
-        let mut stale: Vec<(String, Stale)> = Vec::new();
-        for (name, document) in &self.open {
+        for (name, document) in &mut self.open {
             if !self.judged.contains_key(name) {
-                stale.push((name.clone(), Stale::Open(document.text.clone())));
+                let judged = document.pieces.judge(policy, name, &document.text);
+                self.judged.insert(name.clone(), judged);
             }
         }
-        for (name, file) in &self.disk {
-            if !self.open.contains_key(name) && !self.judged.contains_key(name) {
-                stale.push((name.clone(), Stale::Disk(file.path.clone(), file.format)));
-            }
-        }
-        let fresh: Vec<(String, audit::FileResult)> = stale
+        let stale: Vec<(String, PathBuf, Option<crate::discover::Format>)> = (self.disk.iter())
+            .filter(|(name, _)| !self.open.contains_key(*name) && !self.judged.contains_key(*name))
+            .map(|(name, file)| (name.clone(), file.path.clone(), file.format))
+            .collect();
+        let fresh: Vec<(String, Parts)> = stale
             .into_par_iter()
-            .map(|(name, stale)| {
-                let judged = match stale {
-                    Stale::Open(text) => audit::judge_file(policy, name.clone(), text),
-                    Stale::Disk(path, format) => audit::judge_path(policy, path, format),
-                };
-                (name, judged)
+            .map(|(name, path, format)| {
+                let judged = audit::judge_path(policy, path, format);
+                (name, vec![Arc::new(judged)])
             })
             .collect();
         self.judged.extend(fresh);

@@ -662,6 +662,35 @@ pub fn read(
     })
 }
 
+/// [`read`] of JSON Lines that are a piece of a larger text, whose first line is that text's
+/// line `first_line`: every line number read is the larger text's, every offset the piece's (to
+/// read a record again from the piece). A JSON Lines record is its line, so a piece reads as the
+/// same lines of the whole text would; a language server judges a large document a piece at a
+/// time, and a piece again only when it changed.
+pub fn read_lines_from(
+    input: &mut dyn BufRead,
+    origin: &Arc<Origin>,
+    limits: Limits,
+    first_line: usize,
+    emit: &mut dyn FnMut(Item),
+) -> Result<(), Stopped> {
+    let mut reader = Reader {
+        input,
+        origin,
+        limits,
+        gaps: None,
+        at: TextStart {
+            line: first_line,
+            ..TextStart::FILE
+        },
+        indent: Some(Vec::new()),
+    };
+    reader.lines(emit).map_err(|error| Stopped {
+        error,
+        at: reader.at,
+    })
+}
+
 /// Reading a source stopped part of the way (a failed read, a full disk under standard input's
 /// copy): why, and where; the records before were read.
 #[derive(Debug)]

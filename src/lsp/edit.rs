@@ -1,0 +1,142 @@
+//! The editor's changes to an open document, applied to the server's copy of its text. The
+//! server asks for incremental synchronisation: a keystroke in a 25 MB export then sends a few
+//! bytes and a range, not the whole text again (which the server had to read, unescape and copy
+//! on every keystroke: a third of an edit's time in a document of 16,470 meetings).
+
+use lsp_types::{Position, TextDocumentContentChangeEvent};
+
+/// Applies the changes, in the order the client sent them (each against the text the ones
+/// before it left). A change without a range replaces the whole text. A position is read as the
+/// protocol says: a character past its line's end means the line's end, a line past the text's
+/// end means the text's end; a position inside a character (a UTF-16 count that splits one) is
+/// taken at the character's start, so no change ever splits a character.
+pub fn apply(text: &mut String, changes: Vec<TextDocumentContentChangeEvent>) {
+    for change in changes {
+        match change.range {
+            None => *text = change.text,
+            Some(range) => {
+                let start = offset(text, range.start);
+                let end = offset(text, range.end).max(start);
+                text.replace_range(start..end, &change.text);
+            }
+        }
+    }
+}
+
+/// The byte offset of a protocol position (UTF-16 columns), clamped to its line and the text.
+fn offset(text: &str, position: Position) -> usize {
+    let line_start = match position.line {
+        0 => Some(0),
+        n => memchr::memchr_iter(b'\n', text.as_bytes())
+            .nth(n as usize - 1)
+            .map(|newline| newline + 1),
+    };
+    let Some(line_start) = line_start else {
+        return text.len();
+    };
+    let rest = &text[line_start..];
+    let line = &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())];
+    // Lines end at `\n`, as everywhere in the server; a `\r` before it is the line's end too.
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let mut units = 0u32;
+    for (i, c) in line.char_indices() {
+        let next = units + c.len_utf16() as u32;
+        if next > position.character {
+            return line_start + i;
+        }
+        units = next;
+    }
+    line_start + line.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp_types::Range;
+
+    fn change(
+        range: Option<((u32, u32), (u32, u32))>,
+        text: &str,
+    ) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: range.map(|((l0, c0), (l1, c1))| Range {
+                start: Position::new(l0, c0),
+                end: Position::new(l1, c1),
+            }),
+            range_length: None,
+            text: text.into(),
+        }
+    }
+
+    fn applied(text: &str, changes: Vec<TextDocumentContentChangeEvent>) -> String {
+        let mut text = text.to_string();
+        apply(&mut text, changes);
+        text
+    }
+
+    #[test]
+    fn a_change_replaces_its_range_and_later_ones_see_it() {
+        let text = "{\"id\": \"m-1\"}\n{\"id\": \"m-2\"}\n";
+        assert_eq!(
+            applied(text, vec![change(Some(((1, 10), (1, 11))), "7")]),
+            "{\"id\": \"m-1\"}\n{\"id\": \"m-7\"}\n"
+        );
+        // Typed one after another: the second position counts the first's insertion.
+        let typed = vec![
+            change(Some(((0, 11), (0, 11))), "0"),
+            change(Some(((0, 12), (0, 12))), "0"),
+        ];
+        assert_eq!(
+            applied(text, typed),
+            "{\"id\": \"m-100\"}\n{\"id\": \"m-2\"}\n"
+        );
+        // A line removed whole, and a change without a range.
+        assert_eq!(
+            applied(text, vec![change(Some(((0, 0), (1, 0))), "")]),
+            "{\"id\": \"m-2\"}\n"
+        );
+        assert_eq!(applied(text, vec![change(None, "[]")]), "[]");
+    }
+
+    #[test]
+    fn columns_count_utf16_units() {
+        // 會 is one UTF-16 unit (three bytes), 𠀀 two (four bytes).
+        let text = "\"會𠀀x\"";
+        assert_eq!(
+            applied(text, vec![change(Some(((0, 2), (0, 2))), "_")]),
+            "\"會_𠀀x\""
+        );
+        assert_eq!(
+            applied(text, vec![change(Some(((0, 4), (0, 5))), "y")]),
+            "\"會𠀀y\""
+        );
+        // A column inside the surrogate pair is taken at the character's start.
+        assert_eq!(
+            applied(text, vec![change(Some(((0, 3), (0, 3))), "_")]),
+            "\"會_𠀀x\""
+        );
+    }
+
+    #[test]
+    fn positions_past_a_line_or_the_text_are_clamped() {
+        let text = "ab\ncd";
+        assert_eq!(
+            applied(text, vec![change(Some(((0, 99), (0, 99))), "!")]),
+            "ab!\ncd"
+        );
+        assert_eq!(
+            applied(text, vec![change(Some(((7, 0), (9, 3))), "!")]),
+            "ab\ncd!"
+        );
+        // An end before its start inserts at the start, removing nothing.
+        assert_eq!(
+            applied(text, vec![change(Some(((1, 1), (0, 0))), "!")]),
+            "ab\nc!d"
+        );
+        // CRLF: a column past the line's end stops before its carriage return.
+        assert_eq!(
+            applied("ab\r\ncd", vec![change(Some(((0, 2), (0, 9))), "!")]),
+            "ab!\r\ncd"
+        );
+    }
+}
