@@ -940,6 +940,31 @@ fn a_broken_element_of_a_minified_array_loses_only_itself() {
         "expected `,` or `]` after a record: what follows it, up to the next record, is skipped",
     ));
 
+    // A string's closing quote missing: the strings after it read inside out, and the brackets
+    // they hide would never close the element; what follows the string that ended where it
+    // should not have (a key's letter) breaks it.
+    let mut quote_missing = minified.clone();
+    let title = quote_missing[k].find("\"title\":\"").expect("a title") + "\"title\":\"".len();
+    let end = title + quote_missing[k][title..].find('"').expect("its end");
+    quote_missing[k].remove(end);
+    cases.push((
+        "a string's closing quote missing",
+        laid_out(&quote_missing),
+        n - 1,
+        1,
+        "a string ends right before this: a closing quote is missing before it",
+    ));
+    // One quote too many inside a string, not escaped: the same.
+    let mut quote_unescaped = minified.clone();
+    quote_unescaped[k].insert(title, '"');
+    cases.push((
+        "a quote inside a string not escaped",
+        laid_out(&quote_unescaped),
+        n - 1,
+        1,
+        "a string ends right before this",
+    ));
+
     for (case, text, records, bad_count, said) in cases {
         std::fs::write(dir.join("records.json"), &text).expect("writes");
         let (from, to) = span_of_k(&minified);
@@ -963,6 +988,24 @@ fn a_broken_element_of_a_minified_array_loses_only_itself() {
                 "{case}, {route}: column {column} is not in element {k} ({from}..{to})"
             );
         }
+    }
+
+    // The first element broken: no element read whole tells what the next opens with, so the key
+    // the broken one opens with is the guess, and the rest is read.
+    let mut first_broken = minified.clone();
+    let title = first_broken[0].find("\"title\":\"").expect("a title") + "\"title\":\"".len();
+    let end = title + first_broken[0][title..].find('"').expect("its end");
+    first_broken[0].remove(end);
+    let text = laid_out(&first_broken);
+    std::fs::write(dir.join("records.json"), &text).expect("writes");
+    for (route, (status, report)) in [
+        ("file", check(&dir.join("records.json"), &[])),
+        ("standard input", check_stdin(&text, &[])),
+    ] {
+        let bad = bad_inputs(&report);
+        assert_eq!(status, 2, "{route}");
+        assert_eq!(report["summary"]["records"], n - 1, "{route}: {bad:?}");
+        assert_eq!(bad.len(), 1, "{route}: {bad:?}");
     }
 
     // Elements that do not open alike (the same key, written with an escape in one of them):

@@ -25,6 +25,8 @@ pub(super) struct Classes {
     pub open: u64,
     /// `}` and `]`.
     pub close: u64,
+    /// `:` and `,`: with `close`, what may follow a string's closing quote.
+    pub separator: u64,
     /// The blanks JSON allows between tokens: space, tab, `\n` and `\r`.
     pub blank: u64,
     /// `\` and the control bytes that are not blanks: bytes the scan reads one at a time.
@@ -75,6 +77,7 @@ macro_rules! classify_with_vectors {
                 classes.newline |= bits(newline);
                 classes.open |= bits($equal(folded, splat(b'{')));
                 classes.close |= bits($equal(folded, splat(b'}')));
+                classes.separator |= bits($or(equal(b':'), equal(b',')));
                 classes.blank |= bits($or(equal(b' '), line_blanks));
                 classes.rare |= bits($or(equal(b'\\'), $and_not(line_blanks, control)));
             }
@@ -137,6 +140,7 @@ pub(super) fn classify_bytewise(block: &[u8; BLOCK]) -> Classes {
             b' ' | b'\t' | b'\r' => classes.blank |= bit,
             b'{' | b'[' => classes.open |= bit,
             b'}' | b']' => classes.close |= bit,
+            b':' | b',' => classes.separator |= bit,
             b'\\' | 0..=0x1F => classes.rare |= bit,
             _ => {}
         }

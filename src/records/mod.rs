@@ -380,6 +380,13 @@ fn json_error(
     let message = match message.as_str() {
         "recursion limit exceeded" => stream::too_deep_message(),
         _ if e.is_eof() => text_ends_inside(&message, place),
+        "expected `,` or `}`" | "expected `,` or `]`" | "expected `:`"
+            if right_after_a_string(source.text.as_bytes(), at) =>
+        {
+            "a string ends right before this: a closing quote is missing before it, or a quote \
+             inside a string is not escaped (`\\\"`)"
+                .into()
+        }
         _ => message,
     };
     let end = source
@@ -393,6 +400,17 @@ fn json_error(
         span: Span::new(at, end),
         message,
     }
+}
+
+/// Whether the byte at `at` of `text` comes right after a string's closing quote (blanks aside)
+/// and could not follow one ([`stream::follows_a_string`]): a letter, a digit, any character of
+/// a string's text, where a string that ended as it should would be followed by `:`, `,` or a
+/// closing bracket (or, a comma missing, by the next quote). A quote missing or not escaped turns
+/// the strings after it inside out, and the parse stops at the first such byte.
+fn right_after_a_string(text: &[u8], at: usize) -> bool {
+    let before = text[..at.min(text.len())].trim_ascii_end();
+    let here = text.get(at).copied();
+    before.last() == Some(&b'"') && here.is_some_and(|b| !stream::follows_a_string(b))
 }
 
 /// The byte offset in the record's text where its own JSON starts, for locating pointers in it.

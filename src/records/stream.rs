@@ -882,6 +882,9 @@ impl Reader<'_> {
             if !broken && !value.cut_short && !value.too_large {
                 first_key.saw(&value.text[value.first..]);
             }
+            let resync_key = (broken || next_starts)
+                .then(|| first_key.after_broken(&value.text[value.first..]))
+                .flatten();
             let read_on = self.emit_value(*index, value, emit)?;
             *index += 1;
             elements += 1;
@@ -893,7 +896,7 @@ impl Reader<'_> {
                 // element's closing brace is missing). Unless that `{` does not open as every
                 // element so far did: then it is a nested value of the broken element (`"a": {`
                 // inside an element opened with `[`), and the next element is looked for.
-                let Some(key) = first_key.key() else {
+                let Some(key) = resync_key.as_deref() else {
                     continue;
                 };
                 self.skip_blanks()?;
@@ -913,7 +916,7 @@ impl Reader<'_> {
                     if self.skip_to_an_element_line(indent)? {
                         continue;
                     }
-                } else if let Some(key) = first_key.key() {
+                } else if let Some(key) = resync_key.as_deref() {
                     if self.skip_to_an_element_opening_with(key)? {
                         continue;
                     }
@@ -1536,6 +1539,17 @@ impl FirstKey {
             _ => None,
         }
     }
+
+    /// The key to find the next element by, after `element` broke: the one every element so far
+    /// opened with; after a first element, the one it opens with, if its opening reads (the only
+    /// guess there is: a minified export broken in its first record is otherwise not read on).
+    fn after_broken(&self, element: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            FirstKey::Agreed { key, .. } => Some(key.clone()),
+            FirstKey::NoneYet => first_key(element).map(|(key, _)| key.to_vec()),
+            FirstKey::Differ => None,
+        }
+    }
 }
 
 /// JSON's blanks: what may stand between its tokens.
@@ -1611,6 +1625,8 @@ struct Scan {
     last: u8,
     /// In the last chunk fed, the offset of the bracket that went too deep.
     too_deep_at: Option<usize>,
+    /// Broken, it ends after this many more bytes: the rest of the character it broke at.
+    ends_after: usize,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -1641,6 +1657,14 @@ impl Scan {
     /// Reads `chunk` a block at a time where it may (`skim`), byte by byte elsewhere.
     fn feed_with(&mut self, chunk: &[u8], skim: bool) -> Step {
         self.too_deep_at = None;
+        if self.ends_after > 0 {
+            let taken = self.ends_after.min(chunk.len());
+            self.ends_after -= taken;
+            return match self.ends_after {
+                0 => self.end(taken),
+                _ => Step::More,
+            };
+        }
         let mut i = 0;
         // After a block read only in part, its rest is read byte by byte: a text full of
         // backslashes costs a block's look every 64 bytes, not at every one.
@@ -1690,6 +1714,24 @@ impl Scan {
                 }
                 i += 1;
                 continue;
+            }
+            if self.depth > 0 && self.last == b'"' && !follows_a_string(b) {
+                // A string ended where it could not: its closing quote is missing or one too
+                // many, and the strings after it read inside out. The value breaks after this
+                // character, for its parse to say so here.
+                self.broken = true;
+                let width = match b {
+                    0xC0..=0xDF => 2,
+                    0xE0..=0xEF => 3,
+                    0xF0..=0xF7 => 4,
+                    _ => 1,
+                };
+                if i + width > chunk.len() {
+                    // The character's rest is in the next chunk.
+                    self.ends_after = i + width - chunk.len();
+                    return Step::More;
+                }
+                return self.end(i + width);
             }
             match b {
                 b'"' => self.in_string = true,
@@ -1784,6 +1826,17 @@ impl Scan {
         } else {
             hard.trailing_zeros()
         };
+        // What first follows each string's closing quote, past blanks (one closed before the
+        // block, with `last`, included): anything but what may follow a string there is read
+        // byte by byte, which breaks the value.
+        let blank_outside = classes.blank & !inside;
+        let closed_before = u64::from(!self.in_string && self.last == b'"');
+        let closing = classes.quote & !inside;
+        let first_after =
+            ((closing << 1) | closed_before).wrapping_add(blank_outside) & !blank_outside;
+        let left_to_others = classes.separator | classes.close | classes.open | classes.quote;
+        let misplaced = first_after & !left_to_others;
+        upto = upto.min(misplaced.trailing_zeros());
         // What `last` would be after each byte: quotes, and what is not blank outside strings.
         let significant = (!classes.blank & !inside) | classes.quote;
         let mut brackets = (classes.open | classes.close) & !inside & below(upto);
@@ -1843,6 +1896,16 @@ impl Scan {
     fn scalar_read(&self) -> bool {
         self.started && self.depth == 0 && !self.in_string
     }
+}
+
+/// Whether `b`, read outside strings right after a string (blanks aside), may follow it there, or
+/// is left to the parse: `:` after a key, `,`, `}` or `]` after a value; a bracket, which the
+/// check of where a bracket opens a value takes ([`opens_a_value`]); a quote, a comma missing
+/// between two members, which the parse says. Anything else (a letter, a digit) means the string
+/// ended where it should not have: a quote missing or not escaped turned the strings after it
+/// inside out, and the brackets they hide would never close the value.
+pub(super) fn follows_a_string(b: u8) -> bool {
+    matches!(b, b':' | b',' | b'}' | b']' | b'{' | b'[' | b'"') || is_blank(b)
 }
 
 /// How many bytes of `text` come before its first quote, backslash or line break (all of them if
@@ -1992,6 +2055,47 @@ mod tests {
         }
         states.push(format!("{at}"));
         states
+    }
+
+    /// What follows a string's closing quote, past blanks, is looked at wherever the two fall
+    /// (the same block, the next, the next chunk): `:`, `,` or a closing bracket reads on; a
+    /// letter or a character of text breaks the value right after it, whole characters kept.
+    #[test]
+    fn a_string_followed_by_what_cannot_follow_one_breaks_the_value() {
+        for skim in [true, false] {
+            for pad in 0..140 {
+                let before = format!("{{\"a\": [{}\"x\"", " ".repeat(pad));
+                for (after, broken) in [
+                    ("  ,\n \"y\"], \"b\": 1}", false),
+                    ("\n  ]}", false),
+                    ("\n  \"y\"]}", false),
+                    ("  y\"]}", true),
+                    ("會\"]}", true),
+                ] {
+                    let text = format!("{before}{after}");
+                    for cut in [7, 64, 1000] {
+                        let states = scan_in_chunks(text.as_bytes(), &mut || cut, skim);
+                        let last = states.last().expect("an end").clone();
+                        let used: usize = last.parse().expect("a length");
+                        let said = format!("skim {skim}, pad {pad}, {after:?}, cut {cut}");
+                        assert_eq!(
+                            states.iter().any(|s| s.contains("broken: true")),
+                            broken,
+                            "{said}"
+                        );
+                        let expected = match broken {
+                            false => text.len(),
+                            true => {
+                                before.len()
+                                    + after.find(|c: char| c != ' ').unwrap_or(0)
+                                    + after.trim_start().chars().next().map_or(0, char::len_utf8)
+                            }
+                        };
+                        assert_eq!(used, expected, "{said}: {states:?}");
+                    }
+                }
+            }
+        }
     }
 
     /// Reading a block at a time ends a value where reading byte by byte does, and leaves the
