@@ -122,6 +122,14 @@ impl Diagnostic {
         Label::primary_span(&self.labels)
     }
 
+    /// Moves its text (and its related diagnostics' texts) `by` lines down their file.
+    pub fn shift_lines(&mut self, by: isize) {
+        if let Some(source) = &mut self.source {
+            *source = source.shifted(by);
+        }
+        self.related.iter_mut().for_each(|r| r.shift_lines(by));
+    }
+
     /// 1-based line and column of the primary label.
     pub fn line_column(&self) -> Option<(usize, usize)> {
         let source = self.source.as_ref()?;

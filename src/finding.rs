@@ -69,6 +69,19 @@ pub struct Site {
     pub date: Option<jiff::civil::Date>,
 }
 
+impl Finding {
+    /// Moves what it says of lines `by` lines down its file: what the language server does for
+    /// a piece of a document it keeps while lines are added or removed above it (the record's
+    /// text and its offsets, in the piece, do not change).
+    pub fn shift_lines(&mut self, by: isize) {
+        self.line = self.line.map(|line| crate::source::shift_line(line, by));
+        if let Some(site) = &mut self.place {
+            site.text.shift_lines(by);
+            (site.elsewhere.iter_mut()).for_each(|e| e.text.shift_lines(by));
+        }
+    }
+}
+
 impl Site {
     /// The first primary label's span, or the first label's.
     pub fn primary_span(&self) -> Option<Span> {
@@ -102,6 +115,13 @@ pub enum SiteText {
 }
 
 impl SiteText {
+    fn shift_lines(&mut self, by: isize) {
+        match self {
+            SiteText::Held(source) => *source = source.shifted(by),
+            SiteText::Again(refetch) => refetch.at.shift_lines(by),
+        }
+    }
+
     /// The text, read again if it is not held; `None` if its source no longer reads as it did
     /// (it changed after it was audited). The findings of one record come one after another in
     /// a report, so the texts last read again on each thread are kept for the next: they share
@@ -192,6 +212,12 @@ pub struct EventDate {
 }
 
 impl EventDate {
+    /// Moves it `by` lines down its file, as [`Finding::shift_lines`] does.
+    pub fn shift_lines(&mut self, by: isize) {
+        self.source = self.source.shifted(by);
+        self.place = self.place.shifted(by);
+    }
+
     /// The span of the date's value in its file.
     pub fn span(&self) -> Span {
         let pointer = Pointer::root().key(&self.field);
@@ -231,6 +257,12 @@ pub struct BadInput {
 }
 
 impl BadInput {
+    /// Moves it `by` lines down its file, as [`Finding::shift_lines`] does.
+    pub fn shift_lines(&mut self, by: isize) {
+        self.line = self.line.map(|line| crate::source::shift_line(line, by));
+        self.diagnostic.shift_lines(by);
+    }
+
     /// The line that closes a file's bad inputs shown: `hidden` more were found after `line`.
     pub fn not_shown(file: String, hidden: usize, line: Option<usize>, shown: usize) -> BadInput {
         let after = line.map_or_else(String::new, |line| format!(" after line {line}"));

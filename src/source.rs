@@ -102,6 +102,11 @@ impl TextStart {
     };
 }
 
+/// Line `line` (1-based) moved `by` lines down (up, when negative); never above the first.
+pub fn shift_line(line: usize, by: isize) -> usize {
+    line.saturating_add_signed(by).max(1)
+}
+
 /// A file that is not UTF-8: its text as far as it can be shown (each bad byte replaced), the
 /// span of its first bad character there, and that character's first byte, for the caller's error.
 #[derive(Debug)]
@@ -157,6 +162,16 @@ impl SourceFile {
     /// Where this text starts in its file.
     pub fn start(&self) -> TextStart {
         self.start
+    }
+
+    /// The same text, `by` lines further down its file: a piece of an open document kept
+    /// while lines were added or removed above it.
+    pub fn shifted(&self, by: isize) -> Arc<SourceFile> {
+        let start = TextStart {
+            line: shift_line(self.start.line, by),
+            ..self.start
+        };
+        SourceFile::fragment(self.name.clone(), self.text.clone(), start)
     }
 
     /// The file's line number of this text's line `n` (1-based).

@@ -1394,14 +1394,7 @@ fn a_json_lines_document_judged_in_pieces_shows_what_it_shows_judged_whole() {
             lines[..10].join("\n") + "\n",
         ),
     ];
-    let document = uri(&path);
-    let whole = diagnostics_through_edits(&workspace, &document, &text, "100000", &edits);
-    for piece_lines in ["1", "4", "7"] {
-        let pieces = diagnostics_through_edits(&workspace, &document, &text, piece_lines, &edits);
-        for (step, (whole, pieces)) in whole.iter().zip(&pieces).enumerate() {
-            assert_eq!(whole, pieces, "pieces of {piece_lines} lines, step {step}");
-        }
-    }
+    let whole = pieces_show_what_the_whole_shows(&workspace, &path, &text, &edits);
     // What the edits were meant to show, shown.
     let codes = |step: usize| -> Vec<String> {
         (whole[step].as_array().expect("a list").iter())
@@ -1430,6 +1423,69 @@ fn a_json_lines_document_judged_in_pieces_shows_what_it_shows_judged_whole() {
     };
     assert_eq!(hints(2), 1, "{:#}", whole[2]);
     assert!(codes(4).iter().any(|c| c.ends_with(" 9")), "{:?}", codes(4));
+}
+
+/// A reference that names no record, in a piece that lines added or removed above it move: its
+/// finding moves with it, as the whole document judged again shows it.
+#[test]
+fn a_finding_of_the_set_in_a_moved_piece_is_shown_at_its_new_line() {
+    let workspace = export_workspace("lsp-pieces-moved");
+    let path = workspace.join("documents/city-government.jsonl");
+    let text = std::fs::read_to_string(&path).expect("city-government.jsonl");
+    let lines: Vec<&str> = text.lines().collect();
+    let referring = lines
+        .iter()
+        .rposition(|l| l.contains("\"decided_at\""))
+        .expect("one");
+    let target = lines[referring]
+        .find("\"decided_at\":\"")
+        .expect("its field")
+        + 14;
+    let target_len = lines[referring][target..].find('"').expect("its end");
+    let column = |at: usize| lines[referring][..at].encode_utf16().count();
+    let edits: Vec<(Range, String)> = vec![
+        // The reference made to name no meeting.
+        (
+            (
+                (referring, column(target)),
+                (referring, column(target + target_len)),
+            ),
+            "EXEC-2099-999".into(),
+        ),
+        // A record added at the top, then three lines removed near it.
+        (((0, 0), (0, 0)), format!("{}\n", lines[5])),
+        (((2, 0), (5, 0)), String::new()),
+    ];
+    let whole = pieces_show_what_the_whole_shows(&workspace, &path, &text, &edits);
+    let lines_of = |step: usize, code: &str| -> Vec<u64> {
+        (whole[step].as_array().expect("a list").iter())
+            .filter(|d| d["code"] == code)
+            .map(|d| d["range"]["start"]["line"].as_u64().expect("a line"))
+            .collect()
+    };
+    assert_eq!(lines_of(0, "set.2"), [] as [u64; 0], "{:#}", whole[0]);
+    assert_eq!(lines_of(1, "set.2"), [referring as u64]);
+    assert_eq!(lines_of(2, "set.2"), [referring as u64 + 1]);
+    assert_eq!(lines_of(3, "set.2"), [referring as u64 - 2]);
+}
+
+/// The diagnostics of the document at `path` opened with `text`, through `edits`, judged whole:
+/// asserted to be what it shows judged in pieces of 1, 4 and 7 lines.
+fn pieces_show_what_the_whole_shows(
+    workspace: &Path,
+    path: &Path,
+    text: &str,
+    edits: &[(Range, String)],
+) -> Vec<Value> {
+    let document = uri(path);
+    let whole = diagnostics_through_edits(workspace, &document, text, "100000", edits);
+    for piece_lines in ["1", "4", "7"] {
+        let pieces = diagnostics_through_edits(workspace, &document, text, piece_lines, edits);
+        for (step, (whole, pieces)) in whole.iter().zip(&pieces).enumerate() {
+            assert_eq!(whole, pieces, "pieces of {piece_lines} lines, step {step}");
+        }
+    }
+    whole
 }
 
 #[test]

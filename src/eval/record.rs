@@ -57,6 +57,15 @@ impl FileResult {
         }
     }
 
+    /// Moves everything it says of lines `by` lines down its file: the language server keeps
+    /// the judgement of a piece of a document whose lines an edit above it moved
+    /// ([`crate::lsp`]). Only lines move: offsets are the piece's own.
+    pub fn shift_lines(&mut self, by: isize) {
+        self.findings.iter_mut().for_each(|f| f.shift_lines(by));
+        self.bad_inputs.iter_mut().for_each(|b| b.shift_lines(by));
+        self.facts.shift_lines(by);
+    }
+
     /// Adds what a later part of the same file found.
     pub fn absorb(&mut self, part: FileResult) {
         self.records += part.records;

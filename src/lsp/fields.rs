@@ -37,6 +37,11 @@ pub struct NearMisses {
 }
 
 impl NearMisses {
+    /// Adds what `other` knows.
+    pub fn absorb(&mut self, other: NearMisses) {
+        self.by_record.extend(other.by_record);
+    }
+
     fn key(record: &str) -> (usize, u64) {
         use std::hash::BuildHasher;
         let hash = foldhash::fast::FixedState::with_seed(0).hash_one(record);
@@ -47,14 +52,15 @@ impl NearMisses {
 /// The near-miss keys of the records in `text` (a record file's text), as diagnostics. Each
 /// record is read once and each of its keys looked at once; only the keys found (at most
 /// [`MAX_NEAR_MISSES`]) are located in the text, so a file with none costs one reading. A record
-/// whose text `known` holds (found in an earlier text of the document) is not read again;
-/// `known` is left holding this text's records. The text is the file `name`'s from its line
-/// `first_line` (1-based): the diagnostics' lines are the file's.
+/// whose text `known` holds (found in an earlier text of the document) is not read again; what
+/// is known of this text's records is returned with the diagnostics, for the next text. The
+/// text is the file `name`'s from its line `first_line` (1-based): the diagnostics' lines are
+/// the file's.
 pub fn near_misses(
     policy: &Policy,
     (name, text, first_line): (&str, &str, usize),
-    known: &mut NearMisses,
-) -> Vec<Diagnostic> {
+    known: &NearMisses,
+) -> (Vec<Diagnostic>, NearMisses) {
     let mut found: Vec<(Span, String)> = Vec::new();
     let mut now = HashMap::new();
     for (start, end) in super::records::record_texts(name, text) {
@@ -65,7 +71,7 @@ pub fn near_misses(
         let in_record = match now
             .get(&key)
             .cloned()
-            .or_else(|| known.by_record.remove(&key))
+            .or_else(|| known.by_record.get(&key).cloned())
         {
             Some(in_record) => in_record,
             None => near_misses_in_record(policy, text, start, end),
@@ -80,9 +86,9 @@ pub fn near_misses(
         found.extend(in_record.iter().take(room).map(shifted));
         now.insert(key, in_record);
     }
-    known.by_record = now;
+    let now = NearMisses { by_record: now };
     if found.is_empty() {
-        return Vec::new();
+        return (Vec::new(), now);
     }
     let start = TextStart {
         line: first_line,
@@ -90,7 +96,7 @@ pub fn near_misses(
     };
     let file = SourceFile::fragment(name, text, start);
     found.sort_by_key(|(span, _)| span.start);
-    found
+    let found = found
         .into_iter()
         .map(|(span, message)| Diagnostic {
             range: convert::range(&file, span),
@@ -99,7 +105,8 @@ pub fn near_misses(
             message,
             ..Diagnostic::default()
         })
-        .collect()
+        .collect();
+    (found, now)
 }
 
 /// The near-miss keys of the record object at `start..end` of `text`: each key's span, relative
@@ -214,7 +221,7 @@ mod tests {
             r#""members": [{"name": "x", "portfolo": []}], "colour": "red", "identifier": 1}, "#,
             r#"{"type": "nothing", "chiar": 1}, {"broken": ]"#
         );
-        let found = near_misses(&policy, ("m.json", text, 1), &mut NearMisses::default());
+        let (found, _) = near_misses(&policy, ("m.json", text, 1), &NearMisses::default());
         let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
             messages,
@@ -228,18 +235,16 @@ mod tests {
         let start = text.find("\"chiar\"").unwrap_or_default();
         assert_eq!(found[0].range.start.character as usize, start);
         assert_eq!(found[0].range.end.character as usize, start + 7);
-        assert!(near_misses(
-            &policy,
-            ("m.json", "not json", 1),
-            &mut NearMisses::default()
-        )
-        .is_empty());
+        let known = NearMisses::default();
+        assert!(near_misses(&policy, ("m.json", "not json", 1), &known)
+            .0
+            .is_empty());
         // Thousands of near misses: the first hundred are said.
         let many: String = (0..5000)
             .map(|i| format!(r#"{{"type": "meeting", "id": "M-{i}", "chiar": 1}}"#) + "\n")
             .collect();
         assert_eq!(
-            near_misses(&policy, ("m.jsonl", &many, 1), &mut NearMisses::default()).len(),
+            near_misses(&policy, ("m.jsonl", &many, 1), &known).0.len(),
             MAX_NEAR_MISSES
         );
     }

@@ -424,10 +424,13 @@ impl Workspace {
         // Only open documents are looked at for near misses, and each once per text.
         for (name, document) in &mut self.open {
             if document.near_misses.is_none() {
-                let known = &mut document.near_misses_known;
-                let whole = (name.as_str(), document.text.as_str(), 1);
-                let found = (document.pieces.near_misses())
-                    .unwrap_or_else(|| super::fields::near_misses(&policy, whole, known));
+                let found = document.pieces.near_misses().unwrap_or_else(|| {
+                    let whole = (name.as_str(), document.text.as_str(), 1);
+                    let known = &document.near_misses_known;
+                    let (found, now) = super::fields::near_misses(&policy, whole, known);
+                    document.near_misses_known = now;
+                    found
+                });
                 document.near_misses = Some(found);
             }
         }

@@ -34,6 +34,19 @@ pub enum Place {
     Line { line: usize, offset: usize },
 }
 
+impl Place {
+    /// The same place, `by` lines further down its file (a line's; any other stays).
+    pub fn shifted(self, by: isize) -> Place {
+        match self {
+            Place::Line { line, offset } => Place::Line {
+                line: crate::source::shift_line(line, by),
+                offset,
+            },
+            other => other,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Record {
     pub value: Json,

@@ -435,9 +435,20 @@ impl Refetch {
 
 impl Fragment {
     /// Whether `other` is the same text at the same place of a source (whatever its owner's
-    /// index of the source says).
+    /// index of the source says), on the same line: a piece of a document the language server
+    /// keeps is the same source, its lines moved by an edit above it.
     pub fn same_place(&self, other: &Fragment) -> bool {
-        (self.offset, self.len, self.checksum) == (other.offset, other.len, other.checksum)
+        let place = |f: &Fragment| (f.offset, f.len, f.checksum, f.line);
+        place(self) == place(other)
+    }
+
+    /// Moves the fragment `by` lines down its source, as [`SourceFile::shifted`] does; a line
+    /// past what a `u32` holds stays as it was kept.
+    pub fn shift_lines(&mut self, by: isize) {
+        if self.line != u32::MAX {
+            let line = crate::source::shift_line(self.line as usize, by);
+            self.line = u32::try_from(line).unwrap_or(u32::MAX);
+        }
     }
 
     /// Where the fragment starts in its source.

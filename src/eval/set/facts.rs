@@ -169,6 +169,15 @@ impl Spot {
         }
     }
 
+    /// Moves a line's place `by` lines down its file; an element's or a file's stays.
+    pub fn shift_lines(&mut self, by: isize) {
+        let is_line = self.kind_shape >> Self::SHAPE_BITS == Self::LINE;
+        if is_line && self.index != u32::MAX {
+            let line = crate::source::shift_line(self.index as usize, by);
+            self.index = u32::try_from(line).unwrap_or(u32::MAX);
+        }
+    }
+
     /// The line or element index; 0 for a whole file.
     pub fn position(self) -> usize {
         self.index as usize
@@ -229,6 +238,24 @@ pub struct SetFacts {
 }
 
 impl SetFacts {
+    /// Moves every place the facts keep `by` lines down their file, as
+    /// [`crate::finding::Finding::shift_lines`] does.
+    pub fn shift_lines(&mut self, by: isize) {
+        let seen = |s: &mut Seen| {
+            s.at.shift_lines(by);
+            s.spot.shift_lines(by);
+        };
+        self.ids.for_each_mut(seen);
+        self.unnamed.for_each_mut(seen);
+        self.kept.iter_mut().for_each(|k| seen(&mut k.seen));
+        self.references.for_each_mut(|r| {
+            r.at.shift_lines(by);
+            r.spot.shift_lines(by);
+        });
+        let events = [&mut self.first_event, &mut self.last_event];
+        events.into_iter().flatten().for_each(|e| e.shift_lines(by));
+    }
+
     /// Adds the facts of records read after these.
     pub fn absorb(&mut self, mut later: SetFacts) {
         let sources: Vec<u32> = (later.origins.iter()).map(|o| self.source(o)).collect();
