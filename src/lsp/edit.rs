@@ -15,24 +15,35 @@ pub fn apply(text: &mut String, changes: Vec<TextDocumentContentChangeEvent>) {
         match change.range {
             None => *text = change.text,
             Some(range) => {
-                let start = offset(text, range.start);
-                let end = offset(text, range.end).max(start);
+                let (start, start_line) = offset(text, (0, 0), range.start);
+                // The end is looked for from the start's line, not from the text's start again:
+                // an edit in the middle of a 43 MB document reads half of it once, not twice.
+                let end = match range.end.line < range.start.line {
+                    true => start,
+                    false => {
+                        let from = (start_line, range.start.line);
+                        offset(text, from, range.end).0.max(start)
+                    }
+                };
                 text.replace_range(start..end, &change.text);
             }
         }
     }
 }
 
-/// The byte offset of a protocol position (UTF-16 columns), clamped to its line and the text.
-fn offset(text: &str, position: Position) -> usize {
-    let line_start = match position.line {
-        0 => Some(0),
-        n => memchr::memchr_iter(b'\n', text.as_bytes())
+/// The byte offset of a protocol position (UTF-16 columns), clamped to its line and the text,
+/// and the offset its line starts at; looked for from `from`: the offset a line starts at, and
+/// that line's number, at most the position's.
+fn offset(text: &str, from: (usize, u32), position: Position) -> (usize, usize) {
+    let (from, from_line) = from;
+    let line_start = match position.line - from_line {
+        0 => Some(from),
+        n => memchr::memchr_iter(b'\n', &text.as_bytes()[from..])
             .nth(n as usize - 1)
-            .map(|newline| newline + 1),
+            .map(|newline| from + newline + 1),
     };
     let Some(line_start) = line_start else {
-        return text.len();
+        return (text.len(), text.len());
     };
     let rest = &text[line_start..];
     let line = &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())];
@@ -42,11 +53,11 @@ fn offset(text: &str, position: Position) -> usize {
     for (i, c) in line.char_indices() {
         let next = units + c.len_utf16() as u32;
         if next > position.character {
-            return line_start + i;
+            return (line_start + i, line_start);
         }
         units = next;
     }
-    line_start + line.len()
+    (line_start + line.len(), line_start)
 }
 
 #[cfg(test)]
@@ -96,6 +107,14 @@ mod tests {
             "{\"id\": \"m-2\"}\n"
         );
         assert_eq!(applied(text, vec![change(None, "[]")]), "[]");
+        // A range across lines, from within one to within another two lines down.
+        assert_eq!(
+            applied(
+                "abc\ndef\n會hi\njk",
+                vec![change(Some(((0, 1), (2, 2))), "_")]
+            ),
+            "a_i\njk"
+        );
     }
 
     #[test]
