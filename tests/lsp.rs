@@ -1469,6 +1469,78 @@ fn a_finding_of_the_set_in_a_moved_piece_is_shown_at_its_new_line() {
     assert_eq!(lines_of(3, "set.2"), [referring as u64 - 2]);
 }
 
+/// Edits drawn at random (a seeded generator, so a failure is replayed): lines added, copied,
+/// removed, joined and split, characters typed and deleted anywhere, a quote or a brace
+/// included. Whatever they do to the pieces' ends and lines, the pieces show what the whole shows.
+#[test]
+fn random_edits_show_in_pieces_what_they_show_whole() {
+    let workspace = export_workspace("lsp-pieces-random");
+    let path = workspace.join("leave.jsonl");
+    let text = std::fs::read_to_string(&path).expect("leave.jsonl");
+    let originals: Vec<String> = text.lines().map(String::from).collect();
+    // The document as the edits leave it, in characters (its text is in the Basic Multilingual
+    // Plane, where a character is one UTF-16 unit, as the protocol counts columns).
+    let mut lines: Vec<Vec<char>> = text.split('\n').map(|l| l.chars().collect()).collect();
+    let mut state: u64 = 0x6279_6c61_7721;
+    let mut below = |n: usize| -> usize {
+        // xorshift64: enough to scatter edits, the same on every run.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let mut edits: Vec<(Range, String)> = Vec::new();
+    for _ in 0..40 {
+        let n = lines.len();
+        let line = below(n);
+        let column = below(lines[line].len() + 1);
+        let (range, new): (Range, String) = match below(7) {
+            0 => (
+                ((line, 0), (line, 0)),
+                originals[below(originals.len())].clone() + "\n",
+            ),
+            1 => (
+                ((line, 0), (line, 0)),
+                lines[line].iter().collect::<String>() + "\n",
+            ),
+            2 if n > 1 => (
+                ((line, 0), ((line + 1 + below(3)).min(n - 1), 0)),
+                String::new(),
+            ),
+            3 if line + 1 < n => (((line, lines[line].len()), (line + 1, 0)), String::new()),
+            4 => (((line, column), (line, column)), "\n".into()),
+            5 => {
+                let end = (column + 1 + below(4)).min(lines[line].len());
+                (((line, column), (line, end)), String::new())
+            }
+            _ => {
+                let typed = ["x", "\"", "1", "}", ",", "會", "LV-2011-101"][below(7)];
+                (((line, column), (line, column)), typed.into())
+            }
+        };
+        // The edit applied here too, for the next one to fall inside the text.
+        let flat: Vec<char> = lines.join(&'\n');
+        let at = |(l, c): (usize, usize)| -> usize {
+            lines[..l].iter().map(|x| x.len() + 1).sum::<usize>() + c.min(lines[l].len())
+        };
+        let (from, to) = (at(range.0), at(range.1));
+        let mut edited: Vec<char> = flat[..from].to_vec();
+        edited.extend(new.chars());
+        edited.extend(&flat[to.max(from)..]);
+        lines = edited.split(|c| *c == '\n').map(<[char]>::to_vec).collect();
+        edits.push((range, new));
+    }
+    let whole = pieces_show_what_the_whole_shows(&workspace, &path, &text, &edits);
+    // The edits were not all in vain: bad input was shown along the way.
+    assert!(
+        whole
+            .iter()
+            .any(|shown| shown.to_string().contains("bad-input")),
+        "{:#}",
+        whole[whole.len() - 1]
+    );
+}
+
 /// The diagnostics of the document at `path` opened with `text`, through `edits`, judged whole:
 /// asserted to be what it shows judged in pieces of 1, 4 and 7 lines.
 fn pieces_show_what_the_whole_shows(
