@@ -84,11 +84,20 @@ fn assert_focused_agrees(policy: &bylaw::check::Policy, files: &[PathBuf]) -> us
     let names: Vec<&str> = judged.iter().map(|(n, _)| n.as_str()).collect();
     let mut compared = 0;
     let focuses = (names.iter().map(|n| vec![*n])).chain(names.windows(2).map(<[&str]>::to_vec));
+    // What the set stage keeps from one run to the next, kept across all: each file is judged
+    // once with none kept, then again with its judgements kept.
+    let mut memo = Default::default();
     for focus in focuses {
         let in_focus = |name: &str| focus.contains(&name);
-        let focused = audit::judge_files_focused(policy, pairs(), &in_focus);
         let expected = seen(&whole, &in_focus);
-        assert_eq!(seen(&focused, &in_focus), expected, "focus on {focus:?}");
+        for run in ["first", "again"] {
+            let focused = audit::judge_files_focused(policy, pairs(), &in_focus, &mut memo);
+            assert_eq!(
+                seen(&focused, &in_focus),
+                expected,
+                "{run}, focus on {focus:?}"
+            );
+        }
         compared += expected.len();
     }
     compared
@@ -138,4 +147,51 @@ fn a_stopped_background_judgement_judges_nothing_more() {
     let partial = audit::judge_path_until(&policy, path, None, stopped);
     assert_eq!((partial.records, partial.findings.len()), (0, 0));
     assert!(partial.bad_inputs.is_empty(), "stopping is not bad input");
+}
+
+/// What the set stage kept of a record judged with the set is used again for the same record
+/// moved down its file, at its new line: meetings and the documents that name them in one JSON
+/// Lines file, judged, then judged again with records added at the top.
+#[test]
+fn a_record_judged_with_the_set_and_moved_is_reported_at_its_new_line() {
+    let policy = policy();
+    let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/export");
+    let meetings = std::fs::read_to_string(export.join("meetings.json")).expect("meetings");
+    let meetings: Vec<serde_json::Value> = serde_json::from_str(&meetings).expect("an array");
+    // One meeting a major decision names made a briefing: the decision's rule (16.1) finds it.
+    let mut text: String = (meetings.iter())
+        .map(|m| format!("{m}\n"))
+        .map(|line| match line.contains("\"id\":\"EXEC-2011-043\"") {
+            true => line.replacen("\"kind\":\"executive\"", "\"kind\":\"briefing\"", 1),
+            false => line,
+        })
+        .collect();
+    let documents = export.join("documents/city-government.jsonl");
+    text.push_str(&std::fs::read_to_string(documents).expect("documents"));
+    let name = "records.jsonl";
+    let everything = |_: &str| true;
+    let mut memo = Default::default();
+    let judged = audit::judge_file(&policy, name.into(), text.clone());
+    let before = audit::judge_files_focused(&policy, [(name, &judged)], &everything, &mut memo);
+    // Two lines of records without ids or references above: every other record moves down two.
+    let moved = format!("{{\"type\":\"note\"}}\n{{}}\n{text}");
+    let judged = audit::judge_file(&policy, name.into(), moved);
+    let kept = audit::judge_files_focused(&policy, [(name, &judged)], &everything, &mut memo);
+    let fresh = (audit::judge_files_focused)(
+        &policy,
+        [(name, &judged)],
+        &everything,
+        &mut Default::default(),
+    );
+    assert_eq!(seen(&kept, &everything), seen(&fresh, &everything));
+    // Not in vain: the records judged with the set found something, now two lines down.
+    let lines = |o: &Outcome| -> Vec<Option<usize>> {
+        (o.findings.iter())
+            .filter(|f| f.rule.starts_with("16."))
+            .map(|f| f.line)
+            .collect()
+    };
+    assert!(!lines(&before).is_empty());
+    let shifted: Vec<Option<usize>> = lines(&before).iter().map(|l| l.map(|l| l + 2)).collect();
+    assert_eq!(lines(&kept), shifted);
 }

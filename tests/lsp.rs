@@ -1477,11 +1477,32 @@ fn random_edits_show_in_pieces_what_they_show_whole() {
     let workspace = export_workspace("lsp-pieces-random");
     let path = workspace.join("leave.jsonl");
     let text = std::fs::read_to_string(&path).expect("leave.jsonl");
+    let (edits, _) = random_edits(&text, 0x6279_6c61_7721, 40, "LV-2011-101");
+    let whole = pieces_show_what_the_whole_shows(&workspace, &path, &text, &edits);
+    // The edits were not all in vain: bad input was shown along the way.
+    assert!(
+        whole
+            .iter()
+            .any(|shown| shown.to_string().contains("bad-input")),
+        "{:#}",
+        whole[whole.len() - 1]
+    );
+}
+
+/// `count` edits of `text` drawn at random from `seed` (see
+/// [`random_edits_show_in_pieces_what_they_show_whole`]), `id` among what is typed; and the text
+/// after each.
+fn random_edits(
+    text: &str,
+    seed: u64,
+    count: usize,
+    id: &str,
+) -> (Vec<(Range, String)>, Vec<String>) {
     let originals: Vec<String> = text.lines().map(String::from).collect();
     // The document as the edits leave it, in characters (its text is in the Basic Multilingual
     // Plane, where a character is one UTF-16 unit, as the protocol counts columns).
     let mut lines: Vec<Vec<char>> = text.split('\n').map(|l| l.chars().collect()).collect();
-    let mut state: u64 = 0x6279_6c61_7721;
+    let mut state: u64 = seed;
     let mut below = |n: usize| -> usize {
         // xorshift64: enough to scatter edits, the same on every run.
         state ^= state << 13;
@@ -1489,8 +1510,8 @@ fn random_edits_show_in_pieces_what_they_show_whole() {
         state ^= state << 17;
         (state % n.max(1) as u64) as usize
     };
-    let mut edits: Vec<(Range, String)> = Vec::new();
-    for _ in 0..40 {
+    let (mut edits, mut texts): (Vec<(Range, String)>, Vec<String>) = (Vec::new(), Vec::new());
+    for _ in 0..count {
         let n = lines.len();
         let line = below(n);
         let column = below(lines[line].len() + 1);
@@ -1514,7 +1535,7 @@ fn random_edits_show_in_pieces_what_they_show_whole() {
                 (((line, column), (line, end)), String::new())
             }
             _ => {
-                let typed = ["x", "\"", "1", "}", ",", "會", "LV-2011-101"][below(7)];
+                let typed = ["x", "\"", "1", "}", ",", "會", id][below(7)];
                 (((line, column), (line, column)), typed.into())
             }
         };
@@ -1527,18 +1548,92 @@ fn random_edits_show_in_pieces_what_they_show_whole() {
         let mut edited: Vec<char> = flat[..from].to_vec();
         edited.extend(new.chars());
         edited.extend(&flat[to.max(from)..]);
+        texts.push(edited.iter().collect());
         lines = edited.split(|c| *c == '\n').map(<[char]>::to_vec).collect();
         edits.push((range, new));
     }
-    let whole = pieces_show_what_the_whole_shows(&workspace, &path, &text, &edits);
-    // The edits were not all in vain: bad input was shown along the way.
-    assert!(
-        whole
-            .iter()
-            .any(|shown| shown.to_string().contains("bad-input")),
-        "{:#}",
-        whole[whole.len() - 1]
+    (edits, texts)
+}
+
+/// A workspace of one JSON Lines document of meetings and the documents that name them (through
+/// `decided_at`): the export's meetings, one per line, then the city government's documents.
+fn meetings_and_documents(name: &str) -> (std::path::PathBuf, String) {
+    let workspace = empty_workspace(name);
+    let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/export");
+    let meetings = std::fs::read_to_string(export.join("meetings.json")).expect("meetings");
+    let meetings: Vec<Value> = serde_json::from_str(&meetings).expect("an array");
+    let mut text: String = meetings.iter().map(|m| format!("{m}\n")).collect();
+    let documents = export.join("documents/city-government.jsonl");
+    text.push_str(&std::fs::read_to_string(documents).expect("documents"));
+    let path = workspace.join("records.jsonl");
+    std::fs::write(&path, &text).expect("write");
+    (path, text)
+}
+
+/// What the server keeps of the set stage from one edit to the next (what a record read through a
+/// reference gives, what a record judged with the set found) shows what a server that never saw
+/// the document before shows, after every edit: a meeting a document names made another kind of
+/// meeting, then back.
+#[test]
+fn a_record_judged_with_the_set_is_judged_again_when_what_it_names_changes() {
+    let (path, text) = meetings_and_documents("lsp-set-memo");
+    let workspace = path.parent().expect("a folder").to_path_buf();
+    let lines: Vec<&str> = text.lines().collect();
+    let meeting = (lines.iter())
+        .position(|l| l.contains("\"id\":\"EXEC-2011-043\""))
+        .expect("the meeting");
+    let at = lines[meeting].find("\"executive\"").expect("its kind") + 1;
+    // The protocol counts columns in UTF-16 units: the names before it are in Chinese.
+    let column = lines[meeting][..at].encode_utf16().count();
+    let kind = ((meeting, column), (meeting, column + "executive".len()));
+    let briefing = ((meeting, column), (meeting, column + "briefing".len()));
+    let edits = vec![
+        (kind, "briefing".to_string()),
+        (briefing, "executive".into()),
+    ];
+    let shown = diagnostics_through_edits(&workspace, &uri(&path), &text, "4", &edits);
+    let wrong_kind = |shown: &Value| {
+        (shown.as_array().expect("a list").iter())
+            .filter(|d| (d["message"].as_str()).is_some_and(|m| m.contains("a `briefing` meeting")))
+            .count()
+    };
+    assert_eq!(
+        (
+            wrong_kind(&shown[0]),
+            wrong_kind(&shown[1]),
+            wrong_kind(&shown[2])
+        ),
+        (0, 1, 0)
     );
+    assert_eq!(shown[0], shown[2]);
+    let briefed = lines[meeting].replacen("\"executive\"", "\"briefing\"", 1);
+    let texts = [text.replacen(lines[meeting], &briefed, 1), text.clone()];
+    shows_what_a_fresh_server_shows(&workspace, &path, &shown, &texts);
+}
+
+/// Edits drawn at random in a document of meetings and the documents that name them: after each,
+/// the server shows what a server that never saw the document before shows of its text.
+#[test]
+fn random_edits_show_what_the_text_shows_opened_afresh() {
+    let (path, text) = meetings_and_documents("lsp-set-memo-random");
+    let workspace = path.parent().expect("a folder").to_path_buf();
+    let (edits, texts) = random_edits(&text, 0x6d65_6d6f_2101, 30, "EXEC-2011-043");
+    let shown = diagnostics_through_edits(&workspace, &uri(&path), &text, "4", &edits);
+    shows_what_a_fresh_server_shows(&workspace, &path, &shown, &texts);
+}
+
+/// Asserts that `shown[step + 1]` (what was shown after each edit) is what a fresh server shows
+/// of `texts[step]` (the text after it).
+fn shows_what_a_fresh_server_shows(
+    workspace: &Path,
+    path: &Path,
+    shown: &[Value],
+    texts: &[String],
+) {
+    for (step, text) in texts.iter().enumerate() {
+        let fresh = diagnostics_through_edits(workspace, &uri(path), text, "4", &[]);
+        assert_eq!(shown[step + 1], fresh[0], "after edit {step}");
+    }
 }
 
 /// The diagnostics of the document at `path` opened with `text`, through `edits`, judged whole:

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+pub use crate::eval::set::Memo as SetMemo;
 pub use crate::eval::FileResult;
 
 use crate::check::{Period, Policy};
@@ -200,7 +201,7 @@ pub fn judge_path_until(
 
 /// The second stage: files already judged one by one, completed by the rules about the set.
 pub fn judge_files(policy: &Policy, files: Vec<FileResult>, options: &Options) -> Outcome {
-    complete(policy, files, options, Outcome::default())
+    complete(policy, files, (options, None), Outcome::default())
 }
 
 /// The second stage for an editor, which shows only the documents it has open: the files
@@ -210,10 +211,15 @@ pub fn judge_files(policy: &Policy, files: Vec<FileResult>, options: &Options) -
 /// file). Only the facts those findings depend on are gathered — every occurrence of the focus
 /// files' ids, the records their references name, the period's bounds — so the cost of an edit
 /// follows the edited files, not the workspace.
+///
+/// `memo` is what the last run worked out of single records (see [`set::Memo`]), replaced by
+/// what this one did: a caller that runs this again after each edit keeps it, and starts again
+/// from an empty one when the policy changes.
 pub fn judge_files_focused<'a>(
     policy: &Policy,
     files: impl IntoIterator<Item = (&'a str, &'a FileResult)> + Clone,
     focus: &dyn Fn(&str) -> bool,
+    memo: &mut set::Memo,
 ) -> Outcome {
     use std::collections::HashSet;
     // Sized once and hashed quickly: an edit of a document of 63,000 records wants all of them.
@@ -270,7 +276,12 @@ pub fn judge_files_focused<'a>(
         part.facts.refused = kept_if(&facts.refused, |r| is_wanted(&r.id));
         focused.push(part);
     }
-    let mut outcome = complete(policy, focused, &Options::default(), Outcome::default());
+    let mut outcome = complete(
+        policy,
+        focused,
+        (&Options::default(), Some(memo)),
+        Outcome::default(),
+    );
     outcome
         .findings
         .retain(|f| f.file.as_deref().is_some_and(focus));
@@ -305,15 +316,15 @@ fn audit_texts(
         .into_par_iter()
         .map(|t| read::read_and_judge(policy, t, read_options.clone()))
         .collect();
-    complete(policy, files, options, outcome)
+    complete(policy, files, (options, None), outcome)
 }
 
 /// The files' findings and facts merged, completed by the record-set stage; then the contract's
-/// order and the fingerprints.
+/// order and the fingerprints. With a `memo`, the set stage starts from it and replaces it.
 fn complete(
     policy: &Policy,
     files: Vec<FileResult>,
-    options: &Options,
+    (options, memo): (&Options, Option<&mut set::Memo>),
     mut outcome: Outcome,
 ) -> Outcome {
     let mut facts = SetFacts::default();
@@ -330,8 +341,12 @@ fn complete(
         period: options.period,
         trace: options.trace,
         waivers: options.waivers.as_deref(),
+        memo: memo.as_deref(),
     };
-    let found = set::judge(policy, facts, findings, given);
+    let mut found = set::judge(policy, facts, findings, given);
+    if let Some(memo) = memo {
+        *memo = std::mem::take(&mut found.memo);
+    }
     outcome.period = found.period;
     outcome.period_bounds = found.period_bounds;
     outcome.findings = found.findings;

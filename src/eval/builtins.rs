@@ -147,9 +147,9 @@ impl<'a> Context<'a> for Env<'a> {
     }
 
     fn record_type(&self, id: &str) -> Option<&'a str> {
-        let kept = self.world.records().get(id).map(|(shape, _)| *shape);
+        let kept = self.world.record(id).map(|(shape, _)| *shape);
         // A record refused as bad input still has its type, when that is a known one.
-        kept.or_else(|| self.world.refused().get(id).copied().flatten())
+        kept.or_else(|| self.world.refused(id).flatten())
             .and_then(|shape| self.policy.shapes.get(shape))
             .map(|shape| shape.name.as_str())
     }

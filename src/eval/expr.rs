@@ -148,8 +148,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             // A refused record of the expected type (or of no known type) cannot be read; one of
             // another type gives nothing, as any reference to another type does.
             let unreadable = |id: &&str| {
-                (env.world.refused())
-                    .get(id)
+                (env.world.refused(id))
                     .is_some_and(|found| found.is_none_or(|found| found == *shape))
             };
             if let Some(id) = base.val.as_str().filter(unreadable) {
@@ -163,7 +162,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
             let target = base
                 .val
                 .as_str()
-                .and_then(|id| env.world.records().get(id))
+                .and_then(|id| env.world.record(id))
                 .filter(|(s, _)| s == shape);
             match target {
                 Some((_, record)) => Traced::new(Val::Node(record), base.origin),
@@ -172,7 +171,7 @@ pub fn eval<'a>(env: &mut Env<'a>, ir: &'a Ir) -> Result<Traced<'a>, EvalError<'
                     // rule may judge): what is read through it is not there to judge.
                     let world = env.world;
                     env.unresolved |= base.val.as_str().is_some_and(|id| {
-                        !world.records().contains_key(id) && !world.refused().contains_key(id)
+                        world.record(id).is_none() && world.refused(id).is_none()
                     });
                     Traced::new(Val::Null, base.origin)
                 }

@@ -47,21 +47,35 @@ pub struct World<'r> {
     records: Records<'r>,
     /// Ids of records refused as bad input (set.3), with their type when it is a known one: they
     /// resolve references, but nothing can be read through a reference to them.
-    refused: HashMap<&'r str, Option<ShapeId>>,
+    refused: Option<&'r HashMap<&'r str, Option<ShapeId>>>,
     asked: std::sync::atomic::AtomicBool,
+    /// When the record-set stage keeps judgements for a later run: the ids a rule looked up.
+    looked_up: Option<&'r std::sync::Mutex<Vec<Box<str>>>>,
 }
 
 impl<'r> World<'r> {
     pub fn new(
         period: Option<Period>,
         records: Records<'r>,
-        refused: HashMap<&'r str, Option<ShapeId>>,
+        refused: &'r HashMap<&'r str, Option<ShapeId>>,
     ) -> World<'r> {
         World {
             period,
             records,
-            refused,
+            refused: Some(refused),
+            ..World::default()
+        }
+    }
+
+    /// The same world, noting in `looked_up` every id a rule looks up in it: what a judgement
+    /// kept for later depends on.
+    pub fn noting<'w>(&'w self, looked_up: &'w std::sync::Mutex<Vec<Box<str>>>) -> World<'w> {
+        World {
+            period: self.period,
+            records: self.records,
+            refused: self.refused,
             asked: Default::default(),
+            looked_up: Some(looked_up),
         }
     }
 
@@ -71,16 +85,20 @@ impl<'r> World<'r> {
         self.period
     }
 
-    /// The records of the set by id.
-    pub fn records(&self) -> Records<'r> {
+    /// The record of this id in the set (the first one, when several share it), its type and
+    /// fields.
+    pub fn record(&self, id: &str) -> Option<&'r (ShapeId, &'r Json)> {
         self.ask();
-        self.records
+        self.note(id);
+        self.records.get(id)
     }
 
-    /// The ids of records refused as bad input, with their type when it is a known one.
-    pub fn refused(&self) -> &HashMap<&'r str, Option<ShapeId>> {
+    /// Whether a record of this id was refused as bad input, with its type when it is a known
+    /// one.
+    pub fn refused(&self, id: &str) -> Option<Option<ShapeId>> {
         self.ask();
-        &self.refused
+        self.note(id);
+        self.refused?.get(id).copied()
     }
 
     /// Whether a rule asked for the period or the set since the last call.
@@ -93,6 +111,15 @@ impl<'r> World<'r> {
         // Read first: the set stage's threads share one world, and seldom need to write.
         if !self.asked.load(Relaxed) {
             self.asked.store(true, Relaxed);
+        }
+    }
+
+    fn note(&self, id: &str) {
+        if let Some(looked_up) = self.looked_up {
+            let mut ids = looked_up.lock().unwrap_or_else(|e| e.into_inner());
+            if !ids.iter().any(|seen| **seen == *id) {
+                ids.push(id.into());
+            }
         }
     }
 }

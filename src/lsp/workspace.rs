@@ -65,6 +65,9 @@ pub struct Workspace {
     /// The files on disk, being judged in the background since the server started or the
     /// policy last changed.
     prejudging: Option<Prejudging>,
+    /// What the last check's record-set stage worked out of single records, for the next: an
+    /// edit of one record of a large document judges that record's set rules again, not all.
+    set_memo: audit::SetMemo,
 }
 
 /// The workspace's files on disk judged in the background from the start and after each change
@@ -184,6 +187,7 @@ impl Workspace {
             judged: BTreeMap::new(),
             shown: BTreeMap::new(),
             prejudging: None,
+            set_memo: Default::default(),
         };
         workspace.reload();
         if let Some(policy) = &workspace.policy {
@@ -202,6 +206,7 @@ impl Workspace {
     pub fn set_policy(&mut self, policy: Option<Policy>) {
         self.policy = policy;
         self.judged.clear();
+        self.set_memo = Default::default();
         for document in self.open.values_mut() {
             document.near_misses = None;
             document.near_misses_known = Default::default();
@@ -281,6 +286,7 @@ impl Workspace {
             &policy,
             alone.iter().map(|(name, file)| (*name, file)),
             &|name: &str| open.contains_key(name),
+            &mut Default::default(),
         );
         let needs_set = |rule: &str| {
             policy.rule(rule).is_none_or(|r| {
@@ -420,6 +426,7 @@ impl Workspace {
             (self.judged.iter())
                 .flat_map(|(name, parts)| parts.iter().map(move |part| (name.as_str(), &**part))),
             &|name: &str| open.contains_key(name),
+            &mut self.set_memo,
         );
         // Only open documents are looked at for near misses, and each once per text.
         for (name, document) in &mut self.open {

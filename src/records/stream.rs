@@ -442,6 +442,18 @@ impl Fragment {
         place(self) == place(other)
     }
 
+    /// What the fragment's text is, wherever in its source it lies: its length, its checksum and
+    /// the columns it starts at. Two fragments of one source alike in these read as the same text,
+    /// and what is located in one is located in the other a whole number of lines away.
+    pub fn text_alike(&self) -> (u32, u32, u32, u32) {
+        (self.len, self.checksum, self.columns, self.utf16_columns)
+    }
+
+    /// The line it starts on in its source (`u32::MAX` for a line past what a `u32` holds).
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
     /// Moves the fragment `by` lines down its source, as [`SourceFile::shifted`] does; a line
     /// past what a `u32` holds stays as it was kept.
     pub fn shift_lines(&mut self, by: isize) {

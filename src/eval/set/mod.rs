@@ -7,6 +7,7 @@
 
 mod chunked;
 pub mod facts;
+mod memo;
 mod periodic;
 mod waivers;
 
@@ -17,6 +18,7 @@ use rayon::prelude::*;
 
 use facts::Spot;
 pub use facts::{Deferred, Kept, Refused, Seen, SetFacts};
+pub use memo::Memo;
 pub use waivers::waivers_field;
 
 use crate::check::{BuiltinRule, Period, Policy, RuleKind, ShapeId, Ty};
@@ -41,6 +43,9 @@ pub struct Given<'a> {
     pub trace: bool,
     /// Waivers of period findings, from a waivers file.
     pub waivers: Option<&'a WaiverFile>,
+    /// What the last run worked out, for a run that keeps a [`Memo`] for the next
+    /// ([`Found::memo`]); a run that traces keeps none.
+    pub memo: Option<&'a Memo>,
 }
 
 /// What the record-set stage found.
@@ -58,6 +63,8 @@ pub struct Found {
     pub judged: Vec<Judged>,
     /// Every period each periodic rule judged, with what it counted, in policy and time order.
     pub tallies: Vec<Tally>,
+    /// With [`Given::memo`]: what this run worked out, for the next.
+    pub memo: Memo,
 }
 
 /// The record-set stage: duplicates, references, the records whose rules needed the set,
@@ -78,7 +85,8 @@ pub fn judge(
     if given.period.is_none() {
         found.period_bounds = facts.first_event.clone().zip(facts.last_event.clone());
     }
-    whole(policy, &facts, &mut found, given.trace);
+    let memo = given.memo.filter(|_| !given.trace);
+    whole(policy, &facts, &mut found, (given.trace, memo));
     match &found.period_bounds {
         // An inferred period of more than ten years is most likely one mistyped year.
         Some((first, last)) if periodic::too_long(first.date, last.date) => {
@@ -98,10 +106,15 @@ pub fn judge(
 static NO_FIELDS: Json = Json::Object(crate::json::Object::new());
 
 /// Duplicates, references and the records whose rules needed the set.
-fn whole(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool) {
+fn whole(
+    policy: &Policy,
+    gathered: &Gathered,
+    outcome: &mut Found,
+    (trace, memo): (bool, Option<&Memo>),
+) {
     // What the deferred records gave is added once the index of ids and the records references
     // name are dropped, and in one allocation: at a million records, the set stage's peak.
-    let parts = read_again_and_judge(policy, gathered, outcome, trace);
+    let parts = read_again_and_judge(policy, gathered, outcome, (trace, memo));
     outcome
         .findings
         .reserve_exact(parts.iter().map(|p| p.findings.len()).sum());
@@ -118,7 +131,7 @@ fn read_again_and_judge(
     policy: &Policy,
     gathered: &Gathered,
     outcome: &mut Found,
-    trace: bool,
+    (trace, memo): (bool, Option<&Memo>),
 ) -> Vec<Found> {
     let Some(index) = Index::new(gathered) else {
         outcome.bad_inputs.push(BadInput::unlocated(
@@ -131,13 +144,13 @@ fn read_again_and_judge(
         return Vec::new();
     };
     duplicates(policy, &index, outcome);
-    let named = named_fields(policy, gathered, &index, outcome);
+    let named = named_fields(policy, gathered, &index, outcome, memo);
     let mut by_id = ById {
         index: &index,
         // What a reference to a record no reference names gives, by its type.
         plain: (0..policy.shapes.len()).map(|s| (s, &NO_FIELDS)).collect(),
         named: (named.iter())
-            .map(|(i, shape, json)| (*i, (*shape, json)))
+            .map(|(i, shape, json)| (*i, (*shape, &**json)))
             .collect(),
         refused: HashMap::new(),
     };
@@ -157,22 +170,70 @@ fn read_again_and_judge(
             }
         }
     }
-    let world = World::new(outcome.period, eval::Records::new(&by_id), refused_ids);
+    let world = World::new(outcome.period, eval::Records::new(&by_id), &refused_ids);
     references(policy, gathered, &world, outcome);
     // Read again and judged in parallel, in the order they were read.
     // Most find nothing: only what they found is kept, boxed, till all are done.
-    let parts: Vec<Option<Box<Found>>> = gathered
-        .deferred
-        .par_iter()
-        .map(|deferred| {
-            let mut part = Found::default();
-            judge_deferred(policy, gathered, deferred, &world, &mut part, trace);
-            let found =
-                !(part.findings.is_empty() && part.bad_inputs.is_empty() && part.judged.is_empty());
-            found.then(|| Box::new(part))
-        })
-        .collect();
+    let found = |part: Found| {
+        let found =
+            !(part.findings.is_empty() && part.bad_inputs.is_empty() && part.judged.is_empty());
+        found.then(|| Box::new(part))
+    };
+    let parts: Vec<Option<Box<Found>>> = match memo {
+        None => (gathered.deferred.par_iter())
+            .map(|deferred| {
+                let mut part = Found::default();
+                judge_deferred(policy, gathered, deferred, &world, &mut part, trace);
+                found(part)
+            })
+            .collect(),
+        Some(memo) => {
+            let (parts, kept): (Vec<_>, Vec<_>) = (gathered.deferred.par_iter())
+                .map(|deferred| {
+                    let (part, kept) =
+                        judge_deferred_with(policy, gathered, deferred, &world, memo);
+                    (found(part), kept)
+                })
+                .unzip();
+            outcome.memo.deferred = kept.into_iter().flatten().collect();
+            outcome.memo.named = (named.iter())
+                .map(|(i, _, json)| (memo::Key::of(gathered, index.seen(*i)), json.clone()))
+                .collect();
+            parts
+        }
+    };
     parts.into_iter().flatten().map(|part| *part).collect()
+}
+
+/// [`judge_deferred`] for a run that keeps a [`Memo`]: the last run's judgement of a record of
+/// the same text, when the set answers its lookups as it did then; else judged, noting what
+/// its rules look up. And what to keep of it for the next run.
+fn judge_deferred_with(
+    policy: &Policy,
+    gathered: &Gathered,
+    deferred: &Deferred,
+    world: &World,
+    memo: &Memo,
+) -> (Found, Option<memo::Entry>) {
+    let seen = (gathered.seen(deferred.seen)).expect("a deferred record's trace is kept");
+    let key = memo::Key::of(gathered, seen);
+    let now = gathered.refetch(&seen.at);
+    let then = memo.deferred.get(&key);
+    if let Some((found, kept)) = then.and_then(|then| then.again(&now, world)) {
+        return (found, Some((key, kept)));
+    }
+    let looked_up = std::sync::Mutex::new(Vec::new());
+    let mut part = Found::default();
+    judge_deferred(
+        policy,
+        gathered,
+        deferred,
+        &world.noting(&looked_up),
+        &mut part,
+        false,
+    );
+    let kept = memo::Judgement::new(now, world, looked_up, &part);
+    (part, kept.map(|kept| (key, kept)))
 }
 
 /// Every id of the set, found by a hash of it: the facts' indexes sorted by the id's hash, then
@@ -272,7 +333,8 @@ fn named_fields(
     gathered: &Gathered,
     index: &Index,
     outcome: &mut Found,
-) -> Vec<(u32, ShapeId, Json)> {
+    memo: Option<&Memo>,
+) -> Vec<(u32, ShapeId, std::sync::Arc<Json>)> {
     let mut wanted: Vec<u32> = (gathered.references.iter())
         .filter_map(|r| index.first(&r.target))
         .collect();
@@ -280,14 +342,18 @@ fn named_fields(
     wanted.dedup();
     // Read again in parallel (a tenth of the records of an export may be named), then kept
     // in the order of `wanted`.
-    let read: Vec<(u32, ShapeId, Option<Json>)> = wanted
+    let read: Vec<(u32, ShapeId, Option<std::sync::Arc<Json>>)> = wanted
         .par_iter()
         .filter_map(|&i| {
             let seen = index.seen(i);
             let shape = seen.spot.shape()?;
+            let then = memo.and_then(|memo| memo.named.get(&memo::Key::of(gathered, seen)));
+            if let Some(fields) = then {
+                return Some((i, shape, Some(fields.clone())));
+            }
             let wanted = facts::read_through_reference(policy, shape);
             let fields = read_members_again(gathered, &seen.at, seen.spot, &wanted);
-            Some((i, shape, fields))
+            Some((i, shape, fields.map(std::sync::Arc::new)))
         })
         .collect();
     let mut named = Vec::with_capacity(read.len());
@@ -555,9 +621,9 @@ fn references(policy: &Policy, gathered: &Gathered, world: &World, outcome: &mut
             .shapes
             .get(target)
             .map_or("record", |s| s.name.as_str());
-        let found = match (world.records().get(id), world.refused().get(id)) {
+        let found = match (world.record(id), world.refused(id)) {
             (Some((found, _)), _) => Some(*found),
-            (None, Some(Some(found))) => Some(*found),
+            (None, Some(Some(found))) => Some(found),
             // A refused record of no known type resolves the reference: its type is at fault.
             (None, Some(None)) => continue,
             (None, None) => None,

@@ -70,7 +70,10 @@ pub fn refuse_long_period(policy: &Policy, first: &EventDate, last: &EventDate) 
 
 pub fn judge(policy: &Policy, gathered: &Gathered, outcome: &mut Found, trace: bool) {
     let Some(period) = outcome.period else { return };
-    let world = World::new(Some(period), Default::default(), Default::default());
+    let world = World {
+        period: Some(period),
+        ..World::default()
+    };
     for (index, rule) in policy.rules.iter().enumerate() {
         let RuleKind::Periodic(p) = &rule.kind else {
             continue;
