@@ -5,15 +5,46 @@
 
 use lsp_types::{Position, TextDocumentContentChangeEvent};
 
+/// How much of a text changes left as it was: its first `prefix` bytes and its last `suffix`
+/// bytes (counts past the text's length mean all of it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unchanged {
+    pub prefix: usize,
+    pub suffix: usize,
+}
+
+impl Unchanged {
+    /// No change.
+    pub const ALL: Unchanged = Unchanged {
+        prefix: usize::MAX,
+        suffix: usize::MAX,
+    };
+
+    /// What neither these changes nor the `later` ones changed.
+    pub fn and(self, later: Unchanged) -> Unchanged {
+        Unchanged {
+            prefix: self.prefix.min(later.prefix),
+            suffix: self.suffix.min(later.suffix),
+        }
+    }
+}
+
 /// Applies the changes, in the order the client sent them (each against the text the ones
-/// before it left). A change without a range replaces the whole text. A position is read as the
+/// before it left), and tells what of the text they left as it was. A change without a range replaces the whole text. A position is read as the
 /// protocol says: a character past its line's end means the line's end, a line past the text's
 /// end means the text's end; a position inside a character (a UTF-16 count that splits one) is
 /// taken at the character's start, so no change ever splits a character.
-pub fn apply(text: &mut String, changes: Vec<TextDocumentContentChangeEvent>) {
+pub fn apply(text: &mut String, changes: Vec<TextDocumentContentChangeEvent>) -> Unchanged {
+    let mut unchanged = Unchanged::ALL;
     for change in changes {
         match change.range {
-            None => *text = change.text,
+            None => {
+                *text = change.text;
+                unchanged = Unchanged {
+                    prefix: 0,
+                    suffix: 0,
+                };
+            }
             Some(range) => {
                 let (start, start_line) = offset(text, (0, 0), range.start);
                 // The end is looked for from the start's line, not from the text's start again:
@@ -25,10 +56,15 @@ pub fn apply(text: &mut String, changes: Vec<TextDocumentContentChangeEvent>) {
                         offset(text, from, range.end).0.max(start)
                     }
                 };
+                unchanged = unchanged.and(Unchanged {
+                    prefix: start,
+                    suffix: text.len() - end,
+                });
                 text.replace_range(start..end, &change.text);
             }
         }
     }
+    unchanged
 }
 
 /// The byte offset of a protocol position (UTF-16 columns), clamped to its line and the text,
@@ -83,6 +119,34 @@ mod tests {
         let mut text = text.to_string();
         apply(&mut text, changes);
         text
+    }
+
+    #[test]
+    fn changes_tell_what_they_left_of_the_text() {
+        let unchanged = |changes| apply(&mut "ab\ncd\nef\n".to_string(), changes);
+        // One character typed on the second line: the 4 bytes before it and the 5 after it.
+        let typed = vec![change(Some(((1, 1), (1, 1))), "x")];
+        let one = Unchanged {
+            prefix: 4,
+            suffix: 5,
+        };
+        assert_eq!(unchanged(typed), one);
+        // Then the first line taken away: what neither changed.
+        let two = vec![
+            change(Some(((1, 1), (1, 1))), "x"),
+            change(Some(((0, 0), (1, 0))), ""),
+        ];
+        let both = Unchanged {
+            prefix: 0,
+            suffix: 5,
+        };
+        assert_eq!(unchanged(two), both);
+        assert_eq!(unchanged(vec![]), Unchanged::ALL);
+        let whole = Unchanged {
+            prefix: 0,
+            suffix: 0,
+        };
+        assert_eq!(unchanged(vec![change(None, "new")]), whole);
     }
 
     #[test]

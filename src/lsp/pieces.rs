@@ -17,6 +17,7 @@ use std::sync::Arc;
 use lsp_types::Diagnostic;
 use rayon::prelude::*;
 
+use super::edit::Unchanged;
 use super::fields::{NearMisses, MAX_NEAR_MISSES};
 use crate::audit::{self, FileResult};
 use crate::check::Policy;
@@ -36,8 +37,11 @@ fn piece_lines() -> usize {
 }
 
 struct Piece {
-    /// The document's line (1-based) the piece starts at.
+    /// The document's line (1-based) the piece starts at, and its lines.
     first_line: usize,
+    lines: usize,
+    /// Its bytes in the text.
+    range: Range<usize>,
     /// What its text is known by (the text is held by its judgement, to read records again).
     key: TextKey,
     result: Arc<FileResult>,
@@ -51,7 +55,9 @@ impl Piece {
     /// The piece, found again at `first_line`: lines added or removed above it moved it, and
     /// what its judgement says of lines moves with it. Its judgement is shared only with the
     /// last check's, which the workspace dropped when the text changed: it is moved in place.
-    fn moved_to(mut self, first_line: usize) -> Piece {
+    fn moved_to(mut self, span: Span) -> Piece {
+        let first_line = span.first_line;
+        (self.range, self.lines) = (span.range, span.lines);
         let by = first_line as isize - self.first_line as isize;
         if by != 0 {
             Arc::make_mut(&mut self.result).shift_lines(by);
@@ -65,6 +71,16 @@ impl Piece {
         }
         self
     }
+
+    /// Where it lies in the text.
+    fn span(&self) -> Span {
+        Span {
+            first_line: self.first_line,
+            lines: self.lines,
+            range: self.range.clone(),
+            key: self.key,
+        }
+    }
 }
 
 /// A piece's text, known by its length and a 64-bit hash of its lines, found as the text is
@@ -72,11 +88,85 @@ impl Piece {
 /// collide (a chance in 2^64 for an edit) would share a judgement until the next edit.
 type TextKey = (usize, u64);
 
-/// The pieces of an open document's last text, kept for the next.
-#[derive(Default)]
-pub struct Pieces(Vec<Piece>);
+/// The pieces of an open document's last text, kept for the next, and what edits since left
+/// of that text as it was.
+pub struct Pieces {
+    pieces: Vec<Piece>,
+    /// The last text's length.
+    len: usize,
+    unchanged: Unchanged,
+}
+
+impl Default for Pieces {
+    fn default() -> Pieces {
+        Pieces {
+            pieces: Vec::new(),
+            len: 0,
+            unchanged: Unchanged::ALL,
+        }
+    }
+}
 
 impl Pieces {
+    /// Notes what an edit of the text left as it was: the pieces there are not split again.
+    pub fn edited(&mut self, unchanged: Unchanged) {
+        self.unchanged = self.unchanged.and(unchanged);
+    }
+
+    /// The pieces of `text`, the last text edited: those of the last text before and after
+    /// what the edits changed kept (moved by what they added or removed), and the text between
+    /// split again, up to where a piece ends where one ended before. A text is split as it is
+    /// split whole ([`split_from`] its start), whatever its edits; only the lines between are
+    /// read (an edit of a 43 MB document hashed all its lines: 7 ms).
+    fn split_again(&self, text: &str, lines: usize) -> Vec<Span> {
+        let (old, bytes) = (&self.pieces, text.as_bytes());
+        let prefix = self.unchanged.prefix.min(self.len).min(text.len());
+        let suffix = self.unchanged.suffix.min(self.len).min(text.len());
+        // The pieces wholly before the first change, each ending with its last line's end.
+        let head = (old.iter())
+            .take_while(|p| {
+                p.range.end <= prefix && bytes.get(p.range.end.wrapping_sub(1)) == Some(&b'\n')
+            })
+            .count();
+        let mut spans: Vec<Span> = old[..head].iter().map(Piece::span).collect();
+        let (start, first_line) = spans
+            .last()
+            .map_or((0, 1), |s| (s.range.end, s.first_line + s.lines));
+        // The pieces after the last change, found again where a piece split anew ends where one
+        // of them started: the text after it is the same, and is split the same.
+        let grown = text.len() as isize - self.len as isize;
+        let tail_from = self.len - suffix;
+        let rest = &old[head..];
+        let mut tail = None;
+        let again = split_from(text, (start, first_line), lines, |end, next_line| {
+            let Some(was) = end
+                .checked_add_signed(-grown)
+                .filter(|&was| was >= tail_from)
+            else {
+                return false;
+            };
+            match rest.binary_search_by_key(&was, |p| p.range.start) {
+                Ok(at) => {
+                    tail = Some((at, next_line));
+                    true
+                }
+                Err(_) => false,
+            }
+        });
+        spans.extend(again);
+        if let Some((at, next_line)) = tail {
+            let moved = next_line as isize - rest[at].first_line as isize;
+            spans.extend(rest[at..].iter().map(|p| {
+                let mut span = p.span();
+                span.range = span.range.start.saturating_add_signed(grown)
+                    ..span.range.end.saturating_add_signed(grown);
+                span.first_line = span.first_line.saturating_add_signed(moved);
+                span
+            }));
+        }
+        spans
+    }
+
     /// The judgement of the open document `name` whose text is `text`: for JSON Lines longer
     /// than a piece, piece by piece, each piece of the last text that is unchanged kept; for
     /// anything else, whole.
@@ -84,31 +174,27 @@ impl Pieces {
         let format = crate::discover::format_of(std::path::Path::new(name))
             .unwrap_or_else(|| crate::records::sniff_format(text));
         let spans = match format {
-            Format::Lines => split(text, piece_lines()),
+            Format::Lines => self.split_again(text, piece_lines()),
             Format::Json => Vec::new(),
         };
+        (self.len, self.unchanged) = (text.len(), Unchanged::ALL);
         if spans.len() < 2 {
-            self.0.clear();
+            self.pieces.clear();
             return vec![Arc::new(audit::judge_file(policy, name.to_string(), text))];
         }
         // The last text's pieces by their text, to be found again wherever they now start.
         let mut last: HashMap<TextKey, Vec<Piece>> = HashMap::new();
-        for piece in std::mem::take(&mut self.0).into_iter().rev() {
+        for piece in std::mem::take(&mut self.pieces).into_iter().rev() {
             last.entry(piece.key).or_default().push(piece);
         }
         let mut pieces: Vec<Option<Piece>> = Vec::with_capacity(spans.len());
         let mut stale = Vec::new();
-        for Span {
-            first_line,
-            range,
-            key,
-        } in spans
-        {
-            match last.get_mut(&key).and_then(Vec::pop) {
-                Some(piece) => pieces.push(Some(piece.moved_to(first_line))),
+        for span in spans {
+            match last.get_mut(&span.key).and_then(Vec::pop) {
+                Some(piece) => pieces.push(Some(piece.moved_to(span))),
                 None => {
-                    let piece_text = Arc::<str>::from(&text[range]);
-                    stale.push((pieces.len(), first_line, key, piece_text));
+                    let piece_text = Arc::<str>::from(&text[span.range.clone()]);
+                    stale.push((pieces.len(), span, piece_text));
                     pieces.push(None);
                 }
             }
@@ -120,14 +206,17 @@ impl Pieces {
             replaced.absorb(piece.known);
         }
         let judged: Vec<(usize, Piece)> = (stale.into_par_iter())
-            .map(|(at, first_line, key, text)| {
+            .map(|(at, span, text)| {
+                let first_line = span.first_line;
                 let result = audit::judge_lines(policy, name.to_string(), text.clone(), first_line);
                 let result = Arc::new(result);
                 let part = (name, &*text, first_line);
                 let (near_misses, known) = super::fields::near_misses(policy, part, &replaced);
                 let piece = Piece {
                     first_line,
-                    key,
+                    lines: span.lines,
+                    range: span.range,
+                    key: span.key,
                     result,
                     near_misses,
                     known,
@@ -138,17 +227,20 @@ impl Pieces {
         for (at, piece) in judged {
             pieces[at] = Some(piece);
         }
-        self.0 = pieces.into_iter().flatten().collect();
+        self.pieces = pieces.into_iter().flatten().collect();
         // The bad inputs a file reports each at its place are counted over the whole file: past
         // that many, the whole text is judged, so that the count and the closing line are the
         // file's, not a piece's.
-        let bad_inputs: usize = (self.0.iter())
+        let bad_inputs: usize = (self.pieces.iter())
             .map(|p| p.result.bad_inputs.len() + p.result.bad_inputs_not_shown)
             .sum();
         if bad_inputs > crate::records::Limits::default().max_bad_inputs {
             return vec![Arc::new(audit::judge_file(policy, name.to_string(), text))];
         }
-        self.0.iter().map(|piece| piece.result.clone()).collect()
+        self.pieces
+            .iter()
+            .map(|piece| piece.result.clone())
+            .collect()
     }
 }
 
@@ -156,28 +248,41 @@ impl Pieces {
     /// The near misses of the last text, when it was judged a piece at a time (the first
     /// [`MAX_NEAR_MISSES`] of the document, as [`super::fields::near_misses`] finds them).
     pub fn near_misses(&self) -> Option<Vec<Diagnostic>> {
-        if self.0.is_empty() {
+        if self.pieces.is_empty() {
             return None;
         }
-        let all = self.0.iter().flat_map(|piece| &piece.near_misses);
+        let all = self.pieces.iter().flat_map(|piece| &piece.near_misses);
         Some(all.take(MAX_NEAR_MISSES).cloned().collect())
     }
 }
 
-/// A piece of a text: its first line (1-based), its bytes, and what it is known by.
+/// A piece of a text: its first line (1-based) and lines, its bytes, and what it is known by.
 #[derive(Debug, PartialEq, Eq)]
 struct Span {
     first_line: usize,
+    lines: usize,
     range: Range<usize>,
     key: TextKey,
 }
 
-/// The pieces of `text`, about `lines` lines each. A piece ends after a line chosen by its own
+/// The pieces of `text`, about `lines` lines each ([`split_from`] its start). A piece ends after a line chosen by its own
 /// text (a hash of it), not by its number, so that a line added or removed changes the piece it
 /// is in and leaves the others as they were, only moved: they are found again by their text. A
 /// piece has at least a quarter of `lines` lines (each adds some work to the set stage) and at
 /// most four times `lines`.
+#[cfg(test)]
 fn split(text: &str, lines: usize) -> Vec<Span> {
+    split_from(text, (0, 1), lines, |_, _| false)
+}
+
+/// [`split`] of the text from byte `start`, a line's start, which is line `first_line`; after
+/// each piece, `stop` is told where it ends and the next line, and ends the split when it says.
+fn split_from(
+    text: &str,
+    (start, first_line): (usize, usize),
+    lines: usize,
+    mut stop: impl FnMut(usize, usize) -> bool,
+) -> Vec<Span> {
     use std::hash::BuildHasher;
     let fewest = (lines / 4).max(1);
     let most = lines.saturating_mul(4);
@@ -187,11 +292,13 @@ fn split(text: &str, lines: usize) -> Vec<Span> {
     let hasher = foldhash::fast::FixedState::with_seed(1);
     let bytes = text.as_bytes();
     let mut pieces = Vec::new();
-    let (mut start, mut first_line, mut count, mut hash) = (0, 1, 0, 0u64);
-    let mut line_start = 0;
+    let (mut start, mut first_line, mut count, mut hash) = (start, first_line, 0, 0u64);
+    let mut line_start = start;
     // Each line's end: its `\n`, or the text's end for a last line without one.
-    let last_line_end = (!text.is_empty() && !text.ends_with('\n')).then_some(bytes.len());
-    for end in memchr::memchr_iter(b'\n', bytes).chain(last_line_end) {
+    let last_line_end = (start < bytes.len() && !text.ends_with('\n')).then_some(bytes.len());
+    let from = start;
+    let ends = memchr::memchr_iter(b'\n', &bytes[from..]).map(move |end| from + end);
+    for end in ends.chain(last_line_end) {
         let line_hash = hasher.hash_one(&bytes[line_start..end]);
         // The lines' hashes in order: a line moved within the piece changes it.
         hash = (hash ^ line_hash)
@@ -203,16 +310,21 @@ fn split(text: &str, lines: usize) -> Vec<Span> {
             let range = start..line_start;
             pieces.push(Span {
                 first_line,
+                lines: count,
                 key: (range.len(), hash),
                 range,
             });
             (start, first_line, count, hash) = (line_start, first_line + count, 0, 0);
+            if line_start < bytes.len() && stop(line_start, first_line) {
+                return pieces;
+            }
         }
     }
     if count > 0 {
         let range = start..bytes.len();
         pieces.push(Span {
             first_line,
+            lines: count,
             key: (range.len(), hash),
             range,
         });
@@ -314,6 +426,60 @@ mod tests {
                 "at {at}: {kept} of {} kept",
                 now.len()
             );
+        }
+    }
+
+    /// Edits drawn at random: the pieces of the text they leave, split again where they changed
+    /// it, are those of the text split whole.
+    #[test]
+    fn a_text_split_again_where_edits_changed_it_is_split_as_a_whole() {
+        let mut text = records(3_000).join("\n") + "\n";
+        let mut state: u64 = 0x7069_6563_6573;
+        let mut below = |n: usize| -> usize {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n.max(1) as u64) as usize
+        };
+        let as_pieces = |spans: Vec<Span>| -> Vec<Piece> {
+            (spans.into_iter())
+                .map(|span| Piece {
+                    first_line: span.first_line,
+                    lines: span.lines,
+                    range: span.range,
+                    key: span.key,
+                    result: Arc::default(),
+                    near_misses: Vec::new(),
+                    known: NearMisses::default(),
+                })
+                .collect()
+        };
+        let mut pieces = Pieces {
+            pieces: as_pieces(split(&text, 16)),
+            len: text.len(),
+            unchanged: Unchanged::ALL,
+        };
+        for step in 0..300 {
+            // One to three edits between two splits, each at a line's start or inside a line.
+            for _ in 0..1 + below(3) {
+                let at = text.floor_char_boundary(below(text.len() + 1));
+                let end = text.floor_char_boundary((at + below(3) * below(200)).min(text.len()));
+                let inserted = match below(4) {
+                    0 => String::new(),
+                    1 => "\n".into(),
+                    2 => format!("{{\"id\": \"X-{step}\"}}\n"),
+                    _ => "x".into(),
+                };
+                pieces.edited(Unchanged {
+                    prefix: at,
+                    suffix: text.len() - end,
+                });
+                text.replace_range(at..end, &inserted);
+            }
+            let again = pieces.split_again(&text, 16);
+            assert_eq!(again, split(&text, 16), "step {step}");
+            pieces.pieces = as_pieces(again);
+            (pieces.len, pieces.unchanged) = (text.len(), Unchanged::ALL);
         }
     }
 }

@@ -387,7 +387,8 @@ impl Workspace {
     pub fn change(&mut self, params: DidChangeTextDocumentParams) {
         let name = name_of(&params.text_document.uri);
         if let Some(document) = self.open.get_mut(&name) {
-            super::edit::apply(&mut document.text, params.content_changes);
+            let unchanged = super::edit::apply(&mut document.text, params.content_changes);
+            document.pieces.edited(unchanged);
             document.version = params.text_document.version;
             document.near_misses = None;
             self.judged.remove(&name);
