@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::check::{Period, ShapeId};
 use crate::eval::World;
-use crate::finding::SiteText;
+use crate::finding::{BadInput, Finding, SiteText};
 use crate::json::Json;
 use crate::records::stream::Refetch;
 
@@ -28,8 +28,8 @@ use super::{Found, Gathered, Seen};
 /// starts again from an empty one.
 #[derive(Default)]
 pub struct Memo {
-    pub(super) named: HashMap<Key, Arc<Json>>,
-    pub(super) deferred: HashMap<Key, Judgement>,
+    pub(super) named: HashMap<Key, Arc<Json>, foldhash::fast::RandomState>,
+    pub(super) deferred: HashMap<Key, Judgement, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for Memo {
@@ -62,14 +62,16 @@ impl Key {
 /// A deferred record's judgement, kept by its text.
 pub(super) type Entry = (Key, Judgement);
 
-/// What a deferred record's rules found, and what it depended on besides the record's text.
+/// What a deferred record's rules found, and what it depended on besides the record's text:
+/// shared by the runs that find the record where it was (most records, most edits).
 pub(super) struct Judgement {
     /// The record's text where it was judged: what its findings' texts name.
     at: Refetch,
     period: Option<Period>,
-    looked_up: Vec<LookedUp>,
+    looked_up: Arc<[LookedUp]>,
     /// Its findings and bad inputs (never a trace: a run that traces keeps no memo).
-    found: Found,
+    findings: Arc<[Box<Finding>]>,
+    bad_inputs: Arc<[BadInput]>,
 }
 
 /// An id a rule looked up, and what the set answered.
@@ -123,11 +125,8 @@ impl Judgement {
             looked_up: (looked_up.into_iter())
                 .map(|id| LookedUp::of(world, id))
                 .collect(),
-            found: Found {
-                findings: found.findings.clone(),
-                bad_inputs: found.bad_inputs.clone(),
-                ..Found::default()
-            },
+            findings: found.findings.iter().cloned().collect(),
+            bad_inputs: found.bad_inputs.iter().cloned().collect(),
             at,
         })
     }
@@ -143,31 +142,32 @@ impl Judgement {
         }
         let by = line as isize - then as isize;
         let mut found = Found {
-            findings: self.found.findings.clone(),
-            bad_inputs: self.found.bad_inputs.clone(),
+            findings: self.findings.to_vec(),
+            bad_inputs: self.bad_inputs.to_vec(),
             ..Found::default()
         };
-        for finding in &mut found.findings {
-            finding.shift_lines(by);
-            if let Some(SiteText::Again(again)) = finding.place.as_mut().map(|s| &mut s.text) {
-                *again = now.clone();
+        let same_place =
+            Arc::ptr_eq(&self.at.origin, &now.origin) && self.at.at.same_place(&now.at);
+        if !same_place {
+            for finding in &mut found.findings {
+                finding.shift_lines(by);
+                if let Some(SiteText::Again(again)) = finding.place.as_mut().map(|s| &mut s.text) {
+                    *again = now.clone();
+                }
             }
+            found.bad_inputs.iter_mut().for_each(|b| b.shift_lines(by));
         }
-        found.bad_inputs.iter_mut().for_each(|b| b.shift_lines(by));
         let kept = Judgement {
             at: now.clone(),
             period: self.period,
-            looked_up: (self.looked_up.iter())
-                .map(|l| LookedUp {
-                    id: l.id.clone(),
-                    record: l.record.clone(),
-                    refused: l.refused,
-                })
-                .collect(),
-            found: Found {
-                findings: found.findings.clone(),
-                bad_inputs: found.bad_inputs.clone(),
-                ..Found::default()
+            looked_up: self.looked_up.clone(),
+            findings: match same_place {
+                true => self.findings.clone(),
+                false => found.findings.iter().cloned().collect(),
+            },
+            bad_inputs: match same_place {
+                true => self.bad_inputs.clone(),
+                false => found.bad_inputs.iter().cloned().collect(),
             },
         };
         Some((found, kept))
