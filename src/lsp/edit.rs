@@ -35,6 +35,18 @@ impl Unchanged {
 /// end means the text's end; a position inside a character (a UTF-16 count that splits one) is
 /// taken at the character's start, so no change ever splits a character.
 pub fn apply(text: &mut String, changes: Vec<TextDocumentContentChangeEvent>) -> Unchanged {
+    apply_from(text, changes, &|_, _| (0, 0))
+}
+
+/// [`apply`], told where some lines start: `line_start(line, prefix)` is a line at or before
+/// `line` and the offset it starts at, within the text's first `prefix` bytes (what the changes
+/// so far left as they were). A change's position is looked for from there, not from the
+/// text's start: in a 43 MB document, that read half the text per keystroke.
+pub fn apply_from(
+    text: &mut String,
+    changes: Vec<TextDocumentContentChangeEvent>,
+    line_start: &dyn Fn(u32, usize) -> (usize, u32),
+) -> Unchanged {
     let mut unchanged = Unchanged::ALL;
     for change in changes {
         match change.range {
@@ -46,7 +58,12 @@ pub fn apply(text: &mut String, changes: Vec<TextDocumentContentChangeEvent>) ->
                 };
             }
             Some(range) => {
-                let (start, start_line) = offset(text, (0, 0), range.start);
+                let known = line_start(range.start.line, unchanged.prefix.min(text.len()));
+                let known = match known.0 <= text.len() && known.1 <= range.start.line {
+                    true => known,
+                    false => (0, 0),
+                };
+                let (start, start_line) = offset(text, known, range.start);
                 // The end is looked for from the start's line, not from the text's start again:
                 // an edit in the middle of a 43 MB document reads half of it once, not twice.
                 let end = match range.end.line < range.start.line {

@@ -108,6 +108,21 @@ impl Default for Pieces {
 }
 
 impl Pieces {
+    /// A line at or before `line` (counted from 0, as the protocol counts) where a piece starts,
+    /// and the offset it starts at, within the text's first `prefix` bytes, which the edits since
+    /// the pieces were made did not change: where an edit's position is looked for from.
+    pub fn line_start(&self, line: u32, prefix: usize) -> (usize, u32) {
+        let bound = prefix.min(self.unchanged.prefix);
+        let before = (self.pieces).partition_point(|p| {
+            p.first_line.saturating_sub(1) <= line as usize && p.range.start <= bound
+        });
+        let piece = before.checked_sub(1).and_then(|i| self.pieces.get(i));
+        piece.map_or((0, 0), |p| {
+            let line = u32::try_from(p.first_line.saturating_sub(1));
+            line.map_or((0, 0), |line| (p.range.start, line))
+        })
+    }
+
     /// Notes what an edit of the text left as it was: the pieces there are not split again.
     pub fn edited(&mut self, unchanged: Unchanged) {
         self.unchanged = self.unchanged.and(unchanged);
@@ -480,6 +495,18 @@ mod tests {
             assert_eq!(again, split(&text, 16), "step {step}");
             pieces.pieces = as_pieces(again);
             (pieces.len, pieces.unchanged) = (text.len(), Unchanged::ALL);
+            // Where an edit's line is looked for from: a line at or before it, where it starts.
+            let line = below(text.lines().count() + 1) as u32;
+            let (offset, found) = pieces.line_start(line, usize::MAX);
+            let starts: Vec<usize> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            assert!(found <= line, "step {step}: {found} > {line}");
+            assert_eq!(starts[found as usize], offset, "step {step}");
+            assert!(
+                found + 64 > line || pieces.pieces.len() < 2,
+                "step {step}: from {found}"
+            );
         }
     }
 }

@@ -387,7 +387,12 @@ impl Workspace {
     pub fn change(&mut self, params: DidChangeTextDocumentParams) {
         let name = name_of(&params.text_document.uri);
         if let Some(document) = self.open.get_mut(&name) {
-            let unchanged = super::edit::apply(&mut document.text, params.content_changes);
+            let pieces = &document.pieces;
+            let unchanged = super::edit::apply_from(
+                &mut document.text,
+                params.content_changes,
+                &|line, prefix| pieces.line_start(line, prefix),
+            );
             document.pieces.edited(unchanged);
             document.version = params.text_document.version;
             document.near_misses = None;
