@@ -271,7 +271,7 @@ pub fn judge_files_focused<'a>(
                 .ids
                 .iter()
                 .filter(|(id, _)| is_wanted(id))
-                .map(|(id, seen)| (id, seen.clone()))
+                .map(|(id, seen)| (id, *seen))
                 .collect();
         }
         part.facts.kept = kept_if(&facts.kept, |k| {

@@ -493,13 +493,16 @@ impl Workspace {
                 by_name.entry(bad.file.as_str()).or_default().push(d);
             }
         }
-        for finding in &outcome.findings {
-            let Some(file) = finding.file.as_deref() else {
-                continue;
-            };
-            if let Some(d) = convert::finding(policy, finding, &uri_of) {
-                by_name.entry(file).or_default().push(d);
-            }
+        // On every core, in order: a document of 63,000 records shows a thousand findings, each
+        // read again from its record's text.
+        let converted: Vec<(&str, lsp_types::Diagnostic)> = (outcome.findings.par_iter())
+            .filter_map(|finding| {
+                let file = finding.file.as_deref()?;
+                Some((file, convert::finding(policy, finding, &uri_of)?))
+            })
+            .collect();
+        for (file, diagnostic) in converted {
+            by_name.entry(file).or_default().push(diagnostic);
         }
         let mut published: Vec<_> = self
             .open

@@ -83,7 +83,8 @@ impl ScopeLists {
 /// [`SetFacts::ids`]; a record without an id only when it is read again, in
 /// [`SetFacts::unnamed`]). What a reference to it may read is not kept: the few records
 /// references name are read again once the set is known.
-#[derive(Clone)]
+// Copied, not cloned one by one: the language server copies a document's 63,000 on each edit.
+#[derive(Clone, Copy)]
 pub struct Seen {
     /// Where to read it again (its source in [`SetFacts::origins`]).
     pub at: Fragment,
