@@ -37,13 +37,9 @@ fn piece_lines() -> usize {
 }
 
 struct Piece {
-    /// The document's line (1-based) the piece starts at, and its lines.
-    first_line: usize,
-    lines: usize,
-    /// Its bytes in the text.
-    range: Range<usize>,
-    /// What its text is known by (the text is held by its judgement, to read records again).
-    key: TextKey,
+    /// Where it lies in the text and what its text is known by (the text is held by its
+    /// judgement, to read records again).
+    span: Span,
     result: Arc<FileResult>,
     /// Its keys that look like misspelled fields ([`super::fields`]), at the document's lines.
     near_misses: Vec<Diagnostic>,
@@ -52,13 +48,11 @@ struct Piece {
 }
 
 impl Piece {
-    /// The piece, found again at `first_line`: lines added or removed above it moved it, and
+    /// The piece, found again at `span`: lines added or removed above it moved it, and
     /// what its judgement says of lines moves with it. Its judgement is shared only with the
     /// last check's, which the workspace dropped when the text changed: it is moved in place.
     fn moved_to(mut self, span: Span) -> Piece {
-        let first_line = span.first_line;
-        (self.range, self.lines) = (span.range, span.lines);
-        let by = first_line as isize - self.first_line as isize;
+        let by = span.first_line as isize - self.span.first_line as isize;
         if by != 0 {
             Arc::make_mut(&mut self.result).shift_lines(by);
             for diagnostic in &mut self.near_misses {
@@ -67,19 +61,9 @@ impl Piece {
                     position.line = position.line.saturating_add_signed(by as i32);
                 }
             }
-            self.first_line = first_line;
         }
+        self.span = span;
         self
-    }
-
-    /// Where it lies in the text.
-    fn span(&self) -> Span {
-        Span {
-            first_line: self.first_line,
-            lines: self.lines,
-            range: self.range.clone(),
-            key: self.key,
-        }
     }
 }
 
@@ -114,12 +98,12 @@ impl Pieces {
     pub fn line_start(&self, line: u32, prefix: usize) -> (usize, u32) {
         let bound = prefix.min(self.unchanged.prefix);
         let before = (self.pieces).partition_point(|p| {
-            p.first_line.saturating_sub(1) <= line as usize && p.range.start <= bound
+            p.span.first_line.saturating_sub(1) <= line as usize && p.span.range.start <= bound
         });
         let piece = before.checked_sub(1).and_then(|i| self.pieces.get(i));
         piece.map_or((0, 0), |p| {
-            let line = u32::try_from(p.first_line.saturating_sub(1));
-            line.map_or((0, 0), |line| (p.range.start, line))
+            let line = u32::try_from(p.span.first_line.saturating_sub(1));
+            line.map_or((0, 0), |line| (p.span.range.start, line))
         })
     }
 
@@ -140,10 +124,11 @@ impl Pieces {
         // The pieces wholly before the first change, each ending with its last line's end.
         let head = (old.iter())
             .take_while(|p| {
-                p.range.end <= prefix && bytes.get(p.range.end.wrapping_sub(1)) == Some(&b'\n')
+                let end = p.span.range.end;
+                end <= prefix && bytes.get(end.wrapping_sub(1)) == Some(&b'\n')
             })
             .count();
-        let mut spans: Vec<Span> = old[..head].iter().map(Piece::span).collect();
+        let mut spans: Vec<Span> = old[..head].iter().map(|p| p.span.clone()).collect();
         let (start, first_line) = spans
             .last()
             .map_or((0, 1), |s| (s.range.end, s.first_line + s.lines));
@@ -160,7 +145,7 @@ impl Pieces {
             else {
                 return false;
             };
-            match rest.binary_search_by_key(&was, |p| p.range.start) {
+            match rest.binary_search_by_key(&was, |p| p.span.range.start) {
                 Ok(at) => {
                     tail = Some((at, next_line));
                     true
@@ -170,9 +155,9 @@ impl Pieces {
         });
         spans.extend(again);
         if let Some((at, next_line)) = tail {
-            let moved = next_line as isize - rest[at].first_line as isize;
+            let moved = next_line as isize - rest[at].span.first_line as isize;
             spans.extend(rest[at..].iter().map(|p| {
-                let mut span = p.span();
+                let mut span = p.span.clone();
                 span.range = span.range.start.saturating_add_signed(grown)
                     ..span.range.end.saturating_add_signed(grown);
                 span.first_line = span.first_line.saturating_add_signed(moved);
@@ -200,7 +185,7 @@ impl Pieces {
         // The last text's pieces by their text, to be found again wherever they now start.
         let mut last: HashMap<TextKey, Vec<Piece>> = HashMap::new();
         for piece in std::mem::take(&mut self.pieces).into_iter().rev() {
-            last.entry(piece.key).or_default().push(piece);
+            last.entry(piece.span.key).or_default().push(piece);
         }
         let mut pieces: Vec<Option<Piece>> = Vec::with_capacity(spans.len());
         let mut stale = Vec::new();
@@ -228,10 +213,7 @@ impl Pieces {
                 let part = (name, &*text, first_line);
                 let (near_misses, known) = super::fields::near_misses(policy, part, &replaced);
                 let piece = Piece {
-                    first_line,
-                    lines: span.lines,
-                    range: span.range,
-                    key: span.key,
+                    span,
                     result,
                     near_misses,
                     known,
@@ -272,7 +254,7 @@ impl Pieces {
 }
 
 /// A piece of a text: its first line (1-based) and lines, its bytes, and what it is known by.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Span {
     first_line: usize,
     lines: usize,
@@ -459,10 +441,7 @@ mod tests {
         let as_pieces = |spans: Vec<Span>| -> Vec<Piece> {
             (spans.into_iter())
                 .map(|span| Piece {
-                    first_line: span.first_line,
-                    lines: span.lines,
-                    range: span.range,
-                    key: span.key,
+                    span,
                     result: Arc::default(),
                     near_misses: Vec::new(),
                     known: NearMisses::default(),
