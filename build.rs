@@ -1,6 +1,8 @@
 //! Embeds the default policy in the binary: every `policies/lianyungang/*.bylaw` file, and the
 //! rule examples: every `.json` file of `policies/lianyungang/examples/<rule>/` (`fail.json`,
-//! `pass.json` and the named cases `fail-NAME.json`, `pass-NAME.json`).
+//! `pass.json` and the named cases `fail-NAME.json`, `pass-NAME.json`); and the policy compiled
+//! ahead of time (`policies/lianyungang.compiled`, see `src/check/compiled.rs`) with a hash of
+//! what it must have been compiled from.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ fn main() {
         &examples,
         Some(dir),
     );
+    compiled_policy(&mut out, &policy);
     let target = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()))
         .join("default_policy.rs");
     if let Err(e) = fs::write(&target, out) {
@@ -72,4 +75,75 @@ fn table(out: &mut String, name: &str, doc: &str, files: &[PathBuf], shown_from:
         ));
     }
     out.push_str("];\n");
+}
+
+/// The top-level modules of `src/` that run after a policy is compiled (tests/layering.rs orders
+/// them): what they say cannot change a compiled policy, so editing them leaves it current.
+const AFTER_COMPILING: &[&str] = &[
+    "records", "finding", "eval", "audit", "examples", "report", "cli", "lsp", "main.rs",
+];
+
+/// Writes `COMPILED`, the compiled policy's bytes (empty when there is none), and `COMPILED_FROM`,
+/// a hash of the policy's files, the grammar, `Cargo.lock` and every source file of the modules
+/// that parse and compile a policy (all of `src/` but [`AFTER_COMPILING`]). The compiled policy
+/// records the hash it was made with; one made from other sources or by other code is not used.
+fn compiled_policy(out: &mut String, policy: &[PathBuf]) {
+    let compiled = Path::new("policies/lianyungang.compiled");
+    println!("cargo:rerun-if-changed={}", compiled.display());
+    let mut inputs = policy.to_vec();
+    inputs.extend(files_under(Path::new("grammar")));
+    inputs.extend(files_under(Path::new("src")).into_iter().filter(|path| {
+        let top = path.strip_prefix("src").ok().and_then(|p| p.iter().next());
+        !top.is_some_and(|top| AFTER_COMPILING.iter().any(|m| top == *m))
+    }));
+    inputs.push(PathBuf::from("Cargo.lock"));
+    let mut hash = Fnv::default();
+    for input in &inputs {
+        println!("cargo:rerun-if-changed={}", input.display());
+        hash.write(input.to_string_lossy().as_bytes());
+        hash.write(&fs::read(input).unwrap_or_default());
+    }
+    out.push_str(&format!(
+        "/// A hash of what the compiled policy must be compiled from (build.rs).\n\
+         pub const COMPILED_FROM: u64 = {:#x};\n",
+        hash.0
+    ));
+    let bytes = match fs::canonicalize(compiled) {
+        Ok(path) => format!("include_bytes!({:?})", path.display().to_string()),
+        Err(_) => "&[]".to_string(),
+    };
+    out.push_str(&format!(
+        "/// The bundled policy compiled ahead of time, or nothing.\n\
+         pub static COMPILED: &[u8] = {bytes};\n"
+    ));
+}
+
+/// Every file under `dir`, sorted; the folders are watched for files added.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in entries(dir) {
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// FNV-1a, 64 bits: stable from one build to the next, and needs no crate in the build script.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes.iter().chain(&[0xff]) {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }

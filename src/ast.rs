@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use crate::source::{SourceFile, Span};
 
 /// A name with the place it was written.
-#[derive(Debug, Clone, Eq)]
+#[derive(Debug, Clone, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ident {
     pub name: Box<str>,
     pub span: Span,
@@ -29,7 +29,7 @@ impl Ident {
 }
 
 /// A string literal (quotes and escapes removed).
-#[derive(Debug, Clone, Eq)]
+#[derive(Debug, Clone, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Text {
     pub value: String,
     pub span: Span,
@@ -51,7 +51,7 @@ pub struct PolicyFile {
     pub problems: Vec<crate::diagnostic::Diagnostic>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Item {
     Policy(PolicyHeader),
     Enum(EnumDecl),
@@ -66,20 +66,20 @@ pub enum Item {
     Rule(Box<RuleDecl>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyHeader {
     pub name: Text,
     pub fields: Vec<(Ident, Literal)>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnumDecl {
     pub name: Ident,
     pub variants: Vec<(Ident, Option<Text>)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GroupDecl {
     pub name: Ident,
     pub label: Option<Text>,
@@ -87,7 +87,7 @@ pub struct GroupDecl {
     pub members: Vec<Ident>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParamDecl {
     pub name: Ident,
     pub ty: TypeExpr,
@@ -97,7 +97,7 @@ pub struct ParamDecl {
 
 /// `define mayor_signs on document = category in {decision, order} or …`: a name that any rule
 /// on `document` may use like a field.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DefineDecl {
     pub name: Ident,
     pub record: Ident,
@@ -105,7 +105,7 @@ pub struct DefineDecl {
 }
 
 /// A record type (`record meeting { … }`) or a nested object type (`shape person { … }`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TypeDecl {
     pub name: Ident,
     /// What the type means, for editors and the schema.
@@ -120,7 +120,7 @@ pub struct TypeDecl {
 
 /// `as person(role: rank, areas: duties)`: the type plays `person`, its field `rank` is the
 /// person's role and `duties` the areas in charge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plays {
     /// `person`, `step` or `waivable`.
     pub part: Ident,
@@ -128,7 +128,7 @@ pub struct Plays {
     pub fields: Vec<(Ident, Ident)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldDecl {
     pub name: Ident,
     pub ty: TypeExpr,
@@ -140,7 +140,7 @@ pub struct FieldDecl {
     pub doc: Option<Text>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TypeExpr {
     Named(Ident),
     Array(Box<TypeExpr>, Span),
@@ -156,7 +156,7 @@ impl TypeExpr {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CalendarDecl {
     pub name: Text,
     pub source: CalendarSource,
@@ -164,7 +164,7 @@ pub struct CalendarDecl {
 }
 
 /// Where a calendar's days come from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CalendarSource {
     /// `calendar "cn-mainland" builtin`: one of the calendars built into bylaw, by its name; the
     /// span is the `builtin` keyword's.
@@ -177,13 +177,13 @@ pub enum CalendarSource {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DayKindAst {
     Holiday,
     Workday,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CalendarEntry {
     pub kind: DayKindAst,
     pub from: Date,
@@ -192,14 +192,14 @@ pub struct CalendarEntry {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChapterDecl {
     pub number: u32,
     pub title: Text,
     pub english: Text,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArticleDecl {
     pub number: u32,
     pub number_span: Span,
@@ -212,14 +212,14 @@ pub struct ArticleDecl {
 }
 
 /// `not_checked "states a principle that no record carries"`: the reason an article has no rules.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NotChecked {
     pub reason: Text,
     /// The whole clause, keyword and reason.
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SeverityAst {
     Error,
     Warning,
@@ -227,7 +227,7 @@ pub enum SeverityAst {
 
 /// `rule 38.1 error { … }`: what the rule says about itself, and a body whose shape the grammar
 /// decided by the clause that says what the rule is about.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuleDecl {
     pub id: Ident,
     pub severity: SeverityAst,
@@ -238,7 +238,7 @@ pub struct RuleDecl {
 }
 
 /// The clauses that describe a rule, in any shape: each at most once, but `quote` and `cites`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RuleDoc {
     pub title: Option<Text>,
     pub quotes: Vec<Quote>,
@@ -248,7 +248,7 @@ pub struct RuleDoc {
     pub help: Option<Text>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum RuleBody {
     /// `on meeting where …` then `require …`: each record of a type judged on its own.
     Record(RecordBody),
@@ -259,14 +259,14 @@ pub enum RuleBody {
 }
 
 /// `on TYPE where CONDITION` or `count TYPE where CONDITION`: the records a rule is about.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scope {
     pub record: Ident,
     pub condition: Option<Expr>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecordBody {
     pub on: Scope,
     pub for_each: Option<ForEach>,
@@ -276,7 +276,7 @@ pub struct RecordBody {
 }
 
 /// `for each m in members where …`: the requirements judged once per element.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ForEach {
     pub var: Ident,
     pub source: Path,
@@ -286,14 +286,14 @@ pub struct ForEach {
 
 /// `let signer = last(s in ordered(steps): s.action is sign).by`: a name for the requirements
 /// (and their messages).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Let {
     pub name: Ident,
     pub value: Expr,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CountBody {
     pub count: Scope,
     pub per: Option<Per>,
@@ -306,7 +306,7 @@ pub struct CountBody {
 }
 
 /// `per month of start`: the period a count is taken over, and the date that places a record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Per {
     pub unit: PeriodUnit,
     pub field: Path,
@@ -315,7 +315,7 @@ pub struct Per {
 
 /// `expect 1..2`, `expect 1`, `expect 1..` or `expect ..3`: how many records a period must hold
 /// (or, with `sum`, what their total may be).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Expect {
     /// 0 for `expect ..3`.
     pub min: Bound,
@@ -325,21 +325,21 @@ pub struct Expect {
 }
 
 /// One end of an `expect` range: a whole number, or an `int` parameter (`..tender_threshold`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Bound {
     Count(u64),
     Param(Ident),
 }
 
 /// A message with `{expression}` holes, parsed when the policy is: `"chaired by {chair.name}"`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Template {
     pub parts: Vec<TemplatePart>,
     /// The string literal.
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TemplatePart {
     Text(String),
     /// An expression whose spans are where it is written in the policy file.
@@ -348,7 +348,7 @@ pub enum TemplatePart {
 
 /// `quote """市長碰頭會原則上每周召開一次""" """The mayor's briefing meeting is in principle held
 /// once a week"""`: the words of the rule's article that the rule enforces, and their gloss.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Quote {
     pub original: Text,
     pub gloss: Text,
@@ -356,7 +356,7 @@ pub struct Quote {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PeriodUnit {
     Month,
     HalfYear,
@@ -365,7 +365,7 @@ pub enum PeriodUnit {
     Year,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Require {
     pub what: Requirement,
     pub when: Option<Expr>,
@@ -375,20 +375,20 @@ pub struct Require {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Requirement {
     Holds(Expr),
     Chain(Chain),
 }
 
 /// "A `review` by the secretary-general, then a `sign` by the mayor".
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Chain {
     pub steps_path: Path,
     pub steps: Vec<ChainStep>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChainStep {
     pub action: Ident,
     pub by: Who,
@@ -396,7 +396,7 @@ pub struct ChainStep {
 }
 
 /// A dotted path into a record or a bound variable: `chair.role`, `m.portfolio`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Path {
     pub segments: Vec<Ident>,
     pub span: Span,
@@ -412,18 +412,21 @@ impl Path {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Literal {
     String(String),
     Integer(i64),
     Number(f64),
     Bool(bool),
     Date(Date),
-    DateTime(jiff::Timestamp, jiff::tz::Offset),
+    DateTime(
+        jiff::Timestamp,
+        #[serde(with = "crate::time::offset_seconds")] jiff::tz::Offset,
+    ),
     Duration(jiff::SignedDuration),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
@@ -435,7 +438,7 @@ impl PartialEq for Expr {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ExprKind {
     Literal(Literal),
     Path(Path),
@@ -481,13 +484,13 @@ pub enum ExprKind {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum SetItem {
     Literal(Literal, Span),
     Name(Ident),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum QuantifierKind {
     All,
     Any,
@@ -501,13 +504,13 @@ pub enum QuantifierKind {
     Sum,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UnaryOp {
     Not,
     Neg,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BinaryOp {
     Or,
     And,
@@ -548,7 +551,7 @@ impl BinaryOp {
 }
 
 /// Who may act: a role or group, narrowed by qualifiers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Who {
     /// A role (enum variant) or a group name.
     Name(Ident),

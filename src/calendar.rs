@@ -19,7 +19,7 @@ use std::fmt;
 use jiff::civil::Date;
 
 /// What an official announcement makes of a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DayKind {
     /// A day of an official public holiday period: not a working day, whatever its weekday.
     Holiday,
@@ -28,7 +28,7 @@ pub enum DayKind {
 }
 
 /// A calendar of official holidays and adjusted working days, valid for whole years first..=last.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Calendar {
     name: String,
     first: i16,

@@ -11,6 +11,10 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/default_policy.rs"));
 }
 
+/// The default policy compiled ahead of time (`policies/lianyungang.compiled`, read by
+/// `check::compiled`), and a hash of what it must have been compiled from to be used.
+pub use embedded::{COMPILED, COMPILED_FROM};
+
 /// The seed's policy, as shipped in the binary.
 pub fn default_policy() -> Vec<Arc<SourceFile>> {
     embedded::FILES

@@ -296,7 +296,7 @@ fn line_starts(text: &str) -> Vec<usize> {
 /// nodes, which all carry spans, compare by what they say, not where it was written, and two
 /// layouts of one policy parse to equal trees. Code that means "the same place" compares
 /// offsets, with [`Span::same_place`].
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
@@ -462,5 +462,39 @@ mod tests {
         let one = file.text.find('1').unwrap();
         assert_eq!(file.utf16_position(one), (1, 9));
         assert_eq!(file.utf16_position(0), (0, 0));
+    }
+}
+
+/// A policy file in a compiled policy (`check::compiled`), by its name: the files themselves are
+/// the binary's own, and [`by_name::with_files`] says which ones the names are looked up among.
+pub mod by_name {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::SourceFile;
+
+    thread_local! {
+        static FILES: RefCell<Vec<Arc<SourceFile>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Runs `read` with `files` as the files that names are looked up among.
+    pub fn with_files<R>(files: &[Arc<SourceFile>], read: impl FnOnce() -> R) -> R {
+        let before = FILES.replace(files.to_vec());
+        let result = read();
+        FILES.set(before);
+        result
+    }
+
+    pub fn serialize<S: Serializer>(file: &Arc<SourceFile>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&file.name)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<SourceFile>, D::Error> {
+        let name = <&str>::deserialize(d)?;
+        FILES
+            .with_borrow(|files| files.iter().find(|f| &*f.name == name).cloned())
+            .ok_or_else(|| serde::de::Error::custom(format!("no policy file is called `{name}`")))
     }
 }

@@ -16,9 +16,10 @@ use crate::types::ShapeId;
 
 /// An instant together with the offset the record wrote it in, so that wall-clock questions
 /// ("Monday morning") are answered in that offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DateTime {
     pub timestamp: Timestamp,
+    #[serde(with = "offset_seconds")]
     pub offset: Offset,
 }
 
@@ -506,5 +507,21 @@ mod tests {
             .contains("28 days"));
         assert!(parse_datetime("2011-07-11T25:00:00+08:00").is_err());
         assert!(parse_datetime("2011-07-11").is_err());
+    }
+}
+
+/// An offset in a compiled policy (`check::compiled`), as its seconds east of UTC: jiff writes
+/// timestamps and durations but has no serde form for a bare offset.
+pub mod offset_seconds {
+    use jiff::tz::Offset;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(offset: &Offset, s: S) -> Result<S::Ok, S::Error> {
+        offset.seconds().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Offset, D::Error> {
+        let seconds = i32::deserialize(d)?;
+        Offset::from_seconds(seconds).map_err(serde::de::Error::custom)
     }
 }

@@ -7,7 +7,7 @@ pub type ShapeId = usize;
 pub type EnumId = usize;
 
 /// A value type of the language.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Ty {
     Bool,
     Int,

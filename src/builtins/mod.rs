@@ -206,6 +206,27 @@ pub fn lookup(name: &str) -> Option<&'static Builtin> {
     all().find(|b| b.name == name)
 }
 
+/// A builtin in a compiled policy (`check::compiled`), by its name: the registry entry it names is
+/// this binary's own.
+pub mod by_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        builtin: &&'static super::Builtin,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(builtin.name)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<&'static super::Builtin, D::Error> {
+        let name = <&str>::deserialize(d)?;
+        super::lookup(name)
+            .ok_or_else(|| serde::de::Error::custom(format!("no builtin is called `{name}`")))
+    }
+}
+
 /// The first two arguments' dates, when both are dates or datetimes.
 fn two_dates(args: &[&dyn Value<'_>]) -> Option<(Date, Date)> {
     Some((args.first()?.date()?, args.get(1)?.date()?))

@@ -9,7 +9,7 @@ use crate::source::Span;
 use crate::time::DateTime;
 
 /// A constant: a literal, a parameter's value, or an enum variant.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Const {
     Bool(bool),
     Int(i64),
@@ -40,7 +40,7 @@ pub type Builtin = &'static crate::builtins::Builtin;
 /// A field's name, with its position among the fields of its type (`policy.shapes[shape].fields`):
 /// a field of the record itself is read by that position from the record's store, where
 /// validation put it, rather than looked up by name again by every rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldName {
     pub name: Box<str>,
     pub index: usize,
@@ -62,14 +62,14 @@ impl std::fmt::Display for FieldName {
 
 /// An expression. Equal (`==`) when the same computation: spans take no part in equality, so two
 /// rules that write the same condition have equal expressions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ir {
     pub node: Node,
     pub ty: Ty,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Node {
     Const(Const),
     /// The record being judged.
@@ -79,7 +79,7 @@ pub enum Node {
     Field(Box<Ir>, FieldName),
     /// A reference followed to the record it names.
     Deref(Box<Ir>, ShapeId),
-    Call(Builtin, Vec<Ir>),
+    Call(#[serde(with = "crate::builtins::by_name")] Builtin, Vec<Ir>),
     Quantifier {
         kind: QuantifierKind,
         slot: usize,
@@ -110,7 +110,7 @@ pub enum Node {
 }
 
 /// A compiled who-pattern.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Who {
     /// The value (or, for a person, its role) is one of these enum variants.
     OneOf {
@@ -133,7 +133,7 @@ pub enum Who {
 
 /// An ordered approval chain: the steps at `steps`, ordered by `at`, must contain the expected
 /// steps in this order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChainIr {
     pub steps: Ir,
     pub expected: Vec<ExpectedStep>,
@@ -141,7 +141,7 @@ pub struct ChainIr {
 }
 
 /// The fields a chain reads of each step, and of the person who took it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChainFields {
     pub action: String,
     pub by: String,
@@ -150,7 +150,7 @@ pub struct ChainFields {
     pub role: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ExpectedStep {
     pub action: String,
     pub by: Who,
@@ -159,7 +159,7 @@ pub struct ExpectedStep {
 }
 
 /// How a who-pattern reads in a message; areas are filled in from the record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum WhoText {
     Text(String),
     Alternatives(Vec<WhoText>),
@@ -168,12 +168,12 @@ pub enum WhoText {
 }
 
 /// A message with `{expression}` holes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum TemplatePart {
     Text(String),
     Hole(Ir),
@@ -266,7 +266,7 @@ impl Who {
 /// `not disclosure.classified`), compiled to a test on the record's JSON that gives what
 /// evaluating the conjunct gives. A meeting is tested against a dozen such conjuncts; through
 /// the evaluator each cost ten times the test.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Quick {
     /// The field holds a string that is one of `values` (`is`, `in`), or, negated, does not
     /// (`is not`: a field that is missing holds none of them).
@@ -300,7 +300,7 @@ pub enum Quick {
 }
 
 /// Where the fields a [`Quick`] test reads are read from.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 enum Base {
     /// The record itself (a rule's scope).
     Record,
@@ -309,7 +309,7 @@ enum Base {
 }
 
 /// A field of the record itself, then fields of the objects it holds: `disclosure.classified`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldPath {
     /// The record's type, when known: its own field is then read by position from the record's
     /// store (`None`: looked up by name).

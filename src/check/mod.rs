@@ -1,6 +1,7 @@
 //! Stage 3: static checks. Policy files → a checked [`Policy`]: every name resolved, every type
 //! checked, every rule compiled; all problems reported at once with labels in the policy text.
 
+pub mod compiled;
 pub mod coverage;
 mod declare;
 mod defines;
@@ -46,6 +47,20 @@ impl Override {
                 .in_file(source.clone())
                 .with_label(Label::primary(*span, "set here")),
         }
+    }
+}
+
+/// The bundled policy with the parameter overrides: read from its compiled form when there are
+/// none (and the form is current), parsed and checked otherwise.
+pub fn load_bundled(overrides: &[Override]) -> Result<Policy, Vec<Diagnostic>> {
+    let files = crate::policy_files::default_policy();
+    match overrides
+        .is_empty()
+        .then(|| compiled::bundled(&files))
+        .flatten()
+    {
+        Some(policy) => Ok(policy),
+        None => load(&files, overrides),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::source::{SourceFile, Span};
 
 pub use crate::types::{EnumId, ShapeId, Ty};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EnumDef {
     pub name: String,
     pub variants: Vec<(String, Option<String>)>,
@@ -32,7 +32,7 @@ impl EnumDef {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FieldDef {
     pub name: String,
     pub ty: Ty,
@@ -44,7 +44,7 @@ pub struct FieldDef {
 }
 
 /// A record type or a nested object type.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ShapeDef {
     pub name: String,
     pub is_record: bool,
@@ -70,7 +70,7 @@ impl ShapeDef {
 
 /// The fields that play the language's parts in a type: the language's own names unless the type
 /// declares others with `as person(…)`, `as step(…)` or `as waivable(…)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Roles {
     /// A person's role, an enum: what `x is mayor` compares.
     pub role: String,
@@ -154,7 +154,7 @@ pub fn declare_part(shape: &ShapeDef, part: &str, role: &str) -> String {
     )
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GroupDef {
     pub name: String,
     pub label: Option<String>,
@@ -162,7 +162,7 @@ pub struct GroupDef {
     pub variants: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ParamDef {
     pub name: String,
     pub ty: Ty,
@@ -171,7 +171,7 @@ pub struct ParamDef {
     pub doc: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ArticleDef {
     pub number: u32,
     pub title: String,
@@ -181,18 +181,19 @@ pub struct ArticleDef {
     /// Why no rule checks the article (`not_checked "…"`); an article with rules has none.
     pub not_checked: Option<NotCheckedDef>,
     /// Where the article's number was written.
+    #[serde(with = "crate::source::by_name")]
     pub file: Arc<SourceFile>,
     pub number_span: Span,
 }
 
 /// The reason an article gives for having no rules, and where it was written.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NotCheckedDef {
     pub reason: String,
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChapterDef {
     pub number: u32,
     pub title: String,
@@ -200,8 +201,9 @@ pub struct ChapterDef {
 }
 
 /// Where a declaration was written.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
+    #[serde(with = "crate::source::by_name")]
     pub file: Arc<SourceFile>,
     /// The whole `rule … { … }` block.
     pub span: Span,
@@ -209,7 +211,7 @@ pub struct Origin {
     pub id_span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RuleDef {
     pub id: String,
     pub article: Option<u32>,
@@ -230,7 +232,7 @@ pub struct RuleDef {
 }
 
 /// `quote "…" "…"`: a verbatim part of the article's text, its gloss, and where it was written.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct QuoteDef {
     /// The article's words, with the line breaks of the policy file removed.
     pub original: String,
@@ -265,14 +267,14 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum RuleKind {
     Record(RecordRule),
     Periodic(PeriodicRule),
     Builtin(BuiltinRule),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RecordRule {
     pub record: ShapeId,
     pub condition: Option<Ir>,
@@ -292,7 +294,7 @@ pub struct RecordRule {
 }
 
 /// One conjunct of a rule's scope and its id among the distinct conjuncts of the policy's scopes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ScopePart {
     pub id: usize,
     pub condition: Ir,
@@ -301,20 +303,20 @@ pub struct ScopePart {
 }
 
 /// `let name = value`: `value` is evaluated into local `slot`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LetDef {
     pub slot: usize,
     pub value: Ir,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ForEach {
     pub slot: usize,
     pub source: Ir,
     pub condition: Option<Ir>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RequireDef {
     pub what: Requirement,
     pub when: Option<Ir>,
@@ -330,13 +332,13 @@ pub struct RequireDef {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Requirement {
     Holds(Ir),
     Chain(ChainIr),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PeriodicRule {
     pub record: ShapeId,
     pub condition: Option<Ir>,
@@ -372,7 +374,7 @@ impl PeriodicRule {
 
 /// Rules about the record set that the checker implements itself; the policy names them so that
 /// they carry an id, a severity, a title and help like any other rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BuiltinRule {
     UniqueIds,
     References,
@@ -421,7 +423,7 @@ impl BuiltinRule {
 }
 
 /// Everything the checker needs from the policy files.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     pub name: String,
     pub fields: BTreeMap<String, String>,
@@ -442,12 +444,13 @@ pub struct Policy {
     pub implicit: Vec<RuleDef>,
     /// For each record type that references name, the fields rules read through a reference.
     pub read_through_references: BTreeMap<ShapeId, BTreeSet<String>>,
+    #[serde(skip)]
     pub files: Vec<Arc<SourceFile>>,
 }
 
 /// `define name on record = value`: expanded where a rule on `shape` uses `name`, resolved in the
 /// record's scope (never the rule's own variables).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DefineDef {
     pub name: String,
     pub shape: ShapeId,
@@ -541,7 +544,7 @@ impl Policy {
 }
 
 /// A date range, both ends included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Period {
     pub from: Date,
     pub to: Date,

@@ -105,11 +105,13 @@ impl PolicyArgs {
 
     /// Loads the policy, or renders why it cannot be loaded.
     fn load(&self) -> Result<Policy, Vec<Diagnostic>> {
-        let files = match &self.policy {
-            Some(path) => crate::policy_files::read_policy(path).map_err(|d| vec![*d])?,
-            None => crate::policy_files::default_policy(),
-        };
-        crate::check::load(&files, &self.overrides)
+        match &self.policy {
+            Some(path) => {
+                let files = crate::policy_files::read_policy(path).map_err(|d| vec![*d])?;
+                crate::check::load(&files, &self.overrides)
+            }
+            None => crate::check::load_bundled(&self.overrides),
+        }
     }
 
     /// The policy, or `None` once its problems are rendered to standard error (exit status 2).

@@ -72,10 +72,7 @@ impl PolicyDocs {
     /// are checked with, or its problems.
     pub fn load_served(&mut self) -> Served {
         match self.source.path.clone() {
-            None => crate::check::load(
-                &crate::policy_files::default_policy(),
-                &self.source.overrides,
-            ),
+            None => crate::check::load_bundled(&self.source.overrides),
             Some(path) => {
                 let (result, files) = self.load_unit(&path);
                 self.fresh(&result, &files);
