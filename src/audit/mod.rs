@@ -201,7 +201,7 @@ pub fn judge_path_until(
 
 /// The second stage: files already judged one by one, completed by the rules about the set.
 pub fn judge_files(policy: &Policy, files: Vec<FileResult>, options: &Options) -> Outcome {
-    complete(policy, files, (options, None), Outcome::default())
+    complete(policy, files, options, None, Outcome::default())
 }
 
 /// The second stage for an editor, which shows only the documents it has open: the files
@@ -284,7 +284,8 @@ pub fn judge_files_focused<'a>(
     let mut outcome = complete(
         policy,
         focused,
-        (&Options::default(), Some(memo)),
+        &Options::default(),
+        Some(memo),
         Outcome::default(),
     );
     outcome
@@ -321,7 +322,7 @@ fn audit_texts(
         .into_par_iter()
         .map(|t| read::read_and_judge(policy, t, read_options.clone()))
         .collect();
-    complete(policy, files, (options, None), outcome)
+    complete(policy, files, options, None, outcome)
 }
 
 /// The files' findings and facts merged, completed by the record-set stage; then the contract's
@@ -329,7 +330,8 @@ fn audit_texts(
 fn complete(
     policy: &Policy,
     files: Vec<FileResult>,
-    (options, memo): (&Options, Option<&mut set::Memo>),
+    options: &Options,
+    memo: Option<&mut set::Memo>,
     mut outcome: Outcome,
 ) -> Outcome {
     let mut facts = SetFacts::default();

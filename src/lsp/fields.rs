@@ -8,10 +8,10 @@
 use std::collections::HashMap;
 
 use lsp_types::{Diagnostic, DiagnosticSeverity};
-use serde_json::Value as Json;
 
 use super::convert;
 use crate::check::{edit_distance, suggest, Policy, ShapeDef, ShapeId, Ty};
+use crate::json::Json;
 use crate::records::locate::{key_before, locate};
 use crate::records::pointer::{Pointer, Segment};
 use crate::source::{SourceFile, Span, TextStart};
@@ -118,18 +118,17 @@ fn near_misses_in_record(
     start: usize,
     end: usize,
 ) -> Vec<(Span, String)> {
-    let Ok(record) = serde_json::from_str::<Json>(&text[start..end]) else {
+    // Read as records are read (most by the quick reader, into the room of a record read before
+    // on this thread): on opening an export, this is every record read a second time.
+    let Some(record) = crate::records::read_value_again(&text[start..end]) else {
         return Vec::new();
     };
-    let Some(&shape) = record
-        .get("type")
-        .and_then(Json::as_str)
-        .and_then(|t| policy.records.get(t))
-    else {
-        return Vec::new();
-    };
+    let shape = (record.get("type").and_then(Json::as_str)).and_then(|t| policy.records.get(t));
     let mut misses = Vec::new();
-    object(policy, shape, &record, &mut Vec::new(), &mut misses);
+    if let Some(&shape) = shape {
+        object(policy, shape, &record, &mut Vec::new(), &mut misses);
+    }
+    crate::records::recycle_value(record, end - start);
     let mut found = Vec::new();
     for miss in misses.into_iter().take(MAX_NEAR_MISSES) {
         let key = locate(text, start, &miss.pointer)
@@ -153,27 +152,26 @@ fn object(
     let (Some(def), Json::Object(map)) = (policy.shapes.get(shape), value) else {
         return;
     };
-    if !def.closed {
-        for key in map.keys() {
-            if def.field(key).is_some() || (def.is_record && key == "type") {
-                continue;
-            }
-            if let Some(field) = near_miss(key, def) {
-                let mut pointer = at.clone();
-                pointer.push(Segment::Key(key.clone()));
-                let hint = suggest(key, &[field.to_string()]).unwrap_or_default();
-                out.push(NearMiss {
-                    pointer: Pointer(pointer),
-                    message: format!("`{key}` is not a field of `{}`; {hint}", def.name),
-                });
-            }
-        }
-    }
-    for field in &def.fields {
-        if let Some(inner) = map.get(&field.name) {
-            at.push(Segment::Key(field.name.clone()));
+    // The members in the text's order, each looked at once: a declared field is looked into, any
+    // other key of an open type may be a near miss.
+    for (key, inner) in map.iter() {
+        if let Some(field) = def.field(key) {
+            at.push(Segment::Key(key.to_string()));
             within(policy, &field.ty, inner, at, out);
             at.pop();
+            continue;
+        }
+        if def.closed || (def.is_record && key == "type") {
+            continue;
+        }
+        if let Some(field) = near_miss(key, def) {
+            let mut pointer = at.clone();
+            pointer.push(Segment::Key(key.to_string()));
+            let hint = suggest(key, &[field.to_string()]).unwrap_or_default();
+            out.push(NearMiss {
+                pointer: Pointer(pointer),
+                message: format!("`{key}` is not a field of `{}`; {hint}", def.name),
+            });
         }
     }
 }
