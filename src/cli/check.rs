@@ -327,7 +327,13 @@ pub fn run(mut args: CheckArgs) -> u8 {
         eprintln!("{message}");
         return 2;
     }
-    report::exit_code(&outcome, args.deny_warnings.unwrap_or(false))
+    let code = report::exit_code(&outcome, args.deny_warnings.unwrap_or(false));
+    // The process ends here: the system takes back its memory whole, where dropping the policy
+    // and the findings would free them an allocation at a time (half a million instructions for
+    // the policy alone, a tenth of a one-record run).
+    std::mem::forget(outcome);
+    std::mem::forget(policy);
+    code
 }
 
 /// What `-` reads: standard input redirected from a regular file, at its start, is read where it
