@@ -1334,6 +1334,16 @@ fn an_edit_of_a_range_is_applied_where_the_editor_made_it() {
     client.finish(90);
 }
 
+/// Each diagnostic's code and line (0-based), as `set.1 17`.
+fn codes_and_lines(shown: &Value) -> Vec<String> {
+    (shown.as_array().expect("a list").iter())
+        .map(|d| {
+            let code = d["code"].as_str().unwrap_or("-");
+            format!("{code} {}", d["range"]["start"]["line"])
+        })
+        .collect()
+}
+
 /// The diagnostics of `document` in a server judging large JSON Lines documents in pieces of
 /// `piece_lines` lines, after it is opened with `text` and after each of `edits` (ranges and
 /// texts, as [`Client::change_range`] sends them).
@@ -1396,17 +1406,7 @@ fn a_json_lines_document_judged_in_pieces_shows_what_it_shows_judged_whole() {
     ];
     let whole = pieces_show_what_the_whole_shows(&workspace, &path, &text, &edits);
     // What the edits were meant to show, shown.
-    let codes = |step: usize| -> Vec<String> {
-        (whole[step].as_array().expect("a list").iter())
-            .map(|d| {
-                format!(
-                    "{} {}",
-                    d["code"].as_str().unwrap_or("-"),
-                    d["range"]["start"]["line"]
-                )
-            })
-            .collect()
-    };
+    let codes = |step: usize| codes_and_lines(&whole[step]);
     assert!(codes(1).contains(&"set.1 17".to_string()), "{:?}", codes(1));
     let duplicate = (whole[1].as_array().expect("a list").iter())
         .find(|d| d["code"] == "set.1")
@@ -1653,6 +1653,71 @@ fn pieces_show_what_the_whole_shows(
         }
     }
     whole
+}
+
+/// A pretty-printed JSON array judged in pieces of whole elements shows what it shows judged
+/// whole: through a value changed, a line added inside an element, an element added and one
+/// removed (every element after it numbered anew), and an element broken.
+#[test]
+fn a_json_array_document_judged_in_pieces_shows_what_it_shows_judged_whole() {
+    let workspace = export_workspace("lsp-array-pieces");
+    let path = workspace.join("meetings.json");
+    let text = std::fs::read_to_string(&path).expect("meetings.json");
+    // The edits, each made on the text the ones before left, as lines.
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let element_start = |lines: &[String], nth: usize| {
+        (lines.iter().enumerate())
+            .filter(|(_, line)| *line == "  {")
+            .nth(nth)
+            .expect("the element")
+            .0
+    };
+    let mut edits: Vec<(Range, String)> = Vec::new();
+    // A later element's id made the first one's: a duplicate across pieces.
+    let first_id = lines[3].trim().trim_end_matches(',').to_string();
+    assert!(first_id.starts_with("\"id\": "), "{first_id}");
+    let at = element_start(&lines, 40) + 2;
+    assert!(lines[at].starts_with("    \"id\": "), "{}", lines[at]);
+    let width = lines[at].trim_end_matches(',').encode_utf16().count();
+    edits.push((((at, 4), (at, width)), first_id.clone()));
+    lines[at] = format!("    {first_id},");
+    // A misspelled field on a line of its own: a hint, and every later line moved down one.
+    let at = element_start(&lines, 5) + 1;
+    edits.push((((at, 0), (at, 0)), "    \"ad_hok\": false,\n".into()));
+    lines.insert(at, "    \"ad_hok\": false,".into());
+    // An element added before the first: every element numbered anew.
+    let (from, to) = (element_start(&lines, 7), element_start(&lines, 8));
+    let copy = lines[from..to].join("\n") + "\n";
+    edits.push((((1, 0), (1, 0)), copy));
+    lines.splice(1..1, lines[from..to].to_vec());
+    // An element removed.
+    let (from, to) = (element_start(&lines, 20), element_start(&lines, 21));
+    edits.push((((from, 0), (to, 0)), String::new()));
+    lines.drain(from..to);
+    // An element's closing brace taken away.
+    let at = element_start(&lines, 13) - 1;
+    assert_eq!(lines[at], "  },");
+    edits.push((((at, 2), (at, 3)), String::new()));
+    let whole = pieces_show_what_the_whole_shows(&workspace, &path, &text, &edits);
+    let codes = |step: usize| codes_and_lines(&whole[step]);
+    // What the edits were meant to show, shown.
+    let duplicate_line = element_start(&text.lines().map(String::from).collect::<Vec<_>>(), 40) + 2;
+    assert!(
+        codes(1).contains(&format!("set.1 {duplicate_line}")),
+        "{:?}",
+        codes(1)
+    );
+    let hints = |step: usize| {
+        (whole[step].as_array().expect("a list").iter())
+            .filter(|d| d["severity"] == 3)
+            .count()
+    };
+    assert_eq!(hints(2), hints(1) + 1, "{:#}", whole[2]);
+    assert!(
+        codes(5).iter().any(|c| c.starts_with("bad-input")),
+        "{:?}",
+        codes(5)
+    );
 }
 
 #[test]

@@ -113,9 +113,9 @@ pub fn run(policy: &Policy, options: &Options, stdin: impl FnOnce() -> Stdin) ->
                 .map(|m| m.len()),
             read::Text::Stdin(_) => None,
             read::Text::StdinFile(file) => file.metadata().ok().map(|m| m.len()),
-            read::Text::Memory(_, _, text) | read::Text::Lines { text, .. } => {
-                Some(text.len() as u64)
-            }
+            read::Text::Memory(_, _, text)
+            | read::Text::Lines { text, .. }
+            | read::Text::Elements { text, .. } => Some(text.len() as u64),
         };
         progress.start(texts.iter().map(size).sum());
     }
@@ -165,6 +165,29 @@ pub fn judge_lines(policy: &Policy, name: String, text: Arc<str>, first_line: us
             name,
             text,
             first_line,
+        },
+        read::ReadOptions::default(),
+    )
+}
+
+/// [`judge_file`] of a piece of a JSON array held in memory (see
+/// [`crate::records::stream::read_elements_from`]), whose first line is the text's line
+/// `first_line`: what the same elements of the whole text give, when the piece holds whole
+/// elements.
+pub fn judge_elements(
+    policy: &Policy,
+    name: String,
+    text: Arc<str>,
+    first_line: usize,
+    piece: crate::records::stream::ArrayPiece,
+) -> FileResult {
+    read::read_and_judge(
+        policy,
+        read::Text::Elements {
+            name,
+            text,
+            first_line,
+            piece,
         },
         read::ReadOptions::default(),
     )

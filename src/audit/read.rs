@@ -33,6 +33,14 @@ pub enum Text {
         text: Arc<str>,
         first_line: usize,
     },
+    /// A JSON array's elements in memory that are a piece of the named text, from its line
+    /// `first_line` ([`records::stream::read_elements_from`]).
+    Elements {
+        name: String,
+        text: Arc<str>,
+        first_line: usize,
+        piece: records::stream::ArrayPiece,
+    },
 }
 
 /// Records judged together, in parallel, while the next are read: enough to keep the cores
@@ -69,8 +77,11 @@ pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> File
 /// [`read_and_judge`], each record judged by `judge`.
 fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> FileResult {
     let from_stdin = matches!(text, Text::Stdin(_) | Text::StdinFile(_));
-    let first_line = match &text {
-        Text::Lines { first_line, .. } => Some(*first_line),
+    let piece = match &text {
+        Text::Lines { first_line, .. } => Some((*first_line, None)),
+        Text::Elements {
+            first_line, piece, ..
+        } => Some((*first_line, Some(*piece))),
         _ => None,
     };
     let (name, format, source) = match text {
@@ -88,6 +99,11 @@ fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> F
         Text::Lines { name, text, .. } => (
             name,
             Some(Format::Lines),
+            Ok(Source::Again(Reopen::Memory(text.into()))),
+        ),
+        Text::Elements { name, text, .. } => (
+            name,
+            Some(Format::Json),
             Ok(Source::Again(Reopen::Memory(text.into()))),
         ),
         Text::File(path, format) => {
@@ -156,13 +172,14 @@ fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> F
                     pipeline.send(&mut batch, &mut result);
                 }
             };
-            let read = match first_line {
-                Some(first_line) => {
-                    let limits = options.limits;
-                    records::stream::read_lines_from(
-                        &mut input, &origin, limits, first_line, &mut emit,
-                    )
-                }
+            let limits = options.limits;
+            let read = match piece {
+                Some((first_line, None)) => records::stream::read_lines_from(
+                    &mut input, &origin, limits, first_line, &mut emit,
+                ),
+                Some((first_line, Some(piece))) => records::stream::read_elements_from(
+                    &mut input, &origin, limits, first_line, piece, &mut emit,
+                ),
                 None => records::stream::read(&mut input, &origin, how, gaps.as_ref(), &mut emit),
             };
             pipeline.send(&mut batch, &mut result);

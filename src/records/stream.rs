@@ -674,6 +674,7 @@ pub fn read(
         gaps,
         at: TextStart::FILE,
         indent: Some(Vec::new()),
+        ends_open: false,
     };
     let read = match format {
         Format::Lines => reader.lines(emit),
@@ -697,18 +698,51 @@ pub fn read_lines_from(
     first_line: usize,
     emit: &mut dyn FnMut(Item),
 ) -> Result<(), Stopped> {
-    let mut reader = Reader {
-        input,
-        origin,
-        limits,
-        gaps: None,
-        at: TextStart {
-            line: first_line,
-            ..TextStart::FILE
-        },
-        indent: Some(Vec::new()),
-    };
+    let mut reader = Reader::for_piece(input, origin, limits, first_line, false);
     reader.lines(emit).map_err(|error| Stopped {
+        error,
+        at: reader.at,
+    })
+}
+
+/// A piece of a JSON array held by a larger text: the index of its first element in the whole
+/// array, and whether it holds the array's opening bracket and its closing one. A piece that
+/// does not close ends after an element's comma; one that does not open starts at an element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrayPiece {
+    pub first_index: usize,
+    pub opens: bool,
+    pub closes: bool,
+}
+
+/// [`read`] of a piece of a JSON array that a larger text holds, whose first line is that
+/// text's line `first_line`: the elements it holds are read as the same bytes of the whole
+/// text are, numbered from `piece.first_index`, every line number the larger text's and every
+/// offset the piece's. Where a piece ends is for its caller to choose between two elements (a
+/// language server judges a large document a piece at a time), and to check: a piece cut
+/// elsewhere reads as bad input.
+pub fn read_elements_from(
+    input: &mut dyn BufRead,
+    origin: &Arc<Origin>,
+    limits: Limits,
+    first_line: usize,
+    piece: ArrayPiece,
+    emit: &mut dyn FnMut(Item),
+) -> Result<(), Stopped> {
+    let mut reader = Reader::for_piece(input, origin, limits, first_line, !piece.closes);
+    let read = match piece.opens {
+        true => reader.json(emit),
+        false => {
+            let mut index = piece.first_index;
+            reader
+                .elements(&mut index, emit)
+                .and_then(|read_on| match read_on {
+                    true => reader.values(index, emit),
+                    false => Ok(()),
+                })
+        }
+    };
+    read.map_err(|error| Stopped {
         error,
         at: reader.at,
     })
@@ -744,6 +778,33 @@ struct Reader<'a> {
     /// The blanks read since the last line break, while nothing else was: an array element that
     /// starts a line is shown with them, as it is indented in the file.
     indent: Option<Vec<u8>>,
+    /// The text is a piece of an array that ends after an element's comma, where the next piece
+    /// goes on ([`read_elements_from`]): its end is not the array cut short.
+    ends_open: bool,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of a piece of a larger text held in memory, from its line `first_line`.
+    fn for_piece(
+        input: &'a mut dyn BufRead,
+        origin: &'a Arc<Origin>,
+        limits: Limits,
+        first_line: usize,
+        ends_open: bool,
+    ) -> Reader<'a> {
+        Reader {
+            input,
+            origin,
+            limits,
+            gaps: None,
+            at: TextStart {
+                line: first_line,
+                ..TextStart::FILE
+            },
+            indent: Some(Vec::new()),
+            ends_open,
+        }
+    }
 }
 
 /// Reads through the next line break (kept) into `line`, or `limit` bytes, or to the end, as
@@ -877,6 +938,11 @@ impl Reader<'_> {
     /// what follows it cannot be read.
     fn array(&mut self, index: &mut usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
         self.advance(1)?;
+        self.elements(index, emit)
+    }
+
+    /// Reads an array's elements, from after its `[` or an element's `,`, to its `]`.
+    fn elements(&mut self, index: &mut usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
         let mut elements = 0;
         let mut first_key = FirstKey::default();
         loop {
@@ -886,6 +952,8 @@ impl Reader<'_> {
                     self.advance(1)?;
                     return Ok(true);
                 }
+                // The piece ends here; the next piece goes on with the next element.
+                None if self.ends_open => return Ok(false),
                 None => {
                     emit(Item::Malformed(
                         self.here("the file ends inside the array: it is cut short"),
