@@ -30,6 +30,12 @@ use crate::time::Decoded;
 pub struct FileResult {
     pub readable: bool,
     pub records: usize,
+    /// The values the reader told apart in the text (records, and values that do not parse or
+    /// are not objects), and the faults of the reading itself (a value cut short, or whose
+    /// brackets or quotes do not match, so that where it ends was a guess): what a piece of a
+    /// text read on its own must show to read as the whole text does ([`crate::lsp`]).
+    pub values: usize,
+    pub read_faults: usize,
     pub findings: Vec<Box<Finding>>,
     pub bad_inputs: Vec<BadInput>,
     /// Bad inputs found beyond the limit of those shown for a file: counted, not kept.
@@ -69,6 +75,8 @@ impl FileResult {
     /// Adds what a later part of the same file found.
     pub fn absorb(&mut self, part: FileResult) {
         self.records += part.records;
+        self.values += part.values;
+        self.read_faults += part.read_faults;
         self.findings.extend(part.findings);
         self.bad_inputs.extend(part.bad_inputs);
         self.bad_inputs_not_shown += part.bad_inputs_not_shown;
@@ -88,8 +96,15 @@ impl FileResult {
 pub fn judge_items(policy: &Policy, items: Vec<Item>, trace: bool, result: &mut FileResult) {
     let read: Vec<Result<records::Record, Vec<records::Malformed>>> = (items.into_iter())
         .map(|item| match item {
-            Item::Record(text) => records::parse(text),
-            Item::Malformed(m) => Err(vec![m]),
+            Item::Record(text) => {
+                result.values += 1;
+                result.read_faults += usize::from(text.broken);
+                records::parse(text)
+            }
+            Item::Malformed(m) => {
+                result.read_faults += 1;
+                Err(vec![m])
+            }
         })
         .collect();
     let validated: Vec<Option<Validated<'_>>> = (read.iter())

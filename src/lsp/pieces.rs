@@ -320,11 +320,13 @@ impl Pieces {
             .map(|p| p.result.bad_inputs.len() + p.result.bad_inputs_not_shown)
             .sum();
         // An array's pieces read as the whole does only where each is the whole elements it
-        // was cut for: a piece cut inside an element (a nested object laid out as an element,
-        // an element broken while it is typed) gives bad input, or other records.
+        // was cut for: the reader then tells its values apart as it does in the whole text. A
+        // piece cut inside an element (a nested object laid out as an element, an element whose
+        // brackets or quotes an edit broke) gives a fault of the reading, or other values. An
+        // element told apart that does not parse (`"days": 3x`) is the same bad input in both.
         let elements_not_whole = (self.pieces.iter()).any(|p| {
             p.span.array.is_some_and(|(_, elements)| {
-                !p.result.bad_inputs.is_empty() || p.result.records != elements
+                p.result.read_faults > 0 || p.result.values != elements
             })
         });
         // The pieces are kept all the same: each is its text's judgement, and the edit that
@@ -840,6 +842,13 @@ mod tests {
                 let element = element_lines(text, 20);
                 text.replace_range(element, "");
             }),
+            // A value that does not parse, in an element told apart all the same: bad input in
+            // its piece, as in the whole.
+            Box::new(|text| {
+                let element = element_lines(text, 30);
+                let at = element.start + text[element].find(": false").expect("a flag");
+                text.replace_range(at..at + ": false".len(), ": fals");
+            }),
             // An element broken: the whole text is judged.
             Box::new(|text| {
                 let element = element_lines(text, 12);
@@ -867,6 +876,7 @@ mod tests {
             assert_eq!(records(&parts), records(&whole), "step {step}");
             let bad = |parts: &Parts| parts.iter().map(|p| p.bad_inputs.len()).sum::<usize>();
             assert_eq!(bad(&parts), bad(&whole), "step {step}");
+            assert_eq!(bad(&parts) > 0, step >= 5, "step {step}");
             // Judged in pieces unless broken, the pieces an edit left as they were kept; after
             // an element added or removed, those before it.
             let judged = pieces.judged;
@@ -879,10 +889,76 @@ mod tests {
                     "step {step}: {judged} of {}",
                     parts.len()
                 ),
-                5 => assert_eq!((parts.len(), bad(&parts) > 0), (1, true)),
+                6 => assert_eq!((parts.len(), bad(&parts) > 0), (1, true)),
                 _ => assert!(parts.len() > 5 && judged <= 2, "step {step}: {judged}"),
             }
         }
+    }
+
+    /// What a report says of the bad inputs, where it says it.
+    fn bad_inputs(parts: &Parts) -> Vec<String> {
+        (parts.iter())
+            .flat_map(|part| &part.bad_inputs)
+            .map(|b| format!("{:?} {:?} {}", b.line, b.column, b.message))
+            .collect()
+    }
+
+    /// Edits drawn at random in the export's array of meetings, brackets, quotes, commas and
+    /// lines typed and deleted among them: judged in pieces (of 1 to 7 elements), it gives what
+    /// it gives judged whole after each.
+    #[test]
+    fn an_array_edited_at_random_reads_in_pieces_as_it_reads_whole() {
+        let policy = crate::check::load_bundled(&[]).expect("the bundled policy");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/export/meetings.json");
+        let original = std::fs::read_to_string(path).expect("meetings.json");
+        let mut below = random_below(0x6d65_6574_696e);
+        let mut pieces = Pieces::default();
+        let mut in_pieces = 0;
+        let mut last = original.clone();
+        for step in 0..60 {
+            // One or two edits of the file as it is, so that most texts read.
+            let mut text = original.clone();
+            for _ in 0..1 + below(2) {
+                let at = text.floor_char_boundary(below(text.len() + 1));
+                let end = text.floor_char_boundary((at + below(2) * below(300)).min(text.len()));
+                let typed = [
+                    "",
+                    "\"",
+                    "}",
+                    "{",
+                    ",",
+                    "\n",
+                    "x",
+                    "  },\n  {\n",
+                    "\"a\": 1,",
+                ];
+                text.replace_range(at..end, typed[below(typed.len())]);
+            }
+            // What an editor's changes from the last text would have left as it was.
+            let (a, b) = (last.as_bytes(), text.as_bytes());
+            let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+            let room = a.len().min(b.len()) - prefix;
+            let suffix = (a.iter().rev().zip(b.iter().rev()))
+                .take(room)
+                .take_while(|(x, y)| x == y)
+                .count();
+            pieces.edited(Unchanged { prefix, suffix });
+            last.clone_from(&text);
+            let name = "meetings.json";
+            let whole = vec![Arc::new(audit::judge_file(
+                &policy,
+                name.into(),
+                text.as_str(),
+            ))];
+            let size = 1 + below(7);
+            let parts = pieces.judge_in_pieces_of(Some(size), &policy, name, &text);
+            in_pieces += usize::from(parts.len() > 1);
+            assert_eq!(findings(&parts), findings(&whole), "step {step}");
+            assert_eq!(bad_inputs(&parts), bad_inputs(&whole), "step {step}");
+            let records = |parts: &Parts| parts.iter().map(|p| p.records).sum::<usize>();
+            assert_eq!(records(&parts), records(&whole), "step {step}");
+        }
+        assert!(in_pieces > 10, "judged in pieces {in_pieces} times of 60");
     }
 
     /// Edits drawn at random in an array: its pieces, cut again where the edits changed it, are

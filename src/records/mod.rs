@@ -290,6 +290,7 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
         place,
         not_utf8,
         refetch,
+        ..
     } = text;
     let start = record_start(&source, place).0;
     let not_utf8_malformed = || {

@@ -588,6 +588,9 @@ pub struct RecordText {
     /// Bytes that were not UTF-8: (offset of the U+FFFD in `source.text`, the byte).
     pub not_utf8: Vec<(usize, u8)>,
     pub refetch: Refetch,
+    /// Its brackets or quotes did not match: where it ends, and where the next record starts,
+    /// the reader told by the layout around it.
+    pub broken: bool,
 }
 
 /// Text that is not JSON, or not the shape the contract describes, shown in a fragment of its file.
@@ -883,6 +886,7 @@ impl Reader<'_> {
                 not_utf8: decoded.not_utf8,
                 refetch: Refetch::new(self.origin, start, raw_len, &source.text),
                 source,
+                broken: false,
             }));
         }
     }
@@ -1359,6 +1363,8 @@ impl Reader<'_> {
             too_large,
             too_deep,
             cut_short,
+            broken,
+            next_starts,
             ..
         } = value;
         if text.len() == first && !cut_short {
@@ -1402,6 +1408,7 @@ impl Reader<'_> {
             not_utf8: decoded.not_utf8,
             refetch: Refetch::new(self.origin, start, len, &source.text),
             source,
+            broken: broken || next_starts,
         }));
         Ok(true)
     }
@@ -1437,6 +1444,7 @@ impl Reader<'_> {
                 not_utf8: decoded.not_utf8,
                 refetch: Refetch::new(self.origin, start, len, &source.text),
                 source,
+                broken: false,
             }));
             return Ok(());
         }
