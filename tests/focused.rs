@@ -139,12 +139,20 @@ fn a_stopped_background_judgement_judges_nothing_more() {
     let path = PathBuf::from("fixtures/export/meetings.json");
     let whole = audit::judge_path(&policy, path.clone(), None);
     assert!(whole.records > 0 && whole.readable);
-    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let going_on = audit::judge_path_until(&policy, path.clone(), None, running);
+    let flag = |set| std::sync::Arc::new(std::sync::atomic::AtomicBool::new(set));
+    let gate = std::sync::Arc::new(audit::Gate::default());
+    // Held while the judgement starts (the server judging a document just opened), then let go.
+    let held = gate.hold();
+    let judging = std::thread::spawn({
+        let (policy, path, gate) = (policy.clone(), path.clone(), gate.clone());
+        move || audit::judge_path_until(&policy, path, None, (flag(false), gate))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    drop(held);
+    let going_on = judging.join().expect("judged");
     assert_eq!(going_on.records, whole.records);
     assert_eq!(going_on.findings.len(), whole.findings.len());
-    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let partial = audit::judge_path_until(&policy, path, None, stopped);
+    let partial = audit::judge_path_until(&policy, path, None, (flag(true), gate));
     assert_eq!((partial.records, partial.findings.len()), (0, 0));
     assert!(partial.bad_inputs.is_empty(), "stopping is not bad input");
 }

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 pub use crate::eval::set::Memo as SetMemo;
 pub use crate::eval::FileResult;
+pub use read::{Gate, Held};
 
 use crate::check::{Period, Policy};
 use crate::discover::{discover_skipping, Input};
@@ -208,15 +209,17 @@ pub fn judge_path(
 }
 
 /// [`judge_path`] for a judgement that may stop being wanted: once `stop` is set, no further
-/// record is judged and the result is partial, to be thrown away.
+/// record is judged and the result is partial, to be thrown away; while `gate` is held, no
+/// further batch is read.
 pub fn judge_path_until(
     policy: &Policy,
     path: PathBuf,
     format: Option<crate::discover::Format>,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    (stop, gate): (Arc<std::sync::atomic::AtomicBool>, Arc<Gate>),
 ) -> FileResult {
     let options = read::ReadOptions {
         stop: Some(stop),
+        gate: Some(gate),
         ..read::ReadOptions::default()
     };
     read::read_and_judge(policy, read::Text::File(path, format), options)
@@ -340,6 +343,7 @@ fn audit_texts(
         limits: options.limits,
         progress: options.progress.clone(),
         stop: None,
+        gate: None,
     };
     let files: Vec<FileResult> = texts
         .into_par_iter()

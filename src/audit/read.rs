@@ -66,6 +66,45 @@ pub struct ReadOptions {
     /// Set when the judgement is no longer wanted (the language server's background one, after
     /// the policy changed): the records left are still read through, but not judged.
     pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Held while something more urgent runs (the language server judging a document just
+    /// opened or edited): no further batch is read or judged till it is let go.
+    pub gate: Option<Arc<Gate>>,
+}
+
+/// A judgement in the background made to wait, batch by batch, while another runs: the two
+/// would otherwise share the cores, and the one the user waits for take twice as long.
+#[derive(Debug, Default)]
+pub struct Gate {
+    /// How many hold it now.
+    holders: std::sync::Mutex<usize>,
+    let_go: std::sync::Condvar,
+}
+
+/// The gate held until this is dropped.
+pub struct Held<'g>(&'g Gate);
+
+impl Gate {
+    pub fn hold(&self) -> Held<'_> {
+        *self.holders.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        Held(self)
+    }
+
+    /// Returns once no one holds the gate.
+    fn pass(&self) {
+        let holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        let _open = (self.let_go.wait_while(holders, |holders| *holders > 0))
+            .unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut holders = self.0.holders.lock().unwrap_or_else(|e| e.into_inner());
+        *holders -= 1;
+        if *holders == 0 {
+            self.0.let_go.notify_all();
+        }
+    }
 }
 
 pub fn read_and_judge(policy: &Policy, text: Text, options: ReadOptions) -> FileResult {
@@ -287,6 +326,9 @@ impl<'s, 'scope> Pipeline<'s, 'scope> {
             batch.items.clear();
             return;
         }
+        if let Some(gate) = &self.options.gate {
+            gate.pass();
+        }
         self.wait_below(IN_FLIGHT, result);
         let items = std::mem::take(&mut batch.items);
         let (judge, number, sender) = (self.judge, self.sent, self.sender.clone());
@@ -440,5 +482,25 @@ mod tests {
         });
         let panicked = finished.recv_timeout(std::time::Duration::from_secs(60));
         assert_eq!(panicked, Ok(true), "the panic comes back, in time");
+    }
+
+    #[test]
+    fn a_gate_held_keeps_the_judgement_waiting_till_every_holder_lets_go() {
+        let gate = Arc::new(Gate::default());
+        let (first, second) = (gate.hold(), gate.hold());
+        let (passed, wait) = mpsc::channel();
+        let waiting = gate.clone();
+        let worker = std::thread::spawn(move || {
+            waiting.pass();
+            passed.send(()).unwrap();
+        });
+        let waited = std::time::Duration::from_millis(50);
+        assert!(wait.recv_timeout(waited).is_err(), "held twice");
+        drop(first);
+        assert!(wait.recv_timeout(waited).is_err(), "held once");
+        drop(second);
+        wait.recv().expect("let go");
+        worker.join().unwrap();
+        gate.pass(); // not held: passes at once
     }
 }

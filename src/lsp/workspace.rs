@@ -78,6 +78,9 @@ struct Prejudging {
     /// Set when the policy changes again before the judgement is taken: it stops judging (its
     /// results, made with a policy no longer in force, are never read).
     stop: Arc<AtomicBool>,
+    /// Held while the open documents are judged, which the user waits for: the background
+    /// judgement waits meanwhile, rather than taking half the cores.
+    gate: Arc<audit::Gate>,
     /// Whether the files are many bytes enough that the open documents' own findings are worth
     /// publishing first (a small workspace is judged before the eye would see the difference).
     large: bool,
@@ -115,6 +118,8 @@ impl Prejudging {
             disk.iter().map(|(n, d)| (n.clone(), d.clone())).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let gate = Arc::new(audit::Gate::default());
+        let gated = gate.clone();
         let worker = std::thread::Builder::new()
             .name("bylaw-prejudge".into())
             .spawn(move || {
@@ -131,7 +136,7 @@ impl Prejudging {
                         &policy,
                         on_disk.path.clone(),
                         on_disk.format,
-                        stopped.clone(),
+                        (stopped.clone(), gated.clone()),
                     );
                     (name, on_disk, judged)
                 };
@@ -144,6 +149,7 @@ impl Prejudging {
         Some(Prejudging {
             worker,
             stop,
+            gate,
             large,
         })
     }
@@ -263,10 +269,13 @@ impl Workspace {
             self.policy = Some(policy);
             return None;
         }
-        for name in stale_open {
-            if let Some(document) = self.open.get_mut(&name) {
-                let judged = document.pieces.judge(&policy, &name, &document.text);
-                self.judged.insert(name, judged);
+        {
+            let _held = (self.prejudging.as_ref()).map(|p| p.gate.hold());
+            for name in stale_open {
+                if let Some(document) = self.open.get_mut(&name) {
+                    let judged = document.pieces.judge(&policy, &name, &document.text);
+                    self.judged.insert(name, judged);
+                }
             }
         }
         // The open files on their own, without the records the set stage would read again and

@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use crate::json::Json;
 
+/// A JSON string read the quick way, for the language server's frames.
+pub(crate) use fast::read_string;
 pub use stream::{Fragment, Item, Limits, Malformed, Origin, RecordText, Refetch, Reopen};
 pub use strict::Duplicate;
 pub use validate::{validate, Problem};
