@@ -31,11 +31,11 @@ pub struct FileResult {
     pub readable: bool,
     pub records: usize,
     /// The values the reader told apart in the text (records, and values that do not parse or
-    /// are not objects), and the faults of the reading itself (a value cut short, or whose
-    /// brackets or quotes do not match, so that where it ends was a guess): what a piece of a
-    /// text read on its own must show to read as the whole text does ([`crate::lsp`]).
+    /// are not objects), and whether the reading of a piece of an array took a turn the whole
+    /// text's may not have ([`crate::records::stream::PieceRead`]): what a piece read on its own
+    /// must show to read as the whole text does ([`crate::lsp`]).
     pub values: usize,
-    pub read_faults: usize,
+    pub piece_guessed: bool,
     pub findings: Vec<Box<Finding>>,
     pub bad_inputs: Vec<BadInput>,
     /// Bad inputs found beyond the limit of those shown for a file: counted, not kept.
@@ -76,7 +76,7 @@ impl FileResult {
     pub fn absorb(&mut self, part: FileResult) {
         self.records += part.records;
         self.values += part.values;
-        self.read_faults += part.read_faults;
+        self.piece_guessed |= part.piece_guessed;
         self.findings.extend(part.findings);
         self.bad_inputs.extend(part.bad_inputs);
         self.bad_inputs_not_shown += part.bad_inputs_not_shown;
@@ -98,13 +98,9 @@ pub fn judge_items(policy: &Policy, items: Vec<Item>, trace: bool, result: &mut 
         .map(|item| match item {
             Item::Record(text) => {
                 result.values += 1;
-                result.read_faults += usize::from(text.broken);
                 records::parse(text)
             }
-            Item::Malformed(m) => {
-                result.read_faults += 1;
-                Err(vec![m])
-            }
+            Item::Malformed(m) => Err(vec![m]),
         })
         .collect();
     let validated: Vec<Option<Validated<'_>>> = (read.iter())

@@ -588,9 +588,6 @@ pub struct RecordText {
     /// Bytes that were not UTF-8: (offset of the U+FFFD in `source.text`, the byte).
     pub not_utf8: Vec<(usize, u8)>,
     pub refetch: Refetch,
-    /// Its brackets or quotes did not match: where it ends, and where the next record starts,
-    /// the reader told by the layout around it.
-    pub broken: bool,
 }
 
 /// Text that is not JSON, or not the shape the contract describes, shown in a fragment of its file.
@@ -678,6 +675,7 @@ pub fn read(
         at: TextStart::FILE,
         indent: Some(Vec::new()),
         ends_open: false,
+        guessed: false,
     };
     let read = match format {
         Format::Lines => reader.lines(emit),
@@ -731,24 +729,41 @@ pub fn read_elements_from(
     first_line: usize,
     piece: ArrayPiece,
     emit: &mut dyn FnMut(Item),
-) -> Result<(), Stopped> {
+) -> Result<PieceRead, Stopped> {
     let mut reader = Reader::for_piece(input, origin, limits, first_line, !piece.closes);
     let read = match piece.opens {
         true => reader.json(emit),
         false => {
             let mut index = piece.first_index;
-            reader
-                .elements(&mut index, emit)
-                .and_then(|read_on| match read_on {
-                    true => reader.values(index, emit),
-                    false => Ok(()),
-                })
+            let read = (reader.skip_blanks())
+                .and_then(|()| reader.peek())
+                .map(|first| reader.guessed |= first != Some(b'{'))
+                .and_then(|()| reader.elements(&mut index, emit));
+            read.and_then(|read_on| match read_on {
+                true => reader.values(index, emit),
+                false => Ok(()),
+            })
         }
     };
-    read.map_err(|error| Stopped {
-        error,
-        at: reader.at,
-    })
+    match read {
+        Ok(()) => Ok(PieceRead {
+            guessed: reader.guessed,
+        }),
+        Err(error) => Err(Stopped {
+            error,
+            at: reader.at,
+        }),
+    }
+}
+
+/// What the reading of a piece of an array tells besides its items.
+#[derive(Debug, Clone, Copy)]
+pub struct PieceRead {
+    /// The reading took a turn that the same bytes read in the whole text may not have taken
+    /// (see `Reader::guessed`): the piece's items may not be the whole text's. Otherwise they
+    /// are, bad input included: an element broken by an edit is found again at its next
+    /// element's line, as in the whole text.
+    pub guessed: bool,
 }
 
 /// Reading a source stopped part of the way (a failed read, a full disk under standard input's
@@ -784,6 +799,11 @@ struct Reader<'a> {
     /// The text is a piece of an array that ends after an element's comma, where the next piece
     /// goes on ([`read_elements_from`]): its end is not the array cut short.
     ends_open: bool,
+    /// A piece's reading took a turn the whole text's reading may not have taken: it went by
+    /// what the elements before it opened with, which a piece does not know, or met the piece's
+    /// end inside an element or while looking for the next one, or where the array did not go
+    /// on. Its elements then may not be the whole text's ([`PieceRead::guessed`]).
+    guessed: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -806,6 +826,7 @@ impl<'a> Reader<'a> {
             },
             indent: Some(Vec::new()),
             ends_open,
+            guessed: false,
         }
     }
 }
@@ -886,7 +907,6 @@ impl Reader<'_> {
                 not_utf8: decoded.not_utf8,
                 refetch: Refetch::new(self.origin, start, raw_len, &source.text),
                 source,
-                broken: false,
             }));
         }
     }
@@ -925,6 +945,9 @@ impl Reader<'_> {
             self.at.offset = BOM.len();
         }
         self.skip_blanks()?;
+        let array = self.peek()? == Some(b'[');
+        // Not an array: the pieces after this one are no elements of it.
+        self.guessed |= !array && self.ends_open;
         match self.peek()? {
             Some(b'[') => {}
             // A stray closing bracket first: values, each said where it is.
@@ -953,6 +976,7 @@ impl Reader<'_> {
             self.skip_blanks()?;
             match self.peek()? {
                 Some(b']') if elements == 0 => {
+                    self.guessed = true; // a piece is cut before an element
                     self.advance(1)?;
                     return Ok(true);
                 }
@@ -970,6 +994,9 @@ impl Reader<'_> {
             // next line that begins as its own does.
             let starts_line = self.indent.is_some();
             let value = self.scan_value()?;
+            if value.cut_short && self.ends_open {
+                self.guessed = true; // the whole text goes on where the piece ends
+            }
             let (broken, next_starts) = (value.broken, value.next_starts);
             let indent = (starts_line && broken)
                 .then(|| element_indent(&value.text, value.first))
@@ -984,13 +1011,17 @@ impl Reader<'_> {
             *index += 1;
             elements += 1;
             if !read_on {
+                // Reading stops here in the whole text too: the pieces after are not read.
+                self.guessed |= self.ends_open;
                 return Ok(false);
             }
             if next_starts {
                 // It broke where the next element starts (`,` then `{` in an object: the
                 // element's closing brace is missing). Unless that `{` does not open as every
                 // element so far did: then it is a nested value of the broken element (`"a": {`
-                // inside an element opened with `[`), and the next element is looked for.
+                // inside an element opened with `[`), and the next element is looked for. A
+                // piece does not know how the elements before it opened.
+                self.guessed = true;
                 let Some(key) = resync_key.as_deref() else {
                     continue;
                 };
@@ -1007,13 +1038,20 @@ impl Reader<'_> {
                 // Read on, the rest of the element would be read as elements of its own: reading
                 // goes on only where the next element's line is found.
                 let stopped = self.here(REST_NOT_READ);
+                // The next element's line is found as in the whole text, unless the piece ends
+                // before it; its key is the one the elements before opened with, which a piece
+                // does not know.
                 if let Some(indent) = &indent {
                     if self.skip_to_an_element_line(indent)? {
                         continue;
                     }
-                } else if let Some(key) = resync_key.as_deref() {
-                    if self.skip_to_an_element_opening_with(key)? {
-                        continue;
+                    self.guessed = true;
+                } else {
+                    self.guessed = true;
+                    if let Some(key) = resync_key.as_deref() {
+                        if self.skip_to_an_element_opening_with(key)? {
+                            continue;
+                        }
                     }
                 }
                 emit(Item::Malformed(stopped));
@@ -1025,22 +1063,26 @@ impl Reader<'_> {
                     self.advance(1)?;
                     self.skip_blanks()?;
                     if self.peek()? == Some(b']') {
+                        self.guessed |= self.ends_open; // the array ends before the piece
                         emit(Item::Malformed(self.here("trailing comma")));
                         self.advance(1)?;
                         return Ok(true);
                     }
                 }
                 Some(b']') => {
+                    self.guessed |= self.ends_open; // the array ends before the piece
                     self.advance(1)?;
                     return Ok(true);
                 }
                 None => {
+                    self.guessed = true; // the whole text goes on where the piece ends
                     emit(Item::Malformed(self.here(
                         "the file ends after a record, inside the array: it is cut short",
                     )));
                     return Ok(false);
                 }
                 Some(_) => {
+                    self.guessed = true; // by the key the elements before opened with
                     let here = self.here("");
                     if let Some(key) = first_key.key() {
                         if self.skip_to_an_element_opening_with(key)? {
@@ -1363,8 +1405,6 @@ impl Reader<'_> {
             too_large,
             too_deep,
             cut_short,
-            broken,
-            next_starts,
             ..
         } = value;
         if text.len() == first && !cut_short {
@@ -1408,7 +1448,6 @@ impl Reader<'_> {
             not_utf8: decoded.not_utf8,
             refetch: Refetch::new(self.origin, start, len, &source.text),
             source,
-            broken: broken || next_starts,
         }));
         Ok(true)
     }
@@ -1444,7 +1483,6 @@ impl Reader<'_> {
                 not_utf8: decoded.not_utf8,
                 refetch: Refetch::new(self.origin, start, len, &source.text),
                 source,
-                broken: false,
             }));
             return Ok(());
         }
