@@ -219,7 +219,7 @@ fn read_and_judge_with(text: Text, options: ReadOptions, judge: &Judge<'_>) -> F
                 Some((first_line, Some(piece))) => records::stream::read_elements_from(
                     &mut input, &origin, limits, first_line, piece, &mut emit,
                 )
-                .map(|read| result.piece_guessed = read.guessed),
+                .map(|read| result.piece_read = Some(read)),
                 None => records::stream::read(&mut input, &origin, how, gaps.as_ref(), &mut emit),
             };
             pipeline.send(&mut batch, &mut result);

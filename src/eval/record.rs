@@ -31,11 +31,11 @@ pub struct FileResult {
     pub readable: bool,
     pub records: usize,
     /// The values the reader told apart in the text (records, and values that do not parse or
-    /// are not objects), and whether the reading of a piece of an array took a turn the whole
-    /// text's may not have ([`crate::records::stream::PieceRead`]): what a piece read on its own
-    /// must show to read as the whole text does ([`crate::lsp`]).
+    /// are not objects), and for a piece of an array, what its reading tells of the turns it
+    /// took ([`crate::records::stream::PieceRead`]): what a piece read on its own must show to
+    /// read as the whole text does ([`crate::lsp`]).
     pub values: usize,
-    pub piece_guessed: bool,
+    pub piece_read: Option<crate::records::stream::PieceRead>,
     pub findings: Vec<Box<Finding>>,
     pub bad_inputs: Vec<BadInput>,
     /// Bad inputs found beyond the limit of those shown for a file: counted, not kept.
@@ -76,7 +76,6 @@ impl FileResult {
     pub fn absorb(&mut self, part: FileResult) {
         self.records += part.records;
         self.values += part.values;
-        self.piece_guessed |= part.piece_guessed;
         self.findings.extend(part.findings);
         self.bad_inputs.extend(part.bad_inputs);
         self.bad_inputs_not_shown += part.bad_inputs_not_shown;

@@ -22,7 +22,7 @@ use super::fields::{NearMisses, MAX_NEAR_MISSES};
 use crate::audit::{self, FileResult};
 use crate::check::Policy;
 use crate::discover::Format;
-use crate::records::stream::ArrayPiece;
+use crate::records::stream::{ArrayPiece, OpeningKey};
 
 /// A file's own judgement: one result for the whole text, or the results of its pieces in order.
 pub type Parts = Vec<Arc<FileResult>>;
@@ -329,10 +329,15 @@ impl Pieces {
         // key the elements before opened with). An element told apart that does not parse
         // (`"days": 3x`), or whose quotes an edit broke (found again at the next element's
         // line), is the same bad input in both.
+        let opening_key = whole_opening_key(&self.pieces);
         let elements_not_whole = (self.pieces.iter()).any(|p| {
-            p.span
-                .array
-                .is_some_and(|(_, elements)| p.result.piece_guessed || p.result.values != elements)
+            let Some((_, elements)) = p.span.array else {
+                return false;
+            };
+            let read = p.result.piece_read.clone().unwrap_or_default();
+            let relied_on_other_key =
+                (read.relied_on.as_deref()).is_some_and(|key| opening_key.as_deref() != Some(key));
+            read.guessed || relied_on_other_key || p.result.values != elements
         });
         // The pieces are kept all the same: each is its text's judgement, and the edit that
         // mends the element finds every other piece unchanged (a letter typed that broke a
@@ -346,6 +351,27 @@ impl Pieces {
             .map(|piece| piece.result.clone())
             .collect()
     }
+}
+
+/// The key every element of an array's pieces read whole opens with, when they all open with
+/// the same.
+fn whole_opening_key(pieces: &[Piece]) -> Option<Vec<u8>> {
+    let mut agreed: Option<&[u8]> = None;
+    for piece in pieces {
+        match piece
+            .result
+            .piece_read
+            .as_ref()
+            .map(|read| &read.opening_key)
+        {
+            Some(OpeningKey::Same(key)) if agreed.is_none_or(|k| k == key.as_slice()) => {
+                agreed = Some(key);
+            }
+            Some(OpeningKey::NoElement) => {}
+            _ => return None,
+        }
+    }
+    agreed.map(<[u8]>::to_vec)
 }
 
 impl Pieces {
@@ -832,10 +858,12 @@ mod tests {
                 let end = id_at + text[id_at..].find(',').expect("a comma");
                 text.replace_range(id_at..end, first_id);
             }),
-            // A line added inside an element: the later pieces move down a line.
+            // A line added inside an element (after its first, so that every element still
+            // opens with the same key): the later pieces move down a line.
             Box::new(|text| {
                 let element = element_lines(text, 5);
-                text.insert_str(element.start + 4, "    \"ad_hok\": false,\n");
+                let second_line = element.start + 5 + text[element.start + 4..].find('\n').unwrap();
+                text.insert_str(second_line, "    \"ad_hok\": false,\n");
             }),
             // An element added at the start: every element after it numbered anew.
             Box::new(|text| {
@@ -854,13 +882,14 @@ mod tests {
                 let at = element.start + text[element].find(": false").expect("a flag");
                 text.replace_range(at..at + ": false".len(), ": fals");
             }),
-            // An element broken: the whole text is judged.
+            // An element's closing brace deleted: the next element is found at the `{` that
+            // opens with the key every element opens with, in the piece as in the whole text.
             Box::new(|text| {
                 let element = element_lines(text, 12);
                 let end = element.end - 2;
                 text.replace_range(end - 1..end, "");
             }),
-            // And mended: judged in pieces again, the others kept.
+            // And mended.
             Box::new(|text| {
                 let element = element_lines(text, 12);
                 text.insert(element.end - 2, '}');
@@ -907,8 +936,57 @@ mod tests {
                     "step {step}: {judged} of {}",
                     parts.len()
                 ),
-                6 => assert_eq!((parts.len(), bad(&parts) > 0), (1, true)),
                 _ => assert!(parts.len() > 5 && judged <= 2, "step {step}: {judged}"),
+            }
+        }
+    }
+
+    /// A letter typed after an element's closing brace: the whole text's reading skips to the
+    /// next `{` that opens with the key every element before opened with, or stops if they did
+    /// not all open alike. A piece knows only its own elements: it is kept only where the whole
+    /// text's elements agree.
+    #[test]
+    fn a_piece_that_went_by_its_elements_key_is_kept_only_where_the_whole_agrees() {
+        let policy = crate::check::load_bundled(&[]).expect("the bundled policy");
+        let name = "meetings.json";
+        let original = array_of(120);
+        let element_start = |text: &str, nth: usize| {
+            text.match_indices("\n  {\n")
+                .nth(nth)
+                .expect("an element")
+                .0
+                + 1
+        };
+        for k in [40, 61, 90] {
+            for differ_early in [false, true] {
+                let mut text = original.clone();
+                let next = element_start(&text, k + 1);
+                text.insert(next - ",\n".len(), 'x');
+                assert_eq!(&text[next - 5..next + 1], "  }x,\n", "{text}");
+                if differ_early {
+                    // Element 3 opens with another key.
+                    let early = element_start(&text, 3);
+                    text.replace_range(early + 8..early + 15, "\"chairs\"");
+                }
+                let whole = vec![Arc::new(audit::judge_file(
+                    &policy,
+                    name.into(),
+                    text.as_str(),
+                ))];
+                let parts = Pieces::default().judge_in_pieces_of(Some(4), &policy, name, &text);
+                let records = |parts: &Parts| parts.iter().map(|p| p.records).sum::<usize>();
+                let case = format!("element {k}, differing early: {differ_early}");
+                assert_eq!(records(&parts), records(&whole), "{case}");
+                assert_eq!(bad_inputs(&parts), bad_inputs(&whole), "{case}");
+                assert_eq!(findings(&parts), findings(&whole), "{case}");
+                // Read on in the whole text, in pieces; stopped, whole.
+                assert_eq!(records(&whole) < 120, differ_early, "{case}");
+                assert_eq!(
+                    parts.len() == 1,
+                    differ_early,
+                    "{case}: {} parts",
+                    parts.len()
+                );
             }
         }
     }

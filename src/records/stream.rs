@@ -676,6 +676,8 @@ pub fn read(
         indent: Some(Vec::new()),
         ends_open: false,
         guessed: false,
+        relied_on: None,
+        opening_key: OpeningKey::NoElement,
     };
     let read = match format {
         Format::Lines => reader.lines(emit),
@@ -748,6 +750,8 @@ pub fn read_elements_from(
     match read {
         Ok(()) => Ok(PieceRead {
             guessed: reader.guessed,
+            relied_on: reader.relied_on,
+            opening_key: reader.opening_key,
         }),
         Err(error) => Err(Stopped {
             error,
@@ -757,13 +761,30 @@ pub fn read_elements_from(
 }
 
 /// What the reading of a piece of an array tells besides its items.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct PieceRead {
     /// The reading took a turn that the same bytes read in the whole text may not have taken
     /// (see `Reader::guessed`): the piece's items may not be the whole text's. Otherwise they
-    /// are, bad input included: an element broken by an edit is found again at its next
-    /// element's line, as in the whole text.
+    /// are, bad input included, if the whole text's elements before agree with `relied_on`: an
+    /// element broken by an edit is found again at its next element's line, as in the whole
+    /// text, or at the next `{` that opens with the key every element before opened with.
     pub guessed: bool,
+    /// The key (quotes included) the reading went by after an element broke, as every element
+    /// read whole before it in the piece opened with it: the whole text's reading went the same
+    /// way where every element of the whole text read whole opens with it too.
+    pub relied_on: Option<Vec<u8>>,
+    /// What the piece's elements read whole open with.
+    pub opening_key: OpeningKey,
+}
+
+/// What the elements of an array read whole open with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum OpeningKey {
+    #[default]
+    NoElement,
+    /// All the same key, its quotes included.
+    Same(Vec<u8>),
+    Differ,
 }
 
 /// Reading a source stopped part of the way (a failed read, a full disk under standard input's
@@ -804,6 +825,11 @@ struct Reader<'a> {
     /// end inside an element or while looking for the next one, or where the array did not go
     /// on. Its elements then may not be the whole text's ([`PieceRead::guessed`]).
     guessed: bool,
+    /// The key a piece's reading took a turn by, as every element read whole before the turn
+    /// in the piece opened with it ([`PieceRead::relied_on`]).
+    relied_on: Option<Vec<u8>>,
+    /// What the elements of the last array read whole open with.
+    opening_key: OpeningKey,
 }
 
 impl<'a> Reader<'a> {
@@ -827,6 +853,20 @@ impl<'a> Reader<'a> {
             indent: Some(Vec::new()),
             ends_open,
             guessed: false,
+            relied_on: None,
+            opening_key: OpeningKey::NoElement,
+        }
+    }
+
+    /// A turn taken by the key the elements before opened with (`first_key`): a piece knows
+    /// only its own elements, so the key is told its caller to check against the whole text's,
+    /// and with none agreed in the piece, the turn is a guess.
+    fn rely_on(&mut self, first_key: &FirstKey) {
+        match first_key.key() {
+            Some(key) if self.relied_on.as_deref().is_none_or(|k| k == key) => {
+                self.relied_on = Some(key.to_vec());
+            }
+            _ => self.guessed = true,
         }
     }
 }
@@ -970,8 +1010,24 @@ impl Reader<'_> {
 
     /// Reads an array's elements, from after its `[` or an element's `,`, to its `]`.
     fn elements(&mut self, index: &mut usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
-        let mut elements = 0;
         let mut first_key = FirstKey::default();
+        let read_on = self.elements_keyed(index, emit, &mut first_key);
+        self.opening_key = match first_key {
+            FirstKey::NoneYet => OpeningKey::NoElement,
+            FirstKey::Agreed { key, .. } => OpeningKey::Same(key),
+            FirstKey::Differ => OpeningKey::Differ,
+        };
+        read_on
+    }
+
+    /// [`Reader::elements`], told of each element read whole in `first_key`.
+    fn elements_keyed(
+        &mut self,
+        index: &mut usize,
+        emit: &mut dyn FnMut(Item),
+        first_key: &mut FirstKey,
+    ) -> io::Result<bool> {
+        let mut elements = 0;
         loop {
             self.skip_blanks()?;
             match self.peek()? {
@@ -1019,9 +1075,8 @@ impl Reader<'_> {
                 // It broke where the next element starts (`,` then `{` in an object: the
                 // element's closing brace is missing). Unless that `{` does not open as every
                 // element so far did: then it is a nested value of the broken element (`"a": {`
-                // inside an element opened with `[`), and the next element is looked for. A
-                // piece does not know how the elements before it opened.
-                self.guessed = true;
+                // inside an element opened with `[`), and the next element is looked for.
+                self.rely_on(first_key);
                 let Some(key) = resync_key.as_deref() else {
                     continue;
                 };
@@ -1031,6 +1086,7 @@ impl Reader<'_> {
                 {
                     continue;
                 }
+                self.guessed = true; // not found in the piece: perhaps in the next
                 emit(Item::Malformed(self.here(REST_NOT_READ)));
                 return Ok(false);
             }
@@ -1047,12 +1103,13 @@ impl Reader<'_> {
                     }
                     self.guessed = true;
                 } else {
-                    self.guessed = true;
+                    self.rely_on(first_key);
                     if let Some(key) = resync_key.as_deref() {
                         if self.skip_to_an_element_opening_with(key)? {
                             continue;
                         }
                     }
+                    self.guessed = true; // not found in the piece: perhaps in the next
                 }
                 emit(Item::Malformed(stopped));
                 return Ok(false);
@@ -1082,7 +1139,7 @@ impl Reader<'_> {
                     return Ok(false);
                 }
                 Some(_) => {
-                    self.guessed = true; // by the key the elements before opened with
+                    self.rely_on(first_key);
                     let here = self.here("");
                     if let Some(key) = first_key.key() {
                         if self.skip_to_an_element_opening_with(key)? {
@@ -1095,6 +1152,7 @@ impl Reader<'_> {
                             continue;
                         }
                     }
+                    self.guessed = true; // not found in the piece: perhaps in the next
                     emit(Item::Malformed(Malformed {
                         message: "expected `,` or `]` after a record; the rest of the file is \
                                   not read"
