@@ -123,16 +123,16 @@ impl Reader<'_> {
                 self.at = end + 1;
                 Some(&self.text[start..end])
             }
-            b'\\' => self.escaped(start, end),
+            b'\\' => self.escaped(),
             // A control character, which JSON escapes.
             _ => None,
         }
     }
 
-    /// A string that starts at `start` and holds escapes, the first at `at`.
-    fn escaped(&mut self, start: usize, at: usize) -> Option<&str> {
+    /// The string whose opening quote is next, which holds escapes.
+    fn escaped(&mut self) -> Option<&str> {
         self.unescaped.clear();
-        self.at = unescape_from(self.text, start, at, &mut self.unescaped)?;
+        self.at = read_string(self.text, self.at, &mut self.unescaped)?;
         Some(&self.unescaped)
     }
 
@@ -284,28 +284,6 @@ pub(crate) fn read_string(text: &str, quote: usize, out: &mut String) -> Option<
     // 25 ms.
     *out = unsafe { String::from_utf8_unchecked(unescaped) };
     end
-}
-
-/// The string that starts at `start`, whose first quote, backslash or control character is at
-/// `at`, onto `out`; the offset past its closing quote.
-fn unescape_from(text: &str, start: usize, mut at: usize, out: &mut String) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut from = start;
-    loop {
-        // Both ends are at an ASCII byte, so on a character's boundary.
-        out.push_str(&text[from..at]);
-        match bytes.get(at)? {
-            b'"' => return Some(at + 1),
-            b'\\' => {
-                let (unescaped, len) = escape(&bytes[at + 1..])?;
-                out.push(unescaped);
-                at += 1 + len;
-            }
-            _ => return None,
-        }
-        from = at;
-        at = from + plain_len(&bytes[from..]);
-    }
 }
 
 fn plain_len(text: &[u8]) -> usize {
