@@ -334,10 +334,12 @@ impl Pieces {
             let Some((_, elements)) = p.span.array else {
                 return false;
             };
-            let read = p.result.piece_read.clone().unwrap_or_default();
-            let relied_on_other_key =
-                (read.relied_on.as_deref()).is_some_and(|key| opening_key.as_deref() != Some(key));
-            read.guessed || relied_on_other_key || p.result.values != elements
+            let read_by_guess = p.result.piece_read.as_ref().is_some_and(|read| {
+                read.guessed
+                    || (read.relied_on.as_deref())
+                        .is_some_and(|key| opening_key.as_deref() != Some(key))
+            });
+            read_by_guess || p.result.values != elements
         });
         // The pieces are kept all the same: each is its text's judgement, and the edit that
         // mends the element finds every other piece unchanged (a letter typed that broke a

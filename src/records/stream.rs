@@ -675,9 +675,7 @@ pub fn read(
         at: TextStart::FILE,
         indent: Some(Vec::new()),
         ends_open: false,
-        guessed: false,
-        relied_on: None,
-        opening_key: OpeningKey::NoElement,
+        piece: PieceRead::default(),
     };
     let read = match format {
         Format::Lines => reader.lines(emit),
@@ -739,7 +737,7 @@ pub fn read_elements_from(
             let mut index = piece.first_index;
             let read = (reader.skip_blanks())
                 .and_then(|()| reader.peek())
-                .map(|first| reader.guessed |= first != Some(b'{'))
+                .map(|first| reader.piece.guessed |= first != Some(b'{'))
                 .and_then(|()| reader.elements(&mut index, emit));
             read.and_then(|read_on| match read_on {
                 true => reader.values(index, emit),
@@ -748,11 +746,7 @@ pub fn read_elements_from(
         }
     };
     match read {
-        Ok(()) => Ok(PieceRead {
-            guessed: reader.guessed,
-            relied_on: reader.relied_on,
-            opening_key: reader.opening_key,
-        }),
+        Ok(()) => Ok(reader.piece),
         Err(error) => Err(Stopped {
             error,
             at: reader.at,
@@ -763,8 +757,10 @@ pub fn read_elements_from(
 /// What the reading of a piece of an array tells besides its items.
 #[derive(Debug, Clone, Default)]
 pub struct PieceRead {
-    /// The reading took a turn that the same bytes read in the whole text may not have taken
-    /// (see `Reader::guessed`): the piece's items may not be the whole text's. Otherwise they
+    /// The reading took a turn that the same bytes read in the whole text may not have taken:
+    /// it went by what the elements before it opened with, which a piece does not know, or met
+    /// the piece's end inside an element or while looking for the next one, or where the array
+    /// did not go on. The piece's items then may not be the whole text's. Otherwise they
     /// are, bad input included, if the whole text's elements before agree with `relied_on`: an
     /// element broken by an edit is found again at its next element's line, as in the whole
     /// text, or at the next `{` that opens with the key every element before opened with.
@@ -820,16 +816,10 @@ struct Reader<'a> {
     /// The text is a piece of an array that ends after an element's comma, where the next piece
     /// goes on ([`read_elements_from`]): its end is not the array cut short.
     ends_open: bool,
-    /// A piece's reading took a turn the whole text's reading may not have taken: it went by
-    /// what the elements before it opened with, which a piece does not know, or met the piece's
-    /// end inside an element or while looking for the next one, or where the array did not go
-    /// on. Its elements then may not be the whole text's ([`PieceRead::guessed`]).
-    guessed: bool,
-    /// The key a piece's reading took a turn by, as every element read whole before the turn
-    /// in the piece opened with it ([`PieceRead::relied_on`]).
-    relied_on: Option<Vec<u8>>,
-    /// What the elements of the last array read whole open with.
-    opening_key: OpeningKey,
+    /// What a piece's reading tells besides its items: the turns it took that the whole
+    /// text's reading may not have taken, and what the elements of the last array read whole
+    /// open with.
+    piece: PieceRead,
 }
 
 impl<'a> Reader<'a> {
@@ -852,9 +842,7 @@ impl<'a> Reader<'a> {
             },
             indent: Some(Vec::new()),
             ends_open,
-            guessed: false,
-            relied_on: None,
-            opening_key: OpeningKey::NoElement,
+            piece: PieceRead::default(),
         }
     }
 
@@ -863,10 +851,10 @@ impl<'a> Reader<'a> {
     /// and with none agreed in the piece, the turn is a guess.
     fn rely_on(&mut self, first_key: &FirstKey) {
         match first_key.key() {
-            Some(key) if self.relied_on.as_deref().is_none_or(|k| k == key) => {
-                self.relied_on = Some(key.to_vec());
+            Some(key) if self.piece.relied_on.as_deref().is_none_or(|k| k == key) => {
+                self.piece.relied_on = Some(key.to_vec());
             }
-            _ => self.guessed = true,
+            _ => self.piece.guessed = true,
         }
     }
 }
@@ -987,7 +975,7 @@ impl Reader<'_> {
         self.skip_blanks()?;
         let array = self.peek()? == Some(b'[');
         // Not an array: the pieces after this one are no elements of it.
-        self.guessed |= !array && self.ends_open;
+        self.piece.guessed |= !array && self.ends_open;
         match self.peek()? {
             Some(b'[') => {}
             // A stray closing bracket first: values, each said where it is.
@@ -1012,11 +1000,7 @@ impl Reader<'_> {
     fn elements(&mut self, index: &mut usize, emit: &mut dyn FnMut(Item)) -> io::Result<bool> {
         let mut first_key = FirstKey::default();
         let read_on = self.elements_keyed(index, emit, &mut first_key);
-        self.opening_key = match first_key {
-            FirstKey::NoneYet => OpeningKey::NoElement,
-            FirstKey::Agreed { key, .. } => OpeningKey::Same(key),
-            FirstKey::Differ => OpeningKey::Differ,
-        };
+        self.piece.opening_key = first_key.seen;
         read_on
     }
 
@@ -1032,7 +1016,7 @@ impl Reader<'_> {
             self.skip_blanks()?;
             match self.peek()? {
                 Some(b']') if elements == 0 => {
-                    self.guessed = true; // a piece is cut before an element
+                    self.piece.guessed = true; // a piece is cut before an element
                     self.advance(1)?;
                     return Ok(true);
                 }
@@ -1051,7 +1035,7 @@ impl Reader<'_> {
             let starts_line = self.indent.is_some();
             let value = self.scan_value()?;
             if value.cut_short && self.ends_open {
-                self.guessed = true; // the whole text goes on where the piece ends
+                self.piece.guessed = true; // the whole text goes on where the piece ends
             }
             let (broken, next_starts) = (value.broken, value.next_starts);
             let indent = (starts_line && broken)
@@ -1068,7 +1052,7 @@ impl Reader<'_> {
             elements += 1;
             if !read_on {
                 // Reading stops here in the whole text too: the pieces after are not read.
-                self.guessed |= self.ends_open;
+                self.piece.guessed |= self.ends_open;
                 return Ok(false);
             }
             if next_starts {
@@ -1086,7 +1070,7 @@ impl Reader<'_> {
                 {
                     continue;
                 }
-                self.guessed = true; // not found in the piece: perhaps in the next
+                self.piece.guessed = true; // not found in the piece: perhaps in the next
                 emit(Item::Malformed(self.here(REST_NOT_READ)));
                 return Ok(false);
             }
@@ -1101,7 +1085,7 @@ impl Reader<'_> {
                     if self.skip_to_an_element_line(indent)? {
                         continue;
                     }
-                    self.guessed = true;
+                    self.piece.guessed = true;
                 } else {
                     self.rely_on(first_key);
                     if let Some(key) = resync_key.as_deref() {
@@ -1109,7 +1093,7 @@ impl Reader<'_> {
                             continue;
                         }
                     }
-                    self.guessed = true; // not found in the piece: perhaps in the next
+                    self.piece.guessed = true; // not found in the piece: perhaps in the next
                 }
                 emit(Item::Malformed(stopped));
                 return Ok(false);
@@ -1120,19 +1104,19 @@ impl Reader<'_> {
                     self.advance(1)?;
                     self.skip_blanks()?;
                     if self.peek()? == Some(b']') {
-                        self.guessed |= self.ends_open; // the array ends before the piece
+                        self.piece.guessed |= self.ends_open; // the array ends before the piece
                         emit(Item::Malformed(self.here("trailing comma")));
                         self.advance(1)?;
                         return Ok(true);
                     }
                 }
                 Some(b']') => {
-                    self.guessed |= self.ends_open; // the array ends before the piece
+                    self.piece.guessed |= self.ends_open; // the array ends before the piece
                     self.advance(1)?;
                     return Ok(true);
                 }
                 None => {
-                    self.guessed = true; // the whole text goes on where the piece ends
+                    self.piece.guessed = true; // the whole text goes on where the piece ends
                     emit(Item::Malformed(self.here(
                         "the file ends after a record, inside the array: it is cut short",
                     )));
@@ -1152,7 +1136,7 @@ impl Reader<'_> {
                             continue;
                         }
                     }
-                    self.guessed = true; // not found in the piece: perhaps in the next
+                    self.piece.guessed = true; // not found in the piece: perhaps in the next
                     emit(Item::Malformed(Malformed {
                         message: "expected `,` or `]` after a record; the rest of the file is \
                                   not read"
@@ -1696,41 +1680,32 @@ const REST_NOT_READ: &str =
 
 /// The key the elements of an array read so far open with, while they all open with the same.
 #[derive(Default)]
-enum FirstKey {
-    #[default]
-    NoneYet,
-    /// The key, its quotes included (`"type"`), and the first element's text up to its end: an
-    /// element that opens with the same text (nearly all) needs no more reading.
-    Agreed {
-        key: Vec<u8>,
-        opening: Vec<u8>,
-    },
-    Differ,
+struct FirstKey {
+    seen: OpeningKey,
+    /// While `seen` is one key: the first element's text up to its end. An element that opens
+    /// with the same text (nearly all) needs no more reading.
+    opening: Vec<u8>,
 }
 
 impl FirstKey {
     /// Takes in the text of an element read whole, from its first byte.
     fn saw(&mut self, element: &[u8]) {
-        if let FirstKey::Agreed { opening, .. } = self {
-            if element.starts_with(opening) {
-                return;
-            }
+        if matches!(self.seen, OpeningKey::Same(_)) && element.starts_with(&self.opening) {
+            return;
         }
-        *self = match (std::mem::take(self), first_key(element)) {
-            (FirstKey::NoneYet, Some((key, end))) => FirstKey::Agreed {
-                key: key.to_vec(),
-                opening: element[..end].to_vec(),
-            },
-            (agreed @ FirstKey::Agreed { .. }, Some((key, _))) if agreed.key() == Some(key) => {
-                agreed
+        match (&self.seen, first_key(element)) {
+            (OpeningKey::NoElement, Some((key, end))) => {
+                self.seen = OpeningKey::Same(key.to_vec());
+                self.opening = element[..end].to_vec();
             }
-            _ => FirstKey::Differ,
-        };
+            (OpeningKey::Same(agreed), Some((key, _))) if agreed == key => {}
+            _ => self.seen = OpeningKey::Differ,
+        }
     }
 
     fn key(&self) -> Option<&[u8]> {
-        match self {
-            FirstKey::Agreed { key, .. } => Some(key),
+        match &self.seen {
+            OpeningKey::Same(key) => Some(key),
             _ => None,
         }
     }
@@ -1739,10 +1714,10 @@ impl FirstKey {
     /// opened with; after a first element, the one it opens with, if its opening reads (the only
     /// guess there is: a minified export broken in its first record is otherwise not read on).
     fn after_broken(&self, element: &[u8]) -> Option<Vec<u8>> {
-        match self {
-            FirstKey::Agreed { key, .. } => Some(key.clone()),
-            FirstKey::NoneYet => first_key(element).map(|(key, _)| key.to_vec()),
-            FirstKey::Differ => None,
+        match &self.seen {
+            OpeningKey::Same(key) => Some(key.clone()),
+            OpeningKey::NoElement => first_key(element).map(|(key, _)| key.to_vec()),
+            OpeningKey::Differ => None,
         }
     }
 }
