@@ -526,20 +526,27 @@ fn ids_used_again_are_located_after_indentation_and_a_byte_order_mark() {
     }
 }
 
-#[test]
-fn a_key_given_again_is_reported_where_it_is_given_again_each_time() {
-    let dir = folder("keys-given-again");
+/// Writes at `path` the example's first meeting on a line, its `title` given `times` more times
+/// (`"t0"`, `"t1"`, …), then the second meeting on the next line.
+fn write_title_given_again(path: &Path, times: usize) {
     let mut meetings = example_meetings().into_iter();
-    let first = meetings.next().expect("a meeting");
-    let line = serde_json::to_string(&first).expect("a record serializes");
-    // The record's `title` given 20,000 more times on one line (a broken exporter's loop), and
-    // `ad_hoc` once more in the record pretty-printed in an array.
-    let again: String = (0..20_000)
+    let line = serde_json::to_string(&meetings.next().expect("a meeting")).expect("JSON");
+    let again: String = (0..times)
         .map(|i| format!(", \"title\": \"t{i}\""))
         .collect();
     let hostile = format!("{}{again}}}", &line[..line.len() - 1]);
     let next = serde_json::to_string(&meetings.next().expect("a second meeting")).expect("JSON");
-    std::fs::write(dir.join("m.jsonl"), format!("{hostile}\n{next}\n")).expect("writes");
+    std::fs::write(path, format!("{hostile}\n{next}\n")).expect("writes");
+}
+
+#[test]
+fn a_key_given_again_is_reported_where_it_is_given_again_each_time() {
+    let dir = folder("keys-given-again");
+    let first = example_meetings().into_iter().next().expect("a meeting");
+    let line = serde_json::to_string(&first).expect("a record serializes");
+    // The record's `title` given 20,000 more times on one line (a broken exporter's loop), and
+    // `ad_hoc` once more in the record pretty-printed in an array.
+    write_title_given_again(&dir.join("m.jsonl"), 20_000);
     let second = serde_json::to_string_pretty(&first).expect("JSON");
     let twice = second.replacen("\n  \"id\"", "\n  \"ad_hoc\": true,\n  \"id\"", 1);
     std::fs::write(dir.join("p.json"), format!("[\n{twice}\n]\n")).expect("writes");
@@ -596,6 +603,44 @@ fn a_key_given_again_is_reported_where_it_is_given_again_each_time() {
     );
     // The next record is still judged.
     assert_eq!(report["summary"]["records"].as_u64(), Some(3));
+}
+
+/// A record that gives a key more times than its file shows bad inputs: the first are reported,
+/// each at its place, and the others counted, never all held (an 18 MB record giving one key
+/// 3 million times took 3.4 GB when every one was kept to be reported).
+#[test]
+fn a_key_given_again_more_times_than_are_shown_is_counted_not_kept() {
+    let dir = folder("keys-given-again-beyond-shown");
+    write_title_given_again(&dir.join("m.jsonl"), 5_000);
+
+    for (shown, more) in [(100, vec!["--max-bad-inputs", "100"]), (1_000, vec![])] {
+        let (status, report) = check(&dir, &more);
+        assert_eq!(status, 2);
+        let bad = bad_inputs(&report);
+        let givings: Vec<String> = (bad.iter())
+            .filter(|b| b.0 == 1 && b.2.contains("the key `title` is given"))
+            .map(|b| b.2.split(" in one object").next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(givings.len(), shown);
+        let last = format!("the key `title` is given {} times", shown + 1);
+        assert!(
+            givings.last().is_some_and(|m| m.ends_with(&last)),
+            "{givings:?}"
+        );
+        // The rest said in the file's closing line, and every one counted.
+        let hidden = 5_000 - shown;
+        assert_eq!(bad.len(), shown + 1, "{:?}", bad.last());
+        let closing = &bad[shown].2;
+        assert!(
+            closing.starts_with(&format!(
+                "{hidden} more bad inputs after line 1 are not shown"
+            )),
+            "{closing}"
+        );
+        assert_eq!(report["summary"]["bad_inputs"].as_u64(), Some(5_000));
+        // The next record is still judged.
+        assert_eq!(report["summary"]["records"].as_u64(), Some(2));
+    }
 }
 
 #[test]

@@ -45,11 +45,11 @@ pub struct FileResult {
 }
 
 impl FileResult {
-    /// Keeps the first `max` bad inputs and counts the others.
+    /// Keeps the first `max` bad inputs and counts the others (each as many as it stands for).
     pub fn limit_bad_inputs(&mut self, max: usize) {
         if self.bad_inputs.len() > max {
-            self.bad_inputs_not_shown += self.bad_inputs.len() - max;
-            self.bad_inputs.truncate(max);
+            let dropped = self.bad_inputs.drain(max..);
+            self.bad_inputs_not_shown += dropped.map(|b| b.count).sum::<usize>();
         }
     }
 
@@ -187,6 +187,8 @@ struct Refusal {
     message: String,
     /// The record's own field at fault; `None` when the whole record is.
     field: Option<String>,
+    /// The bad inputs it stands for: 1, or the keys given again that are counted, not listed.
+    count: usize,
 }
 
 impl Refusal {
@@ -202,6 +204,7 @@ impl Refusal {
             span,
             message: problem.message.clone(),
             field: top_field(&problem.pointer),
+            count: 1,
         }
     }
 
@@ -226,12 +229,23 @@ impl Refusal {
                         ),
                     },
                     field: top_field(pointer),
+                    count: 1,
                 }
             }
+            records::Fault::MoreDuplicateKeys { more, listed } => Refusal {
+                span: repeated.last_located().unwrap_or(Span::new(0, 0)),
+                message: format!(
+                    "{more} more keys are given again in the record, beyond the {listed} listed \
+                     (--max-bad-inputs)"
+                ),
+                field: None,
+                count: *more,
+            },
             records::Fault::NotUtf8 { offset, byte, more } => Refusal {
                 span: Span::new(*offset, offset + char::REPLACEMENT_CHARACTER.len_utf8()),
                 message: records::not_utf8_message(*byte, *more),
                 field: None,
+                count: 1,
             },
         }
     }
@@ -434,14 +448,16 @@ fn refuse(
         .builtin(BuiltinRule::RecordContract)
         .and_then(|r| r.help.clone());
     for refusal in refusals {
-        result.bad_inputs.push(BadInput::at(
+        let bad = BadInput::at(
             source,
             refusal.span,
             format!("{id}{}", refusal.message),
             "set.3",
             "breaks the records contract",
             help.clone(),
-        ));
+        );
+        let count = refusal.count;
+        result.bad_inputs.push(BadInput { count, ..bad });
     }
 }
 

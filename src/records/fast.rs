@@ -426,7 +426,7 @@ mod tests {
     /// order, if the text reads with no key given twice.
     fn by_serde(text: &str) -> Option<String> {
         let mut value = Json::Null;
-        let duplicates = super::super::strict::parse_with_serde_into(text, &mut value).ok()?;
+        let duplicates = super::super::strict::parse_with_serde_into(text, &mut value, 1).ok()?;
         duplicates.is_empty().then(|| format!("{value:?}"))
     }
 

@@ -19,7 +19,7 @@ use crate::json::Json;
 /// A JSON string read the quick way, for the language server's frames.
 pub(crate) use fast::read_string;
 pub use stream::{Fragment, Item, Limits, Malformed, Origin, RecordText, Refetch, Reopen};
-pub use strict::Duplicate;
+pub use strict::{Duplicate, Duplicates};
 pub use validate::{validate, Problem};
 
 use crate::discover::Format;
@@ -66,6 +66,9 @@ pub struct Record {
 pub enum Fault {
     /// An object gives a key (its pointer, inside the record) again.
     DuplicateKey(Duplicate),
+    /// More keys given again than are listed, each as a [`Fault::DuplicateKey`] (as many as
+    /// the record's file shows bad inputs): counted, not located one by one.
+    MoreDuplicateKeys { more: usize, listed: usize },
     /// Bytes that are not UTF-8, shown as U+FFFD at this byte offset of the decoded text; `more`
     /// counts the record's other such places, reported with the first.
     NotUtf8 {
@@ -229,7 +232,7 @@ fn format_of_head(head: &str, unsure: Format) -> Format {
 
 /// Reads a JSON text as records are read: its value, and every key it gives again (`strict`
 /// says how each is read).
-pub fn read_value(text: &str) -> Result<(Json, Vec<Duplicate>), serde_json::Error> {
+pub fn read_value(text: &str) -> Result<(Json, Duplicates), serde_json::Error> {
     strict::parse(text)
 }
 
@@ -273,7 +276,8 @@ pub fn recycle_value(value: Json, text_len: usize) {
 /// `None` if the text no longer reads as JSON.
 pub fn read_value_again(text: &str) -> Option<Json> {
     let mut value = spare();
-    strict::parse_into(text, &mut value).ok()?;
+    // Its faults were reported when it was read first: none is kept.
+    strict::parse_into(text, &mut value, 0).ok()?;
     Some(value)
 }
 
@@ -292,6 +296,7 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
         place,
         not_utf8,
         refetch,
+        keep_duplicates,
         ..
     } = text;
     let start = record_start(&source, place).0;
@@ -307,7 +312,7 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
             .collect::<Vec<_>>()
     };
     let mut value = spare();
-    let duplicates = match strict::parse_into(&source.text[start..], &mut value) {
+    let duplicates = match strict::parse_into(&source.text[start..], &mut value, keep_duplicates) {
         Ok(duplicates) => duplicates,
         Err(e) => {
             let mut malformed = not_utf8_malformed();
@@ -325,7 +330,15 @@ pub fn parse(text: RecordText) -> Result<Record, Vec<Malformed>> {
         });
         return Err(malformed);
     }
-    let mut faults: Vec<Fault> = duplicates.into_iter().map(Fault::DuplicateKey).collect();
+    let (more, listed) = (duplicates.more, duplicates.kept.len());
+    let mut faults: Vec<Fault> = duplicates
+        .kept
+        .into_iter()
+        .map(Fault::DuplicateKey)
+        .collect();
+    if more > 0 {
+        faults.push(Fault::MoreDuplicateKeys { more, listed });
+    }
     if let Some(&(offset, byte)) = not_utf8.first() {
         faults.push(Fault::NotUtf8 {
             offset,
@@ -484,6 +497,8 @@ pub struct RepeatedKeys<'s> {
     keys: HashMap<(usize, String), Vec<Span>>,
     /// Where each element of the array at an offset starts.
     elements: HashMap<usize, Vec<usize>>,
+    /// The last key located.
+    last: Option<Span>,
 }
 
 impl<'s> RepeatedKeys<'s> {
@@ -493,7 +508,14 @@ impl<'s> RepeatedKeys<'s> {
             start: record_start(source, place).0,
             keys: HashMap::new(),
             elements: HashMap::new(),
+            last: None,
         }
+    }
+
+    /// Where the last key located is given: the place to say that more are given again than
+    /// are listed ([`Fault::MoreDuplicateKeys`]).
+    pub fn last_located(&self) -> Option<Span> {
+        self.last
     }
 
     /// Where `duplicate` gives its key; `None` if the text does not hold it.
@@ -509,6 +531,7 @@ impl<'s> RepeatedKeys<'s> {
                         .or_insert_with(|| locate::keys_named(text, at, key));
                     let span = *givings.get(giving.checked_sub(1)?)?;
                     if n == last {
+                        self.last = Some(span);
                         return Some(span);
                     }
                     at = locate::value_after_key(text, span.end)?;

@@ -588,6 +588,9 @@ pub struct RecordText {
     /// Bytes that were not UTF-8: (offset of the U+FFFD in `source.text`, the byte).
     pub not_utf8: Vec<(usize, u8)>,
     pub refetch: Refetch,
+    /// How many keys the record gives again are kept, each to be reported at its place: as many
+    /// bad inputs as its file shows (`--max-bad-inputs`); the others are counted.
+    pub keep_duplicates: usize,
 }
 
 /// Text that is not JSON, or not the shape the contract describes, shown in a fragment of its file.
@@ -934,6 +937,7 @@ impl Reader<'_> {
                 },
                 not_utf8: decoded.not_utf8,
                 refetch: Refetch::new(self.origin, start, raw_len, &source.text),
+                keep_duplicates: self.limits.max_bad_inputs,
                 source,
             }));
         }
@@ -1489,6 +1493,7 @@ impl Reader<'_> {
             },
             not_utf8: decoded.not_utf8,
             refetch: Refetch::new(self.origin, start, len, &source.text),
+            keep_duplicates: self.limits.max_bad_inputs,
             source,
         }));
         Ok(true)
@@ -1524,6 +1529,7 @@ impl Reader<'_> {
                 place: Place::Whole,
                 not_utf8: decoded.not_utf8,
                 refetch: Refetch::new(self.origin, start, len, &source.text),
+                keep_duplicates: self.limits.max_bad_inputs,
                 source,
             }));
             return Ok(());

@@ -92,13 +92,23 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, V
     };
     let mut faults: Vec<Diagnostic> = Vec::new();
     let mut repeated = crate::records::RepeatedKeys::new(&source, crate::records::Place::Whole);
-    for duplicate in &duplicates {
+    for duplicate in duplicates.iter() {
         let pointer = &duplicate.pointer;
         let message = format!(
             "the waivers file `{name}` is malformed: the key at `{pointer}` is given twice"
         );
         let span = repeated.locate(duplicate).unwrap_or(Span::new(0, 0));
         faults.push(located(&source, span, message, "given again here"));
+    }
+    if duplicates.more > 0 {
+        let message = format!(
+            "the waivers file `{name}` is malformed: {} more keys are given again, beyond the {} \
+             listed",
+            duplicates.more,
+            duplicates.kept.len()
+        );
+        let span = repeated.last_located().unwrap_or(Span::new(0, 0));
+        faults.push(located(&source, span, message, "and more after here"));
     }
     let Some(elements) = doc.as_array() else {
         let what = "it is not a JSON array of waivers".to_string();
@@ -339,6 +349,27 @@ mod tests {
 
     /// Every fault of every waiver is said, each at its place, in the file's order: an author
     /// fixes them all at once, not one run at a time.
+    /// A key given again more times than are listed: the rest said in one fault, at the last
+    /// one listed, not each kept.
+    #[test]
+    fn keys_given_again_beyond_those_listed_are_said_at_once() {
+        let again = r#", "reason": "r""#.repeat(crate::records::strict::DUPLICATES_KEPT + 6);
+        let text = format!(r#"[{{"rule": "38.3", "period": "2024-03"{again}}}]"#);
+        let faults = read("w.json", Ok(text.into_bytes())).expect_err("faulty");
+        let given_again = (faults.iter())
+            .filter(|d| d.message.ends_with("is given twice"))
+            .count();
+        assert_eq!(given_again, crate::records::strict::DUPLICATES_KEPT);
+        let last = faults.last().expect("faults");
+        assert_eq!(
+            last.message,
+            "the waivers file `w.json` is malformed: 5 more keys are given again, beyond the 1000 \
+             listed"
+        );
+        let listed_last = faults[faults.len() - 2].primary_span();
+        assert_eq!(last.primary_span(), listed_last, "at the last one listed");
+    }
+
     #[test]
     fn every_fault_of_a_file_is_said_at_its_place() {
         let text = r#"[{"rule": "38.3", "perod": "2024-03", "why": 1},
