@@ -408,6 +408,12 @@ fn json_error(
     // Said as the reader says it of an array's element, whichever finds it first.
     let message = match message.as_str() {
         "recursion limit exceeded" => stream::too_deep_message(),
+        // Nothing but blanks: no record was cut short, there is none.
+        _ if e.is_eof() && place == Place::Whole && source.text[base..].trim().is_empty() => {
+            "the file holds no JSON: a `.json` file holds a record, or an array of records (`[]` \
+             for none)"
+                .into()
+        }
         _ if e.is_eof() => text_ends_inside(&message, place),
         "expected `,` or `}`" | "expected `,` or `]`" | "expected `:`"
             if right_after_a_string(source.text.as_bytes(), at) =>
@@ -600,6 +606,16 @@ mod tests {
             said("cut.json", "{\"id\": \"a\"", Format::Json),
             ["the file ends inside the record: it is cut short"]
         );
+        for blank in ["", "  \n\t\r\n", "\u{feff}", "\u{feff} \n"] {
+            assert_eq!(
+                said("blank.json", blank, Format::Json),
+                [
+                    "the file holds no JSON: a `.json` file holds a record, or an array of \
+                     records (`[]` for none)"
+                ],
+                "{blank:?}"
+            );
+        }
         assert_eq!(
             said(
                 "l.jsonl",
