@@ -73,8 +73,9 @@ pub struct Duplicates {
 }
 
 impl Duplicates {
+    /// No key is given again.
     pub fn is_empty(&self) -> bool {
-        self.kept.is_empty()
+        self.kept.is_empty() && self.more == 0
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, Duplicate> {
@@ -513,6 +514,7 @@ mod tests {
             let all = ["/k#2", "/j/0/k#2", "/k#3", "/k#4", "/k#5"];
             assert_eq!(kept, all[..keep.min(5)], "keep {keep}");
             assert_eq!(duplicates.more, 5 - keep.min(5), "keep {keep}");
+            assert!(!duplicates.is_empty(), "keep {keep}");
         }
     }
 
