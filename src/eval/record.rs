@@ -268,7 +268,10 @@ fn judge<'r>(
 ) {
     let source = &record.source;
     let file_name = &record.refetch.origin.name;
-    let mut repeated = records::RepeatedKeys::new(source, record.place);
+    let listed = (record.faults.iter())
+        .filter(|f| matches!(f, records::Fault::DuplicateKey(_)))
+        .count();
+    let mut repeated = records::RepeatedKeys::new(source, record.place, listed);
     let mut refusals: Vec<Refusal> = (record.faults.iter())
         .map(|f| Refusal::of_fault(&mut repeated, f))
         .collect();

@@ -182,8 +182,8 @@ fn member(s: &[u8], at: usize, key: &str) -> Option<Option<usize>> {
 }
 
 /// The span (with its quotes) of every key named `key` of the object that starts at `object`, in
-/// the text's order: one walk over its members.
-pub fn keys_named(text: &str, object: usize, key: &str) -> Vec<Span> {
+/// the text's order, up to the `most`th: one walk over its members.
+pub fn keys_named(text: &str, object: usize, key: &str, most: usize) -> Vec<Span> {
     let s = text.as_bytes();
     let mut found = Vec::new();
     let object = skip_ws(s, object);
@@ -191,7 +191,7 @@ pub fn keys_named(text: &str, object: usize, key: &str) -> Vec<Span> {
         return found;
     }
     let mut at = skip_ws(s, object + 1);
-    while s.get(at) == Some(&b'"') {
+    while s.get(at) == Some(&b'"') && found.len() < most {
         let Some(key_end) = skip_string(s, at) else {
             break;
         };
@@ -393,17 +393,22 @@ mod tests {
     #[test]
     fn every_giving_of_a_key_is_found_escaped_or_not() {
         let text = r#" {"ab": 1, "x": {"ab": 0}, "a\u0062" : [2], "abc": 3, "ab": {}}"#;
-        let spans = keys_named(text, 1, "ab");
+        let spans = keys_named(text, 1, "ab", usize::MAX);
         let keys: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
         assert_eq!(keys, [r#""ab""#, r#""a\u0062""#, r#""ab""#]);
-        assert!(keys_named("[1]", 0, "ab").is_empty(), "not at an object");
         assert_eq!(
-            keys_named(r#"{"ab": 1, "ab": "#, 0, "ab").len(),
+            keys_named(text, 1, "ab", 2),
+            spans[..2],
+            "only the first two"
+        );
+        assert!(keys_named("[1]", 0, "ab", 9).is_empty(), "not at an object");
+        assert_eq!(
+            keys_named(r#"{"ab": 1, "ab": "#, 0, "ab", 9).len(),
             2,
             "cut short"
         );
         assert_eq!(
-            keys_named(r#"{"ab": 1, "ab"#, 0, "ab").len(),
+            keys_named(r#"{"ab": 1, "ab"#, 0, "ab", 9).len(),
             1,
             "a key cut short"
         );

@@ -495,10 +495,13 @@ impl<'s> RecordLocator<'s> {
 /// Locates the keys a record gives again, each at its own giving: the key's span (with its
 /// quotes) where it is given that time, inside the giving of each key on the way that holds it.
 /// The keys of one object are found in one walk of it, however many times it gives them (a
-/// hostile record may give one key a million times).
+/// hostile record may give one key a million times), up to the last giving that is located.
 pub struct RepeatedKeys<'s> {
     source: &'s SourceFile,
     start: usize,
+    /// The last giving of a key that is located: one more than the keys given again that are
+    /// (a key's `n`th giving comes after its `n - 1` givings again, listed first).
+    most_givings: usize,
     /// The givings of a key in the object at an offset: where each is.
     keys: HashMap<(usize, String), Vec<Span>>,
     /// Where each element of the array at an offset starts.
@@ -508,10 +511,13 @@ pub struct RepeatedKeys<'s> {
 }
 
 impl<'s> RepeatedKeys<'s> {
-    pub fn new(source: &'s SourceFile, place: Place) -> RepeatedKeys<'s> {
+    /// For the `listed` keys given again (the first in the text's order) of the record at
+    /// `place` in `source`.
+    pub fn new(source: &'s SourceFile, place: Place, listed: usize) -> RepeatedKeys<'s> {
         RepeatedKeys {
             source,
             start: record_start(source, place).0,
+            most_givings: listed.saturating_add(1),
             keys: HashMap::new(),
             elements: HashMap::new(),
             last: None,
@@ -534,7 +540,7 @@ impl<'s> RepeatedKeys<'s> {
             match segment {
                 pointer::Segment::Key(key) => {
                     let givings = (self.keys.entry((at, key.clone())))
-                        .or_insert_with(|| locate::keys_named(text, at, key));
+                        .or_insert_with(|| locate::keys_named(text, at, key, self.most_givings));
                     let span = *givings.get(giving.checked_sub(1)?)?;
                     if n == last {
                         self.last = Some(span);

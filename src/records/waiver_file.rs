@@ -91,7 +91,11 @@ pub fn read(name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<WaiverFile, V
         located(&source, at(pointer), message, label)
     };
     let mut faults: Vec<Diagnostic> = Vec::new();
-    let mut repeated = crate::records::RepeatedKeys::new(&source, crate::records::Place::Whole);
+    let mut repeated = crate::records::RepeatedKeys::new(
+        &source,
+        crate::records::Place::Whole,
+        duplicates.kept.len(),
+    );
     for duplicate in duplicates.iter() {
         let pointer = &duplicate.pointer;
         let message = format!(
