@@ -336,8 +336,7 @@ impl Pieces {
             };
             let read_by_guess = p.result.piece_read.as_ref().is_some_and(|read| {
                 read.guessed
-                    || (read.relied_on.as_deref())
-                        .is_some_and(|key| opening_key.as_deref() != Some(key))
+                    || (read.relied_on.as_deref()).is_some_and(|key| opening_key != Some(key))
             });
             read_by_guess || p.result.values != elements
         });
@@ -357,7 +356,7 @@ impl Pieces {
 
 /// The key every element of an array's pieces read whole opens with, when they all open with
 /// the same.
-fn whole_opening_key(pieces: &[Piece]) -> Option<Vec<u8>> {
+fn whole_opening_key(pieces: &[Piece]) -> Option<&[u8]> {
     let mut agreed: Option<&[u8]> = None;
     for piece in pieces {
         match piece
@@ -373,7 +372,7 @@ fn whole_opening_key(pieces: &[Piece]) -> Option<Vec<u8>> {
             _ => return None,
         }
     }
-    agreed.map(<[u8]>::to_vec)
+    agreed
 }
 
 impl Pieces {
