@@ -181,21 +181,30 @@ pub fn run(mut args: CheckArgs) -> u8 {
         None => args.policy.renderer(),
     };
     // `--threads` bounds the loading of the policy (parsed on every core) as well as the audit.
+    // One thread is this one: no other is started, nor woken, nor told of each page returned
+    // to the system (an empty file: 4.0 → 3.0 ms, 1.8 → 0.9 ms in the kernel). With more, this
+    // thread waits: as a worker it would not take part in rayon's stealing loop, and 10k
+    // records on two threads took a millisecond longer.
     let pool = match args.threads {
         None => None,
-        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.get()).build() {
-            Ok(pool) => Some(pool),
-            Err(e) => {
-                eprintln!("cannot start {n} worker threads: {e}");
-                return 2;
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n.get());
+            match (if n.get() == 1 {
+                pool.use_current_thread()
+            } else {
+                pool
+            })
+            .build()
+            {
+                Ok(pool) => Some(pool),
+                Err(e) => {
+                    eprintln!("cannot start {n} worker threads: {e}");
+                    return 2;
+                }
             }
-        },
+        }
     };
-    let load = || args.policy.load_reporting(&renderer);
-    let loaded = match &pool {
-        None => load(),
-        Some(pool) => pool.install(load),
-    };
+    let loaded = in_pool(pool.as_ref(), || args.policy.load_reporting(&renderer));
     let Some(policy) = loaded else {
         return 2;
     };
@@ -246,11 +255,9 @@ pub fn run(mut args: CheckArgs) -> u8 {
             .map(|b| b as std::sync::Arc<dyn audit::Progress>),
         waivers,
     };
-    let audit = || audit::run(&policy, &options, standard_input);
-    let mut outcome = match &pool {
-        None => audit(),
-        Some(pool) => pool.install(audit),
-    };
+    let mut outcome = in_pool(pool.as_ref(), || {
+        audit::run(&policy, &options, standard_input)
+    });
     if let Some(bar) = &bar {
         bar.clear();
     }
@@ -304,7 +311,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
         Some(path) => {
             let cannot = |e| format!("cannot write the report to `{}`: {e}", path.display());
             let file = std::fs::File::create(path).map_err(cannot)?;
-            write(&mut std::io::BufWriter::new(file)).map_err(|e| {
+            write(&mut std::io::BufWriter::with_capacity(REPORT_BLOCK, file)).map_err(|e| {
                 // A report cut short (a full disk) would read as a whole one to whatever reads
                 // it next: none is left. Only a regular file is removed: never a link, a device
                 // or a pipe that `-o` names (`/dev/stdout`, `/dev/full`).
@@ -319,10 +326,7 @@ pub fn run(mut args: CheckArgs) -> u8 {
             })
         }
     };
-    let written = match &pool {
-        None => written(),
-        Some(pool) => pool.install(written),
-    };
+    let written = in_pool(pool.as_ref(), written);
     if let Err(message) = written {
         eprintln!("{message}");
         return 2;
@@ -334,6 +338,14 @@ pub fn run(mut args: CheckArgs) -> u8 {
     std::mem::forget(outcome);
     std::mem::forget(policy);
     code
+}
+
+/// `work` run in `pool`, or where it is called without one (rayon's global pool).
+fn in_pool<T: Send>(pool: Option<&rayon::ThreadPool>, work: impl FnOnce() -> T + Send) -> T {
+    match pool {
+        None => work(),
+        Some(pool) => pool.install(work),
+    }
 }
 
 /// What `-` reads: standard input redirected from a regular file, at its start, is read where it
@@ -425,12 +437,19 @@ fn read_baseline(
     report::baseline::read(&name, bytes, policy)
 }
 
+/// The blocks a report is written in, to a file or a pipe: a report of thousands of findings in
+/// a few writes rather than one every 8 KiB.
+const REPORT_BLOCK: usize = 64 << 10;
+
 /// Standard output, written line by line on a terminal and in blocks otherwise.
 fn stdout_writer() -> Box<dyn Write> {
     use std::io::IsTerminal;
     let stdout = std::io::stdout();
     match stdout.is_terminal() {
         true => Box::new(stdout.lock()),
-        false => Box::new(std::io::BufWriter::new(stdout.lock())),
+        false => Box::new(std::io::BufWriter::with_capacity(
+            REPORT_BLOCK,
+            stdout.lock(),
+        )),
     }
 }

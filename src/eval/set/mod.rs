@@ -256,16 +256,22 @@ impl<'g> Index<'g> {
             gathered,
             sorted: Vec::new(),
         };
-        // On every core (the order is total, so any sort gives the same): at a million records,
-        // 32 → 25 ms of the set stage on two cores.
-        sorted.par_sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0).then_with(|| {
+        // By hash first, with a radix sort: it is stable, so the indexes of one hash stay in the
+        // order they were read. (Rayon's sort of 10k pairs on one thread took 0.28 ms, this
+        // one 0.05; of a million, 35 and 19 ms.) Then each run of one hash, which is nearly
+        // always one record, in the index's full order.
+        radsort::sort_by_key(&mut sorted, |&(hash, _)| hash);
+        for run in sorted
+            .chunk_by_mut(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            run.sort_unstable_by(|a, b| {
                 let ((x_id, x), (y_id, y)) = (index.id_seen(a.1), index.id_seen(b.1));
                 (x_id.cmp(y_id))
                     .then(x.spot.shape().is_none().cmp(&y.spot.shape().is_none()))
                     .then(a.1.cmp(&b.1))
-            })
-        });
+            });
+        }
         Some(Index { sorted, ..index })
     }
 
