@@ -174,7 +174,9 @@ pub struct ParamDef {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ArticleDef {
     pub number: u32,
+    #[serde(deserialize_with = "wide_text::deserialize")]
     pub title: String,
+    #[serde(deserialize_with = "wide_text::deserialize")]
     pub text: String,
     pub gloss: String,
     pub chapter: Option<u32>,
@@ -196,6 +198,7 @@ pub struct NotCheckedDef {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChapterDef {
     pub number: u32,
+    #[serde(deserialize_with = "wide_text::deserialize")]
     pub title: String,
     pub english: String,
 }
@@ -231,10 +234,43 @@ pub struct RuleDef {
     pub origin: Origin,
 }
 
+/// Text in the rules' own language (Chinese), read from a compiled policy with its UTF-8 checked by
+/// SIMD (simdutf8): the standard library's check, a byte at a time outside ASCII, took a fifth of
+/// the instructions of reading the whole policy (callgrind: 0.78 of 3.18 M).
+mod wide_text {
+    use std::fmt;
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(from: D) -> Result<String, D::Error> {
+        from.deserialize_bytes(Text)
+    }
+
+    struct Text;
+
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("UTF-8 text")
+        }
+
+        fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<String, E> {
+            match simdutf8::basic::from_utf8(bytes) {
+                Ok(text) => Ok(text.to_owned()),
+                Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(bytes), &self)),
+            }
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<String, E> {
+            Ok(text.to_owned())
+        }
+    }
+}
+
 /// `quote "…" "…"`: a verbatim part of the article's text, its gloss, and where it was written.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct QuoteDef {
     /// The article's words, with the line breaks of the policy file removed.
+    #[serde(deserialize_with = "wide_text::deserialize")]
     pub original: String,
     /// The English gloss, on one line.
     pub gloss: String,
