@@ -135,7 +135,8 @@ impl Path<'_> {
     }
 }
 
-/// Parses `text` as one JSON value; also returns every key given again, in the text's order.
+/// Parses `text` as one JSON value; also returns the keys it gives again, in the text's order: the
+/// first [`DUPLICATES_KEPT`] with their places, and how many more.
 pub fn parse(text: &str) -> Result<(Json, Duplicates), serde_json::Error> {
     let mut value = Json::Null;
     let duplicates = parse_into(text, &mut value, DUPLICATES_KEPT)?;
